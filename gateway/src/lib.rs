@@ -1,1 +1,143 @@
-//! placeholder
+//! Plenary's WebSocket gateway: the edge where clients connect, and the wiring of the
+//! whole embedded node (event log, bus, actors, admin API).
+//!
+//! Layout:
+//! - [`config`]: flags and `PLENARY_*` variables, validated before start-up.
+//! - [`auth`]: JWT verification (pinned algorithm) into an `Identity`.
+//! - [`server`]: the listener, WebSocket handshake and drain.
+//! - [`session`]: one connection: connect, commands, replies and pushes.
+//! - [`hub`]: this node's fan-out, one shared encoding per push and format.
+//! - [`limits`]: per-user connection counts and command rate.
+//! - [`presence`]: joined users per context.
+//! - [`protocol`]: close codes and error-code mapping.
+//! - [`admin`]: gRPC admin API and `/metrics`, `/healthz`, `/readyz`.
+//! - `telemetry`: log lines and metrics, emitted together.
+
+pub mod admin;
+pub mod auth;
+pub mod config;
+pub mod hub;
+pub mod limits;
+pub mod presence;
+pub mod protocol;
+pub mod server;
+pub mod session;
+mod telemetry;
+
+use std::{
+    net::SocketAddr,
+    sync::{Arc, atomic::AtomicBool},
+    time::Duration,
+};
+
+use anyhow::Context as _;
+use plenary_actors::{ContextConfig, ContextRegistry, context::state::ChatLimits};
+use plenary_bus::{Bus, EventLog};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tracing::info;
+
+pub use config::{Config, Settings};
+
+/// A running node's addresses, for callers that bound port 0.
+#[derive(Clone, Copy, Debug)]
+pub struct Bound {
+    pub ws: SocketAddr,
+    pub admin: SocketAddr,
+}
+
+/// Binds both listeners (so a caller can learn the ports before serving).
+pub async fn bind(settings: &Settings) -> anyhow::Result<(TcpListener, TcpListener, Bound)> {
+    let ws = TcpListener::bind(settings.config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.config.listen))?;
+    let admin = TcpListener::bind(settings.config.admin_listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.config.admin_listen))?;
+    let bound = Bound {
+        ws: ws.local_addr()?,
+        admin: admin.local_addr()?,
+    };
+    Ok((ws, admin, bound))
+}
+
+/// Runs an embedded node until `shutdown` is cancelled, then drains and returns.
+pub async fn run(
+    settings: Settings,
+    listener: TcpListener,
+    admin_listener: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let config = settings.config.clone();
+    let verifier = auth::Verifier::new(&settings).map_err(anyhow::Error::msg)?;
+    let log = EventLog::open(&config.data_dir, config.sync_mode)
+        .await
+        .context("cannot open the event log")?;
+    let bus = Bus::memory();
+    let hub = Arc::new(hub::Hub::new(config.outbound_queue));
+    bus.attach(hub.clone());
+    let context_config = ContextConfig {
+        limits: ChatLimits {
+            max_text_chars: config.max_text_chars as usize,
+            ..ChatLimits::default()
+        },
+        snapshot_messages: config.snapshot_messages,
+        recovery_window: config.recovery_window,
+        auto_create: !config.require_created_contexts,
+        ..ContextConfig::default()
+    };
+    let registry = ContextRegistry::new(context_config, log, bus);
+    let presence = Arc::new(presence::Presence::default());
+    let limits = limits::UserLimits::new(
+        config.max_connections_per_user,
+        config.user_rate,
+        config.user_burst,
+    );
+    let ready = Arc::new(AtomicBool::new(true));
+
+    let admin_router = admin::router(
+        admin::AdminService {
+            registry: registry.clone(),
+            presence: presence.clone(),
+        },
+        settings.admin_api_key.clone(),
+        ready.clone(),
+    );
+    let admin_stop = shutdown.clone();
+    let admin_task = tokio::spawn(async move {
+        axum::serve(admin_listener, admin_router)
+            .with_graceful_shutdown(async move { admin_stop.cancelled().await })
+            .await
+    });
+    let pruner_limits = limits.clone();
+    let pruner_stop = shutdown.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tokio::select! {
+                () = pruner_stop.cancelled() => break,
+                _ = tick.tick() => pruner_limits.prune(),
+            }
+        }
+    });
+
+    let shared = Arc::new(session::Shared {
+        config: config.clone(),
+        verifier,
+        registry,
+        hub,
+        presence,
+        limits,
+    });
+    info!(listen = %listener.local_addr()?, admin = %admin_listener_addr(&config), data_dir = %config.data_dir.display(), "plenary is serving (embedded mode)");
+    server::serve(listener, shared, ready, shutdown).await;
+    match tokio::time::timeout(Duration::from_secs(2), admin_task).await {
+        Ok(Ok(Err(e))) => tracing::warn!(error = %e, "admin server stopped with an error"),
+        Ok(_) | Err(_) => {}
+    }
+    Ok(())
+}
+
+fn admin_listener_addr(config: &Config) -> String {
+    config.admin_listen.to_string()
+}

@@ -1,1 +1,16 @@
-//! placeholder
+//! Plenary's storage and transport seams: the durable event log and the pub/sub bus
+//! that carries pushes to the gateways holding the sockets.
+//!
+//! Layout:
+//! - [`log`]: [`EventLog`], the append-only per-context log (SQLite in embedded mode).
+//! - [`bus`]: [`Bus`], publish a push to a [`Channel`]; the in-memory implementation
+//!   delivers straight to this node's [`LocalDelivery`].
+//! - [`error`]: [`BusError`].
+
+pub mod bus;
+pub mod error;
+pub mod log;
+
+pub use bus::{Bus, Channel, LocalDelivery};
+pub use error::BusError;
+pub use log::{EventLog, LoadedContext, SyncMode};

@@ -1,0 +1,248 @@
+//! The admin port: the gRPC admin API (API-key auth) plus `/metrics`, `/healthz` and
+//! `/readyz`, served together by one axum router.
+
+use std::sync::{
+    Arc, OnceLock,
+    atomic::{AtomicBool, Ordering},
+};
+
+use axum::{Router, http::StatusCode, response::IntoResponse, routing::get};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use plenary_actors::{ContextRegistry, Rejection, context::AdminCommand, context::ContextView};
+use plenary_proto::v1::{
+    QaMode,
+    admin::{
+        Context, CreateContextRequest, GetContextRequest, GetPresenceRequest,
+        Presence as PresenceReply, UpdateContextRequest,
+        admin_server::{Admin, AdminServer},
+    },
+    events::{Actor, ContextSettings},
+};
+use tonic::{Request, Response, Status};
+
+use crate::presence::Presence;
+
+/// The actor recorded on events caused through the admin API.
+fn admin_actor() -> Actor {
+    Actor {
+        user_id: "admin-api".into(),
+        email: String::new(),
+        given_name: "Admin".into(),
+        family_name: "API".into(),
+        moderator: true,
+    }
+}
+
+fn status_of(rejection: Rejection) -> Status {
+    match rejection {
+        Rejection::ContextNotFound(_) | Rejection::NotFound(_) => {
+            Status::not_found(rejection.to_string())
+        }
+        Rejection::ContextExists(_) => Status::already_exists(rejection.to_string()),
+        Rejection::BadRequest(_) | Rejection::InvalidText { .. } => {
+            Status::invalid_argument(rejection.to_string())
+        }
+        Rejection::Unavailable(_) => Status::unavailable(rejection.to_string()),
+        Rejection::Forbidden | Rejection::Blocked => {
+            Status::permission_denied(rejection.to_string())
+        }
+        Rejection::LimitReached(_) => Status::resource_exhausted(rejection.to_string()),
+    }
+}
+
+fn context_reply(view: ContextView) -> Context {
+    Context {
+        id: view.id,
+        name: view.settings.name,
+        starts_at_ms: view.settings.starts_at_ms,
+        ends_at_ms: view.settings.ends_at_ms,
+        registered_attendees: view.settings.registered_attendees,
+        qa_mode: view.settings.qa_mode,
+        created_at_ms: view.created_at_ms,
+        epoch: view.epoch,
+        seq: view.seq,
+    }
+}
+
+fn check_id(id: &str) -> Result<(), Status> {
+    if id.is_empty() || id.len() > 128 || id.chars().any(char::is_control) {
+        return Err(Status::invalid_argument(
+            "id must be 1 to 128 bytes without control characters",
+        ));
+    }
+    Ok(())
+}
+
+fn check_qa_mode(mode: i32) -> Result<(), Status> {
+    QaMode::try_from(mode)
+        .map(|_| ())
+        .map_err(|_| Status::invalid_argument(format!("unknown qa_mode {mode}")))
+}
+
+/// The gRPC admin service.
+#[derive(Debug)]
+pub struct AdminService {
+    pub registry: Arc<ContextRegistry>,
+    pub presence: Arc<Presence>,
+}
+
+#[tonic::async_trait]
+impl Admin for AdminService {
+    async fn create_context(
+        &self,
+        request: Request<CreateContextRequest>,
+    ) -> Result<Response<Context>, Status> {
+        let r = request.into_inner();
+        check_id(&r.id)?;
+        check_qa_mode(r.qa_mode)?;
+        let settings = ContextSettings {
+            name: r.name,
+            starts_at_ms: r.starts_at_ms,
+            ends_at_ms: r.ends_at_ms,
+            registered_attendees: r.registered_attendees,
+            qa_mode: r.qa_mode,
+        };
+        let view = self
+            .registry
+            .admin(&r.id, admin_actor(), AdminCommand::Create(settings))
+            .await
+            .map_err(status_of)?;
+        Ok(Response::new(context_reply(view)))
+    }
+
+    async fn update_context(
+        &self,
+        request: Request<UpdateContextRequest>,
+    ) -> Result<Response<Context>, Status> {
+        let r = request.into_inner();
+        check_id(&r.id)?;
+        if let Some(mode) = r.qa_mode {
+            check_qa_mode(mode)?;
+        }
+        let current = self.registry.get(&r.id).await.map_err(status_of)?.settings;
+        let settings = ContextSettings {
+            name: r.name.unwrap_or(current.name),
+            starts_at_ms: r.starts_at_ms.unwrap_or(current.starts_at_ms),
+            ends_at_ms: r.ends_at_ms.unwrap_or(current.ends_at_ms),
+            registered_attendees: r
+                .registered_attendees
+                .unwrap_or(current.registered_attendees),
+            qa_mode: r.qa_mode.unwrap_or(current.qa_mode),
+        };
+        let view = self
+            .registry
+            .admin(&r.id, admin_actor(), AdminCommand::Update(settings))
+            .await
+            .map_err(status_of)?;
+        Ok(Response::new(context_reply(view)))
+    }
+
+    async fn get_context(
+        &self,
+        request: Request<GetContextRequest>,
+    ) -> Result<Response<Context>, Status> {
+        let r = request.into_inner();
+        check_id(&r.id)?;
+        let view = self.registry.get(&r.id).await.map_err(status_of)?;
+        Ok(Response::new(context_reply(view)))
+    }
+
+    async fn get_presence(
+        &self,
+        request: Request<GetPresenceRequest>,
+    ) -> Result<Response<PresenceReply>, Status> {
+        let r = request.into_inner();
+        check_id(&r.context_id)?;
+        let counts = self.presence.counts(&r.context_id);
+        Ok(Response::new(PresenceReply {
+            context_id: r.context_id,
+            attendees: counts.attendees,
+            moderators: counts.moderators,
+            connections: counts.connections,
+        }))
+    }
+}
+
+/// Compares without an early exit, so the time taken does not reveal the key.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Checks `authorization: Bearer <key>` on every admin call.
+fn api_key_check(
+    expected: Option<Arc<str>>,
+) -> impl Fn(Request<()>) -> Result<Request<()>, Status> + Clone {
+    move |request: Request<()>| {
+        let Some(expected) = &expected else {
+            return Err(Status::unauthenticated(
+                "the admin API is disabled: set PLENARY_ADMIN_API_KEY",
+            ));
+        };
+        let presented = request
+            .metadata()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        if constant_time_eq(presented.as_bytes(), expected.as_bytes()) {
+            Ok(request)
+        } else {
+            Err(Status::unauthenticated("missing or wrong API key"))
+        }
+    }
+}
+
+/// The process-wide Prometheus recorder (installed once).
+pub fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new().build_recorder();
+            let handle = recorder.handle();
+            // Fails only if another recorder is installed; then ours just stays empty.
+            let _ = metrics::set_global_recorder(recorder);
+            handle
+        })
+        .clone()
+}
+
+/// Builds the admin router.
+pub fn router(service: AdminService, api_key: Option<String>, ready: Arc<AtomicBool>) -> Router {
+    let metrics = metrics_handle();
+    let grpc = AdminServer::with_interceptor(service, api_key_check(api_key.map(Arc::from)));
+    tonic::service::Routes::new(grpc)
+        .into_axum_router()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route(
+            "/readyz",
+            get(move || {
+                let ready = ready.load(Ordering::Relaxed);
+                async move {
+                    if ready {
+                        (StatusCode::OK, "ready\n").into_response()
+                    } else {
+                        (StatusCode::SERVICE_UNAVAILABLE, "draining\n").into_response()
+                    }
+                }
+            }),
+        )
+        .route(
+            "/metrics",
+            get(move || {
+                let body = metrics.render();
+                async move { body }
+            }),
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_key_compare() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+    }
+}

@@ -1,0 +1,269 @@
+//! Typed configuration: every setting is a flag with a `PLENARY_*` environment
+//! variable; secrets come only from the environment. [`Config::validate`] turns the
+//! raw values into checked settings before the runtime starts.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use clap::{Parser, ValueEnum};
+use plenary_bus::SyncMode;
+
+/// JWT signature algorithm (pinned: tokens signed otherwise are refused).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum JwtAlgorithm {
+    /// HMAC-SHA256 with the shared secret in `PLENARY_JWT_SECRET`.
+    #[value(name = "HS256")]
+    Hs256,
+    /// RSA-SHA256, verified with the public key in `--jwt-public-key-file`.
+    #[value(name = "RS256")]
+    Rs256,
+    /// Ed25519, verified with the public key in `--jwt-public-key-file`.
+    #[value(name = "EdDSA")]
+    EdDsa,
+}
+
+/// Log line format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Command-line flags and environment variables of `plenary`.
+#[derive(Clone, Debug, Parser)]
+#[command(
+    name = "plenary",
+    version,
+    about = "Plenary: real-time messaging for large webinars"
+)]
+pub struct Config {
+    /// WebSocket listen address (the endpoint is `/ws`).
+    #[arg(long, env = "PLENARY_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Admin listen address: gRPC admin API, /metrics, /healthz, /readyz.
+    #[arg(long, env = "PLENARY_ADMIN_LISTEN", default_value = "127.0.0.1:9090")]
+    pub admin_listen: SocketAddr,
+    /// Directory of the durable event log (embedded mode).
+    #[arg(long, env = "PLENARY_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// fsync policy of the event log: `full` (every commit) or `normal` (survives a
+    /// crash of the process, not of the machine).
+    #[arg(long, env = "PLENARY_SYNC_MODE", default_value = "full", value_parser = parse_sync_mode)]
+    pub sync_mode: SyncMode,
+
+    /// JWT algorithm.
+    #[arg(
+        long,
+        env = "PLENARY_JWT_ALGORITHM",
+        value_enum,
+        default_value = "HS256"
+    )]
+    pub jwt_algorithm: JwtAlgorithm,
+    /// PEM public key for RS256 or EdDSA.
+    #[arg(long, env = "PLENARY_JWT_PUBLIC_KEY_FILE")]
+    pub jwt_public_key_file: Option<PathBuf>,
+    /// Required `aud` claim.
+    #[arg(long, env = "PLENARY_JWT_AUDIENCE", default_value = "plenary")]
+    pub jwt_audience: String,
+    /// Required `iss` claim.
+    #[arg(long, env = "PLENARY_JWT_ISSUER", default_value = "plenary")]
+    pub jwt_issuer: String,
+    /// Clock skew allowed on `exp` and `nbf`, in seconds.
+    #[arg(long, env = "PLENARY_JWT_LEEWAY_SECS", default_value_t = 30)]
+    pub jwt_leeway_secs: u64,
+
+    /// Allowed `Origin` values (comma-separated, exact match). Empty: any origin.
+    /// Connections without an `Origin` header (non-browser clients) are allowed.
+    #[arg(long, env = "PLENARY_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+    /// Time allowed between the TCP accept and a valid `connect` frame.
+    #[arg(long, env = "PLENARY_CONNECT_TIMEOUT_MS", default_value_t = 10_000)]
+    pub connect_timeout_ms: u64,
+    /// Largest WebSocket message accepted, in bytes.
+    #[arg(long, env = "PLENARY_MAX_FRAME_BYTES", default_value_t = 64 * 1024)]
+    pub max_frame_bytes: u32,
+    /// Longest chat message text, in characters.
+    #[arg(long, env = "PLENARY_MAX_TEXT_CHARS", default_value_t = 2_000)]
+    pub max_text_chars: u32,
+    /// Pushes queued for one connection before it is closed as a slow consumer.
+    #[arg(long, env = "PLENARY_OUTBOUND_QUEUE", default_value_t = 1_024)]
+    pub outbound_queue: usize,
+    /// A write to a socket that does not complete in this time closes it.
+    #[arg(long, env = "PLENARY_WRITE_TIMEOUT_MS", default_value_t = 10_000)]
+    pub write_timeout_ms: u64,
+    /// Sustained commands per second per user (all connections together).
+    #[arg(long, env = "PLENARY_USER_RATE", default_value_t = 10)]
+    pub user_rate: u32,
+    /// Commands a user may send in a burst above the sustained rate.
+    #[arg(long, env = "PLENARY_USER_BURST", default_value_t = 20)]
+    pub user_burst: u32,
+    /// Open connections per user.
+    #[arg(long, env = "PLENARY_MAX_CONNECTIONS_PER_USER", default_value_t = 10)]
+    pub max_connections_per_user: u32,
+    /// Open connections in total on this node.
+    #[arg(long, env = "PLENARY_MAX_CONNECTIONS", default_value_t = 100_000)]
+    pub max_connections: u32,
+    /// Contexts one connection may join at once.
+    #[arg(long, env = "PLENARY_MAX_JOINED_CONTEXTS", default_value_t = 16)]
+    pub max_joined_contexts: u32,
+    /// Commands one connection may have in flight before the gateway stops reading.
+    #[arg(long, env = "PLENARY_MAX_IN_FLIGHT", default_value_t = 32)]
+    pub max_in_flight: usize,
+    /// Interval of WebSocket pings from the server.
+    #[arg(long, env = "PLENARY_PING_INTERVAL_SECS", default_value_t = 25)]
+    pub ping_interval_secs: u64,
+    /// A connection silent (no frame, no pong) for this long is closed.
+    #[arg(long, env = "PLENARY_IDLE_TIMEOUT_SECS", default_value_t = 75)]
+    pub idle_timeout_secs: u64,
+    /// On SIGTERM, how long to wait for connections to close before exiting.
+    #[arg(long, env = "PLENARY_DRAIN_GRACE_SECS", default_value_t = 10)]
+    pub drain_grace_secs: u64,
+
+    /// Refuse joins to contexts not created through the admin API.
+    #[arg(
+        long,
+        env = "PLENARY_REQUIRE_CREATED_CONTEXTS",
+        default_value_t = false
+    )]
+    pub require_created_contexts: bool,
+    /// Messages in a join snapshot.
+    #[arg(long, env = "PLENARY_SNAPSHOT_MESSAGES", default_value_t = 50)]
+    pub snapshot_messages: usize,
+    /// Recent events per context kept for reconnect recovery.
+    #[arg(long, env = "PLENARY_RECOVERY_WINDOW", default_value_t = 2_000)]
+    pub recovery_window: usize,
+
+    /// Log format.
+    #[arg(long, env = "PLENARY_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+fn parse_sync_mode(s: &str) -> Result<SyncMode, String> {
+    s.parse()
+}
+
+/// JWT verification material, read and checked at start-up.
+#[derive(Clone)]
+pub enum JwtKey {
+    Secret(Vec<u8>),
+    PublicKeyPem(Vec<u8>),
+}
+
+/// Settings that passed validation.
+#[derive(Clone)]
+pub struct Settings {
+    pub config: Config,
+    pub jwt_key: JwtKey,
+    pub admin_api_key: Option<String>,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print secrets.
+        f.debug_struct("Settings")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A configuration error, reported before anything starts (exit code 64).
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {0}")]
+pub struct ConfigError(pub String);
+
+impl Config {
+    /// Checks values and reads the secrets `PLENARY_JWT_SECRET` and
+    /// `PLENARY_ADMIN_API_KEY` from the environment.
+    pub fn validate(self) -> Result<Settings, ConfigError> {
+        let jwt_secret = std::env::var("PLENARY_JWT_SECRET").ok();
+        let admin_api_key = std::env::var("PLENARY_ADMIN_API_KEY").ok();
+        self.validate_with(jwt_secret, admin_api_key)
+    }
+
+    /// Checks values, with the secrets given rather than read from the environment.
+    pub fn validate_with(
+        self,
+        jwt_secret: Option<String>,
+        admin_api_key: Option<String>,
+    ) -> Result<Settings, ConfigError> {
+        let err = |m: String| Err(ConfigError(m));
+        let jwt_key = match self.jwt_algorithm {
+            JwtAlgorithm::Hs256 => match jwt_secret {
+                Some(s) if s.len() >= 16 => JwtKey::Secret(s.into_bytes()),
+                Some(_) => return err("PLENARY_JWT_SECRET must be at least 16 bytes".into()),
+                None => return err("PLENARY_JWT_SECRET is not set (needed for HS256)".into()),
+            },
+            JwtAlgorithm::Rs256 | JwtAlgorithm::EdDsa => {
+                let Some(path) = &self.jwt_public_key_file else {
+                    return err("--jwt-public-key-file (PLENARY_JWT_PUBLIC_KEY_FILE) is required for RS256 and EdDSA".into());
+                };
+                match std::fs::read(path) {
+                    Ok(pem) => JwtKey::PublicKeyPem(pem),
+                    Err(e) => {
+                        return err(format!(
+                            "cannot read JWT public key {}: {e}",
+                            path.display()
+                        ));
+                    }
+                }
+            }
+        };
+        let positive = [
+            ("--connect-timeout-ms", self.connect_timeout_ms),
+            ("--max-frame-bytes", self.max_frame_bytes as u64),
+            ("--max-text-chars", self.max_text_chars as u64),
+            ("--outbound-queue", self.outbound_queue as u64),
+            ("--write-timeout-ms", self.write_timeout_ms),
+            ("--user-rate", self.user_rate as u64),
+            ("--user-burst", self.user_burst as u64),
+            (
+                "--max-connections-per-user",
+                self.max_connections_per_user as u64,
+            ),
+            ("--max-connections", self.max_connections as u64),
+            ("--max-joined-contexts", self.max_joined_contexts as u64),
+            ("--max-in-flight", self.max_in_flight as u64),
+            ("--ping-interval-secs", self.ping_interval_secs),
+            ("--idle-timeout-secs", self.idle_timeout_secs),
+            ("--recovery-window", self.recovery_window as u64),
+        ];
+        for (name, value) in positive {
+            if value == 0 {
+                return err(format!("{name} must be greater than 0"));
+            }
+        }
+        if self.idle_timeout_secs <= self.ping_interval_secs {
+            return err("--idle-timeout-secs must be longer than --ping-interval-secs".into());
+        }
+        if self.max_frame_bytes < 1024 {
+            return err("--max-frame-bytes must be at least 1024".into());
+        }
+        if self.outbound_queue > 1 << 20 {
+            return err("--outbound-queue must be at most 1048576".into());
+        }
+        let admin_api_key = admin_api_key.filter(|k| !k.is_empty());
+        if admin_api_key.as_ref().is_some_and(|k| k.len() < 16) {
+            return err("PLENARY_ADMIN_API_KEY must be at least 16 bytes".into());
+        }
+        Ok(Settings {
+            config: self,
+            jwt_key,
+            admin_api_key,
+        })
+    }
+
+    pub fn connect_timeout(&self) -> Duration {
+        Duration::from_millis(self.connect_timeout_ms)
+    }
+    pub fn write_timeout(&self) -> Duration {
+        Duration::from_millis(self.write_timeout_ms)
+    }
+    pub fn ping_interval(&self) -> Duration {
+        Duration::from_secs(self.ping_interval_secs)
+    }
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_secs(self.idle_timeout_secs)
+    }
+    pub fn drain_grace(&self) -> Duration {
+        Duration::from_secs(self.drain_grace_secs)
+    }
+}

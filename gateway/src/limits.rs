@@ -1,0 +1,104 @@
+//! Per-user limits shared by all of a user's connections on this node: how many
+//! connections, and how many commands per second.
+
+use std::{num::NonZeroU32, sync::Arc, time::Duration};
+
+use dashmap::DashMap;
+use governor::{
+    DefaultKeyedRateLimiter, Quota, RateLimiter,
+    clock::{Clock, DefaultClock},
+};
+
+/// Connection counts and command rates per user.
+#[derive(Debug)]
+pub struct UserLimits {
+    connections: DashMap<Arc<str>, u32>,
+    max_connections: u32,
+    rate: DefaultKeyedRateLimiter<Arc<str>>,
+    clock: DefaultClock,
+}
+
+/// Holds one of a user's connection slots; releases it when dropped.
+#[derive(Debug)]
+pub struct ConnectionSlot {
+    limits: Arc<UserLimits>,
+    user: Arc<str>,
+}
+
+impl Drop for ConnectionSlot {
+    fn drop(&mut self) {
+        self.limits.connections.remove_if_mut(&self.user, |_, n| {
+            *n -= 1;
+            *n == 0
+        });
+    }
+}
+
+impl UserLimits {
+    pub fn new(max_connections: u32, per_sec: u32, burst: u32) -> Arc<Self> {
+        let per_sec = NonZeroU32::new(per_sec).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(burst.max(per_sec.get())).unwrap_or(per_sec);
+        Arc::new(UserLimits {
+            connections: DashMap::new(),
+            max_connections,
+            rate: RateLimiter::keyed(Quota::per_second(per_sec).allow_burst(burst)),
+            clock: DefaultClock::default(),
+        })
+    }
+
+    /// Takes a connection slot, or `None` if the user has too many connections.
+    pub fn connect(self: &Arc<Self>, user: &Arc<str>) -> Option<ConnectionSlot> {
+        let mut count = self.connections.entry(user.clone()).or_insert(0);
+        if *count >= self.max_connections {
+            return None;
+        }
+        *count += 1;
+        drop(count);
+        Some(ConnectionSlot {
+            limits: self.clone(),
+            user: user.clone(),
+        })
+    }
+
+    /// Spends one command from the user's budget; `Err(wait)` when over the rate.
+    pub fn check_rate(&self, user: &Arc<str>) -> Result<(), Duration> {
+        self.rate
+            .check_key(user)
+            .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
+    }
+
+    /// Drops rate state of users idle long enough to be back at a full budget.
+    pub fn prune(&self) {
+        self.rate.retain_recent();
+        self.rate.shrink_to_fit();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_slots_are_counted_and_released() {
+        let limits = UserLimits::new(2, 10, 10);
+        let u: Arc<str> = "u".into();
+        let a = limits.connect(&u).unwrap();
+        let _b = limits.connect(&u).unwrap();
+        assert!(limits.connect(&u).is_none());
+        drop(a);
+        assert!(limits.connect(&u).is_some());
+    }
+
+    #[test]
+    fn rate_allows_the_burst_then_refuses() {
+        let limits = UserLimits::new(1, 1, 3);
+        let u: Arc<str> = "u".into();
+        for _ in 0..3 {
+            assert!(limits.check_rate(&u).is_ok());
+        }
+        let wait = limits.check_rate(&u).unwrap_err();
+        assert!(wait > Duration::ZERO && wait <= Duration::from_secs(1));
+        // Another user has their own budget.
+        assert!(limits.check_rate(&"v".into()).is_ok());
+    }
+}

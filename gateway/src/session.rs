@@ -1,0 +1,747 @@
+//! One WebSocket connection: authenticate, then read commands, route them to context
+//! actors and write replies (in command order) and pushes (shared, pre-encoded).
+//!
+//! Generic over the transport, so it runs the same on TCP and in-memory streams.
+
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+    time::Duration,
+};
+
+use futures_util::{FutureExt, SinkExt, StreamExt, future::BoxFuture, stream::FuturesOrdered};
+use plenary_actors::{ChatCommand, ContextRegistry, Identity, JoinRequest, Rejection, Role};
+use plenary_bus::Channel;
+use plenary_proto::{
+    DecodeError, WireFormat,
+    v1::{
+        Ack, ClientFrame, ConnectOk, ErrorCode, JoinOk, Limits, Pong, ServerFrame,
+        client_frame::Command, reply::Result as ReplyResult,
+    },
+    wire,
+};
+use tokio::{
+    io::{AsyncRead, AsyncWrite},
+    sync::broadcast,
+    time::{Instant, MissedTickBehavior, timeout},
+};
+use tokio_stream::{
+    StreamMap, wrappers::BroadcastStream, wrappers::errors::BroadcastStreamRecvError,
+};
+use tokio_tungstenite::{
+    WebSocketStream,
+    tungstenite::{
+        self, Message,
+        protocol::{CloseFrame, frame::coding::CloseCode as WsCloseCode},
+    },
+};
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, instrument};
+
+use crate::{
+    auth::Verifier,
+    config::Config,
+    hub::{Hub, Outbound},
+    limits::UserLimits,
+    presence::Presence,
+    protocol::{self, CloseCode, error_reply, rejection_code, rejection_reply, reply},
+    telemetry,
+};
+
+/// Consecutive rate-limited commands after which the connection is closed.
+const RATE_STRIKES_BEFORE_CLOSE: u32 = 50;
+/// Longest context id accepted.
+const MAX_CONTEXT_ID_BYTES: usize = 128;
+/// Pushes written before one flush.
+const PUSH_BATCH: usize = 64;
+
+/// What every session shares.
+#[derive(Debug)]
+pub struct Shared {
+    pub config: Config,
+    pub verifier: Verifier,
+    pub registry: Arc<ContextRegistry>,
+    pub hub: Arc<Hub>,
+    pub presence: Arc<Presence>,
+    pub limits: Arc<UserLimits>,
+}
+
+/// Why a session ended.
+#[derive(Debug)]
+struct End {
+    code: Option<CloseCode>,
+    reason: String,
+}
+
+impl End {
+    fn gone(reason: impl Into<String>) -> Self {
+        End {
+            code: None,
+            reason: reason.into(),
+        }
+    }
+    fn close(code: CloseCode, reason: impl Into<String>) -> Self {
+        End {
+            code: Some(code),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Runs a connection to its end.
+#[instrument(skip_all, fields(format = ?format, user_id))]
+pub async fn run<S>(
+    ws: WebSocketStream<S>,
+    format: WireFormat,
+    shared: Arc<Shared>,
+    shutdown: CancellationToken,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    telemetry::connection_opened();
+    let mut conn = Connection { ws, format, shared };
+    let end = match conn.authenticate(&shutdown).await {
+        Ok((frame_id, identity)) => {
+            tracing::Span::current().record("user_id", identity.user_id.as_str());
+            conn.serve(frame_id, identity, &shutdown).await
+        }
+        Err(end) => end,
+    };
+    if let Some(code) = end.code {
+        conn.close(code, &end.reason).await;
+    }
+    telemetry::connection_closed(end.code, &end.reason);
+}
+
+struct Connection<S> {
+    ws: WebSocketStream<S>,
+    format: WireFormat,
+    shared: Arc<Shared>,
+}
+
+/// A joined context.
+struct Joined {
+    channel: Channel,
+    role: Role,
+    /// The highest seq delivered; older pushes are duplicates and skipped.
+    last_seq: u64,
+}
+
+/// A command's answer, ready in command order.
+enum Completion {
+    Reply(ServerFrame),
+    Join {
+        id: u64,
+        context: Arc<str>,
+        channel: Channel,
+        role: Role,
+        receiver: broadcast::Receiver<Arc<Outbound>>,
+        result: Result<JoinOk, Rejection>,
+    },
+}
+
+fn decode(format: WireFormat, message: Message) -> Option<Result<ClientFrame, DecodeError>> {
+    Some(match (format, message) {
+        (WireFormat::Json, Message::Text(text)) => wire::decode_client_frame_json(text.as_str()),
+        (WireFormat::Proto, Message::Binary(bytes)) => wire::decode_proto(&bytes),
+        (WireFormat::Json, Message::Binary(_)) => Err(DecodeError::WrongFrameType {
+            got: "binary",
+            expected: WireFormat::JSON_SUBPROTOCOL,
+        }),
+        (WireFormat::Proto, Message::Text(_)) => Err(DecodeError::WrongFrameType {
+            got: "text",
+            expected: WireFormat::PROTO_SUBPROTOCOL,
+        }),
+        _ => return None,
+    })
+}
+
+fn command_name(command: &Command) -> &'static str {
+    match command {
+        Command::Connect(_) => "connect",
+        Command::Join(_) => "join",
+        Command::Leave(_) => "leave",
+        Command::Send(_) => "send",
+        Command::Like(_) => "like",
+        Command::Unlike(_) => "unlike",
+        Command::Delete(_) => "delete",
+        Command::Pin(_) => "pin",
+        Command::Unpin(_) => "unpin",
+        Command::Block(_) => "block",
+        Command::Unblock(_) => "unblock",
+        Command::Ping(_) => "ping",
+    }
+}
+
+fn error_code_name(code: ErrorCode) -> &'static str {
+    code.as_str_name()
+}
+
+/// Maps a read error to how the session ends.
+fn read_failure(e: tungstenite::Error) -> End {
+    match e {
+        tungstenite::Error::Capacity(e) => {
+            End::close(CloseCode::MessageTooBig, format!("message too big: {e}"))
+        }
+        tungstenite::Error::Protocol(e) => {
+            End::close(CloseCode::ProtocolError, format!("protocol error: {e}"))
+        }
+        tungstenite::Error::Utf8(_) => {
+            End::close(CloseCode::ProtocolError, "text frame is not valid UTF-8")
+        }
+        other => End::gone(format!("connection lost: {other}")),
+    }
+}
+
+impl<S> Connection<S>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    fn config(&self) -> &Config {
+        &self.shared.config
+    }
+
+    fn encode(&self, frame: &ServerFrame) -> Message {
+        match self.format {
+            WireFormat::Json => Message::text(wire::encode_json(frame)),
+            WireFormat::Proto => Message::binary(wire::encode_proto(frame)),
+        }
+    }
+
+    /// Writes one frame and flushes, within the write time-out.
+    async fn send(&mut self, frame: &ServerFrame) -> Result<(), End> {
+        let message = self.encode(frame);
+        self.write(message, true).await
+    }
+
+    async fn write(&mut self, message: Message, flush: bool) -> Result<(), End> {
+        let write_timeout = self.config().write_timeout();
+        let result = if flush {
+            timeout(write_timeout, self.ws.send(message)).await
+        } else {
+            timeout(write_timeout, self.ws.feed(message)).await
+        };
+        match result {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(End::gone(format!("write failed: {e}"))),
+            Err(_) => Err(End::gone("slow consumer: write timed out")),
+        }
+    }
+
+    async fn close(&mut self, code: CloseCode, reason: &str) {
+        // Close reasons are limited to 123 bytes by the protocol.
+        let mut reason = reason.to_string();
+        while reason.len() > 120 {
+            reason.pop();
+        }
+        let frame = CloseFrame {
+            code: WsCloseCode::from(code as u16),
+            reason: reason.into(),
+        };
+        let _ = timeout(Duration::from_secs(1), self.ws.close(Some(frame))).await;
+    }
+
+    /// Waits for a valid `connect` frame.
+    async fn authenticate(&mut self, shutdown: &CancellationToken) -> Result<(u64, Identity), End> {
+        let deadline = tokio::time::sleep(self.config().connect_timeout());
+        tokio::pin!(deadline);
+        loop {
+            let message = tokio::select! {
+                () = shutdown.cancelled() => return Err(End::close(CloseCode::Restart, "server restarting")),
+                () = &mut deadline => {
+                    telemetry::auth_refused("connect_timeout");
+                    return Err(End::close(CloseCode::ConnectTimeout, "no connect frame in time"));
+                }
+                message = self.ws.next() => message,
+            };
+            let message = match message {
+                None => return Err(End::gone("closed before connect")),
+                Some(Err(e)) => return Err(read_failure(e)),
+                Some(Ok(Message::Close(_))) => return Err(End::gone("closed before connect")),
+                Some(Ok(m)) => m,
+            };
+            let Some(decoded) = decode(self.format, message) else {
+                continue;
+            };
+            let frame = match decoded {
+                Ok(frame) => frame,
+                Err(e) => {
+                    self.send(&error_reply(0, ErrorCode::BadRequest, e.to_string(), 0))
+                        .await?;
+                    return Err(End::close(
+                        CloseCode::ProtocolError,
+                        "malformed frame before connect",
+                    ));
+                }
+            };
+            let Some(Command::Connect(connect)) = frame.command else {
+                self.send(&error_reply(
+                    frame.id,
+                    ErrorCode::Unauthorized,
+                    "send connect first",
+                    0,
+                ))
+                .await?;
+                telemetry::auth_refused("command_before_connect");
+                return Err(End::close(CloseCode::Unauthorized, "connect first"));
+            };
+            return match self.shared.verifier.verify(&connect.token) {
+                Ok(identity) => Ok((frame.id, identity)),
+                Err(e) => {
+                    telemetry::auth_refused(&e.to_string());
+                    self.send(&error_reply(
+                        frame.id,
+                        protocol::auth_failure(&e),
+                        e.to_string(),
+                        0,
+                    ))
+                    .await?;
+                    Err(End::close(CloseCode::Unauthorized, e.to_string()))
+                }
+            };
+        }
+    }
+
+    /// The authenticated part of the connection.
+    async fn serve(
+        &mut self,
+        connect_id: u64,
+        identity: Identity,
+        shutdown: &CancellationToken,
+    ) -> End {
+        let user: Arc<str> = Arc::from(identity.user_id.as_str());
+        let Some(_slot) = self.shared.limits.connect(&user) else {
+            let _ = self
+                .send(&error_reply(
+                    connect_id,
+                    ErrorCode::LimitReached,
+                    "too many connections for this user",
+                    0,
+                ))
+                .await;
+            return End::close(
+                CloseCode::TooManyConnections,
+                "too many connections for this user",
+            );
+        };
+        let config = self.config().clone();
+        let connected = reply(
+            connect_id,
+            ReplyResult::Connect(ConnectOk {
+                user_id: identity.user_id.clone(),
+                server_time_ms: now_ms(),
+                limits: Some(Limits {
+                    max_frame_bytes: config.max_frame_bytes,
+                    max_text_chars: config.max_text_chars,
+                    commands_per_sec: config.user_rate,
+                    command_burst: config.user_burst,
+                    max_joined_contexts: config.max_joined_contexts,
+                }),
+            }),
+        );
+        if let Err(end) = self.send(&connected).await {
+            return end;
+        }
+        let mut state = SessionState {
+            identity: Arc::new(identity),
+            user,
+            joined: HashMap::new(),
+            joining: HashSet::new(),
+            pushes: StreamMap::new(),
+            in_flight: FuturesOrdered::new(),
+            rate_strikes: 0,
+        };
+        let end = self.serve_loop(&mut state, shutdown).await;
+        for (context, joined) in state.joined.drain() {
+            self.shared.presence.leave(&context, &state.user);
+            state.pushes.remove(&context);
+            self.shared.hub.release(&joined.channel);
+        }
+        end
+    }
+
+    async fn serve_loop(&mut self, state: &mut SessionState, shutdown: &CancellationToken) -> End {
+        let config = self.config().clone();
+        let mut ping = tokio::time::interval_at(
+            Instant::now() + config.ping_interval(),
+            config.ping_interval(),
+        );
+        ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut last_seen = Instant::now();
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => return End::close(CloseCode::Restart, "server restarting"),
+                Some(done) = state.in_flight.next(), if !state.in_flight.is_empty() => {
+                    if let Err(end) = self.complete(state, done).await {
+                        return end;
+                    }
+                }
+                Some((context, item)) = state.pushes.next(), if !state.pushes.is_empty() => {
+                    if let Err(end) = self.deliver(state, context, item).await {
+                        return end;
+                    }
+                }
+                message = self.ws.next(), if state.in_flight.len() < config.max_in_flight => {
+                    last_seen = Instant::now();
+                    let message = match message {
+                        None => return End::gone("client went away"),
+                        Some(Err(e)) => return read_failure(e),
+                        Some(Ok(Message::Close(_))) => return End::gone("client closed"),
+                        Some(Ok(m)) => m,
+                    };
+                    if let Some(decoded) = decode(self.format, message)
+                        && let Err(end) = self.dispatch(state, decoded)
+                    {
+                        return end;
+                    }
+                }
+                _ = ping.tick() => {
+                    if last_seen.elapsed() > config.idle_timeout() {
+                        return End::close(CloseCode::IdleTimeout, "idle time-out");
+                    }
+                    if let Err(end) = self.write(Message::Ping(Default::default()), true).await {
+                        return end;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Handles one decoded frame: answers at once or queues the actor call, keeping
+    /// replies in command order.
+    fn dispatch(
+        &mut self,
+        state: &mut SessionState,
+        decoded: Result<ClientFrame, DecodeError>,
+    ) -> Result<(), End> {
+        let frame = match decoded {
+            Ok(frame) => frame,
+            Err(e) => {
+                telemetry::command_refused(error_code_name(ErrorCode::BadRequest));
+                state.ready(error_reply(0, ErrorCode::BadRequest, e.to_string(), 0));
+                return Ok(());
+            }
+        };
+        let id = frame.id;
+        let Some(command) = frame.command else {
+            telemetry::command_refused(error_code_name(ErrorCode::UnknownCommand));
+            state.ready(error_reply(
+                id,
+                ErrorCode::UnknownCommand,
+                "unknown or missing command",
+                0,
+            ));
+            return Ok(());
+        };
+        telemetry::commands_received(command_name(&command));
+        if let Err(wait) = self.shared.limits.check_rate(&state.user) {
+            state.rate_strikes += 1;
+            if state.rate_strikes > RATE_STRIKES_BEFORE_CLOSE {
+                return Err(End::close(
+                    CloseCode::RateLimited,
+                    "rate limit exceeded repeatedly",
+                ));
+            }
+            telemetry::command_refused(error_code_name(ErrorCode::RateLimited));
+            let retry = (wait.as_millis() as u64).max(1);
+            state.ready(error_reply(
+                id,
+                ErrorCode::RateLimited,
+                "too many commands",
+                retry,
+            ));
+            return Ok(());
+        }
+        state.rate_strikes = 0;
+        let registry = self.shared.registry.clone();
+        let identity = state.identity.clone();
+        let (context_id, chat) = match command {
+            Command::Ping(_) => {
+                state.ready(reply(
+                    id,
+                    ReplyResult::Pong(Pong {
+                        server_time_ms: now_ms(),
+                    }),
+                ));
+                return Ok(());
+            }
+            Command::Connect(_) => {
+                state.ready(error_reply(
+                    id,
+                    ErrorCode::AlreadyConnected,
+                    "already connected",
+                    0,
+                ));
+                return Ok(());
+            }
+            Command::Join(join) => {
+                self.join(state, id, join.context_id, join.since);
+                return Ok(());
+            }
+            Command::Leave(leave) => {
+                let frame = match state.joined.remove(leave.context_id.as_str()) {
+                    Some(joined) => {
+                        let context: Arc<str> = Arc::from(leave.context_id.as_str());
+                        state.pushes.remove(&context);
+                        self.shared.presence.leave(&context, &state.user);
+                        self.shared.hub.release(&joined.channel);
+                        reply(id, ReplyResult::Ack(Ack { seq: 0 }))
+                    }
+                    None => error_reply(id, ErrorCode::NotJoined, "not joined to this context", 0),
+                };
+                state.ready(frame);
+                return Ok(());
+            }
+            Command::Send(c) => (
+                c.context_id,
+                ChatCommand::Send {
+                    text: c.text,
+                    client_msg_id: c.client_msg_id,
+                    reply_to: c.reply_to,
+                },
+            ),
+            Command::Like(c) => (
+                c.context_id,
+                ChatCommand::Like {
+                    message_id: c.message_id,
+                },
+            ),
+            Command::Unlike(c) => (
+                c.context_id,
+                ChatCommand::Unlike {
+                    message_id: c.message_id,
+                },
+            ),
+            Command::Delete(c) => (
+                c.context_id,
+                ChatCommand::Delete {
+                    message_id: c.message_id,
+                },
+            ),
+            Command::Pin(c) => (
+                c.context_id,
+                ChatCommand::Pin {
+                    message_id: c.message_id,
+                },
+            ),
+            Command::Unpin(c) => (
+                c.context_id,
+                ChatCommand::Unpin {
+                    message_id: c.message_id,
+                },
+            ),
+            Command::Block(c) => (c.context_id, ChatCommand::Block { user_id: c.user_id }),
+            Command::Unblock(c) => (c.context_id, ChatCommand::Unblock { user_id: c.user_id }),
+        };
+        if !state.joined.contains_key(context_id.as_str()) {
+            telemetry::command_refused(error_code_name(ErrorCode::NotJoined));
+            state.ready(error_reply(
+                id,
+                ErrorCode::NotJoined,
+                "join the context first",
+                0,
+            ));
+            return Ok(());
+        }
+        state.in_flight.push_back(
+            async move {
+                let frame = match registry.chat(&context_id, identity, chat).await {
+                    Ok(outcome) => protocol::outcome_reply(id, outcome),
+                    Err(rejection) => {
+                        telemetry::command_refused(error_code_name(rejection_code(&rejection).0));
+                        rejection_reply(id, &rejection)
+                    }
+                };
+                Completion::Reply(frame)
+            }
+            .boxed(),
+        );
+        Ok(())
+    }
+
+    fn join(
+        &mut self,
+        state: &mut SessionState,
+        id: u64,
+        context_id: String,
+        since: Option<plenary_proto::v1::Position>,
+    ) {
+        if context_id.is_empty()
+            || context_id.len() > MAX_CONTEXT_ID_BYTES
+            || context_id.chars().any(char::is_control)
+        {
+            state.ready(error_reply(
+                id,
+                ErrorCode::BadRequest,
+                format!("context_id must be 1 to {MAX_CONTEXT_ID_BYTES} bytes without control characters"),
+                0,
+            ));
+            return;
+        }
+        let context: Arc<str> = Arc::from(context_id.as_str());
+        if state.joining.contains(&context) {
+            state.ready(error_reply(
+                id,
+                ErrorCode::BadRequest,
+                "a join of this context is in progress",
+                0,
+            ));
+            return;
+        }
+        if let Some(previous) = state.joined.remove(&context) {
+            // A re-join replaces the subscription (e.g. to recover after a gap).
+            state.pushes.remove(&context);
+            self.shared.presence.leave(&context, &state.user);
+            self.shared.hub.release(&previous.channel);
+        }
+        if state.joined.len() + state.joining.len() >= self.config().max_joined_contexts as usize {
+            state.ready(error_reply(
+                id,
+                ErrorCode::LimitReached,
+                "too many joined contexts",
+                0,
+            ));
+            return;
+        }
+        let role = state.identity.role_in(&context);
+        let channel = match role {
+            Role::Moderator => Channel::ContextModerators(context.clone()),
+            Role::Attendee => Channel::ContextPublic(context.clone()),
+        };
+        // Subscribe before the actor takes the snapshot, so nothing falls between the
+        // two; pushes the snapshot already covers are skipped by seq.
+        let receiver = self.shared.hub.subscribe(channel.clone());
+        state.joining.insert(context.clone());
+        let registry = self.shared.registry.clone();
+        let request = JoinRequest {
+            identity: state.identity.clone(),
+            since,
+        };
+        state.in_flight.push_back(
+            async move {
+                let result = registry.join(&context, request).await;
+                Completion::Join {
+                    id,
+                    context,
+                    channel,
+                    role,
+                    receiver,
+                    result,
+                }
+            }
+            .boxed(),
+        );
+    }
+
+    async fn complete(&mut self, state: &mut SessionState, done: Completion) -> Result<(), End> {
+        match done {
+            Completion::Reply(frame) => self.send(&frame).await,
+            Completion::Join {
+                id,
+                context,
+                channel,
+                role,
+                receiver,
+                result,
+            } => {
+                state.joining.remove(&context);
+                match result {
+                    Ok(join) => {
+                        let last_seq = join.seq;
+                        self.shared
+                            .presence
+                            .join(&context, &state.user, role == Role::Moderator);
+                        state
+                            .pushes
+                            .insert(context.clone(), BroadcastStream::new(receiver));
+                        state.joined.insert(
+                            context,
+                            Joined {
+                                channel,
+                                role,
+                                last_seq,
+                            },
+                        );
+                        self.send(&reply(id, ReplyResult::Join(join))).await
+                    }
+                    Err(rejection) => {
+                        drop(receiver);
+                        self.shared.hub.release(&channel);
+                        telemetry::command_refused(error_code_name(rejection_code(&rejection).0));
+                        self.send(&rejection_reply(id, &rejection)).await
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writes a push and any others already waiting, then flushes once.
+    async fn deliver(
+        &mut self,
+        state: &mut SessionState,
+        context: Arc<str>,
+        item: Result<Arc<Outbound>, BroadcastStreamRecvError>,
+    ) -> Result<(), End> {
+        let mut next = Some((context, item));
+        let mut written = 0u64;
+        while let Some((context, item)) = next.take() {
+            let outbound = match item {
+                Ok(outbound) => outbound,
+                Err(BroadcastStreamRecvError::Lagged(n)) => {
+                    return Err(End::close(
+                        CloseCode::SlowConsumer,
+                        format!("slow consumer: {n} pushes dropped; reconnect and recover"),
+                    ));
+                }
+            };
+            if let Some(joined) = state.joined.get_mut(&context)
+                && outbound.seq > joined.last_seq
+            {
+                joined.last_seq = outbound.seq;
+                debug_assert!(
+                    joined.role == Role::Moderator
+                        || matches!(joined.channel, Channel::ContextPublic(_))
+                );
+                self.write(outbound.message(self.format), false).await?;
+                written += 1;
+            }
+            if written < PUSH_BATCH as u64 {
+                next = state.pushes.next().now_or_never().flatten();
+            }
+        }
+        let write_timeout = self.config().write_timeout();
+        match timeout(write_timeout, self.ws.flush()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(End::gone(format!("write failed: {e}"))),
+            Err(_) => return Err(End::gone("slow consumer: write timed out")),
+        }
+        telemetry::pushes_written(written);
+        debug!(written, "pushes written");
+        Ok(())
+    }
+}
+
+struct SessionState {
+    identity: Arc<Identity>,
+    user: Arc<str>,
+    joined: HashMap<Arc<str>, Joined>,
+    joining: HashSet<Arc<str>>,
+    pushes: StreamMap<Arc<str>, BroadcastStream<Arc<Outbound>>>,
+    in_flight: FuturesOrdered<BoxFuture<'static, Completion>>,
+    rate_strikes: u32,
+}
+
+impl SessionState {
+    /// Queues an answer that needs no actor, behind any still in flight.
+    fn ready(&mut self, frame: ServerFrame) {
+        self.in_flight
+            .push_back(futures_util::future::ready(Completion::Reply(frame)).boxed());
+    }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or_default()
+}

@@ -1,0 +1,49 @@
+//! Everything the gateway reports: each event here is a log line and a metric
+//! together, so the two never drift. Metric names are listed in docs/OPERATIONS.md.
+
+use tracing::{debug, info, warn};
+
+use crate::protocol::CloseCode;
+
+pub(crate) fn connection_opened() {
+    metrics::gauge!("plenary_connections").increment(1.0);
+    metrics::counter!("plenary_connections_opened_total").increment(1);
+}
+
+pub(crate) fn connection_closed(code: Option<CloseCode>, reason: &str) {
+    metrics::gauge!("plenary_connections").decrement(1.0);
+    let label = code.map_or("none".to_string(), |c| (c as u16).to_string());
+    metrics::counter!("plenary_connections_closed_total", "code" => label.clone()).increment(1);
+    match code {
+        Some(CloseCode::SlowConsumer | CloseCode::RateLimited | CloseCode::TooManyConnections) => {
+            warn!(close_code = %label, reason, "connection closed")
+        }
+        _ => debug!(close_code = %label, reason, "connection closed"),
+    }
+}
+
+pub(crate) fn handshake_refused(reason: &'static str) {
+    metrics::counter!("plenary_handshakes_refused_total", "reason" => reason).increment(1);
+    debug!(reason, "WebSocket handshake refused");
+}
+
+pub(crate) fn auth_refused(reason: &str) {
+    metrics::counter!("plenary_auth_refused_total", "reason" => reason.to_string()).increment(1);
+    info!(reason, "token refused");
+}
+
+pub(crate) fn command_refused(code: &'static str) {
+    metrics::counter!("plenary_command_errors_total", "code" => code).increment(1);
+}
+
+pub(crate) fn commands_received(command: &'static str) {
+    metrics::counter!("plenary_commands_total", "command" => command).increment(1);
+}
+
+pub(crate) fn pushes_written(n: u64) {
+    metrics::counter!("plenary_pushes_written_total").increment(n);
+}
+
+pub(crate) fn drain_started(connections: usize) {
+    info!(connections, "draining: closing connections with 1012");
+}

@@ -1,0 +1,532 @@
+//! The task that runs one context: it owns the [`ContextState`], drains its bounded
+//! mailbox in batches, appends each batch's events to the log in one transaction
+//! (group commit), and only then replies and publishes.
+//!
+//! Within a batch, each command is decided against the state left by the commands
+//! before it, so its events are applied in memory before the commit. Nothing is
+//! replied or published until the commit succeeds; if it fails, the actor reloads its
+//! state from the log and answers every command of the batch with a retryable error,
+//! so memory never holds an event the log does not.
+
+use std::{
+    collections::{BTreeMap, VecDeque},
+    sync::Arc,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use plenary_bus::{Bus, Channel, EventLog};
+use plenary_proto::v1::{
+    self, JoinOk, LikeCount, LikeCounts, Position, Push,
+    events::{Actor, Audience, ContextEvent, ContextSettings, context_event::Kind},
+    push::Body,
+};
+use tokio::{
+    sync::{mpsc, oneshot},
+    time::Instant,
+};
+use tracing::{Instrument, debug, error, info_span, warn};
+
+use super::{
+    command::{AdminCommand, ChatCommand, CommandOutcome, Rejection},
+    state::{ChatLimits, ContextState, Decision, outcome_of},
+    view,
+};
+use crate::identity::{Identity, Role};
+
+/// Tunables of context actors.
+#[derive(Clone, Debug)]
+pub struct ContextConfig {
+    pub limits: ChatLimits,
+    /// Messages in a join snapshot.
+    pub snapshot_messages: usize,
+    /// Recent events kept in memory for reconnect recovery; a client further behind
+    /// gets a fresh snapshot.
+    pub recovery_window: usize,
+    /// Mailbox capacity.
+    pub mailbox: usize,
+    /// How long a command waits for room in a full mailbox before it is refused.
+    pub mailbox_wait: Duration,
+    /// Most commands committed in one batch.
+    pub batch_max: usize,
+    /// Like counts are pushed as aggregates at most this often.
+    pub like_flush: Duration,
+    /// An actor with no commands for this long stops; it is rebuilt from the log on
+    /// the next command.
+    pub passivate_after: Duration,
+    /// A join to an unknown context creates it (named after its id).
+    pub auto_create: bool,
+}
+
+impl Default for ContextConfig {
+    fn default() -> Self {
+        ContextConfig {
+            limits: ChatLimits::default(),
+            snapshot_messages: 50,
+            recovery_window: 2_000,
+            mailbox: 4_096,
+            mailbox_wait: Duration::from_secs(5),
+            batch_max: 256,
+            like_flush: Duration::from_millis(250),
+            passivate_after: Duration::from_secs(600),
+            auto_create: true,
+        }
+    }
+}
+
+/// A context as the admin API sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ContextView {
+    pub id: String,
+    pub settings: ContextSettings,
+    pub created_at_ms: u64,
+    pub epoch: u64,
+    pub seq: u64,
+}
+
+/// A join, as the gateway asks it.
+#[derive(Clone, Debug)]
+pub struct JoinRequest {
+    pub identity: Arc<Identity>,
+    /// The last position the client saw, for recovery.
+    pub since: Option<Position>,
+}
+
+/// A message in a context actor's mailbox.
+pub(crate) enum Request {
+    Join {
+        join: JoinRequest,
+        reply: oneshot::Sender<Result<JoinOk, Rejection>>,
+    },
+    Chat {
+        identity: Arc<Identity>,
+        command: ChatCommand,
+        reply: oneshot::Sender<Result<CommandOutcome, Rejection>>,
+    },
+    Admin {
+        actor: Actor,
+        command: AdminCommand,
+        reply: oneshot::Sender<Result<ContextView, Rejection>>,
+    },
+    Get {
+        reply: oneshot::Sender<Result<ContextView, Rejection>>,
+    },
+}
+
+/// The sending side of a context actor's mailbox.
+#[derive(Clone, Debug)]
+pub struct ContextHandle {
+    pub(crate) tx: mpsc::Sender<Request>,
+}
+
+/// A reply held back until the batch that produced it is committed.
+enum Pending {
+    Join(
+        oneshot::Sender<Result<JoinOk, Rejection>>,
+        Result<JoinOk, Rejection>,
+    ),
+    Chat(
+        oneshot::Sender<Result<CommandOutcome, Rejection>>,
+        Result<CommandOutcome, Rejection>,
+    ),
+    View(
+        oneshot::Sender<Result<ContextView, Rejection>>,
+        Result<ContextView, Rejection>,
+    ),
+}
+
+impl Pending {
+    fn send(self) {
+        // A dropped receiver means the connection went away; nothing to tell it.
+        match self {
+            Pending::Join(tx, r) => drop(tx.send(r)),
+            Pending::Chat(tx, r) => drop(tx.send(r)),
+            Pending::View(tx, r) => drop(tx.send(r)),
+        }
+    }
+
+    fn fail(self, why: &Rejection) {
+        match self {
+            Pending::Join(tx, _) => drop(tx.send(Err(why.clone()))),
+            Pending::Chat(tx, _) => drop(tx.send(Err(why.clone()))),
+            Pending::View(tx, _) => drop(tx.send(Err(why.clone()))),
+        }
+    }
+}
+
+/// Starts a context actor; `on_exit` runs when it stops (the registry forgets it).
+pub(crate) fn spawn(
+    id: Arc<str>,
+    config: Arc<ContextConfig>,
+    log: EventLog,
+    bus: Bus,
+    on_exit: impl FnOnce() + Send + 'static,
+) -> ContextHandle {
+    let (tx, rx) = mpsc::channel(config.mailbox);
+    let span = info_span!("context", context_id = %id);
+    tokio::spawn(
+        async move {
+            let actor = ContextActor {
+                channels_public: [
+                    Channel::ContextPublic(id.clone()),
+                    Channel::ContextModerators(id.clone()),
+                ],
+                channels_moderators: [Channel::ContextModerators(id.clone())],
+                state: ContextState::new(&id),
+                recent: VecDeque::new(),
+                uncommitted: Vec::new(),
+                pending_likes: BTreeMap::new(),
+                pending_likes_seq: 0,
+                id,
+                config,
+                log,
+                bus,
+            };
+            actor.run(rx).await;
+            on_exit();
+        }
+        .instrument(span),
+    );
+    ContextHandle { tx }
+}
+
+struct ContextActor {
+    id: Arc<str>,
+    config: Arc<ContextConfig>,
+    log: EventLog,
+    bus: Bus,
+    state: ContextState,
+    /// The last `recovery_window` events, for reconnect recovery.
+    recent: VecDeque<ContextEvent>,
+    /// Events of the batch being decided, not yet committed.
+    uncommitted: Vec<ContextEvent>,
+    /// Like counts changed since the last aggregate push.
+    pending_likes: BTreeMap<u64, u32>,
+    pending_likes_seq: u64,
+    channels_public: [Channel; 2],
+    channels_moderators: [Channel; 1],
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or_default()
+}
+
+impl ContextActor {
+    async fn run(mut self, mut rx: mpsc::Receiver<Request>) {
+        if let Err(e) = self.reload().await {
+            error!(error = %e, "cannot load context from the event log");
+            let why = Rejection::Unavailable("context could not be loaded".into());
+            rx.close();
+            while let Some(request) = rx.recv().await {
+                reject(request, &why);
+            }
+            return;
+        }
+        let flush = tokio::time::sleep(self.config.like_flush);
+        tokio::pin!(flush);
+        let idle = tokio::time::sleep(self.config.passivate_after);
+        tokio::pin!(idle);
+        let mut batch = Vec::with_capacity(self.config.batch_max);
+        loop {
+            tokio::select! {
+                received = rx.recv_many(&mut batch, self.config.batch_max) => {
+                    if received == 0 {
+                        break;
+                    }
+                    let had_likes = !self.pending_likes.is_empty();
+                    self.process(&mut batch).await;
+                    if !had_likes && !self.pending_likes.is_empty() {
+                        flush.as_mut().reset(Instant::now() + self.config.like_flush);
+                    }
+                    idle.as_mut().reset(Instant::now() + self.config.passivate_after);
+                }
+                () = &mut flush, if !self.pending_likes.is_empty() => self.flush_likes(),
+                () = &mut idle => {
+                    debug!("passivating idle context actor");
+                    rx.close();
+                }
+            }
+        }
+        self.flush_likes();
+    }
+
+    /// Rebuilds the state from the log.
+    async fn reload(&mut self) -> Result<(), plenary_bus::BusError> {
+        let loaded = self.log.load(&self.id).await?;
+        self.state = ContextState::new(&self.id);
+        self.recent.clear();
+        self.uncommitted.clear();
+        self.pending_likes.clear();
+        for event in loaded.events {
+            self.state.apply(&event);
+            self.remember(event);
+        }
+        if let Some(epoch) = loaded.epoch {
+            self.state.epoch = epoch;
+        }
+        Ok(())
+    }
+
+    fn remember(&mut self, event: ContextEvent) {
+        if self.recent.len() == self.config.recovery_window {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(event);
+    }
+
+    /// Decides, tentatively applies, commits and then answers one batch.
+    async fn process(&mut self, batch: &mut Vec<Request>) {
+        let mut new_events = 0usize;
+        let mut replies = Vec::with_capacity(batch.len());
+        for request in batch.drain(..) {
+            match request {
+                Request::Chat {
+                    identity,
+                    command,
+                    reply,
+                } => {
+                    let actor = identity.actor_in(&self.id);
+                    let result = match self.state.decide(&self.config.limits, &actor, &command) {
+                        Ok(Decision::Emit(kind)) => {
+                            new_events += 1;
+                            Ok(self.emit(actor, kind))
+                        }
+                        Ok(Decision::Already(outcome)) => Ok(outcome),
+                        Err(rejection) => Err(rejection),
+                    };
+                    replies.push(Pending::Chat(reply, result));
+                }
+                Request::Join { join, reply } => {
+                    let result = self.join(&join, &mut new_events);
+                    replies.push(Pending::Join(reply, result));
+                }
+                Request::Admin {
+                    actor,
+                    command,
+                    reply,
+                } => {
+                    let result = self.state.decide_admin(&command).map(|kind| {
+                        new_events += 1;
+                        self.emit(actor, kind);
+                        self.view()
+                    });
+                    replies.push(Pending::View(reply, result));
+                }
+                Request::Get { reply } => {
+                    let result = if self.state.exists() {
+                        Ok(self.view())
+                    } else {
+                        Err(Rejection::ContextNotFound(self.id.to_string()))
+                    };
+                    replies.push(Pending::View(reply, result));
+                }
+            }
+        }
+
+        if new_events > 0 {
+            let started = std::time::Instant::now();
+            let events = std::mem::take(&mut self.uncommitted);
+            debug_assert_eq!(events.len(), new_events);
+            if let Err(e) = self.log.append(&self.id, self.state.epoch, &events).await {
+                error!(error = %e, events = new_events, "event log append failed; reloading context");
+                metrics::counter!("plenary_log_append_failures_total").increment(1);
+                let why = Rejection::Unavailable("the event log is unavailable".into());
+                for reply in replies {
+                    reply.fail(&why);
+                }
+                if let Err(e) = self.reload().await {
+                    error!(error = %e, "reload after a failed append failed too");
+                }
+                return;
+            }
+            metrics::histogram!("plenary_log_append_seconds")
+                .record(started.elapsed().as_secs_f64());
+            metrics::counter!("plenary_events_appended_total").increment(new_events as u64);
+            metrics::histogram!("plenary_log_batch_events").record(new_events as f64);
+            for reply in replies {
+                reply.send();
+            }
+            for event in &events {
+                self.publish(event);
+            }
+        } else {
+            for reply in replies {
+                reply.send();
+            }
+        }
+    }
+
+    /// Builds the next event, applies it and keeps it for recovery and the commit.
+    fn emit(&mut self, actor: Actor, kind: Kind) -> CommandOutcome {
+        if self.state.epoch == 0 {
+            self.state.epoch = now_ms().max(1);
+        }
+        let event = ContextEvent {
+            context_id: self.id.to_string(),
+            epoch: self.state.epoch,
+            seq: self.state.seq + 1,
+            at_ms: now_ms(),
+            actor: Some(actor),
+            kind: Some(kind),
+        };
+        self.state.apply(&event);
+        let outcome = outcome_of(&event);
+        self.uncommitted.push(event.clone());
+        self.remember(event);
+        outcome
+    }
+
+    fn view(&self) -> ContextView {
+        ContextView {
+            id: self.id.to_string(),
+            settings: self.state.settings.clone().unwrap_or_default(),
+            created_at_ms: self.state.created_at_ms,
+            epoch: self.state.epoch,
+            seq: self.state.seq,
+        }
+    }
+
+    fn join(&mut self, join: &JoinRequest, new_events: &mut usize) -> Result<JoinOk, Rejection> {
+        let identity = &join.identity;
+        if !self.state.exists() {
+            if !self.config.auto_create {
+                return Err(Rejection::ContextNotFound(self.id.to_string()));
+            }
+            let settings = ContextSettings {
+                name: self.id.to_string(),
+                ..Default::default()
+            };
+            *new_events += 1;
+            self.emit(
+                identity.actor_in(&self.id),
+                Kind::Created(v1::events::ContextCreated {
+                    settings: Some(settings),
+                    implicit: true,
+                }),
+            );
+        }
+        let role = identity.role_in(&self.id);
+        let settings = self.state.settings.as_ref().cloned().unwrap_or_default();
+        let mut ok = JoinOk {
+            context: Some(view::context_info(&self.id, &settings)),
+            role: match role {
+                Role::Attendee => v1::Role::Attendee as i32,
+                Role::Moderator => v1::Role::Moderator as i32,
+            },
+            epoch: self.state.epoch,
+            seq: self.state.seq,
+            recovered: false,
+            missed: Vec::new(),
+            snapshot: None,
+        };
+        if let Some(missed) = join.since.and_then(|since| self.missed_since(since, role)) {
+            ok.recovered = true;
+            ok.missed = missed;
+        } else {
+            ok.snapshot = Some(view::snapshot(
+                &self.state,
+                &identity.user_id,
+                role,
+                self.config.snapshot_messages,
+            ));
+        }
+        Ok(ok)
+    }
+
+    /// The pushes a client at `since` missed, or `None` if it is too far behind (or
+    /// from another epoch) to recover by replay.
+    fn missed_since(&self, since: Position, role: Role) -> Option<Vec<Push>> {
+        if since.epoch != self.state.epoch || since.seq > self.state.seq {
+            return None;
+        }
+        if since.seq == self.state.seq {
+            return Some(Vec::new());
+        }
+        let oldest = self.recent.front()?.seq;
+        if oldest > since.seq + 1 {
+            return None;
+        }
+        let missed = self
+            .recent
+            .iter()
+            .filter(|e| e.seq > since.seq)
+            .filter(|e| {
+                e.kind
+                    .as_ref()
+                    .is_some_and(|k| view::visible_to(view::audience_of(k), role))
+            })
+            .filter_map(|e| {
+                view::push_body(&self.state, e).map(|body| Push {
+                    context_id: self.id.to_string(),
+                    epoch: e.epoch,
+                    seq: e.seq,
+                    body: Some(body),
+                })
+            })
+            .collect();
+        Some(missed)
+    }
+
+    /// Sends one committed event to its channels. Like changes are held back and
+    /// pushed as an aggregate, flushed before any other push so order is kept.
+    fn publish(&mut self, event: &ContextEvent) {
+        let Some(kind) = &event.kind else { return };
+        let like = match kind {
+            Kind::MessageLiked(l) => Some((l.message_id, l.like_count)),
+            Kind::MessageUnliked(l) => Some((l.message_id, l.like_count)),
+            _ => None,
+        };
+        if let Some((message_id, count)) = like {
+            self.pending_likes.insert(message_id, count);
+            self.pending_likes_seq = event.seq;
+            return;
+        }
+        let Some(body) = view::push_body(&self.state, event) else {
+            return;
+        };
+        self.flush_likes();
+        let channels: &[Channel] = match view::audience_of(kind) {
+            Audience::Everyone => &self.channels_public,
+            Audience::Moderators => &self.channels_moderators,
+        };
+        self.bus.publish(
+            channels,
+            Push {
+                context_id: self.id.to_string(),
+                epoch: event.epoch,
+                seq: event.seq,
+                body: Some(body),
+            },
+        );
+    }
+
+    fn flush_likes(&mut self) {
+        if self.pending_likes.is_empty() {
+            return;
+        }
+        let counts = std::mem::take(&mut self.pending_likes)
+            .into_iter()
+            .map(|(message_id, count)| LikeCount { message_id, count })
+            .collect();
+        self.bus.publish(
+            &self.channels_public,
+            Push {
+                context_id: self.id.to_string(),
+                epoch: self.state.epoch,
+                seq: self.pending_likes_seq,
+                body: Some(Body::Likes(LikeCounts { counts })),
+            },
+        );
+    }
+}
+
+fn reject(request: Request, why: &Rejection) {
+    match request {
+        Request::Join { reply, .. } => drop(reply.send(Err(why.clone()))),
+        Request::Chat { reply, .. } => drop(reply.send(Err(why.clone()))),
+        Request::Admin { reply, .. } | Request::Get { reply } => drop(reply.send(Err(why.clone()))),
+    }
+    warn!("refused a request: context unavailable");
+}

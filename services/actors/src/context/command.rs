@@ -1,0 +1,85 @@
+//! The context actor's vocabulary: commands it accepts, what it answers, and why it
+//! refuses.
+
+use plenary_proto::v1::events::ContextSettings;
+
+/// A chat command from a joined user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChatCommand {
+    Send {
+        text: String,
+        client_msg_id: String,
+        reply_to: u64,
+    },
+    Like {
+        message_id: u64,
+    },
+    Unlike {
+        message_id: u64,
+    },
+    Delete {
+        message_id: u64,
+    },
+    Pin {
+        message_id: u64,
+    },
+    Unpin {
+        message_id: u64,
+    },
+    Block {
+        user_id: String,
+    },
+    Unblock {
+        user_id: String,
+    },
+}
+
+/// An admin command (gRPC admin API).
+#[derive(Clone, Debug, PartialEq)]
+pub enum AdminCommand {
+    /// Creates the context; refused if it exists.
+    Create(ContextSettings),
+    /// Replaces the settings of an existing context.
+    Update(ContextSettings),
+}
+
+/// The result of an accepted command.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CommandOutcome {
+    Sent {
+        message_id: u64,
+        seq: u64,
+        duplicate: bool,
+    },
+    Liked {
+        message_id: u64,
+        like_count: u32,
+        seq: u64,
+    },
+    /// The command produced the event at `seq`, or nothing (seq 0) when the state
+    /// already was as asked.
+    Done { seq: u64 },
+}
+
+/// Why a command was refused. Mapped to protocol error codes at the edge.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    #[error("only moderators may do this")]
+    Forbidden,
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("context `{0}` does not exist")]
+    ContextNotFound(String),
+    #[error("context `{0}` already exists")]
+    ContextExists(String),
+    #[error("you are blocked from this chat")]
+    Blocked,
+    #[error("message text must be 1 to {max} characters")]
+    InvalidText { max: usize },
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("limit reached: {0}")]
+    LimitReached(&'static str),
+    #[error("temporarily unavailable: {0}")]
+    Unavailable(String),
+}

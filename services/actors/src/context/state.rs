@@ -1,0 +1,694 @@
+//! The context's state machine, pure and I/O-free: `decide` turns a command into at
+//! most one event (or a refusal), `apply` folds an event into the state. Replaying the
+//! log through `apply` rebuilds exactly the state the live actor had.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use plenary_proto::v1::events::{
+    Actor, ContextCreated, ContextEvent, ContextSettings, ContextUpdated, MessageDeleted,
+    MessageLiked, MessagePinned, MessagePosted, MessageUnliked, MessageUnpinned, UserBlocked,
+    UserUnblocked, context_event::Kind,
+};
+
+use super::command::{AdminCommand, ChatCommand, CommandOutcome, Rejection};
+
+/// Limits the state machine enforces.
+#[derive(Clone, Debug)]
+pub struct ChatLimits {
+    /// Longest message text, in characters.
+    pub max_text_chars: usize,
+    /// Most pinned items a context holds at once.
+    pub max_pinned: usize,
+    /// Longest client message id, in bytes.
+    pub max_client_msg_id: usize,
+}
+
+impl Default for ChatLimits {
+    fn default() -> Self {
+        ChatLimits {
+            max_text_chars: 2000,
+            max_pinned: 50,
+            max_client_msg_id: 64,
+        }
+    }
+}
+
+/// One chat message still visible (deleted messages are dropped from the state).
+#[derive(Clone, Debug, PartialEq)]
+pub struct MessageRecord {
+    pub author: Actor,
+    pub text: String,
+    pub reply_to: u64,
+    pub sent_at_ms: u64,
+    pub client_msg_id: String,
+    pub likers: HashSet<String>,
+}
+
+/// Who blocked a user, and when.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BlockRecord {
+    pub email: String,
+    pub by_user_id: String,
+    pub by_email: String,
+    pub at_ms: u64,
+}
+
+/// A context's state, rebuilt from its events.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ContextState {
+    pub id: String,
+    pub epoch: u64,
+    /// Seq of the last applied event.
+    pub seq: u64,
+    /// `None` until the context is created.
+    pub settings: Option<ContextSettings>,
+    pub created_at_ms: u64,
+    pub messages: BTreeMap<u64, MessageRecord>,
+    /// Pinned message ids, in pin order.
+    pub pinned: Vec<u64>,
+    pub blocked: BTreeMap<String, BlockRecord>,
+    /// `(user id, client message id)` → message id, for idempotent resends.
+    pub client_ids: HashMap<(String, String), u64>,
+    /// Emails of users seen acting here, so a block can record the blocked email.
+    pub emails: HashMap<String, String>,
+}
+
+/// What `decide` concluded.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Decision {
+    /// Append this event.
+    Emit(Kind),
+    /// Nothing to change; answer with this.
+    Already(CommandOutcome),
+}
+
+impl ContextState {
+    /// An empty, not yet created context.
+    pub fn new(id: &str) -> Self {
+        ContextState {
+            id: id.to_owned(),
+            ..Default::default()
+        }
+    }
+
+    /// Whether the context has been created.
+    pub fn exists(&self) -> bool {
+        self.settings.is_some()
+    }
+
+    fn message(&self, id: u64, what: &'static str) -> Result<&MessageRecord, Rejection> {
+        self.messages.get(&id).ok_or(Rejection::NotFound(what))
+    }
+
+    /// Decides what a chat command does. `actor.moderator` is the actor's role here.
+    pub fn decide(
+        &self,
+        limits: &ChatLimits,
+        actor: &Actor,
+        command: &ChatCommand,
+    ) -> Result<Decision, Rejection> {
+        if !self.exists() {
+            return Err(Rejection::ContextNotFound(self.id.clone()));
+        }
+        let moderator = actor.moderator;
+        let blocked = self.blocked.contains_key(&actor.user_id);
+        let require_moderator = || {
+            if moderator {
+                Ok(())
+            } else {
+                Err(Rejection::Forbidden)
+            }
+        };
+        match command {
+            ChatCommand::Send {
+                text,
+                client_msg_id,
+                reply_to,
+            } => {
+                if client_msg_id.len() > limits.max_client_msg_id {
+                    return Err(Rejection::BadRequest(format!(
+                        "client_msg_id is longer than {} bytes",
+                        limits.max_client_msg_id
+                    )));
+                }
+                if !client_msg_id.is_empty()
+                    && let Some(&message_id) = self
+                        .client_ids
+                        .get(&(actor.user_id.clone(), client_msg_id.clone()))
+                {
+                    return Ok(Decision::Already(CommandOutcome::Sent {
+                        message_id,
+                        seq: message_id,
+                        duplicate: true,
+                    }));
+                }
+                if blocked {
+                    return Err(Rejection::Blocked);
+                }
+                let chars = text.chars().count();
+                if text.trim().is_empty() || chars > limits.max_text_chars {
+                    return Err(Rejection::InvalidText {
+                        max: limits.max_text_chars,
+                    });
+                }
+                if *reply_to != 0 {
+                    self.message(*reply_to, "message replied to")?;
+                }
+                Ok(Decision::Emit(Kind::MessagePosted(MessagePosted {
+                    message_id: self.seq + 1,
+                    text: text.clone(),
+                    reply_to: *reply_to,
+                    client_msg_id: client_msg_id.clone(),
+                })))
+            }
+            ChatCommand::Like { message_id } | ChatCommand::Unlike { message_id } => {
+                if blocked {
+                    return Err(Rejection::Blocked);
+                }
+                let message = self.message(*message_id, "message")?;
+                let likes = message.likers.contains(&actor.user_id);
+                let count = message.likers.len() as u32;
+                let already = CommandOutcome::Liked {
+                    message_id: *message_id,
+                    like_count: count,
+                    seq: 0,
+                };
+                match (command, likes) {
+                    (ChatCommand::Like { .. }, false) => {
+                        Ok(Decision::Emit(Kind::MessageLiked(MessageLiked {
+                            message_id: *message_id,
+                            like_count: count + 1,
+                        })))
+                    }
+                    (ChatCommand::Unlike { .. }, true) => {
+                        Ok(Decision::Emit(Kind::MessageUnliked(MessageUnliked {
+                            message_id: *message_id,
+                            like_count: count - 1,
+                        })))
+                    }
+                    _ => Ok(Decision::Already(already)),
+                }
+            }
+            ChatCommand::Delete { message_id } => {
+                let message = self.message(*message_id, "message")?;
+                let own = message.author.user_id == actor.user_id;
+                if !own && !moderator {
+                    return Err(Rejection::Forbidden);
+                }
+                Ok(Decision::Emit(Kind::MessageDeleted(MessageDeleted {
+                    message_id: *message_id,
+                    author_id: message.author.user_id.clone(),
+                    by_moderator: !own,
+                })))
+            }
+            ChatCommand::Pin { message_id } => {
+                require_moderator()?;
+                self.message(*message_id, "message")?;
+                if self.pinned.contains(message_id) {
+                    return Ok(Decision::Already(CommandOutcome::Done { seq: 0 }));
+                }
+                if self.pinned.len() >= limits.max_pinned {
+                    return Err(Rejection::LimitReached("pinned items"));
+                }
+                Ok(Decision::Emit(Kind::MessagePinned(MessagePinned {
+                    message_id: *message_id,
+                })))
+            }
+            ChatCommand::Unpin { message_id } => {
+                require_moderator()?;
+                if !self.pinned.contains(message_id) {
+                    return Ok(Decision::Already(CommandOutcome::Done { seq: 0 }));
+                }
+                Ok(Decision::Emit(Kind::MessageUnpinned(MessageUnpinned {
+                    message_id: *message_id,
+                })))
+            }
+            ChatCommand::Block { user_id } => {
+                require_moderator()?;
+                if user_id.is_empty() {
+                    return Err(Rejection::BadRequest("user_id is required".into()));
+                }
+                if *user_id == actor.user_id {
+                    return Err(Rejection::BadRequest("you cannot block yourself".into()));
+                }
+                if self.blocked.contains_key(user_id) {
+                    return Ok(Decision::Already(CommandOutcome::Done { seq: 0 }));
+                }
+                Ok(Decision::Emit(Kind::UserBlocked(UserBlocked {
+                    user_id: user_id.clone(),
+                    email: self.emails.get(user_id).cloned().unwrap_or_default(),
+                })))
+            }
+            ChatCommand::Unblock { user_id } => {
+                require_moderator()?;
+                match self.blocked.get(user_id) {
+                    None => Ok(Decision::Already(CommandOutcome::Done { seq: 0 })),
+                    Some(record) => Ok(Decision::Emit(Kind::UserUnblocked(UserUnblocked {
+                        user_id: user_id.clone(),
+                        email: record.email.clone(),
+                    }))),
+                }
+            }
+        }
+    }
+
+    /// Decides what an admin command does.
+    pub fn decide_admin(&self, command: &AdminCommand) -> Result<Kind, Rejection> {
+        let validate = |s: &ContextSettings| {
+            if s.ends_at_ms != 0 && s.starts_at_ms != 0 && s.ends_at_ms < s.starts_at_ms {
+                return Err(Rejection::BadRequest(
+                    "ends_at_ms is before starts_at_ms".into(),
+                ));
+            }
+            if s.name.chars().count() > 200 {
+                return Err(Rejection::BadRequest(
+                    "name is longer than 200 characters".into(),
+                ));
+            }
+            Ok(())
+        };
+        match command {
+            AdminCommand::Create(settings) => {
+                if self.exists() {
+                    return Err(Rejection::ContextExists(self.id.clone()));
+                }
+                validate(settings)?;
+                let mut settings = settings.clone();
+                if settings.name.is_empty() {
+                    settings.name = self.id.clone();
+                }
+                Ok(Kind::Created(ContextCreated {
+                    settings: Some(settings),
+                    implicit: false,
+                }))
+            }
+            AdminCommand::Update(settings) => {
+                if !self.exists() {
+                    return Err(Rejection::ContextNotFound(self.id.clone()));
+                }
+                validate(settings)?;
+                Ok(Kind::Updated(ContextUpdated {
+                    settings: Some(settings.clone()),
+                }))
+            }
+        }
+    }
+
+    /// Folds one event into the state.
+    pub fn apply(&mut self, event: &ContextEvent) {
+        self.seq = event.seq;
+        if self.epoch == 0 {
+            self.epoch = event.epoch;
+        }
+        let actor = event.actor.clone().unwrap_or_default();
+        if !actor.user_id.is_empty() && !actor.email.is_empty() {
+            self.emails
+                .insert(actor.user_id.clone(), actor.email.clone());
+        }
+        let Some(kind) = &event.kind else { return };
+        match kind {
+            Kind::Created(c) => {
+                self.settings = c.settings.clone();
+                self.created_at_ms = event.at_ms;
+            }
+            Kind::Updated(u) => self.settings = u.settings.clone(),
+            Kind::MessagePosted(m) => {
+                if !m.client_msg_id.is_empty() {
+                    self.client_ids.insert(
+                        (actor.user_id.clone(), m.client_msg_id.clone()),
+                        m.message_id,
+                    );
+                }
+                self.messages.insert(
+                    m.message_id,
+                    MessageRecord {
+                        author: actor,
+                        text: m.text.clone(),
+                        reply_to: m.reply_to,
+                        sent_at_ms: event.at_ms,
+                        client_msg_id: m.client_msg_id.clone(),
+                        likers: HashSet::new(),
+                    },
+                );
+            }
+            Kind::MessageLiked(l) => {
+                if let Some(m) = self.messages.get_mut(&l.message_id) {
+                    m.likers.insert(actor.user_id);
+                }
+            }
+            Kind::MessageUnliked(l) => {
+                if let Some(m) = self.messages.get_mut(&l.message_id) {
+                    m.likers.remove(&actor.user_id);
+                }
+            }
+            Kind::MessageDeleted(d) => {
+                self.messages.remove(&d.message_id);
+                self.pinned.retain(|id| *id != d.message_id);
+            }
+            Kind::MessagePinned(p) => self.pinned.push(p.message_id),
+            Kind::MessageUnpinned(p) => self.pinned.retain(|id| *id != p.message_id),
+            Kind::UserBlocked(b) => {
+                self.blocked.insert(
+                    b.user_id.clone(),
+                    BlockRecord {
+                        email: b.email.clone(),
+                        by_user_id: actor.user_id,
+                        by_email: actor.email,
+                        at_ms: event.at_ms,
+                    },
+                );
+            }
+            Kind::UserUnblocked(b) => {
+                self.blocked.remove(&b.user_id);
+            }
+        }
+    }
+}
+
+/// The reply a committed event earns the command that caused it.
+pub fn outcome_of(event: &ContextEvent) -> CommandOutcome {
+    match &event.kind {
+        Some(Kind::MessagePosted(m)) => CommandOutcome::Sent {
+            message_id: m.message_id,
+            seq: event.seq,
+            duplicate: false,
+        },
+        Some(Kind::MessageLiked(MessageLiked {
+            message_id,
+            like_count,
+        }))
+        | Some(Kind::MessageUnliked(MessageUnliked {
+            message_id,
+            like_count,
+        })) => CommandOutcome::Liked {
+            message_id: *message_id,
+            like_count: *like_count,
+            seq: event.seq,
+        },
+        _ => CommandOutcome::Done { seq: event.seq },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(id: &str, moderator: bool) -> Actor {
+        Actor {
+            user_id: id.into(),
+            email: format!("{id}@example.test"),
+            given_name: id.into(),
+            family_name: "Test".into(),
+            moderator,
+        }
+    }
+
+    /// Runs a command the way the actor does: decide, then apply the event.
+    fn run(
+        state: &mut ContextState,
+        who: &Actor,
+        command: ChatCommand,
+    ) -> Result<CommandOutcome, Rejection> {
+        match state.decide(&ChatLimits::default(), who, &command)? {
+            Decision::Already(o) => Ok(o),
+            Decision::Emit(kind) => {
+                let event = ContextEvent {
+                    context_id: state.id.clone(),
+                    epoch: 1,
+                    seq: state.seq + 1,
+                    at_ms: 1_000 + state.seq,
+                    actor: Some(who.clone()),
+                    kind: Some(kind),
+                };
+                state.apply(&event);
+                Ok(outcome_of(&event))
+            }
+        }
+    }
+
+    fn created() -> ContextState {
+        let mut s = ContextState::new("w1");
+        let kind = s
+            .decide_admin(&AdminCommand::Create(ContextSettings::default()))
+            .unwrap();
+        s.apply(&ContextEvent {
+            context_id: "w1".into(),
+            epoch: 1,
+            seq: 1,
+            at_ms: 5,
+            actor: None,
+            kind: Some(kind),
+        });
+        s
+    }
+
+    fn send(text: &str, cid: &str) -> ChatCommand {
+        ChatCommand::Send {
+            text: text.into(),
+            client_msg_id: cid.into(),
+            reply_to: 0,
+        }
+    }
+
+    #[test]
+    fn commands_on_a_missing_context_are_refused() {
+        let s = ContextState::new("nope");
+        assert_eq!(
+            s.decide(&ChatLimits::default(), &actor("a", false), &send("hi", "")),
+            Err(Rejection::ContextNotFound("nope".into()))
+        );
+    }
+
+    #[test]
+    fn create_defaults_name_to_id_and_refuses_twice() {
+        let s = created();
+        assert_eq!(s.settings.as_ref().unwrap().name, "w1");
+        assert_eq!(
+            s.decide_admin(&AdminCommand::Create(ContextSettings::default())),
+            Err(Rejection::ContextExists("w1".into()))
+        );
+    }
+
+    #[test]
+    fn resend_with_same_client_id_is_one_message() {
+        let mut s = created();
+        let a = actor("a", false);
+        let first = run(&mut s, &a, send("hello", "c-1")).unwrap();
+        let again = run(&mut s, &a, send("hello", "c-1")).unwrap();
+        let CommandOutcome::Sent { message_id, .. } = first else {
+            panic!()
+        };
+        assert_eq!(
+            again,
+            CommandOutcome::Sent {
+                message_id,
+                seq: message_id,
+                duplicate: true
+            }
+        );
+        assert_eq!(s.messages.len(), 1);
+        // Another user may use the same client id.
+        run(&mut s, &actor("b", false), send("hello", "c-1")).unwrap();
+        assert_eq!(s.messages.len(), 2);
+    }
+
+    #[test]
+    fn text_limits() {
+        let mut s = created();
+        let a = actor("a", false);
+        assert!(matches!(
+            run(&mut s, &a, send("   ", "")),
+            Err(Rejection::InvalidText { .. })
+        ));
+        let long = "é".repeat(2001);
+        assert!(matches!(
+            run(&mut s, &a, send(&long, "")),
+            Err(Rejection::InvalidText { .. })
+        ));
+        assert!(run(&mut s, &a, send(&"é".repeat(2000), "")).is_ok());
+    }
+
+    #[test]
+    fn likes_count_once_per_user() {
+        let mut s = created();
+        let a = actor("a", false);
+        let b = actor("b", false);
+        let CommandOutcome::Sent { message_id, .. } = run(&mut s, &a, send("x", "")).unwrap()
+        else {
+            panic!()
+        };
+        let like = ChatCommand::Like { message_id };
+        assert!(matches!(
+            run(&mut s, &b, like.clone()),
+            Ok(CommandOutcome::Liked { like_count: 1, .. })
+        ));
+        assert!(matches!(
+            run(&mut s, &b, like.clone()),
+            Ok(CommandOutcome::Liked {
+                like_count: 1,
+                seq: 0,
+                ..
+            })
+        ));
+        assert!(matches!(
+            run(&mut s, &a, like),
+            Ok(CommandOutcome::Liked { like_count: 2, .. })
+        ));
+        let unlike = ChatCommand::Unlike { message_id };
+        assert!(matches!(
+            run(&mut s, &b, unlike.clone()),
+            Ok(CommandOutcome::Liked { like_count: 1, .. })
+        ));
+        assert!(matches!(
+            run(&mut s, &b, unlike),
+            Ok(CommandOutcome::Liked {
+                like_count: 1,
+                seq: 0,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn delete_rules() {
+        let mut s = created();
+        let (a, b, m) = (actor("a", false), actor("b", false), actor("m", true));
+        let CommandOutcome::Sent {
+            message_id: first, ..
+        } = run(&mut s, &a, send("1", "")).unwrap()
+        else {
+            panic!()
+        };
+        let CommandOutcome::Sent {
+            message_id: second, ..
+        } = run(&mut s, &a, send("2", "")).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(
+            run(&mut s, &b, ChatCommand::Delete { message_id: first }),
+            Err(Rejection::Forbidden)
+        );
+        run(&mut s, &a, ChatCommand::Delete { message_id: first }).unwrap();
+        assert_eq!(
+            run(&mut s, &a, ChatCommand::Delete { message_id: first }),
+            Err(Rejection::NotFound("message"))
+        );
+        run(&mut s, &m, ChatCommand::Pin { message_id: second }).unwrap();
+        run(&mut s, &m, ChatCommand::Delete { message_id: second }).unwrap();
+        assert!(s.pinned.is_empty(), "deleting a pinned message unpins it");
+        assert!(s.messages.is_empty());
+    }
+
+    #[test]
+    fn moderation_needs_a_moderator() {
+        let mut s = created();
+        let (a, m) = (actor("a", false), actor("m", true));
+        let CommandOutcome::Sent { message_id, .. } = run(&mut s, &a, send("x", "")).unwrap()
+        else {
+            panic!()
+        };
+        for cmd in [
+            ChatCommand::Pin { message_id },
+            ChatCommand::Unpin { message_id },
+            ChatCommand::Block {
+                user_id: "m".into(),
+            },
+            ChatCommand::Unblock {
+                user_id: "m".into(),
+            },
+        ] {
+            assert_eq!(run(&mut s, &a, cmd), Err(Rejection::Forbidden));
+        }
+        run(&mut s, &m, ChatCommand::Pin { message_id }).unwrap();
+        assert_eq!(
+            run(&mut s, &m, ChatCommand::Pin { message_id }),
+            Ok(CommandOutcome::Done { seq: 0 })
+        );
+        assert_eq!(s.pinned, vec![message_id]);
+    }
+
+    #[test]
+    fn block_records_who_and_refuses_writes_until_unblocked() {
+        let mut s = created();
+        let (a, m) = (actor("a", false), actor("m", true));
+        let CommandOutcome::Sent { message_id, .. } = run(&mut s, &a, send("x", "")).unwrap()
+        else {
+            panic!()
+        };
+        run(
+            &mut s,
+            &m,
+            ChatCommand::Block {
+                user_id: "a".into(),
+            },
+        )
+        .unwrap();
+        let record = &s.blocked["a"];
+        assert_eq!(record.email, "a@example.test");
+        assert_eq!(record.by_user_id, "m");
+        assert_eq!(record.by_email, "m@example.test");
+        assert_eq!(run(&mut s, &a, send("y", "")), Err(Rejection::Blocked));
+        assert_eq!(
+            run(&mut s, &a, ChatCommand::Like { message_id }),
+            Err(Rejection::Blocked)
+        );
+        assert_eq!(
+            run(
+                &mut s,
+                &m,
+                ChatCommand::Block {
+                    user_id: "m".into()
+                }
+            ),
+            Err(Rejection::BadRequest("you cannot block yourself".into()))
+        );
+        run(
+            &mut s,
+            &m,
+            ChatCommand::Unblock {
+                user_id: "a".into(),
+            },
+        )
+        .unwrap();
+        assert!(run(&mut s, &a, send("y", "")).is_ok());
+    }
+
+    #[test]
+    fn replay_rebuilds_the_same_state() {
+        let mut s = created();
+        let mut log = Vec::new();
+        let (a, m) = (actor("a", false), actor("m", true));
+        let commands = [
+            (a.clone(), send("one", "1")),
+            (m.clone(), ChatCommand::Like { message_id: 2 }),
+            (m.clone(), ChatCommand::Pin { message_id: 2 }),
+            (
+                m.clone(),
+                ChatCommand::Block {
+                    user_id: "a".into(),
+                },
+            ),
+            (a.clone(), ChatCommand::Delete { message_id: 2 }),
+        ];
+        for (who, cmd) in commands {
+            if let Decision::Emit(kind) = s.decide(&ChatLimits::default(), &who, &cmd).unwrap() {
+                let e = ContextEvent {
+                    context_id: "w1".into(),
+                    epoch: 1,
+                    seq: s.seq + 1,
+                    at_ms: 10,
+                    actor: Some(who.clone()),
+                    kind: Some(kind),
+                };
+                s.apply(&e);
+                log.push(e);
+            }
+        }
+        let mut rebuilt = created();
+        for e in &log {
+            rebuilt.apply(e);
+        }
+        assert_eq!(rebuilt, s);
+    }
+}

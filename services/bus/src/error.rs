@@ -1,0 +1,22 @@
+//! Errors of the log and the bus.
+
+/// A failure of the log or the bus. Every variant is retryable from a client's point
+/// of view: nothing acknowledged is lost, the command simply did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum BusError {
+    #[error("event log storage failed: {0}")]
+    Storage(#[from] sqlx::Error),
+    #[error("event log migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored event {context_id}/{seq} is corrupt: {source}")]
+    Corrupt {
+        context_id: String,
+        seq: u64,
+        source: prost::DecodeError,
+    },
+    #[error("cannot open the data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+}
