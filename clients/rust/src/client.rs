@@ -1,0 +1,357 @@
+//! [`Client`]: one logical session with a gateway, over one socket at a time.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use plenary_proto::v1::{
+    Ack, BlockUser, ConnectOk, Connect, DeleteMessage, Join, JoinOk, Leave, LikeMessage, LikeOk,
+    PinMessage, Ping, Pong, Position, Push, SendMessage, SendOk, UnblockUser, UnlikeMessage,
+    UnpinMessage, client_frame::Command, reply,
+};
+use tokio::sync::{mpsc, watch};
+
+use crate::config::ClientConfig;
+use crate::connection::{Connection, Links, lock};
+use crate::error::{ClientError, CloseInfo};
+use crate::position::Tracker;
+use crate::push::{LinkState, PushStream};
+use crate::transport;
+
+/// How long [`Client::close`] waits for the server to answer the close frame.
+const CLOSE_WAIT: Duration = Duration::from_secs(2);
+
+/// A connected, authenticated client. See the [crate documentation](crate).
+pub struct Client {
+    config: ClientConfig,
+    connect_ok: ConnectOk,
+    conn: Connection,
+    generation: u64,
+    next_id: AtomicU64,
+    tracker: Arc<Mutex<Tracker>>,
+    push_tx: mpsc::Sender<Push>,
+    link: watch::Sender<LinkState>,
+    pushes: tokio::sync::Mutex<Option<PushStream>>,
+}
+
+/// Unwraps the expected variant of a reply result, or reports what came instead.
+macro_rules! expect_reply {
+    ($result:expr, $variant:ident) => {
+        match $result {
+            reply::Result::$variant(value) => Ok(value),
+            other => Err(ClientError::UnexpectedReply(format!(
+                "expected {}, got {other:?}",
+                stringify!($variant)
+            ))),
+        }
+    };
+}
+
+impl Client {
+    /// Opens a socket as `config` says, sends `connect` and waits for `ConnectOk`, all
+    /// within `config.connect_timeout`. An error reply becomes [`ClientError::Server`],
+    /// a close before the reply [`ClientError::Closed`] with the server's code.
+    pub async fn connect(config: ClientConfig) -> Result<(Client, ConnectOk), ClientError> {
+        let tracker = Arc::new(Mutex::new(Tracker::default()));
+        let (push_tx, push_rx) = mpsc::channel(config.push_buffer.max(1));
+        let (link, link_rx) = watch::channel(LinkState::default());
+        let next_id = AtomicU64::new(1);
+        let generation = 1;
+        let links = Links {
+            tracker: Arc::clone(&tracker),
+            pushes: push_tx.clone(),
+            link: link.clone(),
+            generation,
+        };
+        let (conn, connect_ok) = open(&config, links, &next_id).await?;
+        let pushes = PushStream::new(push_rx, link_rx, Arc::clone(&tracker));
+        let client = Client {
+            config,
+            connect_ok: connect_ok.clone(),
+            conn,
+            generation,
+            next_id,
+            tracker,
+            push_tx,
+            link,
+            pushes: tokio::sync::Mutex::new(Some(pushes)),
+        };
+        Ok((client, connect_ok))
+    }
+
+    /// The configuration this client connects with.
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    /// The `ConnectOk` of the current connection.
+    pub fn connect_ok(&self) -> &ConnectOk {
+        &self.connect_ok
+    }
+
+    /// True while the current connection is up.
+    pub fn is_open(&self) -> bool {
+        self.conn.is_open()
+    }
+
+    /// How the current connection ended (close code and reason), once it has.
+    pub fn close_info(&self) -> Option<CloseInfo> {
+        self.conn.close_info()
+    }
+
+    /// Sends any command and waits for its reply. Error replies become
+    /// [`ClientError::Server`]; a reply without a result is
+    /// [`ClientError::UnexpectedReply`].
+    pub async fn request(&self, command: Command) -> Result<reply::Result, ClientError> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        match self.conn.request(id, command).await? {
+            Some(reply::Result::Error(error)) => Err(ClientError::from_server(error)),
+            Some(result) => Ok(result),
+            None => Err(ClientError::UnexpectedReply(format!(
+                "reply {id} carries no result"
+            ))),
+        }
+    }
+
+    /// Joins `context_id` from scratch: the `JoinOk` holds a snapshot.
+    pub async fn join(&self, context_id: &str) -> Result<JoinOk, ClientError> {
+        self.join_with(context_id, None).await
+    }
+
+    /// Joins `context_id` asking for the events after `since`. When the answer has
+    /// `recovered: true`, its `missed` pushes are also queued on the push stream, before
+    /// any later push; don't apply them twice.
+    pub async fn join_since(&self, context_id: &str, since: Position) -> Result<JoinOk, ClientError> {
+        self.join_with(context_id, Some(since)).await
+    }
+
+    async fn join_with(&self, context_id: &str, since: Option<Position>) -> Result<JoinOk, ClientError> {
+        let result = self
+            .request(Command::Join(Join {
+                context_id: context_id.to_owned(),
+                since,
+            }))
+            .await?;
+        expect_reply!(result, Join)
+    }
+
+    /// Leaves `context_id`; it is no longer rejoined on [`reconnect`](Self::reconnect).
+    pub async fn leave(&self, context_id: &str) -> Result<Ack, ClientError> {
+        let result = self
+            .request(Command::Leave(Leave {
+                context_id: context_id.to_owned(),
+            }))
+            .await?;
+        expect_reply!(result, Ack)
+    }
+
+    /// Posts a chat message. `client_msg_id` makes resends idempotent; `reply_to` is the
+    /// id of the message answered, 0 for none.
+    pub async fn send(
+        &self,
+        context_id: &str,
+        text: &str,
+        client_msg_id: &str,
+        reply_to: u64,
+    ) -> Result<SendOk, ClientError> {
+        let result = self
+            .request(Command::Send(SendMessage {
+                context_id: context_id.to_owned(),
+                text: text.to_owned(),
+                client_msg_id: client_msg_id.to_owned(),
+                reply_to,
+            }))
+            .await?;
+        expect_reply!(result, Send)
+    }
+
+    /// Likes a message.
+    pub async fn like(&self, context_id: &str, message_id: u64) -> Result<LikeOk, ClientError> {
+        let result = self
+            .request(Command::Like(LikeMessage {
+                context_id: context_id.to_owned(),
+                message_id,
+            }))
+            .await?;
+        expect_reply!(result, Like)
+    }
+
+    /// Takes back a like.
+    pub async fn unlike(&self, context_id: &str, message_id: u64) -> Result<LikeOk, ClientError> {
+        let result = self
+            .request(Command::Unlike(UnlikeMessage {
+                context_id: context_id.to_owned(),
+                message_id,
+            }))
+            .await?;
+        expect_reply!(result, Like)
+    }
+
+    /// Deletes a message (one's own, or any as a moderator).
+    pub async fn delete(&self, context_id: &str, message_id: u64) -> Result<Ack, ClientError> {
+        let result = self
+            .request(Command::Delete(DeleteMessage {
+                context_id: context_id.to_owned(),
+                message_id,
+            }))
+            .await?;
+        expect_reply!(result, Ack)
+    }
+
+    /// Pins a message to the feed (moderators).
+    pub async fn pin(&self, context_id: &str, message_id: u64) -> Result<Ack, ClientError> {
+        let result = self
+            .request(Command::Pin(PinMessage {
+                context_id: context_id.to_owned(),
+                message_id,
+            }))
+            .await?;
+        expect_reply!(result, Ack)
+    }
+
+    /// Unpins a message (moderators).
+    pub async fn unpin(&self, context_id: &str, message_id: u64) -> Result<Ack, ClientError> {
+        let result = self
+            .request(Command::Unpin(UnpinMessage {
+                context_id: context_id.to_owned(),
+                message_id,
+            }))
+            .await?;
+        expect_reply!(result, Ack)
+    }
+
+    /// Blocks a user from the context's chat (moderators).
+    pub async fn block(&self, context_id: &str, user_id: &str) -> Result<Ack, ClientError> {
+        let result = self
+            .request(Command::Block(BlockUser {
+                context_id: context_id.to_owned(),
+                user_id: user_id.to_owned(),
+            }))
+            .await?;
+        expect_reply!(result, Ack)
+    }
+
+    /// Lifts a block (moderators).
+    pub async fn unblock(&self, context_id: &str, user_id: &str) -> Result<Ack, ClientError> {
+        let result = self
+            .request(Command::Unblock(UnblockUser {
+                context_id: context_id.to_owned(),
+                user_id: user_id.to_owned(),
+            }))
+            .await?;
+        expect_reply!(result, Ack)
+    }
+
+    /// An application-level ping.
+    pub async fn ping(&self) -> Result<Pong, ClientError> {
+        let result = self.request(Command::Ping(Ping {})).await?;
+        expect_reply!(result, Pong)
+    }
+
+    /// The next push; `None` when the connection is down and no push is queued (or the
+    /// push stream was taken with [`take_pushes`](Self::take_pushes)). Concurrent
+    /// callers take turns.
+    pub async fn next_push(&self) -> Option<Push> {
+        let mut pushes = self.pushes.lock().await;
+        pushes.as_mut()?.recv().await
+    }
+
+    /// Takes the push stream out of the client, to read it in another task. It keeps
+    /// working across [`reconnect`](Self::reconnect)s. `None` if it was taken before.
+    pub fn take_pushes(&mut self) -> Option<PushStream> {
+        self.pushes.get_mut().take()
+    }
+
+    /// The last position queued for `context_id`, if it is joined.
+    pub fn position(&self, context_id: &str) -> Option<Position> {
+        lock(&self.tracker).position(context_id)
+    }
+
+    /// The joined contexts with their last queued positions, sorted by id.
+    pub fn joined(&self) -> Vec<(String, Position)> {
+        lock(&self.tracker).joined()
+    }
+
+    /// Drops the current connection (if it is still up), opens a new one with the same
+    /// configuration, and rejoins every joined context from its last position. The
+    /// `JoinOk`s come back in context id order. Recovered joins have had their `missed`
+    /// pushes queued on the push stream; for a join with `recovered: false` start over
+    /// from its snapshot (queued pushes it covers are skipped).
+    ///
+    /// On error the client stays disconnected and the positions are kept, so calling
+    /// this again retries.
+    pub async fn reconnect(&mut self) -> Result<Vec<JoinOk>, ClientError> {
+        self.conn.shutdown().await;
+        let old = self.generation;
+        self.link.send_if_modified(|link| {
+            let ours = link.generation == old && link.open;
+            if ours {
+                link.open = false;
+            }
+            ours
+        });
+        self.generation += 1;
+        let links = Links {
+            tracker: Arc::clone(&self.tracker),
+            pushes: self.push_tx.clone(),
+            link: self.link.clone(),
+            generation: self.generation,
+        };
+        let (conn, connect_ok) = open(&self.config, links, &self.next_id).await?;
+        self.conn = conn;
+        self.connect_ok = connect_ok;
+        let joins = lock(&self.tracker).joined();
+        let mut results = Vec::with_capacity(joins.len());
+        for (context_id, since) in joins {
+            results.push(self.join_since(&context_id, since).await?);
+        }
+        Ok(results)
+    }
+
+    /// Closes the connection normally (close code 1000), waiting briefly for the
+    /// server's answer.
+    pub async fn close(self) {
+        let Client { conn, .. } = self;
+        conn.close(CLOSE_WAIT).await;
+    }
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("config", &self.config)
+            .field("user_id", &self.connect_ok.user_id)
+            .field("generation", &self.generation)
+            .field("open", &self.is_open())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Opens a socket, starts its tasks and authenticates, within the connect time-out.
+async fn open(
+    config: &ClientConfig,
+    links: Links,
+    next_id: &AtomicU64,
+) -> Result<(Connection, ConnectOk), ClientError> {
+    let attempt = async {
+        let socket = transport::open(config).await?;
+        let conn = Connection::start(socket, config.format, links);
+        let id = next_id.fetch_add(1, Ordering::Relaxed);
+        let connect = Command::Connect(Connect {
+            token: config.token.clone(),
+        });
+        let ok = match conn.request(id, connect).await? {
+            Some(reply::Result::Connect(ok)) => ok,
+            Some(reply::Result::Error(error)) => return Err(ClientError::from_server(error)),
+            other => {
+                return Err(ClientError::UnexpectedReply(format!(
+                    "expected ConnectOk, got {other:?}"
+                )));
+            }
+        };
+        Ok((conn, ok))
+    };
+    tokio::time::timeout(config.connect_timeout, attempt)
+        .await
+        .unwrap_or(Err(ClientError::Timeout(config.connect_timeout)))
+}

@@ -1,0 +1,207 @@
+//! One helper to start a real gateway on 127.0.0.1:0 (in-process, or as the `plenary`
+//! binary for crash and signal tests) and to connect clients to it.
+#![allow(dead_code, unreachable_pub)]
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+use clap::Parser;
+use futures_util::{SinkExt, StreamExt};
+use plenary_client::{Claims, Client, ClientConfig, mint_hs256, v1};
+use plenary_gateway::Config;
+use tokio::{net::TcpStream, task::JoinHandle};
+use tokio_tungstenite::{
+    MaybeTlsStream, WebSocketStream,
+    tungstenite::{Message, client::IntoClientRequest, http::HeaderValue},
+};
+use tokio_util::sync::CancellationToken;
+
+pub const SECRET: &str = "integration-test-secret-0123456789";
+pub const ADMIN_KEY: &str = "integration-admin-key-0123456789";
+
+pub struct TestServer {
+    pub ws_url: String,
+    pub admin: SocketAddr,
+    shutdown: CancellationToken,
+    task: Option<JoinHandle<anyhow::Result<()>>>,
+    pub dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    pub async fn stop(mut self) {
+        self.shutdown.cancel();
+        if let Some(task) = self.task.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(15), task).await;
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// Base flags for a test node: loopback, ephemeral ports, its own data directory.
+pub fn base_config(data_dir: &Path) -> Config {
+    Config::parse_from([
+        "plenary",
+        "--listen",
+        "127.0.0.1:0",
+        "--admin-listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        data_dir.to_str().unwrap(),
+        "--sync-mode",
+        "normal",
+    ])
+}
+
+/// Starts an embedded node in this process.
+pub async fn start(configure: impl FnOnce(&mut Config)) -> TestServer {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = base_config(dir.path());
+    configure(&mut config);
+    let settings = config
+        .validate_with(Some(SECRET.into()), Some(ADMIN_KEY.into()))
+        .expect("valid test config");
+    let (ws, admin, bound) = plenary_gateway::bind(&settings).await.unwrap();
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(plenary_gateway::run(settings, ws, admin, shutdown.clone()));
+    TestServer {
+        ws_url: format!("ws://{}/ws", bound.ws),
+        admin: bound.admin,
+        shutdown,
+        task: Some(task),
+        dir,
+    }
+}
+
+pub fn attendee_token(sub: &str) -> String {
+    mint_hs256(SECRET.as_bytes(), &Claims::new(sub).with_name(sub, "Attendee")).unwrap()
+}
+
+pub fn moderator_token(sub: &str, context: &str) -> String {
+    mint_hs256(
+        SECRET.as_bytes(),
+        &Claims::new(sub).with_name(sub, "Moderator").with_moderates([context]),
+    )
+    .unwrap()
+}
+
+pub async fn connect(url: &str, token: String) -> Client {
+    let (client, _) = Client::connect(ClientConfig::new(url, token)).await.expect("connect");
+    client
+}
+
+/// Waits for the next push matching `pick`, skipping others; fails after 5 s.
+pub async fn expect_push<T>(client: &Client, mut pick: impl FnMut(&v1::Push) -> Option<T>) -> T {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let push = tokio::time::timeout_at(deadline, client.next_push())
+            .await
+            .expect("timed out waiting for a push")
+            .expect("push stream ended");
+        if let Some(t) = pick(&push) {
+            return t;
+        }
+    }
+}
+
+/// Asserts that no push matching `pick` arrives within `wait`.
+pub async fn expect_no_push(client: &Client, wait: Duration, mut pick: impl FnMut(&v1::Push) -> bool) {
+    let deadline = tokio::time::Instant::now() + wait;
+    while let Ok(Some(push)) = tokio::time::timeout_at(deadline, client.next_push()).await {
+        assert!(!pick(&push), "unexpected push {push:?}");
+    }
+}
+
+pub type RawWs = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// A raw WebSocket with a chosen subprotocol, for malformed-input tests.
+pub async fn raw(url: &str, subprotocol: &str) -> RawWs {
+    let mut request = url.into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("sec-websocket-protocol", HeaderValue::from_str(subprotocol).unwrap());
+    let (ws, _) = tokio_tungstenite::connect_async(request).await.expect("raw connect");
+    ws
+}
+
+/// Sends a JSON text frame.
+pub async fn send_text(ws: &mut RawWs, text: &str) {
+    ws.send(Message::text(text.to_string())).await.unwrap();
+}
+
+/// The next text frame, parsed as a server frame (skipping pings).
+pub async fn next_json(ws: &mut RawWs) -> serde_json::Value {
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(5), ws.next())
+            .await
+            .expect("timed out waiting for a frame")
+            .expect("stream ended")
+            .expect("read error");
+        match msg {
+            Message::Text(t) => return serde_json::from_str(t.as_str()).unwrap(),
+            Message::Ping(_) | Message::Pong(_) => continue,
+            other => panic!("expected a text frame, got {other:?}"),
+        }
+    }
+}
+
+/// Reads until the server closes; returns the close code.
+pub async fn close_code(ws: &mut RawWs) -> u16 {
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("timed out waiting for the close");
+        match msg {
+            Some(Ok(Message::Close(Some(frame)))) => return u16::from(frame.code),
+            Some(Ok(Message::Close(None))) => return 1005,
+            Some(Ok(_)) => continue,
+            Some(Err(_)) | None => return 1006,
+        }
+    }
+}
+
+/// A `plenary` process, for kill -9 and SIGTERM tests.
+pub struct Process {
+    pub child: Child,
+    pub ws_url: String,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Starts the `plenary` binary on free loopback ports with `data_dir`.
+pub async fn spawn_process(data_dir: &Path) -> Process {
+    let (port, admin_port) = (free_port(), free_port());
+    let child = Command::new(env!("CARGO_BIN_EXE_plenary"))
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .args(["--admin-listen", &format!("127.0.0.1:{admin_port}")])
+        .arg("--data-dir")
+        .arg(PathBuf::from(data_dir))
+        .args(["--drain-grace-secs", "5"])
+        .env("PLENARY_JWT_SECRET", SECRET)
+        .env("PLENARY_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn plenary");
+    let addr = format!("127.0.0.1:{port}");
+    for _ in 0..200 {
+        if TcpStream::connect(&addr).await.is_ok() {
+            return Process {
+                child,
+                ws_url: format!("ws://{addr}/ws"),
+            };
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("plenary did not start listening on {addr}");
+}
