@@ -224,7 +224,7 @@ where
         match result {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(End::gone(format!("write failed: {e}"))),
-            Err(_) => Err(End::gone("slow consumer: write timed out")),
+            Err(_) => Err(End::close(CloseCode::SlowConsumer, "slow consumer: write timed out")),
         }
     }
 
@@ -713,7 +713,7 @@ where
         match timeout(write_timeout, self.ws.flush()).await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => return Err(End::gone(format!("write failed: {e}"))),
-            Err(_) => return Err(End::gone("slow consumer: write timed out")),
+            Err(_) => return Err(End::close(CloseCode::SlowConsumer, "slow consumer: write timed out")),
         }
         telemetry::pushes_written(written);
         debug!(written, "pushes written");

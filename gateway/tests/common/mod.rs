@@ -172,21 +172,30 @@ pub async fn close_code(ws: &mut RawWs) -> u16 {
 pub struct Process {
     pub child: Child,
     pub ws_url: String,
+    pub ports: (u16, u16),
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// Starts the `plenary` binary on free loopback ports with `data_dir`.
-pub async fn spawn_process(data_dir: &Path) -> Process {
-    let (port, admin_port) = (free_port(), free_port());
+/// Starts the `plenary` binary with `data_dir`, on the given loopback ports or free ones.
+pub async fn spawn_process(data_dir: &Path, ports: Option<(u16, u16)>) -> Process {
+    let (port, admin_port) = ports.unwrap_or_else(|| (free_port(), free_port()));
     let child = Command::new(env!("CARGO_BIN_EXE_plenary"))
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .args(["--admin-listen", &format!("127.0.0.1:{admin_port}")])
         .arg("--data-dir")
         .arg(PathBuf::from(data_dir))
         .args(["--drain-grace-secs", "5"])
+        .args(["--user-rate", "1000", "--user-burst", "1000"])
         .env("PLENARY_JWT_SECRET", SECRET)
         .env("PLENARY_LOG", "warn")
         .stdout(Stdio::null())
@@ -199,6 +208,7 @@ pub async fn spawn_process(data_dir: &Path) -> Process {
             return Process {
                 child,
                 ws_url: format!("ws://{addr}/ws"),
+                ports: (port, admin_port),
             };
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
