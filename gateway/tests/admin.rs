@@ -1,0 +1,124 @@
+//! The admin port: gRPC admin API with API-key auth, metrics and health endpoints.
+
+mod common;
+
+use common::*;
+use plenary_client::v1::QaMode;
+use plenary_proto::v1::admin::{
+    CreateContextRequest, GetContextRequest, GetPresenceRequest, UpdateContextRequest, admin_client::AdminClient,
+};
+use tonic::{Code, Request, metadata::MetadataValue, transport::Channel};
+
+async fn admin(server: &TestServer) -> AdminClient<Channel> {
+    AdminClient::connect(format!("http://{}", server.admin)).await.unwrap()
+}
+
+fn authed<T>(message: T) -> Request<T> {
+    let mut r = Request::new(message);
+    r.metadata_mut()
+        .insert("authorization", MetadataValue::try_from(format!("Bearer {ADMIN_KEY}")).unwrap());
+    r
+}
+
+#[tokio::test]
+async fn create_update_get_and_presence() {
+    let server = start(|c| c.require_created_contexts = true).await;
+    let mut api = admin(&server).await;
+
+    let err = api
+        .get_context(Request::new(GetContextRequest { id: "w1".into() }))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Unauthenticated, "no key, no access");
+
+    let created = api
+        .create_context(authed(CreateContextRequest {
+            id: "w1".into(),
+            name: "Launch webinar".into(),
+            starts_at_ms: 1_000,
+            ends_at_ms: 2_000,
+            registered_attendees: 500,
+            qa_mode: QaMode::MultiThread as i32,
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(created.name, "Launch webinar");
+    assert_eq!(created.seq, 1);
+    let again = api.create_context(authed(CreateContextRequest { id: "w1".into(), ..Default::default() })).await;
+    assert_eq!(again.unwrap_err().code(), Code::AlreadyExists);
+    let bad = api
+        .create_context(authed(CreateContextRequest { id: "w2".into(), starts_at_ms: 5, ends_at_ms: 1, ..Default::default() }))
+        .await;
+    assert_eq!(bad.unwrap_err().code(), Code::InvalidArgument);
+
+    let updated = api
+        .update_context(authed(UpdateContextRequest {
+            id: "w1".into(),
+            registered_attendees: Some(800),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((updated.name.as_str(), updated.registered_attendees), ("Launch webinar", 800));
+    let missing = api.get_context(authed(GetContextRequest { id: "nope".into() })).await;
+    assert_eq!(missing.unwrap_err().code(), Code::NotFound);
+
+    // Attendees see the settings on join, and a live update as a push.
+    let alice = connect(&server.ws_url, attendee_token("alice")).await;
+    let info = alice.join("w1").await.unwrap().context.unwrap();
+    assert_eq!(info.registered_attendees, 800);
+    assert_eq!(info.qa_mode, QaMode::MultiThread as i32);
+    let _alice2 = {
+        let c = connect(&server.ws_url, attendee_token("alice")).await;
+        c.join("w1").await.unwrap();
+        c
+    };
+    let moderator = connect(&server.ws_url, moderator_token("mod", "w1")).await;
+    moderator.join("w1").await.unwrap();
+    let presence = api
+        .get_presence(authed(GetPresenceRequest { context_id: "w1".into() }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((presence.attendees, presence.moderators, presence.connections), (1, 1, 3));
+
+    api.update_context(authed(UpdateContextRequest { id: "w1".into(), name: Some("Renamed".into()), ..Default::default() }))
+        .await
+        .unwrap();
+    expect_push(&alice, |p| match &p.body {
+        Some(plenary_client::v1::push::Body::Context(c)) => Some(assert_eq!(c.name, "Renamed")),
+        _ => None,
+    })
+    .await;
+    server.stop().await;
+}
+
+async fn http_get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut body = String::new();
+    s.read_to_string(&mut body).await.unwrap();
+    let status = body.split_whitespace().nth(1).unwrap().parse().unwrap();
+    (status, body)
+}
+
+#[tokio::test]
+async fn health_readiness_and_metrics() {
+    let server = start(|_| {}).await;
+    let alice = connect(&server.ws_url, attendee_token("alice")).await;
+    alice.join("m").await.unwrap();
+    alice.send("m", "hello", "", 0).await.unwrap();
+    assert_eq!(http_get(server.admin, "/healthz").await.0, 200);
+    assert_eq!(http_get(server.admin, "/readyz").await.0, 200);
+    let (status, body) = http_get(server.admin, "/metrics").await;
+    assert_eq!(status, 200);
+    for name in ["plenary_connections", "plenary_commands_total", "plenary_events_appended_total"] {
+        assert!(body.contains(name), "{name} missing from /metrics");
+    }
+    server.stop().await;
+}
