@@ -131,9 +131,8 @@ pub async fn run(
     });
     info!(listen = %listener.local_addr()?, admin = %admin_listener_addr(&config), data_dir = %config.data_dir.display(), "plenary is serving (embedded mode)");
     server::serve(listener, shared, ready, shutdown).await;
-    match tokio::time::timeout(Duration::from_secs(2), admin_task).await {
-        Ok(Ok(Err(e))) => tracing::warn!(error = %e, "admin server stopped with an error"),
-        Ok(_) | Err(_) => {}
+    if let Ok(Ok(Err(e))) = tokio::time::timeout(Duration::from_secs(2), admin_task).await {
+        tracing::warn!(error = %e, "admin server stopped with an error");
     }
     Ok(())
 }

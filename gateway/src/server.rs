@@ -31,7 +31,9 @@ fn refuse(status: StatusCode, why: &'static str) -> ErrorResponse {
     response
 }
 
-/// Checks the upgrade request and picks the wire format.
+/// Checks the upgrade request and picks the wire format. The error type is fixed by
+/// tungstenite's handshake callback.
+#[allow(clippy::result_large_err)]
 fn handshake(
     request: &Request,
     mut response: Response,
@@ -77,6 +79,7 @@ fn handshake(
 
 /// Accepts connections until `shutdown`, then closes every session with 1012 and
 /// waits up to the drain grace for them to finish.
+#[allow(clippy::result_large_err)] // the handshake callback's signature is tungstenite's
 pub async fn serve(
     listener: TcpListener,
     shared: Arc<Shared>,
@@ -112,6 +115,7 @@ pub async fn serve(
         let slot = slots.clone().try_acquire_owned();
         let origins = config.allowed_origins.clone();
         let handshake_timeout = config.connect_timeout();
+        let connect_deadline = tokio::time::Instant::now() + handshake_timeout;
         tracker.spawn(async move {
             let mut format = WireFormat::Json;
             let accept = accept_hdr_async_with_config(
@@ -119,7 +123,7 @@ pub async fn serve(
                 |req: &Request, resp: Response| handshake(req, resp, &origins, &mut format),
                 Some(ws_config),
             );
-            let mut ws = match timeout(handshake_timeout, accept).await {
+            let mut ws = match tokio::time::timeout_at(connect_deadline, accept).await {
                 Ok(Ok(ws)) => ws,
                 Ok(Err(e)) => {
                     debug!(%peer, error = %e, "handshake failed");
@@ -139,7 +143,7 @@ pub async fn serve(
                 let _ = timeout(std::time::Duration::from_secs(1), ws.close(Some(frame))).await;
                 return;
             };
-            session::run(ws, format, shared, stop).await;
+            session::run(ws, format, shared, connect_deadline, stop).await;
         });
     }
     ready.store(false, Ordering::Relaxed);

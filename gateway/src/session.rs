@@ -94,13 +94,14 @@ pub async fn run<S>(
     ws: WebSocketStream<S>,
     format: WireFormat,
     shared: Arc<Shared>,
+    connect_deadline: Instant,
     shutdown: CancellationToken,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
     telemetry::connection_opened();
     let mut conn = Connection { ws, format, shared };
-    let end = match conn.authenticate(&shutdown).await {
+    let end = match conn.authenticate(connect_deadline, &shutdown).await {
         Ok((frame_id, identity)) => {
             tracing::Span::current().record("user_id", identity.user_id.as_str());
             conn.serve(frame_id, identity, &shutdown).await
@@ -224,7 +225,10 @@ where
         match result {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(End::gone(format!("write failed: {e}"))),
-            Err(_) => Err(End::close(CloseCode::SlowConsumer, "slow consumer: write timed out")),
+            Err(_) => Err(End::close(
+                CloseCode::SlowConsumer,
+                "slow consumer: write timed out",
+            )),
         }
     }
 
@@ -241,9 +245,13 @@ where
         let _ = timeout(Duration::from_secs(1), self.ws.close(Some(frame))).await;
     }
 
-    /// Waits for a valid `connect` frame.
-    async fn authenticate(&mut self, shutdown: &CancellationToken) -> Result<(u64, Identity), End> {
-        let deadline = tokio::time::sleep(self.config().connect_timeout());
+    /// Waits for a valid `connect` frame until `deadline` (counted from the TCP accept).
+    async fn authenticate(
+        &mut self,
+        deadline: Instant,
+        shutdown: &CancellationToken,
+    ) -> Result<(u64, Identity), End> {
+        let deadline = tokio::time::sleep_until(deadline);
         tokio::pin!(deadline);
         loop {
             let message = tokio::select! {
@@ -334,7 +342,7 @@ where
                     max_frame_bytes: config.max_frame_bytes,
                     max_text_chars: config.max_text_chars,
                     commands_per_sec: config.user_rate,
-                    command_burst: config.user_burst,
+                    command_burst: config.user_burst.max(config.user_rate),
                     max_joined_contexts: config.max_joined_contexts,
                 }),
             }),
@@ -414,6 +422,27 @@ where
         state: &mut SessionState,
         decoded: Result<ClientFrame, DecodeError>,
     ) -> Result<(), End> {
+        // Every frame spends the user's budget, malformed and unknown ones included.
+        let frame_id = decoded.as_ref().map_or(0, |f| f.id);
+        if let Err(wait) = self.shared.limits.check_rate(&state.user) {
+            state.rate_strikes += 1;
+            if state.rate_strikes > RATE_STRIKES_BEFORE_CLOSE {
+                return Err(End::close(
+                    CloseCode::RateLimited,
+                    "rate limit exceeded repeatedly",
+                ));
+            }
+            telemetry::command_refused(error_code_name(ErrorCode::RateLimited));
+            let retry = (wait.as_millis() as u64).max(1);
+            state.ready(error_reply(
+                frame_id,
+                ErrorCode::RateLimited,
+                "too many commands",
+                retry,
+            ));
+            return Ok(());
+        }
+        state.rate_strikes = 0;
         let frame = match decoded {
             Ok(frame) => frame,
             Err(e) => {
@@ -434,25 +463,6 @@ where
             return Ok(());
         };
         telemetry::commands_received(command_name(&command));
-        if let Err(wait) = self.shared.limits.check_rate(&state.user) {
-            state.rate_strikes += 1;
-            if state.rate_strikes > RATE_STRIKES_BEFORE_CLOSE {
-                return Err(End::close(
-                    CloseCode::RateLimited,
-                    "rate limit exceeded repeatedly",
-                ));
-            }
-            telemetry::command_refused(error_code_name(ErrorCode::RateLimited));
-            let retry = (wait.as_millis() as u64).max(1);
-            state.ready(error_reply(
-                id,
-                ErrorCode::RateLimited,
-                "too many commands",
-                retry,
-            ));
-            return Ok(());
-        }
-        state.rate_strikes = 0;
         let registry = self.shared.registry.clone();
         let identity = state.identity.clone();
         let (context_id, chat) = match command {
@@ -713,7 +723,12 @@ where
         match timeout(write_timeout, self.ws.flush()).await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => return Err(End::gone(format!("write failed: {e}"))),
-            Err(_) => return Err(End::close(CloseCode::SlowConsumer, "slow consumer: write timed out")),
+            Err(_) => {
+                return Err(End::close(
+                    CloseCode::SlowConsumer,
+                    "slow consumer: write timed out",
+                ));
+            }
         }
         telemetry::pushes_written(written);
         debug!(written, "pushes written");

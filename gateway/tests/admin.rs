@@ -5,18 +5,23 @@ mod common;
 use common::*;
 use plenary_client::v1::QaMode;
 use plenary_proto::v1::admin::{
-    CreateContextRequest, GetContextRequest, GetPresenceRequest, UpdateContextRequest, admin_client::AdminClient,
+    CreateContextRequest, GetContextRequest, GetPresenceRequest, UpdateContextRequest,
+    admin_client::AdminClient,
 };
 use tonic::{Code, Request, metadata::MetadataValue, transport::Channel};
 
 async fn admin(server: &TestServer) -> AdminClient<Channel> {
-    AdminClient::connect(format!("http://{}", server.admin)).await.unwrap()
+    AdminClient::connect(format!("http://{}", server.admin))
+        .await
+        .unwrap()
 }
 
 fn authed<T>(message: T) -> Request<T> {
     let mut r = Request::new(message);
-    r.metadata_mut()
-        .insert("authorization", MetadataValue::try_from(format!("Bearer {ADMIN_KEY}")).unwrap());
+    r.metadata_mut().insert(
+        "authorization",
+        MetadataValue::try_from(format!("Bearer {ADMIN_KEY}")).unwrap(),
+    );
     r
 }
 
@@ -45,10 +50,20 @@ async fn create_update_get_and_presence() {
         .into_inner();
     assert_eq!(created.name, "Launch webinar");
     assert_eq!(created.seq, 1);
-    let again = api.create_context(authed(CreateContextRequest { id: "w1".into(), ..Default::default() })).await;
+    let again = api
+        .create_context(authed(CreateContextRequest {
+            id: "w1".into(),
+            ..Default::default()
+        }))
+        .await;
     assert_eq!(again.unwrap_err().code(), Code::AlreadyExists);
     let bad = api
-        .create_context(authed(CreateContextRequest { id: "w2".into(), starts_at_ms: 5, ends_at_ms: 1, ..Default::default() }))
+        .create_context(authed(CreateContextRequest {
+            id: "w2".into(),
+            starts_at_ms: 5,
+            ends_at_ms: 1,
+            ..Default::default()
+        }))
         .await;
     assert_eq!(bad.unwrap_err().code(), Code::InvalidArgument);
 
@@ -61,8 +76,13 @@ async fn create_update_get_and_presence() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!((updated.name.as_str(), updated.registered_attendees), ("Launch webinar", 800));
-    let missing = api.get_context(authed(GetContextRequest { id: "nope".into() })).await;
+    assert_eq!(
+        (updated.name.as_str(), updated.registered_attendees),
+        ("Launch webinar", 800)
+    );
+    let missing = api
+        .get_context(authed(GetContextRequest { id: "nope".into() }))
+        .await;
     assert_eq!(missing.unwrap_err().code(), Code::NotFound);
 
     // Attendees see the settings on join, and a live update as a push.
@@ -78,17 +98,33 @@ async fn create_update_get_and_presence() {
     let moderator = connect(&server.ws_url, moderator_token("mod", "w1")).await;
     moderator.join("w1").await.unwrap();
     let presence = api
-        .get_presence(authed(GetPresenceRequest { context_id: "w1".into() }))
+        .get_presence(authed(GetPresenceRequest {
+            context_id: "w1".into(),
+        }))
         .await
         .unwrap()
         .into_inner();
-    assert_eq!((presence.attendees, presence.moderators, presence.connections), (1, 1, 3));
+    assert_eq!(
+        (
+            presence.attendees,
+            presence.moderators,
+            presence.connections
+        ),
+        (1, 1, 3)
+    );
 
-    api.update_context(authed(UpdateContextRequest { id: "w1".into(), name: Some("Renamed".into()), ..Default::default() }))
-        .await
-        .unwrap();
+    api.update_context(authed(UpdateContextRequest {
+        id: "w1".into(),
+        name: Some("Renamed".into()),
+        ..Default::default()
+    }))
+    .await
+    .unwrap();
     expect_push(&alice, |p| match &p.body {
-        Some(plenary_client::v1::push::Body::Context(c)) => Some(assert_eq!(c.name, "Renamed")),
+        Some(plenary_client::v1::push::Body::Context(c)) => {
+            assert_eq!(c.name, "Renamed");
+            Some(())
+        }
         _ => None,
     })
     .await;
@@ -117,7 +153,11 @@ async fn health_readiness_and_metrics() {
     assert_eq!(http_get(server.admin, "/readyz").await.0, 200);
     let (status, body) = http_get(server.admin, "/metrics").await;
     assert_eq!(status, 200);
-    for name in ["plenary_connections", "plenary_commands_total", "plenary_events_appended_total"] {
+    for name in [
+        "plenary_connections",
+        "plenary_commands_total",
+        "plenary_events_appended_total",
+    ] {
         assert!(body.contains(name), "{name} missing from /metrics");
     }
     server.stop().await;

@@ -14,7 +14,9 @@ const RSA_PUBLIC: &[u8] = include_bytes!("fixtures/rsa_public.pem");
 const ED_PRIVATE: &[u8] = include_bytes!("fixtures/ed25519_private.pem");
 
 fn fixture(name: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 async fn refused(url: &str, token: String) -> ClientError {
@@ -46,26 +48,47 @@ async fn hs256_refusals() {
     // alg: none (unsigned).
     let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
     let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&Claims::new("eve")).unwrap());
-    assert_unauthorized(&refused(url, format!("{header}.{payload}.")).await, ErrorCode::Unauthorized);
+    assert_unauthorized(
+        &refused(url, format!("{header}.{payload}.")).await,
+        ErrorCode::Unauthorized,
+    );
 
     // Expired (beyond the leeway).
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     let expired = mint_hs256(SECRET.as_bytes(), &Claims::new("eve").with_exp(now - 3_600)).unwrap();
     let err = refused(url, expired).await;
     assert_eq!(err.server_code(), Some(ErrorCode::TokenExpired), "{err}");
 
     // Wrong audience, wrong issuer.
-    let aud = mint_hs256(SECRET.as_bytes(), &Claims::new("eve").with_aud("someone-else")).unwrap();
+    let aud = mint_hs256(
+        SECRET.as_bytes(),
+        &Claims::new("eve").with_aud("someone-else"),
+    )
+    .unwrap();
     assert_unauthorized(&refused(url, aud).await, ErrorCode::Unauthorized);
-    let iss = mint_hs256(SECRET.as_bytes(), &Claims::new("eve").with_iss("someone-else")).unwrap();
+    let iss = mint_hs256(
+        SECRET.as_bytes(),
+        &Claims::new("eve").with_iss("someone-else"),
+    )
+    .unwrap();
     assert_unauthorized(&refused(url, iss).await, ErrorCode::Unauthorized);
 
     // Not valid yet.
-    let nbf = mint_hs256(SECRET.as_bytes(), &Claims::new("eve").with_nbf(Some(now + 3_600))).unwrap();
+    let nbf = mint_hs256(
+        SECRET.as_bytes(),
+        &Claims::new("eve").with_nbf(Some(now + 3_600)),
+    )
+    .unwrap();
     assert_unauthorized(&refused(url, nbf).await, ErrorCode::Unauthorized);
 
     // Garbage.
-    assert_unauthorized(&refused(url, "not-a-jwt".into()).await, ErrorCode::Unauthorized);
+    assert_unauthorized(
+        &refused(url, "not-a-jwt".into()).await,
+        ErrorCode::Unauthorized,
+    );
     server.stop().await;
 }
 
@@ -86,9 +109,16 @@ async fn rs256_refuses_hs256_signed_with_the_public_key() {
     connect(&server.ws_url, good).await;
 
     // Algorithm confusion: HS256 "signed" with the RSA public key as the secret.
-    let confused = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(RSA_PUBLIC))
-        .unwrap();
-    assert_unauthorized(&refused(&server.ws_url, confused).await, ErrorCode::Unauthorized);
+    let confused = jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(RSA_PUBLIC),
+    )
+    .unwrap();
+    assert_unauthorized(
+        &refused(&server.ws_url, confused).await,
+        ErrorCode::Unauthorized,
+    );
     server.stop().await;
 }
 
@@ -107,7 +137,10 @@ async fn eddsa_tokens_are_accepted_when_configured() {
     .unwrap();
     connect(&server.ws_url, token).await;
     // The HS256 secret of other setups means nothing here.
-    assert_unauthorized(&refused(&server.ws_url, attendee_token("x")).await, ErrorCode::Unauthorized);
+    assert_unauthorized(
+        &refused(&server.ws_url, attendee_token("x")).await,
+        ErrorCode::Unauthorized,
+    );
     server.stop().await;
 }
 
@@ -134,16 +167,21 @@ async fn command_before_connect_closes_4001() {
 #[tokio::test]
 async fn disallowed_origin_is_refused_at_the_handshake() {
     let server = start(|c| c.allowed_origins = vec!["https://webinar.example".into()]).await;
-    let bad = ClientConfig::new(&server.ws_url, attendee_token("o")).with_origin("https://evil.example");
+    let bad =
+        ClientConfig::new(&server.ws_url, attendee_token("o")).with_origin("https://evil.example");
     match Client::connect(bad).await {
         Err(ClientError::Rejected { status }) => assert_eq!(status, 403),
         Err(e) => panic!("expected HTTP 403, got {e}"),
         Ok(_) => panic!("a disallowed origin was accepted"),
     }
-    let good = ClientConfig::new(&server.ws_url, attendee_token("o")).with_origin("https://webinar.example");
-    Client::connect(good).await.expect("an allowed origin connects");
+    let good = ClientConfig::new(&server.ws_url, attendee_token("o"))
+        .with_origin("https://webinar.example");
+    Client::connect(good)
+        .await
+        .expect("an allowed origin connects");
     // Exact match only.
-    let near = ClientConfig::new(&server.ws_url, attendee_token("o")).with_origin("https://webinar.example.evil");
+    let near = ClientConfig::new(&server.ws_url, attendee_token("o"))
+        .with_origin("https://webinar.example.evil");
     assert!(Client::connect(near).await.is_err());
     server.stop().await;
 }
@@ -151,8 +189,14 @@ async fn disallowed_origin_is_refused_at_the_handshake() {
 #[tokio::test]
 async fn unknown_subprotocol_is_refused() {
     let server = start(|_| {}).await;
-    let mut request = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(server.ws_url.as_str()).unwrap();
-    request.headers_mut().insert("sec-websocket-protocol", "mqtt".parse().unwrap());
+    let mut request =
+        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
+            server.ws_url.as_str(),
+        )
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("sec-websocket-protocol", "mqtt".parse().unwrap());
     let err = tokio_tungstenite::connect_async(request).await.unwrap_err();
     assert!(err.to_string().contains("400"), "{err}");
     tokio::time::sleep(Duration::from_millis(10)).await;

@@ -18,7 +18,11 @@ async fn two_attendees_and_a_moderator_chat() {
 
     let joined = alice.join(CTX).await.unwrap();
     assert_eq!(joined.role, Role::Attendee as i32);
-    assert_eq!(joined.context.unwrap().name, CTX, "an unknown context is created with its id as name");
+    assert_eq!(
+        joined.context.unwrap().name,
+        CTX,
+        "an unknown context is created with its id as name"
+    );
     bob.join(CTX).await.unwrap();
     assert_eq!(mod_.join(CTX).await.unwrap().role, Role::Moderator as i32);
 
@@ -32,11 +36,17 @@ async fn two_attendees_and_a_moderator_chat() {
         .await;
         assert_eq!(m.text, "hello all");
         let author = m.author.unwrap();
-        assert_eq!((author.user_id.as_str(), author.given_name.as_str()), ("alice", "alice"));
+        assert_eq!(
+            (author.user_id.as_str(), author.given_name.as_str()),
+            ("alice", "alice")
+        );
     }
 
     // Bob replies to it.
-    let reply = bob.send(CTX, "hi alice", "b-1", sent.message_id).await.unwrap();
+    let reply = bob
+        .send(CTX, "hi alice", "b-1", sent.message_id)
+        .await
+        .unwrap();
     let m = expect_push(&alice, |p| match &p.body {
         Some(Body::Message(m)) if m.id == reply.message_id => Some(m.clone()),
         _ => None,
@@ -44,14 +54,21 @@ async fn two_attendees_and_a_moderator_chat() {
     .await;
     assert_eq!(m.reply_to, sent.message_id);
     assert_eq!(
-        bob.send(CTX, "to nothing", "b-2", 999_999).await.unwrap_err().server_code(),
+        bob.send(CTX, "to nothing", "b-2", 999_999)
+            .await
+            .unwrap_err()
+            .server_code(),
         Some(ErrorCode::NotFound)
     );
 
     // Likes: the reply carries the count, pushes come as aggregates.
     assert_eq!(bob.like(CTX, sent.message_id).await.unwrap().like_count, 1);
     assert_eq!(mod_.like(CTX, sent.message_id).await.unwrap().like_count, 2);
-    assert_eq!(bob.like(CTX, sent.message_id).await.unwrap().like_count, 2, "liking twice counts once");
+    assert_eq!(
+        bob.like(CTX, sent.message_id).await.unwrap().like_count,
+        2,
+        "liking twice counts once"
+    );
     expect_push(&alice, |p| match &p.body {
         Some(Body::Likes(l)) => l
             .counts
@@ -61,7 +78,10 @@ async fn two_attendees_and_a_moderator_chat() {
         _ => None,
     })
     .await;
-    assert_eq!(bob.unlike(CTX, sent.message_id).await.unwrap().like_count, 1);
+    assert_eq!(
+        bob.unlike(CTX, sent.message_id).await.unwrap().like_count,
+        1
+    );
 
     // Delete rules: an attendee cannot delete another's message, can delete their own;
     // a moderator deletes any.
@@ -69,20 +89,33 @@ async fn two_attendees_and_a_moderator_chat() {
     assert_eq!(err.server_code(), Some(ErrorCode::Forbidden));
     bob.delete(CTX, reply.message_id).await.unwrap();
     expect_push(&alice, |p| match &p.body {
-        Some(Body::Deleted(d)) if d.message_id == reply.message_id => Some(assert!(!d.by_moderator)),
+        Some(Body::Deleted(d)) if d.message_id == reply.message_id => {
+            assert!(!d.by_moderator);
+            Some(())
+        }
         _ => None,
     })
     .await;
     let doomed = bob.send(CTX, "spam", "b-3", 0).await.unwrap();
     mod_.delete(CTX, doomed.message_id).await.unwrap();
     expect_push(&alice, |p| match &p.body {
-        Some(Body::Deleted(d)) if d.message_id == doomed.message_id => Some(assert!(d.by_moderator)),
+        Some(Body::Deleted(d)) if d.message_id == doomed.message_id => {
+            assert!(d.by_moderator);
+            Some(())
+        }
         _ => None,
     })
     .await;
 
     // Pin: moderators only; pinned items reach everyone and form the feed.
-    assert_eq!(alice.pin(CTX, sent.message_id).await.unwrap_err().server_code(), Some(ErrorCode::Forbidden));
+    assert_eq!(
+        alice
+            .pin(CTX, sent.message_id)
+            .await
+            .unwrap_err()
+            .server_code(),
+        Some(ErrorCode::Forbidden)
+    );
     mod_.pin(CTX, sent.message_id).await.unwrap();
     let pinned = expect_push(&bob, |p| match &p.body {
         Some(Body::Pinned(m)) => Some(m.clone()),
@@ -92,14 +125,26 @@ async fn two_attendees_and_a_moderator_chat() {
     assert_eq!(pinned.id, sent.message_id);
     let late = connect(&server.ws_url, attendee_token("carol")).await;
     let snapshot = late.join(CTX).await.unwrap().snapshot.unwrap();
-    assert_eq!(snapshot.pinned.iter().map(|m| m.id).collect::<Vec<_>>(), vec![sent.message_id]);
-    assert!(snapshot.messages.iter().all(|m| m.id != reply.message_id), "deleted messages are gone");
+    assert_eq!(
+        snapshot.pinned.iter().map(|m| m.id).collect::<Vec<_>>(),
+        vec![sent.message_id]
+    );
+    assert!(
+        snapshot.messages.iter().all(|m| m.id != reply.message_id),
+        "deleted messages are gone"
+    );
     assert!(snapshot.blocked_users.is_empty());
     mod_.unpin(CTX, sent.message_id).await.unwrap();
-    expect_push(&bob, |p| matches!(&p.body, Some(Body::Unpinned(u)) if u.message_id == sent.message_id).then_some(())).await;
+    expect_push(&bob, |p| {
+        matches!(&p.body, Some(Body::Unpinned(u)) if u.message_id == sent.message_id).then_some(())
+    })
+    .await;
 
     // Block: moderators only; the blocked user's sends are refused, others unaffected.
-    assert_eq!(alice.block(CTX, "bob").await.unwrap_err().server_code(), Some(ErrorCode::Forbidden));
+    assert_eq!(
+        alice.block(CTX, "bob").await.unwrap_err().server_code(),
+        Some(ErrorCode::Forbidden)
+    );
     mod_.block(CTX, "bob").await.unwrap();
     let blocked = expect_push(&mod_, |p| match &p.body {
         Some(Body::Blocked(b)) => Some(b.clone()),
@@ -112,14 +157,23 @@ async fn two_attendees_and_a_moderator_chat() {
     let err = bob.send(CTX, "let me talk", "b-4", 0).await.unwrap_err();
     assert_eq!(err.server_code(), Some(ErrorCode::Blocked));
     let still = alice.send(CTX, "still here", "a-2", 0).await.unwrap();
-    expect_push(&bob, |p| matches!(&p.body, Some(Body::Message(m)) if m.id == still.message_id).then_some(())).await;
+    expect_push(&bob, |p| {
+        matches!(&p.body, Some(Body::Message(m)) if m.id == still.message_id).then_some(())
+    })
+    .await;
     // Attendees never see block events; moderators see the blocked list on join.
-    expect_no_push(&alice, Duration::from_millis(300), |p| matches!(p.body, Some(Body::Blocked(_)))).await;
+    expect_no_push(&alice, Duration::from_millis(300), |p| {
+        matches!(p.body, Some(Body::Blocked(_)))
+    })
+    .await;
     let mod2 = connect(&server.ws_url, moderator_token("mod2", CTX)).await;
     let snapshot = mod2.join(CTX).await.unwrap().snapshot.unwrap();
     assert_eq!(snapshot.blocked_users.len(), 1);
     let bob_view = connect(&server.ws_url, attendee_token("bob")).await;
-    assert!(bob_view.join(CTX).await.unwrap().snapshot.unwrap().blocked, "the snapshot tells bob");
+    assert!(
+        bob_view.join(CTX).await.unwrap().snapshot.unwrap().blocked,
+        "the snapshot tells bob"
+    );
 
     // Unblock restores.
     mod_.unblock(CTX, "bob").await.unwrap();
@@ -145,13 +199,26 @@ async fn attendee_cannot_moderate() {
         assert_eq!(err.server_code(), Some(ErrorCode::Forbidden), "{err}");
     }
     // Nothing changed: the message is still there and unpinned.
-    let snapshot = connect(&server.ws_url, attendee_token("carol")).await.join(CTX).await.unwrap().snapshot.unwrap();
+    let snapshot = connect(&server.ws_url, attendee_token("carol"))
+        .await
+        .join(CTX)
+        .await
+        .unwrap()
+        .snapshot
+        .unwrap();
     assert_eq!(snapshot.messages.len(), 1);
     assert!(snapshot.pinned.is_empty());
     // A moderator of another context is an attendee here.
     let other = connect(&server.ws_url, moderator_token("m", "another")).await;
     other.join(CTX).await.unwrap();
-    assert_eq!(other.pin(CTX, m.message_id).await.unwrap_err().server_code(), Some(ErrorCode::Forbidden));
+    assert_eq!(
+        other
+            .pin(CTX, m.message_id)
+            .await
+            .unwrap_err()
+            .server_code(),
+        Some(ErrorCode::Forbidden)
+    );
     server.stop().await;
 }
 
@@ -170,11 +237,30 @@ async fn resend_with_same_client_msg_id_stores_one_message() {
     // Even from another connection of the same user.
     let alice2 = connect(&server.ws_url, attendee_token("alice")).await;
     alice2.join(CTX).await.unwrap();
-    assert_eq!(alice2.send(CTX, "once", "retry-1", 0).await.unwrap().message_id, first.message_id);
+    assert_eq!(
+        alice2
+            .send(CTX, "once", "retry-1", 0)
+            .await
+            .unwrap()
+            .message_id,
+        first.message_id
+    );
     // Bob saw exactly one message.
-    expect_push(&bob, |p| matches!(&p.body, Some(Body::Message(m)) if m.id == first.message_id).then_some(())).await;
-    expect_no_push(&bob, Duration::from_millis(300), |p| matches!(p.body, Some(Body::Message(_)))).await;
-    let snapshot = connect(&server.ws_url, attendee_token("c")).await.join(CTX).await.unwrap().snapshot.unwrap();
+    expect_push(&bob, |p| {
+        matches!(&p.body, Some(Body::Message(m)) if m.id == first.message_id).then_some(())
+    })
+    .await;
+    expect_no_push(&bob, Duration::from_millis(300), |p| {
+        matches!(p.body, Some(Body::Message(_)))
+    })
+    .await;
+    let snapshot = connect(&server.ws_url, attendee_token("c"))
+        .await
+        .join(CTX)
+        .await
+        .unwrap()
+        .snapshot
+        .unwrap();
     assert_eq!(snapshot.messages.len(), 1);
     server.stop().await;
 }
@@ -183,15 +269,40 @@ async fn resend_with_same_client_msg_id_stores_one_message() {
 async fn commands_need_a_join_and_valid_text() {
     let server = start(|c| c.max_text_chars = 10).await;
     let alice = connect(&server.ws_url, attendee_token("alice")).await;
-    assert_eq!(alice.send(CTX, "hi", "", 0).await.unwrap_err().server_code(), Some(ErrorCode::NotJoined));
+    assert_eq!(
+        alice
+            .send(CTX, "hi", "", 0)
+            .await
+            .unwrap_err()
+            .server_code(),
+        Some(ErrorCode::NotJoined)
+    );
     alice.join(CTX).await.unwrap();
     assert_eq!(
-        alice.send(CTX, "far too long text", "", 0).await.unwrap_err().server_code(),
+        alice
+            .send(CTX, "far too long text", "", 0)
+            .await
+            .unwrap_err()
+            .server_code(),
         Some(ErrorCode::InvalidText)
     );
-    assert_eq!(alice.send(CTX, "  ", "", 0).await.unwrap_err().server_code(), Some(ErrorCode::InvalidText));
+    assert_eq!(
+        alice
+            .send(CTX, "  ", "", 0)
+            .await
+            .unwrap_err()
+            .server_code(),
+        Some(ErrorCode::InvalidText)
+    );
     alice.leave(CTX).await.unwrap();
-    assert_eq!(alice.send(CTX, "hi", "", 0).await.unwrap_err().server_code(), Some(ErrorCode::NotJoined));
+    assert_eq!(
+        alice
+            .send(CTX, "hi", "", 0)
+            .await
+            .unwrap_err()
+            .server_code(),
+        Some(ErrorCode::NotJoined)
+    );
     server.stop().await;
 }
 
@@ -199,7 +310,10 @@ async fn commands_need_a_join_and_valid_text() {
 async fn required_contexts_refuse_unknown_joins() {
     let server = start(|c| c.require_created_contexts = true).await;
     let alice = connect(&server.ws_url, attendee_token("alice")).await;
-    assert_eq!(alice.join("nope").await.unwrap_err().server_code(), Some(ErrorCode::NotFound));
+    assert_eq!(
+        alice.join("nope").await.unwrap_err().server_code(),
+        Some(ErrorCode::NotFound)
+    );
     server.stop().await;
 }
 
@@ -230,9 +344,12 @@ async fn connections_per_user_are_limited() {
     let server = start(|c| c.max_connections_per_user = 2).await;
     let _a = connect(&server.ws_url, attendee_token("alice")).await;
     let _b = connect(&server.ws_url, attendee_token("alice")).await;
-    let err = plenary_client::Client::connect(plenary_client::ClientConfig::new(&server.ws_url, attendee_token("alice")))
-        .await
-        .unwrap_err();
+    let err = plenary_client::Client::connect(plenary_client::ClientConfig::new(
+        &server.ws_url,
+        attendee_token("alice"),
+    ))
+    .await
+    .unwrap_err();
     assert!(
         err.close_code() == Some(4004) || err.server_code() == Some(ErrorCode::LimitReached),
         "{err}"

@@ -34,11 +34,20 @@ async fn kill_9_then_restart_keeps_everything_and_clients_recover() {
 
     let mut ids = Vec::new();
     for i in 0..10 {
-        ids.push(alice.send(CTX, &format!("m{i}"), &format!("c{i}"), 0).await.unwrap().message_id);
+        ids.push(
+            alice
+                .send(CTX, &format!("m{i}"), &format!("c{i}"), 0)
+                .await
+                .unwrap()
+                .message_id,
+        );
     }
     // `offline` saw the first ten messages, then drops off.
     let mut last_seen = 0;
-    while let Some(push) = tokio::time::timeout(Duration::from_secs(5), offline.next_push()).await.unwrap() {
+    while let Some(push) = tokio::time::timeout(Duration::from_secs(5), offline.next_push())
+        .await
+        .unwrap()
+    {
         if message_id(&push) == Some(ids[9]) {
             last_seen = push.seq;
             break;
@@ -47,7 +56,13 @@ async fn kill_9_then_restart_keeps_everything_and_clients_recover() {
     offline.close().await;
 
     for i in 10..20 {
-        ids.push(alice.send(CTX, &format!("m{i}"), &format!("c{i}"), 0).await.unwrap().message_id);
+        ids.push(
+            alice
+                .send(CTX, &format!("m{i}"), &format!("c{i}"), 0)
+                .await
+                .unwrap()
+                .message_id,
+        );
     }
     moderator.like(CTX, ids[0]).await.unwrap();
     moderator.pin(CTX, ids[1]).await.unwrap();
@@ -64,28 +79,61 @@ async fn kill_9_then_restart_keeps_everything_and_clients_recover() {
     let joined = fresh.join(CTX).await.unwrap();
     assert_eq!(joined.epoch, epoch, "same log, same epoch");
     let snapshot = joined.snapshot.unwrap();
-    assert_eq!(snapshot.messages.iter().map(|m| m.id).collect::<Vec<_>>(), ids);
+    assert_eq!(
+        snapshot.messages.iter().map(|m| m.id).collect::<Vec<_>>(),
+        ids
+    );
     assert_eq!(snapshot.messages[0].like_count, 1);
-    assert_eq!(snapshot.pinned.iter().map(|m| m.id).collect::<Vec<_>>(), vec![ids[1]]);
+    assert_eq!(
+        snapshot.pinned.iter().map(|m| m.id).collect::<Vec<_>>(),
+        vec![ids[1]]
+    );
     let bob = connect(&node.ws_url, attendee_token("bob")).await;
     bob.join(CTX).await.unwrap();
-    assert_eq!(bob.send(CTX, "hi", "", 0).await.unwrap_err().server_code(), Some(ErrorCode::Blocked));
+    assert_eq!(
+        bob.send(CTX, "hi", "", 0).await.unwrap_err().server_code(),
+        Some(ErrorCode::Blocked)
+    );
     let moderator = connect(&node.ws_url, moderator_token("mod", CTX)).await;
     let mod_snapshot = moderator.join(CTX).await.unwrap().snapshot.unwrap();
-    assert_eq!(mod_snapshot.blocked_users.iter().map(|b| b.user_id.as_str()).collect::<Vec<_>>(), ["bob"]);
+    assert_eq!(
+        mod_snapshot
+            .blocked_users
+            .iter()
+            .map(|b| b.user_id.as_str())
+            .collect::<Vec<_>>(),
+        ["bob"]
+    );
     // A resend of an acknowledged message is still recognised after the crash.
     assert!(alice_resend_is_duplicate(&node.ws_url, &ids).await);
 
     // The client that dropped off recovers exactly what it missed: no loss, no duplicate.
     let back = connect(&node.ws_url, attendee_token("offline")).await;
-    let recovered = back.join_since(CTX, Position { epoch, seq: last_seen }).await.unwrap();
+    let recovered = back
+        .join_since(
+            CTX,
+            Position {
+                epoch,
+                seq: last_seen,
+            },
+        )
+        .await
+        .unwrap();
     assert!(recovered.recovered);
     let missed: Vec<u64> = recovered.missed.iter().filter_map(message_id).collect();
     assert_eq!(missed, ids[10..].to_vec());
     assert!(recovered.missed.iter().all(|p| p.seq > last_seen));
-    assert!(recovered.missed.iter().any(|p| matches!(&p.body, Some(Body::Pinned(m)) if m.id == ids[1])));
     assert!(
-        !recovered.missed.iter().any(|p| matches!(p.body, Some(Body::Blocked(_)))),
+        recovered
+            .missed
+            .iter()
+            .any(|p| matches!(&p.body, Some(Body::Pinned(m)) if m.id == ids[1]))
+    );
+    assert!(
+        !recovered
+            .missed
+            .iter()
+            .any(|p| matches!(p.body, Some(Body::Blocked(_)))),
         "attendees never see moderator-only events, not even in recovery"
     );
 
@@ -94,7 +142,9 @@ async fn kill_9_then_restart_keeps_everything_and_clients_recover() {
     let rejoined = steady.reconnect().await.unwrap();
     assert!(rejoined.iter().all(|j| j.recovered), "{rejoined:?}");
     let mut seen = Vec::new();
-    while let Ok(Some(push)) = tokio::time::timeout(Duration::from_millis(500), steady.next_push()).await {
+    while let Ok(Some(push)) =
+        tokio::time::timeout(Duration::from_millis(500), steady.next_push()).await
+    {
         if let Some(id) = message_id(&push) {
             seen.push(id);
         }
@@ -105,7 +155,16 @@ async fn kill_9_then_restart_keeps_everything_and_clients_recover() {
 
     // A position from another epoch gets a fresh snapshot instead.
     let stale = connect(&node.ws_url, attendee_token("stale")).await;
-    let j = stale.join_since(CTX, Position { epoch: epoch + 1, seq: 3 }).await.unwrap();
+    let j = stale
+        .join_since(
+            CTX,
+            Position {
+                epoch: epoch + 1,
+                seq: 3,
+            },
+        )
+        .await
+        .unwrap();
     assert!(!j.recovered);
     assert_eq!(j.snapshot.unwrap().messages.len(), ids.len());
 }
@@ -126,12 +185,24 @@ async fn too_far_behind_gets_a_snapshot() {
         alice.send(CTX, &format!("m{i}"), "", 0).await.unwrap();
     }
     let late = connect(&server.ws_url, attendee_token("late")).await;
-    let j = late.join_since(CTX, Position { epoch, seq: 1 }).await.unwrap();
+    let j = late
+        .join_since(CTX, Position { epoch, seq: 1 })
+        .await
+        .unwrap();
     assert!(!j.recovered);
     assert!(j.missed.is_empty());
     assert_eq!(j.snapshot.unwrap().messages.len(), 10);
     // Within the window: recovered.
-    let j = late.join_since(CTX, Position { epoch, seq: j.seq - 2 }).await.unwrap();
+    let j = late
+        .join_since(
+            CTX,
+            Position {
+                epoch,
+                seq: j.seq - 2,
+            },
+        )
+        .await
+        .unwrap();
     assert!(j.recovered);
     assert_eq!(j.missed.len(), 2);
     server.stop().await;
@@ -144,7 +215,10 @@ async fn sigterm_closes_clients_with_1012_and_exits_0() {
     let client = connect(&node.ws_url, attendee_token("alice")).await;
     client.join(CTX).await.unwrap();
     let pid = node.child.id().to_string();
-    let status = std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
     assert!(status.success());
 
     let mut code = None;

@@ -26,7 +26,9 @@ async fn connected_raw(url: &str, subprotocol: &str, sub: &str) -> RawWs {
         let reply = next_json(&mut ws).await;
         assert!(reply["reply"]["connect"].is_object(), "{reply}");
     } else {
-        ws.send(Message::binary(wire::encode_proto(&connect))).await.unwrap();
+        ws.send(Message::binary(wire::encode_proto(&connect)))
+            .await
+            .unwrap();
         let reply = next_proto(&mut ws).await;
         assert!(matches!(reply.result, Some(v1::reply::Result::Connect(_))));
     }
@@ -35,7 +37,11 @@ async fn connected_raw(url: &str, subprotocol: &str, sub: &str) -> RawWs {
 
 async fn next_proto(ws: &mut RawWs) -> v1::Reply {
     loop {
-        let msg = tokio::time::timeout(Duration::from_secs(5), ws.next()).await.unwrap().unwrap().unwrap();
+        let msg = tokio::time::timeout(Duration::from_secs(5), ws.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
         if let Message::Binary(b) = msg {
             let frame: v1::ServerFrame = wire::decode_proto(&b).unwrap();
             match frame.frame {
@@ -51,7 +57,10 @@ async fn bystander_still_works(server: &TestServer) {
     let c = connect(&server.ws_url, attendee_token("bystander")).await;
     c.join(CTX).await.unwrap();
     let sent = c.send(CTX, "still fine", "", 0).await.unwrap();
-    expect_push(&c, |p| matches!(&p.body, Some(Body::Message(m)) if m.id == sent.message_id).then_some(())).await;
+    expect_push(&c, |p| {
+        matches!(&p.body, Some(Body::Message(m)) if m.id == sent.message_id).then_some(())
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -88,7 +97,10 @@ async fn malformed_json_unknown_command_and_wrong_frame_type_get_typed_errors() 
     let r = next_json(&mut ws).await;
     assert!(r["reply"]["pong"]["server_time_ms"].as_u64().unwrap() > 0);
     bystander_still_works(&server).await;
-    expect_push(&watcher, |p| matches!(&p.body, Some(Body::Message(m)) if m.text == "still fine").then_some(())).await;
+    expect_push(&watcher, |p| {
+        matches!(&p.body, Some(Body::Message(m)) if m.text == "still fine").then_some(())
+    })
+    .await;
     server.stop().await;
 }
 
@@ -96,20 +108,29 @@ async fn malformed_json_unknown_command_and_wrong_frame_type_get_typed_errors() 
 async fn malformed_protobuf_gets_a_typed_error() {
     let server = start(|_| {}).await;
     let mut ws = connected_raw(&server.ws_url, "plenary.v1.proto", "mallory").await;
-    ws.send(Message::binary(vec![0xff, 0xff, 0xff, 0xff, 0x0f])).await.unwrap();
+    ws.send(Message::binary(vec![0xff, 0xff, 0xff, 0xff, 0x0f]))
+        .await
+        .unwrap();
     let r = next_proto(&mut ws).await;
-    let Some(v1::reply::Result::Error(e)) = r.result else { panic!("{r:?}") };
+    let Some(v1::reply::Result::Error(e)) = r.result else {
+        panic!("{r:?}")
+    };
     assert_eq!(e.code, ErrorCode::BadRequest as i32);
     // A text frame on the protobuf subprotocol.
     ws.send(Message::text("{}")).await.unwrap();
     let r = next_proto(&mut ws).await;
     assert!(matches!(r.result, Some(v1::reply::Result::Error(_))));
     // An empty ClientFrame (no command) is an unknown command.
-    ws.send(Message::binary(wire::encode_proto(&v1::ClientFrame { id: 4, command: None })))
-        .await
-        .unwrap();
+    ws.send(Message::binary(wire::encode_proto(&v1::ClientFrame {
+        id: 4,
+        command: None,
+    })))
+    .await
+    .unwrap();
     let r = next_proto(&mut ws).await;
-    let Some(v1::reply::Result::Error(e)) = r.result else { panic!("{r:?}") };
+    let Some(v1::reply::Result::Error(e)) = r.result else {
+        panic!("{r:?}")
+    };
     assert_eq!((r.id, e.code), (4, ErrorCode::UnknownCommand as i32));
     bystander_still_works(&server).await;
     server.stop().await;
@@ -130,7 +151,10 @@ async fn malformed_frame_before_connect_closes_4000() {
 async fn oversize_frame_closes_4009_and_others_are_unaffected() {
     let server = start(|c| c.max_frame_bytes = 4096).await;
     let mut ws = connected_raw(&server.ws_url, "plenary.v1.json", "mallory").await;
-    let big = format!(r#"{{"id":2,"send":{{"context_id":"{CTX}","text":"{}"}}}}"#, "x".repeat(10_000));
+    let big = format!(
+        r#"{{"id":2,"send":{{"context_id":"{CTX}","text":"{}"}}}}"#,
+        "x".repeat(10_000)
+    );
     send_text(&mut ws, &big).await;
     assert_eq!(close_code(&mut ws).await, 4009);
     bystander_still_works(&server).await;
@@ -154,23 +178,35 @@ async fn a_client_that_stops_reading_is_cut_off_while_others_get_everything() {
     reader.join(CTX).await.unwrap();
     // The slow client joins and then never reads again.
     let mut slow = connected_raw(&server.ws_url, "plenary.v1.json", "slow").await;
-    send_text(&mut slow, &format!(r#"{{"id":2,"join":{{"context_id":"{CTX}"}}}}"#)).await;
+    send_text(
+        &mut slow,
+        &format!(r#"{{"id":2,"join":{{"context_id":"{CTX}"}}}}"#),
+    )
+    .await;
     let r = next_json(&mut slow).await;
     assert!(r["reply"]["join"].is_object(), "{r}");
 
     let text = "y".repeat(30_000);
     let mut ids = Vec::with_capacity(MESSAGES);
     for i in 0..MESSAGES {
-        ids.push(publisher.send(CTX, &text, &format!("m{i}"), 0).await.unwrap().message_id);
+        ids.push(
+            publisher
+                .send(CTX, &text, &format!("m{i}"), 0)
+                .await
+                .unwrap()
+                .message_id,
+        );
     }
     // The healthy reader receives every message, in order.
     let mut got = Vec::with_capacity(MESSAGES);
     while got.len() < MESSAGES {
-        got.push(expect_push(&reader, |p| match &p.body {
-            Some(Body::Message(m)) => Some(m.id),
-            _ => None,
-        })
-        .await);
+        got.push(
+            expect_push(&reader, |p| match &p.body {
+                Some(Body::Message(m)) => Some(m.id),
+                _ => None,
+            })
+            .await,
+        );
     }
     assert_eq!(got, ids);
 
@@ -189,7 +225,10 @@ async fn a_client_that_stops_reading_is_cut_off_while_others_get_everything() {
     })
     .await
     .expect("the slow client was never disconnected");
-    assert!(received < MESSAGES, "the slow client got everything; nothing was tested");
+    assert!(
+        received < MESSAGES,
+        "the slow client got everything; nothing was tested"
+    );
     if let Some(code) = ended {
         assert_eq!(code, 4008);
     }

@@ -82,19 +82,27 @@ pub async fn start(configure: impl FnOnce(&mut Config)) -> TestServer {
 }
 
 pub fn attendee_token(sub: &str) -> String {
-    mint_hs256(SECRET.as_bytes(), &Claims::new(sub).with_name(sub, "Attendee")).unwrap()
+    mint_hs256(
+        SECRET.as_bytes(),
+        &Claims::new(sub).with_name(sub, "Attendee"),
+    )
+    .unwrap()
 }
 
 pub fn moderator_token(sub: &str, context: &str) -> String {
     mint_hs256(
         SECRET.as_bytes(),
-        &Claims::new(sub).with_name(sub, "Moderator").with_moderates([context]),
+        &Claims::new(sub)
+            .with_name(sub, "Moderator")
+            .with_moderates([context]),
     )
     .unwrap()
 }
 
 pub async fn connect(url: &str, token: String) -> Client {
-    let (client, _) = Client::connect(ClientConfig::new(url, token)).await.expect("connect");
+    let (client, _) = Client::connect(ClientConfig::new(url, token))
+        .await
+        .expect("connect");
     client
 }
 
@@ -113,7 +121,11 @@ pub async fn expect_push<T>(client: &Client, mut pick: impl FnMut(&v1::Push) -> 
 }
 
 /// Asserts that no push matching `pick` arrives within `wait`.
-pub async fn expect_no_push(client: &Client, wait: Duration, mut pick: impl FnMut(&v1::Push) -> bool) {
+pub async fn expect_no_push(
+    client: &Client,
+    wait: Duration,
+    mut pick: impl FnMut(&v1::Push) -> bool,
+) {
     let deadline = tokio::time::Instant::now() + wait;
     while let Ok(Some(push)) = tokio::time::timeout_at(deadline, client.next_push()).await {
         assert!(!pick(&push), "unexpected push {push:?}");
@@ -125,10 +137,13 @@ pub type RawWs = WebSocketStream<MaybeTlsStream<TcpStream>>;
 /// A raw WebSocket with a chosen subprotocol, for malformed-input tests.
 pub async fn raw(url: &str, subprotocol: &str) -> RawWs {
     let mut request = url.into_client_request().unwrap();
-    request
-        .headers_mut()
-        .insert("sec-websocket-protocol", HeaderValue::from_str(subprotocol).unwrap());
-    let (ws, _) = tokio_tungstenite::connect_async(request).await.expect("raw connect");
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        HeaderValue::from_str(subprotocol).unwrap(),
+    );
+    let (ws, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("raw connect");
     ws
 }
 
@@ -183,13 +198,17 @@ impl Drop for Process {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Starts the `plenary` binary with `data_dir`, on the given loopback ports or free ones.
 pub async fn spawn_process(data_dir: &Path, ports: Option<(u16, u16)>) -> Process {
     let (port, admin_port) = ports.unwrap_or_else(|| (free_port(), free_port()));
-    let child = Command::new(env!("CARGO_BIN_EXE_plenary"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_plenary"))
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .args(["--admin-listen", &format!("127.0.0.1:{admin_port}")])
         .arg("--data-dir")
@@ -213,5 +232,7 @@ pub async fn spawn_process(data_dir: &Path, ports: Option<(u16, u16)>) -> Proces
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("plenary did not start listening on {addr}");
 }

@@ -5,7 +5,7 @@
 //! - [`log`]: [`EventLog`], the append-only per-context log (SQLite in embedded mode).
 //! - [`bus`]: [`Bus`], publish a push to a [`Channel`]; the in-memory implementation
 //!   delivers straight to this node's [`LocalDelivery`].
-//! - [`error`]: [`BusError`].
+//! - [`error`]: the error type, [`BusError`].
 
 pub mod bus;
 pub mod error;
