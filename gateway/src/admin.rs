@@ -8,7 +8,10 @@ use std::sync::{
 
 use axum::{Router, http::StatusCode, response::IntoResponse, routing::get};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-use plenary_actors::{ContextRegistry, Rejection, context::AdminCommand, context::ContextView};
+use plenary_actors::{
+    ContextRegistry, Rejection,
+    context::{AdminCommand, ContextView, SettingsPatch},
+};
 use plenary_proto::v1::{
     QaMode,
     admin::{
@@ -119,19 +122,16 @@ impl Admin for AdminService {
         if let Some(mode) = r.qa_mode {
             check_qa_mode(mode)?;
         }
-        let current = self.registry.get(&r.id).await.map_err(status_of)?.settings;
-        let settings = ContextSettings {
-            name: r.name.unwrap_or(current.name),
-            starts_at_ms: r.starts_at_ms.unwrap_or(current.starts_at_ms),
-            ends_at_ms: r.ends_at_ms.unwrap_or(current.ends_at_ms),
-            registered_attendees: r
-                .registered_attendees
-                .unwrap_or(current.registered_attendees),
-            qa_mode: r.qa_mode.unwrap_or(current.qa_mode),
+        let patch = SettingsPatch {
+            name: r.name,
+            starts_at_ms: r.starts_at_ms,
+            ends_at_ms: r.ends_at_ms,
+            registered_attendees: r.registered_attendees,
+            qa_mode: r.qa_mode,
         };
         let view = self
             .registry
-            .admin(&r.id, admin_actor(), AdminCommand::Update(settings))
+            .admin(&r.id, admin_actor(), AdminCommand::Update(patch))
             .await
             .map_err(status_of)?;
         Ok(Response::new(context_reply(view)))

@@ -39,8 +39,34 @@ pub enum ChatCommand {
 pub enum AdminCommand {
     /// Creates the context; refused if it exists.
     Create(ContextSettings),
-    /// Replaces the settings of an existing context.
-    Update(ContextSettings),
+    /// Changes the given settings of an existing context; unset fields keep their value.
+    Update(SettingsPatch),
+}
+
+/// Settings to change; `None` keeps the current value. Merged inside the actor, so two
+/// concurrent updates of different fields never overwrite each other.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SettingsPatch {
+    pub name: Option<String>,
+    pub starts_at_ms: Option<u64>,
+    pub ends_at_ms: Option<u64>,
+    pub registered_attendees: Option<u32>,
+    pub qa_mode: Option<i32>,
+}
+
+impl SettingsPatch {
+    /// The settings after applying this patch to `current`.
+    pub fn apply_to(&self, current: &ContextSettings) -> ContextSettings {
+        ContextSettings {
+            name: self.name.clone().unwrap_or_else(|| current.name.clone()),
+            starts_at_ms: self.starts_at_ms.unwrap_or(current.starts_at_ms),
+            ends_at_ms: self.ends_at_ms.unwrap_or(current.ends_at_ms),
+            registered_attendees: self
+                .registered_attendees
+                .unwrap_or(current.registered_attendees),
+            qa_mode: self.qa_mode.unwrap_or(current.qa_mode),
+        }
+    }
 }
 
 /// The result of an accepted command.

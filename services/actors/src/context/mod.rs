@@ -7,4 +7,4 @@ pub mod view;
 
 pub use actor::{ContextConfig, ContextHandle, ContextView, JoinRequest};
 pub(crate) use actor::{Request, spawn};
-pub use command::{AdminCommand, ChatCommand, CommandOutcome, Rejection};
+pub use command::{AdminCommand, ChatCommand, CommandOutcome, Rejection, SettingsPatch};

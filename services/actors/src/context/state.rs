@@ -282,13 +282,14 @@ impl ContextState {
                     implicit: false,
                 }))
             }
-            AdminCommand::Update(settings) => {
-                if !self.exists() {
+            AdminCommand::Update(patch) => {
+                let Some(current) = &self.settings else {
                     return Err(Rejection::ContextNotFound(self.id.clone()));
-                }
-                validate(settings)?;
+                };
+                let settings = patch.apply_to(current);
+                validate(&settings)?;
                 Ok(Kind::Updated(ContextUpdated {
-                    settings: Some(settings.clone()),
+                    settings: Some(settings),
                 }))
             }
         }
