@@ -1,1 +1,47 @@
-fn main() {}
+//! `plenary-loadtest`: load scenarios against Plenary gateways.
+//!
+//! - `fanout`: N attendees and one publisher in one context; measures delivery latency,
+//!   loss and duplicates of every message to every attendee.
+//! - `idle`: N idle attendees; measures the gateway's resident memory per connection.
+//!
+//! Layout:
+//! - [`cli`]: the command line.
+//! - [`connect`]: opening many clients over several source addresses and gateways with
+//!   bounded concurrency; the open-file limit.
+//! - [`fanout`], [`idle`]: the scenarios.
+//! - [`report`]: latency histograms, error tallies, the JSON report and the table.
+
+mod cli;
+mod connect;
+mod fanout;
+mod idle;
+mod report;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::{Cli, Scenario};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.scenario {
+        Scenario::Fanout(args) => fanout::run(args).await,
+        Scenario::Idle(args) => idle::run(args).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("plenary-loadtest: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use plenary_proto::v1::{
-    Ack, BlockUser, ConnectOk, Connect, DeleteMessage, Join, JoinOk, Leave, LikeMessage, LikeOk,
+    Ack, BlockUser, Connect, ConnectOk, DeleteMessage, Join, JoinOk, Leave, LikeMessage, LikeOk,
     PinMessage, Ping, Pong, Position, Push, SendMessage, SendOk, UnblockUser, UnlikeMessage,
     UnpinMessage, client_frame::Command, reply,
 };
@@ -121,11 +121,19 @@ impl Client {
     /// Joins `context_id` asking for the events after `since`. When the answer has
     /// `recovered: true`, its `missed` pushes are also queued on the push stream, before
     /// any later push; don't apply them twice.
-    pub async fn join_since(&self, context_id: &str, since: Position) -> Result<JoinOk, ClientError> {
+    pub async fn join_since(
+        &self,
+        context_id: &str,
+        since: Position,
+    ) -> Result<JoinOk, ClientError> {
         self.join_with(context_id, Some(since)).await
     }
 
-    async fn join_with(&self, context_id: &str, since: Option<Position>) -> Result<JoinOk, ClientError> {
+    async fn join_with(
+        &self,
+        context_id: &str,
+        since: Option<Position>,
+    ) -> Result<JoinOk, ClientError> {
         let result = self
             .request(Command::Join(Join {
                 context_id: context_id.to_owned(),

@@ -25,7 +25,7 @@ pub(crate) fn decode(message: &Message) -> Option<Result<ServerFrame, DecodeErro
 #[cfg(test)]
 mod tests {
     use super::*;
-    use plenary_proto::v1::{client_frame::Command, server_frame::Frame, Ping, Push, Reply};
+    use plenary_proto::v1::{Ping, Push, Reply, client_frame::Command, server_frame::Frame};
 
     #[test]
     fn encodes_by_format() {
@@ -50,13 +50,21 @@ mod tests {
         let json = Message::text(r#"{"push":{"context_id":"w1","epoch":2,"seq":7,"resync":{}}}"#);
         let frame = decode(&json).unwrap().unwrap();
         match frame.frame {
-            Some(Frame::Push(Push { context_id, epoch: 2, seq: 7, .. })) => {
+            Some(Frame::Push(Push {
+                context_id,
+                epoch: 2,
+                seq: 7,
+                ..
+            })) => {
                 assert_eq!(context_id, "w1");
             }
             other => panic!("{other:?}"),
         }
         let reply = ServerFrame {
-            frame: Some(Frame::Reply(Reply { id: 3, result: None })),
+            frame: Some(Frame::Reply(Reply {
+                id: 3,
+                result: None,
+            })),
         };
         let bin = Message::binary(wire::encode_proto(&reply));
         assert_eq!(decode(&bin).unwrap().unwrap(), reply);

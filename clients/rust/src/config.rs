@@ -25,7 +25,8 @@ pub struct ClientConfig {
     /// Limit for TCP connect, WebSocket handshake and `ConnectOk` together.
     pub connect_timeout: Duration,
     /// Capacity of the push queue. When it is full the socket is not read any more until
-    /// the user takes pushes: back-pressure to the server.
+    /// the user takes pushes (back-pressure to the server), except while a command
+    /// awaits its reply.
     pub push_buffer: usize,
     /// Size of the WebSocket read buffer, allocated per connection; small values save
     /// memory with many idle connections.

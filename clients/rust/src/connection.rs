@@ -1,16 +1,26 @@
 //! The background tasks of one socket: a writer that sends queued frames, and a reader
 //! that matches replies to pending commands, queues pushes and records how the
 //! connection ended.
+//!
+//! Pushes go through a small backlog before the user's bounded push queue. While the
+//! queue is full the reader stops reading the socket (back-pressure to the server),
+//! except while a command awaits its reply: then it keeps reading, up to a backlog as
+//! large as the queue, so a caller that waits for a reply without taking pushes does
+//! not stall itself, and without limit while a join is pending, so the replayed pushes
+//! of one join never hold up the reply to the next (as in a reconnect).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use plenary_proto::WireFormat;
-use plenary_proto::v1::{ClientFrame, Position, Push, Reply, client_frame::Command, reply, server_frame};
-use tokio::sync::{mpsc, oneshot, watch};
+use plenary_proto::v1::{
+    ClientFrame, Position, Push, Reply, client_frame::Command, reply, server_frame,
+};
+use tokio::sync::{Notify, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
@@ -46,10 +56,14 @@ struct Pending {
 }
 
 /// State shared by the connection handle and its reader task.
-#[derive(Default)]
 struct ConnState {
     /// Commands awaiting their reply, by id; `None` once the connection has ended.
     pending: Mutex<Option<HashMap<u64, Pending>>>,
+    /// How many entries of `pending` there are, and how many of them are joins.
+    pending_count: AtomicUsize,
+    pending_joins: AtomicUsize,
+    /// Tells the reader that a command is now pending.
+    wake: Notify,
     /// How the connection ended.
     ended: Mutex<Option<CloseInfo>>,
 }
@@ -63,6 +77,45 @@ impl ConnState {
                 reason: "connection ended".to_owned(),
             })
             .into()
+    }
+
+    fn register(&self, id: u64, pending: Pending) -> bool {
+        let is_join = matches!(pending.kind, PendingKind::Join(_));
+        let mut map = lock(&self.pending);
+        let Some(map) = map.as_mut() else {
+            return false;
+        };
+        map.insert(id, pending);
+        self.pending_count.fetch_add(1, Ordering::SeqCst);
+        if is_join {
+            self.pending_joins.fetch_add(1, Ordering::SeqCst);
+        }
+        self.wake.notify_one();
+        true
+    }
+
+    fn unregister(&self, id: u64) -> Option<Pending> {
+        let pending = lock(&self.pending).as_mut()?.remove(&id)?;
+        self.pending_count.fetch_sub(1, Ordering::SeqCst);
+        if matches!(pending.kind, PendingKind::Join(_)) {
+            self.pending_joins.fetch_sub(1, Ordering::SeqCst);
+        }
+        Some(pending)
+    }
+
+    /// Fails every waiting command (their senders are dropped) and refuses new ones.
+    fn fail_pending(&self) {
+        let pending = lock(&self.pending).take();
+        drop(pending);
+        self.pending_count.store(0, Ordering::SeqCst);
+        self.pending_joins.store(0, Ordering::SeqCst);
+    }
+
+    fn record_end(&self, info: CloseInfo) {
+        let mut ended = lock(&self.ended);
+        if ended.is_none() {
+            *ended = Some(info);
+        }
     }
 }
 
@@ -89,6 +142,9 @@ impl Connection {
     pub(crate) fn start(socket: Socket, format: WireFormat, links: Links) -> Self {
         let state = Arc::new(ConnState {
             pending: Mutex::new(Some(HashMap::new())),
+            pending_count: AtomicUsize::new(0),
+            pending_joins: AtomicUsize::new(0),
+            wake: Notify::new(),
             ended: Mutex::new(None),
         });
         let (sink, stream) = socket.split();
@@ -99,7 +155,13 @@ impl Connection {
             open: true,
         });
         let writer = tokio::spawn(write_loop(sink, out_rx, stop_rx));
-        let reader = tokio::spawn(read_loop(stream, Arc::clone(&state), links, stop_writer));
+        let reader = Reader {
+            state: Arc::clone(&state),
+            backlog: VecDeque::new(),
+            backlog_limit: links.pushes.max_capacity(),
+            links,
+        };
+        let reader = tokio::spawn(reader.run(stream, stop_writer));
         Connection {
             format,
             out,
@@ -110,7 +172,7 @@ impl Connection {
     }
 
     /// Sends `command` with `id` and waits for its reply's result. Error replies come
-    /// back as `Ok(reply::Result::Error)`; the caller maps them.
+    /// back as `Some(reply::Result::Error)`; the caller maps them.
     pub(crate) async fn request(
         &self,
         id: u64,
@@ -122,20 +184,20 @@ impl Connection {
             _ => PendingKind::Other,
         };
         let (reply, answer) = oneshot::channel();
-        match lock(&self.state.pending).as_mut() {
-            Some(pending) => {
-                pending.insert(id, Pending { kind, reply });
-            }
-            None => return Err(self.state.ended_error()),
+        if !self.state.register(id, Pending { kind, reply }) {
+            return Err(self.state.ended_error());
         }
         let frame = ClientFrame {
             id,
             command: Some(command),
         };
-        if self.out.send(codec::encode(self.format, &frame)).await.is_err() {
-            if let Some(pending) = lock(&self.state.pending).as_mut() {
-                pending.remove(&id);
-            }
+        if self
+            .out
+            .send(codec::encode(self.format, &frame))
+            .await
+            .is_err()
+        {
+            self.state.unregister(id);
             return Err(self.state.ended_error());
         }
         answer.await.map_err(|_| self.state.ended_error())
@@ -146,9 +208,9 @@ impl Connection {
         lock(&self.state.ended).clone()
     }
 
-    /// True until the reader task has ended.
+    /// True until the connection has ended.
     pub(crate) fn is_open(&self) -> bool {
-        !self.reader.is_finished()
+        lock(&self.state.ended).is_none() && !self.reader.is_finished()
     }
 
     /// Sends a normal close frame and waits up to `wait` for the server's answer.
@@ -171,15 +233,11 @@ impl Connection {
         self.writer.abort();
         let _ = (&mut self.reader).await;
         let _ = (&mut self.writer).await;
-        let pending = lock(&self.state.pending).take();
-        drop(pending);
-        let mut ended = lock(&self.state.ended);
-        if ended.is_none() {
-            *ended = Some(CloseInfo {
-                code: CloseInfo::ABNORMAL,
-                reason: "closed by this client".to_owned(),
-            });
-        }
+        self.state.fail_pending();
+        self.state.record_end(CloseInfo {
+            code: CloseInfo::ABNORMAL,
+            reason: "closed by this client".to_owned(),
+        });
     }
 }
 
@@ -208,112 +266,186 @@ async fn write_loop(
     }
 }
 
-async fn read_loop(
-    mut stream: SplitStream<Socket>,
+/// A step of the ordered way from the socket to the push queue.
+enum Item {
+    Push(Push),
+    /// Everything a join replayed is queued: its context continues after `position`.
+    Joined {
+        context_id: String,
+        position: Position,
+    },
+}
+
+/// What woke the reader.
+enum Event {
+    Room,
+    Message(Option<Result<Message, tokio_tungstenite::tungstenite::Error>>),
+    Wake,
+}
+
+struct Reader {
     state: Arc<ConnState>,
     links: Links,
-    stop_writer: oneshot::Sender<()>,
-) {
-    let ended = loop {
-        let message = match stream.next().await {
-            None => {
-                break CloseInfo {
-                    code: CloseInfo::ABNORMAL,
-                    reason: "connection ended without a close frame".to_owned(),
-                };
-            }
-            Some(Err(e)) => {
-                break CloseInfo {
-                    code: CloseInfo::ABNORMAL,
-                    reason: e.to_string(),
-                };
-            }
-            Some(Ok(Message::Close(frame))) => {
-                let info = match frame {
-                    Some(frame) => CloseInfo {
-                        code: frame.code.into(),
-                        reason: frame.reason.to_string(),
-                    },
-                    None => CloseInfo {
-                        code: CloseInfo::NO_STATUS,
-                        reason: String::new(),
-                    },
-                };
-                // Keep reading briefly so the close reply goes out and the server
-                // ends the TCP connection.
-                let _ = tokio::time::timeout(CLOSE_LINGER, async {
-                    while let Some(Ok(_)) = stream.next().await {}
-                })
-                .await;
-                break info;
-            }
-            Some(Ok(message)) => message,
-        };
-        let frame = match codec::decode(&message) {
-            None => continue,
-            Some(Ok(frame)) => frame,
-            Some(Err(e)) => {
-                tracing::warn!(error = %e, "undecodable frame from the server");
-                continue;
-            }
-        };
-        match frame.frame {
-            Some(server_frame::Frame::Push(push)) => deliver(&links, push).await,
-            Some(server_frame::Frame::Reply(reply)) => on_reply(&state, &links, reply).await,
-            None => tracing::warn!("server frame with neither reply nor push"),
-        }
-    };
-
-    tracing::debug!(code = ended.code, reason = %ended.reason, "connection ended");
-    {
-        let mut slot = lock(&state.ended);
-        if slot.is_none() {
-            *slot = Some(ended);
-        }
-    }
-    // Dropping the pending senders fails every waiting command with `ended`.
-    let pending = lock(&state.pending).take();
-    drop(pending);
-    links.link.send_if_modified(|link| {
-        let ours = link.generation == links.generation && link.open;
-        if ours {
-            link.open = false;
-        }
-        ours
-    });
-    let _ = stop_writer.send(());
+    backlog: VecDeque<Item>,
+    backlog_limit: usize,
 }
 
-/// Queues `push` for the user (waiting while the queue is full), then records its
-/// position.
-async fn deliver(links: &Links, push: Push) {
-    let context_id = push.context_id.clone();
-    let position: Position = position::of_push(&push);
-    // A closed queue (the user dropped the push stream) still counts as delivered.
-    let _ = links.pushes.send(push).await;
-    lock(&links.tracker).on_push(&context_id, position);
-}
-
-async fn on_reply(state: &ConnState, links: &Links, reply: Reply) {
-    let pending = lock(&state.pending)
-        .as_mut()
-        .and_then(|pending| pending.remove(&reply.id));
-    let Some(pending) = pending else {
-        tracing::warn!(id = reply.id, result = ?reply.result, "reply to no pending command");
-        return;
-    };
-    match (&pending.kind, &reply.result) {
-        (PendingKind::Join(context_id), Some(reply::Result::Join(ok))) => {
-            for push in &ok.missed {
-                deliver(links, push.clone()).await;
+impl Reader {
+    async fn run(mut self, mut stream: SplitStream<Socket>, stop_writer: oneshot::Sender<()>) {
+        let ended = loop {
+            self.flush_ready();
+            let may_read = self.may_read();
+            let event = tokio::select! {
+                biased;
+                permit = self.links.pushes.reserve(), if !self.backlog.is_empty() => {
+                    // Free the slot again; `flush_ready` takes it.
+                    drop(permit);
+                    Event::Room
+                }
+                message = stream.next(), if may_read => Event::Message(message),
+                () = self.state.wake.notified(), if !may_read => Event::Wake,
+            };
+            let message = match event {
+                Event::Room | Event::Wake => continue,
+                Event::Message(message) => message,
+            };
+            let message = match message {
+                None => {
+                    break CloseInfo {
+                        code: CloseInfo::ABNORMAL,
+                        reason: "connection ended without a close frame".to_owned(),
+                    };
+                }
+                Some(Err(e)) => {
+                    break CloseInfo {
+                        code: CloseInfo::ABNORMAL,
+                        reason: e.to_string(),
+                    };
+                }
+                Some(Ok(Message::Close(frame))) => {
+                    // Keep reading briefly so the close reply goes out and the server
+                    // ends the TCP connection.
+                    let _ = tokio::time::timeout(CLOSE_LINGER, async {
+                        while let Some(Ok(_)) = stream.next().await {}
+                    })
+                    .await;
+                    break match frame {
+                        Some(frame) => CloseInfo {
+                            code: frame.code.into(),
+                            reason: frame.reason.to_string(),
+                        },
+                        None => CloseInfo {
+                            code: CloseInfo::NO_STATUS,
+                            reason: String::new(),
+                        },
+                    };
+                }
+                Some(Ok(message)) => message,
+            };
+            match codec::decode(&message) {
+                None => {}
+                Some(Ok(frame)) => match frame.frame {
+                    Some(server_frame::Frame::Push(push)) => {
+                        self.backlog.push_back(Item::Push(push))
+                    }
+                    Some(server_frame::Frame::Reply(reply)) => self.on_reply(reply),
+                    None => tracing::warn!("server frame with neither reply nor push"),
+                },
+                Some(Err(e)) => tracing::warn!(error = %e, "undecodable frame from the server"),
             }
-            lock(&links.tracker).on_join_ok(context_id, ok);
+        };
+
+        tracing::debug!(code = ended.code, reason = %ended.reason, "connection ended");
+        self.state.record_end(ended);
+        self.state.fail_pending();
+        let _ = stop_writer.send(());
+        // The user still gets every push that arrived, then the end of the stream.
+        while !self.backlog.is_empty() {
+            self.flush_ready();
+            if self.backlog.is_empty() {
+                break;
+            }
+            // `Err`: nobody reads the queue any more; the next flush drops the rest.
+            drop(self.links.pushes.reserve().await);
         }
-        (PendingKind::Leave(context_id), Some(reply::Result::Ack(_))) => {
-            lock(&links.tracker).on_leave(context_id);
-        }
-        _ => {}
+        let generation = self.links.generation;
+        self.links.link.send_if_modified(|link| {
+            let ours = link.generation == generation && link.open;
+            if ours {
+                link.open = false;
+            }
+            ours
+        });
     }
-    // The caller may have given up waiting; the reply's effects are recorded anyway.
-    let _ = pending.reply.send(reply.result);
+
+    /// Whether to read the socket now (see the module documentation).
+    fn may_read(&self) -> bool {
+        self.backlog.is_empty()
+            || self.state.pending_joins.load(Ordering::SeqCst) > 0
+            || (self.state.pending_count.load(Ordering::SeqCst) > 0
+                && self.backlog.len() < self.backlog_limit)
+    }
+
+    /// Moves backlog items into the push queue while it has room, recording positions.
+    fn flush_ready(&mut self) {
+        while let Some(item) = self.backlog.front() {
+            match item {
+                Item::Joined { .. } => {}
+                Item::Push(_) => match self.links.pushes.try_reserve() {
+                    Ok(permit) => {
+                        if let Some(Item::Push(push)) = self.backlog.pop_front() {
+                            let context_id = push.context_id.clone();
+                            let position = position::of_push(&push);
+                            permit.send(push);
+                            lock(&self.links.tracker).on_push(&context_id, position);
+                        }
+                        continue;
+                    }
+                    Err(mpsc::error::TrySendError::Full(())) => return,
+                    // Nobody reads the queue: the push counts as delivered.
+                    Err(mpsc::error::TrySendError::Closed(())) => {
+                        if let Some(Item::Push(push)) = self.backlog.pop_front() {
+                            lock(&self.links.tracker)
+                                .on_push(&push.context_id, position::of_push(&push));
+                        }
+                        continue;
+                    }
+                },
+            }
+            if let Some(Item::Joined {
+                context_id,
+                position,
+            }) = self.backlog.pop_front()
+            {
+                lock(&self.links.tracker).on_joined(&context_id, position);
+            }
+        }
+    }
+
+    fn on_reply(&mut self, reply: Reply) {
+        let Some(pending) = self.state.unregister(reply.id) else {
+            tracing::warn!(id = reply.id, result = ?reply.result, "reply to no pending command");
+            return;
+        };
+        match (&pending.kind, &reply.result) {
+            (PendingKind::Join(context_id), Some(reply::Result::Join(ok))) => {
+                lock(&self.links.tracker).on_join_reply(context_id, ok);
+                self.backlog
+                    .extend(ok.missed.iter().cloned().map(Item::Push));
+                self.backlog.push_back(Item::Joined {
+                    context_id: context_id.clone(),
+                    position: position::join_position(ok),
+                });
+                // Usually everything fits, so the position is current when the caller
+                // resumes.
+                self.flush_ready();
+            }
+            (PendingKind::Leave(context_id), Some(reply::Result::Ack(_))) => {
+                lock(&self.links.tracker).on_leave(context_id);
+            }
+            _ => {}
+        }
+        // The caller may have given up waiting; the reply's effects are recorded anyway.
+        let _ = pending.reply.send(reply.result);
+    }
 }

@@ -7,6 +7,10 @@
 //! background task then owns the socket: it matches replies to commands by id, forwards
 //! pushes to a bounded queue read with [`Client::next_push`] (or a [`PushStream`] taken
 //! with [`Client::take_pushes`]), answers WebSocket pings and records the close frame.
+//! When the push queue is full the task stops reading the socket, which is
+//! back-pressure to the server; only while a command awaits its reply does it read on
+//! (buffering up to another queue's worth of pushes, and without limit while a join is
+//! pending), so waiting for a reply without taking pushes does not stall.
 //! Commands take `&self`, so several tasks may issue them on one client at once.
 //!
 //! The client remembers, per joined context, the last position (`epoch`, `seq`) it has

@@ -10,6 +10,14 @@ pub(crate) fn key(position: Position) -> (u64, u64) {
     (position.epoch, position.seq)
 }
 
+/// The position after which a join's pushes follow.
+pub(crate) fn join_position(ok: &JoinOk) -> Position {
+    Position {
+        epoch: ok.epoch,
+        seq: ok.seq,
+    }
+}
+
 /// The position of a push.
 pub(crate) fn of_push(push: &Push) -> Position {
     Position {
@@ -30,25 +38,33 @@ pub(crate) struct Tracker {
 }
 
 impl Tracker {
-    /// A join of `context_id` succeeded. Its missed pushes must have been queued first.
-    pub(crate) fn on_join_ok(&mut self, context_id: &str, ok: &JoinOk) {
-        let position = Position {
-            epoch: ok.epoch,
-            seq: ok.seq,
-        };
-        self.positions.insert(context_id.to_owned(), position);
-        if ok.recovered {
-            return;
+    /// A `JoinOk` for `context_id` arrived. Without recovery, pushes the snapshot covers
+    /// are hidden from now on, including any still queued.
+    pub(crate) fn on_join_reply(&mut self, context_id: &str, ok: &JoinOk) {
+        if !ok.recovered {
+            self.floors.insert(context_id.to_owned(), join_position(ok));
         }
-        self.floors.insert(context_id.to_owned(), position);
+    }
+
+    /// Every push a `JoinOk` replayed has been queued: the context's stream continues
+    /// after `position`.
+    pub(crate) fn on_joined(&mut self, context_id: &str, position: Position) {
+        self.positions.insert(context_id.to_owned(), position);
+    }
+
+    /// Both steps of a join at once.
+    #[cfg(test)]
+    fn on_join_ok(&mut self, context_id: &str, ok: &JoinOk) {
+        self.on_join_reply(context_id, ok);
+        self.on_joined(context_id, join_position(ok));
     }
 
     /// A push of `context_id` at `position` was queued for the user.
     pub(crate) fn on_push(&mut self, context_id: &str, position: Position) {
-        if let Some(current) = self.positions.get_mut(context_id) {
-            if key(position) > key(*current) {
-                *current = position;
-            }
+        if let Some(current) = self.positions.get_mut(context_id)
+            && key(position) > key(*current)
+        {
+            *current = position;
         }
     }
 
@@ -154,7 +170,10 @@ mod tests {
         t.on_join_ok("w1", &join_ok(1, 20, false));
         assert!(!t.admit(&push("w1", 1, 12)));
         assert!(!t.admit(&push("w1", 1, 20)));
-        assert!(t.admit(&push("w2", 1, 1)), "other contexts are not filtered");
+        assert!(
+            t.admit(&push("w2", 1, 1)),
+            "other contexts are not filtered"
+        );
         assert!(t.admit(&push("w1", 1, 21)));
         // Once past the floor, everything is shown again, duplicates included.
         assert!(t.admit(&push("w1", 1, 21)));

@@ -80,7 +80,11 @@ impl Claims {
     }
 
     /// Sets the display name.
-    pub fn with_name(mut self, given_name: impl Into<String>, family_name: impl Into<String>) -> Self {
+    pub fn with_name(
+        mut self,
+        given_name: impl Into<String>,
+        family_name: impl Into<String>,
+    ) -> Self {
         self.given_name = given_name.into();
         self.family_name = family_name.into();
         self
@@ -172,8 +176,8 @@ mod tests {
             .with_moderates(["w1", "w2"])
             .with_name("Alice", "Liddell");
         let token = mint_hs256(b"s3cret", &claims).unwrap();
-        let data = decode::<Claims>(&token, &DecodingKey::from_secret(b"s3cret"), &validation())
-            .unwrap();
+        let data =
+            decode::<Claims>(&token, &DecodingKey::from_secret(b"s3cret"), &validation()).unwrap();
         assert_eq!(data.claims, claims);
         assert_eq!(data.claims.email, "alice@example.test");
         assert_eq!(data.claims.moderates, ["w1", "w2"]);
@@ -184,13 +188,19 @@ mod tests {
     #[test]
     fn wrong_secret_audience_or_expiry_is_refused() {
         let token = mint_hs256(b"one", &Claims::new("bob")).unwrap();
-        assert!(decode::<Claims>(&token, &DecodingKey::from_secret(b"two"), &validation()).is_err());
+        assert!(
+            decode::<Claims>(&token, &DecodingKey::from_secret(b"two"), &validation()).is_err()
+        );
 
         let token = mint_hs256(b"one", &Claims::new("bob").with_aud("other")).unwrap();
-        assert!(decode::<Claims>(&token, &DecodingKey::from_secret(b"one"), &validation()).is_err());
+        assert!(
+            decode::<Claims>(&token, &DecodingKey::from_secret(b"one"), &validation()).is_err()
+        );
 
         let token = mint_hs256(b"one", &Claims::new("bob").with_exp(1)).unwrap();
-        assert!(decode::<Claims>(&token, &DecodingKey::from_secret(b"one"), &validation()).is_err());
+        assert!(
+            decode::<Claims>(&token, &DecodingKey::from_secret(b"one"), &validation()).is_err()
+        );
     }
 
     #[test]
@@ -198,7 +208,8 @@ mod tests {
         let json = serde_json::to_value(Claims::new("c")).unwrap();
         assert!(json.get("nbf").is_none());
         assert_eq!(json["admin"], false);
-        let json = serde_json::to_value(Claims::new("c").with_nbf(Some(5)).with_admin(true)).unwrap();
+        let json =
+            serde_json::to_value(Claims::new("c").with_nbf(Some(5)).with_admin(true)).unwrap();
         assert_eq!(json["nbf"], 5);
         assert_eq!(json["admin"], true);
     }

@@ -4,10 +4,10 @@ use std::net::SocketAddr;
 
 use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Error as WsError;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::tungstenite::Error as WsError;
 
 use crate::config::ClientConfig;
 use crate::error::ClientError;
@@ -65,7 +65,11 @@ pub(crate) async fn open(config: &ClientConfig) -> Result<Socket, ClientError> {
     Ok(socket)
 }
 
-async fn connect_tcp(config: &ClientConfig, host: &str, port: u16) -> Result<TcpStream, ClientError> {
+async fn connect_tcp(
+    config: &ClientConfig,
+    host: &str,
+    port: u16,
+) -> Result<TcpStream, ClientError> {
     let candidates: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
         .await?
         .filter(|addr| {

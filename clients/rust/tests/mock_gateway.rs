@@ -26,8 +26,13 @@ struct Peer {
 }
 
 impl Peer {
+    // The handshake callback's error type is tungstenite's, large by design.
+    #[allow(clippy::result_large_err)]
     async fn accept(listener: &TcpListener) -> Peer {
-        let (tcp, _) = tokio::time::timeout(WAIT, listener.accept()).await.unwrap().unwrap();
+        let (tcp, _) = tokio::time::timeout(WAIT, listener.accept())
+            .await
+            .unwrap()
+            .unwrap();
         let mut format = WireFormat::Json;
         let ws = tokio_tungstenite::accept_hdr_async(tcp, |req: &Request, mut resp: Response| {
             let offered = req
@@ -49,7 +54,11 @@ impl Peer {
 
     async fn recv(&mut self) -> ClientFrame {
         loop {
-            let msg = tokio::time::timeout(WAIT, self.ws.next()).await.unwrap().unwrap().unwrap();
+            let msg = tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap();
             match msg {
                 Message::Text(t) => {
                     assert_eq!(self.format, WireFormat::Json);
@@ -138,7 +147,9 @@ fn config(url: &str, format: WireFormat) -> ClientConfig {
 }
 
 async fn next(client: &Client) -> Option<Push> {
-    tokio::time::timeout(WAIT, client.next_push()).await.unwrap()
+    tokio::time::timeout(WAIT, client.next_push())
+        .await
+        .unwrap()
 }
 
 async fn commands_replies_and_pushes(format: WireFormat) {
@@ -148,7 +159,9 @@ async fn commands_replies_and_pushes(format: WireFormat) {
         peer.handshake("alice").await;
 
         let join = peer.recv().await;
-        assert!(matches!(join.command, Some(Command::Join(ref j)) if j.context_id == "w1" && j.since.is_none()));
+        assert!(
+            matches!(join.command, Some(Command::Join(ref j)) if j.context_id == "w1" && j.since.is_none())
+        );
         peer.reply(
             join.id,
             reply::Result::Join(JoinOk {
@@ -177,8 +190,11 @@ async fn commands_replies_and_pushes(format: WireFormat) {
                     .await;
                 }
                 Some(Command::Ping(_)) => {
-                    peer.reply(frame.id, reply::Result::Pong(v1::Pong { server_time_ms: 7 }))
-                        .await;
+                    peer.reply(
+                        frame.id,
+                        reply::Result::Pong(v1::Pong { server_time_ms: 7 }),
+                    )
+                    .await;
                 }
                 other => panic!("unexpected {other:?}"),
             }
@@ -265,7 +281,9 @@ async fn refused_connect_reports_close_code_or_error() {
         }
         other => panic!("unexpected {other:?}"),
     }
-    let err = Client::connect(config(&url, WireFormat::Json)).await.unwrap_err();
+    let err = Client::connect(config(&url, WireFormat::Json))
+        .await
+        .unwrap_err();
     assert_eq!(err.server_code(), Some(ErrorCode::TokenExpired), "{err:?}");
     server.await.unwrap();
 }
@@ -359,12 +377,17 @@ async fn reconnect_recovers_missed_pushes_in_order() {
         }
     });
 
-    let (mut client, _) = Client::connect(config(&url, WireFormat::Json)).await.unwrap();
+    let (mut client, _) = Client::connect(config(&url, WireFormat::Json))
+        .await
+        .unwrap();
     let mut pushes = client.take_pushes().unwrap();
     client.join("w1").await.unwrap();
     client.join("w2").await.unwrap();
     // Read only the first push before the connection drops; w2's stays queued.
-    let a = tokio::time::timeout(WAIT, pushes.recv()).await.unwrap().unwrap();
+    let a = tokio::time::timeout(WAIT, pushes.recv())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((a.context_id.as_str(), a.seq), ("w1", 11));
     while client.is_open() {
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -379,7 +402,10 @@ async fn reconnect_recovers_missed_pushes_in_order() {
 
     let mut seen = Vec::new();
     for _ in 0..4 {
-        let p = tokio::time::timeout(WAIT, pushes.recv()).await.unwrap().unwrap();
+        let p = tokio::time::timeout(WAIT, pushes.recv())
+            .await
+            .unwrap()
+            .unwrap();
         seen.push((p.context_id, p.epoch, p.seq));
     }
     // w2's queued 1/12 is older than its snapshot at 2/5 and is skipped.
@@ -394,5 +420,106 @@ async fn reconnect_recovers_missed_pushes_in_order() {
     );
     assert_eq!(client.position("w1"), Some(Position { epoch: 1, seq: 16 }));
     client.close().await;
+    server.await.unwrap();
+}
+
+#[tokio::test]
+async fn a_full_push_queue_stalls_neither_replies_nor_reconnects() {
+    let (listener, url) = listener().await;
+    let server = tokio::spawn(async move {
+        let mut peer = Peer::accept(&listener).await;
+        peer.handshake("carol").await;
+        for _ in 0..2 {
+            let join = peer.recv().await;
+            peer.reply(
+                join.id,
+                reply::Result::Join(JoinOk {
+                    epoch: 1,
+                    seq: 0,
+                    ..Default::default()
+                }),
+            )
+            .await;
+        }
+        for seq in 1..=3 {
+            peer.send(Frame::Push(chat("w1", 1, seq, "x"))).await;
+        }
+        let ping = peer.recv().await;
+        peer.reply(ping.id, reply::Result::Pong(v1::Pong { server_time_ms: 1 }))
+            .await;
+        // More than the queue and the backlog hold; the client stops reading.
+        for seq in 4..=9 {
+            peer.send(Frame::Push(chat("w1", 1, seq, "x"))).await;
+        }
+        // The client gives up on this socket without reading further.
+        let _ = tokio::time::timeout(WAIT, async { while peer.ws.next().await.is_some() {} }).await;
+
+        let mut peer = Peer::accept(&listener).await;
+        peer.handshake("carol").await;
+        // The server replays everything after `since`.
+        for (ctx, last) in [("w1", 12), ("w2", 5)] {
+            let join = peer.recv().await;
+            let since = match join.command {
+                Some(Command::Join(j)) => j.since.unwrap(),
+                other => panic!("{other:?}"),
+            };
+            assert!(since.seq < 4, "{ctx} since {since:?}");
+            let missed: Vec<Push> = (since.seq + 1..=last)
+                .map(|seq| chat(ctx, 1, seq, "m"))
+                .collect();
+            peer.reply(
+                join.id,
+                reply::Result::Join(JoinOk {
+                    epoch: 1,
+                    seq: missed.last().map_or(since.seq, |p| p.seq),
+                    recovered: true,
+                    missed,
+                    ..Default::default()
+                }),
+            )
+            .await;
+        }
+        let _ = tokio::time::timeout(WAIT, async { while peer.ws.next().await.is_some() {} }).await;
+    });
+
+    let cfg = config(&url, WireFormat::Json).with_push_buffer(2);
+    let (mut client, _) = Client::connect(cfg).await.unwrap();
+    client.join("w1").await.unwrap();
+    client.join("w2").await.unwrap();
+    // Three pushes precede the pong, one more than the queue holds.
+    tokio::time::timeout(WAIT, client.ping())
+        .await
+        .unwrap()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    // Both rejoins replay more than the queue holds while nobody reads it.
+    let joins = tokio::time::timeout(WAIT, client.reconnect())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(joins.len(), 2);
+
+    let mut seen = Vec::new();
+    while let Ok(Some(p)) =
+        tokio::time::timeout(Duration::from_millis(300), client.next_push()).await
+    {
+        seen.push((p.context_id, p.seq));
+    }
+    let w1: Vec<u64> = seen
+        .iter()
+        .filter(|(c, _)| c == "w1")
+        .map(|(_, s)| *s)
+        .collect();
+    let w2: Vec<u64> = seen
+        .iter()
+        .filter(|(c, _)| c == "w2")
+        .map(|(_, s)| *s)
+        .collect();
+    assert_eq!(w1, (1..=12).collect::<Vec<_>>(), "{seen:?}");
+    assert_eq!(w2, (1..=5).collect::<Vec<_>>(), "{seen:?}");
+    assert_eq!(client.position("w1"), Some(Position { epoch: 1, seq: 12 }));
+    assert_eq!(client.position("w2"), Some(Position { epoch: 1, seq: 5 }));
+    drop(client);
     server.await.unwrap();
 }

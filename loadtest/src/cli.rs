@@ -1,0 +1,213 @@
+//! The command line.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use plenary_client::WireFormat;
+
+/// Load scenarios for Plenary gateways. Every scenario stops by itself: connects, sends
+/// and the drain are bounded by time-outs.
+#[derive(Debug, Parser)]
+#[command(name = "plenary-loadtest", version)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) scenario: Scenario,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Scenario {
+    /// N attendees and one publisher join one context; the publisher sends M messages
+    /// and every attendee times every delivery.
+    Fanout(FanoutArgs),
+    /// N attendees join one context and stay idle; reports the server's RSS per
+    /// connection.
+    Idle(IdleArgs),
+}
+
+/// Wire format flag.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
+    /// `plenary.v1.json`: JSON text frames.
+    Json,
+    /// `plenary.v1.proto`: protobuf binary frames.
+    Proto,
+}
+
+impl Format {
+    pub(crate) fn wire(self) -> WireFormat {
+        match self {
+            Format::Json => WireFormat::Json,
+            Format::Proto => WireFormat::Proto,
+        }
+    }
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Proto => "proto",
+        }
+    }
+}
+
+/// Flags shared by every scenario.
+#[derive(Clone, Debug, Args)]
+pub(crate) struct CommonArgs {
+    /// Gateway WebSocket URL, e.g. ws://127.0.0.1:8080/ws. Repeat to spread the clients
+    /// round-robin over several gateways.
+    #[arg(long = "url", value_name = "WS_URL", required = true)]
+    pub(crate) urls: Vec<String>,
+    /// HS256 secret to sign the clients' tokens with.
+    #[arg(long, env = "PLENARY_JWT_SECRET", hide_env_values = true)]
+    pub(crate) jwt_secret: String,
+    /// Number of attendee connections.
+    #[arg(long)]
+    pub(crate) clients: usize,
+    /// Where to write the JSON report.
+    #[arg(long, value_name = "OUT.json")]
+    pub(crate) json: PathBuf,
+    /// Context to join (default: a fresh `bench-<unix-ms>`).
+    #[arg(long, value_name = "ID")]
+    pub(crate) context: Option<String>,
+    /// Wire format of every client.
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    pub(crate) format: Format,
+    /// Spread client sockets over the source addresses 127.0.0.1 ..= 127.0.0.K, so more
+    /// than one address's ephemeral ports are available (loopback targets only; 0 lets
+    /// the OS choose).
+    #[arg(long, value_name = "K", default_value_t = 16, value_parser = clap::value_parser!(u8).range(0..=254))]
+    pub(crate) source_ips: u8,
+    /// How many connects (and joins) run at once.
+    #[arg(long, value_name = "C", default_value_t = 256)]
+    pub(crate) connect_concurrency: usize,
+    /// Limit for one client's connect and join, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 15)]
+    pub(crate) connect_timeout: u64,
+    /// Audience claim of the tokens.
+    #[arg(long, default_value = "plenary")]
+    pub(crate) jwt_audience: String,
+    /// Issuer claim of the tokens.
+    #[arg(long, default_value = "plenary")]
+    pub(crate) jwt_issuer: String,
+}
+
+/// `fanout` flags.
+#[derive(Clone, Debug, Args)]
+pub(crate) struct FanoutArgs {
+    #[command(flatten)]
+    pub(crate) common: CommonArgs,
+    /// Messages per second the publisher sends; 0 sends as fast as the server answers
+    /// (with at most 64 sends in flight).
+    #[arg(long, value_name = "R")]
+    pub(crate) rate: f64,
+    /// Number of messages to send.
+    #[arg(long, value_name = "M")]
+    pub(crate) messages: u32,
+    /// Approximate size of each message text in bytes (clamped to the server's limit).
+    #[arg(long, value_name = "BYTES")]
+    pub(crate) size: usize,
+    /// After the last send, how long to wait for outstanding deliveries, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub(crate) drain_timeout: u64,
+}
+
+/// `idle` flags.
+#[derive(Clone, Debug, Args)]
+pub(crate) struct IdleArgs {
+    #[command(flatten)]
+    pub(crate) common: CommonArgs,
+    /// Process id of the gateway whose memory is measured (read from /proc/PID/status).
+    #[arg(long, value_name = "PID")]
+    pub(crate) server_pid: u32,
+    /// How long to hold the connections before measuring, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 5)]
+    pub(crate) hold: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn parses_fanout_with_several_urls() {
+        let cli = Cli::try_parse_from([
+            "plenary-loadtest",
+            "fanout",
+            "--url",
+            "ws://127.0.0.1:1/ws",
+            "--url",
+            "ws://127.0.0.1:2/ws",
+            "--jwt-secret",
+            "s",
+            "--clients",
+            "10",
+            "--rate",
+            "0",
+            "--messages",
+            "5",
+            "--size",
+            "100",
+            "--json",
+            "out.json",
+            "--format",
+            "proto",
+        ])
+        .unwrap();
+        let Scenario::Fanout(args) = cli.scenario else {
+            panic!("not fanout");
+        };
+        assert_eq!(args.common.urls.len(), 2);
+        assert_eq!(args.common.source_ips, 16);
+        assert_eq!(args.common.connect_concurrency, 256);
+        assert_eq!(args.common.format, Format::Proto);
+        assert_eq!(args.drain_timeout, 10);
+        assert_eq!(args.common.jwt_audience, "plenary");
+    }
+
+    #[test]
+    fn parses_idle_and_rejects_too_many_source_ips() {
+        let cli = Cli::try_parse_from([
+            "plenary-loadtest",
+            "idle",
+            "--url",
+            "ws://127.0.0.1:1/ws",
+            "--jwt-secret",
+            "s",
+            "--clients",
+            "3",
+            "--server-pid",
+            "42",
+            "--json",
+            "o.json",
+        ])
+        .unwrap();
+        let Scenario::Idle(args) = cli.scenario else {
+            panic!("not idle");
+        };
+        assert_eq!((args.server_pid, args.hold), (42, 5));
+        assert!(
+            Cli::try_parse_from([
+                "plenary-loadtest",
+                "idle",
+                "--url",
+                "ws://x/ws",
+                "--jwt-secret",
+                "s",
+                "--clients",
+                "3",
+                "--server-pid",
+                "42",
+                "--json",
+                "o.json",
+                "--source-ips",
+                "300",
+            ])
+            .is_err()
+        );
+    }
+}

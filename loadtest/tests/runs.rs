@@ -1,0 +1,191 @@
+//! Runs the `plenary-loadtest` binary against the real embedded gateway, started in
+//! this process, and checks the JSON reports.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use tokio::net::TcpListener;
+
+const SECRET: &str = "loadtest-secret-0123456789abcdef";
+
+/// Starts the real embedded gateway in this process, with a low per-user rate so the
+/// publisher meets RATE_LIMITED and must retry.
+async fn start_gateway() -> (String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = plenary_gateway::Config::parse_from([
+        "plenary",
+        "--listen",
+        "127.0.0.1:0",
+        "--admin-listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "--sync-mode",
+        "normal",
+    ]);
+    config.user_rate = 20;
+    config.user_burst = 5;
+    let settings = config.validate_with(Some(SECRET.into()), None).unwrap();
+    let (ws, admin, bound) = plenary_gateway::bind(&settings).await.unwrap();
+    tokio::spawn(plenary_gateway::run(
+        settings,
+        ws,
+        admin,
+        tokio_util::sync::CancellationToken::new(),
+    ));
+    (format!("ws://{}/ws", bound.ws), dir)
+}
+
+/// A report path unique to this test run.
+fn out_file(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!(
+        "plenary-loadtest-{}-{name}.json",
+        std::process::id()
+    ))
+}
+
+async fn run_binary(args: &[&str]) -> std::process::Output {
+    let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_plenary-loadtest"))
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .kill_on_drop(true)
+        .output();
+    tokio::time::timeout(Duration::from_secs(60), run)
+        .await
+        .expect("the load test stops by itself")
+        .unwrap()
+}
+
+fn read_report(path: &PathBuf) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap();
+    let _ = std::fs::remove_file(path);
+    serde_json::from_str(&text).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fanout_delivers_everything_to_everyone() {
+    let (url, _dir) = start_gateway().await;
+    for format in ["json", "proto"] {
+        let out = out_file(&format!("fanout-{format}"));
+        let output = run_binary(&[
+            "fanout",
+            "--url",
+            &url,
+            "--url",
+            &url,
+            "--jwt-secret",
+            SECRET,
+            "--clients",
+            "40",
+            "--rate",
+            "0",
+            "--messages",
+            "30",
+            "--size",
+            "300",
+            "--source-ips",
+            "4",
+            "--format",
+            format,
+            "--json",
+            out.to_str().unwrap(),
+            "--drain-timeout",
+            "10",
+        ])
+        .await;
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        println!("{stdout}");
+        assert!(stdout.contains("latency p50"), "{stdout}");
+        let report = read_report(&out);
+        assert_eq!(report["clients"], 40, "{report:#}");
+        assert_eq!(report["messages_sent"], 30, "{report:#}");
+        assert_eq!(report["expected_deliveries"], 1200, "{report:#}");
+        assert_eq!(report["deliveries"], 1200, "{report:#}");
+        assert_eq!(report["lost"], 0, "{report:#}");
+        assert_eq!(report["duplicates"], 0, "{report:#}");
+        assert_eq!(report["errors"], 0, "{report:#}");
+        assert_eq!(report["drained"], true, "{report:#}");
+        assert_eq!(report["format"], format);
+        assert!(report["rate_limited"].as_u64().unwrap() > 0, "{report:#}");
+        assert!(report["p99_ms"].as_f64().unwrap() > 0.0, "{report:#}");
+        assert!(
+            report["deliveries_per_sec"].as_f64().unwrap() > 0.0,
+            "{report:#}"
+        );
+        assert_eq!(report["size"], 300);
+        assert!(report["started_at"].as_str().unwrap().ends_with('Z'));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_measures_this_process() {
+    let (url, _dir) = start_gateway().await;
+    let out = out_file("idle");
+    let pid = std::process::id().to_string();
+    let output = run_binary(&[
+        "idle",
+        "--url",
+        &url,
+        "--jwt-secret",
+        SECRET,
+        "--clients",
+        "25",
+        "--server-pid",
+        &pid,
+        "--hold",
+        "0",
+        "--json",
+        out.to_str().unwrap(),
+        "--source-ips",
+        "2",
+    ])
+    .await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report = read_report(&out);
+    assert_eq!(report["clients"], 25, "{report:#}");
+    assert_eq!(report["connected"], 25, "{report:#}");
+    assert!(report["rss_before_bytes"].as_u64().unwrap() > 0);
+    assert!(report["rss_after_bytes"].as_u64().unwrap() > 0);
+    assert!(report["rss_per_connection_bytes"].is_i64());
+    assert_eq!(report["errors"], 0);
+}
+
+#[tokio::test]
+async fn nobody_connecting_is_a_failure() {
+    // Nothing listens on this port.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/ws", listener.local_addr().unwrap());
+    drop(listener);
+    let out = out_file("refused");
+    let output = run_binary(&[
+        "idle",
+        "--url",
+        &url,
+        "--jwt-secret",
+        SECRET,
+        "--clients",
+        "3",
+        "--server-pid",
+        &std::process::id().to_string(),
+        "--json",
+        out.to_str().unwrap(),
+    ])
+    .await;
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("none of the 3 attendees connected"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+}
