@@ -9,7 +9,11 @@ use std::{
     time::Duration,
 };
 
-use futures_util::{FutureExt, SinkExt, StreamExt, future::BoxFuture, stream::FuturesOrdered};
+use futures_util::{
+    FutureExt, SinkExt, StreamExt,
+    future::{BoxFuture, poll_fn},
+    stream::FuturesOrdered,
+};
 use plenary_actors::{ChatCommand, ContextRegistry, Identity, JoinRequest, Rejection, Role};
 use plenary_bus::Channel;
 use plenary_proto::{
@@ -36,7 +40,7 @@ use tokio_tungstenite::{
     },
 };
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, instrument};
+use tracing::instrument;
 
 use crate::{
     auth::Verifier,
@@ -54,6 +58,8 @@ const RATE_STRIKES_BEFORE_CLOSE: u32 = 50;
 const MAX_CONTEXT_ID_BYTES: usize = 128;
 /// Pushes written before one flush.
 const PUSH_BATCH: usize = 64;
+/// How often a session adds its written pushes to the shared metric.
+const PUSH_METRIC_INTERVAL: Duration = Duration::from_secs(1);
 
 /// What every session shares.
 #[derive(Debug)]
@@ -215,21 +221,32 @@ where
         self.write(message, true).await
     }
 
+    /// Queues a message in the socket's write buffer and, with `flush`, writes it out.
+    /// The write time-out only costs a timer when the socket is actually blocked: the
+    /// common case completes on the first poll.
     async fn write(&mut self, message: Message, flush: bool) -> Result<(), End> {
         let write_timeout = self.config().write_timeout();
-        let result = if flush {
-            timeout(write_timeout, self.ws.send(message)).await
-        } else {
-            timeout(write_timeout, self.ws.feed(message)).await
+        let ready = match poll_fn(|cx| self.ws.poll_ready_unpin(cx)).now_or_never() {
+            Some(ready) => ready,
+            None => timeout(write_timeout, poll_fn(|cx| self.ws.poll_ready_unpin(cx)))
+                .await
+                .map_err(|_| slow_consumer())?,
         };
-        match result {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(End::gone(format!("write failed: {e}"))),
-            Err(_) => Err(End::close(
-                CloseCode::SlowConsumer,
-                "slow consumer: write timed out",
-            )),
-        }
+        ready
+            .and_then(|()| self.ws.start_send_unpin(message))
+            .map_err(|e| End::gone(format!("write failed: {e}")))?;
+        if flush { self.flush().await } else { Ok(()) }
+    }
+
+    /// Writes out everything buffered, within the write time-out.
+    async fn flush(&mut self) -> Result<(), End> {
+        let result = match self.ws.flush().now_or_never() {
+            Some(result) => result,
+            None => timeout(self.config().write_timeout(), self.ws.flush())
+                .await
+                .map_err(|_| slow_consumer())?,
+        };
+        result.map_err(|e| End::gone(format!("write failed: {e}")))
     }
 
     async fn close(&mut self, code: CloseCode, reason: &str) {
@@ -358,8 +375,11 @@ where
             pushes: StreamMap::new(),
             in_flight: FuturesOrdered::new(),
             rate_strikes: 0,
+            pushes_unreported: 0,
+            pushes_reported_at: Instant::now(),
         };
         let end = self.serve_loop(&mut state, shutdown).await;
+        state.report_pushes();
         for (context, joined) in state.joined.drain() {
             self.shared.presence.leave(&context, &state.user);
             state.pushes.remove(&context);
@@ -719,19 +739,11 @@ where
                 next = state.pushes.next().now_or_never().flatten();
             }
         }
-        let write_timeout = self.config().write_timeout();
-        match timeout(write_timeout, self.ws.flush()).await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => return Err(End::gone(format!("write failed: {e}"))),
-            Err(_) => {
-                return Err(End::close(
-                    CloseCode::SlowConsumer,
-                    "slow consumer: write timed out",
-                ));
-            }
+        self.flush().await?;
+        state.pushes_unreported += written;
+        if state.pushes_reported_at.elapsed() >= PUSH_METRIC_INTERVAL {
+            state.report_pushes();
         }
-        telemetry::pushes_written(written);
-        debug!(written, "pushes written");
         Ok(())
     }
 }
@@ -744,14 +756,27 @@ struct SessionState {
     pushes: StreamMap<Arc<str>, BroadcastStream<Arc<Outbound>>>,
     in_flight: FuturesOrdered<BoxFuture<'static, Completion>>,
     rate_strikes: u32,
+    /// Pushes written since the metric was last updated: a hot counter, batched per
+    /// session instead of one shared atomic add per push.
+    pushes_unreported: u64,
+    pushes_reported_at: Instant,
 }
 
 impl SessionState {
+    fn report_pushes(&mut self) {
+        telemetry::pushes_written(std::mem::take(&mut self.pushes_unreported));
+        self.pushes_reported_at = Instant::now();
+    }
+
     /// Queues an answer that needs no actor, behind any still in flight.
     fn ready(&mut self, frame: ServerFrame) {
         self.in_flight
             .push_back(futures_util::future::ready(Completion::Reply(frame)).boxed());
     }
+}
+
+fn slow_consumer() -> End {
+    End::close(CloseCode::SlowConsumer, "slow consumer: write timed out")
 }
 
 fn now_ms() -> u64 {
