@@ -280,6 +280,32 @@ where
     connected
 }
 
+/// Connects `count` attendees (`load-att-<i>`) and joins each to `context`; `tune`
+/// adjusts each client's config (buffer sizes). Shared by every scenario.
+pub(crate) async fn attendees(
+    plan: &Plan,
+    count: usize,
+    concurrency: usize,
+    context: &str,
+    tune: fn(ClientConfig) -> ClientConfig,
+) -> Connected<plenary_client::Client> {
+    let plan = plan.clone();
+    let timeout = plan.connect_timeout();
+    let context: Arc<str> = Arc::from(context);
+    connect_all("attendee", count, concurrency, timeout, move |i| {
+        let config = plan
+            .config(i, Claims::new(format!("load-att-{i}")))
+            .map(tune);
+        let context = Arc::clone(&context);
+        async move {
+            let (client, _) = plenary_client::Client::connect(config?).await?;
+            join_retrying(&client, &context).await?;
+            Ok(client)
+        }
+    })
+    .await
+}
+
 /// Joins a context, waiting out `RATE_LIMITED` refusals (a user reused across runs may
 /// still be over its budget). Bounded by the caller's time-out.
 pub(crate) async fn join_retrying(

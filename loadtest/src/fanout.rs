@@ -95,24 +95,12 @@ pub(crate) async fn run(args: FanoutArgs) -> anyhow::Result<()> {
 
     // Attendees.
     tracing::info!(clients = common.clients, %context, "connecting attendees");
-    let setup_plan = plan.clone();
-    let setup_context = context.clone();
-    let connected = connect::connect_all(
-        "attendee",
+    let connected = connect::attendees(
+        &plan,
         common.clients,
         common.connect_concurrency,
-        plan.connect_timeout(),
-        move |i| {
-            let config = setup_plan
-                .config(i, Claims::new(format!("load-att-{i}")))
-                .map(|c| c.with_read_buffer_size(READ_BUFFER));
-            let context = setup_context.clone();
-            async move {
-                let (client, _) = Client::connect(config?).await?;
-                crate::connect::join_retrying(&client, &context).await?;
-                Ok(client)
-            }
-        },
+        &context,
+        |c| c.with_read_buffer_size(READ_BUFFER),
     )
     .await;
     let connect_seconds = connected.elapsed.as_secs_f64();

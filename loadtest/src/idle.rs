@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use anyhow::{Context as _, bail};
-use plenary_client::{Claims, Client};
+use plenary_client::Client;
 
 use crate::cli::IdleArgs;
 use crate::connect::{self, Plan};
@@ -34,26 +34,14 @@ pub(crate) async fn run(args: IdleArgs) -> anyhow::Result<()> {
 
     let rss_before = read_rss(&status)?;
     tracing::info!(clients = common.clients, %context, rss_before, "connecting idle attendees");
-    let setup_plan = plan.clone();
-    let setup_context = context.clone();
-    let connected = connect::connect_all(
-        "attendee",
+    let connected = connect::attendees(
+        &plan,
         common.clients,
         common.connect_concurrency,
-        plan.connect_timeout(),
-        move |i| {
-            let config = setup_plan
-                .config(i, Claims::new(format!("load-att-{i}")))
-                .map(|c| {
-                    c.with_read_buffer_size(READ_BUFFER)
-                        .with_push_buffer(PUSH_BUFFER)
-                });
-            let context = setup_context.clone();
-            async move {
-                let (client, _) = Client::connect(config?).await?;
-                crate::connect::join_retrying(&client, &context).await?;
-                Ok(client)
-            }
+        &context,
+        |c| {
+            c.with_read_buffer_size(READ_BUFFER)
+                .with_push_buffer(PUSH_BUFFER)
         },
     )
     .await;
