@@ -26,6 +26,17 @@ struct Claims {
     /// Moderates every context.
     #[serde(default)]
     admin: bool,
+    /// Expiry, seconds since the Unix epoch (required and checked by the validation).
+    exp: u64,
+}
+
+/// A verified token: who, and until when.
+#[derive(Debug)]
+pub struct Verified {
+    pub identity: Identity,
+    /// When the token stops being valid (`exp` plus the leeway), Unix seconds. An open
+    /// connection is closed with 4001 once this has passed.
+    pub valid_until_secs: u64,
 }
 
 /// Why a token was refused.
@@ -92,7 +103,7 @@ impl Verifier {
     }
 
     /// Checks a token and returns who it names.
-    pub fn verify(&self, token: &str) -> Result<Identity, AuthError> {
+    pub fn verify(&self, token: &str) -> Result<Verified, AuthError> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation).map_err(
             |e| match e.kind() {
                 ErrorKind::ExpiredSignature => AuthError::Expired,
@@ -110,13 +121,16 @@ impl Verifier {
         if c.sub.is_empty() || c.sub.len() > 128 {
             return Err(AuthError::Malformed);
         }
-        Ok(Identity {
-            user_id: c.sub,
-            email: c.email,
-            given_name: c.given_name,
-            family_name: c.family_name,
-            moderates: c.moderates.into_iter().collect::<HashSet<_>>(),
-            admin: c.admin,
+        Ok(Verified {
+            valid_until_secs: c.exp.saturating_add(self.validation.leeway),
+            identity: Identity {
+                user_id: c.sub,
+                email: c.email,
+                given_name: c.given_name,
+                family_name: c.family_name,
+                moderates: c.moderates.into_iter().collect::<HashSet<_>>(),
+                admin: c.admin,
+            },
         })
     }
 }

@@ -43,7 +43,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::instrument;
 
 use crate::{
-    auth::Verifier,
+    auth::{Verified, Verifier},
     config::Config,
     hub::{Hub, Outbound},
     limits::UserLimits,
@@ -108,9 +108,9 @@ pub async fn run<S>(
     telemetry::connection_opened();
     let mut conn = Connection { ws, format, shared };
     let end = match conn.authenticate(connect_deadline, &shutdown).await {
-        Ok((frame_id, identity)) => {
-            tracing::Span::current().record("user_id", identity.user_id.as_str());
-            conn.serve(frame_id, identity, &shutdown).await
+        Ok((frame_id, verified)) => {
+            tracing::Span::current().record("user_id", verified.identity.user_id.as_str());
+            conn.serve(frame_id, verified, &shutdown).await
         }
         Err(end) => end,
     };
@@ -267,7 +267,7 @@ where
         &mut self,
         deadline: Instant,
         shutdown: &CancellationToken,
-    ) -> Result<(u64, Identity), End> {
+    ) -> Result<(u64, Verified), End> {
         let deadline = tokio::time::sleep_until(deadline);
         tokio::pin!(deadline);
         loop {
@@ -311,7 +311,7 @@ where
                 return Err(End::close(CloseCode::Unauthorized, "connect first"));
             };
             return match self.shared.verifier.verify(&connect.token) {
-                Ok(identity) => Ok((frame.id, identity)),
+                Ok(verified) => Ok((frame.id, verified)),
                 Err(e) => {
                     telemetry::auth_refused(&e.to_string());
                     self.send(&error_reply(
@@ -331,9 +331,13 @@ where
     async fn serve(
         &mut self,
         connect_id: u64,
-        identity: Identity,
+        verified: Verified,
         shutdown: &CancellationToken,
     ) -> End {
+        let Verified {
+            identity,
+            valid_until_secs,
+        } = verified;
         let user: Arc<str> = Arc::from(identity.user_id.as_str());
         let Some(_slot) = self.shared.limits.connect(&user) else {
             let _ = self
@@ -369,6 +373,7 @@ where
         }
         let mut state = SessionState {
             identity: Arc::new(identity),
+            valid_until_secs,
             user,
             joined: HashMap::new(),
             joining: HashSet::new(),
@@ -426,6 +431,9 @@ where
                 _ = ping.tick() => {
                     if last_seen.elapsed() > config.idle_timeout() {
                         return End::close(CloseCode::IdleTimeout, "idle time-out");
+                    }
+                    if now_ms() / 1000 > state.valid_until_secs {
+                        return End::close(CloseCode::Unauthorized, "token expired: reconnect with a fresh token");
                     }
                     if let Err(end) = self.write(Message::Ping(Default::default()), true).await {
                         return end;
@@ -750,6 +758,8 @@ where
 
 struct SessionState {
     identity: Arc<Identity>,
+    /// The token's expiry plus leeway (Unix seconds), checked at every ping tick.
+    valid_until_secs: u64,
     user: Arc<str>,
     joined: HashMap<Arc<str>, Joined>,
     joining: HashSet<Arc<str>>,

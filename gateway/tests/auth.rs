@@ -202,3 +202,30 @@ async fn unknown_subprotocol_is_refused() {
     tokio::time::sleep(Duration::from_millis(10)).await;
     server.stop().await;
 }
+
+#[tokio::test]
+async fn an_open_connection_is_closed_when_its_token_expires() {
+    let server = start(|c| {
+        c.jwt_leeway_secs = 0;
+        c.ping_interval_secs = 1;
+        c.idle_timeout_secs = 30;
+    })
+    .await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let token = mint_hs256(SECRET.as_bytes(), &Claims::new("short").with_exp(now + 2)).unwrap();
+    let client = connect(&server.ws_url, token).await;
+    client.join("exp").await.unwrap();
+    let mut code = None;
+    for _ in 0..100 {
+        if let Some(info) = client.close_info() {
+            code = Some(info.code);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(code, Some(4001), "the connection outlived its token");
+    server.stop().await;
+}
