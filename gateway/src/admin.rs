@@ -87,6 +87,8 @@ fn check_qa_mode(mode: i32) -> Result<(), Status> {
 pub struct AdminService {
     pub registry: Arc<ContextRegistry>,
     pub presence: Arc<Presence>,
+    /// Cluster mode: presence is summed over the live nodes.
+    pub cluster: Option<Arc<crate::cluster::ClusterNode>>,
 }
 
 #[tonic::async_trait]
@@ -153,12 +155,24 @@ impl Admin for AdminService {
     ) -> Result<Response<PresenceReply>, Status> {
         let r = request.into_inner();
         check_id(&r.context_id)?;
-        let counts = self.presence.counts(&r.context_id);
+        let (attendees, moderators, connections) = match &self.cluster {
+            Some(node) => {
+                let c = node
+                    .presence(&r.context_id)
+                    .await
+                    .map_err(|e| Status::unavailable(format!("presence unavailable: {e}")))?;
+                (c.attendees, c.moderators, c.connections)
+            }
+            None => {
+                let c = self.presence.counts(&r.context_id);
+                (c.attendees, c.moderators, c.connections)
+            }
+        };
         Ok(Response::new(PresenceReply {
             context_id: r.context_id,
-            attendees: counts.attendees,
-            moderators: counts.moderators,
-            connections: counts.connections,
+            attendees,
+            moderators,
+            connections,
         }))
     }
 }

@@ -135,6 +135,27 @@ pub struct Config {
     /// Log format.
     #[arg(long, env = "PLENARY_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
+
+    /// Cluster mode: the Redis every node shares (`redis://host:port/`). Unset:
+    /// embedded mode.
+    #[arg(long, env = "PLENARY_REDIS_URL")]
+    pub redis_url: Option<String>,
+    /// Prefix of every Redis key and channel, so several clusters (or test runs) can
+    /// share one Redis.
+    #[arg(long, env = "PLENARY_REDIS_PREFIX", default_value = "plenary")]
+    pub redis_prefix: String,
+    /// This node's name in the cluster (default: random).
+    #[arg(long, env = "PLENARY_NODE_ID")]
+    pub node_id: Option<String>,
+    /// Ownership shards; must be equal on every node of a cluster.
+    #[arg(long, env = "PLENARY_SHARDS", default_value_t = 64)]
+    pub shards: u32,
+    /// Shard lease time-to-live: a dead owner's shards move after about this long.
+    #[arg(long, env = "PLENARY_LEASE_TTL_MS", default_value_t = 2_000)]
+    pub lease_ttl_ms: u64,
+    /// How long a command forwarded to another node waits for the answer.
+    #[arg(long, env = "PLENARY_FORWARD_TIMEOUT_MS", default_value_t = 5_000)]
+    pub forward_timeout_ms: u64,
 }
 
 fn parse_sync_mode(s: &str) -> Result<SyncMode, String> {
@@ -229,6 +250,25 @@ impl Config {
         for (name, value) in positive {
             if value == 0 {
                 return err(format!("{name} must be greater than 0"));
+            }
+        }
+        if self.redis_url.is_some() {
+            if !(1..=4096).contains(&self.shards) {
+                return err("--shards must be between 1 and 4096".into());
+            }
+            if self.lease_ttl_ms < 500 {
+                return err("--lease-ttl-ms must be at least 500".into());
+            }
+            if self.forward_timeout_ms == 0 {
+                return err("--forward-timeout-ms must be greater than 0".into());
+            }
+            if self.redis_prefix.is_empty() || self.redis_prefix.contains(['{', '}']) {
+                return err("--redis-prefix must be non-empty and contain no braces".into());
+            }
+            if let Some(id) = &self.node_id
+                && (id.is_empty() || id.len() > 64 || id.contains(':'))
+            {
+                return err("--node-id must be 1 to 64 characters without ':'".into());
             }
         }
         if self.idle_timeout_secs <= self.ping_interval_secs {

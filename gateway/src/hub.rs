@@ -18,7 +18,10 @@ use tokio_tungstenite::tungstenite::Message;
 /// One push, ready to be written to any number of sockets.
 #[derive(Debug)]
 pub struct Outbound {
+    pub epoch: u64,
     pub seq: u64,
+    /// A resync notice (the listener may have missed pushes), not an event.
+    pub resync: bool,
     frame: ServerFrame,
     json: OnceLock<Message>,
     proto: OnceLock<Message>,
@@ -27,7 +30,9 @@ pub struct Outbound {
 impl Outbound {
     fn new(push: Push) -> Self {
         Outbound {
+            epoch: push.epoch,
             seq: push.seq,
+            resync: matches!(push.body, Some(plenary_proto::v1::push::Body::Resync(_))),
             frame: ServerFrame {
                 frame: Some(Frame::Push(push)),
             },
@@ -87,23 +92,43 @@ impl Hub {
     }
 }
 
-impl LocalDelivery for Hub {
-    fn deliver(&self, channels: &[Channel], push: Push) {
-        let mut outbound: Option<Arc<Outbound>> = None;
-        let mut push = Some(push);
-        for channel in channels {
-            let Some(tx) = self.channels.get(channel).map(|tx| tx.clone()) else {
-                continue;
-            };
-            let item = outbound
-                .get_or_insert_with(|| Arc::new(Outbound::new(push.take().unwrap_or_default())))
-                .clone();
-            if tx.send(item).is_err() {
-                self.release(channel);
-            }
+impl Hub {
+    fn send(&self, channel: &Channel, item: &Arc<Outbound>) -> bool {
+        let Some(tx) = self.channels.get(channel).map(|tx| tx.clone()) else {
+            return false;
+        };
+        if tx.send(item.clone()).is_err() {
+            self.release(channel);
+            return false;
         }
-        if outbound.is_some() {
+        true
+    }
+}
+
+impl LocalDelivery for Hub {
+    fn deliver(&self, channel: &Channel, push: Push) {
+        let item = Arc::new(Outbound::new(push));
+        let mut delivered = self.send(channel, &item);
+        // Moderators listen on one local channel that carries everything, in order.
+        if let Channel::ContextPublic(id) = channel {
+            delivered |= self.send(&Channel::ContextModerators(id.clone()), &item);
+        }
+        if delivered {
             metrics::counter!("plenary_pushes_published_total").increment(1);
+        }
+    }
+
+    fn resync_all(&self) {
+        let channels: Vec<Channel> = self.channels.iter().map(|e| e.key().clone()).collect();
+        for channel in channels {
+            let (Channel::ContextPublic(id) | Channel::ContextModerators(id)) = &channel;
+            let push = Push {
+                context_id: id.to_string(),
+                epoch: 0,
+                seq: 0,
+                body: Some(plenary_proto::v1::push::Body::Resync(plenary_proto::v1::Resync {})),
+            };
+            self.send(&channel, &Arc::new(Outbound::new(push)));
         }
     }
 }
@@ -118,8 +143,7 @@ mod tests {
         let ch = Channel::ContextPublic("c".into());
         let mut a = hub.subscribe(ch.clone());
         let mut b = hub.subscribe(ch.clone());
-        hub.deliver(
-            std::slice::from_ref(&ch),
+        hub.deliver(&ch,
             Push {
                 seq: 3,
                 ..Default::default()
@@ -140,12 +164,27 @@ mod tests {
     }
 
     #[test]
+    fn public_pushes_reach_local_moderators_in_order() {
+        let hub = Hub::new(8);
+        let (public, moderators) = (Channel::ContextPublic("c".into()), Channel::ContextModerators("c".into()));
+        let mut attendee = hub.subscribe(public.clone());
+        let mut moderator = hub.subscribe(moderators.clone());
+        hub.deliver(&public, Push { seq: 1, ..Default::default() });
+        hub.deliver(&moderators, Push { seq: 2, ..Default::default() });
+        hub.deliver(&public, Push { seq: 3, ..Default::default() });
+        let seqs: Vec<u64> = std::iter::from_fn(|| moderator.try_recv().ok()).map(|o| o.seq).collect();
+        assert_eq!(seqs, vec![1, 2, 3]);
+        let seqs: Vec<u64> = std::iter::from_fn(|| attendee.try_recv().ok()).map(|o| o.seq).collect();
+        assert_eq!(seqs, vec![1, 3], "attendees never get moderator-only pushes");
+    }
+
+    #[test]
     fn channels_without_listeners_are_released() {
         let hub = Hub::new(8);
         let ch = Channel::ContextPublic("c".into());
         let rx = hub.subscribe(ch.clone());
         drop(rx);
-        hub.deliver(std::slice::from_ref(&ch), Push::default());
+        hub.deliver(&ch, Push::default());
         assert_eq!(hub.channel_count(), 0);
     }
 }

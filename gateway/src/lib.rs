@@ -11,10 +11,12 @@
 //! - [`presence`]: joined users per context.
 //! - [`protocol`]: close codes and error-code mapping.
 //! - [`admin`]: gRPC admin API and `/metrics`, `/healthz`, `/readyz`.
+//! - [`cluster`]: cluster mode: Redis, shard ownership, cross-node presence.
 //! - `telemetry`: log lines and metrics, emitted together.
 
 pub mod admin;
 pub mod auth;
+pub mod cluster;
 pub mod config;
 pub mod hub;
 pub mod limits;
@@ -70,12 +72,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let config = settings.config.clone();
     let verifier = auth::Verifier::new(&settings).map_err(anyhow::Error::msg)?;
-    let log = EventLog::open(&config.data_dir, config.sync_mode)
-        .await
-        .context("cannot open the event log")?;
-    let bus = Bus::memory();
     let hub = Arc::new(hub::Hub::new(config.outbound_queue));
-    bus.attach(hub.clone());
     let context_config = ContextConfig {
         limits: ChatLimits {
             max_text_chars: config.max_text_chars as usize,
@@ -86,8 +83,21 @@ pub async fn run(
         auto_create: !config.require_created_contexts,
         ..ContextConfig::default()
     };
-    let registry = ContextRegistry::new(context_config, log, bus);
     let presence = Arc::new(presence::Presence::default());
+    let (registry, cluster) = match &config.redis_url {
+        Some(url) => {
+            let (registry, node) = cluster::join(&config, url, context_config).await?;
+            node.spawn_presence(presence.clone(), shutdown.clone());
+            (registry, Some(node))
+        }
+        None => {
+            let log = EventLog::open(&config.data_dir, config.sync_mode)
+                .await
+                .context("cannot open the event log")?;
+            (ContextRegistry::new(context_config, log, Bus::memory()), None)
+        }
+    };
+    registry.bus().attach(hub.clone());
     let limits = limits::UserLimits::new(
         config.max_connections_per_user,
         config.user_rate,
@@ -99,6 +109,7 @@ pub async fn run(
         admin::AdminService {
             registry: registry.clone(),
             presence: presence.clone(),
+            cluster: cluster.clone(),
         },
         settings.admin_api_key.clone(),
         ready.clone(),
@@ -129,8 +140,12 @@ pub async fn run(
         presence,
         limits,
     });
-    info!(listen = %listener.local_addr()?, admin = %admin_listener_addr(&config), data_dir = %config.data_dir.display(), "plenary is serving (embedded mode)");
+    let mode = if cluster.is_some() { "cluster" } else { "embedded" };
+    info!(listen = %listener.local_addr()?, admin = %admin_listener_addr(&config), mode, "plenary is serving");
     server::serve(listener, shared, ready, shutdown).await;
+    if let Some(node) = &cluster {
+        node.leave().await;
+    }
     if let Ok(Ok(Err(e))) = tokio::time::timeout(Duration::from_secs(2), admin_task).await {
         tracing::warn!(error = %e, "admin server stopped with an error");
     }

@@ -46,6 +46,18 @@ impl Presence {
         });
     }
 
+    /// Counts of every context with someone joined on this node.
+    pub fn all(&self) -> Vec<(String, PresenceCounts)> {
+        let names: Vec<Arc<str>> = self.contexts.iter().map(|e| e.key().clone()).collect();
+        names
+            .into_iter()
+            .map(|c| {
+                let counts = self.counts(&c);
+                (c.to_string(), counts)
+            })
+            .collect()
+    }
+
     /// Current counts for a context.
     pub fn counts(&self, context: &str) -> PresenceCounts {
         let Some(users) = self.contexts.get(context) else {

@@ -130,8 +130,19 @@ struct Connection<S> {
 struct Joined {
     channel: Channel,
     role: Role,
+    /// The epoch of the pushes delivered; a push from another epoch means the context
+    /// restarted (Redis lost its data) and the client must resync.
+    epoch: u64,
     /// The highest seq delivered; older pushes are duplicates and skipped.
     last_seq: u64,
+}
+
+/// The bus channels a listener of `channel` needs: moderators get public pushes too.
+fn bus_channels(channel: &Channel) -> Vec<Channel> {
+    match channel {
+        Channel::ContextPublic(_) => vec![channel.clone()],
+        Channel::ContextModerators(id) => vec![Channel::ContextPublic(id.clone()), channel.clone()],
+    }
 }
 
 /// A command's answer, ready in command order.
@@ -139,6 +150,8 @@ enum Completion {
     Reply(ServerFrame),
     Join {
         id: u64,
+        /// Whether the bus subscription was taken (and must be given back on failure).
+        acquired: bool,
         context: Arc<str>,
         channel: Channel,
         role: Role,
@@ -385,12 +398,19 @@ where
         };
         let end = self.serve_loop(&mut state, shutdown).await;
         state.report_pushes();
-        for (context, joined) in state.joined.drain() {
-            self.shared.presence.leave(&context, &state.user);
-            state.pushes.remove(&context);
-            self.shared.hub.release(&joined.channel);
+        let joined: Vec<(Arc<str>, Joined)> = state.joined.drain().collect();
+        for (context, joined) in joined {
+            self.unjoin(&mut state, &context, &joined);
         }
         end
+    }
+
+    /// Stops listening to a context this connection had joined.
+    fn unjoin(&self, state: &mut SessionState, context: &Arc<str>, joined: &Joined) {
+        state.pushes.remove(context);
+        self.shared.presence.leave(context, &state.user);
+        self.shared.hub.release(&joined.channel);
+        self.shared.registry.bus().release(&bus_channels(&joined.channel));
     }
 
     async fn serve_loop(&mut self, state: &mut SessionState, shutdown: &CancellationToken) -> End {
@@ -520,9 +540,7 @@ where
                 let frame = match state.joined.remove(leave.context_id.as_str()) {
                     Some(joined) => {
                         let context: Arc<str> = Arc::from(leave.context_id.as_str());
-                        state.pushes.remove(&context);
-                        self.shared.presence.leave(&context, &state.user);
-                        self.shared.hub.release(&joined.channel);
+                        self.unjoin(state, &context, &joined);
                         reply(id, ReplyResult::Ack(Ack { seq: 0 }))
                     }
                     None => error_reply(id, ErrorCode::NotJoined, "not joined to this context", 0),
@@ -628,9 +646,7 @@ where
         }
         if let Some(previous) = state.joined.remove(&context) {
             // A re-join replaces the subscription (e.g. to recover after a gap).
-            state.pushes.remove(&context);
-            self.shared.presence.leave(&context, &state.user);
-            self.shared.hub.release(&previous.channel);
+            self.unjoin(state, &context, &previous);
         }
         if state.joined.len() + state.joining.len() >= self.config().max_joined_contexts as usize {
             state.ready(error_reply(
@@ -657,8 +673,13 @@ where
         };
         state.in_flight.push_back(
             async move {
-                let result = registry.join(&context, request).await;
+                // In cluster mode, the node must be subscribed before the snapshot.
+                let (acquired, result) = match registry.bus().acquire(&bus_channels(&channel)).await {
+                    Ok(()) => (true, registry.join(&context, request).await),
+                    Err(e) => (false, Err(Rejection::Unavailable(format!("{e}; retry")))),
+                };
                 Completion::Join {
+                    acquired,
                     id,
                     context,
                     channel,
@@ -676,6 +697,7 @@ where
             Completion::Reply(frame) => self.send(&frame).await,
             Completion::Join {
                 id,
+                acquired,
                 context,
                 channel,
                 role,
@@ -685,7 +707,7 @@ where
                 state.joining.remove(&context);
                 match result {
                     Ok(join) => {
-                        let last_seq = join.seq;
+                        let (epoch, last_seq) = (join.epoch, join.seq);
                         self.shared
                             .presence
                             .join(&context, &state.user, role == Role::Moderator);
@@ -697,6 +719,7 @@ where
                             Joined {
                                 channel,
                                 role,
+                                epoch,
                                 last_seq,
                             },
                         );
@@ -705,6 +728,9 @@ where
                     Err(rejection) => {
                         drop(receiver);
                         self.shared.hub.release(&channel);
+                        if acquired {
+                            self.shared.registry.bus().release(&bus_channels(&channel));
+                        }
                         telemetry::command_refused(error_code_name(rejection_code(&rejection).0));
                         self.send(&rejection_reply(id, &rejection)).await
                     }
@@ -732,16 +758,31 @@ where
                     ));
                 }
             };
-            if let Some(joined) = state.joined.get_mut(&context)
-                && outbound.seq > joined.last_seq
-            {
-                joined.last_seq = outbound.seq;
-                debug_assert!(
-                    joined.role == Role::Moderator
-                        || matches!(joined.channel, Channel::ContextPublic(_))
-                );
-                self.write(outbound.message(self.format), false).await?;
-                written += 1;
+            if let Some(joined) = state.joined.get_mut(&context) {
+                if outbound.resync {
+                    // Pushes may have been lost on the way: the client must rejoin
+                    // with `since`. Until it does, pass everything on.
+                    joined.epoch = 0;
+                    joined.last_seq = 0;
+                    self.write(outbound.message(self.format), false).await?;
+                    written += 1;
+                } else {
+                    if joined.epoch != 0 && outbound.epoch != joined.epoch {
+                        // The context restarted with a new epoch.
+                        self.write(resync_message(self.format, &context), false).await?;
+                        joined.last_seq = 0;
+                    }
+                    if outbound.seq > joined.last_seq {
+                        joined.epoch = outbound.epoch;
+                        joined.last_seq = outbound.seq;
+                        debug_assert!(
+                            joined.role == Role::Moderator
+                                || matches!(joined.channel, Channel::ContextPublic(_))
+                        );
+                        self.write(outbound.message(self.format), false).await?;
+                        written += 1;
+                    }
+                }
             }
             if written < PUSH_BATCH as u64 {
                 next = state.pushes.next().now_or_never().flatten();
@@ -782,6 +823,22 @@ impl SessionState {
     fn ready(&mut self, frame: ServerFrame) {
         self.in_flight
             .push_back(futures_util::future::ready(Completion::Reply(frame)).boxed());
+    }
+}
+
+/// A resync push for one context.
+fn resync_message(format: WireFormat, context: &str) -> Message {
+    let frame = ServerFrame {
+        frame: Some(plenary_proto::v1::server_frame::Frame::Push(plenary_proto::v1::Push {
+            context_id: context.to_owned(),
+            epoch: 0,
+            seq: 0,
+            body: Some(plenary_proto::v1::push::Body::Resync(plenary_proto::v1::Resync {})),
+        })),
+    };
+    match format {
+        WireFormat::Json => Message::text(wire::encode_json(&frame)),
+        WireFormat::Proto => Message::binary(wire::encode_proto(&frame)),
     }
 }
 

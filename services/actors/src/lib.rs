@@ -17,4 +17,4 @@ pub use context::{
     ChatCommand, CommandOutcome, ContextConfig, ContextHandle, JoinRequest, Rejection,
 };
 pub use identity::{Identity, Role};
-pub use registry::ContextRegistry;
+pub use registry::{Cluster, ContextRegistry};

@@ -1,13 +1,24 @@
 //! The registry: one actor per context id, spawned on first use and forgotten when it
-//! passivates. Callers never hold an actor handle across calls; a command that races
-//! with passivation is retried on a freshly spawned actor.
+//! passivates. In cluster mode it also routes: a context whose shard this node owns
+//! runs here (under the shard's lease); any other is forwarded to its owner through
+//! Redis, and the reply comes back. Callers never hold an actor handle across calls;
+//! a command that races with passivation is retried on a freshly spawned actor.
 
-use std::sync::Arc;
+use std::{
+    future::Future,
+    pin::Pin,
+    sync::{Arc, Weak},
+};
 
 use dashmap::DashMap;
-use plenary_bus::{Bus, EventLog};
-use plenary_proto::v1::{JoinOk, events::Actor};
-use tokio::sync::{mpsc::error::SendTimeoutError, oneshot};
+use plenary_bus::{
+    Bus, EventLog,
+    redis::{Fence, Ownership, RedisBus, RpcHandler, lease::OwnershipChange, shard_of},
+};
+use plenary_proto::v1::{JoinOk, Position, events::Actor};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc::error::SendTimeoutError, mpsc::error::TrySendError, oneshot};
+use tracing::{debug, warn};
 
 use crate::{
     context::{
@@ -17,22 +28,157 @@ use crate::{
     identity::Identity,
 };
 
-/// Every live context actor on this node.
+/// Cluster mode: who owns what, and the channel to other nodes.
+#[derive(Clone, Debug)]
+pub struct Cluster {
+    pub ownership: Arc<Ownership>,
+    pub rpc: Arc<RedisBus>,
+}
+
+/// An operation on a context, as run locally or forwarded to the owner.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+enum Op {
+    Join {
+        identity: Identity,
+        since: Option<Position>,
+    },
+    Chat {
+        identity: Identity,
+        command: ChatCommand,
+    },
+    Admin {
+        actor: Actor,
+        command: AdminCommand,
+    },
+    Get,
+}
+
+/// What an operation returns.
+#[derive(Debug, Serialize, Deserialize)]
+enum OpResult {
+    Join(Box<JoinOk>),
+    Outcome(CommandOutcome),
+    View(ContextView),
+}
+
+/// A forwarded operation.
+#[derive(Debug, Serialize, Deserialize)]
+struct Forwarded {
+    context_id: String,
+    op: Op,
+}
+
+type Reply = Pin<Box<dyn Future<Output = Result<OpResult, Rejection>> + Send>>;
+
+fn stopped() -> Rejection {
+    Rejection::Unavailable("context actor stopped; retry".into())
+}
+
+/// Turns an operation into a mailbox request and the future of its answer.
+fn request_for(op: Op) -> (Request, Reply) {
+    match op {
+        Op::Join { identity, since } => {
+            let (reply, rx) = oneshot::channel();
+            let join = JoinRequest {
+                identity: Arc::new(identity),
+                since,
+            };
+            (
+                Request::Join { join, reply },
+                Box::pin(async move { rx.await.unwrap_or_else(|_| Err(stopped())).map(|j| OpResult::Join(Box::new(j))) }),
+            )
+        }
+        Op::Chat { identity, command } => {
+            let (reply, rx) = oneshot::channel();
+            (
+                Request::Chat {
+                    identity: Arc::new(identity),
+                    command,
+                    reply,
+                },
+                Box::pin(async move { rx.await.unwrap_or_else(|_| Err(stopped())).map(OpResult::Outcome) }),
+            )
+        }
+        Op::Admin { actor, command } => {
+            let (reply, rx) = oneshot::channel();
+            (
+                Request::Admin { actor, command, reply },
+                Box::pin(async move { rx.await.unwrap_or_else(|_| Err(stopped())).map(OpResult::View) }),
+            )
+        }
+        Op::Get => {
+            let (reply, rx) = oneshot::channel();
+            (
+                Request::Get { reply },
+                Box::pin(async move { rx.await.unwrap_or_else(|_| Err(stopped())).map(OpResult::View) }),
+            )
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Entry {
+    handle: ContextHandle,
+    fence: Option<Fence>,
+}
+
+/// Where an operation runs.
+enum Route {
+    Local(ContextHandle),
+    Remote(String),
+    Unowned(u32),
+}
+
+/// Every live context actor on this node, and the routing to other nodes.
 #[derive(Debug)]
 pub struct ContextRegistry {
-    actors: DashMap<Arc<str>, ContextHandle>,
+    actors: DashMap<Arc<str>, Entry>,
     config: Arc<ContextConfig>,
     log: EventLog,
     bus: Bus,
+    cluster: Option<Cluster>,
+    me: Weak<ContextRegistry>,
 }
 
 impl ContextRegistry {
+    /// An embedded-mode registry: every context runs here.
     pub fn new(config: ContextConfig, log: EventLog, bus: Bus) -> Arc<Self> {
-        Arc::new(ContextRegistry {
+        Self::build(config, log, bus, None)
+    }
+
+    /// A cluster-mode registry: contexts run on their shard's owner. Forwarded commands
+    /// from other nodes arrive through `cluster.rpc`.
+    pub fn clustered(config: ContextConfig, log: EventLog, bus: Bus, cluster: Cluster) -> Arc<Self> {
+        let registry = Self::build(config, log, bus, Some(cluster.clone()));
+        let handler: Weak<dyn RpcHandler> = Arc::downgrade(&registry) as Weak<dyn RpcHandler>;
+        cluster.rpc.set_rpc_handler(handler);
+        let weak = Arc::downgrade(&registry);
+        let mut changes = cluster.ownership.changes();
+        let shards = cluster.ownership.shards();
+        tokio::spawn(async move {
+            loop {
+                let change = changes.recv().await;
+                let Some(registry) = weak.upgrade() else { return };
+                match change {
+                    Ok(OwnershipChange::Lost(shard)) => {
+                        registry.actors.retain(|id, _| shard_of(id, shards) != shard);
+                    }
+                    Ok(OwnershipChange::Gained(_)) => {}
+                    Ok(OwnershipChange::RedisEmptied) | Err(_) => registry.actors.clear(),
+                }
+            }
+        });
+        registry
+    }
+
+    fn build(config: ContextConfig, log: EventLog, bus: Bus, cluster: Option<Cluster>) -> Arc<Self> {
+        Arc::new_cyclic(|me| ContextRegistry {
             actors: DashMap::new(),
             config: Arc::new(config),
             log,
             bus,
+            cluster,
+            me: me.clone(),
         })
     }
 
@@ -41,114 +187,189 @@ impl ContextRegistry {
         &self.config
     }
 
-    /// How many context actors are running.
+    /// How many context actors are running here.
     pub fn live_actors(&self) -> usize {
         self.actors.len()
     }
 
-    fn handle(self: &Arc<Self>, id: &str) -> ContextHandle {
-        if let Some(h) = self.actors.get(id) {
-            return h.clone();
-        }
-        let key: Arc<str> = Arc::from(id);
-        self.actors
-            .entry(key.clone())
-            .or_insert_with(|| {
-                let registry = Arc::downgrade(self);
-                let exiting = key.clone();
-                let handle = spawn(
-                    key,
-                    self.config.clone(),
-                    self.log.clone(),
-                    self.bus.clone(),
-                    move || {
-                        if let Some(registry) = registry.upgrade() {
-                            registry.actors.remove_if(&exiting, |_, h| h.tx.is_closed());
-                        }
-                    },
-                );
-                metrics::counter!("plenary_context_actors_started_total").increment(1);
-                handle
-            })
-            .clone()
+    /// The bus the actors publish on.
+    pub fn bus(&self) -> &Bus {
+        &self.bus
     }
 
-    async fn ask<T>(
-        self: &Arc<Self>,
-        id: &str,
-        make: impl Fn(oneshot::Sender<Result<T, Rejection>>) -> Request,
-    ) -> Result<T, Rejection> {
+    fn local(&self, id: &str, fence: Option<Fence>) -> ContextHandle {
+        if let Some(entry) = self.actors.get(id)
+            && entry.fence == fence
+            && !entry.handle.tx.is_closed()
+        {
+            return entry.handle.clone();
+        }
+        let key: Arc<str> = Arc::from(id);
+        let mut entry = self.actors.entry(key.clone()).or_insert_with(|| self.spawn_entry(key.clone(), fence.clone()));
+        if entry.fence != fence || entry.handle.tx.is_closed() {
+            *entry = self.spawn_entry(key, fence);
+        }
+        entry.handle.clone()
+    }
+
+    fn spawn_entry(&self, key: Arc<str>, fence: Option<Fence>) -> Entry {
+        let registry = self.me.clone();
+        let exiting = key.clone();
+        let handle = spawn(key, self.config.clone(), self.log.clone(), self.bus.clone(), fence.clone(), move || {
+            if let Some(registry) = registry.upgrade() {
+                registry.actors.remove_if(&exiting, |_, e| e.handle.tx.is_closed());
+            }
+        });
+        metrics::counter!("plenary_context_actors_started_total").increment(1);
+        Entry { handle, fence }
+    }
+
+    fn route(&self, id: &str) -> Route {
+        let Some(cluster) = &self.cluster else {
+            return Route::Local(self.local(id, None));
+        };
+        let shard = shard_of(id, cluster.ownership.shards());
+        if let Some(fence) = cluster.ownership.fence_for(shard) {
+            return Route::Local(self.local(id, Some(fence)));
+        }
+        match cluster.ownership.owner_of(shard) {
+            Some(owner) if owner.node != cluster.ownership.node_id() => Route::Remote(owner.node),
+            _ => Route::Unowned(shard),
+        }
+    }
+
+    async fn run(&self, id: &str, op: Op) -> Result<OpResult, Rejection> {
         for _ in 0..3 {
-            let handle = self.handle(id);
-            let (tx, rx) = oneshot::channel();
-            match handle
-                .tx
-                .send_timeout(make(tx), self.config.mailbox_wait)
-                .await
-            {
-                Ok(()) => {
-                    return rx.await.unwrap_or_else(|_| {
-                        Err(Rejection::Unavailable("context actor stopped".into()))
-                    });
+            match self.route(id) {
+                Route::Local(handle) => {
+                    let (request, reply) = request_for(op.clone());
+                    match handle.tx.send_timeout(request, self.config.mailbox_wait).await {
+                        Ok(()) => return reply.await,
+                        Err(SendTimeoutError::Closed(_)) => {
+                            self.actors.remove_if(id, |_, e| e.handle.tx.same_channel(&handle.tx));
+                        }
+                        Err(SendTimeoutError::Timeout(_)) => {
+                            metrics::counter!("plenary_mailbox_full_total").increment(1);
+                            return Err(Rejection::Unavailable("context is overloaded; retry".into()));
+                        }
+                    }
                 }
-                Err(SendTimeoutError::Closed(_)) => {
-                    self.actors
-                        .remove_if(id, |_, h| h.tx.same_channel(&handle.tx));
-                }
-                Err(SendTimeoutError::Timeout(_)) => {
-                    metrics::counter!("plenary_mailbox_full_total").increment(1);
-                    return Err(Rejection::Unavailable("context is overloaded".into()));
+                Route::Remote(node) => return self.forward(&node, id, op).await,
+                Route::Unowned(shard) => {
+                    return Err(Rejection::Unavailable(format!(
+                        "shard {shard} is changing owner; retry"
+                    )));
                 }
             }
         }
-        Err(Rejection::Unavailable("context actor is restarting".into()))
+        Err(Rejection::Unavailable("context actor is restarting; retry".into()))
+    }
+
+    async fn forward(&self, node: &str, id: &str, op: Op) -> Result<OpResult, Rejection> {
+        let Some(cluster) = &self.cluster else {
+            return Err(Rejection::Unavailable("not in cluster mode".into()));
+        };
+        let body = serde_json::to_vec(&Forwarded {
+            context_id: id.to_owned(),
+            op,
+        })
+        .map_err(|e| Rejection::Unavailable(format!("cannot encode a forwarded command: {e}")))?;
+        metrics::counter!("plenary_commands_forwarded_total").increment(1);
+        let reply = cluster
+            .rpc
+            .call(node, body)
+            .await
+            .map_err(|e| Rejection::Unavailable(format!("{e}; retry")))?;
+        serde_json::from_slice::<Result<OpResult, Rejection>>(&reply)
+            .map_err(|e| Rejection::Unavailable(format!("unreadable reply from {node}: {e}")))?
     }
 
     /// Joins a context: a snapshot, or the events missed since a position.
-    pub async fn join(
-        self: &Arc<Self>,
-        context_id: &str,
-        join: JoinRequest,
-    ) -> Result<JoinOk, Rejection> {
-        self.ask(context_id, |reply| Request::Join {
-            join: join.clone(),
-            reply,
-        })
-        .await
+    pub async fn join(&self, context_id: &str, join: JoinRequest) -> Result<JoinOk, Rejection> {
+        let op = Op::Join {
+            identity: (*join.identity).clone(),
+            since: join.since,
+        };
+        match self.run(context_id, op).await? {
+            OpResult::Join(ok) => Ok(*ok),
+            other => Err(unexpected(other)),
+        }
     }
 
     /// Runs a chat command.
     pub async fn chat(
-        self: &Arc<Self>,
+        &self,
         context_id: &str,
         identity: Arc<Identity>,
         command: ChatCommand,
     ) -> Result<CommandOutcome, Rejection> {
-        self.ask(context_id, |reply| Request::Chat {
-            identity: identity.clone(),
-            command: command.clone(),
-            reply,
-        })
-        .await
+        let op = Op::Chat {
+            identity: (*identity).clone(),
+            command,
+        };
+        match self.run(context_id, op).await? {
+            OpResult::Outcome(o) => Ok(o),
+            other => Err(unexpected(other)),
+        }
     }
 
     /// Runs an admin command.
-    pub async fn admin(
-        self: &Arc<Self>,
-        context_id: &str,
-        actor: Actor,
-        command: AdminCommand,
-    ) -> Result<ContextView, Rejection> {
-        self.ask(context_id, |reply| Request::Admin {
-            actor: actor.clone(),
-            command: command.clone(),
-            reply,
-        })
-        .await
+    pub async fn admin(&self, context_id: &str, actor: Actor, command: AdminCommand) -> Result<ContextView, Rejection> {
+        match self.run(context_id, Op::Admin { actor, command }).await? {
+            OpResult::View(v) => Ok(v),
+            other => Err(unexpected(other)),
+        }
     }
 
     /// Reads a context's settings and position.
-    pub async fn get(self: &Arc<Self>, context_id: &str) -> Result<ContextView, Rejection> {
-        self.ask(context_id, |reply| Request::Get { reply }).await
+    pub async fn get(&self, context_id: &str) -> Result<ContextView, Rejection> {
+        match self.run(context_id, Op::Get).await? {
+            OpResult::View(v) => Ok(v),
+            other => Err(unexpected(other)),
+        }
+    }
+}
+
+fn unexpected(result: OpResult) -> Rejection {
+    Rejection::Unavailable(format!("unexpected answer {result:?}"))
+}
+
+impl RpcHandler for ContextRegistry {
+    /// A command forwarded by another node: queued in arrival order, answered when done.
+    fn handle(&self, from: String, id: u64, body: Vec<u8>) {
+        let Some(cluster) = self.cluster.clone() else { return };
+        let answer = move |result: Result<OpResult, Rejection>| {
+            let bytes = serde_json::to_vec(&result).unwrap_or_default();
+            cluster.rpc.reply(&from, id, &bytes);
+        };
+        let forwarded: Forwarded = match serde_json::from_slice(&body) {
+            Ok(f) => f,
+            Err(e) => {
+                warn!(error = %e, "unreadable forwarded command");
+                return answer(Err(Rejection::BadRequest("unreadable forwarded command".into())));
+            }
+        };
+        let handle = match self.route(&forwarded.context_id) {
+            Route::Local(handle) => handle,
+            Route::Remote(_) | Route::Unowned(_) => {
+                debug!(context_id = %forwarded.context_id, "forwarded to a node that no longer owns it");
+                return answer(Err(Rejection::Unavailable("context is moving between nodes; retry".into())));
+            }
+        };
+        let (request, reply) = request_for(forwarded.op);
+        match handle.tx.try_send(request) {
+            Ok(()) => {
+                tokio::spawn(async move { answer(reply.await) });
+            }
+            Err(TrySendError::Full(request)) => {
+                tokio::spawn(async move {
+                    match handle.tx.send(request).await {
+                        Ok(()) => answer(reply.await),
+                        Err(_) => answer(Err(stopped())),
+                    }
+                });
+            }
+            Err(TrySendError::Closed(_)) => answer(Err(stopped())),
+        }
     }
 }

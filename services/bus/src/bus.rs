@@ -3,7 +3,8 @@
 //!
 //! Embedded mode has one node, so publishing is a direct call into this node's
 //! [`LocalDelivery`] (the gateway's fan-out hub), which encodes the push once per wire
-//! format and shares the bytes with every local socket.
+//! format and shares the bytes with every local socket. Cluster mode publishes through
+//! Redis and the subscriber task calls the same [`LocalDelivery`].
 
 use std::sync::{Arc, OnceLock};
 
@@ -14,47 +15,99 @@ use plenary_proto::v1::Push;
 pub enum Channel {
     /// Everything attendees of a context may see.
     ContextPublic(Arc<str>),
-    /// Everything moderators of a context see: public events *and* moderator-only
-    /// ones, in one ordered stream.
+    /// Events only moderators of a context may see. Local moderator listeners also get
+    /// the public channel's pushes, in publish order.
     ContextModerators(Arc<str>),
 }
 
 /// This node's receiver of published pushes (the gateway's fan-out hub).
 pub trait LocalDelivery: Send + Sync + 'static {
-    /// Delivers one push to the local listeners of each channel.
-    fn deliver(&self, channels: &[Channel], push: Push);
+    /// Delivers one push to the local listeners of a channel. A push on a context's
+    /// public channel also reaches that context's local moderators, in order.
+    fn deliver(&self, channel: &Channel, push: Push);
+    /// Pushes may have been missed (the subscription dropped): tell every local
+    /// listener to resync.
+    fn resync_all(&self);
 }
 
-/// Publishes pushes to channels.
-#[derive(Clone, Default)]
+/// Publishes pushes to channels: straight to this node's hub in embedded mode, through
+/// Redis in cluster mode.
+#[derive(Clone)]
 pub struct Bus {
-    local: Arc<OnceLock<Arc<dyn LocalDelivery>>>,
+    inner: Arc<Inner>,
+}
+
+enum Inner {
+    Memory(OnceLock<Arc<dyn LocalDelivery>>),
+    Redis(Arc<crate::redis::RedisBus>),
 }
 
 impl std::fmt::Debug for Bus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Bus")
-            .field("attached", &self.local.get().is_some())
-            .finish()
+        match &*self.inner {
+            Inner::Memory(_) => f.write_str("Bus::Memory"),
+            Inner::Redis(r) => write!(f, "Bus::Redis({})", r.node_id()),
+        }
     }
 }
 
 impl Bus {
     /// An in-memory bus for embedded mode.
     pub fn memory() -> Self {
-        Bus::default()
+        Bus {
+            inner: Arc::new(Inner::Memory(OnceLock::new())),
+        }
     }
 
-    /// Attaches this node's delivery; pushes published before are dropped (nobody can
-    /// be listening before the gateway exists). Attaching twice keeps the first.
+    /// A bus over Redis pub/sub.
+    pub fn redis(bus: Arc<crate::redis::RedisBus>) -> Self {
+        Bus {
+            inner: Arc::new(Inner::Redis(bus)),
+        }
+    }
+
+    /// The Redis bus, in cluster mode.
+    pub fn as_redis(&self) -> Option<&Arc<crate::redis::RedisBus>> {
+        match &*self.inner {
+            Inner::Redis(r) => Some(r),
+            Inner::Memory(_) => None,
+        }
+    }
+
+    /// Attaches this node's delivery. Attaching twice keeps the first.
     pub fn attach(&self, local: Arc<dyn LocalDelivery>) {
-        let _ = self.local.set(local);
+        match &*self.inner {
+            Inner::Memory(slot) => {
+                let _ = slot.set(local);
+            }
+            Inner::Redis(r) => r.attach(&local),
+        }
     }
 
-    /// Publishes a push to each channel.
-    pub fn publish(&self, channels: &[Channel], push: Push) {
-        if let Some(local) = self.local.get() {
-            local.deliver(channels, push);
+    /// Publishes a push to a channel.
+    pub async fn publish(&self, channel: &Channel, push: Push) {
+        match &*self.inner {
+            Inner::Memory(slot) => {
+                if let Some(local) = slot.get() {
+                    local.deliver(channel, push);
+                }
+            }
+            Inner::Redis(r) => r.publish(channel, &push).await,
+        }
+    }
+
+    /// Makes sure this node receives the channels; returns once it does.
+    pub async fn acquire(&self, channels: &[Channel]) -> Result<(), crate::BusError> {
+        match &*self.inner {
+            Inner::Memory(_) => Ok(()),
+            Inner::Redis(r) => r.acquire(channels).await,
+        }
+    }
+
+    /// Gives back what `acquire` took.
+    pub fn release(&self, channels: &[Channel]) {
+        if let Inner::Redis(r) = &*self.inner {
+            r.release(channels);
         }
     }
 }

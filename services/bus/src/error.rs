@@ -14,6 +14,16 @@ pub enum BusError {
         seq: u64,
         source: prost::DecodeError,
     },
+    #[error("Redis failed: {0}")]
+    Redis(#[from] redis::RedisError),
+    #[error("refused by fencing: {0}")]
+    Fenced(String),
+    #[error("stored snapshot of {0} is corrupt")]
+    CorruptSnapshot(String),
+    #[error("this node does not own the shard of the context")]
+    NotOwner,
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     #[error("cannot open the data directory {path}: {source}")]
     DataDir {
         path: String,

@@ -5,12 +5,15 @@
 //! - [`log`]: [`EventLog`], the append-only per-context log (SQLite in embedded mode).
 //! - [`bus`]: [`Bus`], publish a push to a [`Channel`]; the in-memory implementation
 //!   delivers straight to this node's [`LocalDelivery`].
+//! - [`redis`]: cluster mode: keys, fenced Streams log, shard leases, pub/sub and
+//!   forwarding over Redis.
 //! - [`error`]: the error type, [`BusError`].
 
 pub mod bus;
 pub mod error;
 pub mod log;
+pub mod redis;
 
 pub use bus::{Bus, Channel, LocalDelivery};
 pub use error::BusError;
-pub use log::{EventLog, LoadedContext, SyncMode};
+pub use log::{EventLog, LoadedContext, Snapshot, SyncMode};

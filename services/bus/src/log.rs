@@ -38,19 +38,35 @@ impl FromStr for SyncMode {
     }
 }
 
+/// A context's state as of `seq`, encoded by its actor.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Snapshot {
+    pub seq: u64,
+    pub state: Vec<u8>,
+}
+
 /// What the log holds for one context.
 #[derive(Debug, Default)]
 pub struct LoadedContext {
     /// The context's epoch, `None` if it has no events yet.
     pub epoch: Option<u64>,
-    /// Every event, in seq order.
+    /// The latest snapshot, if the backend keeps them.
+    pub snapshot: Option<Snapshot>,
+    /// Events in seq order: every event (SQLite), or the capped stream's tail, which
+    /// reaches back before the snapshot (Redis).
     pub events: Vec<ContextEvent>,
 }
 
-/// The append-only event log.
+/// The append-only event log: SQLite in embedded mode, Redis Streams in cluster mode.
 #[derive(Clone, Debug)]
 pub struct EventLog {
-    pool: SqlitePool,
+    backend: Backend,
+}
+
+#[derive(Clone, Debug)]
+enum Backend {
+    Sqlite(SqlitePool),
+    Redis(crate::redis::RedisLog),
 }
 
 impl EventLog {
@@ -74,63 +90,116 @@ impl EventLog {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(EventLog { pool })
-    }
-
-    /// Reads every event of a context.
-    pub async fn load(&self, context_id: &str) -> Result<LoadedContext, BusError> {
-        let epoch: Option<i64> =
-            sqlx::query_scalar("SELECT epoch FROM contexts WHERE context_id = ?")
-                .bind(context_id)
-                .fetch_optional(&self.pool)
-                .await?;
-        let rows = sqlx::query("SELECT seq, payload FROM events WHERE context_id = ? ORDER BY seq")
-            .bind(context_id)
-            .fetch_all(&self.pool)
-            .await?;
-        let mut events = Vec::with_capacity(rows.len());
-        for row in rows {
-            let seq: i64 = row.get(0);
-            let payload: &[u8] = row.get(1);
-            let event = ContextEvent::decode(payload).map_err(|source| BusError::Corrupt {
-                context_id: context_id.to_owned(),
-                seq: seq as u64,
-                source,
-            })?;
-            events.push(event);
-        }
-        Ok(LoadedContext {
-            epoch: epoch.map(|e| e as u64),
-            events,
+        Ok(EventLog {
+            backend: Backend::Sqlite(pool),
         })
     }
 
-    /// Appends events of one context in a single transaction. The first append of a
-    /// context records its epoch. Seqs must be new: a duplicate seq fails the whole batch.
+    /// The cluster-mode log.
+    pub fn redis(log: crate::redis::RedisLog) -> Self {
+        EventLog {
+            backend: Backend::Redis(log),
+        }
+    }
+
+    /// Whether appends need a shard lease (cluster mode).
+    pub fn is_fenced(&self) -> bool {
+        matches!(self.backend, Backend::Redis(_))
+    }
+
+    /// Reads a context.
+    pub async fn load(&self, context_id: &str) -> Result<LoadedContext, BusError> {
+        match &self.backend {
+            Backend::Sqlite(pool) => load_sqlite(pool, context_id).await,
+            Backend::Redis(log) => log.load(context_id).await,
+        }
+    }
+
+    /// Appends events of one context atomically. In cluster mode `fence` must hold the
+    /// shard's lease; the append is refused otherwise.
     pub async fn append(
         &self,
         context_id: &str,
         epoch: u64,
         events: &[ContextEvent],
+        fence: Option<&crate::redis::Fence>,
     ) -> Result<(), BusError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("INSERT OR IGNORE INTO contexts (context_id, epoch) VALUES (?, ?)")
+        match (&self.backend, fence) {
+            (Backend::Sqlite(pool), _) => append_sqlite(pool, context_id, epoch, events).await,
+            (Backend::Redis(log), Some(fence)) => log.append(context_id, epoch, events, fence).await,
+            (Backend::Redis(_), None) => Err(BusError::NotOwner),
+        }
+    }
+
+    /// Stores a snapshot (cluster mode; embedded mode replays its full log instead).
+    pub async fn store_snapshot(
+        &self,
+        context_id: &str,
+        snapshot: &Snapshot,
+        fence: Option<&crate::redis::Fence>,
+    ) -> Result<(), BusError> {
+        match (&self.backend, fence) {
+            (Backend::Sqlite(_), _) => Ok(()),
+            (Backend::Redis(log), Some(fence)) => {
+                log.store_snapshot(context_id, snapshot.seq, &snapshot.state, fence).await
+            }
+            (Backend::Redis(_), None) => Err(BusError::NotOwner),
+        }
+    }
+}
+
+async fn load_sqlite(pool: &SqlitePool, context_id: &str) -> Result<LoadedContext, BusError> {
+    let epoch: Option<i64> = sqlx::query_scalar("SELECT epoch FROM contexts WHERE context_id = ?")
+        .bind(context_id)
+        .fetch_optional(pool)
+        .await?;
+    let rows = sqlx::query("SELECT seq, payload FROM events WHERE context_id = ? ORDER BY seq")
+        .bind(context_id)
+        .fetch_all(pool)
+        .await?;
+    let mut events = Vec::with_capacity(rows.len());
+    for row in rows {
+        let seq: i64 = row.get(0);
+        let payload: &[u8] = row.get(1);
+        let event = ContextEvent::decode(payload).map_err(|source| BusError::Corrupt {
+            context_id: context_id.to_owned(),
+            seq: seq as u64,
+            source,
+        })?;
+        events.push(event);
+    }
+    Ok(LoadedContext {
+        epoch: epoch.map(|e| e as u64),
+        snapshot: None,
+        events,
+    })
+}
+
+/// Appends events of one context in a single transaction. The first append of a
+/// context records its epoch. Seqs must be new: a duplicate seq fails the whole batch.
+async fn append_sqlite(
+    pool: &SqlitePool,
+    context_id: &str,
+    epoch: u64,
+    events: &[ContextEvent],
+) -> Result<(), BusError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("INSERT OR IGNORE INTO contexts (context_id, epoch) VALUES (?, ?)")
+        .bind(context_id)
+        .bind(epoch as i64)
+        .execute(&mut *tx)
+        .await?;
+    for event in events {
+        sqlx::query("INSERT INTO events (context_id, seq, at_ms, payload) VALUES (?, ?, ?, ?)")
             .bind(context_id)
-            .bind(epoch as i64)
+            .bind(event.seq as i64)
+            .bind(event.at_ms as i64)
+            .bind(event.encode_to_vec())
             .execute(&mut *tx)
             .await?;
-        for event in events {
-            sqlx::query("INSERT INTO events (context_id, seq, at_ms, payload) VALUES (?, ?, ?, ?)")
-                .bind(context_id)
-                .bind(event.seq as i64)
-                .bind(event.at_ms as i64)
-                .bind(event.encode_to_vec())
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(())
     }
+    tx.commit().await?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -158,8 +227,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let log = EventLog::open(dir.path(), SyncMode::Full).await.unwrap();
         assert_eq!(log.load("c1").await.unwrap().epoch, None);
-        log.append("c1", 7, &[posted(1), posted(2)]).await.unwrap();
-        log.append("c1", 7, &[posted(3)]).await.unwrap();
+        log.append("c1", 7, &[posted(1), posted(2)], None).await.unwrap();
+        log.append("c1", 7, &[posted(3)], None).await.unwrap();
         drop(log);
 
         let log = EventLog::open(dir.path(), SyncMode::Full).await.unwrap();
@@ -175,8 +244,8 @@ mod tests {
     async fn duplicate_seq_fails_the_whole_batch() {
         let dir = tempfile::tempdir().unwrap();
         let log = EventLog::open(dir.path(), SyncMode::Normal).await.unwrap();
-        log.append("c1", 7, &[posted(1)]).await.unwrap();
-        assert!(log.append("c1", 7, &[posted(2), posted(1)]).await.is_err());
+        log.append("c1", 7, &[posted(1)], None).await.unwrap();
+        assert!(log.append("c1", 7, &[posted(2), posted(1)], None).await.is_err());
         let seqs: Vec<u64> = log
             .load("c1")
             .await

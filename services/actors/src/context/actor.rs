@@ -14,7 +14,7 @@ use std::{
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
-use plenary_bus::{Bus, Channel, EventLog};
+use plenary_bus::{Bus, Channel, EventLog, Snapshot, redis::Fence};
 use plenary_proto::v1::{
     self, JoinOk, LikeCount, LikeCounts, Position, Push,
     events::{Actor, Audience, ContextEvent, ContextSettings, context_event::Kind},
@@ -55,6 +55,8 @@ pub struct ContextConfig {
     pub passivate_after: Duration,
     /// A join to an unknown context creates it (named after its id).
     pub auto_create: bool,
+    /// Cluster mode: events between two snapshots of a context.
+    pub snapshot_every: u64,
 }
 
 impl Default for ContextConfig {
@@ -69,12 +71,13 @@ impl Default for ContextConfig {
             like_flush: Duration::from_millis(250),
             passivate_after: Duration::from_secs(600),
             auto_create: true,
+            snapshot_every: 1_000,
         }
     }
 }
 
 /// A context as the admin API sees it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ContextView {
     pub id: String,
     pub settings: ContextSettings,
@@ -159,6 +162,7 @@ pub(crate) fn spawn(
     config: Arc<ContextConfig>,
     log: EventLog,
     bus: Bus,
+    fence: Option<Fence>,
     on_exit: impl FnOnce() + Send + 'static,
 ) -> ContextHandle {
     let (tx, rx) = mpsc::channel(config.mailbox);
@@ -166,11 +170,10 @@ pub(crate) fn spawn(
     tokio::spawn(
         async move {
             let actor = ContextActor {
-                channels_public: [
-                    Channel::ContextPublic(id.clone()),
-                    Channel::ContextModerators(id.clone()),
-                ],
-                channels_moderators: [Channel::ContextModerators(id.clone())],
+                channel_public: Channel::ContextPublic(id.clone()),
+                channel_moderators: Channel::ContextModerators(id.clone()),
+                fence,
+                snapshot_seq: 0,
                 state: ContextState::new(&id),
                 recent: VecDeque::new(),
                 uncommitted: Vec::new(),
@@ -202,8 +205,12 @@ struct ContextActor {
     /// Like counts changed since the last aggregate push.
     pending_likes: BTreeMap<u64, u32>,
     pending_likes_seq: u64,
-    channels_public: [Channel; 2],
-    channels_moderators: [Channel; 1],
+    channel_public: Channel,
+    channel_moderators: Channel,
+    /// The shard lease this actor writes under (cluster mode).
+    fence: Option<Fence>,
+    /// Seq of the last snapshot stored (cluster mode).
+    snapshot_seq: u64,
 }
 
 fn now_ms() -> u64 {
@@ -236,31 +243,49 @@ impl ContextActor {
                         break;
                     }
                     let had_likes = !self.pending_likes.is_empty();
-                    self.process(&mut batch).await;
+                    if self.process(&mut batch).await.is_err() {
+                        // Fenced: another node owns this context now. Refuse what is
+                        // queued (clients retry and reach the new owner) and stop.
+                        rx.close();
+                        let why = Rejection::Unavailable("context moved to another node; retry".into());
+                        while let Some(request) = rx.recv().await {
+                            reject(request, &why);
+                        }
+                        return;
+                    }
                     if !had_likes && !self.pending_likes.is_empty() {
                         flush.as_mut().reset(Instant::now() + self.config.like_flush);
                     }
                     idle.as_mut().reset(Instant::now() + self.config.passivate_after);
                 }
-                () = &mut flush, if !self.pending_likes.is_empty() => self.flush_likes(),
+                () = &mut flush, if !self.pending_likes.is_empty() => self.flush_likes().await,
                 () = &mut idle => {
                     debug!("passivating idle context actor");
                     rx.close();
                 }
             }
         }
-        self.flush_likes();
+        self.flush_likes().await;
     }
 
     /// Rebuilds the state from the log.
     async fn reload(&mut self) -> Result<(), plenary_bus::BusError> {
         let loaded = self.log.load(&self.id).await?;
-        self.state = ContextState::new(&self.id);
+        self.state = match &loaded.snapshot {
+            Some(snapshot) => ContextState::from_snapshot(&snapshot.state)
+                .map_err(|_| plenary_bus::BusError::CorruptSnapshot(self.id.to_string()))?,
+            None => ContextState::new(&self.id),
+        };
+        self.snapshot_seq = self.state.seq;
         self.recent.clear();
         self.uncommitted.clear();
         self.pending_likes.clear();
         for event in loaded.events {
-            self.state.apply(&event);
+            // The stream's tail reaches back before the snapshot: those events only
+            // feed recovery.
+            if event.seq > self.state.seq {
+                self.state.apply(&event);
+            }
             self.remember(event);
         }
         if let Some(epoch) = loaded.epoch {
@@ -276,8 +301,9 @@ impl ContextActor {
         self.recent.push_back(event);
     }
 
-    /// Decides, tentatively applies, commits and then answers one batch.
-    async fn process(&mut self, batch: &mut Vec<Request>) {
+    /// Decides, tentatively applies, commits and then answers one batch. `Err` means
+    /// the log refused this actor's lease: it must stop.
+    async fn process(&mut self, batch: &mut Vec<Request>) -> Result<(), Fenced> {
         let mut new_events = 0usize;
         let mut replies = Vec::with_capacity(batch.len());
         for request in batch.drain(..) {
@@ -329,17 +355,30 @@ impl ContextActor {
             let started = std::time::Instant::now();
             let events = std::mem::take(&mut self.uncommitted);
             debug_assert_eq!(events.len(), new_events);
-            if let Err(e) = self.log.append(&self.id, self.state.epoch, &events).await {
-                error!(error = %e, events = new_events, "event log append failed; reloading context");
+            if let Err(e) = self
+                .log
+                .append(&self.id, self.state.epoch, &events, self.fence.as_ref())
+                .await
+            {
                 metrics::counter!("plenary_log_append_failures_total").increment(1);
-                let why = Rejection::Unavailable("the event log is unavailable".into());
+                let fenced = matches!(e, plenary_bus::BusError::Fenced(_) | plenary_bus::BusError::NotOwner);
+                let why = Rejection::Unavailable(if fenced {
+                    "context moved to another node; retry".into()
+                } else {
+                    "the event log is unavailable; retry".into()
+                });
                 for reply in replies {
                     reply.fail(&why);
                 }
+                if fenced {
+                    warn!(error = %e, "append refused by fencing; this actor stops");
+                    return Err(Fenced);
+                }
+                error!(error = %e, events = new_events, "event log append failed; reloading context");
                 if let Err(e) = self.reload().await {
                     error!(error = %e, "reload after a failed append failed too");
                 }
-                return;
+                return Ok(());
             }
             metrics::histogram!("plenary_log_append_seconds")
                 .record(started.elapsed().as_secs_f64());
@@ -349,12 +388,30 @@ impl ContextActor {
                 reply.send();
             }
             for event in &events {
-                self.publish(event);
+                self.publish(event).await;
             }
+            self.maybe_snapshot().await;
         } else {
             for reply in replies {
                 reply.send();
             }
+        }
+        Ok(())
+    }
+
+    /// In cluster mode, stores a snapshot every `snapshot_every` events, so a new owner
+    /// loads the snapshot and the stream's tail instead of every event.
+    async fn maybe_snapshot(&mut self) {
+        if !self.log.is_fenced() || self.state.seq < self.snapshot_seq + self.config.snapshot_every {
+            return;
+        }
+        let snapshot = Snapshot {
+            seq: self.state.seq,
+            state: self.state.to_snapshot(),
+        };
+        match self.log.store_snapshot(&self.id, &snapshot, self.fence.as_ref()).await {
+            Ok(()) => self.snapshot_seq = snapshot.seq,
+            Err(e) => warn!(error = %e, "storing a snapshot failed; will retry after more events"),
         }
     }
 
@@ -471,7 +528,7 @@ impl ContextActor {
 
     /// Sends one committed event to its channels. Like changes are held back and
     /// pushed as an aggregate, flushed before any other push so order is kept.
-    fn publish(&mut self, event: &ContextEvent) {
+    async fn publish(&mut self, event: &ContextEvent) {
         let Some(kind) = &event.kind else { return };
         let like = match kind {
             Kind::MessageLiked(l) => Some((l.message_id, l.like_count)),
@@ -486,23 +543,25 @@ impl ContextActor {
         let Some(body) = view::push_body(&self.state, event) else {
             return;
         };
-        self.flush_likes();
-        let channels: &[Channel] = match view::audience_of(kind) {
-            Audience::Everyone => &self.channels_public,
-            Audience::Moderators => &self.channels_moderators,
+        self.flush_likes().await;
+        let channel = match view::audience_of(kind) {
+            Audience::Everyone => &self.channel_public,
+            Audience::Moderators => &self.channel_moderators,
         };
-        self.bus.publish(
-            channels,
-            Push {
-                context_id: self.id.to_string(),
-                epoch: event.epoch,
-                seq: event.seq,
-                body: Some(body),
-            },
-        );
+        self.bus
+            .publish(
+                channel,
+                Push {
+                    context_id: self.id.to_string(),
+                    epoch: event.epoch,
+                    seq: event.seq,
+                    body: Some(body),
+                },
+            )
+            .await;
     }
 
-    fn flush_likes(&mut self) {
+    async fn flush_likes(&mut self) {
         if self.pending_likes.is_empty() {
             return;
         }
@@ -510,17 +569,22 @@ impl ContextActor {
             .into_iter()
             .map(|(message_id, count)| LikeCount { message_id, count })
             .collect();
-        self.bus.publish(
-            &self.channels_public,
-            Push {
-                context_id: self.id.to_string(),
-                epoch: self.state.epoch,
-                seq: self.pending_likes_seq,
-                body: Some(Body::Likes(LikeCounts { counts })),
-            },
-        );
+        self.bus
+            .publish(
+                &self.channel_public,
+                Push {
+                    context_id: self.id.to_string(),
+                    epoch: self.state.epoch,
+                    seq: self.pending_likes_seq,
+                    body: Some(Body::Likes(LikeCounts { counts })),
+                },
+            )
+            .await;
     }
 }
+
+/// The log refused this actor's lease.
+pub(crate) struct Fenced;
 
 fn reject(request: Request, why: &Rejection) {
     match request {

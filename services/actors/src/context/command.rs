@@ -1,10 +1,13 @@
 //! The context actor's vocabulary: commands it accepts, what it answers, and why it
 //! refuses.
 
+use std::borrow::Cow;
+
 use plenary_proto::v1::events::ContextSettings;
+use serde::{Deserialize, Serialize};
 
 /// A chat command from a joined user.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ChatCommand {
     Send {
         text: String,
@@ -35,7 +38,7 @@ pub enum ChatCommand {
 }
 
 /// An admin command (gRPC admin API).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum AdminCommand {
     /// Creates the context; refused if it exists.
     Create(ContextSettings),
@@ -45,7 +48,7 @@ pub enum AdminCommand {
 
 /// Settings to change; `None` keeps the current value. Merged inside the actor, so two
 /// concurrent updates of different fields never overwrite each other.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SettingsPatch {
     pub name: Option<String>,
     pub starts_at_ms: Option<u64>,
@@ -70,7 +73,7 @@ impl SettingsPatch {
 }
 
 /// The result of an accepted command.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CommandOutcome {
     Sent {
         message_id: u64,
@@ -88,12 +91,12 @@ pub enum CommandOutcome {
 }
 
 /// Why a command was refused. Mapped to protocol error codes at the edge.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 pub enum Rejection {
     #[error("only moderators may do this")]
     Forbidden,
     #[error("{0} not found")]
-    NotFound(&'static str),
+    NotFound(Cow<'static, str>),
     #[error("context `{0}` does not exist")]
     ContextNotFound(String),
     #[error("context `{0}` already exists")]
@@ -105,7 +108,7 @@ pub enum Rejection {
     #[error("{0}")]
     BadRequest(String),
     #[error("limit reached: {0}")]
-    LimitReached(&'static str),
+    LimitReached(Cow<'static, str>),
     #[error("temporarily unavailable: {0}")]
     Unavailable(String),
 }

@@ -10,7 +10,27 @@ use plenary_proto::v1::events::{
     UserUnblocked, context_event::Kind,
 };
 
+use serde::{Deserialize, Serialize};
+
 use super::command::{AdminCommand, ChatCommand, CommandOutcome, Rejection};
+
+/// JSON maps need string keys: the `(user, client id)` map is stored as a list.
+mod pair_keys {
+    use std::collections::HashMap;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    type Map = HashMap<(String, String), u64>;
+
+    pub(super) fn serialize<S: Serializer>(map: &Map, s: S) -> Result<S::Ok, S::Error> {
+        map.iter().map(|((u, c), id)| (u, c, id)).collect::<Vec<_>>().serialize(s)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Map, D::Error> {
+        let list = Vec::<(String, String, u64)>::deserialize(d)?;
+        Ok(list.into_iter().map(|(u, c, id)| ((u, c), id)).collect())
+    }
+}
 
 /// Limits the state machine enforces.
 #[derive(Clone, Debug)]
@@ -34,7 +54,7 @@ impl Default for ChatLimits {
 }
 
 /// One chat message still visible (deleted messages are dropped from the state).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MessageRecord {
     pub author: Actor,
     pub text: String,
@@ -45,7 +65,7 @@ pub struct MessageRecord {
 }
 
 /// Who blocked a user, and when.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BlockRecord {
     pub email: String,
     pub by_user_id: String,
@@ -53,8 +73,9 @@ pub struct BlockRecord {
     pub at_ms: u64,
 }
 
-/// A context's state, rebuilt from its events.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// A context's state, rebuilt from its events (or from a snapshot plus the events
+/// after it: the state serialises, for cluster-mode snapshots).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ContextState {
     pub id: String,
     pub epoch: u64,
@@ -68,6 +89,7 @@ pub struct ContextState {
     pub pinned: Vec<u64>,
     pub blocked: BTreeMap<String, BlockRecord>,
     /// `(user id, client message id)` → message id, for idempotent resends.
+    #[serde(with = "pair_keys")]
     pub client_ids: HashMap<(String, String), u64>,
     /// Emails of users seen acting here, so a block can record the blocked email.
     pub emails: HashMap<String, String>,
@@ -91,13 +113,24 @@ impl ContextState {
         }
     }
 
+    /// Encodes the state for a snapshot.
+    pub fn to_snapshot(&self) -> Vec<u8> {
+        // Plain data (strings, numbers, maps with string or number keys): cannot fail.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// Decodes a snapshot.
+    pub fn from_snapshot(bytes: &[u8]) -> Result<Self, serde_json::Error> {
+        serde_json::from_slice(bytes)
+    }
+
     /// Whether the context has been created.
     pub fn exists(&self) -> bool {
         self.settings.is_some()
     }
 
     fn message(&self, id: u64, what: &'static str) -> Result<&MessageRecord, Rejection> {
-        self.messages.get(&id).ok_or(Rejection::NotFound(what))
+        self.messages.get(&id).ok_or(Rejection::NotFound(what.into()))
     }
 
     /// Decides what a chat command does. `actor.moderator` is the actor's role here.
@@ -208,7 +241,7 @@ impl ContextState {
                     return Ok(Decision::Already(CommandOutcome::Done { seq: 0 }));
                 }
                 if self.pinned.len() >= limits.max_pinned {
-                    return Err(Rejection::LimitReached("pinned items"));
+                    return Err(Rejection::LimitReached("pinned items".into()));
                 }
                 Ok(Decision::Emit(Kind::MessagePinned(MessagePinned {
                     message_id: *message_id,
@@ -573,7 +606,7 @@ mod tests {
         run(&mut s, &a, ChatCommand::Delete { message_id: first }).unwrap();
         assert_eq!(
             run(&mut s, &a, ChatCommand::Delete { message_id: first }),
-            Err(Rejection::NotFound("message"))
+            Err(Rejection::NotFound("message".into()))
         );
         run(&mut s, &m, ChatCommand::Pin { message_id: second }).unwrap();
         run(&mut s, &m, ChatCommand::Delete { message_id: second }).unwrap();
@@ -691,5 +724,7 @@ mod tests {
             rebuilt.apply(e);
         }
         assert_eq!(rebuilt, s);
+        // A snapshot decodes to the same state, and replay can continue from it.
+        assert_eq!(ContextState::from_snapshot(&s.to_snapshot()).unwrap(), s);
     }
 }

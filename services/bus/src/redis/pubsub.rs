@@ -1,0 +1,348 @@
+//! Pub/sub over Redis: one PUBLISH per event per channel, a subscription per channel
+//! while this node has a local listener, and request/reply between nodes for commands
+//! forwarded to a shard's owner.
+//!
+//! One subscriber connection carries every channel, so messages arrive in the order
+//! Redis accepted them; they are dispatched one by one to the local hub. When that
+//! connection drops, pushes may have been missed: after resubscribing, every local
+//! listener is told to resync.
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc, OnceLock, Weak,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
+
+use dashmap::DashMap;
+use futures_util::StreamExt;
+use plenary_proto::v1::Push;
+use prost::Message;
+use redis::aio::ConnectionManager;
+use tokio::sync::{mpsc, oneshot};
+use tracing::{debug, info, warn};
+
+use super::{ClusterConfig, Keys};
+use crate::{BusError, Channel, LocalDelivery};
+
+/// Handles commands forwarded to this node. Called in arrival order; answer with
+/// [`RedisBus::reply`].
+pub trait RpcHandler: Send + Sync + 'static {
+    fn handle(&self, from: String, id: u64, body: Vec<u8>);
+}
+
+const REQUEST: u8 = 0;
+const REPLY: u8 = 1;
+
+fn frame(kind: u8, id: u64, from: &str, body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(11 + from.len() + body.len());
+    out.push(kind);
+    out.extend_from_slice(&id.to_be_bytes());
+    out.extend_from_slice(&(from.len() as u16).to_be_bytes());
+    out.extend_from_slice(from.as_bytes());
+    out.extend_from_slice(body);
+    out
+}
+
+fn parse_frame(bytes: &[u8]) -> Option<(u8, u64, String, Vec<u8>)> {
+    let kind = *bytes.first()?;
+    let id = u64::from_be_bytes(bytes.get(1..9)?.try_into().ok()?);
+    let len = u16::from_be_bytes(bytes.get(9..11)?.try_into().ok()?) as usize;
+    let from = std::str::from_utf8(bytes.get(11..11 + len)?).ok()?.to_owned();
+    Some((kind, id, from, bytes.get(11 + len..)?.to_vec()))
+}
+
+enum Control {
+    Acquire(Vec<String>, oneshot::Sender<Result<(), BusError>>),
+    Release(Vec<String>),
+}
+
+/// This node's Redis pub/sub.
+pub struct RedisBus {
+    keys: Keys,
+    node_id: String,
+    publish_tx: mpsc::Sender<(String, Vec<u8>)>,
+    control_tx: mpsc::Sender<Control>,
+    pending: DashMap<u64, oneshot::Sender<Vec<u8>>>,
+    next_id: AtomicU64,
+    local: OnceLock<Weak<dyn LocalDelivery>>,
+    handler: OnceLock<Weak<dyn RpcHandler>>,
+    forward_timeout: Duration,
+}
+
+impl std::fmt::Debug for RedisBus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisBus").field("node_id", &self.node_id).finish()
+    }
+}
+
+impl RedisBus {
+    /// Starts the publisher and subscriber tasks.
+    pub fn start(config: &ClusterConfig, client: redis::Client, publisher: ConnectionManager) -> Arc<Self> {
+        let (publish_tx, publish_rx) = mpsc::channel(65_536);
+        let (control_tx, control_rx) = mpsc::channel(4_096);
+        let bus = Arc::new(RedisBus {
+            keys: Keys::new(&config.prefix),
+            node_id: config.node_id.clone(),
+            publish_tx,
+            control_tx,
+            pending: DashMap::new(),
+            next_id: AtomicU64::new(1),
+            local: OnceLock::new(),
+            handler: OnceLock::new(),
+            forward_timeout: config.forward_timeout,
+        });
+        tokio::spawn(run_publisher(publisher, publish_rx));
+        tokio::spawn(run_subscriber(Arc::downgrade(&bus), client, control_rx));
+        bus
+    }
+
+    pub fn node_id(&self) -> &str {
+        &self.node_id
+    }
+
+    /// Attaches the local hub.
+    pub fn attach(&self, local: &Arc<dyn LocalDelivery>) {
+        let _ = self.local.set(Arc::downgrade(local));
+    }
+
+    /// Attaches the handler of forwarded commands.
+    pub fn set_rpc_handler(&self, handler: Weak<dyn RpcHandler>) {
+        let _ = self.handler.set(handler);
+    }
+
+    /// Publishes a push (in order with every other publish of this node).
+    pub async fn publish(&self, channel: &Channel, push: &Push) {
+        let name = self.keys.channel(channel);
+        if self.publish_tx.send((name, push.encode_to_vec())).await.is_err() {
+            warn!("publisher task is gone; push dropped");
+        }
+    }
+
+    /// Subscribes (if not yet) to the channels; returns once Redis confirmed.
+    pub async fn acquire(&self, channels: &[Channel]) -> Result<(), BusError> {
+        let names = channels.iter().map(|c| self.keys.channel(c)).collect();
+        let (tx, rx) = oneshot::channel();
+        self.control_tx
+            .send(Control::Acquire(names, tx))
+            .await
+            .map_err(|_| BusError::Unavailable("subscriber task is gone".into()))?;
+        tokio::time::timeout(Duration::from_secs(3), rx)
+            .await
+            .map_err(|_| BusError::Unavailable("subscribing timed out".into()))?
+            .map_err(|_| BusError::Unavailable("subscriber task is gone".into()))?
+    }
+
+    /// Drops one listener of each channel; unsubscribes after the last.
+    pub fn release(&self, channels: &[Channel]) {
+        let names = channels.iter().map(|c| self.keys.channel(c)).collect();
+        if self.control_tx.try_send(Control::Release(names)).is_err() {
+            warn!("could not queue an unsubscribe");
+        }
+    }
+
+    /// Sends a forwarded command to `node` and waits for its reply.
+    pub async fn call(&self, node: &str, body: Vec<u8>) -> Result<Vec<u8>, BusError> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = oneshot::channel();
+        self.pending.insert(id, tx);
+        let message = frame(REQUEST, id, &self.node_id, &body);
+        if self.publish_tx.send((self.keys.rpc(node), message)).await.is_err() {
+            self.pending.remove(&id);
+            return Err(BusError::Unavailable("publisher task is gone".into()));
+        }
+        match tokio::time::timeout(self.forward_timeout, rx).await {
+            Ok(Ok(reply)) => Ok(reply),
+            Ok(Err(_)) => Err(BusError::Unavailable("reply channel dropped".into())),
+            Err(_) => {
+                self.pending.remove(&id);
+                metrics::counter!("plenary_forward_timeouts_total").increment(1);
+                Err(BusError::Unavailable(format!("node {node} did not answer in time")))
+            }
+        }
+    }
+
+    /// Answers a forwarded command.
+    pub fn reply(&self, to: &str, id: u64, body: &[u8]) {
+        let message = (self.keys.rpc(to), frame(REPLY, id, &self.node_id, body));
+        if let Err(mpsc::error::TrySendError::Full(message)) = self.publish_tx.try_send(message) {
+            let tx = self.publish_tx.clone();
+            tokio::spawn(async move {
+                let _ = tx.send(message).await;
+            });
+        }
+    }
+
+    fn dispatch(&self, channel: &str, payload: &[u8]) {
+        if channel == self.keys.rpc(&self.node_id) {
+            let Some((kind, id, from, body)) = parse_frame(payload) else {
+                warn!("malformed forwarding frame dropped");
+                return;
+            };
+            match kind {
+                REQUEST => match self.handler.get().and_then(Weak::upgrade) {
+                    Some(handler) => handler.handle(from, id, body),
+                    None => debug!("forwarded command before the handler was attached"),
+                },
+                _ => {
+                    if let Some((_, tx)) = self.pending.remove(&id) {
+                        let _ = tx.send(body);
+                    }
+                }
+            }
+            return;
+        }
+        let Some(local) = self.local.get().and_then(Weak::upgrade) else { return };
+        let prefix = self.keys.channel_prefix();
+        let Some(rest) = channel.strip_prefix(&prefix) else { return };
+        let parsed = if let Some(id) = rest.strip_prefix("pub:") {
+            Channel::ContextPublic(Arc::from(id))
+        } else if let Some(id) = rest.strip_prefix("mod:") {
+            Channel::ContextModerators(Arc::from(id))
+        } else {
+            return;
+        };
+        match Push::decode(payload) {
+            Ok(push) => local.deliver(&parsed, push),
+            Err(e) => warn!(error = %e, "undecodable push dropped"),
+        }
+    }
+
+    fn resync_all(&self) {
+        if let Some(local) = self.local.get().and_then(Weak::upgrade) {
+            local.resync_all();
+        }
+    }
+}
+
+async fn run_publisher(mut conn: ConnectionManager, mut rx: mpsc::Receiver<(String, Vec<u8>)>) {
+    let mut batch = Vec::with_capacity(256);
+    while rx.recv_many(&mut batch, 256).await > 0 {
+        let mut pipe = redis::pipe();
+        for (channel, payload) in batch.drain(..) {
+            pipe.publish(channel, payload).ignore();
+        }
+        if let Err(e) = pipe.query_async::<()>(&mut conn).await {
+            warn!(error = %e, "publish to Redis failed; listeners resync when the subscription recovers");
+            metrics::counter!("plenary_redis_publish_failures_total").increment(1);
+        }
+    }
+}
+
+async fn run_subscriber(bus: Weak<RedisBus>, client: redis::Client, mut control: mpsc::Receiver<Control>) {
+    let mut refs: HashMap<String, usize> = HashMap::new();
+    let mut connected_before = false;
+    loop {
+        let Some(this) = bus.upgrade() else { return };
+        let rpc = this.keys.rpc(&this.node_id);
+        drop(this);
+        let pubsub = match client.get_async_pubsub().await {
+            Ok(p) => p,
+            Err(e) => {
+                warn!(error = %e, "cannot open the Redis subscription; retrying");
+                // Refuse new subscriptions while Redis is away, so joins fail fast.
+                let deadline = tokio::time::sleep(Duration::from_millis(250));
+                tokio::pin!(deadline);
+                loop {
+                    tokio::select! {
+                        () = &mut deadline => break,
+                        ctl = control.recv() => match ctl {
+                            None => return,
+                            Some(Control::Acquire(_, ack)) => {
+                                let _ = ack.send(Err(BusError::Unavailable("Redis is unreachable".into())));
+                            }
+                            Some(Control::Release(names)) => drop(release(&mut refs, names)),
+                        }
+                    }
+                }
+                continue;
+            }
+        };
+        let (mut sink, mut stream) = pubsub.split();
+        let mut all: Vec<String> = refs.keys().cloned().collect();
+        all.push(rpc);
+        if let Err(e) = sink.subscribe(&all).await {
+            warn!(error = %e, "resubscribing failed; retrying");
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            continue;
+        }
+        if connected_before {
+            info!(channels = refs.len(), "Redis subscription restored; local listeners resync");
+            metrics::counter!("plenary_redis_resubscribes_total").increment(1);
+            if let Some(this) = bus.upgrade() {
+                this.resync_all();
+            }
+        }
+        connected_before = true;
+        loop {
+            tokio::select! {
+                ctl = control.recv() => match ctl {
+                    None => return,
+                    Some(Control::Acquire(names, ack)) => {
+                        let fresh: Vec<String> = names
+                            .iter()
+                            .filter(|n| !refs.contains_key(*n))
+                            .cloned()
+                            .collect();
+                        let result = if fresh.is_empty() { Ok(()) } else { sink.subscribe(&fresh).await };
+                        match result {
+                            Ok(()) => {
+                                for n in names {
+                                    *refs.entry(n).or_insert(0) += 1;
+                                }
+                                let _ = ack.send(Ok(()));
+                            }
+                            Err(e) => {
+                                let _ = ack.send(Err(BusError::Redis(e)));
+                                break;
+                            }
+                        }
+                    }
+                    Some(Control::Release(names)) => {
+                        let gone = release(&mut refs, names);
+                        if !gone.is_empty() && sink.unsubscribe(&gone).await.is_err() {
+                            break;
+                        }
+                    }
+                },
+                message = stream.next() => {
+                    let Some(message) = message else {
+                        warn!("Redis subscription lost; reconnecting");
+                        break;
+                    };
+                    let Some(this) = bus.upgrade() else { return };
+                    this.dispatch(message.get_channel_name(), message.get_payload_bytes());
+                }
+            }
+        }
+    }
+}
+
+/// Drops one reference of each name; returns the names nobody needs any more.
+fn release(refs: &mut HashMap<String, usize>, names: Vec<String>) -> Vec<String> {
+    let mut gone = Vec::new();
+    for n in names {
+        if let Some(count) = refs.get_mut(&n) {
+            *count -= 1;
+            if *count == 0 {
+                refs.remove(&n);
+                gone.push(n);
+            }
+        }
+    }
+    gone
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rpc_frames_round_trip_and_reject_garbage() {
+        let f = frame(REPLY, 42, "node-a", b"body");
+        assert_eq!(parse_frame(&f), Some((REPLY, 42, "node-a".into(), b"body".to_vec())));
+        assert_eq!(parse_frame(&[1, 2]), None);
+    }
+}
