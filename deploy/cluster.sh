@@ -8,8 +8,9 @@
 #
 # node-N listens on ws://127.0.0.1:808N/ws with its admin port on 127.0.0.1:909N, uses
 # redis://127.0.0.1:6379/ with key prefix $PLENARY_REDIS_PREFIX (default plenary-dev), and
-# keeps its data directory, log (node-N.log) and pid file (node-N.pid) in
-# $PLENARY_CLUSTER_DIR (default /tmp/plenary-cluster).
+# keeps its data directory (unused in cluster mode, but each node gets its own), log
+# (node-N.log) and pid file (node-N.pid) in $PLENARY_CLUSTER_DIR (default
+# /tmp/plenary-cluster).
 #
 # Environment:
 #   PLENARY_JWT_SECRET     required; the nodes read it (and PLENARY_ADMIN_API_KEY, if set)
@@ -25,7 +26,7 @@
 
 set -euo pipefail
 
-readonly NODES=(1 2 3)
+readonly -a NODES=(1 2 3)
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
 readonly ROOT
 readonly BIN=${PLENARY_BIN:-$ROOT/target/release/plenary}
@@ -87,7 +88,7 @@ running_pid() {
 http_status() {
     local port=$1 path=$2
     if command -v curl >/dev/null 2>&1; then
-        curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://$HOST:$port$path" || true
+        curl -s --noproxy '*' -o /dev/null -w '%{http_code}' --max-time 2 "http://$HOST:$port$path" || true
         return
     fi
     # No curl: enough HTTP/1.0 over bash's /dev/tcp, in a subshell so that a refused

@@ -26,7 +26,9 @@ pub struct ClusterNode {
 
 impl std::fmt::Debug for ClusterNode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClusterNode").field("node_id", &self.ownership.node_id()).finish()
+        f.debug_struct("ClusterNode")
+            .field("node_id", &self.ownership.node_id())
+            .finish()
     }
 }
 
@@ -55,9 +57,9 @@ pub async fn join(
     context_config: ContextConfig,
 ) -> anyhow::Result<(Arc<ContextRegistry>, Arc<ClusterNode>)> {
     let cc = cluster_config(config, redis_url);
-    let (client, conn) = plenary_bus::redis::connect(&cc)
-        .await
-        .with_context(|| format!("cannot connect to Redis at {redis_url} (is redis-server running?)"))?;
+    let (client, conn) = plenary_bus::redis::connect(&cc).await.with_context(|| {
+        format!("cannot connect to Redis at {redis_url} (is redis-server running?)")
+    })?;
     let ownership = Ownership::new(&cc, conn.clone());
     ownership
         .tick()
@@ -108,11 +110,43 @@ impl ClusterNode {
                     .all()
                     .into_iter()
                     .map(|(ctx, c)| {
-                        (ctx, presence::Counts { attendees: c.attendees, moderators: c.moderators, connections: c.connections })
+                        (
+                            ctx,
+                            presence::Counts {
+                                attendees: c.attendees,
+                                moderators: c.moderators,
+                                connections: c.connections,
+                            },
+                        )
                     })
                     .collect();
-                if let Err(e) = presence::publish(&mut conn, &node.keys, node.ownership.node_id(), &entries, ttl).await {
+                if let Err(e) = presence::publish(
+                    &mut conn,
+                    &node.keys,
+                    node.ownership.node_id(),
+                    &entries,
+                    ttl,
+                )
+                .await
+                {
                     warn!(error = %e, "publishing presence failed");
+                }
+            }
+        });
+    }
+
+    /// Tells every local listener to resync when Redis lost its data: their contexts
+    /// restart with new epochs.
+    pub fn spawn_resync_on_data_loss(&self, hub: Arc<crate::hub::Hub>) {
+        use plenary_bus::{LocalDelivery, redis::lease::OwnershipChange};
+        let mut changes = self.ownership.changes();
+        tokio::spawn(async move {
+            loop {
+                match changes.recv().await {
+                    Ok(OwnershipChange::RedisEmptied) => hub.resync_all(),
+                    Ok(_) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => hub.resync_all(),
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
                 }
             }
         });
@@ -130,7 +164,14 @@ impl ClusterNode {
         self.ownership_task.abort();
         self.ownership.leave().await;
         let mut conn = self.conn.clone();
-        let _ = presence::publish(&mut conn, &self.keys, self.ownership.node_id(), &[], self.lease_ttl).await;
+        let _ = presence::publish(
+            &mut conn,
+            &self.keys,
+            self.ownership.node_id(),
+            &[],
+            self.lease_ttl,
+        )
+        .await;
         info!("left the cluster");
     }
 }

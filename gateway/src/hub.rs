@@ -126,7 +126,9 @@ impl LocalDelivery for Hub {
                 context_id: id.to_string(),
                 epoch: 0,
                 seq: 0,
-                body: Some(plenary_proto::v1::push::Body::Resync(plenary_proto::v1::Resync {})),
+                body: Some(plenary_proto::v1::push::Body::Resync(
+                    plenary_proto::v1::Resync {},
+                )),
             };
             self.send(&channel, &Arc::new(Outbound::new(push)));
         }
@@ -143,7 +145,8 @@ mod tests {
         let ch = Channel::ContextPublic("c".into());
         let mut a = hub.subscribe(ch.clone());
         let mut b = hub.subscribe(ch.clone());
-        hub.deliver(&ch,
+        hub.deliver(
+            &ch,
             Push {
                 seq: 3,
                 ..Default::default()
@@ -166,16 +169,45 @@ mod tests {
     #[test]
     fn public_pushes_reach_local_moderators_in_order() {
         let hub = Hub::new(8);
-        let (public, moderators) = (Channel::ContextPublic("c".into()), Channel::ContextModerators("c".into()));
+        let (public, moderators) = (
+            Channel::ContextPublic("c".into()),
+            Channel::ContextModerators("c".into()),
+        );
         let mut attendee = hub.subscribe(public.clone());
         let mut moderator = hub.subscribe(moderators.clone());
-        hub.deliver(&public, Push { seq: 1, ..Default::default() });
-        hub.deliver(&moderators, Push { seq: 2, ..Default::default() });
-        hub.deliver(&public, Push { seq: 3, ..Default::default() });
-        let seqs: Vec<u64> = std::iter::from_fn(|| moderator.try_recv().ok()).map(|o| o.seq).collect();
+        hub.deliver(
+            &public,
+            Push {
+                seq: 1,
+                ..Default::default()
+            },
+        );
+        hub.deliver(
+            &moderators,
+            Push {
+                seq: 2,
+                ..Default::default()
+            },
+        );
+        hub.deliver(
+            &public,
+            Push {
+                seq: 3,
+                ..Default::default()
+            },
+        );
+        let seqs: Vec<u64> = std::iter::from_fn(|| moderator.try_recv().ok())
+            .map(|o| o.seq)
+            .collect();
         assert_eq!(seqs, vec![1, 2, 3]);
-        let seqs: Vec<u64> = std::iter::from_fn(|| attendee.try_recv().ok()).map(|o| o.seq).collect();
-        assert_eq!(seqs, vec![1, 3], "attendees never get moderator-only pushes");
+        let seqs: Vec<u64> = std::iter::from_fn(|| attendee.try_recv().ok())
+            .map(|o| o.seq)
+            .collect();
+        assert_eq!(
+            seqs,
+            vec![1, 3],
+            "attendees never get moderator-only pushes"
+        );
     }
 
     #[test]

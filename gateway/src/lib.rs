@@ -71,6 +71,8 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let config = settings.config.clone();
+    // Install the metrics recorder before anything records (the first ownership round).
+    let _ = admin::metrics_handle();
     let verifier = auth::Verifier::new(&settings).map_err(anyhow::Error::msg)?;
     let hub = Arc::new(hub::Hub::new(config.outbound_queue));
     let context_config = ContextConfig {
@@ -88,13 +90,17 @@ pub async fn run(
         Some(url) => {
             let (registry, node) = cluster::join(&config, url, context_config).await?;
             node.spawn_presence(presence.clone(), shutdown.clone());
+            node.spawn_resync_on_data_loss(hub.clone());
             (registry, Some(node))
         }
         None => {
             let log = EventLog::open(&config.data_dir, config.sync_mode)
                 .await
                 .context("cannot open the event log")?;
-            (ContextRegistry::new(context_config, log, Bus::memory()), None)
+            (
+                ContextRegistry::new(context_config, log, Bus::memory()),
+                None,
+            )
         }
     };
     registry.bus().attach(hub.clone());
@@ -114,7 +120,9 @@ pub async fn run(
         settings.admin_api_key.clone(),
         ready.clone(),
     );
-    let admin_stop = shutdown.clone();
+    // The admin port outlives the drain, so /readyz answers 503 while connections close.
+    let admin_stop = CancellationToken::new();
+    let admin_stop_after_drain = admin_stop.clone();
     let admin_task = tokio::spawn(async move {
         axum::serve(admin_listener, admin_router)
             .with_graceful_shutdown(async move { admin_stop.cancelled().await })
@@ -140,12 +148,17 @@ pub async fn run(
         presence,
         limits,
     });
-    let mode = if cluster.is_some() { "cluster" } else { "embedded" };
+    let mode = if cluster.is_some() {
+        "cluster"
+    } else {
+        "embedded"
+    };
     info!(listen = %listener.local_addr()?, admin = %admin_listener_addr(&config), mode, "plenary is serving");
     server::serve(listener, shared, ready, shutdown).await;
     if let Some(node) = &cluster {
         node.leave().await;
     }
+    admin_stop_after_drain.cancel();
     if let Ok(Ok(Err(e))) = tokio::time::timeout(Duration::from_secs(2), admin_task).await {
         tracing::warn!(error = %e, "admin server stopped with an error");
     }

@@ -7,7 +7,18 @@ use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> std::process::ExitCode {
-    let config = Config::parse();
+    let config = match Config::try_parse() {
+        Ok(c) => c,
+        Err(e) if !e.use_stderr() => {
+            // --help and --version.
+            let _ = e.print();
+            return std::process::ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            let _ = e.print();
+            return std::process::ExitCode::from(64);
+        }
+    };
     let settings = match config.validate() {
         Ok(s) => s,
         Err(e) => {

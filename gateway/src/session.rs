@@ -410,7 +410,10 @@ where
         state.pushes.remove(context);
         self.shared.presence.leave(context, &state.user);
         self.shared.hub.release(&joined.channel);
-        self.shared.registry.bus().release(&bus_channels(&joined.channel));
+        self.shared
+            .registry
+            .bus()
+            .release(&bus_channels(&joined.channel));
     }
 
     async fn serve_loop(&mut self, state: &mut SessionState, shutdown: &CancellationToken) -> End {
@@ -674,7 +677,8 @@ where
         state.in_flight.push_back(
             async move {
                 // In cluster mode, the node must be subscribed before the snapshot.
-                let (acquired, result) = match registry.bus().acquire(&bus_channels(&channel)).await {
+                let (acquired, result) = match registry.bus().acquire(&bus_channels(&channel)).await
+                {
                     Ok(()) => (true, registry.join(&context, request).await),
                     Err(e) => (false, Err(Rejection::Unavailable(format!("{e}; retry")))),
                 };
@@ -769,7 +773,8 @@ where
                 } else {
                     if joined.epoch != 0 && outbound.epoch != joined.epoch {
                         // The context restarted with a new epoch.
-                        self.write(resync_message(self.format, &context), false).await?;
+                        self.write(resync_message(self.format, &context), false)
+                            .await?;
                         joined.last_seq = 0;
                     }
                     if outbound.seq > joined.last_seq {
@@ -829,12 +834,16 @@ impl SessionState {
 /// A resync push for one context.
 fn resync_message(format: WireFormat, context: &str) -> Message {
     let frame = ServerFrame {
-        frame: Some(plenary_proto::v1::server_frame::Frame::Push(plenary_proto::v1::Push {
-            context_id: context.to_owned(),
-            epoch: 0,
-            seq: 0,
-            body: Some(plenary_proto::v1::push::Body::Resync(plenary_proto::v1::Resync {})),
-        })),
+        frame: Some(plenary_proto::v1::server_frame::Frame::Push(
+            plenary_proto::v1::Push {
+                context_id: context.to_owned(),
+                epoch: 0,
+                seq: 0,
+                body: Some(plenary_proto::v1::push::Body::Resync(
+                    plenary_proto::v1::Resync {},
+                )),
+            },
+        )),
     };
     match format {
         WireFormat::Json => Message::text(wire::encode_json(&frame)),

@@ -207,6 +207,35 @@ fn free_port() -> u16 {
 
 /// Starts the `plenary` binary with `data_dir`, on the given loopback ports or free ones.
 pub async fn spawn_process(data_dir: &Path, ports: Option<(u16, u16)>) -> Process {
+    spawn_process_with(data_dir, ports, &[]).await
+}
+
+/// Starts a `plenary` cluster node process.
+pub async fn spawn_cluster_process(data_dir: &Path, prefix: &str, node: &str) -> Process {
+    let args: Vec<String> = [
+        "--redis-url",
+        REDIS_URL,
+        "--redis-prefix",
+        prefix,
+        "--node-id",
+        node,
+        "--shards",
+        "8",
+        "--lease-ttl-ms",
+        "1000",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    spawn_process_with(data_dir, None, &args).await
+}
+
+/// Starts the `plenary` binary with extra arguments.
+pub async fn spawn_process_with(
+    data_dir: &Path,
+    ports: Option<(u16, u16)>,
+    extra: &[String],
+) -> Process {
     let (port, admin_port) = ports.unwrap_or_else(|| (free_port(), free_port()));
     let mut child = Command::new(env!("CARGO_BIN_EXE_plenary"))
         .args(["--listen", &format!("127.0.0.1:{port}")])
@@ -215,6 +244,8 @@ pub async fn spawn_process(data_dir: &Path, ports: Option<(u16, u16)>) -> Proces
         .arg(PathBuf::from(data_dir))
         .args(["--drain-grace-secs", "5"])
         .args(["--user-rate", "1000", "--user-burst", "1000"])
+        .env("PLENARY_ADMIN_API_KEY", ADMIN_KEY)
+        .args(extra)
         .env("PLENARY_JWT_SECRET", SECRET)
         .env("PLENARY_LOG", "warn")
         .stdout(Stdio::null())
@@ -235,4 +266,74 @@ pub async fn spawn_process(data_dir: &Path, ports: Option<(u16, u16)>) -> Proces
     let _ = child.kill();
     let _ = child.wait();
     panic!("plenary did not start listening on {addr}");
+}
+
+/// Redis for cluster tests; fails with what to start when it is not running.
+pub const REDIS_URL: &str = "redis://127.0.0.1:6379/";
+
+/// A key prefix unique to one test, so parallel tests never collide.
+pub fn unique_prefix(test: &str) -> String {
+    format!(
+        "plenary-test-{test}-{}-{:08x}",
+        std::process::id(),
+        rand::random::<u32>()
+    )
+}
+
+/// Deletes every key under `prefix` (best effort, at the end of a test).
+pub async fn redis_cleanup(prefix: &str) {
+    let Ok(client) = redis::Client::open(REDIS_URL) else {
+        return;
+    };
+    let Ok(mut conn) = client.get_multiplexed_async_connection().await else {
+        return;
+    };
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("*{prefix}*"))
+        .query_async(&mut conn)
+        .await
+        .unwrap_or_default();
+    if !keys.is_empty() {
+        let _: Result<(), _> = redis::cmd("DEL").arg(keys).query_async(&mut conn).await;
+    }
+}
+
+/// Panics with a clear message when Redis is not reachable.
+pub async fn require_redis() {
+    let ok = match redis::Client::open(REDIS_URL) {
+        Ok(client) => match client.get_multiplexed_async_connection().await {
+            Ok(mut conn) => redis::cmd("PING")
+                .query_async::<String>(&mut conn)
+                .await
+                .is_ok(),
+            Err(_) => false,
+        },
+        Err(_) => false,
+    };
+    assert!(
+        ok,
+        "cluster tests need Redis on 127.0.0.1:6379: start it with \
+         `redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '' --appendonly no`"
+    );
+}
+
+/// Starts a cluster node in this process.
+pub async fn start_node(
+    prefix: &str,
+    node: &str,
+    configure: impl FnOnce(&mut Config),
+) -> TestServer {
+    let prefix = prefix.to_owned();
+    let node = node.to_owned();
+    start(move |c| {
+        c.redis_url = Some(REDIS_URL.into());
+        c.redis_prefix = prefix;
+        c.node_id = Some(node);
+        c.shards = 8;
+        c.lease_ttl_ms = 1_000;
+        c.user_rate = 1_000;
+        c.user_burst = 1_000;
+        configure(c);
+    })
+    .await
 }

@@ -85,7 +85,11 @@ fn request_for(op: Op) -> (Request, Reply) {
             };
             (
                 Request::Join { join, reply },
-                Box::pin(async move { rx.await.unwrap_or_else(|_| Err(stopped())).map(|j| OpResult::Join(Box::new(j))) }),
+                Box::pin(async move {
+                    rx.await
+                        .unwrap_or_else(|_| Err(stopped()))
+                        .map(|j| OpResult::Join(Box::new(j)))
+                }),
             )
         }
         Op::Chat { identity, command } => {
@@ -96,21 +100,37 @@ fn request_for(op: Op) -> (Request, Reply) {
                     command,
                     reply,
                 },
-                Box::pin(async move { rx.await.unwrap_or_else(|_| Err(stopped())).map(OpResult::Outcome) }),
+                Box::pin(async move {
+                    rx.await
+                        .unwrap_or_else(|_| Err(stopped()))
+                        .map(OpResult::Outcome)
+                }),
             )
         }
         Op::Admin { actor, command } => {
             let (reply, rx) = oneshot::channel();
             (
-                Request::Admin { actor, command, reply },
-                Box::pin(async move { rx.await.unwrap_or_else(|_| Err(stopped())).map(OpResult::View) }),
+                Request::Admin {
+                    actor,
+                    command,
+                    reply,
+                },
+                Box::pin(async move {
+                    rx.await
+                        .unwrap_or_else(|_| Err(stopped()))
+                        .map(OpResult::View)
+                }),
             )
         }
         Op::Get => {
             let (reply, rx) = oneshot::channel();
             (
                 Request::Get { reply },
-                Box::pin(async move { rx.await.unwrap_or_else(|_| Err(stopped())).map(OpResult::View) }),
+                Box::pin(async move {
+                    rx.await
+                        .unwrap_or_else(|_| Err(stopped()))
+                        .map(OpResult::View)
+                }),
             )
         }
     }
@@ -148,7 +168,12 @@ impl ContextRegistry {
 
     /// A cluster-mode registry: contexts run on their shard's owner. Forwarded commands
     /// from other nodes arrive through `cluster.rpc`.
-    pub fn clustered(config: ContextConfig, log: EventLog, bus: Bus, cluster: Cluster) -> Arc<Self> {
+    pub fn clustered(
+        config: ContextConfig,
+        log: EventLog,
+        bus: Bus,
+        cluster: Cluster,
+    ) -> Arc<Self> {
         let registry = Self::build(config, log, bus, Some(cluster.clone()));
         let handler: Weak<dyn RpcHandler> = Arc::downgrade(&registry) as Weak<dyn RpcHandler>;
         cluster.rpc.set_rpc_handler(handler);
@@ -158,10 +183,14 @@ impl ContextRegistry {
         tokio::spawn(async move {
             loop {
                 let change = changes.recv().await;
-                let Some(registry) = weak.upgrade() else { return };
+                let Some(registry) = weak.upgrade() else {
+                    return;
+                };
                 match change {
                     Ok(OwnershipChange::Lost(shard)) => {
-                        registry.actors.retain(|id, _| shard_of(id, shards) != shard);
+                        registry
+                            .actors
+                            .retain(|id, _| shard_of(id, shards) != shard);
                     }
                     Ok(OwnershipChange::Gained(_)) => {}
                     Ok(OwnershipChange::RedisEmptied) | Err(_) => registry.actors.clear(),
@@ -171,7 +200,12 @@ impl ContextRegistry {
         registry
     }
 
-    fn build(config: ContextConfig, log: EventLog, bus: Bus, cluster: Option<Cluster>) -> Arc<Self> {
+    fn build(
+        config: ContextConfig,
+        log: EventLog,
+        bus: Bus,
+        cluster: Option<Cluster>,
+    ) -> Arc<Self> {
         Arc::new_cyclic(|me| ContextRegistry {
             actors: DashMap::new(),
             config: Arc::new(config),
@@ -205,7 +239,10 @@ impl ContextRegistry {
             return entry.handle.clone();
         }
         let key: Arc<str> = Arc::from(id);
-        let mut entry = self.actors.entry(key.clone()).or_insert_with(|| self.spawn_entry(key.clone(), fence.clone()));
+        let mut entry = self
+            .actors
+            .entry(key.clone())
+            .or_insert_with(|| self.spawn_entry(key.clone(), fence.clone()));
         if entry.fence != fence || entry.handle.tx.is_closed() {
             *entry = self.spawn_entry(key, fence);
         }
@@ -215,11 +252,20 @@ impl ContextRegistry {
     fn spawn_entry(&self, key: Arc<str>, fence: Option<Fence>) -> Entry {
         let registry = self.me.clone();
         let exiting = key.clone();
-        let handle = spawn(key, self.config.clone(), self.log.clone(), self.bus.clone(), fence.clone(), move || {
-            if let Some(registry) = registry.upgrade() {
-                registry.actors.remove_if(&exiting, |_, e| e.handle.tx.is_closed());
-            }
-        });
+        let handle = spawn(
+            key,
+            self.config.clone(),
+            self.log.clone(),
+            self.bus.clone(),
+            fence.clone(),
+            move || {
+                if let Some(registry) = registry.upgrade() {
+                    registry
+                        .actors
+                        .remove_if(&exiting, |_, e| e.handle.tx.is_closed());
+                }
+            },
+        );
         metrics::counter!("plenary_context_actors_started_total").increment(1);
         Entry { handle, fence }
     }
@@ -243,14 +289,21 @@ impl ContextRegistry {
             match self.route(id) {
                 Route::Local(handle) => {
                     let (request, reply) = request_for(op.clone());
-                    match handle.tx.send_timeout(request, self.config.mailbox_wait).await {
+                    match handle
+                        .tx
+                        .send_timeout(request, self.config.mailbox_wait)
+                        .await
+                    {
                         Ok(()) => return reply.await,
                         Err(SendTimeoutError::Closed(_)) => {
-                            self.actors.remove_if(id, |_, e| e.handle.tx.same_channel(&handle.tx));
+                            self.actors
+                                .remove_if(id, |_, e| e.handle.tx.same_channel(&handle.tx));
                         }
                         Err(SendTimeoutError::Timeout(_)) => {
                             metrics::counter!("plenary_mailbox_full_total").increment(1);
-                            return Err(Rejection::Unavailable("context is overloaded; retry".into()));
+                            return Err(Rejection::Unavailable(
+                                "context is overloaded; retry".into(),
+                            ));
                         }
                     }
                 }
@@ -262,7 +315,9 @@ impl ContextRegistry {
                 }
             }
         }
-        Err(Rejection::Unavailable("context actor is restarting; retry".into()))
+        Err(Rejection::Unavailable(
+            "context actor is restarting; retry".into(),
+        ))
     }
 
     async fn forward(&self, node: &str, id: &str, op: Op) -> Result<OpResult, Rejection> {
@@ -314,7 +369,12 @@ impl ContextRegistry {
     }
 
     /// Runs an admin command.
-    pub async fn admin(&self, context_id: &str, actor: Actor, command: AdminCommand) -> Result<ContextView, Rejection> {
+    pub async fn admin(
+        &self,
+        context_id: &str,
+        actor: Actor,
+        command: AdminCommand,
+    ) -> Result<ContextView, Rejection> {
         match self.run(context_id, Op::Admin { actor, command }).await? {
             OpResult::View(v) => Ok(v),
             other => Err(unexpected(other)),
@@ -337,7 +397,9 @@ fn unexpected(result: OpResult) -> Rejection {
 impl RpcHandler for ContextRegistry {
     /// A command forwarded by another node: queued in arrival order, answered when done.
     fn handle(&self, from: String, id: u64, body: Vec<u8>) {
-        let Some(cluster) = self.cluster.clone() else { return };
+        let Some(cluster) = self.cluster.clone() else {
+            return;
+        };
         let answer = move |result: Result<OpResult, Rejection>| {
             let bytes = serde_json::to_vec(&result).unwrap_or_default();
             cluster.rpc.reply(&from, id, &bytes);
@@ -346,14 +408,18 @@ impl RpcHandler for ContextRegistry {
             Ok(f) => f,
             Err(e) => {
                 warn!(error = %e, "unreadable forwarded command");
-                return answer(Err(Rejection::BadRequest("unreadable forwarded command".into())));
+                return answer(Err(Rejection::BadRequest(
+                    "unreadable forwarded command".into(),
+                )));
             }
         };
         let handle = match self.route(&forwarded.context_id) {
             Route::Local(handle) => handle,
             Route::Remote(_) | Route::Unowned(_) => {
                 debug!(context_id = %forwarded.context_id, "forwarded to a node that no longer owns it");
-                return answer(Err(Rejection::Unavailable("context is moving between nodes; retry".into())));
+                return answer(Err(Rejection::Unavailable(
+                    "context is moving between nodes; retry".into(),
+                )));
             }
         };
         let (request, reply) = request_for(forwarded.op);

@@ -126,7 +126,9 @@ impl EventLog {
     ) -> Result<(), BusError> {
         match (&self.backend, fence) {
             (Backend::Sqlite(pool), _) => append_sqlite(pool, context_id, epoch, events).await,
-            (Backend::Redis(log), Some(fence)) => log.append(context_id, epoch, events, fence).await,
+            (Backend::Redis(log), Some(fence)) => {
+                log.append(context_id, epoch, events, fence).await
+            }
             (Backend::Redis(_), None) => Err(BusError::NotOwner),
         }
     }
@@ -141,7 +143,8 @@ impl EventLog {
         match (&self.backend, fence) {
             (Backend::Sqlite(_), _) => Ok(()),
             (Backend::Redis(log), Some(fence)) => {
-                log.store_snapshot(context_id, snapshot.seq, &snapshot.state, fence).await
+                log.store_snapshot(context_id, snapshot.seq, &snapshot.state, fence)
+                    .await
             }
             (Backend::Redis(_), None) => Err(BusError::NotOwner),
         }
@@ -227,7 +230,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let log = EventLog::open(dir.path(), SyncMode::Full).await.unwrap();
         assert_eq!(log.load("c1").await.unwrap().epoch, None);
-        log.append("c1", 7, &[posted(1), posted(2)], None).await.unwrap();
+        log.append("c1", 7, &[posted(1), posted(2)], None)
+            .await
+            .unwrap();
         log.append("c1", 7, &[posted(3)], None).await.unwrap();
         drop(log);
 
@@ -245,7 +250,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let log = EventLog::open(dir.path(), SyncMode::Normal).await.unwrap();
         log.append("c1", 7, &[posted(1)], None).await.unwrap();
-        assert!(log.append("c1", 7, &[posted(2), posted(1)], None).await.is_err());
+        assert!(
+            log.append("c1", 7, &[posted(2), posted(1)], None)
+                .await
+                .is_err()
+        );
         let seqs: Vec<u64> = log
             .load("c1")
             .await

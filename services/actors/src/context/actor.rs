@@ -361,7 +361,10 @@ impl ContextActor {
                 .await
             {
                 metrics::counter!("plenary_log_append_failures_total").increment(1);
-                let fenced = matches!(e, plenary_bus::BusError::Fenced(_) | plenary_bus::BusError::NotOwner);
+                let fenced = matches!(
+                    e,
+                    plenary_bus::BusError::Fenced(_) | plenary_bus::BusError::NotOwner
+                );
                 let why = Rejection::Unavailable(if fenced {
                     "context moved to another node; retry".into()
                 } else {
@@ -402,14 +405,19 @@ impl ContextActor {
     /// In cluster mode, stores a snapshot every `snapshot_every` events, so a new owner
     /// loads the snapshot and the stream's tail instead of every event.
     async fn maybe_snapshot(&mut self) {
-        if !self.log.is_fenced() || self.state.seq < self.snapshot_seq + self.config.snapshot_every {
+        if !self.log.is_fenced() || self.state.seq < self.snapshot_seq + self.config.snapshot_every
+        {
             return;
         }
         let snapshot = Snapshot {
             seq: self.state.seq,
             state: self.state.to_snapshot(),
         };
-        match self.log.store_snapshot(&self.id, &snapshot, self.fence.as_ref()).await {
+        match self
+            .log
+            .store_snapshot(&self.id, &snapshot, self.fence.as_ref())
+            .await
+        {
             Ok(()) => self.snapshot_seq = snapshot.seq,
             Err(e) => warn!(error = %e, "storing a snapshot failed; will retry after more events"),
         }

@@ -23,7 +23,10 @@ mod pair_keys {
     type Map = HashMap<(String, String), u64>;
 
     pub(super) fn serialize<S: Serializer>(map: &Map, s: S) -> Result<S::Ok, S::Error> {
-        map.iter().map(|((u, c), id)| (u, c, id)).collect::<Vec<_>>().serialize(s)
+        map.iter()
+            .map(|((u, c), id)| (u, c, id))
+            .collect::<Vec<_>>()
+            .serialize(s)
     }
 
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Map, D::Error> {
@@ -130,7 +133,9 @@ impl ContextState {
     }
 
     fn message(&self, id: u64, what: &'static str) -> Result<&MessageRecord, Rejection> {
-        self.messages.get(&id).ok_or(Rejection::NotFound(what.into()))
+        self.messages
+            .get(&id)
+            .ok_or(Rejection::NotFound(what.into()))
     }
 
     /// Decides what a chat command does. `actor.moderator` is the actor's role here.

@@ -101,10 +101,15 @@ fn now_ms() -> u64 {
 }
 
 /// The live node that ranks first for a shard (rendezvous hashing).
-pub fn rendezvous_owner<'a>(shard: u32, nodes: &'a [String]) -> Option<&'a str> {
+pub fn rendezvous_owner(shard: u32, nodes: &[String]) -> Option<&str> {
     nodes
         .iter()
-        .max_by_key(|node| (stable_hash(&[node.as_bytes(), &shard.to_le_bytes()]), node.as_str()))
+        .max_by_key(|node| {
+            (
+                stable_hash(&[node.as_bytes(), &shard.to_le_bytes()]),
+                node.as_str(),
+            )
+        })
         .map(String::as_str)
 }
 
@@ -171,7 +176,8 @@ impl Ownership {
 
     /// Stops renewing (tests: simulates a paused process whose lease lapses).
     pub fn pause_renewal(&self, paused: bool) {
-        self.paused.store(paused, std::sync::atomic::Ordering::Relaxed);
+        self.paused
+            .store(paused, std::sync::atomic::Ordering::Relaxed);
     }
 
     fn set_owned(&self, shard: u32, token: Option<Arc<str>>) {
@@ -210,7 +216,11 @@ impl Ownership {
     pub async fn tick(&self) -> Result<(), BusError> {
         let result = self.tick_inner().await;
         if result.is_err() {
-            let since = self.last_renewal.lock().map(|t| t.elapsed()).unwrap_or_default();
+            let since = self
+                .last_renewal
+                .lock()
+                .map(|t| t.elapsed())
+                .unwrap_or_default();
             if since >= self.ttl {
                 // Our leases have lapsed in Redis by now: stop acting as owner.
                 self.drop_all();
@@ -237,7 +247,9 @@ impl Ownership {
         {
             let mut known = self.generation.lock().unwrap_or_else(|e| e.into_inner());
             if known.is_some() && *known != current {
-                warn!("Redis lost its data (generation changed): every context restarts with a new epoch");
+                warn!(
+                    "Redis lost its data (generation changed): every context restarts with a new epoch"
+                );
                 metrics::counter!("plenary_redis_data_loss_total").increment(1);
                 drop(known);
                 self.drop_all();
@@ -360,7 +372,9 @@ mod tests {
         let three: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
         let mut counts = HashMap::new();
         for shard in 0..300 {
-            *counts.entry(rendezvous_owner(shard, &three).unwrap()).or_insert(0) += 1;
+            *counts
+                .entry(rendezvous_owner(shard, &three).unwrap())
+                .or_insert(0) += 1;
         }
         assert!(counts.values().all(|&c| c > 70), "{counts:?}");
         // Removing a node only moves that node's shards.

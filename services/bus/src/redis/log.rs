@@ -25,7 +25,7 @@ elseif epoch ~= ARGV[3] then
 end
 for i = 5, #ARGV, 2 do
   redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], ARGV[i] .. '-0', 'e', ARGV[i + 1])
-  redis.call('XADD', KEYS[3], 'MAXLEN', '~', '1000000', '*', 'c', ARGV[4], 'e', ARGV[i + 1])
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', '100000', '*', 'c', ARGV[4], 'e', ARGV[i + 1])
 end
 return 'OK'
 ";
@@ -54,7 +54,9 @@ pub struct RedisLog {
 
 impl std::fmt::Debug for RedisLog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisLog").field("shards", &self.shards).finish()
+        f.debug_struct("RedisLog")
+            .field("shards", &self.shards)
+            .finish()
     }
 }
 
@@ -87,8 +89,12 @@ impl RedisLog {
     pub async fn load(&self, context_id: &str) -> Result<LoadedContext, BusError> {
         let shard = self.shard_of(context_id);
         let mut conn = self.conn.clone();
-        let epoch: Option<u64> = conn.hget(self.keys.context_meta(shard, context_id), "epoch").await?;
-        let snap: HashMap<String, Vec<u8>> = conn.hgetall(self.keys.context_snapshot(shard, context_id)).await?;
+        let epoch: Option<u64> = conn
+            .hget(self.keys.context_meta(shard, context_id), "epoch")
+            .await?;
+        let snap: HashMap<String, Vec<u8>> = conn
+            .hgetall(self.keys.context_snapshot(shard, context_id))
+            .await?;
         let snapshot = match (snap.get("seq"), snap.get("state")) {
             (Some(seq), Some(state)) => {
                 let seq = std::str::from_utf8(seq)
@@ -102,17 +108,28 @@ impl RedisLog {
             }
             _ => None,
         };
-        let reply: StreamRangeReply = conn.xrange_all(self.keys.context_log(shard, context_id)).await?;
+        let reply: StreamRangeReply = conn
+            .xrange_all(self.keys.context_log(shard, context_id))
+            .await?;
         let mut events = Vec::with_capacity(reply.ids.len());
         for entry in reply.ids {
             let Some(redis::Value::BulkString(payload)) = entry.map.get("e") else {
-                return Err(BusError::CorruptSnapshot(format!("{context_id}: stream entry {}", entry.id)));
+                return Err(BusError::CorruptSnapshot(format!(
+                    "{context_id}: stream entry {}",
+                    entry.id
+                )));
             };
-            let event = ContextEvent::decode(payload.as_slice()).map_err(|source| BusError::Corrupt {
-                context_id: context_id.to_owned(),
-                seq: entry.id.split('-').next().and_then(|s| s.parse().ok()).unwrap_or_default(),
-                source,
-            })?;
+            let event =
+                ContextEvent::decode(payload.as_slice()).map_err(|source| BusError::Corrupt {
+                    context_id: context_id.to_owned(),
+                    seq: entry
+                        .id
+                        .split('-')
+                        .next()
+                        .and_then(|s| s.parse().ok())
+                        .unwrap_or_default(),
+                    source,
+                })?;
             events.push(event);
         }
         Ok(LoadedContext {
@@ -145,7 +162,10 @@ impl RedisLog {
             invocation.arg(event.seq).arg(event.encode_to_vec());
         }
         let mut conn = self.conn.clone();
-        let _: String = invocation.invoke_async(&mut conn).await.map_err(fenced_or)?;
+        let _: String = invocation
+            .invoke_async(&mut conn)
+            .await
+            .map_err(fenced_or)?;
         Ok(())
     }
 

@@ -39,7 +39,9 @@ pub struct ClusterConfig {
 }
 
 /// One Redis connection manager (reconnecting, multiplexed) shared by the node.
-pub async fn connect(config: &ClusterConfig) -> Result<(redis::Client, ConnectionManager), BusError> {
+pub async fn connect(
+    config: &ClusterConfig,
+) -> Result<(redis::Client, ConnectionManager), BusError> {
     let client = redis::Client::open(config.redis_url.as_str()).map_err(BusError::Redis)?;
     let manager_config = ConnectionManagerConfig::new()
         .set_connection_timeout(Some(Duration::from_secs(1)))
@@ -84,7 +86,10 @@ mod tests {
         for i in 0..8000 {
             counts[shard_of(&format!("ctx-{i}"), 8) as usize] += 1;
         }
-        assert!(counts.iter().all(|&c| (800..1200).contains(&c)), "{counts:?}");
+        assert!(
+            counts.iter().all(|&c| (800..1200).contains(&c)),
+            "{counts:?}"
+        );
         // A known value, so a change of the hash is noticed.
         assert_eq!(stable_hash(&[b"a"]), stable_hash(&[b"a"]));
     }

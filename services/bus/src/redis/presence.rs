@@ -30,7 +30,12 @@ pub async fn publish(
     if !entries.is_empty() {
         let fields: Vec<(&str, String)> = entries
             .iter()
-            .map(|(ctx, c)| (ctx.as_str(), format!("{},{},{}", c.attendees, c.moderators, c.connections)))
+            .map(|(ctx, c)| {
+                (
+                    ctx.as_str(),
+                    format!("{},{},{}", c.attendees, c.moderators, c.connections),
+                )
+            })
             .collect();
         pipe.hset_multiple(&key, &fields).ignore();
         pipe.pexpire(&key, ttl.as_millis() as i64).ignore();
@@ -40,7 +45,12 @@ pub async fn publish(
 }
 
 /// Sums a context's counts over `nodes`.
-pub async fn read(conn: &mut ConnectionManager, keys: &Keys, nodes: &[String], context: &str) -> Result<Counts, BusError> {
+pub async fn read(
+    conn: &mut ConnectionManager,
+    keys: &Keys,
+    nodes: &[String],
+    context: &str,
+) -> Result<Counts, BusError> {
     let mut total = Counts::default();
     for node in nodes {
         let value: Option<String> = conn.hget(keys.presence(node), context).await?;

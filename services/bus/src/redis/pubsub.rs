@@ -50,7 +50,9 @@ fn parse_frame(bytes: &[u8]) -> Option<(u8, u64, String, Vec<u8>)> {
     let kind = *bytes.first()?;
     let id = u64::from_be_bytes(bytes.get(1..9)?.try_into().ok()?);
     let len = u16::from_be_bytes(bytes.get(9..11)?.try_into().ok()?) as usize;
-    let from = std::str::from_utf8(bytes.get(11..11 + len)?).ok()?.to_owned();
+    let from = std::str::from_utf8(bytes.get(11..11 + len)?)
+        .ok()?
+        .to_owned();
     Some((kind, id, from, bytes.get(11 + len..)?.to_vec()))
 }
 
@@ -74,13 +76,19 @@ pub struct RedisBus {
 
 impl std::fmt::Debug for RedisBus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisBus").field("node_id", &self.node_id).finish()
+        f.debug_struct("RedisBus")
+            .field("node_id", &self.node_id)
+            .finish()
     }
 }
 
 impl RedisBus {
     /// Starts the publisher and subscriber tasks.
-    pub fn start(config: &ClusterConfig, client: redis::Client, publisher: ConnectionManager) -> Arc<Self> {
+    pub fn start(
+        config: &ClusterConfig,
+        client: redis::Client,
+        publisher: ConnectionManager,
+    ) -> Arc<Self> {
         let (publish_tx, publish_rx) = mpsc::channel(65_536);
         let (control_tx, control_rx) = mpsc::channel(4_096);
         let bus = Arc::new(RedisBus {
@@ -116,7 +124,12 @@ impl RedisBus {
     /// Publishes a push (in order with every other publish of this node).
     pub async fn publish(&self, channel: &Channel, push: &Push) {
         let name = self.keys.channel(channel);
-        if self.publish_tx.send((name, push.encode_to_vec())).await.is_err() {
+        if self
+            .publish_tx
+            .send((name, push.encode_to_vec()))
+            .await
+            .is_err()
+        {
             warn!("publisher task is gone; push dropped");
         }
     }
@@ -149,7 +162,12 @@ impl RedisBus {
         let (tx, rx) = oneshot::channel();
         self.pending.insert(id, tx);
         let message = frame(REQUEST, id, &self.node_id, &body);
-        if self.publish_tx.send((self.keys.rpc(node), message)).await.is_err() {
+        if self
+            .publish_tx
+            .send((self.keys.rpc(node), message))
+            .await
+            .is_err()
+        {
             self.pending.remove(&id);
             return Err(BusError::Unavailable("publisher task is gone".into()));
         }
@@ -159,7 +177,9 @@ impl RedisBus {
             Err(_) => {
                 self.pending.remove(&id);
                 metrics::counter!("plenary_forward_timeouts_total").increment(1);
-                Err(BusError::Unavailable(format!("node {node} did not answer in time")))
+                Err(BusError::Unavailable(format!(
+                    "node {node} did not answer in time"
+                )))
             }
         }
     }
@@ -194,9 +214,13 @@ impl RedisBus {
             }
             return;
         }
-        let Some(local) = self.local.get().and_then(Weak::upgrade) else { return };
+        let Some(local) = self.local.get().and_then(Weak::upgrade) else {
+            return;
+        };
         let prefix = self.keys.channel_prefix();
-        let Some(rest) = channel.strip_prefix(&prefix) else { return };
+        let Some(rest) = channel.strip_prefix(&prefix) else {
+            return;
+        };
         let parsed = if let Some(id) = rest.strip_prefix("pub:") {
             Channel::ContextPublic(Arc::from(id))
         } else if let Some(id) = rest.strip_prefix("mod:") {
@@ -231,7 +255,11 @@ async fn run_publisher(mut conn: ConnectionManager, mut rx: mpsc::Receiver<(Stri
     }
 }
 
-async fn run_subscriber(bus: Weak<RedisBus>, client: redis::Client, mut control: mpsc::Receiver<Control>) {
+async fn run_subscriber(
+    bus: Weak<RedisBus>,
+    client: redis::Client,
+    mut control: mpsc::Receiver<Control>,
+) {
     let mut refs: HashMap<String, usize> = HashMap::new();
     let mut connected_before = false;
     loop {
@@ -269,7 +297,10 @@ async fn run_subscriber(bus: Weak<RedisBus>, client: redis::Client, mut control:
             continue;
         }
         if connected_before {
-            info!(channels = refs.len(), "Redis subscription restored; local listeners resync");
+            info!(
+                channels = refs.len(),
+                "Redis subscription restored; local listeners resync"
+            );
             metrics::counter!("plenary_redis_resubscribes_total").increment(1);
             if let Some(this) = bus.upgrade() {
                 this.resync_all();
@@ -342,7 +373,10 @@ mod tests {
     #[test]
     fn rpc_frames_round_trip_and_reject_garbage() {
         let f = frame(REPLY, 42, "node-a", b"body");
-        assert_eq!(parse_frame(&f), Some((REPLY, 42, "node-a".into(), b"body".to_vec())));
+        assert_eq!(
+            parse_frame(&f),
+            Some((REPLY, 42, "node-a".into(), b"body".to_vec()))
+        );
         assert_eq!(parse_frame(&[1, 2]), None);
     }
 }
