@@ -60,6 +60,7 @@ pub async fn join(
     let (client, conn) = plenary_bus::redis::connect(&cc).await.with_context(|| {
         format!("cannot connect to Redis at {redis_url} (is redis-server running?)")
     })?;
+    refuse_redis_cluster(&conn).await?;
     let ownership = Ownership::new(&cc, conn.clone());
     ownership
         .tick()
@@ -91,6 +92,24 @@ pub async fn join(
         ownership_task,
     });
     Ok((registry, node))
+}
+
+/// Keys are laid out for Redis Cluster (one hash tag per shard), but fan-out does not
+/// yet use sharded pub/sub: refuse a cluster-mode Redis clearly instead of half-working.
+async fn refuse_redis_cluster(conn: &ConnectionManager) -> anyhow::Result<()> {
+    let mut conn = conn.clone();
+    let info: String = redis::cmd("INFO")
+        .arg("cluster")
+        .query_async(&mut conn)
+        .await
+        .context("INFO cluster failed")?;
+    if info.lines().any(|l| l.trim() == "cluster_enabled:1") {
+        anyhow::bail!(
+            "PLENARY_REDIS_URL points at a Redis Cluster node; Plenary needs a single Redis \
+             (or a primary with replicas) for now: sharded pub/sub is not implemented yet"
+        );
+    }
+    Ok(())
 }
 
 impl ClusterNode {

@@ -385,3 +385,138 @@ async fn redis_emptied_clients_resync_and_chat_continues() {
     n2.stop().await;
     redis_cleanup(&prefix).await;
 }
+
+/// A private `redis-server` on a free loopback port, so this test can stop and restart
+/// it without disturbing the shared one.
+struct PrivateRedis {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl PrivateRedis {
+    async fn start(port: u16) -> Self {
+        let child = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("this test starts its own redis-server (Debian package redis-server)");
+        let url = format!("redis://127.0.0.1:{port}/");
+        for _ in 0..100 {
+            if let Ok(client) = redis::Client::open(url.as_str())
+                && let Ok(mut conn) = client.get_multiplexed_async_connection().await
+                && redis::cmd("PING")
+                    .query_async::<String>(&mut conn)
+                    .await
+                    .is_ok()
+            {
+                return PrivateRedis { child, port };
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("redis-server did not start on port {port}");
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_outage_fails_fast_keeps_sockets_open_and_recovers() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut redis = PrivateRedis::start(port).await;
+    let url = redis.url();
+    let node = start(move |c| {
+        c.redis_url = Some(url);
+        c.redis_prefix = "outage".into();
+        c.node_id = Some("n1".into());
+        c.shards = 4;
+        c.lease_ttl_ms = 1_000;
+        c.user_rate = 1_000;
+        c.user_burst = 1_000;
+    })
+    .await;
+    let alice = connect(&node.ws_url, attendee_token("alice")).await;
+    alice.join(CTX).await.unwrap();
+    alice.send(CTX, "before", "b-1", 0).await.unwrap();
+
+    redis.kill();
+    let started = std::time::Instant::now();
+    let err = alice.send(CTX, "during", "d-1", 0).await.unwrap_err();
+    assert_eq!(
+        err.server_code(),
+        Some(plenary_client::v1::ErrorCode::Unavailable),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "failing took {:?}",
+        started.elapsed()
+    );
+    assert!(
+        alice.ping().await.is_ok(),
+        "the socket stays open while Redis is away"
+    );
+
+    // Redis comes back (empty): the node resubscribes, re-acquires its leases and tells
+    // the client to resync; chat continues.
+    let _redis = PrivateRedis::start(port).await;
+    expect_push_within(&alice, Duration::from_secs(15), |p| {
+        matches!(&p.body, Some(Body::Resync(_))).then_some(())
+    })
+    .await;
+    let mut sent = None;
+    for _ in 0..100 {
+        if alice.join(CTX).await.is_ok()
+            && let Ok(ok) = alice.send(CTX, "after", "a-1", 0).await
+        {
+            sent = Some(ok);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(sent.is_some(), "chat did not resume after Redis came back");
+    node.stop().await;
+}
+
+/// Like `expect_push`, with a longer deadline.
+async fn expect_push_within<T>(
+    client: &plenary_client::Client,
+    wait: Duration,
+    mut pick: impl FnMut(&plenary_client::v1::Push) -> Option<T>,
+) -> T {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let push = tokio::time::timeout_at(deadline, client.next_push())
+            .await
+            .expect("timed out waiting for a push")
+            .expect("push stream ended");
+        if let Some(t) = pick(&push) {
+            return t;
+        }
+    }
+}
