@@ -395,7 +395,7 @@ struct PrivateRedis {
 
 impl PrivateRedis {
     async fn start(port: u16) -> Self {
-        let child = std::process::Command::new("redis-server")
+        let mut child = std::process::Command::new("redis-server")
             .args([
                 "--port",
                 &port.to_string(),
@@ -422,6 +422,8 @@ impl PrivateRedis {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("redis-server did not start on port {port}");
     }
 
