@@ -34,10 +34,7 @@ impl std::fmt::Debug for ClusterNode {
 
 /// The cluster settings from the configuration.
 pub fn cluster_config(config: &Config, redis_url: &str) -> ClusterConfig {
-    let node_id = config
-        .node_id
-        .clone()
-        .unwrap_or_else(|| format!("node-{:08x}", rand::random::<u32>()));
+    let node_id = config.node_id.clone().unwrap_or_else(|| "node".to_owned());
     ClusterConfig {
         redis_url: redis_url.to_owned(),
         prefix: config.redis_prefix.clone(),

@@ -70,7 +70,10 @@ pub async fn run(
     admin_listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let config = settings.config.clone();
+    let mut config = settings.config.clone();
+    if config.redis_url.is_some() && config.node_id.is_none() {
+        config.node_id = Some(format!("node-{:08x}", rand::random::<u32>()));
+    }
     // Install the metrics recorder before anything records (the first ownership round).
     let _ = admin::metrics_handle();
     let verifier = auth::Verifier::new(&settings).map_err(anyhow::Error::msg)?;

@@ -372,6 +372,7 @@ where
             ReplyResult::Connect(ConnectOk {
                 user_id: identity.user_id.clone(),
                 server_time_ms: now_ms(),
+                node_id: config.node_id.clone().unwrap_or_default(),
                 limits: Some(Limits {
                     max_frame_bytes: config.max_frame_bytes,
                     max_text_chars: config.max_text_chars,

@@ -108,6 +108,17 @@ pub(crate) struct FanoutArgs {
     /// After the last send, how long to wait for outstanding deliveries, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     pub(crate) drain_timeout: u64,
+    /// Cluster mode: the Redis the gateways share. With it (and several `--url`s) the
+    /// publisher goes on a node that does not own the context, so every message is
+    /// forwarded, as in a real cluster. Without it the publisher uses the last `--url`.
+    #[arg(long, value_name = "REDIS_URL")]
+    pub(crate) redis_url: Option<String>,
+    /// The gateways' `PLENARY_REDIS_PREFIX`.
+    #[arg(long, default_value = "plenary")]
+    pub(crate) redis_prefix: String,
+    /// The gateways' `PLENARY_SHARDS`.
+    #[arg(long, default_value_t = 64)]
+    pub(crate) shards: u32,
 }
 
 /// `idle` flags.

@@ -66,17 +66,13 @@ impl Plan {
         self.config_for(url, i, claims)
     }
 
-    /// A configuration on the last URL given (the publisher's).
-    pub(crate) fn config_on_last_url(
+    /// A client config for a given URL.
+    pub(crate) fn config_for(
         &self,
+        url: &str,
         i: usize,
         claims: Claims,
     ) -> anyhow::Result<ClientConfig> {
-        let url = self.urls.last().map_or("", String::as_str);
-        self.config_for(url, i, claims)
-    }
-
-    fn config_for(&self, url: &str, i: usize, claims: Claims) -> anyhow::Result<ClientConfig> {
         let claims = claims
             .with_aud(&self.audience)
             .with_iss(&self.issuer)
@@ -304,6 +300,32 @@ pub(crate) async fn attendees(
         }
     })
     .await
+}
+
+/// The node owning a context's shard, read from the cluster's Redis lease.
+pub(crate) async fn owner_node(
+    redis_url: &str,
+    prefix: &str,
+    shards: u32,
+    context: &str,
+) -> anyhow::Result<String> {
+    let shard = plenary_bus::redis::shard_of(context, shards);
+    let client = redis::Client::open(redis_url).context("bad --redis-url")?;
+    let mut conn = client
+        .get_multiplexed_async_connection()
+        .await
+        .with_context(|| format!("cannot reach Redis at {redis_url}"))?;
+    let token: Option<String> = redis::cmd("GET")
+        .arg(format!("{{{prefix}:s{shard}}}:lease"))
+        .query_async(&mut conn)
+        .await?;
+    let token = token.with_context(|| {
+        format!("nobody owns shard {shard} of `{context}` (wrong --redis-prefix or --shards?)")
+    })?;
+    Ok(token
+        .rsplit_once(':')
+        .map_or(token.as_str(), |(node, _)| node)
+        .to_owned())
 }
 
 /// Joins a context, waiting out `RATE_LIMITED` refusals (a user reused across runs may

@@ -54,15 +54,40 @@ pub(crate) async fn run(args: FanoutArgs) -> anyhow::Result<()> {
     let plan = Plan::new(common).await?;
     let mut errors = ErrorTally::default();
 
-    // The publisher first: it fails fast on a wrong URL, secret or context.
-    let publisher_config =
-        plan.config_on_last_url(0, Claims::new("load-pub").with_moderates([context.clone()]))?;
-    let publisher_url = publisher_config.url.clone();
-    let (mut publisher, hello) =
-        tokio::time::timeout(plan.connect_timeout(), Client::connect(publisher_config))
+    // The publisher first: it fails fast on a wrong URL, secret or context. In a
+    // cluster it goes on a node that does not own the context.
+    let owner = match &args.redis_url {
+        Some(redis_url) if plan.urls().len() > 1 => {
+            Some(connect::owner_node(redis_url, &args.redis_prefix, args.shards, &context).await?)
+        }
+        _ => None,
+    };
+    let publisher_claims = || Claims::new("load-pub").with_moderates([context.clone()]);
+    let mut candidates: Vec<String> = plan.urls().iter().rev().cloned().collect();
+    let (mut publisher, hello, publisher_url) = loop {
+        let Some(url) = candidates
+            .pop()
+            .filter(|_| owner.is_some())
+            .or_else(|| plan.urls().last().cloned())
+        else {
+            bail!("no gateway URL for the publisher");
+        };
+        let config = plan.config_for(&url, 0, publisher_claims())?;
+        let (client, hello) = tokio::time::timeout(plan.connect_timeout(), Client::connect(config))
             .await
             .unwrap_or(Err(ClientError::Timeout(plan.connect_timeout())))
             .context("the publisher could not connect")?;
+        match &owner {
+            Some(owner) if hello.node_id == *owner && !candidates.is_empty() => {
+                client.close().await
+            }
+            _ => break (client, hello, url),
+        }
+    };
+    let publisher_node = hello.node_id.clone();
+    if let Some(owner) = &owner {
+        tracing::info!(%owner, publisher_node, "publisher placed on a non-owner node");
+    }
     tokio::time::timeout(
         plan.connect_timeout(),
         crate::connect::join_retrying(&publisher, &context),
@@ -213,6 +238,8 @@ pub(crate) async fn run(args: FanoutArgs) -> anyhow::Result<()> {
         started_at_unix_ms: report::unix_ms(started_at),
         urls: plan.urls().to_vec(),
         publisher_url,
+        publisher_node,
+        owner_node: owner.unwrap_or_default(),
         context,
         format: common.format.name(),
         size,

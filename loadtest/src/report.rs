@@ -178,6 +178,9 @@ pub(crate) struct FanoutReport {
     pub(crate) started_at_unix_ms: u64,
     pub(crate) urls: Vec<String>,
     pub(crate) publisher_url: String,
+    /// The node the publisher is on, and the context's owner (cluster mode).
+    pub(crate) publisher_node: String,
+    pub(crate) owner_node: String,
     pub(crate) context: String,
     pub(crate) format: &'static str,
     pub(crate) size: usize,
