@@ -103,6 +103,7 @@ impl Peer {
                 user_id: user.into(),
                 server_time_ms: 1,
                 limits: None,
+                node_id: String::new(),
             }),
         )
         .await;
