@@ -154,7 +154,7 @@ pub struct Config {
     #[arg(long, env = "PLENARY_LEASE_TTL_MS", default_value_t = 2_000)]
     pub lease_ttl_ms: u64,
     /// How long a command forwarded to another node waits for the answer.
-    #[arg(long, env = "PLENARY_FORWARD_TIMEOUT_MS", default_value_t = 2_000)]
+    #[arg(long, env = "PLENARY_FORWARD_TIMEOUT_MS", default_value_t = 1_000)]
     pub forward_timeout_ms: u64,
 }
 

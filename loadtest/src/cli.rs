@@ -22,6 +22,41 @@ pub(crate) enum Scenario {
     /// N attendees join one context and stay idle; reports the server's RSS per
     /// connection.
     Idle(IdleArgs),
+    /// Cluster mode: kills the owner of a fresh context (`kill -9` of the pid in
+    /// `--pid-dir/<node>.pid`) and times until a client on another node gets a command
+    /// accepted by the new owner.
+    Failover(FailoverArgs),
+}
+
+/// `failover` flags.
+#[derive(Clone, Debug, Args)]
+pub(crate) struct FailoverArgs {
+    /// Every node's WebSocket URL (at least two).
+    #[arg(long = "url", value_name = "WS_URL", required = true)]
+    pub(crate) urls: Vec<String>,
+    #[arg(long, env = "PLENARY_JWT_SECRET", hide_env_values = true)]
+    pub(crate) jwt_secret: String,
+    /// The Redis the nodes share.
+    #[arg(long, value_name = "REDIS_URL")]
+    pub(crate) redis_url: String,
+    /// The nodes' `PLENARY_REDIS_PREFIX`.
+    #[arg(long, default_value = "plenary")]
+    pub(crate) redis_prefix: String,
+    /// The nodes' `PLENARY_SHARDS`.
+    #[arg(long, default_value_t = 64)]
+    pub(crate) shards: u32,
+    /// Directory with one `<node-id>.pid` file per node (as `deploy/cluster.sh` writes).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) pid_dir: PathBuf,
+    /// Give up after this many seconds without an accepted command.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub(crate) give_up: u64,
+    #[arg(long, value_name = "OUT.json")]
+    pub(crate) json: PathBuf,
+    #[arg(long, default_value = "plenary")]
+    pub(crate) jwt_audience: String,
+    #[arg(long, default_value = "plenary")]
+    pub(crate) jwt_issuer: String,
 }
 
 /// Wire format flag.

@@ -329,14 +329,18 @@ pub(crate) async fn owner_node(
 }
 
 /// Joins a context, waiting out `RATE_LIMITED` refusals (a user reused across runs may
-/// still be over its budget). Bounded by the caller's time-out.
+/// still be over its budget) and `UNAVAILABLE` ones (a cluster still placing its shards).
+/// Bounded by the caller's time-out.
 pub(crate) async fn join_retrying(
     client: &plenary_client::Client,
     context: &str,
 ) -> Result<plenary_client::v1::JoinOk, plenary_client::ClientError> {
     loop {
         match client.join(context).await {
-            Err(e) if e.is_rate_limited() => {
+            Err(e)
+                if e.is_rate_limited()
+                    || e.server_code() == Some(plenary_client::v1::ErrorCode::Unavailable) =>
+            {
                 let wait = e
                     .retry_after()
                     .unwrap_or(std::time::Duration::from_millis(100));

@@ -3,16 +3,18 @@
 //! - `fanout`: N attendees and one publisher in one context; measures delivery latency,
 //!   loss and duplicates of every message to every attendee.
 //! - `idle`: N idle attendees; measures the gateway's resident memory per connection.
+//! - `failover`: kills a context's owner node and times the hand-over.
 //!
 //! Layout:
 //! - [`cli`]: the command line.
 //! - [`connect`]: opening many clients over several source addresses and gateways with
 //!   bounded concurrency; the open-file limit.
-//! - [`fanout`], [`idle`]: the scenarios.
+//! - [`fanout`], [`idle`], [`failover`]: the scenarios.
 //! - [`report`]: latency histograms, error tallies, the JSON report and the table.
 
 mod cli;
 mod connect;
+mod failover;
 mod fanout;
 mod idle;
 mod report;
@@ -36,6 +38,7 @@ async fn main() -> ExitCode {
     let result = match cli.scenario {
         Scenario::Fanout(args) => fanout::run(args).await,
         Scenario::Idle(args) => idle::run(args).await,
+        Scenario::Failover(args) => failover::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -279,7 +279,12 @@ impl ContextRegistry {
             return Route::Local(self.local(id, Some(fence)));
         }
         match cluster.ownership.owner_of(shard) {
-            Some(owner) if owner.node != cluster.ownership.node_id() => Route::Remote(owner.node),
+            Some(owner)
+                if owner.node != cluster.ownership.node_id()
+                    && !cluster.ownership.is_suspect(&owner.node) =>
+            {
+                Route::Remote(owner.node)
+            }
             _ => Route::Unowned(shard),
         }
     }

@@ -78,6 +78,8 @@ pub struct Ownership {
     owned: RwLock<HashMap<u32, Arc<str>>>,
     owners: RwLock<Vec<Option<ShardOwner>>>,
     live: RwLock<Vec<String>>,
+    /// Last heartbeat (ms) of every node seen in the live set.
+    heartbeats: RwLock<HashMap<String, u64>>,
     generation: Mutex<Option<String>>,
     last_renewal: Mutex<Instant>,
     paused: std::sync::atomic::AtomicBool,
@@ -126,6 +128,7 @@ impl Ownership {
             owned: RwLock::new(HashMap::new()),
             owners: RwLock::new(vec![None; config.shards as usize]),
             live: RwLock::new(Vec::new()),
+            heartbeats: RwLock::new(HashMap::new()),
             generation: Mutex::new(None),
             last_renewal: Mutex::new(Instant::now()),
             paused: std::sync::atomic::AtomicBool::new(false),
@@ -167,6 +170,19 @@ impl Ownership {
         let mut v: Vec<u32> = owned.keys().copied().collect();
         v.sort_unstable();
         v
+    }
+
+    /// Whether a node has missed heartbeats for half a lease TTL: it is probably dead,
+    /// so commands are not forwarded to it (they would only wait for the time-out).
+    pub fn is_suspect(&self, node: &str) -> bool {
+        if node == self.node_id {
+            return false;
+        }
+        let beats = self.heartbeats.read().unwrap_or_else(|e| e.into_inner());
+        match beats.get(node) {
+            Some(&last) => now_ms().saturating_sub(last) > self.ttl.as_millis() as u64 / 2,
+            None => true,
+        }
     }
 
     /// Live nodes at the last tick.
@@ -265,9 +281,12 @@ impl Ownership {
         let _: () = conn
             .zrembyscore(&nodes_key, 0, now.saturating_sub(60_000))
             .await?;
-        let mut live: Vec<String> = conn
-            .zrangebyscore(&nodes_key, now.saturating_sub(ttl_ms), "+inf")
+        let beats: Vec<(String, u64)> = conn
+            .zrangebyscore_withscores(&nodes_key, now.saturating_sub(ttl_ms), "+inf")
             .await?;
+        *self.heartbeats.write().unwrap_or_else(|e| e.into_inner()) =
+            beats.iter().cloned().collect();
+        let mut live: Vec<String> = beats.into_iter().map(|(node, _)| node).collect();
         if !live.contains(&self.node_id) {
             live.push(self.node_id.clone());
         }
