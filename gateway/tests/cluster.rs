@@ -374,7 +374,16 @@ async fn redis_emptied_clients_resync_and_chat_continues() {
     assert!(!rejoined.recovered);
     assert_ne!(rejoined.epoch, epoch);
     assert!(rejoined.snapshot.is_some());
-    alice.join(CTX).await.unwrap();
+    // Right after the data loss the shards are being placed again: retry like a client.
+    let mut alice_back = false;
+    for _ in 0..40 {
+        if alice.join(CTX).await.is_ok() {
+            alice_back = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(alice_back, "alice could not rejoin after the data loss");
     // Chat continues.
     let after = alice.send(CTX, "after", "a-2", 0).await.unwrap();
     expect_push(&bob, |p| {
@@ -445,6 +454,10 @@ impl Drop for PrivateRedis {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_outage_fails_fast_keeps_sockets_open_and_recovers() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(std::env::var("TEST_LOG").unwrap_or_default())
+        .with_test_writer()
+        .try_init();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

@@ -94,6 +94,11 @@ impl Tracker {
     /// before its context's floor. The first push after the floor lifts it, so later
     /// duplicates from the server stay visible.
     pub(crate) fn admit(&mut self, push: &Push) -> bool {
+        // A resync notice has no position (epoch and seq are 0) and must always reach
+        // the user: it says pushes may have been missed.
+        if matches!(push.body, Some(plenary_proto::v1::push::Body::Resync(_))) {
+            return true;
+        }
         let Some(floor) = self.floors.get(&push.context_id) else {
             return true;
         };
@@ -177,6 +182,21 @@ mod tests {
         assert!(t.admit(&push("w1", 1, 21)));
         // Once past the floor, everything is shown again, duplicates included.
         assert!(t.admit(&push("w1", 1, 21)));
+    }
+
+    #[test]
+    fn resync_notices_pass_the_floor() {
+        let mut t = Tracker::default();
+        t.on_join_ok("c", &join_ok(7, 10, false));
+        let mut resync = push("c", 0, 0);
+        resync.body = Some(plenary_proto::v1::push::Body::Resync(
+            plenary_proto::v1::Resync {},
+        ));
+        assert!(t.admit(&resync));
+        assert!(
+            !t.admit(&push("c", 7, 9)),
+            "the floor still hides stale pushes"
+        );
     }
 
     #[test]

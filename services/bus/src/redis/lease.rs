@@ -172,15 +172,17 @@ impl Ownership {
         v
     }
 
-    /// Whether a node has missed heartbeats for half a lease TTL: it is probably dead,
-    /// so commands are not forwarded to it (they would only wait for the time-out).
+    /// Whether a node has missed heartbeats for three quarters of a lease TTL: it is
+    /// probably dead, so commands are not forwarded to it (they would only wait for the
+    /// time-out). A healthy node's last heartbeat as seen here is at most two rounds
+    /// (half a TTL) old, so this never flags a live node.
     pub fn is_suspect(&self, node: &str) -> bool {
         if node == self.node_id {
             return false;
         }
         let beats = self.heartbeats.read().unwrap_or_else(|e| e.into_inner());
         match beats.get(node) {
-            Some(&last) => now_ms().saturating_sub(last) > self.ttl.as_millis() as u64 / 2,
+            Some(&last) => now_ms().saturating_sub(last) > self.ttl.as_millis() as u64 * 3 / 4,
             None => true,
         }
     }
