@@ -7,9 +7,8 @@ use anyhow::Context as _;
 use plenary_actors::{Cluster, ContextConfig, ContextRegistry};
 use plenary_bus::{
     Bus, EventLog,
-    redis::{ClusterConfig, Keys, Ownership, RedisBus, RedisLog, presence},
+    redis::{ClusterConfig, Keys, Ownership, RedisBus, RedisConn, RedisLog, presence},
 };
-use redis::aio::ConnectionManager;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
@@ -18,7 +17,7 @@ use crate::{config::Config, presence::Presence};
 /// This node's part in a cluster.
 pub struct ClusterNode {
     pub ownership: Arc<Ownership>,
-    conn: ConnectionManager,
+    conn: RedisConn,
     keys: Keys,
     lease_ttl: Duration,
     ownership_task: tokio::task::JoinHandle<()>,
@@ -54,17 +53,17 @@ pub async fn join(
     context_config: ContextConfig,
 ) -> anyhow::Result<(Arc<ContextRegistry>, Arc<ClusterNode>)> {
     let cc = cluster_config(config, redis_url);
-    let (client, conn) = plenary_bus::redis::connect(&cc).await.with_context(|| {
+    let (source, conn) = plenary_bus::redis::connect(&cc).await.with_context(|| {
         format!("cannot connect to Redis at {redis_url} (is redis-server running?)")
     })?;
-    refuse_redis_cluster(&conn).await?;
     let ownership = Ownership::new(&cc, conn.clone());
     ownership
         .tick()
         .await
         .context("the first shard-ownership round against Redis failed")?;
     let ownership_task = ownership.spawn();
-    let rpc = RedisBus::start(&cc, client, conn.clone());
+    let redis_cluster = conn.is_cluster();
+    let rpc = RedisBus::start(&cc, source, conn.clone());
     let bus = Bus::redis(rpc.clone());
     let log = EventLog::redis(RedisLog::new(&cc, conn.clone()));
     let context_config = ContextConfig {
@@ -80,33 +79,15 @@ pub async fn join(
             rpc,
         },
     );
-    info!(node_id = %cc.node_id, prefix = %cc.prefix, shards = cc.shards, owned = ownership.owned_shards().len(), "joined the cluster");
+    info!(node_id = %cc.node_id, prefix = %cc.prefix, shards = cc.shards, redis_cluster, owned = ownership.owned_shards().len(), "joined the cluster");
     let node = Arc::new(ClusterNode {
         ownership,
         conn,
-        keys: Keys::new(&cc.prefix),
+        keys: Keys::new(&cc.prefix, cc.shards),
         lease_ttl: cc.lease_ttl,
         ownership_task,
     });
     Ok((registry, node))
-}
-
-/// Keys are laid out for Redis Cluster (one hash tag per shard), but fan-out does not
-/// yet use sharded pub/sub: refuse a cluster-mode Redis clearly instead of half-working.
-async fn refuse_redis_cluster(conn: &ConnectionManager) -> anyhow::Result<()> {
-    let mut conn = conn.clone();
-    let info: String = redis::cmd("INFO")
-        .arg("cluster")
-        .query_async(&mut conn)
-        .await
-        .context("INFO cluster failed")?;
-    if info.lines().any(|l| l.trim() == "cluster_enabled:1") {
-        anyhow::bail!(
-            "PLENARY_REDIS_URL points at a Redis Cluster node; Plenary needs a single Redis \
-             (or a primary with replicas) for now: sharded pub/sub is not implemented yet"
-        );
-    }
-    Ok(())
 }
 
 impl ClusterNode {

@@ -4,12 +4,14 @@
 #[derive(Clone, Debug)]
 pub struct Keys {
     prefix: String,
+    shards: u32,
 }
 
 impl Keys {
-    pub fn new(prefix: &str) -> Self {
+    pub fn new(prefix: &str, shards: u32) -> Self {
         Keys {
             prefix: prefix.to_owned(),
+            shards,
         }
     }
 
@@ -59,24 +61,52 @@ impl Keys {
 
     /// A node's presence counts per context (hash, expires unless refreshed).
     pub fn presence(&self, node: &str) -> String {
-        format!("{}:presence:{node}", self.prefix)
+        format!("{{{}:presence:{node}}}", self.prefix)
     }
 
-    /// Pub/sub channel of a bus channel.
+    /// Pub/sub channel of a bus channel. It carries its context's shard tag, so on a
+    /// Redis Cluster the sharded channel lives with the shard's keys.
     pub fn channel(&self, channel: &crate::Channel) -> String {
-        match channel {
-            crate::Channel::ContextPublic(id) => format!("{}:ch:pub:{id}", self.prefix),
-            crate::Channel::ContextModerators(id) => format!("{}:ch:mod:{id}", self.prefix),
+        let (kind, id) = match channel {
+            crate::Channel::ContextPublic(id) => ("pub", id),
+            crate::Channel::ContextModerators(id) => ("mod", id),
+        };
+        let shard = super::shard_of(id, self.shards);
+        format!("{}:ch:{kind}:{id}", self.tag(shard))
+    }
+
+    /// The bus channel a pub/sub channel name stands for, if it is one.
+    pub fn parse_channel(&self, name: &str) -> Option<crate::Channel> {
+        let (_, rest) = name.split_once("}:ch:")?;
+        if let Some(id) = rest.strip_prefix("pub:") {
+            return Some(crate::Channel::ContextPublic(std::sync::Arc::from(id)));
         }
+        rest.strip_prefix("mod:")
+            .map(|id| crate::Channel::ContextModerators(std::sync::Arc::from(id)))
     }
 
     /// Pub/sub channel on which a node receives forwarded commands and replies.
     pub fn rpc(&self, node: &str) -> String {
-        format!("{}:rpc:{node}", self.prefix)
+        format!("{{{}:rpc:{node}}}", self.prefix)
     }
+}
 
-    /// Prefix of every channel, to tell bus channels from RPC ones.
-    pub fn channel_prefix(&self) -> String {
-        format!("{}:ch:", self.prefix)
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Channel;
+
+    #[test]
+    fn channels_carry_their_shard_tag_and_parse_back() {
+        let keys = Keys::new("p", 8);
+        let channel = Channel::ContextModerators("web:inar".into());
+        let name = keys.channel(&channel);
+        let shard = crate::redis::shard_of("web:inar", 8);
+        assert!(
+            name.starts_with(&format!("{{p:s{shard}}}:ch:mod:")),
+            "{name}"
+        );
+        assert_eq!(keys.parse_channel(&name), Some(channel));
+        assert_eq!(keys.parse_channel(&keys.rpc("n1")), None);
     }
 }

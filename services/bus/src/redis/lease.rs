@@ -12,11 +12,11 @@ use std::{
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
-use redis::{AsyncCommands, Script, aio::ConnectionManager};
+use redis::{AsyncCommands, Script};
 use tokio::sync::broadcast;
 use tracing::{info, warn};
 
-use super::{ClusterConfig, Keys, stable_hash};
+use super::{ClusterConfig, Keys, RedisConn, stable_hash};
 use crate::BusError;
 
 const ACQUIRE: &str = r"
@@ -69,7 +69,7 @@ pub enum OwnershipChange {
 /// This node's view of shard ownership.
 pub struct Ownership {
     keys: Keys,
-    conn: ConnectionManager,
+    conn: RedisConn,
     node_id: String,
     shards: u32,
     ttl: Duration,
@@ -116,9 +116,9 @@ pub fn rendezvous_owner(shard: u32, nodes: &[String]) -> Option<&str> {
 }
 
 impl Ownership {
-    pub fn new(config: &ClusterConfig, conn: ConnectionManager) -> Arc<Self> {
+    pub fn new(config: &ClusterConfig, conn: RedisConn) -> Arc<Self> {
         Arc::new(Ownership {
-            keys: Keys::new(&config.prefix),
+            keys: Keys::new(&config.prefix, config.shards),
             conn,
             node_id: config.node_id.clone(),
             shards: config.shards,
@@ -328,11 +328,17 @@ impl Ownership {
         }
 
         // The owner table, for forwarding.
-        let mut pipe = redis::pipe();
-        for shard in 0..self.shards {
-            pipe.get(self.keys.lease(shard));
-        }
-        let tokens: Vec<Option<String>> = pipe.query_async(&mut conn).await?;
+        // One GET per shard, all in flight at once: lease keys live in different slots,
+        // so on a Redis Cluster one pipeline cannot carry them.
+        let reads = (0..self.shards).map(|shard| {
+            let mut conn = self.conn.clone();
+            let key = self.keys.lease(shard);
+            async move { conn.get::<_, Option<String>>(key).await }
+        });
+        let tokens: Vec<Option<String>> = futures_util::future::join_all(reads)
+            .await
+            .into_iter()
+            .collect::<Result<_, _>>()?;
         let owners = tokens
             .into_iter()
             .map(|t| {

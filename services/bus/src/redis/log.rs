@@ -8,9 +8,9 @@ use std::collections::HashMap;
 
 use plenary_proto::v1::events::ContextEvent;
 use prost::Message;
-use redis::{AsyncCommands, Script, aio::ConnectionManager, streams::StreamRangeReply};
+use redis::{AsyncCommands, Script, streams::StreamRangeReply};
 
-use super::{ClusterConfig, Fence, Keys, shard_of};
+use super::{ClusterConfig, Fence, Keys, RedisConn, shard_of};
 use crate::{BusError, LoadedContext, log::Snapshot};
 
 const APPEND: &str = r"
@@ -45,7 +45,7 @@ return 'OK'
 #[derive(Clone)]
 pub struct RedisLog {
     keys: Keys,
-    conn: ConnectionManager,
+    conn: RedisConn,
     shards: u32,
     cap: u64,
     append: Script,
@@ -69,9 +69,9 @@ fn fenced_or(e: redis::RedisError) -> BusError {
 }
 
 impl RedisLog {
-    pub fn new(config: &ClusterConfig, conn: ConnectionManager) -> Self {
+    pub fn new(config: &ClusterConfig, conn: RedisConn) -> Self {
         RedisLog {
-            keys: Keys::new(&config.prefix),
+            keys: Keys::new(&config.prefix, config.shards),
             conn,
             shards: config.shards,
             cap: config.stream_cap,

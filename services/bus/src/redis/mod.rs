@@ -5,6 +5,7 @@
 //! in one slot and the Lua scripts that touch several of its keys also work on Redis
 //! Cluster.
 
+mod conn;
 mod keys;
 pub mod lease;
 pub mod log;
@@ -13,8 +14,20 @@ pub mod pubsub;
 
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use std::sync::{
+    Arc,
+    atomic::{AtomicBool, Ordering},
+};
 
+use redis::{
+    PushInfo,
+    aio::{AsyncPushSender, ConnectionManagerConfig, SendError},
+    cluster::ClusterClientBuilder,
+    cluster_async::ClusterConnection,
+};
+use tokio::sync::mpsc;
+
+pub use conn::RedisConn;
 pub use keys::Keys;
 pub use lease::{Fence, Ownership, ShardOwner};
 pub use log::RedisLog;
@@ -38,21 +51,84 @@ pub struct ClusterConfig {
     pub snapshot_every: u64,
 }
 
-/// One Redis connection manager (reconnecting, multiplexed) shared by the node.
-pub async fn connect(
-    config: &ClusterConfig,
-) -> Result<(redis::Client, ConnectionManager), BusError> {
+/// Where pushes (pub/sub messages) come from.
+pub enum PubSubSource {
+    /// A single Redis: a dedicated subscriber connection opened from this client.
+    Single(redis::Client),
+    /// A Redis Cluster: a cluster connection whose sharded-subscription messages arrive
+    /// on `pushes` (redis-rs resubscribes by itself after reconnecting).
+    Cluster {
+        conn: ClusterConnection,
+        pushes: mpsc::Receiver<PushInfo>,
+        overflowed: Arc<AtomicBool>,
+    },
+}
+
+/// Hands cluster pushes to a bounded queue; when it is full the push is dropped and the
+/// overflow is flagged, so listeners are told to resync instead of silently missing it.
+struct BoundedPushes {
+    tx: mpsc::Sender<PushInfo>,
+    overflowed: Arc<AtomicBool>,
+}
+
+impl AsyncPushSender for BoundedPushes {
+    fn send(&self, info: PushInfo) -> Result<(), SendError> {
+        match self.tx.try_send(info) {
+            Ok(()) => Ok(()),
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.overflowed.store(true, Ordering::Relaxed);
+                Ok(())
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(SendError),
+        }
+    }
+}
+
+/// Connects to Redis: a single server, or — detected with `INFO cluster` — a Redis
+/// Cluster reached through `redis_url` as its seed node.
+pub async fn connect(config: &ClusterConfig) -> Result<(PubSubSource, RedisConn), BusError> {
     let client = redis::Client::open(config.redis_url.as_str()).map_err(BusError::Redis)?;
     let manager_config = ConnectionManagerConfig::new()
         .set_connection_timeout(Some(Duration::from_secs(1)))
         .set_response_timeout(Some(Duration::from_secs(2)))
         .set_number_of_retries(2)
         .set_max_delay(Duration::from_millis(500));
-    let manager = client
+    let mut manager = client
         .get_connection_manager_with_config(manager_config)
         .await
         .map_err(BusError::Redis)?;
-    Ok((client, manager))
+    let info: String = redis::cmd("INFO")
+        .arg("cluster")
+        .query_async(&mut manager)
+        .await?;
+    if !info.lines().any(|l| l.trim() == "cluster_enabled:1") {
+        return Ok((PubSubSource::Single(client), RedisConn::Single(manager)));
+    }
+    let builder = || {
+        ClusterClientBuilder::new(vec![config.redis_url.clone()])
+            .connection_timeout(Duration::from_secs(1))
+            .response_timeout(Duration::from_secs(2))
+    };
+    let commands = builder().build()?.get_async_connection().await?;
+    let (tx, pushes) = mpsc::channel(65_536);
+    let overflowed = Arc::new(AtomicBool::new(false));
+    let subscriber = builder()
+        .use_protocol(redis::ProtocolVersion::RESP3)
+        .push_sender(BoundedPushes {
+            tx,
+            overflowed: overflowed.clone(),
+        })
+        .build()?
+        .get_async_connection()
+        .await?;
+    Ok((
+        PubSubSource::Cluster {
+            conn: subscriber,
+            pushes,
+            overflowed,
+        },
+        RedisConn::Cluster(commands),
+    ))
 }
 
 /// A stable 64-bit FNV-1a hash: shard placement must agree across nodes and versions,

@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use redis::{AsyncCommands, aio::ConnectionManager};
+use redis::AsyncCommands;
 
-use super::Keys;
+use super::{Keys, RedisConn};
 use crate::BusError;
 
 /// Counts of one context on one node.
@@ -18,7 +18,7 @@ pub struct Counts {
 
 /// Replaces this node's presence hash with `entries`, expiring after `ttl`.
 pub async fn publish(
-    conn: &mut ConnectionManager,
+    conn: &mut RedisConn,
     keys: &Keys,
     node: &str,
     entries: &[(String, Counts)],
@@ -46,7 +46,7 @@ pub async fn publish(
 
 /// Sums a context's counts over `nodes`.
 pub async fn read(
-    conn: &mut ConnectionManager,
+    conn: &mut RedisConn,
     keys: &Keys,
     nodes: &[String],
     context: &str,

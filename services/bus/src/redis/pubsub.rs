@@ -20,11 +20,11 @@ use dashmap::DashMap;
 use futures_util::StreamExt;
 use plenary_proto::v1::Push;
 use prost::Message;
-use redis::aio::ConnectionManager;
+use redis::{PushKind, Value, cluster_async::ClusterConnection};
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info, warn};
 
-use super::{ClusterConfig, Keys};
+use super::{ClusterConfig, Keys, PubSubSource, RedisConn};
 use crate::{BusError, Channel, LocalDelivery};
 
 /// Handles commands forwarded to this node. Called in arrival order; answer with
@@ -84,15 +84,11 @@ impl std::fmt::Debug for RedisBus {
 
 impl RedisBus {
     /// Starts the publisher and subscriber tasks.
-    pub fn start(
-        config: &ClusterConfig,
-        client: redis::Client,
-        publisher: ConnectionManager,
-    ) -> Arc<Self> {
+    pub fn start(config: &ClusterConfig, source: PubSubSource, publisher: RedisConn) -> Arc<Self> {
         let (publish_tx, publish_rx) = mpsc::channel(65_536);
         let (control_tx, control_rx) = mpsc::channel(4_096);
         let bus = Arc::new(RedisBus {
-            keys: Keys::new(&config.prefix),
+            keys: Keys::new(&config.prefix, config.shards),
             node_id: config.node_id.clone(),
             publish_tx,
             control_tx,
@@ -103,7 +99,24 @@ impl RedisBus {
             forward_timeout: config.forward_timeout,
         });
         tokio::spawn(run_publisher(publisher, publish_rx));
-        tokio::spawn(run_subscriber(Arc::downgrade(&bus), client, control_rx));
+        match source {
+            PubSubSource::Single(client) => {
+                tokio::spawn(run_subscriber(Arc::downgrade(&bus), client, control_rx));
+            }
+            PubSubSource::Cluster {
+                conn,
+                pushes,
+                overflowed,
+            } => {
+                tokio::spawn(run_cluster_subscriber(
+                    Arc::downgrade(&bus),
+                    conn,
+                    pushes,
+                    overflowed,
+                    control_rx,
+                ));
+            }
+        }
         bus
     }
 
@@ -217,15 +230,7 @@ impl RedisBus {
         let Some(local) = self.local.get().and_then(Weak::upgrade) else {
             return;
         };
-        let prefix = self.keys.channel_prefix();
-        let Some(rest) = channel.strip_prefix(&prefix) else {
-            return;
-        };
-        let parsed = if let Some(id) = rest.strip_prefix("pub:") {
-            Channel::ContextPublic(Arc::from(id))
-        } else if let Some(id) = rest.strip_prefix("mod:") {
-            Channel::ContextModerators(Arc::from(id))
-        } else {
+        let Some(parsed) = self.keys.parse_channel(channel) else {
             return;
         };
         match Push::decode(payload) {
@@ -241,16 +246,109 @@ impl RedisBus {
     }
 }
 
-async fn run_publisher(mut conn: ConnectionManager, mut rx: mpsc::Receiver<(String, Vec<u8>)>) {
+/// Publishes in queue order: pipelined `PUBLISH` on a single Redis; on a Redis Cluster,
+/// `SPUBLISH` one at a time (each channel lives in its shard's slot, and a pipeline
+/// cannot span slots).
+async fn run_publisher(mut conn: RedisConn, mut rx: mpsc::Receiver<(String, Vec<u8>)>) {
     let mut batch = Vec::with_capacity(256);
     while rx.recv_many(&mut batch, 256).await > 0 {
-        let mut pipe = redis::pipe();
-        for (channel, payload) in batch.drain(..) {
-            pipe.publish(channel, payload).ignore();
-        }
-        if let Err(e) = pipe.query_async::<()>(&mut conn).await {
+        let result = if conn.is_cluster() {
+            let mut result = Ok(());
+            for (channel, payload) in batch.drain(..) {
+                let sent: Result<i64, _> = redis::cmd("SPUBLISH")
+                    .arg(channel)
+                    .arg(payload)
+                    .query_async(&mut conn)
+                    .await;
+                if let Err(e) = sent {
+                    result = Err(e);
+                }
+            }
+            result
+        } else {
+            let mut pipe = redis::pipe();
+            for (channel, payload) in batch.drain(..) {
+                pipe.publish(channel, payload).ignore();
+            }
+            pipe.query_async::<()>(&mut conn).await
+        };
+        if let Err(e) = result {
             warn!(error = %e, "publish to Redis failed; listeners resync when the subscription recovers");
             metrics::counter!("plenary_redis_publish_failures_total").increment(1);
+        }
+    }
+}
+
+/// The subscriber on a Redis Cluster: sharded subscriptions on a cluster connection,
+/// whose messages arrive as pushes. redis-rs resubscribes after a reconnect; a
+/// disconnection or a full push queue means pushes may be lost, so listeners resync.
+async fn run_cluster_subscriber(
+    bus: Weak<RedisBus>,
+    mut conn: ClusterConnection,
+    mut pushes: mpsc::Receiver<redis::PushInfo>,
+    overflowed: Arc<std::sync::atomic::AtomicBool>,
+    mut control: mpsc::Receiver<Control>,
+) {
+    let mut refs: HashMap<String, usize> = HashMap::new();
+    let rpc = match bus.upgrade() {
+        Some(this) => this.keys.rpc(&this.node_id),
+        None => return,
+    };
+    while let Err(e) = conn.ssubscribe(&rpc).await {
+        warn!(error = %e, "cannot subscribe to this node's forwarding channel; retrying");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    loop {
+        tokio::select! {
+            ctl = control.recv() => match ctl {
+                None => return,
+                Some(Control::Acquire(names, ack)) => {
+                    let fresh: Vec<String> = names.iter().filter(|n| !refs.contains_key(*n)).cloned().collect();
+                    let result = if fresh.is_empty() { Ok(()) } else { conn.ssubscribe(&fresh).await };
+                    match result {
+                        Ok(()) => {
+                            for n in names {
+                                *refs.entry(n).or_insert(0) += 1;
+                            }
+                            let _ = ack.send(Ok(()));
+                        }
+                        Err(e) => {
+                            let _ = ack.send(Err(BusError::Redis(e)));
+                        }
+                    }
+                }
+                Some(Control::Release(names)) => {
+                    let gone = release(&mut refs, names);
+                    if !gone.is_empty()
+                        && let Err(e) = conn.sunsubscribe(&gone).await
+                    {
+                        warn!(error = %e, "unsubscribing failed");
+                    }
+                }
+            },
+            push = pushes.recv() => {
+                let Some(push) = push else { return };
+                let Some(this) = bus.upgrade() else { return };
+                if overflowed.swap(false, std::sync::atomic::Ordering::Relaxed) {
+                    warn!("push queue overflowed; local listeners resync");
+                    this.resync_all();
+                }
+                match push.kind {
+                    PushKind::SMessage | PushKind::Message => {
+                        if let [Value::BulkString(channel), Value::BulkString(payload), ..] = push.data.as_slice()
+                            && let Ok(channel) = std::str::from_utf8(channel)
+                        {
+                            this.dispatch(channel, payload);
+                        }
+                    }
+                    PushKind::Disconnection => {
+                        info!("Redis Cluster connection dropped; local listeners resync");
+                        metrics::counter!("plenary_redis_resubscribes_total").increment(1);
+                        this.resync_all();
+                    }
+                    _ => debug!(kind = ?push.kind, "push ignored"),
+                }
+            }
         }
     }
 }
