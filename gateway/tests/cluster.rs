@@ -535,3 +535,173 @@ async fn expect_push_within<T>(
         }
     }
 }
+
+/// A private three-master Redis Cluster on free loopback ports (each port and its
+/// cluster-bus port, +10000, must be free).
+struct PrivateRedisCluster {
+    servers: Vec<PrivateRedisNode>,
+    _dir: tempfile::TempDir,
+}
+
+struct PrivateRedisNode {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Drop for PrivateRedisNode {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port_pair() -> u16 {
+    for _ in 0..100 {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        if port < 55_000 && std::net::TcpListener::bind(("127.0.0.1", port + 10_000)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port pair for a Redis Cluster node");
+}
+
+impl PrivateRedisCluster {
+    async fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut servers = Vec::new();
+        for _ in 0..3 {
+            let port = free_port_pair();
+            let child = std::process::Command::new("redis-server")
+                .args([
+                    "--port",
+                    &port.to_string(),
+                    "--bind",
+                    "127.0.0.1",
+                    "--cluster-enabled",
+                    "yes",
+                ])
+                .args([
+                    "--cluster-config-file",
+                    &format!("nodes-{port}.conf"),
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                ])
+                .current_dir(dir.path())
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .expect("this test starts its own redis-server (Debian package redis-server)");
+            servers.push(PrivateRedisNode { child, port });
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let addresses: Vec<String> = servers
+            .iter()
+            .map(|s| format!("127.0.0.1:{}", s.port))
+            .collect();
+        let status = std::process::Command::new("redis-cli")
+            .arg("--cluster")
+            .arg("create")
+            .args(&addresses)
+            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("this test needs redis-cli (Debian package redis-tools)");
+        assert!(status.success(), "redis-cli --cluster create failed");
+        let url = format!("redis://127.0.0.1:{}/", servers[0].port);
+        let client = redis::Client::open(url.as_str()).unwrap();
+        let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+        for _ in 0..100 {
+            let info: String = redis::cmd("CLUSTER")
+                .arg("INFO")
+                .query_async(&mut conn)
+                .await
+                .unwrap();
+            if info.contains("cluster_state:ok") {
+                return PrivateRedisCluster { servers, _dir: dir };
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the private Redis Cluster never reached cluster_state:ok");
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.servers[0].port)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_redis_cluster_nodes_use_sharded_pubsub_and_forward() {
+    let redis_cluster = PrivateRedisCluster::start().await;
+    let nodes = [
+        start_node("rc", "n1", |c| c.redis_url = Some(redis_cluster.url())).await,
+        start_node("rc", "n2", |c| c.redis_url = Some(redis_cluster.url())).await,
+    ];
+    settle().await;
+    let mut clients = Vec::new();
+    for (i, node) in nodes.iter().enumerate().cycle().take(4) {
+        let c = connect(
+            &node.ws_url,
+            attendee_token(&format!("u{i}-{}", clients.len())),
+        )
+        .await;
+        c.join(CTX).await.unwrap();
+        clients.push(c);
+    }
+    // One publisher per node: one of them is not the owner, so its sends are forwarded.
+    let publishers = [
+        connect(&nodes[0].ws_url, attendee_token("p0")).await,
+        connect(&nodes[1].ws_url, attendee_token("p1")).await,
+    ];
+    for p in &publishers {
+        p.join(CTX).await.unwrap();
+    }
+    let mut ids = Vec::new();
+    for i in 0..10 {
+        let p = &publishers[i % 2];
+        ids.push(
+            p.send(CTX, &format!("m{i}"), &format!("c{i}"), 0)
+                .await
+                .unwrap()
+                .message_id,
+        );
+    }
+    for c in &clients {
+        let mut got = Vec::new();
+        while got.len() < ids.len() {
+            got.push(
+                expect_push(c, |p| match &p.body {
+                    Some(Body::Message(m)) => Some(m.id),
+                    _ => None,
+                })
+                .await,
+            );
+        }
+        assert_eq!(got, ids);
+    }
+    // The sharded channels really are in use.
+    let client = redis::Client::open(redis_cluster.url()).unwrap();
+    let mut total = 0;
+    for server in &redis_cluster.servers {
+        let client = redis::Client::open(format!("redis://127.0.0.1:{}/", server.port)).unwrap();
+        let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+        let channels: Vec<String> = redis::cmd("PUBSUB")
+            .arg("SHARDCHANNELS")
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        total += channels.len();
+    }
+    drop(client);
+    assert!(
+        total >= 3,
+        "expected sharded channels (context and forwarding), found {total}"
+    );
+    for n in nodes {
+        n.stop().await;
+    }
+}
