@@ -42,7 +42,7 @@ pub fn cluster_config(config: &Config, redis_url: &str) -> ClusterConfig {
         lease_ttl: Duration::from_millis(config.lease_ttl_ms),
         forward_timeout: Duration::from_millis(config.forward_timeout_ms),
         stream_cap: 10_000,
-        snapshot_every: 1_000,
+        snapshot_every: config.snapshot_every,
     }
 }
 

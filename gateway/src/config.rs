@@ -153,6 +153,10 @@ pub struct Config {
     /// Shard lease time-to-live: a dead owner's shards move after about this long.
     #[arg(long, env = "PLENARY_LEASE_TTL_MS", default_value_t = 2_000)]
     pub lease_ttl_ms: u64,
+    /// Events between two snapshots of a context in Redis (a new owner loads the latest
+    /// snapshot and the events after it).
+    #[arg(long, env = "PLENARY_SNAPSHOT_EVERY", default_value_t = 1_000)]
+    pub snapshot_every: u64,
     /// How long a command forwarded to another node waits for the answer.
     #[arg(long, env = "PLENARY_FORWARD_TIMEOUT_MS", default_value_t = 1_000)]
     pub forward_timeout_ms: u64,
@@ -258,6 +262,12 @@ impl Config {
             }
             if self.lease_ttl_ms < 500 {
                 return err("--lease-ttl-ms must be at least 500".into());
+            }
+            if self.snapshot_every == 0 || self.snapshot_every > 2_500 {
+                return err(
+                    "--snapshot-every must be between 1 and 2500 (the stream keeps 10000 events)"
+                        .into(),
+                );
             }
             if self.forward_timeout_ms == 0 {
                 return err("--forward-timeout-ms must be greater than 0".into());

@@ -705,3 +705,68 @@ async fn on_a_redis_cluster_nodes_use_sharded_pubsub_and_forward() {
         n.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_owner_rebuilds_from_the_snapshot_and_the_stream_tail() {
+    require_redis().await;
+    let prefix = unique_prefix("snapshot");
+    let first = start_node(&prefix, "n1", |c| c.snapshot_every = 5).await;
+    settle().await;
+    let alice = connect(&first.ws_url, attendee_token("alice")).await;
+    alice.join(CTX).await.unwrap();
+    let mut ids = Vec::new();
+    for i in 0..12 {
+        ids.push(
+            alice
+                .send(CTX, &format!("m{i}"), &format!("c{i}"), 0)
+                .await
+                .unwrap()
+                .message_id,
+        );
+    }
+    let liked = alice.like(CTX, ids[2]).await.unwrap();
+    assert_eq!(liked.like_count, 1);
+
+    // A second node starts, the first leaves: the second owns everything and rebuilds
+    // the context from Redis (snapshot at seq 10, then the tail).
+    let second = start_node(&prefix, "n2", |c| c.snapshot_every = 5).await;
+    first.stop().await;
+    settle().await;
+    let bob = connect(&second.ws_url, attendee_token("bob")).await;
+    let mut snapshot = None;
+    for _ in 0..40 {
+        if let Ok(j) = bob.join(CTX).await {
+            snapshot = j.snapshot;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let snapshot = snapshot.expect("joined on the new owner");
+    assert_eq!(
+        snapshot.messages.iter().map(|m| m.id).collect::<Vec<_>>(),
+        ids
+    );
+    assert_eq!(snapshot.messages[2].like_count, 1);
+    // Idempotency survived the move too.
+    let alice = connect(&second.ws_url, attendee_token("alice")).await;
+    alice.join(CTX).await.unwrap();
+    assert!(alice.send(CTX, "m3", "c3", 0).await.unwrap().duplicate);
+    // The snapshot exists in Redis.
+    let client = redis::Client::open(REDIS_URL).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{{{prefix}:s*}}:ctx:{CTX}:snap"))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(keys.len(), 1);
+    let seq: u64 = redis::cmd("HGET")
+        .arg(&keys[0])
+        .arg("seq")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert!(seq >= 10, "snapshot at seq {seq}");
+    second.stop().await;
+    redis_cleanup(&prefix).await;
+}
