@@ -108,6 +108,17 @@ async fn owner_of(prefix: &str, context: &str) -> String {
     panic!("nobody owns the shard of {context}");
 }
 
+/// Three node processes under one prefix, each with its own data directory.
+async fn spawn_three(prefix: &str) -> (Vec<Process>, Vec<tempfile::TempDir>) {
+    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let mut nodes = Vec::new();
+    for (i, dir) in dirs.iter().enumerate() {
+        nodes.push(spawn_cluster_process(dir.path(), prefix, &format!("n{i}")).await);
+    }
+    settle().await;
+    (nodes, dirs)
+}
+
 fn kill(process: &mut Process) {
     process.child.kill().unwrap();
     process.child.wait().unwrap();
@@ -117,12 +128,7 @@ fn kill(process: &mut Process) {
 async fn owner_killed_another_node_takes_over_and_nothing_acknowledged_is_lost() {
     require_redis().await;
     let prefix = unique_prefix("failover");
-    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
-    let mut nodes = Vec::new();
-    for (i, dir) in dirs.iter().enumerate() {
-        nodes.push(spawn_cluster_process(dir.path(), &prefix, &format!("n{i}")).await);
-    }
-    settle().await;
+    let (mut nodes, _dirs) = spawn_three(&prefix).await;
     let owner: usize = owner_of(&prefix, CTX).await[1..].parse().unwrap();
     let (client_node, other_node) = match owner {
         0 => (1, 2),
@@ -197,12 +203,7 @@ async fn owner_killed_another_node_takes_over_and_nothing_acknowledged_is_lost()
 async fn a_non_owner_gateway_dies_and_its_clients_recover_elsewhere() {
     require_redis().await;
     let prefix = unique_prefix("gwdeath");
-    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
-    let mut nodes = Vec::new();
-    for (i, dir) in dirs.iter().enumerate() {
-        nodes.push(spawn_cluster_process(dir.path(), &prefix, &format!("n{i}")).await);
-    }
-    settle().await;
+    let (mut nodes, _dirs) = spawn_three(&prefix).await;
     let owner: usize = owner_of(&prefix, CTX).await[1..].parse().unwrap();
     let victim = (owner + 1) % 3;
     let survivor = (owner + 2) % 3;
@@ -516,24 +517,6 @@ async fn redis_outage_fails_fast_keeps_sockets_open_and_recovers() {
     }
     assert!(sent.is_some(), "chat did not resume after Redis came back");
     node.stop().await;
-}
-
-/// Like `expect_push`, with a longer deadline.
-async fn expect_push_within<T>(
-    client: &plenary_client::Client,
-    wait: Duration,
-    mut pick: impl FnMut(&plenary_client::v1::Push) -> Option<T>,
-) -> T {
-    let deadline = tokio::time::Instant::now() + wait;
-    loop {
-        let push = tokio::time::timeout_at(deadline, client.next_push())
-            .await
-            .expect("timed out waiting for a push")
-            .expect("push stream ended");
-        if let Some(t) = pick(&push) {
-            return t;
-        }
-    }
 }
 
 /// A private three-master Redis Cluster on free loopback ports (each port and its

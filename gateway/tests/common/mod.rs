@@ -107,8 +107,17 @@ pub async fn connect(url: &str, token: String) -> Client {
 }
 
 /// Waits for the next push matching `pick`, skipping others; fails after 5 s.
-pub async fn expect_push<T>(client: &Client, mut pick: impl FnMut(&v1::Push) -> Option<T>) -> T {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+pub async fn expect_push<T>(client: &Client, pick: impl FnMut(&v1::Push) -> Option<T>) -> T {
+    expect_push_within(client, Duration::from_secs(5), pick).await
+}
+
+/// Waits up to `wait` for the next push matching `pick`, skipping others.
+pub async fn expect_push_within<T>(
+    client: &Client,
+    wait: Duration,
+    mut pick: impl FnMut(&v1::Push) -> Option<T>,
+) -> T {
+    let deadline = tokio::time::Instant::now() + wait;
     loop {
         let push = tokio::time::timeout_at(deadline, client.next_push())
             .await

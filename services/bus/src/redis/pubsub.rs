@@ -303,19 +303,9 @@ async fn run_cluster_subscriber(
             ctl = control.recv() => match ctl {
                 None => return,
                 Some(Control::Acquire(names, ack)) => {
-                    let fresh: Vec<String> = names.iter().filter(|n| !refs.contains_key(*n)).cloned().collect();
+                    let fresh = not_yet_subscribed(&refs, &names);
                     let result = if fresh.is_empty() { Ok(()) } else { conn.ssubscribe(&fresh).await };
-                    match result {
-                        Ok(()) => {
-                            for n in names {
-                                *refs.entry(n).or_insert(0) += 1;
-                            }
-                            let _ = ack.send(Ok(()));
-                        }
-                        Err(e) => {
-                            let _ = ack.send(Err(BusError::Redis(e)));
-                        }
-                    }
+                    answer_acquire(&mut refs, names, ack, result);
                 }
                 Some(Control::Release(names)) => {
                     let gone = release(&mut refs, names);
@@ -410,23 +400,10 @@ async fn run_subscriber(
                 ctl = control.recv() => match ctl {
                     None => return,
                     Some(Control::Acquire(names, ack)) => {
-                        let fresh: Vec<String> = names
-                            .iter()
-                            .filter(|n| !refs.contains_key(*n))
-                            .cloned()
-                            .collect();
+                        let fresh = not_yet_subscribed(&refs, &names);
                         let result = if fresh.is_empty() { Ok(()) } else { sink.subscribe(&fresh).await };
-                        match result {
-                            Ok(()) => {
-                                for n in names {
-                                    *refs.entry(n).or_insert(0) += 1;
-                                }
-                                let _ = ack.send(Ok(()));
-                            }
-                            Err(e) => {
-                                let _ = ack.send(Err(BusError::Redis(e)));
-                                break;
-                            }
+                        if !answer_acquire(&mut refs, names, ack, result) {
+                            break;
                         }
                     }
                     Some(Control::Release(names)) => {
@@ -445,6 +422,38 @@ async fn run_subscriber(
                     this.dispatch(message.get_channel_name(), message.get_payload_bytes());
                 }
             }
+        }
+    }
+}
+
+/// The names of `names` with no subscription yet.
+fn not_yet_subscribed(refs: &HashMap<String, usize>, names: &[String]) -> Vec<String> {
+    names
+        .iter()
+        .filter(|n| !refs.contains_key(*n))
+        .cloned()
+        .collect()
+}
+
+/// Counts the listeners of a confirmed subscription and answers the acquirer; returns
+/// whether the subscription went through.
+fn answer_acquire(
+    refs: &mut HashMap<String, usize>,
+    names: Vec<String>,
+    ack: oneshot::Sender<Result<(), BusError>>,
+    result: redis::RedisResult<()>,
+) -> bool {
+    match result {
+        Ok(()) => {
+            for n in names {
+                *refs.entry(n).or_insert(0) += 1;
+            }
+            let _ = ack.send(Ok(()));
+            true
+        }
+        Err(e) => {
+            let _ = ack.send(Err(BusError::Redis(e)));
+            false
         }
     }
 }
