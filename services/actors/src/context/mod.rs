@@ -2,6 +2,7 @@
 
 mod actor;
 pub mod command;
+pub mod qa;
 pub mod state;
 pub mod view;
 
