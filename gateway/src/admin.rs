@@ -64,6 +64,17 @@ fn context_reply(view: ContextView) -> Context {
         created_at_ms: view.created_at_ms,
         epoch: view.epoch,
         seq: view.seq,
+        moderator_activity: view
+            .moderator_activity
+            .into_iter()
+            .map(
+                |(user_id, email, last_action_ms)| plenary_proto::v1::admin::ModeratorActivity {
+                    user_id,
+                    email,
+                    last_action_ms,
+                },
+            )
+            .collect(),
     }
 }
 

@@ -190,6 +190,7 @@ fn command_name(command: &Command) -> &'static str {
         Command::Block(_) => "block",
         Command::Unblock(_) => "unblock",
         Command::Ping(_) => "ping",
+        Command::PostUpdate(_) => "post_update",
     }
 }
 
@@ -558,6 +559,15 @@ where
                     text: c.text,
                     client_msg_id: c.client_msg_id,
                     reply_to: c.reply_to,
+                    backchannel: c.backchannel,
+                },
+            ),
+            Command::PostUpdate(c) => (
+                c.context_id,
+                ChatCommand::PostUpdate {
+                    title: c.title,
+                    text: c.text,
+                    toast: c.toast,
                 },
             ),
             Command::Like(c) => (

@@ -162,15 +162,57 @@ impl Client {
         client_msg_id: &str,
         reply_to: u64,
     ) -> Result<SendOk, ClientError> {
+        self.send_message(SendMessage {
+            context_id: context_id.to_owned(),
+            text: text.to_owned(),
+            client_msg_id: client_msg_id.to_owned(),
+            reply_to,
+            backchannel: false,
+        })
+        .await
+    }
+
+    /// Sends a message to the moderator-only backchannel (moderators).
+    pub async fn send_backchannel(
+        &self,
+        context_id: &str,
+        text: &str,
+        client_msg_id: &str,
+        reply_to: u64,
+    ) -> Result<SendOk, ClientError> {
+        self.send_message(SendMessage {
+            context_id: context_id.to_owned(),
+            text: text.to_owned(),
+            client_msg_id: client_msg_id.to_owned(),
+            reply_to,
+            backchannel: true,
+        })
+        .await
+    }
+
+    /// Sends any `send` command.
+    pub async fn send_message(&self, message: SendMessage) -> Result<SendOk, ClientError> {
+        let result = self.request(Command::Send(message)).await?;
+        expect_reply!(result, Send)
+    }
+
+    /// Posts an update to everyone in the context (moderators).
+    pub async fn post_update(
+        &self,
+        context_id: &str,
+        title: &str,
+        text: &str,
+        toast: bool,
+    ) -> Result<Ack, ClientError> {
         let result = self
-            .request(Command::Send(SendMessage {
+            .request(Command::PostUpdate(plenary_proto::v1::PostUpdate {
                 context_id: context_id.to_owned(),
+                title: title.to_owned(),
                 text: text.to_owned(),
-                client_msg_id: client_msg_id.to_owned(),
-                reply_to,
+                toast,
             }))
             .await?;
-        expect_reply!(result, Send)
+        expect_reply!(result, Ack)
     }
 
     /// Likes a message.

@@ -84,6 +84,8 @@ pub struct ContextView {
     pub created_at_ms: u64,
     pub epoch: u64,
     pub seq: u64,
+    /// Moderator user id, email and time of their last action here.
+    pub moderator_activity: Vec<(String, String, u64)>,
 }
 
 /// A join, as the gateway asks it.
@@ -179,6 +181,7 @@ pub(crate) fn spawn(
                 uncommitted: Vec::new(),
                 pending_likes: BTreeMap::new(),
                 pending_likes_seq: 0,
+                pending_likes_backchannel: false,
                 id,
                 config,
                 log,
@@ -205,6 +208,8 @@ struct ContextActor {
     /// Like counts changed since the last aggregate push.
     pending_likes: BTreeMap<u64, u32>,
     pending_likes_seq: u64,
+    /// Whether the pending likes are of backchannel messages (pushed to moderators).
+    pending_likes_backchannel: bool,
     channel_public: Channel,
     channel_moderators: Channel,
     /// The shard lease this actor writes under (cluster mode).
@@ -450,6 +455,12 @@ impl ContextActor {
             created_at_ms: self.state.created_at_ms,
             epoch: self.state.epoch,
             seq: self.state.seq,
+            moderator_activity: self
+                .state
+                .moderator_activity
+                .iter()
+                .map(|(id, (email, at))| (id.clone(), email.clone(), *at))
+                .collect(),
         }
     }
 
@@ -535,17 +546,23 @@ impl ContextActor {
     }
 
     /// Sends one committed event to its channels. Like changes are held back and
-    /// pushed as an aggregate, flushed before any other push so order is kept.
+    /// pushed as an aggregate, flushed before any other push so order is kept. An
+    /// aggregate holds likes of one audience only (group chat or backchannel): a like of
+    /// the other flushes it first, so every push still covers everything before it.
     async fn publish(&mut self, event: &ContextEvent) {
         let Some(kind) = &event.kind else { return };
         let like = match kind {
-            Kind::MessageLiked(l) => Some((l.message_id, l.like_count)),
-            Kind::MessageUnliked(l) => Some((l.message_id, l.like_count)),
+            Kind::MessageLiked(l) => Some((l.message_id, l.like_count, l.backchannel)),
+            Kind::MessageUnliked(l) => Some((l.message_id, l.like_count, l.backchannel)),
             _ => None,
         };
-        if let Some((message_id, count)) = like {
+        if let Some((message_id, count, backchannel)) = like {
+            if !self.pending_likes.is_empty() && self.pending_likes_backchannel != backchannel {
+                self.flush_likes().await;
+            }
             self.pending_likes.insert(message_id, count);
             self.pending_likes_seq = event.seq;
+            self.pending_likes_backchannel = backchannel;
             return;
         }
         let Some(body) = view::push_body(&self.state, event) else {
@@ -577,9 +594,14 @@ impl ContextActor {
             .into_iter()
             .map(|(message_id, count)| LikeCount { message_id, count })
             .collect();
+        let channel = if self.pending_likes_backchannel {
+            &self.channel_moderators
+        } else {
+            &self.channel_public
+        };
         self.bus
             .publish(
-                &self.channel_public,
+                channel,
                 Push {
                     context_id: self.id.to_string(),
                     epoch: self.state.epoch,

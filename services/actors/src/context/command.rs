@@ -13,6 +13,14 @@ pub enum ChatCommand {
         text: String,
         client_msg_id: String,
         reply_to: u64,
+        /// In the moderator-only backchannel.
+        backchannel: bool,
+    },
+    /// A moderator's notification to everyone (the Updates tab).
+    PostUpdate {
+        title: String,
+        text: String,
+        toast: bool,
     },
     Like {
         message_id: u64,

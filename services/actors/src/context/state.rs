@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use plenary_proto::v1::events::{
     Actor, ContextCreated, ContextEvent, ContextSettings, ContextUpdated, MessageDeleted,
-    MessageLiked, MessagePinned, MessagePosted, MessageUnliked, MessageUnpinned, UserBlocked,
-    UserUnblocked, context_event::Kind,
+    MessageLiked, MessagePinned, MessagePosted, MessageUnliked, MessageUnpinned, UpdatePosted,
+    UserBlocked, UserUnblocked, context_event::Kind,
 };
 
 use serde::{Deserialize, Serialize};
@@ -65,7 +65,25 @@ pub struct MessageRecord {
     pub sent_at_ms: u64,
     pub client_msg_id: String,
     pub likers: HashSet<String>,
+    /// In the moderator-only backchannel.
+    #[serde(default)]
+    pub backchannel: bool,
 }
+
+/// An update (notification to everyone), kept for late joiners.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UpdateRecord {
+    pub id: u64,
+    pub title: String,
+    pub text: String,
+    pub toast: bool,
+    pub at_ms: u64,
+}
+
+/// Updates a context keeps; older ones drop out of snapshots (they stay in the log).
+pub const MAX_UPDATES: usize = 100;
+/// Longest update title, in characters.
+pub const MAX_UPDATE_TITLE_CHARS: usize = 150;
 
 /// Who blocked a user, and when.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -96,6 +114,12 @@ pub struct ContextState {
     pub client_ids: HashMap<(String, String), u64>,
     /// Emails of users seen acting here, so a block can record the blocked email.
     pub emails: HashMap<String, String>,
+    /// Updates, oldest first (the last [`MAX_UPDATES`]).
+    #[serde(default)]
+    pub updates: Vec<UpdateRecord>,
+    /// Moderator user id → (email, time of their last event here).
+    #[serde(default)]
+    pub moderator_activity: BTreeMap<String, (String, u64)>,
 }
 
 /// What `decide` concluded.
@@ -132,9 +156,16 @@ impl ContextState {
         self.settings.is_some()
     }
 
-    fn message(&self, id: u64, what: &'static str) -> Result<&MessageRecord, Rejection> {
+    /// A message the actor may see: backchannel messages do not exist for attendees.
+    fn message(
+        &self,
+        id: u64,
+        what: &'static str,
+        moderator: bool,
+    ) -> Result<&MessageRecord, Rejection> {
         self.messages
             .get(&id)
+            .filter(|m| moderator || !m.backchannel)
             .ok_or(Rejection::NotFound(what.into()))
     }
 
@@ -162,7 +193,11 @@ impl ContextState {
                 text,
                 client_msg_id,
                 reply_to,
+                backchannel,
             } => {
+                if *backchannel && !moderator {
+                    return Err(Rejection::Forbidden);
+                }
                 if client_msg_id.len() > limits.max_client_msg_id {
                     return Err(Rejection::BadRequest(format!(
                         "client_msg_id is longer than {} bytes",
@@ -189,21 +224,47 @@ impl ContextState {
                         max: limits.max_text_chars,
                     });
                 }
-                if *reply_to != 0 {
-                    self.message(*reply_to, "message replied to")?;
+                if *reply_to != 0
+                    && self
+                        .message(*reply_to, "message replied to", moderator)?
+                        .backchannel
+                        != *backchannel
+                {
+                    // A reply stays in the area of the message it answers.
+                    return Err(Rejection::NotFound("message replied to".into()));
                 }
                 Ok(Decision::Emit(Kind::MessagePosted(MessagePosted {
                     message_id: self.seq + 1,
                     text: text.clone(),
                     reply_to: *reply_to,
                     client_msg_id: client_msg_id.clone(),
+                    backchannel: *backchannel,
+                })))
+            }
+            ChatCommand::PostUpdate { title, text, toast } => {
+                require_moderator()?;
+                if title.chars().count() > MAX_UPDATE_TITLE_CHARS {
+                    return Err(Rejection::BadRequest(format!(
+                        "the title is longer than {MAX_UPDATE_TITLE_CHARS} characters"
+                    )));
+                }
+                if text.trim().is_empty() || text.chars().count() > limits.max_text_chars {
+                    return Err(Rejection::InvalidText {
+                        max: limits.max_text_chars,
+                    });
+                }
+                Ok(Decision::Emit(Kind::UpdatePosted(UpdatePosted {
+                    title: title.clone(),
+                    text: text.clone(),
+                    toast: *toast,
                 })))
             }
             ChatCommand::Like { message_id } | ChatCommand::Unlike { message_id } => {
                 if blocked {
                     return Err(Rejection::Blocked);
                 }
-                let message = self.message(*message_id, "message")?;
+                let message = self.message(*message_id, "message", moderator)?;
+                let backchannel = message.backchannel;
                 let likes = message.likers.contains(&actor.user_id);
                 let count = message.likers.len() as u32;
                 let already = CommandOutcome::Liked {
@@ -216,32 +277,41 @@ impl ContextState {
                         Ok(Decision::Emit(Kind::MessageLiked(MessageLiked {
                             message_id: *message_id,
                             like_count: count + 1,
+                            backchannel,
                         })))
                     }
                     (ChatCommand::Unlike { .. }, true) => {
                         Ok(Decision::Emit(Kind::MessageUnliked(MessageUnliked {
                             message_id: *message_id,
                             like_count: count - 1,
+                            backchannel,
                         })))
                     }
                     _ => Ok(Decision::Already(already)),
                 }
             }
             ChatCommand::Delete { message_id } => {
-                let message = self.message(*message_id, "message")?;
+                let message = self.message(*message_id, "message", moderator)?;
                 let own = message.author.user_id == actor.user_id;
-                if !own && !moderator {
+                // Moderators delete any group-chat message; in the backchannel everyone
+                // deletes only their own.
+                if !own && (!moderator || message.backchannel) {
                     return Err(Rejection::Forbidden);
                 }
                 Ok(Decision::Emit(Kind::MessageDeleted(MessageDeleted {
                     message_id: *message_id,
                     author_id: message.author.user_id.clone(),
                     by_moderator: !own,
+                    backchannel: message.backchannel,
                 })))
             }
             ChatCommand::Pin { message_id } => {
                 require_moderator()?;
-                self.message(*message_id, "message")?;
+                if self.message(*message_id, "message", moderator)?.backchannel {
+                    return Err(Rejection::BadRequest(
+                        "backchannel messages cannot be pinned to the feed".into(),
+                    ));
+                }
                 if self.pinned.contains(message_id) {
                     return Ok(Decision::Already(CommandOutcome::Done { seq: 0 }));
                 }
@@ -344,6 +414,10 @@ impl ContextState {
             self.emails
                 .insert(actor.user_id.clone(), actor.email.clone());
         }
+        if actor.moderator && !actor.user_id.is_empty() {
+            self.moderator_activity
+                .insert(actor.user_id.clone(), (actor.email.clone(), event.at_ms));
+        }
         let Some(kind) = &event.kind else { return };
         match kind {
             Kind::Created(c) => {
@@ -367,8 +441,21 @@ impl ContextState {
                         sent_at_ms: event.at_ms,
                         client_msg_id: m.client_msg_id.clone(),
                         likers: HashSet::new(),
+                        backchannel: m.backchannel,
                     },
                 );
+            }
+            Kind::UpdatePosted(u) => {
+                self.updates.push(UpdateRecord {
+                    id: event.seq,
+                    title: u.title.clone(),
+                    text: u.text.clone(),
+                    toast: u.toast,
+                    at_ms: event.at_ms,
+                });
+                if self.updates.len() > MAX_UPDATES {
+                    self.updates.remove(0);
+                }
             }
             Kind::MessageLiked(l) => {
                 if let Some(m) = self.messages.get_mut(&l.message_id) {
@@ -415,10 +502,12 @@ pub fn outcome_of(event: &ContextEvent) -> CommandOutcome {
         Some(Kind::MessageLiked(MessageLiked {
             message_id,
             like_count,
+            ..
         }))
         | Some(Kind::MessageUnliked(MessageUnliked {
             message_id,
             like_count,
+            ..
         })) => CommandOutcome::Liked {
             message_id: *message_id,
             like_count: *like_count,
@@ -486,7 +575,119 @@ mod tests {
             text: text.into(),
             client_msg_id: cid.into(),
             reply_to: 0,
+            backchannel: false,
         }
+    }
+
+    fn backchannel(text: &str) -> ChatCommand {
+        ChatCommand::Send {
+            text: text.into(),
+            client_msg_id: String::new(),
+            reply_to: 0,
+            backchannel: true,
+        }
+    }
+
+    #[test]
+    fn the_backchannel_is_for_moderators_only() {
+        let mut s = created();
+        let (a, m1, m2) = (actor("a", false), actor("m1", true), actor("m2", true));
+        assert_eq!(
+            run(&mut s, &a, backchannel("psst")),
+            Err(Rejection::Forbidden)
+        );
+        let CommandOutcome::Sent { message_id, .. } =
+            run(&mut s, &m1, backchannel("psst")).unwrap()
+        else {
+            panic!()
+        };
+        // For an attendee the message does not exist.
+        let not_found = |what: &str| Err(Rejection::NotFound(what.to_owned().into()));
+        assert_eq!(
+            run(&mut s, &a, ChatCommand::Like { message_id }),
+            not_found("message")
+        );
+        assert_eq!(
+            run(&mut s, &a, ChatCommand::Delete { message_id }),
+            not_found("message")
+        );
+        assert_eq!(
+            run(
+                &mut s,
+                &a,
+                ChatCommand::Send {
+                    text: "re".into(),
+                    client_msg_id: String::new(),
+                    reply_to: message_id,
+                    backchannel: false
+                }
+            ),
+            not_found("message replied to")
+        );
+        // Moderators like and reply (in the backchannel), but delete only their own.
+        assert!(run(&mut s, &m2, ChatCommand::Like { message_id }).is_ok());
+        assert!(
+            run(
+                &mut s,
+                &m2,
+                ChatCommand::Send {
+                    text: "ok".into(),
+                    client_msg_id: String::new(),
+                    reply_to: message_id,
+                    backchannel: true
+                }
+            )
+            .is_ok()
+        );
+        assert_eq!(
+            run(
+                &mut s,
+                &m2,
+                ChatCommand::Send {
+                    text: "x".into(),
+                    client_msg_id: String::new(),
+                    reply_to: message_id,
+                    backchannel: false
+                }
+            ),
+            Err(Rejection::NotFound("message replied to".into())),
+            "a reply stays in its area"
+        );
+        assert_eq!(
+            run(&mut s, &m2, ChatCommand::Delete { message_id }),
+            Err(Rejection::Forbidden)
+        );
+        assert!(matches!(
+            run(&mut s, &m2, ChatCommand::Pin { message_id }),
+            Err(Rejection::BadRequest(_))
+        ));
+        assert!(run(&mut s, &m1, ChatCommand::Delete { message_id }).is_ok());
+    }
+
+    #[test]
+    fn updates_are_kept_and_moderator_activity_is_recorded() {
+        let mut s = created();
+        let (a, m) = (actor("a", false), actor("m", true));
+        let update = |title: &str| ChatCommand::PostUpdate {
+            title: title.into(),
+            text: "Q&A in 5 minutes".into(),
+            toast: true,
+        };
+        assert_eq!(run(&mut s, &a, update("x")), Err(Rejection::Forbidden));
+        assert!(matches!(
+            run(&mut s, &m, update(&"t".repeat(151))),
+            Err(Rejection::BadRequest(_))
+        ));
+        for i in 0..(MAX_UPDATES + 5) {
+            run(&mut s, &m, update(&format!("u{i}"))).unwrap();
+        }
+        assert_eq!(s.updates.len(), MAX_UPDATES);
+        assert_eq!(
+            s.updates.last().unwrap().title,
+            format!("u{}", MAX_UPDATES + 4)
+        );
+        assert_eq!(s.moderator_activity["m"].0, "m@example.test");
+        assert!(!s.moderator_activity.contains_key("a"));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use plenary_proto::v1::{
     BlockedUser, ChatMessage, ContextInfo, LikeCount, LikeCounts, MessageRef, MessageRemoved,
-    Snapshot, UserRef,
+    Snapshot, Update, UserRef,
     events::{Audience, ContextEvent, ContextSettings, context_event::Kind},
     push::Body,
 };
@@ -11,11 +11,20 @@ use plenary_proto::v1::{
 use super::state::{ContextState, MessageRecord};
 use crate::identity::{Role, author_of};
 
-/// Who may see an event.
+/// Who may see an event: blocks and everything in the backchannel are for moderators.
 pub fn audience_of(kind: &Kind) -> Audience {
-    match kind {
-        Kind::UserBlocked(_) | Kind::UserUnblocked(_) => Audience::Moderators,
-        _ => Audience::Everyone,
+    let moderators_only = match kind {
+        Kind::UserBlocked(_) | Kind::UserUnblocked(_) => true,
+        Kind::MessagePosted(m) => m.backchannel,
+        Kind::MessageLiked(l) => l.backchannel,
+        Kind::MessageUnliked(l) => l.backchannel,
+        Kind::MessageDeleted(d) => d.backchannel,
+        _ => false,
+    };
+    if moderators_only {
+        Audience::Moderators
+    } else {
+        Audience::Everyone
     }
 }
 
@@ -45,6 +54,7 @@ fn chat_message(id: u64, m: &MessageRecord) -> ChatMessage {
         sent_at_ms: m.sent_at_ms,
         like_count: m.likers.len() as u32,
         client_msg_id: m.client_msg_id.clone(),
+        backchannel: m.backchannel,
     }
 }
 
@@ -63,6 +73,7 @@ pub fn push_body(state: &ContextState, event: &ContextEvent) -> Option<Body> {
             sent_at_ms: event.at_ms,
             like_count: 0,
             client_msg_id: m.client_msg_id.clone(),
+            backchannel: m.backchannel,
         }),
         Kind::MessageLiked(l) => like_counts(l.message_id, l.like_count),
         Kind::MessageUnliked(l) => like_counts(l.message_id, l.like_count),
@@ -90,6 +101,13 @@ pub fn push_body(state: &ContextState, event: &ContextEvent) -> Option<Body> {
         Kind::UserUnblocked(b) => Body::Unblocked(UserRef {
             user_id: b.user_id.clone(),
         }),
+        Kind::UpdatePosted(u) => Body::Update(Update {
+            id: event.seq,
+            title: u.title.clone(),
+            text: u.text.clone(),
+            toast: u.toast,
+            posted_at_ms: event.at_ms,
+        }),
     })
 }
 
@@ -101,24 +119,33 @@ fn like_counts(message_id: u64, count: u32) -> Body {
 
 /// The state a joining user starts from.
 pub fn snapshot(state: &ContextState, user_id: &str, role: Role, recent: usize) -> Snapshot {
-    let messages: Vec<ChatMessage> = state
-        .messages
-        .iter()
-        .rev()
-        .take(recent)
-        .map(|(id, m)| chat_message(*id, m))
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
+    let recent_in = |backchannel: bool| -> Vec<ChatMessage> {
+        let mut v: Vec<ChatMessage> = state
+            .messages
+            .iter()
+            .rev()
+            .filter(|(_, m)| m.backchannel == backchannel)
+            .take(recent)
+            .map(|(id, m)| chat_message(*id, m))
+            .collect();
+        v.reverse();
+        v
+    };
+    let messages = recent_in(false);
     let pinned: Vec<ChatMessage> = state
         .pinned
         .iter()
         .filter_map(|id| state.messages.get(id).map(|m| chat_message(*id, m)))
         .collect();
+    let backchannel = if role == Role::Moderator {
+        recent_in(true)
+    } else {
+        Vec::new()
+    };
     let mut liked_by_me: Vec<u64> = messages
         .iter()
         .chain(pinned.iter())
+        .chain(backchannel.iter())
         .filter(|m| {
             state
                 .messages
@@ -143,11 +170,24 @@ pub fn snapshot(state: &ContextState, user_id: &str, role: Role, recent: usize) 
     } else {
         Vec::new()
     };
+    let updates = state
+        .updates
+        .iter()
+        .map(|u| Update {
+            id: u.id,
+            title: u.title.clone(),
+            text: u.text.clone(),
+            toast: u.toast,
+            posted_at_ms: u.at_ms,
+        })
+        .collect();
     Snapshot {
         messages,
         pinned,
         liked_by_me,
         blocked: state.blocked.contains_key(user_id),
         blocked_users,
+        backchannel,
+        updates,
     }
 }
