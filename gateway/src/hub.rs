@@ -12,7 +12,7 @@ use plenary_proto::{
     v1::{Push, ServerFrame, server_frame::Frame},
     wire,
 };
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc};
 use tokio_tungstenite::tungstenite::Message;
 
 /// One push, ready to be written to any number of sockets.
@@ -56,10 +56,19 @@ impl Outbound {
     }
 }
 
-/// Local listeners per channel.
+/// (context, user) of an attendee's own queues.
+type UserKey = (Arc<str>, Arc<str>);
+
+/// Pushes one attendee session may have queued on its own queue before it is cut off.
+pub const USER_QUEUE: usize = 64;
+
+/// Local listeners per channel. Public and moderator channels are shared broadcasts;
+/// a user channel (an attendee's own Q&A pushes) is a small queue per session, merged
+/// in seq order with the public broadcast by the session ([`crate::feed`]).
 #[derive(Debug)]
 pub struct Hub {
     channels: DashMap<Channel, broadcast::Sender<Arc<Outbound>>>,
+    users: DashMap<UserKey, Vec<mpsc::Sender<Arc<Outbound>>>>,
     /// Pushes a listener may fall behind before it is cut off as a slow consumer.
     capacity: usize,
 }
@@ -68,6 +77,7 @@ impl Hub {
     pub fn new(capacity: usize) -> Self {
         Hub {
             channels: DashMap::new(),
+            users: DashMap::new(),
             capacity,
         }
     }
@@ -78,6 +88,29 @@ impl Hub {
             .entry(channel)
             .or_insert_with(|| broadcast::channel(self.capacity).0)
             .subscribe()
+    }
+
+    /// Starts listening to one attendee's own pushes in a context.
+    pub fn subscribe_user(
+        &self,
+        context: &Arc<str>,
+        user: &Arc<str>,
+    ) -> mpsc::Receiver<Arc<Outbound>> {
+        let (tx, rx) = mpsc::channel(USER_QUEUE);
+        self.users
+            .entry((context.clone(), user.clone()))
+            .or_default()
+            .push(tx);
+        rx
+    }
+
+    /// Forgets closed user queues of a context and user.
+    pub fn release_user(&self, context: &Arc<str>, user: &Arc<str>) {
+        self.users
+            .remove_if_mut(&(context.clone(), user.clone()), |_, senders| {
+                senders.retain(|tx| !tx.is_closed());
+                senders.is_empty()
+            });
     }
 
     /// Forgets a channel once its last listener is gone.
@@ -108,6 +141,14 @@ impl Hub {
 impl LocalDelivery for Hub {
     fn deliver(&self, channel: &Channel, push: Push) {
         let item = Arc::new(Outbound::new(push));
+        if let Channel::ContextUser(context, user) = channel {
+            if let Some(mut senders) = self.users.get_mut(&(context.clone(), user.clone())) {
+                // A full queue means a session not reading: dropping its sender ends its
+                // stream, and the session closes as a slow consumer.
+                senders.retain(|tx| tx.try_send(item.clone()).is_ok());
+            }
+            return;
+        }
         let mut delivered = self.send(channel, &item);
         // Moderators listen on one local channel that carries everything, in order.
         if let Channel::ContextPublic(id) = channel {
@@ -121,7 +162,9 @@ impl LocalDelivery for Hub {
     fn resync_all(&self) {
         let channels: Vec<Channel> = self.channels.iter().map(|e| e.key().clone()).collect();
         for channel in channels {
-            let (Channel::ContextPublic(id) | Channel::ContextModerators(id)) = &channel;
+            let (Channel::ContextPublic(id)
+            | Channel::ContextModerators(id)
+            | Channel::ContextUser(id, _)) = &channel;
             let push = Push {
                 context_id: id.to_string(),
                 epoch: 0,

@@ -7,6 +7,7 @@
 //! - [`server`]: the listener, WebSocket handshake and drain.
 //! - [`session`]: one connection: connect, commands, replies and pushes.
 //! - [`hub`]: this node's fan-out, one shared encoding per push and format.
+//! - [`feed`]: one session's pushes of a context, shared and own merged in order.
 //! - [`limits`]: per-user connection counts and command rate.
 //! - [`presence`]: joined users per context.
 //! - [`protocol`]: close codes and error-code mapping.
@@ -18,6 +19,7 @@ pub mod admin;
 pub mod auth;
 pub mod cluster;
 pub mod config;
+pub mod feed;
 pub mod hub;
 pub mod limits;
 pub mod presence;

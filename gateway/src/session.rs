@@ -29,9 +29,7 @@ use tokio::{
     sync::broadcast,
     time::{Instant, MissedTickBehavior, timeout},
 };
-use tokio_stream::{
-    StreamMap, wrappers::BroadcastStream, wrappers::errors::BroadcastStreamRecvError,
-};
+use tokio_stream::{StreamMap, wrappers::BroadcastStream};
 use tokio_tungstenite::{
     WebSocketStream,
     tungstenite::{
@@ -45,6 +43,7 @@ use tracing::instrument;
 use crate::{
     auth::{Verified, Verifier},
     config::Config,
+    feed::{ContextFeed, FeedError},
     hub::{Hub, Outbound},
     limits::UserLimits,
     presence::Presence,
@@ -137,11 +136,16 @@ struct Joined {
     last_seq: u64,
 }
 
-/// The bus channels a listener of `channel` needs: moderators get public pushes too.
-fn bus_channels(channel: &Channel) -> Vec<Channel> {
+/// The bus channels a listener of `channel` needs: moderators get public pushes too,
+/// attendees their own.
+fn bus_channels(channel: &Channel, user: &Arc<str>) -> Vec<Channel> {
     match channel {
-        Channel::ContextPublic(_) => vec![channel.clone()],
+        Channel::ContextPublic(id) => vec![
+            channel.clone(),
+            Channel::ContextUser(id.clone(), user.clone()),
+        ],
         Channel::ContextModerators(id) => vec![Channel::ContextPublic(id.clone()), channel.clone()],
+        Channel::ContextUser(..) => vec![channel.clone()],
     }
 }
 
@@ -156,6 +160,8 @@ enum Completion {
         channel: Channel,
         role: Role,
         receiver: broadcast::Receiver<Arc<Outbound>>,
+        /// An attendee's own queue (their Q&A pushes).
+        own: Option<tokio::sync::mpsc::Receiver<Arc<Outbound>>>,
         result: Result<JoinOk, Rejection>,
     },
 }
@@ -412,10 +418,11 @@ where
         state.pushes.remove(context);
         self.shared.presence.leave(context, &state.user);
         self.shared.hub.release(&joined.channel);
+        self.shared.hub.release_user(context, &state.user);
         self.shared
             .registry
             .bus()
-            .release(&bus_channels(&joined.channel));
+            .release(&bus_channels(&joined.channel, &state.user));
     }
 
     async fn serve_loop(&mut self, state: &mut SessionState, shutdown: &CancellationToken) -> End {
@@ -679,6 +686,9 @@ where
         // Subscribe before the actor takes the snapshot, so nothing falls between the
         // two; pushes the snapshot already covers are skipped by seq.
         let receiver = self.shared.hub.subscribe(channel.clone());
+        let own =
+            (role == Role::Attendee).then(|| self.shared.hub.subscribe_user(&context, &state.user));
+        let user = state.user.clone();
         state.joining.insert(context.clone());
         let registry = self.shared.registry.clone();
         let request = JoinRequest {
@@ -688,11 +698,11 @@ where
         state.in_flight.push_back(
             async move {
                 // In cluster mode, the node must be subscribed before the snapshot.
-                let (acquired, result) = match registry.bus().acquire(&bus_channels(&channel)).await
-                {
-                    Ok(()) => (true, registry.join(&context, request).await),
-                    Err(e) => (false, Err(Rejection::Unavailable(format!("{e}; retry")))),
-                };
+                let (acquired, result) =
+                    match registry.bus().acquire(&bus_channels(&channel, &user)).await {
+                        Ok(()) => (true, registry.join(&context, request).await),
+                        Err(e) => (false, Err(Rejection::Unavailable(format!("{e}; retry")))),
+                    };
                 Completion::Join {
                     acquired,
                     id,
@@ -700,6 +710,7 @@ where
                     channel,
                     role,
                     receiver,
+                    own,
                     result,
                 }
             }
@@ -717,6 +728,7 @@ where
                 channel,
                 role,
                 receiver,
+                own,
                 result,
             } => {
                 state.joining.remove(&context);
@@ -726,9 +738,10 @@ where
                         self.shared
                             .presence
                             .join(&context, &state.user, role == Role::Moderator);
-                        state
-                            .pushes
-                            .insert(context.clone(), BroadcastStream::new(receiver));
+                        state.pushes.insert(
+                            context.clone(),
+                            ContextFeed::new(BroadcastStream::new(receiver), own),
+                        );
                         state.joined.insert(
                             context,
                             Joined {
@@ -742,9 +755,14 @@ where
                     }
                     Err(rejection) => {
                         drop(receiver);
+                        drop(own);
                         self.shared.hub.release(&channel);
+                        self.shared.hub.release_user(&context, &state.user);
                         if acquired {
-                            self.shared.registry.bus().release(&bus_channels(&channel));
+                            self.shared
+                                .registry
+                                .bus()
+                                .release(&bus_channels(&channel, &state.user));
                         }
                         telemetry::command_refused(error_code_name(rejection_code(&rejection).0));
                         self.send(&rejection_reply(id, &rejection)).await
@@ -759,14 +777,20 @@ where
         &mut self,
         state: &mut SessionState,
         context: Arc<str>,
-        item: Result<Arc<Outbound>, BroadcastStreamRecvError>,
+        item: Result<Arc<Outbound>, FeedError>,
     ) -> Result<(), End> {
         let mut next = Some((context, item));
         let mut written = 0u64;
         while let Some((context, item)) = next.take() {
             let outbound = match item {
                 Ok(outbound) => outbound,
-                Err(BroadcastStreamRecvError::Lagged(n)) => {
+                Err(FeedError::UserQueueOverflow) => {
+                    return Err(End::close(
+                        CloseCode::SlowConsumer,
+                        "slow consumer: own pushes not read; reconnect and recover",
+                    ));
+                }
+                Err(FeedError::Lagged(n)) => {
                     return Err(End::close(
                         CloseCode::SlowConsumer,
                         format!("slow consumer: {n} pushes dropped; reconnect and recover"),
@@ -820,7 +844,7 @@ struct SessionState {
     user: Arc<str>,
     joined: HashMap<Arc<str>, Joined>,
     joining: HashSet<Arc<str>>,
-    pushes: StreamMap<Arc<str>, BroadcastStream<Arc<Outbound>>>,
+    pushes: StreamMap<Arc<str>, ContextFeed>,
     in_flight: FuturesOrdered<BoxFuture<'static, Completion>>,
     rate_strikes: u32,
     /// Pushes written since the metric was last updated: a hot counter, batched per

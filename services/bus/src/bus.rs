@@ -18,6 +18,8 @@ pub enum Channel {
     /// Events only moderators of a context may see. Local moderator listeners also get
     /// the public channel's pushes, in publish order.
     ContextModerators(Arc<str>),
+    /// Events for one attendee of a context (their Q&A threads).
+    ContextUser(Arc<str>, Arc<str>),
 }
 
 /// This node's receiver of published pushes (the gateway's fan-out hub).

@@ -67,12 +67,20 @@ impl Keys {
     /// Pub/sub channel of a bus channel. It carries its context's shard tag, so on a
     /// Redis Cluster the sharded channel lives with the shard's keys.
     pub fn channel(&self, channel: &crate::Channel) -> String {
-        let (kind, id) = match channel {
-            crate::Channel::ContextPublic(id) => ("pub", id),
-            crate::Channel::ContextModerators(id) => ("mod", id),
-        };
-        let shard = super::shard_of(id, self.shards);
-        format!("{}:ch:{kind}:{id}", self.tag(shard))
+        match channel {
+            crate::Channel::ContextPublic(id) => {
+                format!("{}:ch:pub:{id}", self.tag(super::shard_of(id, self.shards)))
+            }
+            crate::Channel::ContextModerators(id) => {
+                format!("{}:ch:mod:{id}", self.tag(super::shard_of(id, self.shards)))
+            }
+            // The context id's length first, so ids and user ids may hold any character.
+            crate::Channel::ContextUser(id, user) => format!(
+                "{}:ch:usr:{}:{id}{user}",
+                self.tag(super::shard_of(id, self.shards)),
+                id.len()
+            ),
+        }
     }
 
     /// The bus channel a pub/sub channel name stands for, if it is one.
@@ -81,8 +89,17 @@ impl Keys {
         if let Some(id) = rest.strip_prefix("pub:") {
             return Some(crate::Channel::ContextPublic(std::sync::Arc::from(id)));
         }
-        rest.strip_prefix("mod:")
-            .map(|id| crate::Channel::ContextModerators(std::sync::Arc::from(id)))
+        if let Some(id) = rest.strip_prefix("mod:") {
+            return Some(crate::Channel::ContextModerators(std::sync::Arc::from(id)));
+        }
+        let rest = rest.strip_prefix("usr:")?;
+        let (len, ids) = rest.split_once(':')?;
+        let len: usize = len.parse().ok()?;
+        let (id, user) = (ids.get(..len)?, ids.get(len..)?);
+        Some(crate::Channel::ContextUser(
+            std::sync::Arc::from(id),
+            std::sync::Arc::from(user),
+        ))
     }
 
     /// Pub/sub channel on which a node receives forwarded commands and replies.
@@ -108,5 +125,7 @@ mod tests {
         );
         assert_eq!(keys.parse_channel(&name), Some(channel));
         assert_eq!(keys.parse_channel(&keys.rpc("n1")), None);
+        let user = Channel::ContextUser("a:b".into(), "u:1".into());
+        assert_eq!(keys.parse_channel(&keys.channel(&user)), Some(user));
     }
 }

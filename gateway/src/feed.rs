@@ -1,0 +1,164 @@
+//! One joined context's pushes for one session: the shared broadcast (public or
+//! moderators) merged with the attendee's own queue, in seq order.
+//!
+//! Both are fed by one dispatcher in publish (seq) order — the context actor in
+//! embedded mode, the node's single Redis subscriber in cluster mode — so when one
+//! source yields a push, any push with a smaller seq is already waiting in the other:
+//! taking the smaller of the two heads gives exactly the publish order.
+
+use std::{
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+};
+
+use futures_util::Stream;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::{BroadcastStream, errors::BroadcastStreamRecvError};
+
+use crate::hub::Outbound;
+
+/// Why a feed cannot go on.
+#[derive(Debug)]
+pub enum FeedError {
+    /// Fell this many pushes behind the shared broadcast.
+    Lagged(u64),
+    /// The attendee's own queue overflowed (the session did not read).
+    UserQueueOverflow,
+}
+
+/// A session's pushes of one context.
+pub struct ContextFeed {
+    shared: BroadcastStream<Arc<Outbound>>,
+    own: Option<mpsc::Receiver<Arc<Outbound>>>,
+    shared_head: Option<Arc<Outbound>>,
+    own_head: Option<Arc<Outbound>>,
+}
+
+impl ContextFeed {
+    pub fn new(
+        shared: BroadcastStream<Arc<Outbound>>,
+        own: Option<mpsc::Receiver<Arc<Outbound>>>,
+    ) -> Self {
+        ContextFeed {
+            shared,
+            own,
+            shared_head: None,
+            own_head: None,
+        }
+    }
+}
+
+impl Stream for ContextFeed {
+    type Item = Result<Arc<Outbound>, FeedError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        if this.shared_head.is_none() {
+            match Pin::new(&mut this.shared).poll_next(cx) {
+                Poll::Ready(Some(Ok(item))) => this.shared_head = Some(item),
+                Poll::Ready(Some(Err(BroadcastStreamRecvError::Lagged(n)))) => {
+                    return Poll::Ready(Some(Err(FeedError::Lagged(n))));
+                }
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Pending => {}
+            }
+        }
+        if this.own_head.is_none()
+            && let Some(own) = &mut this.own
+        {
+            match own.poll_recv(cx) {
+                Poll::Ready(Some(item)) => this.own_head = Some(item),
+                Poll::Ready(None) => return Poll::Ready(Some(Err(FeedError::UserQueueOverflow))),
+                Poll::Pending => {}
+            }
+        }
+        let take_own = match (&this.shared_head, &this.own_head) {
+            (Some(shared), Some(own)) => own.seq < shared.seq,
+            (None, Some(_)) => true,
+            (Some(_), None) => false,
+            (None, None) => return Poll::Pending,
+        };
+        let item = if take_own {
+            this.own_head.take()
+        } else {
+            this.shared_head.take()
+        };
+        Poll::Ready(item.map(Ok))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use futures_util::StreamExt;
+    use plenary_bus::{Channel, LocalDelivery};
+    use plenary_proto::v1::Push;
+
+    use super::*;
+    use crate::hub::Hub;
+
+    #[tokio::test]
+    async fn merges_shared_and_own_pushes_in_seq_order() {
+        let hub = Hub::new(16);
+        let (ctx, me): (Arc<str>, Arc<str>) = ("c".into(), "me".into());
+        let public = Channel::ContextPublic(ctx.clone());
+        let shared = BroadcastStream::new(hub.subscribe(public.clone()));
+        let own = hub.subscribe_user(&ctx, &me);
+        let mut feed = ContextFeed::new(shared, Some(own));
+        let mine = Channel::ContextUser(ctx.clone(), me.clone());
+        let other = Channel::ContextUser(ctx.clone(), "other".into());
+        for (seq, channel) in [
+            (1, &public),
+            (2, &mine),
+            (3, &other),
+            (4, &public),
+            (5, &mine),
+            (6, &mine),
+            (7, &public),
+        ] {
+            hub.deliver(
+                channel,
+                Push {
+                    seq,
+                    ..Default::default()
+                },
+            );
+        }
+        let mut seqs = Vec::new();
+        for _ in 0..6 {
+            seqs.push(feed.next().await.unwrap().unwrap().seq);
+        }
+        assert_eq!(
+            seqs,
+            vec![1, 2, 4, 5, 6, 7],
+            "in order, without other users' pushes"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unread_own_queue_ends_the_feed_as_overflow() {
+        let hub = Hub::new(16);
+        let (ctx, me): (Arc<str>, Arc<str>) = ("c".into(), "me".into());
+        let shared = BroadcastStream::new(hub.subscribe(Channel::ContextPublic(ctx.clone())));
+        let own = hub.subscribe_user(&ctx, &me);
+        let mut feed = ContextFeed::new(shared, Some(own));
+        let mine = Channel::ContextUser(ctx.clone(), me.clone());
+        for seq in 0..(crate::hub::USER_QUEUE as u64 + 1) {
+            hub.deliver(
+                &mine,
+                Push {
+                    seq,
+                    ..Default::default()
+                },
+            );
+        }
+        let mut overflowed = false;
+        while let Some(item) = feed.next().await {
+            if matches!(item, Err(FeedError::UserQueueOverflow)) {
+                overflowed = true;
+                break;
+            }
+        }
+        assert!(overflowed);
+    }
+}
