@@ -50,6 +50,9 @@ fn status_of(rejection: Rejection) -> Status {
             Status::permission_denied(rejection.to_string())
         }
         Rejection::LimitReached(_) => Status::resource_exhausted(rejection.to_string()),
+        Rejection::AlreadyClaimed(_) | Rejection::InvalidState(_) => {
+            Status::failed_precondition(rejection.to_string())
+        }
     }
 }
 

@@ -76,6 +76,8 @@ pub fn rejection_code(rejection: &Rejection) -> (ErrorCode, u64) {
         Rejection::InvalidText { .. } => (ErrorCode::InvalidText, 0),
         Rejection::LimitReached(_) => (ErrorCode::LimitReached, 0),
         Rejection::Unavailable(_) => (ErrorCode::Unavailable, 1_000),
+        Rejection::AlreadyClaimed(_) => (ErrorCode::AlreadyClaimed, 0),
+        Rejection::InvalidState(_) => (ErrorCode::InvalidState, 0),
     }
 }
 
@@ -94,10 +96,12 @@ pub fn outcome_reply(id: u64, outcome: CommandOutcome) -> ServerFrame {
                 message_id,
                 seq,
                 duplicate,
+                thread_id,
             } => ReplyResult::Send(SendOk {
                 message_id,
                 seq,
                 duplicate,
+                thread_id,
             }),
             CommandOutcome::Liked {
                 message_id,

@@ -14,7 +14,10 @@ use futures_util::{
     future::{BoxFuture, poll_fn},
     stream::FuturesOrdered,
 };
-use plenary_actors::{ChatCommand, ContextRegistry, Identity, JoinRequest, Rejection, Role};
+use plenary_actors::{
+    ChatCommand, ContextRegistry, Identity, JoinRequest, Rejection, Role,
+    context::command::ThreadAction,
+};
 use plenary_bus::Channel;
 use plenary_proto::{
     DecodeError, WireFormat,
@@ -197,6 +200,8 @@ fn command_name(command: &Command) -> &'static str {
         Command::Unblock(_) => "unblock",
         Command::Ping(_) => "ping",
         Command::PostUpdate(_) => "post_update",
+        Command::Ask(_) => "ask",
+        Command::ThreadAction(_) => "thread_action",
     }
 }
 
@@ -567,8 +572,41 @@ where
                     client_msg_id: c.client_msg_id,
                     reply_to: c.reply_to,
                     backchannel: c.backchannel,
+                    thread_id: c.thread_id,
                 },
             ),
+            Command::Ask(c) => (
+                c.context_id,
+                ChatCommand::Ask {
+                    text: c.text,
+                    client_msg_id: c.client_msg_id,
+                    thread_id: c.thread_id,
+                },
+            ),
+            Command::ThreadAction(c) => {
+                let action = match plenary_proto::v1::ThreadActionKind::try_from(c.action) {
+                    Ok(plenary_proto::v1::ThreadActionKind::Claim) => ThreadAction::Claim,
+                    Ok(plenary_proto::v1::ThreadActionKind::Release) => ThreadAction::Release,
+                    Ok(plenary_proto::v1::ThreadActionKind::Resolve) => ThreadAction::Resolve,
+                    Ok(plenary_proto::v1::ThreadActionKind::Clear) => ThreadAction::Clear,
+                    Err(_) => {
+                        state.ready(error_reply(
+                            id,
+                            ErrorCode::BadRequest,
+                            "unknown thread action",
+                            0,
+                        ));
+                        return Ok(());
+                    }
+                };
+                (
+                    c.context_id,
+                    ChatCommand::Thread {
+                        thread_id: c.thread_id,
+                        action,
+                    },
+                )
+            }
             Command::PostUpdate(c) => (
                 c.context_id,
                 ChatCommand::PostUpdate {

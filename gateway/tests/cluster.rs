@@ -753,3 +753,67 @@ async fn a_new_owner_rebuilds_from_the_snapshot_and_the_stream_tail() {
     second.stop().await;
     redis_cleanup(&prefix).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_moderators_on_three_nodes_claim_one_thread_and_exactly_one_wins() {
+    use plenary_client::v1::{ErrorCode, ThreadActionKind, ThreadState};
+    require_redis().await;
+    let prefix = unique_prefix("claim");
+    let nodes = [
+        start_node(&prefix, "n1", |_| {}).await,
+        start_node(&prefix, "n2", |_| {}).await,
+        start_node(&prefix, "n3", |_| {}).await,
+    ];
+    settle().await;
+    let attendee = connect(&nodes[0].ws_url, attendee_token("asker")).await;
+    attendee.join(CTX).await.unwrap();
+    let thread = attendee
+        .ask(CTX, "who takes this?", "q", 0)
+        .await
+        .unwrap()
+        .thread_id;
+    let mut moderators = Vec::new();
+    for i in 0..20 {
+        let m = connect(
+            &nodes[i % 3].ws_url,
+            moderator_token(&format!("mod{i}"), CTX),
+        )
+        .await;
+        m.join(CTX).await.unwrap();
+        moderators.push(m);
+    }
+    let claims = futures_util::future::join_all(
+        moderators
+            .iter()
+            .map(|m| m.thread_action(CTX, thread, ThreadActionKind::Claim)),
+    )
+    .await;
+    let winners: Vec<usize> = claims
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.is_ok())
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(winners.len(), 1, "{claims:?}");
+    for result in &claims {
+        if let Err(e) = result {
+            assert_eq!(e.server_code(), Some(ErrorCode::AlreadyClaimed), "{e}");
+        }
+    }
+    let winner = format!("mod{}", winners[0]);
+    // Every moderator's view converges on the one owner.
+    for m in &moderators {
+        let owned = expect_push(m, |p| match &p.body {
+            Some(Body::Thread(t)) if t.id == thread && t.state == ThreadState::Owned as i32 => {
+                Some(t.clone())
+            }
+            _ => None,
+        })
+        .await;
+        assert_eq!(owned.owner_id, winner);
+    }
+    for n in nodes {
+        n.stop().await;
+    }
+    redis_cleanup(&prefix).await;
+}

@@ -38,6 +38,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         (".plenary.v1.Error.code", "error_code"),
         (".plenary.v1.JoinOk.role", "role"),
         (".plenary.v1.ContextInfo.qa_mode", "qa_mode"),
+        (".plenary.v1.QaThread.state", "thread_state"),
+        (".plenary.v1.ThreadAction.action", "thread_action_kind"),
         (".plenary.v1.events.ContextSettings.qa_mode", "qa_mode"),
         (".plenary.v1.admin.Context.qa_mode", "qa_mode"),
         (".plenary.v1.admin.CreateContextRequest.qa_mode", "qa_mode"),

@@ -168,8 +168,65 @@ impl Client {
             client_msg_id: client_msg_id.to_owned(),
             reply_to,
             backchannel: false,
+            thread_id: 0,
         })
         .await
+    }
+
+    /// Asks a question in the Q&A (attendees). `thread_id` 0: my thread (single-thread
+    /// mode) or a new thread (multi-thread mode).
+    pub async fn ask(
+        &self,
+        context_id: &str,
+        text: &str,
+        client_msg_id: &str,
+        thread_id: u64,
+    ) -> Result<SendOk, ClientError> {
+        let result = self
+            .request(Command::Ask(plenary_proto::v1::Ask {
+                context_id: context_id.to_owned(),
+                text: text.to_owned(),
+                client_msg_id: client_msg_id.to_owned(),
+                thread_id,
+            }))
+            .await?;
+        expect_reply!(result, Send)
+    }
+
+    /// Answers in a Q&A thread (moderators; claims a pending thread).
+    pub async fn answer(
+        &self,
+        context_id: &str,
+        thread_id: u64,
+        text: &str,
+        client_msg_id: &str,
+    ) -> Result<SendOk, ClientError> {
+        self.send_message(SendMessage {
+            context_id: context_id.to_owned(),
+            text: text.to_owned(),
+            client_msg_id: client_msg_id.to_owned(),
+            reply_to: 0,
+            backchannel: false,
+            thread_id,
+        })
+        .await
+    }
+
+    /// Moves a Q&A thread through the queue (moderators).
+    pub async fn thread_action(
+        &self,
+        context_id: &str,
+        thread_id: u64,
+        action: plenary_proto::v1::ThreadActionKind,
+    ) -> Result<Ack, ClientError> {
+        let result = self
+            .request(Command::ThreadAction(plenary_proto::v1::ThreadAction {
+                context_id: context_id.to_owned(),
+                thread_id,
+                action: action as i32,
+            }))
+            .await?;
+        expect_reply!(result, Ack)
     }
 
     /// Sends a message to the moderator-only backchannel (moderators).
@@ -186,6 +243,7 @@ impl Client {
             client_msg_id: client_msg_id.to_owned(),
             reply_to,
             backchannel: true,
+            thread_id: 0,
         })
         .await
     }

@@ -186,6 +186,7 @@ async fn commands_replies_and_pushes(format: WireFormat) {
                             message_id: 100 + s.reply_to,
                             seq: 13,
                             duplicate: false,
+                            thread_id: 0,
                         }),
                     )
                     .await;

@@ -53,5 +53,6 @@ pub(crate) fn author_of(actor: &Actor) -> Author {
         given_name: actor.given_name.clone(),
         family_name: actor.family_name.clone(),
         moderator: actor.moderator,
+        as_context: false,
     }
 }

@@ -42,6 +42,8 @@ macro_rules! proto_enum_serde {
 proto_enum_serde!(error_code, crate::v1::ErrorCode);
 proto_enum_serde!(role, crate::v1::Role);
 proto_enum_serde!(qa_mode, crate::v1::QaMode);
+proto_enum_serde!(thread_state, crate::v1::ThreadState);
+proto_enum_serde!(thread_action_kind, crate::v1::ThreadActionKind);
 
 /// JSON mapping of an `optional QaMode` field.
 pub mod optional_qa_mode {

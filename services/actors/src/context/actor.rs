@@ -17,7 +17,7 @@ use std::{
 use plenary_bus::{Bus, Channel, EventLog, Snapshot, redis::Fence};
 use plenary_proto::v1::{
     self, JoinOk, LikeCount, LikeCounts, Position, Push,
-    events::{Actor, Audience, ContextEvent, ContextSettings, context_event::Kind},
+    events::{Actor, ContextEvent, ContextSettings, context_event::Kind},
     push::Body,
 };
 use tokio::{
@@ -29,7 +29,7 @@ use tracing::{Instrument, debug, error, info_span, warn};
 use super::{
     command::{AdminCommand, ChatCommand, CommandOutcome, Rejection},
     state::{ChatLimits, ContextState, Decision, outcome_of},
-    view,
+    view::{self, Audience, Viewer},
 };
 use crate::identity::{Identity, Role};
 
@@ -127,7 +127,7 @@ pub struct ContextHandle {
 enum Pending {
     Join(
         oneshot::Sender<Result<JoinOk, Rejection>>,
-        Result<JoinOk, Rejection>,
+        Box<Result<JoinOk, Rejection>>,
     ),
     Chat(
         oneshot::Sender<Result<CommandOutcome, Rejection>>,
@@ -143,7 +143,7 @@ impl Pending {
     fn send(self) {
         // A dropped receiver means the connection went away; nothing to tell it.
         match self {
-            Pending::Join(tx, r) => drop(tx.send(r)),
+            Pending::Join(tx, r) => drop(tx.send(*r)),
             Pending::Chat(tx, r) => drop(tx.send(r)),
             Pending::View(tx, r) => drop(tx.send(r)),
         }
@@ -181,7 +181,7 @@ pub(crate) fn spawn(
                 uncommitted: Vec::new(),
                 pending_likes: BTreeMap::new(),
                 pending_likes_seq: 0,
-                pending_likes_backchannel: false,
+                pending_likes_audience: Audience::Everyone,
                 id,
                 config,
                 log,
@@ -208,8 +208,8 @@ struct ContextActor {
     /// Like counts changed since the last aggregate push.
     pending_likes: BTreeMap<u64, u32>,
     pending_likes_seq: u64,
-    /// Whether the pending likes are of backchannel messages (pushed to moderators).
-    pending_likes_backchannel: bool,
+    /// Who the pending likes are for.
+    pending_likes_audience: Audience,
     channel_public: Channel,
     channel_moderators: Channel,
     /// The shard lease this actor writes under (cluster mode).
@@ -319,10 +319,24 @@ impl ContextActor {
                     reply,
                 } => {
                     let actor = identity.actor_in(&self.id);
-                    let result = match self.state.decide(&self.config.limits, &actor, &command) {
+                    let result = match self.state.decide_as(
+                        &self.config.limits,
+                        &actor,
+                        identity.admin,
+                        &command,
+                    ) {
                         Ok(Decision::Emit(kind)) => {
                             new_events += 1;
                             Ok(self.emit(actor, kind))
+                        }
+                        Ok(Decision::EmitAll(kinds)) => {
+                            // The last event answers the command (the message, for a post).
+                            let mut outcome = CommandOutcome::Done { seq: 0 };
+                            for kind in kinds {
+                                new_events += 1;
+                                outcome = self.emit(actor.clone(), kind);
+                            }
+                            Ok(outcome)
                         }
                         Ok(Decision::Already(outcome)) => Ok(outcome),
                         Err(rejection) => Err(rejection),
@@ -331,7 +345,7 @@ impl ContextActor {
                 }
                 Request::Join { join, reply } => {
                     let result = self.join(&join, &mut new_events);
-                    replies.push(Pending::Join(reply, result));
+                    replies.push(Pending::Join(reply, Box::new(result)));
                 }
                 Request::Admin {
                     actor,
@@ -497,14 +511,20 @@ impl ContextActor {
             missed: Vec::new(),
             snapshot: None,
         };
-        if let Some(missed) = join.since.and_then(|since| self.missed_since(since, role)) {
+        let viewer = Viewer {
+            user_id: &identity.user_id,
+            role,
+        };
+        if let Some(missed) = join
+            .since
+            .and_then(|since| self.missed_since(since, viewer))
+        {
             ok.recovered = true;
             ok.missed = missed;
         } else {
             ok.snapshot = Some(view::snapshot(
                 &self.state,
-                &identity.user_id,
-                role,
+                viewer,
                 self.config.snapshot_messages,
             ));
         }
@@ -513,7 +533,7 @@ impl ContextActor {
 
     /// The pushes a client at `since` missed, or `None` if it is too far behind (or
     /// from another epoch) to recover by replay.
-    fn missed_since(&self, since: Position, role: Role) -> Option<Vec<Push>> {
+    fn missed_since(&self, since: Position, viewer: Viewer<'_>) -> Option<Vec<Push>> {
         if since.epoch != self.state.epoch || since.seq > self.state.seq {
             return None;
         }
@@ -531,10 +551,10 @@ impl ContextActor {
             .filter(|e| {
                 e.kind
                     .as_ref()
-                    .is_some_and(|k| view::visible_to(view::audience_of(k), role))
+                    .is_some_and(|k| view::visible_to(&view::audience_of(&self.state, k), viewer))
             })
             .filter_map(|e| {
-                view::push_body(&self.state, e).map(|body| Push {
+                view::push_body(&self.state, e, viewer).map(|body| Push {
                     context_id: self.id.to_string(),
                     epoch: e.epoch,
                     seq: e.seq,
@@ -545,71 +565,100 @@ impl ContextActor {
         Some(missed)
     }
 
-    /// Sends one committed event to its channels. Like changes are held back and
-    /// pushed as an aggregate, flushed before any other push so order is kept. An
-    /// aggregate holds likes of one audience only (group chat or backchannel): a like of
-    /// the other flushes it first, so every push still covers everything before it.
+    /// Sends one committed event to its audience: one push per channel, rendered for
+    /// that channel's viewers (a thread's attendee sees moderators' answers as the
+    /// session). Like changes are held back and pushed as an aggregate, flushed before
+    /// any other push so order is kept; an aggregate holds likes of one audience only,
+    /// so a like for another audience flushes it first.
     async fn publish(&mut self, event: &ContextEvent) {
         let Some(kind) = &event.kind else { return };
+        let audience = view::audience_of(&self.state, kind);
         let like = match kind {
-            Kind::MessageLiked(l) => Some((l.message_id, l.like_count, l.backchannel)),
-            Kind::MessageUnliked(l) => Some((l.message_id, l.like_count, l.backchannel)),
+            Kind::MessageLiked(l) => Some((l.message_id, l.like_count)),
+            Kind::MessageUnliked(l) => Some((l.message_id, l.like_count)),
             _ => None,
         };
-        if let Some((message_id, count, backchannel)) = like {
-            if !self.pending_likes.is_empty() && self.pending_likes_backchannel != backchannel {
+        if let Some((message_id, count)) = like {
+            if !self.pending_likes.is_empty() && self.pending_likes_audience != audience {
                 self.flush_likes().await;
             }
             self.pending_likes.insert(message_id, count);
             self.pending_likes_seq = event.seq;
-            self.pending_likes_backchannel = backchannel;
+            self.pending_likes_audience = audience;
             return;
         }
-        let Some(body) = view::push_body(&self.state, event) else {
-            return;
-        };
         self.flush_likes().await;
-        let channel = match view::audience_of(kind) {
-            Audience::Everyone => &self.channel_public,
-            Audience::Moderators => &self.channel_moderators,
+        let state = &self.state;
+        self.send_to(&audience, event.epoch, event.seq, |viewer| {
+            view::push_body(state, event, viewer)
+        })
+        .await;
+    }
+
+    /// Publishes a push to every channel of an audience, rendered per channel.
+    async fn send_to(
+        &self,
+        audience: &Audience,
+        epoch: u64,
+        seq: u64,
+        render: impl Fn(Viewer<'_>) -> Option<Body>,
+    ) {
+        let moderator = Viewer {
+            user_id: "",
+            role: Role::Moderator,
         };
-        self.bus
-            .publish(
-                channel,
-                Push {
-                    context_id: self.id.to_string(),
-                    epoch: event.epoch,
-                    seq: event.seq,
-                    body: Some(body),
+        let targets: Vec<(Channel, Viewer<'_>)> = match audience {
+            Audience::Everyone => vec![(
+                self.channel_public.clone(),
+                Viewer {
+                    user_id: "",
+                    role: Role::Attendee,
                 },
-            )
-            .await;
+            )],
+            Audience::Moderators => vec![(self.channel_moderators.clone(), moderator)],
+            Audience::Thread { attendee } => vec![
+                (self.channel_moderators.clone(), moderator),
+                (
+                    Channel::ContextUser(self.id.clone(), Arc::from(attendee.as_str())),
+                    Viewer {
+                        user_id: attendee,
+                        role: Role::Attendee,
+                    },
+                ),
+            ],
+        };
+        for (channel, viewer) in targets {
+            let Some(body) = render(viewer) else { continue };
+            self.bus
+                .publish(
+                    &channel,
+                    Push {
+                        context_id: self.id.to_string(),
+                        epoch,
+                        seq,
+                        body: Some(body),
+                    },
+                )
+                .await;
+        }
     }
 
     async fn flush_likes(&mut self) {
         if self.pending_likes.is_empty() {
             return;
         }
-        let counts = std::mem::take(&mut self.pending_likes)
+        let counts: Vec<LikeCount> = std::mem::take(&mut self.pending_likes)
             .into_iter()
             .map(|(message_id, count)| LikeCount { message_id, count })
             .collect();
-        let channel = if self.pending_likes_backchannel {
-            &self.channel_moderators
-        } else {
-            &self.channel_public
-        };
-        self.bus
-            .publish(
-                channel,
-                Push {
-                    context_id: self.id.to_string(),
-                    epoch: self.state.epoch,
-                    seq: self.pending_likes_seq,
-                    body: Some(Body::Likes(LikeCounts { counts })),
-                },
-            )
-            .await;
+        let audience = self.pending_likes_audience.clone();
+        let (epoch, seq) = (self.state.epoch, self.pending_likes_seq);
+        self.send_to(&audience, epoch, seq, |_| {
+            Some(Body::Likes(LikeCounts {
+                counts: counts.clone(),
+            }))
+        })
+        .await;
     }
 }
 

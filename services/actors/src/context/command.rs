@@ -15,6 +15,19 @@ pub enum ChatCommand {
         reply_to: u64,
         /// In the moderator-only backchannel.
         backchannel: bool,
+        /// In this Q&A thread (moderators answer; the thread's attendee follows up).
+        thread_id: u64,
+    },
+    /// An attendee's question (0: my thread in single mode, a new thread in multi).
+    Ask {
+        text: String,
+        client_msg_id: String,
+        thread_id: u64,
+    },
+    /// A moderator moves a Q&A thread through the queue.
+    Thread {
+        thread_id: u64,
+        action: ThreadAction,
     },
     /// A moderator's notification to everyone (the Updates tab).
     PostUpdate {
@@ -43,6 +56,15 @@ pub enum ChatCommand {
     Unblock {
         user_id: String,
     },
+}
+
+/// What a moderator does to a Q&A thread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ThreadAction {
+    Claim,
+    Release,
+    Resolve,
+    Clear,
 }
 
 /// An admin command (gRPC admin API).
@@ -87,6 +109,8 @@ pub enum CommandOutcome {
         message_id: u64,
         seq: u64,
         duplicate: bool,
+        /// The Q&A thread of the message, 0 for the group chat.
+        thread_id: u64,
     },
     Liked {
         message_id: u64,
@@ -119,4 +143,8 @@ pub enum Rejection {
     LimitReached(Cow<'static, str>),
     #[error("temporarily unavailable: {0}")]
     Unavailable(String),
+    #[error("already claimed by {0}")]
+    AlreadyClaimed(String),
+    #[error("the thread is {0}, which does not allow this")]
+    InvalidState(String),
 }

@@ -2,8 +2,8 @@
 //! `pending → owned → resolved → done`, a moderator may send an owned thread back to
 //! pending, and an attendee's new question reopens a resolved or done thread.
 //!
-//! This is the building block of issue 4; the context actor does not use it yet. The
-//! rules decided here:
+//! The context state holds one queue and turns its events into log events. The rules
+//! decided here:
 //! - **Single-thread mode** (default): one thread per attendee holds all their
 //!   questions; asking again reuses it (reopening it when resolved or done).
 //! - **Multi-thread mode**: asking without a thread opens a new one; asking in an own
@@ -23,8 +23,19 @@ pub enum QaMode {
     MultiThread,
 }
 
+impl From<i32> for QaMode {
+    /// From the proto `QaMode` value (unknown values are single-thread, the default).
+    fn from(value: i32) -> Self {
+        if value == plenary_proto::v1::QaMode::MultiThread as i32 {
+            QaMode::MultiThread
+        } else {
+            QaMode::SingleThread
+        }
+    }
+}
+
 /// Where a thread is in the queue.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ThreadState {
     Pending,
     Owned { by: String },
@@ -33,7 +44,7 @@ pub enum ThreadState {
 }
 
 /// One question thread.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct QaThread {
     pub id: u64,
     pub attendee: String,
@@ -132,7 +143,7 @@ fn state_name(state: &ThreadState) -> &'static str {
 }
 
 /// The queue of one context.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct QaQueue {
     threads: BTreeMap<u64, QaThread>,
     by_attendee: HashMap<String, Vec<u64>>,

@@ -6,13 +6,17 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use plenary_proto::v1::events::{
     Actor, ContextCreated, ContextEvent, ContextSettings, ContextUpdated, MessageDeleted,
-    MessageLiked, MessagePinned, MessagePosted, MessageUnliked, MessageUnpinned, UpdatePosted,
+    MessageLiked, MessagePinned, MessagePosted, MessageUnliked, MessageUnpinned, ThreadClaimed,
+    ThreadCleared, ThreadOpened, ThreadReleased, ThreadReopened, ThreadResolved, UpdatePosted,
     UserBlocked, UserUnblocked, context_event::Kind,
 };
 
 use serde::{Deserialize, Serialize};
 
-use super::command::{AdminCommand, ChatCommand, CommandOutcome, Rejection};
+use super::{
+    command::{AdminCommand, ChatCommand, CommandOutcome, Rejection, ThreadAction},
+    qa::{Moderator, QaCommand, QaEvent, QaMode, QaQueue, QaRejection, ThreadState},
+};
 
 /// JSON maps need string keys: the `(user, client id)` map is stored as a list.
 mod pair_keys {
@@ -68,6 +72,9 @@ pub struct MessageRecord {
     /// In the moderator-only backchannel.
     #[serde(default)]
     pub backchannel: bool,
+    /// The Q&A thread of the message, 0 for the group chat.
+    #[serde(default)]
+    pub thread_id: u64,
 }
 
 /// An update (notification to everyone), kept for late joiners.
@@ -120,6 +127,9 @@ pub struct ContextState {
     /// Moderator user id → (email, time of their last event here).
     #[serde(default)]
     pub moderator_activity: BTreeMap<String, (String, u64)>,
+    /// The Q&A queue.
+    #[serde(default)]
+    pub qa: QaQueue,
 }
 
 /// What `decide` concluded.
@@ -127,8 +137,21 @@ pub struct ContextState {
 pub enum Decision {
     /// Append this event.
     Emit(Kind),
+    /// Append these events, in order (the last one answers the command).
+    EmitAll(Vec<Kind>),
     /// Nothing to change; answer with this.
     Already(CommandOutcome),
+}
+
+impl Decision {
+    /// The decision to append `kinds` (one event stays a plain `Emit`).
+    fn of(mut kinds: Vec<Kind>) -> Self {
+        if kinds.len() == 1 {
+            Decision::Emit(kinds.remove(0))
+        } else {
+            Decision::EmitAll(kinds)
+        }
+    }
 }
 
 impl ContextState {
@@ -156,17 +179,136 @@ impl ContextState {
         self.settings.is_some()
     }
 
-    /// A message the actor may see: backchannel messages do not exist for attendees.
+    /// Whether `actor` may see a message: backchannel messages are for moderators, a Q&A
+    /// thread's messages for moderators and the thread's attendee.
+    pub fn can_see(&self, message: &MessageRecord, actor: &Actor) -> bool {
+        if actor.moderator {
+            return true;
+        }
+        if message.backchannel {
+            return false;
+        }
+        message.thread_id == 0
+            || self
+                .qa
+                .thread(message.thread_id)
+                .is_some_and(|t| t.attendee == actor.user_id)
+    }
+
+    /// A message the actor may see; any other does not exist for them.
     fn message(
         &self,
         id: u64,
         what: &'static str,
-        moderator: bool,
+        actor: &Actor,
     ) -> Result<&MessageRecord, Rejection> {
         self.messages
             .get(&id)
-            .filter(|m| moderator || !m.backchannel)
+            .filter(|m| self.can_see(m, actor))
             .ok_or(Rejection::NotFound(what.into()))
+    }
+
+    /// The context's Q&A mode.
+    pub fn qa_mode(&self) -> i32 {
+        self.settings.as_ref().map_or(0, |s| s.qa_mode)
+    }
+
+    /// Checks shared by every post: client id, duplicate, block, text. `Some` is the
+    /// answer to a resend.
+    fn check_post(
+        &self,
+        limits: &ChatLimits,
+        actor: &Actor,
+        text: &str,
+        client_msg_id: &str,
+    ) -> Result<Option<CommandOutcome>, Rejection> {
+        if client_msg_id.len() > limits.max_client_msg_id {
+            return Err(Rejection::BadRequest(format!(
+                "client_msg_id is longer than {} bytes",
+                limits.max_client_msg_id
+            )));
+        }
+        if !client_msg_id.is_empty()
+            && let Some(&message_id) = self
+                .client_ids
+                .get(&(actor.user_id.clone(), client_msg_id.to_owned()))
+        {
+            return Ok(Some(CommandOutcome::Sent {
+                message_id,
+                seq: message_id,
+                duplicate: true,
+                thread_id: self.messages.get(&message_id).map_or(0, |m| m.thread_id),
+            }));
+        }
+        if self.blocked.contains_key(&actor.user_id) {
+            return Err(Rejection::Blocked);
+        }
+        if text.trim().is_empty() || text.chars().count() > limits.max_text_chars {
+            return Err(Rejection::InvalidText {
+                max: limits.max_text_chars,
+            });
+        }
+        Ok(None)
+    }
+
+    /// An attendee's question: opens or reopens their thread, then posts in it.
+    fn decide_ask(
+        &self,
+        limits: &ChatLimits,
+        actor: &Actor,
+        text: &str,
+        client_msg_id: &str,
+        thread_id: u64,
+    ) -> Result<Decision, Rejection> {
+        if let Some(duplicate) = self.check_post(limits, actor, text, client_msg_id)? {
+            return Ok(Decision::Already(duplicate));
+        }
+        if thread_id != 0
+            && self
+                .qa
+                .thread(thread_id)
+                .is_none_or(|t| t.attendee != actor.user_id)
+        {
+            // Another attendee's thread does not exist for this one.
+            return Err(Rejection::NotFound("thread".into()));
+        }
+        let mode = QaMode::from(self.qa_mode());
+        let ask = QaCommand::Ask {
+            attendee: actor.user_id.clone(),
+            thread: thread_id,
+            new_id: self.seq + 1,
+        };
+        let mut kinds = self.qa_kinds(mode, &ask)?;
+        let thread = match kinds.first() {
+            Some(Kind::ThreadOpened(o)) => o.thread_id,
+            _ if thread_id != 0 => thread_id,
+            _ => self
+                .qa
+                .threads_of(&actor.user_id)
+                .next()
+                .map(|t| t.id)
+                .ok_or(Rejection::NotFound("thread".into()))?,
+        };
+        kinds.push(Kind::MessagePosted(MessagePosted {
+            message_id: self.seq + 1 + kinds.len() as u64,
+            text: text.to_owned(),
+            reply_to: 0,
+            client_msg_id: client_msg_id.to_owned(),
+            backchannel: false,
+            thread_id: thread,
+        }));
+        Ok(Decision::of(kinds))
+    }
+
+    /// Runs a queue command and turns its events into log events.
+    fn qa_kinds(&self, mode: QaMode, command: &QaCommand) -> Result<Vec<Kind>, Rejection> {
+        let events = self.qa.decide(mode, command).map_err(|e| match e {
+            QaRejection::NotFound => Rejection::NotFound("thread".into()),
+            QaRejection::AlreadyClaimed { by } => Rejection::AlreadyClaimed(by),
+            QaRejection::NotOwner => Rejection::Forbidden,
+            QaRejection::WrongState(state) => Rejection::InvalidState(state.into()),
+        })?;
+        Ok(events.into_iter().map(qa_kind).collect())
     }
 
     /// Decides what a chat command does. `actor.moderator` is the actor's role here.
@@ -174,6 +316,18 @@ impl ContextState {
         &self,
         limits: &ChatLimits,
         actor: &Actor,
+        command: &ChatCommand,
+    ) -> Result<Decision, Rejection> {
+        self.decide_as(limits, actor, false, command)
+    }
+
+    /// Like [`Self::decide`], for an actor who may be an admin (admins take over Q&A
+    /// threads other moderators own).
+    pub fn decide_as(
+        &self,
+        limits: &ChatLimits,
+        actor: &Actor,
+        admin: bool,
         command: &ChatCommand,
     ) -> Result<Decision, Rejection> {
         if !self.exists() {
@@ -194,52 +348,98 @@ impl ContextState {
                 client_msg_id,
                 reply_to,
                 backchannel,
+                thread_id,
             } => {
-                if *backchannel && !moderator {
+                if *thread_id != 0 && !moderator {
+                    // An attendee's message in their thread is a follow-up question.
+                    return self.decide_ask(limits, actor, text, client_msg_id, *thread_id);
+                }
+                if (*backchannel || *thread_id != 0) && !moderator {
                     return Err(Rejection::Forbidden);
                 }
-                if client_msg_id.len() > limits.max_client_msg_id {
-                    return Err(Rejection::BadRequest(format!(
-                        "client_msg_id is longer than {} bytes",
-                        limits.max_client_msg_id
-                    )));
+                if let Some(duplicate) = self.check_post(limits, actor, text, client_msg_id)? {
+                    return Ok(Decision::Already(duplicate));
                 }
-                if !client_msg_id.is_empty()
-                    && let Some(&message_id) = self
-                        .client_ids
-                        .get(&(actor.user_id.clone(), client_msg_id.clone()))
-                {
-                    return Ok(Decision::Already(CommandOutcome::Sent {
-                        message_id,
-                        seq: message_id,
-                        duplicate: true,
-                    }));
+                if *reply_to != 0 {
+                    let replied = self.message(*reply_to, "message replied to", actor)?;
+                    if replied.backchannel != *backchannel || replied.thread_id != *thread_id {
+                        // A reply stays in the area of the message it answers.
+                        return Err(Rejection::NotFound("message replied to".into()));
+                    }
                 }
-                if blocked {
-                    return Err(Rejection::Blocked);
+                let mut kinds = Vec::new();
+                if *thread_id != 0 {
+                    // A moderator answering a pending thread claims it; answering one
+                    // another moderator owns is refused (an admin takes it over).
+                    let thread = self
+                        .qa
+                        .thread(*thread_id)
+                        .ok_or(Rejection::NotFound("thread".into()))?;
+                    match &thread.state {
+                        ThreadState::Owned { by } if *by == actor.user_id => {}
+                        ThreadState::Resolved { .. } => {}
+                        ThreadState::Done => return Err(Rejection::InvalidState("done".into())),
+                        _ => {
+                            let claim = QaCommand::Claim {
+                                moderator: Moderator {
+                                    user_id: actor.user_id.clone(),
+                                    admin,
+                                },
+                                thread: *thread_id,
+                            };
+                            kinds.extend(self.qa_kinds(QaMode::from(self.qa_mode()), &claim)?);
+                        }
+                    }
                 }
-                let chars = text.chars().count();
-                if text.trim().is_empty() || chars > limits.max_text_chars {
-                    return Err(Rejection::InvalidText {
-                        max: limits.max_text_chars,
-                    });
-                }
-                if *reply_to != 0
-                    && self
-                        .message(*reply_to, "message replied to", moderator)?
-                        .backchannel
-                        != *backchannel
-                {
-                    // A reply stays in the area of the message it answers.
-                    return Err(Rejection::NotFound("message replied to".into()));
-                }
-                Ok(Decision::Emit(Kind::MessagePosted(MessagePosted {
-                    message_id: self.seq + 1,
+                kinds.push(Kind::MessagePosted(MessagePosted {
+                    message_id: self.seq + 1 + kinds.len() as u64,
                     text: text.clone(),
                     reply_to: *reply_to,
                     client_msg_id: client_msg_id.clone(),
                     backchannel: *backchannel,
-                })))
+                    thread_id: *thread_id,
+                }));
+                Ok(Decision::of(kinds))
+            }
+            ChatCommand::Ask {
+                text,
+                client_msg_id,
+                thread_id,
+            } => {
+                if moderator {
+                    return Err(Rejection::Forbidden);
+                }
+                self.decide_ask(limits, actor, text, client_msg_id, *thread_id)
+            }
+            ChatCommand::Thread { thread_id, action } => {
+                require_moderator()?;
+                let moderator = Moderator {
+                    user_id: actor.user_id.clone(),
+                    admin,
+                };
+                let command = match action {
+                    ThreadAction::Claim => QaCommand::Claim {
+                        moderator,
+                        thread: *thread_id,
+                    },
+                    ThreadAction::Release => QaCommand::Release {
+                        moderator,
+                        thread: *thread_id,
+                    },
+                    ThreadAction::Resolve => QaCommand::Resolve {
+                        moderator,
+                        thread: *thread_id,
+                    },
+                    ThreadAction::Clear => QaCommand::Clear {
+                        moderator,
+                        thread: *thread_id,
+                    },
+                };
+                let kinds = self.qa_kinds(QaMode::from(self.qa_mode()), &command)?;
+                if kinds.is_empty() {
+                    return Ok(Decision::Already(CommandOutcome::Done { seq: 0 }));
+                }
+                Ok(Decision::of(kinds))
             }
             ChatCommand::PostUpdate { title, text, toast } => {
                 require_moderator()?;
@@ -263,8 +463,8 @@ impl ContextState {
                 if blocked {
                     return Err(Rejection::Blocked);
                 }
-                let message = self.message(*message_id, "message", moderator)?;
-                let backchannel = message.backchannel;
+                let message = self.message(*message_id, "message", actor)?;
+                let (backchannel, thread_id) = (message.backchannel, message.thread_id);
                 let likes = message.likers.contains(&actor.user_id);
                 let count = message.likers.len() as u32;
                 let already = CommandOutcome::Liked {
@@ -278,6 +478,7 @@ impl ContextState {
                             message_id: *message_id,
                             like_count: count + 1,
                             backchannel,
+                            thread_id,
                         })))
                     }
                     (ChatCommand::Unlike { .. }, true) => {
@@ -285,13 +486,14 @@ impl ContextState {
                             message_id: *message_id,
                             like_count: count - 1,
                             backchannel,
+                            thread_id,
                         })))
                     }
                     _ => Ok(Decision::Already(already)),
                 }
             }
             ChatCommand::Delete { message_id } => {
-                let message = self.message(*message_id, "message", moderator)?;
+                let message = self.message(*message_id, "message", actor)?;
                 let own = message.author.user_id == actor.user_id;
                 // Moderators delete any group-chat message; in the backchannel everyone
                 // deletes only their own.
@@ -303,11 +505,18 @@ impl ContextState {
                     author_id: message.author.user_id.clone(),
                     by_moderator: !own,
                     backchannel: message.backchannel,
+                    thread_id: message.thread_id,
                 })))
             }
             ChatCommand::Pin { message_id } => {
                 require_moderator()?;
-                if self.message(*message_id, "message", moderator)?.backchannel {
+                let message = self.message(*message_id, "message", actor)?;
+                if message.thread_id != 0 {
+                    return Err(Rejection::BadRequest(
+                        "Q&A messages cannot be pinned; publish the question with its answer instead".into(),
+                    ));
+                }
+                if message.backchannel {
                     return Err(Rejection::BadRequest(
                         "backchannel messages cannot be pinned to the feed".into(),
                     ));
@@ -442,8 +651,19 @@ impl ContextState {
                         client_msg_id: m.client_msg_id.clone(),
                         likers: HashSet::new(),
                         backchannel: m.backchannel,
+                        thread_id: m.thread_id,
                     },
                 );
+            }
+            Kind::ThreadOpened(_)
+            | Kind::ThreadReopened(_)
+            | Kind::ThreadClaimed(_)
+            | Kind::ThreadReleased(_)
+            | Kind::ThreadResolved(_)
+            | Kind::ThreadCleared(_) => {
+                if let Some(e) = qa_event(kind, &actor.user_id) {
+                    self.qa.apply(&e);
+                }
             }
             Kind::UpdatePosted(u) => {
                 self.updates.push(UpdateRecord {
@@ -491,6 +711,62 @@ impl ContextState {
     }
 }
 
+/// A queue event as a log event.
+fn qa_kind(event: QaEvent) -> Kind {
+    match event {
+        QaEvent::Opened { thread, attendee } => Kind::ThreadOpened(ThreadOpened {
+            thread_id: thread,
+            attendee_id: attendee,
+        }),
+        QaEvent::Reopened { thread } => Kind::ThreadReopened(ThreadReopened { thread_id: thread }),
+        QaEvent::Claimed {
+            thread,
+            took_over_from,
+            ..
+        } => Kind::ThreadClaimed(ThreadClaimed {
+            thread_id: thread,
+            took_over_from: took_over_from.unwrap_or_default(),
+        }),
+        QaEvent::Released { thread } => Kind::ThreadReleased(ThreadReleased {
+            thread_id: thread,
+            automatic: false,
+        }),
+        QaEvent::Resolved { thread, .. } => {
+            Kind::ThreadResolved(ThreadResolved { thread_id: thread })
+        }
+        QaEvent::Cleared { thread } => Kind::ThreadCleared(ThreadCleared { thread_id: thread }),
+    }
+}
+
+/// A log event as a queue event; `by` is the event's actor.
+fn qa_event(kind: &Kind, by: &str) -> Option<QaEvent> {
+    Some(match kind {
+        Kind::ThreadOpened(o) => QaEvent::Opened {
+            thread: o.thread_id,
+            attendee: o.attendee_id.clone(),
+        },
+        Kind::ThreadReopened(r) => QaEvent::Reopened {
+            thread: r.thread_id,
+        },
+        Kind::ThreadClaimed(c) => QaEvent::Claimed {
+            thread: c.thread_id,
+            by: by.to_owned(),
+            took_over_from: (!c.took_over_from.is_empty()).then(|| c.took_over_from.clone()),
+        },
+        Kind::ThreadReleased(r) => QaEvent::Released {
+            thread: r.thread_id,
+        },
+        Kind::ThreadResolved(r) => QaEvent::Resolved {
+            thread: r.thread_id,
+            by: by.to_owned(),
+        },
+        Kind::ThreadCleared(c) => QaEvent::Cleared {
+            thread: c.thread_id,
+        },
+        _ => return None,
+    })
+}
+
 /// The reply a committed event earns the command that caused it.
 pub fn outcome_of(event: &ContextEvent) -> CommandOutcome {
     match &event.kind {
@@ -498,6 +774,7 @@ pub fn outcome_of(event: &ContextEvent) -> CommandOutcome {
             message_id: m.message_id,
             seq: event.seq,
             duplicate: false,
+            thread_id: m.thread_id,
         },
         Some(Kind::MessageLiked(MessageLiked {
             message_id,
@@ -537,21 +814,35 @@ mod tests {
         who: &Actor,
         command: ChatCommand,
     ) -> Result<CommandOutcome, Rejection> {
-        match state.decide(&ChatLimits::default(), who, &command)? {
-            Decision::Already(o) => Ok(o),
-            Decision::Emit(kind) => {
-                let event = ContextEvent {
-                    context_id: state.id.clone(),
-                    epoch: 1,
-                    seq: state.seq + 1,
-                    at_ms: 1_000 + state.seq,
-                    actor: Some(who.clone()),
-                    kind: Some(kind),
-                };
-                state.apply(&event);
-                Ok(outcome_of(&event))
-            }
+        run_as(state, who, false, command)
+    }
+
+    /// `run` for an actor who may be an admin; applies every event of the decision.
+    fn run_as(
+        state: &mut ContextState,
+        who: &Actor,
+        admin: bool,
+        command: ChatCommand,
+    ) -> Result<CommandOutcome, Rejection> {
+        let kinds = match state.decide_as(&ChatLimits::default(), who, admin, &command)? {
+            Decision::Already(o) => return Ok(o),
+            Decision::Emit(kind) => vec![kind],
+            Decision::EmitAll(kinds) => kinds,
+        };
+        let mut outcome = CommandOutcome::Done { seq: 0 };
+        for kind in kinds {
+            let event = ContextEvent {
+                context_id: state.id.clone(),
+                epoch: 1,
+                seq: state.seq + 1,
+                at_ms: 1_000 + state.seq,
+                actor: Some(who.clone()),
+                kind: Some(kind),
+            };
+            state.apply(&event);
+            outcome = outcome_of(&event);
         }
+        Ok(outcome)
     }
 
     fn created() -> ContextState {
@@ -576,6 +867,7 @@ mod tests {
             client_msg_id: cid.into(),
             reply_to: 0,
             backchannel: false,
+            thread_id: 0,
         }
     }
 
@@ -585,6 +877,7 @@ mod tests {
             client_msg_id: String::new(),
             reply_to: 0,
             backchannel: true,
+            thread_id: 0,
         }
     }
 
@@ -619,7 +912,8 @@ mod tests {
                     text: "re".into(),
                     client_msg_id: String::new(),
                     reply_to: message_id,
-                    backchannel: false
+                    backchannel: false,
+                    thread_id: 0,
                 }
             ),
             not_found("message replied to")
@@ -634,7 +928,8 @@ mod tests {
                     text: "ok".into(),
                     client_msg_id: String::new(),
                     reply_to: message_id,
-                    backchannel: true
+                    backchannel: true,
+                    thread_id: 0,
                 }
             )
             .is_ok()
@@ -647,7 +942,8 @@ mod tests {
                     text: "x".into(),
                     client_msg_id: String::new(),
                     reply_to: message_id,
-                    backchannel: false
+                    backchannel: false,
+                    thread_id: 0,
                 }
             ),
             Err(Rejection::NotFound("message replied to".into())),
@@ -723,7 +1019,8 @@ mod tests {
             CommandOutcome::Sent {
                 message_id,
                 seq: message_id,
-                duplicate: true
+                duplicate: true,
+                thread_id: 0
             }
         );
         assert_eq!(s.messages.len(), 1);
@@ -892,6 +1189,122 @@ mod tests {
         )
         .unwrap();
         assert!(run(&mut s, &a, send("y", "")).is_ok());
+    }
+
+    fn ask(text: &str, thread_id: u64) -> ChatCommand {
+        ChatCommand::Ask {
+            text: text.into(),
+            client_msg_id: String::new(),
+            thread_id,
+        }
+    }
+
+    fn answer(text: &str, thread_id: u64) -> ChatCommand {
+        ChatCommand::Send {
+            text: text.into(),
+            client_msg_id: String::new(),
+            reply_to: 0,
+            backchannel: false,
+            thread_id,
+        }
+    }
+
+    fn thread_of(outcome: CommandOutcome) -> u64 {
+        match outcome {
+            CommandOutcome::Sent { thread_id, .. } => thread_id,
+            other => panic!("not a post: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn questions_open_threads_and_answers_claim_them() {
+        let mut s = created();
+        let (a, b, m1, m2) = (
+            actor("a", false),
+            actor("b", false),
+            actor("m1", true),
+            actor("m2", true),
+        );
+        let t = thread_of(run(&mut s, &a, ask("how?", 0)).unwrap());
+        assert_ne!(t, 0);
+        // Single-thread mode: the second question lands in the same thread.
+        assert_eq!(thread_of(run(&mut s, &a, ask("and why?", 0)).unwrap()), t);
+        assert_eq!(
+            run(&mut s, &m1, ask("q", 0)),
+            Err(Rejection::Forbidden),
+            "moderators answer"
+        );
+        // A moderator's answer claims the pending thread; another's is refused.
+        run(&mut s, &m1, answer("like this", t)).unwrap();
+        assert_eq!(
+            s.qa.thread(t).unwrap().state,
+            ThreadState::Owned { by: "m1".into() }
+        );
+        assert_eq!(
+            run(&mut s, &m2, answer("no, this", t)),
+            Err(Rejection::AlreadyClaimed("m1".into()))
+        );
+        // Another attendee cannot see, like or post in the thread.
+        let CommandOutcome::Sent { message_id, .. } = run(&mut s, &a, ask("thanks", t)).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(
+            run(&mut s, &b, ChatCommand::Like { message_id }),
+            Err(Rejection::NotFound("message".into()))
+        );
+        assert_eq!(
+            run(&mut s, &b, ask("me too", t)),
+            Err(Rejection::NotFound("thread".into()))
+        );
+        // Resolve, clear, and a new question reopens it.
+        run(
+            &mut s,
+            &m1,
+            ChatCommand::Thread {
+                thread_id: t,
+                action: ThreadAction::Resolve,
+            },
+        )
+        .unwrap();
+        run(
+            &mut s,
+            &m1,
+            ChatCommand::Thread {
+                thread_id: t,
+                action: ThreadAction::Clear,
+            },
+        )
+        .unwrap();
+        assert_eq!(s.qa.thread(t).unwrap().state, ThreadState::Done);
+        run(&mut s, &a, ask("one more", 0)).unwrap();
+        assert_eq!(s.qa.thread(t).unwrap().state, ThreadState::Pending);
+        // An admin takes over a thread someone else owns.
+        run(
+            &mut s,
+            &m1,
+            ChatCommand::Thread {
+                thread_id: t,
+                action: ThreadAction::Claim,
+            },
+        )
+        .unwrap();
+        run_as(
+            &mut s,
+            &m2,
+            true,
+            ChatCommand::Thread {
+                thread_id: t,
+                action: ThreadAction::Claim,
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            s.qa.thread(t).unwrap().state,
+            ThreadState::Owned { by: "m2".into() }
+        );
+        // The whole queue survives a snapshot.
+        assert_eq!(ContextState::from_snapshot(&s.to_snapshot()).unwrap(), s);
     }
 
     #[test]

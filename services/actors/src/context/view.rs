@@ -1,36 +1,82 @@
 //! What clients see of a context: snapshots on join, and the push each event becomes
-//! (or none, for an audience that may not see it).
+//! for each audience (or none, for an audience that may not see it).
 
 use plenary_proto::v1::{
-    BlockedUser, ChatMessage, ContextInfo, LikeCount, LikeCounts, MessageRef, MessageRemoved,
-    Snapshot, Update, UserRef,
-    events::{Audience, ContextEvent, ContextSettings, context_event::Kind},
+    Author, BlockedUser, ChatMessage, ContextInfo, LikeCount, LikeCounts, MessageRef,
+    MessageRemoved, QaThread, QueueCounts, Snapshot, Update, UserRef,
+    events::{ContextEvent, ContextSettings, context_event::Kind},
     push::Body,
 };
 
-use super::state::{ContextState, MessageRecord};
+use super::{
+    qa::ThreadState,
+    state::{ContextState, MessageRecord},
+};
 use crate::identity::{Role, author_of};
 
-/// Who may see an event: blocks and everything in the backchannel are for moderators.
-pub fn audience_of(kind: &Kind) -> Audience {
-    let moderators_only = match kind {
-        Kind::UserBlocked(_) | Kind::UserUnblocked(_) => true,
-        Kind::MessagePosted(m) => m.backchannel,
-        Kind::MessageLiked(l) => l.backchannel,
-        Kind::MessageUnliked(l) => l.backchannel,
-        Kind::MessageDeleted(d) => d.backchannel,
-        _ => false,
+/// Who may see an event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Audience {
+    Everyone,
+    /// Blocks and the backchannel.
+    Moderators,
+    /// A Q&A thread: moderators, and this attendee.
+    Thread {
+        attendee: String,
+    },
+}
+
+/// Who is looking.
+#[derive(Clone, Copy, Debug)]
+pub struct Viewer<'a> {
+    pub user_id: &'a str,
+    pub role: Role,
+}
+
+fn thread_audience(state: &ContextState, thread_id: u64) -> Audience {
+    match state.qa.thread(thread_id) {
+        Some(t) => Audience::Thread {
+            attendee: t.attendee.clone(),
+        },
+        // A thread always exists before its events; fall back to the safe side.
+        None => Audience::Moderators,
+    }
+}
+
+/// Who may see an event, given the state after it.
+pub fn audience_of(state: &ContextState, kind: &Kind) -> Audience {
+    let (backchannel, thread) = match kind {
+        Kind::UserBlocked(_) | Kind::UserUnblocked(_) => return Audience::Moderators,
+        Kind::MessagePosted(m) => (m.backchannel, m.thread_id),
+        Kind::MessageLiked(l) => (l.backchannel, l.thread_id),
+        Kind::MessageUnliked(l) => (l.backchannel, l.thread_id),
+        Kind::MessageDeleted(d) => (d.backchannel, d.thread_id),
+        Kind::ThreadOpened(t) => (false, t.thread_id),
+        Kind::ThreadReopened(t) => (false, t.thread_id),
+        Kind::ThreadClaimed(t) => (false, t.thread_id),
+        Kind::ThreadReleased(t) => (false, t.thread_id),
+        Kind::ThreadResolved(t) => (false, t.thread_id),
+        Kind::ThreadCleared(t) => (false, t.thread_id),
+        _ => (false, 0),
     };
-    if moderators_only {
+    if backchannel {
         Audience::Moderators
+    } else if thread != 0 {
+        thread_audience(state, thread)
     } else {
         Audience::Everyone
     }
 }
 
-/// Whether someone in `role` may see events for `audience`.
-pub fn visible_to(audience: Audience, role: Role) -> bool {
-    audience == Audience::Everyone || role == Role::Moderator
+/// Whether a viewer may see events for an audience.
+pub fn visible_to(audience: &Audience, viewer: Viewer<'_>) -> bool {
+    match audience {
+        Audience::Everyone => true,
+        Audience::Moderators => viewer.role == Role::Moderator,
+        Audience::Thread { attendee } => {
+            viewer.role == Role::Moderator || attendee == viewer.user_id
+        }
+    }
 }
 
 /// The client view of a context's settings.
@@ -45,35 +91,114 @@ pub fn context_info(id: &str, settings: &ContextSettings) -> ContextInfo {
     }
 }
 
-fn chat_message(id: u64, m: &MessageRecord) -> ChatMessage {
+/// How a moderator's answer in a thread appears to the attendee: as the session.
+fn as_context(state: &ContextState) -> Author {
+    Author {
+        user_id: String::new(),
+        given_name: state
+            .settings
+            .as_ref()
+            .map(|s| s.name.clone())
+            .unwrap_or_default(),
+        family_name: String::new(),
+        moderator: true,
+        as_context: true,
+    }
+}
+
+fn shown_author(
+    state: &ContextState,
+    author: &plenary_proto::v1::events::Actor,
+    thread_id: u64,
+    viewer: Viewer<'_>,
+) -> Author {
+    if thread_id != 0 && author.moderator && viewer.role == Role::Attendee {
+        as_context(state)
+    } else {
+        author_of(author)
+    }
+}
+
+fn chat_message(
+    state: &ContextState,
+    id: u64,
+    m: &MessageRecord,
+    viewer: Viewer<'_>,
+) -> ChatMessage {
     ChatMessage {
         id,
-        author: Some(author_of(&m.author)),
+        author: Some(shown_author(state, &m.author, m.thread_id, viewer)),
         text: m.text.clone(),
         reply_to: m.reply_to,
         sent_at_ms: m.sent_at_ms,
         like_count: m.likers.len() as u32,
         client_msg_id: m.client_msg_id.clone(),
         backchannel: m.backchannel,
+        thread_id: m.thread_id,
     }
 }
 
-/// The push body an event becomes, given the state *after* it was applied. `None`
-/// when there is nothing to show (a pin of a message deleted since, in a replay).
-pub fn push_body(state: &ContextState, event: &ContextEvent) -> Option<Body> {
+/// Threads per state.
+pub fn queue_counts(state: &ContextState) -> QueueCounts {
+    let [pending, owned, resolved, _] = state.qa.by_state();
+    QueueCounts {
+        pending: pending.len() as u32,
+        owned: owned.len() as u32,
+        resolved: resolved.len() as u32,
+    }
+}
+
+fn thread_view(state: &ContextState, thread_id: u64, viewer: Viewer<'_>) -> Option<QaThread> {
+    let t = state.qa.thread(thread_id)?;
+    let moderator = viewer.role == Role::Moderator;
+    let (state_value, owner) = match &t.state {
+        ThreadState::Pending => (plenary_proto::v1::ThreadState::Pending, ""),
+        ThreadState::Owned { by } => (plenary_proto::v1::ThreadState::Owned, by.as_str()),
+        ThreadState::Resolved { by } => (plenary_proto::v1::ThreadState::Resolved, by.as_str()),
+        ThreadState::Done => (plenary_proto::v1::ThreadState::Done, ""),
+    };
+    let attendee = state
+        .messages
+        .values()
+        .find(|m| m.thread_id == thread_id && m.author.user_id == t.attendee)
+        .map(|m| author_of(&m.author))
+        .unwrap_or(Author {
+            user_id: t.attendee.clone(),
+            ..Default::default()
+        });
+    Some(QaThread {
+        id: thread_id,
+        attendee: Some(attendee),
+        state: state_value as i32,
+        owner_id: if moderator {
+            owner.to_owned()
+        } else {
+            String::new()
+        },
+        counts: moderator.then(|| queue_counts(state)),
+    })
+}
+
+/// The push body an event becomes for a viewer, given the state *after* it was applied.
+/// `None` when there is nothing to show (a pin of a message deleted since, in a replay).
+pub fn push_body(state: &ContextState, event: &ContextEvent, viewer: Viewer<'_>) -> Option<Body> {
     let kind = event.kind.as_ref()?;
     Some(match kind {
         Kind::Created(c) => Body::Context(context_info(&state.id, c.settings.as_ref()?)),
         Kind::Updated(u) => Body::Context(context_info(&state.id, u.settings.as_ref()?)),
         Kind::MessagePosted(m) => Body::Message(ChatMessage {
             id: m.message_id,
-            author: event.actor.as_ref().map(author_of),
+            author: event
+                .actor
+                .as_ref()
+                .map(|a| shown_author(state, a, m.thread_id, viewer)),
             text: m.text.clone(),
             reply_to: m.reply_to,
             sent_at_ms: event.at_ms,
             like_count: 0,
             client_msg_id: m.client_msg_id.clone(),
             backchannel: m.backchannel,
+            thread_id: m.thread_id,
         }),
         Kind::MessageLiked(l) => like_counts(l.message_id, l.like_count),
         Kind::MessageUnliked(l) => like_counts(l.message_id, l.like_count),
@@ -82,8 +207,10 @@ pub fn push_body(state: &ContextState, event: &ContextEvent) -> Option<Body> {
             by_moderator: d.by_moderator,
         }),
         Kind::MessagePinned(p) => Body::Pinned(chat_message(
+            state,
             p.message_id,
             state.messages.get(&p.message_id)?,
+            viewer,
         )),
         Kind::MessageUnpinned(p) => Body::Unpinned(MessageRef {
             message_id: p.message_id,
@@ -108,6 +235,12 @@ pub fn push_body(state: &ContextState, event: &ContextEvent) -> Option<Body> {
             toast: u.toast,
             posted_at_ms: event.at_ms,
         }),
+        Kind::ThreadOpened(t) => Body::Thread(thread_view(state, t.thread_id, viewer)?),
+        Kind::ThreadReopened(t) => Body::Thread(thread_view(state, t.thread_id, viewer)?),
+        Kind::ThreadClaimed(t) => Body::Thread(thread_view(state, t.thread_id, viewer)?),
+        Kind::ThreadReleased(t) => Body::Thread(thread_view(state, t.thread_id, viewer)?),
+        Kind::ThreadResolved(t) => Body::Thread(thread_view(state, t.thread_id, viewer)?),
+        Kind::ThreadCleared(t) => Body::Thread(thread_view(state, t.thread_id, viewer)?),
     })
 }
 
@@ -118,45 +251,68 @@ fn like_counts(message_id: u64, count: u32) -> Body {
 }
 
 /// The state a joining user starts from.
-pub fn snapshot(state: &ContextState, user_id: &str, role: Role, recent: usize) -> Snapshot {
-    let recent_in = |backchannel: bool| -> Vec<ChatMessage> {
+pub fn snapshot(state: &ContextState, viewer: Viewer<'_>, recent: usize) -> Snapshot {
+    let moderator = viewer.role == Role::Moderator;
+    let recent_where = |keep: &dyn Fn(&MessageRecord) -> bool, limit: usize| -> Vec<ChatMessage> {
         let mut v: Vec<ChatMessage> = state
             .messages
             .iter()
             .rev()
-            .filter(|(_, m)| m.backchannel == backchannel)
-            .take(recent)
-            .map(|(id, m)| chat_message(*id, m))
+            .filter(|(_, m)| keep(m))
+            .take(limit)
+            .map(|(id, m)| chat_message(state, *id, m, viewer))
             .collect();
         v.reverse();
         v
     };
-    let messages = recent_in(false);
+    let messages = recent_where(&|m| !m.backchannel && m.thread_id == 0, recent);
     let pinned: Vec<ChatMessage> = state
         .pinned
         .iter()
-        .filter_map(|id| state.messages.get(id).map(|m| chat_message(*id, m)))
+        .filter_map(|id| {
+            state
+                .messages
+                .get(id)
+                .map(|m| chat_message(state, *id, m, viewer))
+        })
         .collect();
-    let backchannel = if role == Role::Moderator {
-        recent_in(true)
+    let backchannel = if moderator {
+        recent_where(&|m| m.backchannel, recent)
     } else {
         Vec::new()
     };
+    let threads: Vec<QaThread> = state
+        .qa
+        .threads()
+        .filter(|t| {
+            if moderator {
+                t.state != ThreadState::Done
+            } else {
+                t.attendee == viewer.user_id
+            }
+        })
+        .filter_map(|t| thread_view(state, t.id, viewer))
+        .collect();
+    let mut thread_messages = Vec::new();
+    for t in &threads {
+        thread_messages.extend(recent_where(&|m| m.thread_id == t.id, recent));
+    }
     let mut liked_by_me: Vec<u64> = messages
         .iter()
         .chain(pinned.iter())
         .chain(backchannel.iter())
+        .chain(thread_messages.iter())
         .filter(|m| {
             state
                 .messages
                 .get(&m.id)
-                .is_some_and(|r| r.likers.contains(user_id))
+                .is_some_and(|r| r.likers.contains(viewer.user_id))
         })
         .map(|m| m.id)
         .collect();
     liked_by_me.sort_unstable();
     liked_by_me.dedup();
-    let blocked_users = if role == Role::Moderator {
+    let blocked_users = if moderator {
         state
             .blocked
             .iter()
@@ -185,9 +341,12 @@ pub fn snapshot(state: &ContextState, user_id: &str, role: Role, recent: usize) 
         messages,
         pinned,
         liked_by_me,
-        blocked: state.blocked.contains_key(user_id),
+        blocked: state.blocked.contains_key(viewer.user_id),
         blocked_users,
         backchannel,
         updates,
+        threads,
+        thread_messages,
+        counts: moderator.then(|| queue_counts(state)),
     }
 }

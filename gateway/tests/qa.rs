@@ -1,0 +1,327 @@
+//! The moderated Q&A queue through real sockets.
+
+mod common;
+
+use std::{collections::BTreeMap, time::Duration};
+
+use common::*;
+use plenary_client::v1::{
+    ErrorCode, Position, QaThread, ThreadActionKind, ThreadState, push::Body,
+};
+
+fn thread_push(p: &plenary_client::v1::Push) -> Option<QaThread> {
+    match &p.body {
+        Some(Body::Thread(t)) => Some(t.clone()),
+        _ => None,
+    }
+}
+
+fn state(t: &QaThread) -> ThreadState {
+    ThreadState::try_from(t.state).unwrap()
+}
+
+#[tokio::test]
+async fn thread_life_cycle_single_thread() {
+    const CTX: &str = "qa-single";
+    let server = start(|_| {}).await;
+    let alice = connect(&server.ws_url, attendee_token("alice")).await;
+    let bob = connect(&server.ws_url, attendee_token("bob")).await;
+    let m1 = connect(&server.ws_url, moderator_token("m1", CTX)).await;
+    let m2 = connect(&server.ws_url, moderator_token("m2", CTX)).await;
+    for c in [&alice, &bob, &m1, &m2] {
+        c.join(CTX).await.unwrap();
+    }
+
+    let asked = alice
+        .ask(CTX, "Will the slides be shared?", "q-1", 0)
+        .await
+        .unwrap();
+    let thread = asked.thread_id;
+    assert_ne!(thread, 0);
+    let seen = expect_push(&m1, thread_push).await;
+    assert_eq!((seen.id, state(&seen)), (thread, ThreadState::Pending));
+    assert_eq!(seen.counts.unwrap().pending, 1);
+    let own = expect_push(&alice, thread_push).await;
+    assert_eq!(own.id, thread);
+    assert!(
+        own.counts.is_none() && own.owner_id.is_empty(),
+        "attendees see no queue internals"
+    );
+    // A second question goes to the same thread.
+    assert_eq!(
+        alice
+            .ask(CTX, "And the recording?", "q-2", 0)
+            .await
+            .unwrap()
+            .thread_id,
+        thread
+    );
+
+    // m1 answers: that claims the thread; the attendee sees the answer as the session.
+    m1.answer(CTX, thread, "Yes, after the session.", "a-1")
+        .await
+        .unwrap();
+    let answer = expect_push(&alice, |p| match &p.body {
+        Some(Body::Message(m)) if m.text == "Yes, after the session." => Some(m.clone()),
+        _ => None,
+    })
+    .await;
+    let author = answer.author.unwrap();
+    assert!(author.as_context);
+    assert_eq!(author.given_name, CTX, "answering as the session's name");
+    assert!(author.user_id.is_empty());
+    let claimed = expect_push(&m2, |p| {
+        thread_push(p).filter(|t| state(t) == ThreadState::Owned)
+    })
+    .await;
+    assert_eq!(claimed.owner_id, "m1");
+
+    // Nobody steals it.
+    let err = m2
+        .thread_action(CTX, thread, ThreadActionKind::Claim)
+        .await
+        .unwrap_err();
+    assert_eq!(err.server_code(), Some(ErrorCode::AlreadyClaimed));
+    assert_eq!(
+        m2.thread_action(CTX, thread, ThreadActionKind::Resolve)
+            .await
+            .unwrap_err()
+            .server_code(),
+        Some(ErrorCode::Forbidden)
+    );
+    // Send back, claim by m2, resolve, clear.
+    m1.thread_action(CTX, thread, ThreadActionKind::Release)
+        .await
+        .unwrap();
+    m2.thread_action(CTX, thread, ThreadActionKind::Claim)
+        .await
+        .unwrap();
+    m2.thread_action(CTX, thread, ThreadActionKind::Resolve)
+        .await
+        .unwrap();
+    assert_eq!(
+        m2.thread_action(CTX, thread, ThreadActionKind::Resolve)
+            .await
+            .unwrap_err()
+            .server_code(),
+        Some(ErrorCode::InvalidState)
+    );
+    m2.thread_action(CTX, thread, ThreadActionKind::Clear)
+        .await
+        .unwrap();
+    expect_push(&alice, |p| {
+        thread_push(p).filter(|t| state(t) == ThreadState::Done)
+    })
+    .await;
+    // Asking again brings the thread back to the queue.
+    alice.ask(CTX, "One more thing", "q-3", 0).await.unwrap();
+    let back = expect_push(&m1, |p| {
+        thread_push(p).filter(|t| state(t) == ThreadState::Pending)
+    })
+    .await;
+    assert_eq!(back.id, thread);
+
+    // Attendees cannot work the queue; bob saw nothing of alice's thread.
+    assert_eq!(
+        bob.thread_action(CTX, thread, ThreadActionKind::Claim)
+            .await
+            .unwrap_err()
+            .server_code(),
+        Some(ErrorCode::Forbidden)
+    );
+    assert_eq!(
+        bob.ask(CTX, "me too", "b-1", thread)
+            .await
+            .unwrap_err()
+            .server_code(),
+        Some(ErrorCode::NotFound)
+    );
+    let marker = m1.send(CTX, "group chat marker", "mk", 0).await.unwrap();
+    let mut bob_saw = Vec::new();
+    loop {
+        let p = tokio::time::timeout(Duration::from_secs(5), bob.next_push())
+            .await
+            .unwrap()
+            .unwrap();
+        let done = matches!(&p.body, Some(Body::Message(m)) if m.id == marker.message_id);
+        bob_saw.push(p);
+        if done {
+            break;
+        }
+    }
+    assert!(
+        bob_saw
+            .iter()
+            .all(|p| !matches!(&p.body, Some(Body::Thread(_)))
+                && !matches!(&p.body, Some(Body::Message(m)) if m.thread_id != 0)),
+        "bob received part of alice's thread: {bob_saw:?}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn multi_thread_mode_opens_a_thread_per_question() {
+    const CTX: &str = "qa-multi";
+    let server = start(|_| {}).await;
+    let mut api = plenary_proto::v1::admin::admin_client::AdminClient::connect(format!(
+        "http://{}",
+        server.admin
+    ))
+    .await
+    .unwrap();
+    let mut request = tonic::Request::new(plenary_proto::v1::admin::CreateContextRequest {
+        id: CTX.into(),
+        qa_mode: plenary_client::v1::QaMode::MultiThread as i32,
+        ..Default::default()
+    });
+    request.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {ADMIN_KEY}").parse().unwrap(),
+    );
+    api.create_context(request).await.unwrap();
+    let alice = connect(&server.ws_url, attendee_token("alice")).await;
+    alice.join(CTX).await.unwrap();
+    let first = alice.ask(CTX, "first", "", 0).await.unwrap().thread_id;
+    let second = alice.ask(CTX, "second", "", 0).await.unwrap().thread_id;
+    assert_ne!(first, second);
+    assert_eq!(
+        alice
+            .ask(CTX, "follow-up", "", first)
+            .await
+            .unwrap()
+            .thread_id,
+        first
+    );
+    let snapshot = connect(&server.ws_url, attendee_token("alice"))
+        .await
+        .join(CTX)
+        .await
+        .unwrap()
+        .snapshot
+        .unwrap();
+    assert_eq!(
+        snapshot.threads.iter().map(|t| t.id).collect::<Vec<_>>(),
+        vec![first, second]
+    );
+    assert_eq!(snapshot.thread_messages.len(), 3);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn other_attendees_never_read_a_thread_not_even_through_recovery() {
+    const CTX: &str = "qa-private";
+    let server = start(|_| {}).await;
+    let alice = connect(&server.ws_url, attendee_token("alice")).await;
+    let bob = connect(&server.ws_url, attendee_token("bob")).await;
+    let moderator = connect(&server.ws_url, moderator_token("mod", CTX)).await;
+    let joined = bob.join(CTX).await.unwrap();
+    alice.join(CTX).await.unwrap();
+    moderator.join(CTX).await.unwrap();
+    let since = Position {
+        epoch: joined.epoch,
+        seq: joined.seq,
+    };
+    let asked = alice.ask(CTX, "private question", "", 0).await.unwrap();
+    moderator
+        .answer(CTX, asked.thread_id, "private answer", "")
+        .await
+        .unwrap();
+    let later = connect(&server.ws_url, attendee_token("bob")).await;
+    let recovered = later.join_since(CTX, since).await.unwrap();
+    assert!(recovered.recovered);
+    assert!(
+        recovered
+            .missed
+            .iter()
+            .all(|p| !matches!(&p.body, Some(Body::Thread(_)) | Some(Body::Message(_)))),
+        "{:?}",
+        recovered.missed
+    );
+    let snapshot = later.join(CTX).await.unwrap().snapshot.unwrap();
+    assert!(snapshot.threads.is_empty() && snapshot.thread_messages.is_empty());
+    // Alice recovers her own thread, with the answer shown as the session.
+    let alice_again = connect(&server.ws_url, attendee_token("alice")).await;
+    let mine = alice_again.join_since(CTX, since).await.unwrap();
+    let texts: Vec<String> = mine
+        .missed
+        .iter()
+        .filter_map(|p| match &p.body {
+            Some(Body::Message(m)) => Some(m.text.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(texts, ["private question", "private answer"]);
+    server.stop().await;
+}
+
+/// A moderator's view of the queue, from a snapshot plus thread pushes.
+fn apply_view(view: &mut BTreeMap<u64, (i32, String)>, thread: &QaThread) {
+    view.insert(thread.id, (thread.state, thread.owner_id.clone()));
+}
+
+#[tokio::test]
+async fn recovery_restores_a_moderators_queue_view_exactly() {
+    const CTX: &str = "qa-recover";
+    let server = start(|c| {
+        c.user_rate = 1_000;
+        c.user_burst = 1_000;
+    })
+    .await;
+    let moderator = connect(&server.ws_url, moderator_token("mod", CTX)).await;
+    let other = connect(&server.ws_url, moderator_token("other", CTX)).await;
+    let joined = moderator.join(CTX).await.unwrap();
+    other.join(CTX).await.unwrap();
+    let mut threads = Vec::new();
+    for i in 0..4 {
+        let a = connect(&server.ws_url, attendee_token(&format!("att{i}"))).await;
+        a.join(CTX).await.unwrap();
+        threads.push(a.ask(CTX, &format!("q{i}"), "", 0).await.unwrap().thread_id);
+    }
+    let mut view = BTreeMap::new();
+    for t in joined.snapshot.unwrap().threads {
+        apply_view(&mut view, &t);
+    }
+    let since = Position {
+        epoch: joined.epoch,
+        seq: joined.seq,
+    };
+    // While the moderator is away, the queue moves.
+    other
+        .thread_action(CTX, threads[0], ThreadActionKind::Claim)
+        .await
+        .unwrap();
+    other
+        .thread_action(CTX, threads[1], ThreadActionKind::Claim)
+        .await
+        .unwrap();
+    other
+        .thread_action(CTX, threads[1], ThreadActionKind::Resolve)
+        .await
+        .unwrap();
+    other
+        .thread_action(CTX, threads[2], ThreadActionKind::Claim)
+        .await
+        .unwrap();
+    other
+        .thread_action(CTX, threads[2], ThreadActionKind::Release)
+        .await
+        .unwrap();
+    let back = connect(&server.ws_url, moderator_token("mod", CTX)).await;
+    let recovered = back.join_since(CTX, since).await.unwrap();
+    assert!(recovered.recovered);
+    for p in &recovered.missed {
+        if let Some(t) = thread_push(p) {
+            apply_view(&mut view, &t);
+        }
+    }
+    let fresh = connect(&server.ws_url, moderator_token("third", CTX)).await;
+    let mut expected = BTreeMap::new();
+    let snapshot = fresh.join(CTX).await.unwrap().snapshot.unwrap();
+    for t in &snapshot.threads {
+        apply_view(&mut expected, t);
+    }
+    assert_eq!(view, expected);
+    let counts = snapshot.counts.unwrap();
+    assert_eq!((counts.pending, counts.owned, counts.resolved), (2, 1, 1));
+    server.stop().await;
+}
