@@ -202,6 +202,8 @@ fn command_name(command: &Command) -> &'static str {
         Command::PostUpdate(_) => "post_update",
         Command::Ask(_) => "ask",
         Command::ThreadAction(_) => "thread_action",
+        Command::PublishQa(_) => "publish_qa",
+        Command::Unpublish(_) => "unpublish",
     }
 }
 
@@ -575,6 +577,15 @@ where
                     thread_id: c.thread_id,
                 },
             ),
+            Command::PublishQa(c) => (
+                c.context_id,
+                ChatCommand::PublishQa {
+                    thread_id: c.thread_id,
+                    question_id: c.question_id,
+                    answer_id: c.answer_id,
+                },
+            ),
+            Command::Unpublish(c) => (c.context_id, ChatCommand::Unpublish { item_id: c.item_id }),
             Command::Ask(c) => (
                 c.context_id,
                 ChatCommand::Ask {

@@ -325,3 +325,113 @@ async fn recovery_restores_a_moderators_queue_view_exactly() {
     assert_eq!((counts.pending, counts.owned, counts.resolved), (2, 1, 1));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_question_and_its_answer_are_published_to_the_feed_and_removed() {
+    const CTX: &str = "qa-feed";
+    let server = start(|_| {}).await;
+    let alice = connect(&server.ws_url, attendee_token("alice")).await;
+    let bob = connect(&server.ws_url, attendee_token("bob")).await;
+    let moderator = connect(&server.ws_url, moderator_token("mod", CTX)).await;
+    for c in [&alice, &bob, &moderator] {
+        c.join(CTX).await.unwrap();
+    }
+    let question = alice
+        .ask(CTX, "Is there a recording?", "", 0)
+        .await
+        .unwrap();
+    let answer = moderator
+        .answer(CTX, question.thread_id, "Yes, tomorrow.", "")
+        .await
+        .unwrap();
+    assert_eq!(
+        alice
+            .publish_qa(
+                CTX,
+                question.thread_id,
+                question.message_id,
+                answer.message_id
+            )
+            .await
+            .unwrap_err()
+            .server_code(),
+        Some(ErrorCode::Forbidden)
+    );
+    // The answer as the question is refused.
+    assert_eq!(
+        moderator
+            .publish_qa(
+                CTX,
+                question.thread_id,
+                answer.message_id,
+                question.message_id
+            )
+            .await
+            .unwrap_err()
+            .server_code(),
+        Some(ErrorCode::BadRequest)
+    );
+    let published = moderator
+        .publish_qa(
+            CTX,
+            question.thread_id,
+            question.message_id,
+            answer.message_id,
+        )
+        .await
+        .unwrap();
+    let item = expect_push(&bob, |p| match &p.body {
+        Some(Body::FeedQa(f)) => Some(f.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(item.item_id, published.seq);
+    assert_eq!(
+        item.question.as_ref().unwrap().text,
+        "Is there a recording?"
+    );
+    let shown = item.answer.as_ref().unwrap().author.clone().unwrap();
+    assert!(shown.as_context, "the answer is shown as the session");
+    let late = connect(&server.ws_url, attendee_token("late")).await;
+    assert_eq!(
+        late.join(CTX)
+            .await
+            .unwrap()
+            .snapshot
+            .unwrap()
+            .published
+            .len(),
+        1
+    );
+
+    moderator.unpublish(CTX, item.item_id).await.unwrap();
+    expect_push(&bob, |p| {
+        matches!(&p.body, Some(Body::FeedRemoved(r)) if r.item_id == item.item_id).then_some(())
+    })
+    .await;
+    // Deleting a published answer takes the item out of the feed too.
+    let again = moderator
+        .publish_qa(
+            CTX,
+            question.thread_id,
+            question.message_id,
+            answer.message_id,
+        )
+        .await
+        .unwrap();
+    moderator.delete(CTX, answer.message_id).await.unwrap();
+    expect_push(&bob, |p| {
+        matches!(&p.body, Some(Body::FeedRemoved(r)) if r.item_id == again.seq).then_some(())
+    })
+    .await;
+    assert!(
+        late.join(CTX)
+            .await
+            .unwrap()
+            .snapshot
+            .unwrap()
+            .published
+            .is_empty()
+    );
+    server.stop().await;
+}

@@ -229,6 +229,36 @@ impl Client {
         expect_reply!(result, Ack)
     }
 
+    /// Publishes a question with its answer to the feed (moderators).
+    pub async fn publish_qa(
+        &self,
+        context_id: &str,
+        thread_id: u64,
+        question_id: u64,
+        answer_id: u64,
+    ) -> Result<Ack, ClientError> {
+        let result = self
+            .request(Command::PublishQa(plenary_proto::v1::PublishQa {
+                context_id: context_id.to_owned(),
+                thread_id,
+                question_id,
+                answer_id,
+            }))
+            .await?;
+        expect_reply!(result, Ack)
+    }
+
+    /// Removes a published Q&A from the feed (moderators).
+    pub async fn unpublish(&self, context_id: &str, item_id: u64) -> Result<Ack, ClientError> {
+        let result = self
+            .request(Command::Unpublish(plenary_proto::v1::Unpublish {
+                context_id: context_id.to_owned(),
+                item_id,
+            }))
+            .await?;
+        expect_reply!(result, Ack)
+    }
+
     /// Sends a message to the moderator-only backchannel (moderators).
     pub async fn send_backchannel(
         &self,

@@ -29,6 +29,16 @@ pub enum ChatCommand {
         thread_id: u64,
         action: ThreadAction,
     },
+    /// A moderator publishes a question with its answer to the feed.
+    PublishQa {
+        thread_id: u64,
+        question_id: u64,
+        answer_id: u64,
+    },
+    /// A moderator removes a published Q&A from the feed.
+    Unpublish {
+        item_id: u64,
+    },
     /// A moderator's notification to everyone (the Updates tab).
     PostUpdate {
         title: String,

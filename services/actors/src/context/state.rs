@@ -5,10 +5,10 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use plenary_proto::v1::events::{
-    Actor, ContextCreated, ContextEvent, ContextSettings, ContextUpdated, MessageDeleted,
-    MessageLiked, MessagePinned, MessagePosted, MessageUnliked, MessageUnpinned, ThreadClaimed,
-    ThreadCleared, ThreadOpened, ThreadReleased, ThreadReopened, ThreadResolved, UpdatePosted,
-    UserBlocked, UserUnblocked, context_event::Kind,
+    Actor, ContextCreated, ContextEvent, ContextSettings, ContextUpdated, FeedItemRemoved,
+    MessageDeleted, MessageLiked, MessagePinned, MessagePosted, MessageUnliked, MessageUnpinned,
+    QaPublished, ThreadClaimed, ThreadCleared, ThreadOpened, ThreadReleased, ThreadReopened,
+    ThreadResolved, UpdatePosted, UserBlocked, UserUnblocked, context_event::Kind,
 };
 
 use serde::{Deserialize, Serialize};
@@ -130,7 +130,22 @@ pub struct ContextState {
     /// The Q&A queue.
     #[serde(default)]
     pub qa: QaQueue,
+    /// Published questions with answers, in publication order.
+    #[serde(default)]
+    pub published: Vec<PublishedQa>,
 }
+
+/// A question with its answer in the feed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishedQa {
+    pub item_id: u64,
+    pub thread_id: u64,
+    pub question_id: u64,
+    pub answer_id: u64,
+}
+
+/// Most published Q&As a feed holds.
+pub const MAX_PUBLISHED: usize = 50;
 
 /// What `decide` concluded.
 #[derive(Clone, Debug, PartialEq)]
@@ -441,6 +456,51 @@ impl ContextState {
                 }
                 Ok(Decision::of(kinds))
             }
+            ChatCommand::PublishQa {
+                thread_id,
+                question_id,
+                answer_id,
+            } => {
+                require_moderator()?;
+                let thread = self
+                    .qa
+                    .thread(*thread_id)
+                    .ok_or(Rejection::NotFound("thread".into()))?;
+                let in_thread =
+                    |id: u64| self.messages.get(&id).filter(|m| m.thread_id == *thread_id);
+                let question =
+                    in_thread(*question_id).ok_or(Rejection::NotFound("question".into()))?;
+                let answer = in_thread(*answer_id).ok_or(Rejection::NotFound("answer".into()))?;
+                if question.author.user_id != thread.attendee || !answer.author.moderator {
+                    return Err(Rejection::BadRequest(
+                        "publish the attendee's question with a moderator's answer".into(),
+                    ));
+                }
+                if self
+                    .published
+                    .iter()
+                    .any(|p| p.question_id == *question_id && p.answer_id == *answer_id)
+                {
+                    return Ok(Decision::Already(CommandOutcome::Done { seq: 0 }));
+                }
+                if self.published.len() >= MAX_PUBLISHED {
+                    return Err(Rejection::LimitReached("published questions".into()));
+                }
+                Ok(Decision::Emit(Kind::QaPublished(QaPublished {
+                    thread_id: *thread_id,
+                    question_id: *question_id,
+                    answer_id: *answer_id,
+                })))
+            }
+            ChatCommand::Unpublish { item_id } => {
+                require_moderator()?;
+                if !self.published.iter().any(|p| p.item_id == *item_id) {
+                    return Ok(Decision::Already(CommandOutcome::Done { seq: 0 }));
+                }
+                Ok(Decision::Emit(Kind::FeedItemRemoved(FeedItemRemoved {
+                    item_id: *item_id,
+                })))
+            }
             ChatCommand::PostUpdate { title, text, toast } => {
                 require_moderator()?;
                 if title.chars().count() > MAX_UPDATE_TITLE_CHARS {
@@ -500,13 +560,21 @@ impl ContextState {
                 if !own && (!moderator || message.backchannel) {
                     return Err(Rejection::Forbidden);
                 }
-                Ok(Decision::Emit(Kind::MessageDeleted(MessageDeleted {
+                // A published Q&A whose question or answer goes leaves the feed first.
+                let mut kinds: Vec<Kind> = self
+                    .published
+                    .iter()
+                    .filter(|p| p.question_id == *message_id || p.answer_id == *message_id)
+                    .map(|p| Kind::FeedItemRemoved(FeedItemRemoved { item_id: p.item_id }))
+                    .collect();
+                kinds.push(Kind::MessageDeleted(MessageDeleted {
                     message_id: *message_id,
                     author_id: message.author.user_id.clone(),
                     by_moderator: !own,
                     backchannel: message.backchannel,
                     thread_id: message.thread_id,
-                })))
+                }));
+                Ok(Decision::of(kinds))
             }
             ChatCommand::Pin { message_id } => {
                 require_moderator()?;
@@ -665,6 +733,13 @@ impl ContextState {
                     self.qa.apply(&e);
                 }
             }
+            Kind::QaPublished(p) => self.published.push(PublishedQa {
+                item_id: event.seq,
+                thread_id: p.thread_id,
+                question_id: p.question_id,
+                answer_id: p.answer_id,
+            }),
+            Kind::FeedItemRemoved(r) => self.published.retain(|p| p.item_id != r.item_id),
             Kind::UpdatePosted(u) => {
                 self.updates.push(UpdateRecord {
                     id: event.seq,

@@ -2,15 +2,15 @@
 //! for each audience (or none, for an audience that may not see it).
 
 use plenary_proto::v1::{
-    Author, BlockedUser, ChatMessage, ContextInfo, LikeCount, LikeCounts, MessageRef,
-    MessageRemoved, QaThread, QueueCounts, Snapshot, Update, UserRef,
+    Author, BlockedUser, ChatMessage, ContextInfo, FeedQa, FeedRef, LikeCount, LikeCounts,
+    MessageRef, MessageRemoved, QaThread, QueueCounts, Snapshot, Update, UserRef,
     events::{ContextEvent, ContextSettings, context_event::Kind},
     push::Body,
 };
 
 use super::{
     qa::ThreadState,
-    state::{ContextState, MessageRecord},
+    state::{ContextState, MessageRecord, PublishedQa},
 };
 use crate::identity::{Role, author_of};
 
@@ -241,6 +241,31 @@ pub fn push_body(state: &ContextState, event: &ContextEvent, viewer: Viewer<'_>)
         Kind::ThreadReleased(t) => Body::Thread(thread_view(state, t.thread_id, viewer)?),
         Kind::ThreadResolved(t) => Body::Thread(thread_view(state, t.thread_id, viewer)?),
         Kind::ThreadCleared(t) => Body::Thread(thread_view(state, t.thread_id, viewer)?),
+        Kind::QaPublished(_) => Body::FeedQa(feed_item(
+            state,
+            state.published.iter().find(|p| p.item_id == event.seq)?,
+        )?),
+        Kind::FeedItemRemoved(r) => Body::FeedRemoved(FeedRef { item_id: r.item_id }),
+    })
+}
+
+/// A published Q&A as everyone sees it (the answer as the session).
+fn feed_item(state: &ContextState, item: &PublishedQa) -> Option<FeedQa> {
+    let public = Viewer {
+        user_id: "",
+        role: Role::Attendee,
+    };
+    let message = |id: u64| {
+        state
+            .messages
+            .get(&id)
+            .map(|m| chat_message(state, id, m, public))
+    };
+    Some(FeedQa {
+        item_id: item.item_id,
+        thread_id: item.thread_id,
+        question: Some(message(item.question_id)?),
+        answer: Some(message(item.answer_id)?),
     })
 }
 
@@ -348,5 +373,10 @@ pub fn snapshot(state: &ContextState, viewer: Viewer<'_>, recent: usize) -> Snap
         threads,
         thread_messages,
         counts: moderator.then(|| queue_counts(state)),
+        published: state
+            .published
+            .iter()
+            .filter_map(|p| feed_item(state, p))
+            .collect(),
     }
 }
