@@ -268,7 +268,7 @@ async fn write_loop(
 
 /// A step of the ordered way from the socket to the push queue.
 enum Item {
-    Push(Push),
+    Push(Box<Push>),
     /// Everything a join replayed is queued: its context continues after `position`.
     Joined {
         context_id: String,
@@ -346,7 +346,7 @@ impl Reader {
                 None => {}
                 Some(Ok(frame)) => match frame.frame {
                     Some(server_frame::Frame::Push(push)) => {
-                        self.backlog.push_back(Item::Push(push))
+                        self.backlog.push_back(Item::Push(Box::new(push)))
                     }
                     Some(server_frame::Frame::Reply(reply)) => self.on_reply(reply),
                     None => tracing::warn!("server frame with neither reply nor push"),
@@ -396,7 +396,7 @@ impl Reader {
                         if let Some(Item::Push(push)) = self.backlog.pop_front() {
                             let context_id = push.context_id.clone();
                             let position = position::of_push(&push);
-                            permit.send(push);
+                            permit.send(*push);
                             lock(&self.links.tracker).on_push(&context_id, position);
                         }
                         continue;
@@ -431,7 +431,7 @@ impl Reader {
             (PendingKind::Join(context_id), Some(reply::Result::Join(ok))) => {
                 lock(&self.links.tracker).on_join_reply(context_id, ok);
                 self.backlog
-                    .extend(ok.missed.iter().cloned().map(Item::Push));
+                    .extend(ok.missed.iter().cloned().map(|p| Item::Push(Box::new(p))));
                 self.backlog.push_back(Item::Joined {
                     context_id: context_id.clone(),
                     position: position::join_position(ok),
