@@ -128,6 +128,10 @@ pub struct Config {
     /// Messages in a join snapshot.
     #[arg(long, env = "PLENARY_SNAPSHOT_MESSAGES", default_value_t = 50)]
     pub snapshot_messages: usize,
+    /// Send a claimed Q&A thread back to pending when the moderator who owns it has been
+    /// disconnected this many seconds (0: never).
+    #[arg(long, env = "PLENARY_QA_AUTO_RELEASE_SECS", default_value_t = 0)]
+    pub qa_auto_release_secs: u64,
     /// Recent events per context kept for reconnect recovery.
     #[arg(long, env = "PLENARY_RECOVERY_WINDOW", default_value_t = 2_000)]
     pub recovery_window: usize,

@@ -88,6 +88,8 @@ pub async fn run(
         snapshot_messages: config.snapshot_messages,
         recovery_window: config.recovery_window,
         auto_create: !config.require_created_contexts,
+        qa_auto_release: (config.qa_auto_release_secs > 0)
+            .then(|| Duration::from_secs(config.qa_auto_release_secs)),
         ..ContextConfig::default()
     };
     let presence = Arc::new(presence::Presence::default());

@@ -430,6 +430,9 @@ where
             .registry
             .bus()
             .release(&bus_channels(&joined.channel, &state.user));
+        if joined.role == Role::Moderator {
+            self.shared.registry.left(context, &state.user, true);
+        }
     }
 
     async fn serve_loop(&mut self, state: &mut SessionState, shutdown: &CancellationToken) -> End {

@@ -435,3 +435,50 @@ async fn a_question_and_its_answer_are_published_to_the_feed_and_removed() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_claim_is_released_when_its_moderator_stays_away() {
+    const CTX: &str = "qa-auto-release";
+    let server = start(|c| c.qa_auto_release_secs = 1).await;
+    let alice = connect(&server.ws_url, attendee_token("alice")).await;
+    let present = connect(&server.ws_url, moderator_token("present", CTX)).await;
+    let leaving = connect(&server.ws_url, moderator_token("leaving", CTX)).await;
+    for c in [&alice, &present, &leaving] {
+        c.join(CTX).await.unwrap();
+    }
+    let kept = alice.ask(CTX, "first", "", 0).await.unwrap().thread_id;
+    let bob = connect(&server.ws_url, attendee_token("bob")).await;
+    bob.join(CTX).await.unwrap();
+    let dropped = bob.ask(CTX, "second", "", 0).await.unwrap().thread_id;
+    present
+        .thread_action(CTX, kept, ThreadActionKind::Claim)
+        .await
+        .unwrap();
+    leaving
+        .thread_action(CTX, dropped, ThreadActionKind::Claim)
+        .await
+        .unwrap();
+    leaving.close().await;
+
+    // The absent moderator's thread goes back to pending; the present one's does not.
+    expect_push(&present, |p| {
+        thread_push(p).filter(|t| t.id == dropped && state(t) == ThreadState::Owned)
+    })
+    .await;
+    let released = expect_push(&present, |p| {
+        thread_push(p).filter(|t| t.id == dropped && state(t) == ThreadState::Pending)
+    })
+    .await;
+    assert_eq!(released.counts.unwrap().owned, 1);
+    let snapshot = connect(&server.ws_url, moderator_token("third", CTX))
+        .await
+        .join(CTX)
+        .await
+        .unwrap()
+        .snapshot
+        .unwrap();
+    let states: BTreeMap<u64, i32> = snapshot.threads.iter().map(|t| (t.id, t.state)).collect();
+    assert_eq!(states[&kept], ThreadState::Owned as i32);
+    assert_eq!(states[&dropped], ThreadState::Pending as i32);
+    server.stop().await;
+}

@@ -51,6 +51,11 @@ enum Op {
         command: AdminCommand,
     },
     Get,
+    /// A connection of a user left the context.
+    Left {
+        user_id: String,
+        moderator: bool,
+    },
 }
 
 /// What an operation returns.
@@ -133,6 +138,10 @@ fn request_for(op: Op) -> (Request, Reply) {
                 }),
             )
         }
+        Op::Left { user_id, moderator } => (
+            Request::Left { user_id, moderator },
+            Box::pin(async { Ok(OpResult::Outcome(CommandOutcome::Done { seq: 0 })) }),
+        ),
     }
 }
 
@@ -384,6 +393,20 @@ impl ContextRegistry {
             OpResult::View(v) => Ok(v),
             other => Err(unexpected(other)),
         }
+    }
+
+    /// Tells a context that a connection of this user left it (in the background: the
+    /// Q&A auto-release needs it, nobody waits for it).
+    pub fn left(&self, context_id: &str, user_id: &str, moderator: bool) {
+        let Some(registry) = self.me.upgrade() else {
+            return;
+        };
+        let (context_id, user_id) = (context_id.to_owned(), user_id.to_owned());
+        tokio::spawn(async move {
+            let _ = registry
+                .run(&context_id, Op::Left { user_id, moderator })
+                .await;
+        });
     }
 
     /// Reads a context's settings and position.

@@ -9,7 +9,7 @@
 //! so memory never holds an event the log does not.
 
 use std::{
-    collections::{BTreeMap, VecDeque},
+    collections::{BTreeMap, HashMap, VecDeque},
     sync::Arc,
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
@@ -28,6 +28,7 @@ use tracing::{Instrument, debug, error, info_span, warn};
 
 use super::{
     command::{AdminCommand, ChatCommand, CommandOutcome, Rejection},
+    qa::ThreadState,
     state::{ChatLimits, ContextState, Decision, outcome_of},
     view::{self, Audience, Viewer},
 };
@@ -57,6 +58,9 @@ pub struct ContextConfig {
     pub auto_create: bool,
     /// Cluster mode: events between two snapshots of a context.
     pub snapshot_every: u64,
+    /// Send a claimed Q&A thread back to pending when its owner has been disconnected
+    /// this long (`None`: never).
+    pub qa_auto_release: Option<Duration>,
 }
 
 impl Default for ContextConfig {
@@ -72,6 +76,7 @@ impl Default for ContextConfig {
             passivate_after: Duration::from_secs(600),
             auto_create: true,
             snapshot_every: 1_000,
+            qa_auto_release: None,
         }
     }
 }
@@ -115,6 +120,47 @@ pub(crate) enum Request {
     Get {
         reply: oneshot::Sender<Result<ContextView, Rejection>>,
     },
+    /// A connection of this user left the context (for the Q&A auto-release).
+    Left { user_id: String, moderator: bool },
+    /// Release claims of moderators away too long (the actor's own timer).
+    AutoRelease,
+}
+
+/// Moderators' connections, for releasing the claims of those who left.
+#[derive(Debug, Default)]
+struct ModeratorPresence {
+    online: HashMap<String, u32>,
+    away_since: HashMap<String, Instant>,
+}
+
+impl ModeratorPresence {
+    fn joined(&mut self, user: &str) {
+        *self.online.entry(user.to_owned()).or_insert(0) += 1;
+        self.away_since.remove(user);
+    }
+
+    fn left(&mut self, user: &str) {
+        if let Some(n) = self.online.get_mut(user) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.online.remove(user);
+                self.away_since.insert(user.to_owned(), Instant::now());
+            }
+        }
+    }
+
+    /// Away longer than `after`; a moderator never seen online counts from `since`.
+    fn away_longer_than(&self, user: &str, after: Duration, since: Instant) -> bool {
+        if self.online.contains_key(user) {
+            return false;
+        }
+        self.away_since
+            .get(user)
+            .copied()
+            .unwrap_or(since)
+            .elapsed()
+            >= after
+    }
 }
 
 /// The sending side of a context actor's mailbox.
@@ -176,6 +222,8 @@ pub(crate) fn spawn(
                 channel_moderators: Channel::ContextModerators(id.clone()),
                 fence,
                 snapshot_seq: 0,
+                moderators: ModeratorPresence::default(),
+                started: Instant::now(),
                 state: ContextState::new(&id),
                 recent: VecDeque::new(),
                 uncommitted: Vec::new(),
@@ -216,6 +264,10 @@ struct ContextActor {
     fence: Option<Fence>,
     /// Seq of the last snapshot stored (cluster mode).
     snapshot_seq: u64,
+    /// Which moderators are connected (Q&A auto-release).
+    moderators: ModeratorPresence,
+    /// When this actor started: owners never seen connected count as away from here.
+    started: Instant,
 }
 
 fn now_ms() -> u64 {
@@ -240,6 +292,8 @@ impl ContextActor {
         tokio::pin!(flush);
         let idle = tokio::time::sleep(self.config.passivate_after);
         tokio::pin!(idle);
+        let mut release_tick = tokio::time::interval(Duration::from_secs(1));
+        release_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut batch = Vec::with_capacity(self.config.batch_max);
         loop {
             tokio::select! {
@@ -267,6 +321,17 @@ impl ContextActor {
                 () = &mut idle => {
                     debug!("passivating idle context actor");
                     rx.close();
+                }
+                _ = release_tick.tick(), if self.config.qa_auto_release.is_some() => {
+                    let mut batch = vec![Request::AutoRelease];
+                    if self.process(&mut batch).await.is_err() {
+                        rx.close();
+                        let why = Rejection::Unavailable("context moved to another node; retry".into());
+                        while let Some(request) = rx.recv().await {
+                            reject(request, &why);
+                        }
+                        return;
+                    }
                 }
             }
         }
@@ -367,6 +432,12 @@ impl ContextActor {
                     };
                     replies.push(Pending::View(reply, result));
                 }
+                Request::Left { user_id, moderator } => {
+                    if moderator {
+                        self.moderators.left(&user_id);
+                    }
+                }
+                Request::AutoRelease => new_events += self.auto_release(),
             }
         }
 
@@ -478,8 +549,47 @@ impl ContextActor {
         }
     }
 
+    /// Sends back to pending the threads of owners away longer than the configured
+    /// time. Returns how many events it emitted.
+    fn auto_release(&mut self) -> usize {
+        let Some(after) = self.config.qa_auto_release else {
+            return 0;
+        };
+        let stale: Vec<u64> = self
+            .state
+            .qa
+            .threads()
+            .filter(|t| match &t.state {
+                ThreadState::Owned { by } => {
+                    self.moderators.away_longer_than(by, after, self.started)
+                }
+                _ => false,
+            })
+            .map(|t| t.id)
+            .collect();
+        let system = Actor {
+            user_id: "plenary".into(),
+            given_name: "Plenary".into(),
+            ..Default::default()
+        };
+        for thread_id in &stale {
+            self.emit(
+                system.clone(),
+                Kind::ThreadReleased(v1::events::ThreadReleased {
+                    thread_id: *thread_id,
+                    automatic: true,
+                }),
+            );
+            metrics::counter!("plenary_qa_auto_releases_total").increment(1);
+        }
+        stale.len()
+    }
+
     fn join(&mut self, join: &JoinRequest, new_events: &mut usize) -> Result<JoinOk, Rejection> {
         let identity = &join.identity;
+        if identity.role_in(&self.id) == Role::Moderator {
+            self.moderators.joined(&identity.user_id);
+        }
         if !self.state.exists() {
             if !self.config.auto_create {
                 return Err(Rejection::ContextNotFound(self.id.to_string()));
@@ -670,6 +780,7 @@ fn reject(request: Request, why: &Rejection) {
         Request::Join { reply, .. } => drop(reply.send(Err(why.clone()))),
         Request::Chat { reply, .. } => drop(reply.send(Err(why.clone()))),
         Request::Admin { reply, .. } | Request::Get { reply } => drop(reply.send(Err(why.clone()))),
+        Request::Left { .. } | Request::AutoRelease => {}
     }
     warn!("refused a request: context unavailable");
 }
