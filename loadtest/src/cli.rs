@@ -22,10 +22,68 @@ pub(crate) enum Scenario {
     /// N attendees join one context and stay idle; reports the server's RSS per
     /// connection.
     Idle(IdleArgs),
+    /// The moderated Q&A: attendees each ask once within a window while moderators claim,
+    /// resolve and clear threads as fast as they can.
+    Qa(QaArgs),
     /// Cluster mode: kills the owner of a fresh context (`kill -9` of the pid in
     /// `--pid-dir/<node>.pid`) and times until a client on another node gets a command
     /// accepted by the new owner.
     Failover(FailoverArgs),
+}
+
+/// `qa` flags.
+#[derive(Clone, Debug, Args)]
+pub(crate) struct QaArgs {
+    #[arg(long = "url", value_name = "WS_URL", required = true)]
+    pub(crate) urls: Vec<String>,
+    #[arg(long, env = "PLENARY_JWT_SECRET", hide_env_values = true)]
+    pub(crate) jwt_secret: String,
+    /// Attendees; each asks one question.
+    #[arg(long)]
+    pub(crate) attendees: usize,
+    /// Moderators working the queue.
+    #[arg(long)]
+    pub(crate) moderators: usize,
+    #[arg(long, value_name = "OUT.json")]
+    pub(crate) json: PathBuf,
+    /// Context (default: a fresh `qa-<unix-ms>`).
+    #[arg(long, value_name = "ID")]
+    pub(crate) context: Option<String>,
+    /// The questions are spread evenly over this many seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub(crate) ask_window: f64,
+    /// After the last question, how long the moderators may take to clear the queue.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub(crate) drain_timeout: u64,
+    #[arg(long, value_name = "K", default_value_t = 16, value_parser = clap::value_parser!(u8).range(0..=254))]
+    pub(crate) source_ips: u8,
+    #[arg(long, value_name = "C", default_value_t = 256)]
+    pub(crate) connect_concurrency: usize,
+    #[arg(long, value_name = "SECS", default_value_t = 15)]
+    pub(crate) connect_timeout: u64,
+    #[arg(long, default_value = "plenary")]
+    pub(crate) jwt_audience: String,
+    #[arg(long, default_value = "plenary")]
+    pub(crate) jwt_issuer: String,
+}
+
+impl QaArgs {
+    /// The shared flags, for the connection plan (`clients` = attendees).
+    pub(crate) fn common(&self) -> CommonArgs {
+        CommonArgs {
+            urls: self.urls.clone(),
+            jwt_secret: self.jwt_secret.clone(),
+            clients: self.attendees,
+            json: self.json.clone(),
+            context: self.context.clone(),
+            format: Format::Json,
+            source_ips: self.source_ips,
+            connect_concurrency: self.connect_concurrency,
+            connect_timeout: self.connect_timeout,
+            jwt_audience: self.jwt_audience.clone(),
+            jwt_issuer: self.jwt_issuer.clone(),
+        }
+    }
 }
 
 /// `failover` flags.

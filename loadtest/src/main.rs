@@ -3,13 +3,15 @@
 //! - `fanout`: N attendees and one publisher in one context; measures delivery latency,
 //!   loss and duplicates of every message to every attendee.
 //! - `idle`: N idle attendees; measures the gateway's resident memory per connection.
+//! - `qa`: attendees ask, moderators claim and resolve; measures claim latency, loss,
+//!   double ownership and how long the queue takes to drain.
 //! - `failover`: kills a context's owner node and times the hand-over.
 //!
 //! Layout:
 //! - [`cli`]: the command line.
 //! - [`connect`]: opening many clients over several source addresses and gateways with
 //!   bounded concurrency; the open-file limit.
-//! - [`fanout`], [`idle`], [`failover`]: the scenarios.
+//! - [`fanout`], [`idle`], [`qa`], [`failover`]: the scenarios.
 //! - [`report`]: latency histograms, error tallies, the JSON report and the table.
 
 mod cli;
@@ -17,6 +19,7 @@ mod connect;
 mod failover;
 mod fanout;
 mod idle;
+mod qa;
 mod report;
 
 use std::process::ExitCode;
@@ -39,6 +42,7 @@ async fn main() -> ExitCode {
         Scenario::Fanout(args) => fanout::run(args).await,
         Scenario::Idle(args) => idle::run(args).await,
         Scenario::Failover(args) => failover::run(args).await,
+        Scenario::Qa(args) => qa::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -189,3 +189,41 @@ async fn nobody_connecting_is_a_failure() {
     );
     assert!(!out.exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn qa_clears_every_question_with_exclusive_claims() {
+    let (url, _dir) = start_gateway().await;
+    let out = out_file("qa");
+    let output = run_binary(&[
+        "qa",
+        "--url",
+        &url,
+        "--jwt-secret",
+        SECRET,
+        "--attendees",
+        "30",
+        "--moderators",
+        "3",
+        "--ask-window",
+        "1",
+        "--drain-timeout",
+        "20",
+        "--source-ips",
+        "2",
+        "--json",
+        out.to_str().unwrap(),
+    ])
+    .await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report = read_report(&out);
+    assert_eq!(report["questions"], 30, "{report:#}");
+    assert_eq!(report["done"], 30, "{report:#}");
+    assert_eq!(report["lost"], 0, "{report:#}");
+    assert_eq!(report["double_owned"], 0, "{report:#}");
+    assert_eq!(report["drained"], true, "{report:#}");
+    assert!(report["claim_p99_ms"].as_f64().unwrap() > 0.0, "{report:#}");
+}
