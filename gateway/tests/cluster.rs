@@ -18,12 +18,7 @@ async fn settle() {
 async fn three_nodes_deliver_every_message_in_the_same_order() {
     require_redis().await;
     let prefix = unique_prefix("order");
-    let nodes = [
-        start_node(&prefix, "n1", |_| {}).await,
-        start_node(&prefix, "n2", |_| {}).await,
-        start_node(&prefix, "n3", |_| {}).await,
-    ];
-    settle().await;
+    let nodes = three_nodes(&prefix).await;
 
     let mut clients = Vec::new();
     for (i, node) in nodes.iter().enumerate().cycle().take(9) {
@@ -106,6 +101,17 @@ async fn owner_of(prefix: &str, context: &str) -> String {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("nobody owns the shard of {context}");
+}
+
+/// Three in-process nodes under one prefix, settled.
+async fn three_nodes(prefix: &str) -> [TestServer; 3] {
+    let nodes = [
+        start_node(prefix, "n1", |_| {}).await,
+        start_node(prefix, "n2", |_| {}).await,
+        start_node(prefix, "n3", |_| {}).await,
+    ];
+    settle().await;
+    nodes
 }
 
 /// Three node processes under one prefix, each with its own data directory.
@@ -759,12 +765,7 @@ async fn twenty_moderators_on_three_nodes_claim_one_thread_and_exactly_one_wins(
     use plenary_client::v1::{ErrorCode, ThreadActionKind, ThreadState};
     require_redis().await;
     let prefix = unique_prefix("claim");
-    let nodes = [
-        start_node(&prefix, "n1", |_| {}).await,
-        start_node(&prefix, "n2", |_| {}).await,
-        start_node(&prefix, "n3", |_| {}).await,
-    ];
-    settle().await;
+    let nodes = three_nodes(&prefix).await;
     let attendee = connect(&nodes[0].ws_url, attendee_token("asker")).await;
     attendee.join(CTX).await.unwrap();
     let thread = attendee

@@ -286,26 +286,15 @@ async fn recovery_restores_a_moderators_queue_view_exactly() {
         seq: joined.seq,
     };
     // While the moderator is away, the queue moves.
-    other
-        .thread_action(CTX, threads[0], ThreadActionKind::Claim)
-        .await
-        .unwrap();
-    other
-        .thread_action(CTX, threads[1], ThreadActionKind::Claim)
-        .await
-        .unwrap();
-    other
-        .thread_action(CTX, threads[1], ThreadActionKind::Resolve)
-        .await
-        .unwrap();
-    other
-        .thread_action(CTX, threads[2], ThreadActionKind::Claim)
-        .await
-        .unwrap();
-    other
-        .thread_action(CTX, threads[2], ThreadActionKind::Release)
-        .await
-        .unwrap();
+    for (thread, action) in [
+        (threads[0], ThreadActionKind::Claim),
+        (threads[1], ThreadActionKind::Claim),
+        (threads[1], ThreadActionKind::Resolve),
+        (threads[2], ThreadActionKind::Claim),
+        (threads[2], ThreadActionKind::Release),
+    ] {
+        other.thread_action(CTX, thread, action).await.unwrap();
+    }
     let back = connect(&server.ws_url, moderator_token("mod", CTX)).await;
     let recovered = back.join_since(CTX, since).await.unwrap();
     assert!(recovered.recovered);
