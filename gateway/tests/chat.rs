@@ -54,11 +54,8 @@ async fn two_attendees_and_a_moderator_chat() {
     .await;
     assert_eq!(m.reply_to, sent.message_id);
     assert_eq!(
-        bob.send(CTX, "to nothing", "b-2", 999_999)
-            .await
-            .unwrap_err()
-            .server_code(),
-        Some(ErrorCode::NotFound)
+        refused(bob.send(CTX, "to nothing", "b-2", 999_999)).await,
+        ErrorCode::NotFound
     );
 
     // Likes: the reply carries the count, pushes come as aggregates.
@@ -109,12 +106,8 @@ async fn two_attendees_and_a_moderator_chat() {
 
     // Pin: moderators only; pinned items reach everyone and form the feed.
     assert_eq!(
-        alice
-            .pin(CTX, sent.message_id)
-            .await
-            .unwrap_err()
-            .server_code(),
-        Some(ErrorCode::Forbidden)
+        refused(alice.pin(CTX, sent.message_id)).await,
+        ErrorCode::Forbidden
     );
     mod_.pin(CTX, sent.message_id).await.unwrap();
     let pinned = expect_push(&bob, |p| match &p.body {
@@ -141,10 +134,7 @@ async fn two_attendees_and_a_moderator_chat() {
     .await;
 
     // Block: moderators only; the blocked user's sends are refused, others unaffected.
-    assert_eq!(
-        alice.block(CTX, "bob").await.unwrap_err().server_code(),
-        Some(ErrorCode::Forbidden)
-    );
+    assert_eq!(refused(alice.block(CTX, "bob")).await, ErrorCode::Forbidden);
     mod_.block(CTX, "bob").await.unwrap();
     let blocked = expect_push(&mod_, |p| match &p.body {
         Some(Body::Blocked(b)) => Some(b.clone()),
@@ -212,12 +202,8 @@ async fn attendee_cannot_moderate() {
     let other = connect(&server.ws_url, moderator_token("m", "another")).await;
     other.join(CTX).await.unwrap();
     assert_eq!(
-        other
-            .pin(CTX, m.message_id)
-            .await
-            .unwrap_err()
-            .server_code(),
-        Some(ErrorCode::Forbidden)
+        refused(other.pin(CTX, m.message_id)).await,
+        ErrorCode::Forbidden
     );
     server.stop().await;
 }
@@ -270,38 +256,22 @@ async fn commands_need_a_join_and_valid_text() {
     let server = start(|c| c.max_text_chars = 10).await;
     let alice = connect(&server.ws_url, attendee_token("alice")).await;
     assert_eq!(
-        alice
-            .send(CTX, "hi", "", 0)
-            .await
-            .unwrap_err()
-            .server_code(),
-        Some(ErrorCode::NotJoined)
+        refused(alice.send(CTX, "hi", "", 0)).await,
+        ErrorCode::NotJoined
     );
     alice.join(CTX).await.unwrap();
     assert_eq!(
-        alice
-            .send(CTX, "far too long text", "", 0)
-            .await
-            .unwrap_err()
-            .server_code(),
-        Some(ErrorCode::InvalidText)
+        refused(alice.send(CTX, "far too long text", "", 0)).await,
+        ErrorCode::InvalidText
     );
     assert_eq!(
-        alice
-            .send(CTX, "  ", "", 0)
-            .await
-            .unwrap_err()
-            .server_code(),
-        Some(ErrorCode::InvalidText)
+        refused(alice.send(CTX, "  ", "", 0)).await,
+        ErrorCode::InvalidText
     );
     alice.leave(CTX).await.unwrap();
     assert_eq!(
-        alice
-            .send(CTX, "hi", "", 0)
-            .await
-            .unwrap_err()
-            .server_code(),
-        Some(ErrorCode::NotJoined)
+        refused(alice.send(CTX, "hi", "", 0)).await,
+        ErrorCode::NotJoined
     );
     server.stop().await;
 }
@@ -310,10 +280,7 @@ async fn commands_need_a_join_and_valid_text() {
 async fn required_contexts_refuse_unknown_joins() {
     let server = start(|c| c.require_created_contexts = true).await;
     let alice = connect(&server.ws_url, attendee_token("alice")).await;
-    assert_eq!(
-        alice.join("nope").await.unwrap_err().server_code(),
-        Some(ErrorCode::NotFound)
-    );
+    assert_eq!(refused(alice.join("nope")).await, ErrorCode::NotFound);
     server.stop().await;
 }
 

@@ -10,8 +10,89 @@ use plenary_client::v1::push::Body;
 const CTX: &str = "cluster-webinar";
 
 /// Waits until every node agrees on who owns what.
-async fn settle() {
-    tokio::time::sleep(Duration::from_millis(1_500)).await;
+/// Waits until the nodes at `urls` heartbeat under `prefix`, every shard's lease is held
+/// by the node rendezvous placement ranks first, and every node routes `CTX` (a probe
+/// joins it on each): the cluster has settled.
+async fn settle(prefix: &str, urls: &[&str]) {
+    settle_on(REDIS_URL, prefix, urls).await;
+}
+
+/// `settle` against any Redis, a Redis Cluster included (the nodes' own connection
+/// detects which).
+async fn settle_on(url: &str, prefix: &str, urls: &[&str]) {
+    settle_placement(url, prefix, urls.len()).await;
+    for node in urls {
+        let probe = connect(node, attendee_token("settle-probe")).await;
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        while let Err(e) = probe.join(CTX).await {
+            assert_eq!(
+                e.server_code(),
+                Some(plenary_client::v1::ErrorCode::Unavailable),
+                "{e}"
+            );
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{node} never routed {CTX}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        probe.close().await;
+    }
+}
+
+/// Waits until `nodes` nodes heartbeat and every shard is held by its rendezvous owner.
+async fn settle_placement(url: &str, prefix: &str, nodes: usize) {
+    use plenary_bus::redis::{ClusterConfig, connect, lease::rendezvous_owner};
+    let config = ClusterConfig {
+        redis_url: url.to_owned(),
+        prefix: prefix.to_owned(),
+        node_id: "test-observer".into(),
+        shards: 8,
+        lease_ttl: Duration::from_secs(1),
+        forward_timeout: Duration::from_secs(1),
+        stream_cap: 10_000,
+        snapshot_every: 1_000,
+    };
+    let (_, mut conn) = connect(&config).await.expect("Redis for settle()");
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        let mut live: Vec<String> = redis::cmd("ZRANGEBYSCORE")
+            .arg(format!("{prefix}:nodes"))
+            .arg(now.saturating_sub(1_000))
+            .arg("+inf")
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        live.sort();
+        let mut placed = live.len() == nodes;
+        for shard in 0..8u32 {
+            if !placed {
+                break;
+            }
+            let lease: Option<String> = redis::cmd("GET")
+                .arg(format!("{{{prefix}:s{shard}}}:lease"))
+                .query_async(&mut conn)
+                .await
+                .unwrap();
+            let holder = lease
+                .as_deref()
+                .and_then(|l| l.rsplit_once(':'))
+                .map(|(node, _)| node);
+            placed = holder.is_some() && holder == rendezvous_owner(shard, &live);
+        }
+        if placed {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the cluster under {prefix} did not settle"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -110,7 +191,11 @@ async fn three_nodes(prefix: &str) -> [TestServer; 3] {
         start_node(prefix, "n2", |_| {}).await,
         start_node(prefix, "n3", |_| {}).await,
     ];
-    settle().await;
+    settle(
+        prefix,
+        &[&nodes[0].ws_url, &nodes[1].ws_url, &nodes[2].ws_url],
+    )
+    .await;
     nodes
 }
 
@@ -121,7 +206,11 @@ async fn spawn_three(prefix: &str) -> (Vec<Process>, Vec<tempfile::TempDir>) {
     for (i, dir) in dirs.iter().enumerate() {
         nodes.push(spawn_cluster_process(dir.path(), prefix, &format!("n{i}")).await);
     }
-    settle().await;
+    settle(
+        prefix,
+        &[&nodes[0].ws_url, &nodes[1].ws_url, &nodes[2].ws_url],
+    )
+    .await;
     (nodes, dirs)
 }
 
@@ -143,16 +232,7 @@ async fn owner_killed_another_node_takes_over_and_nothing_acknowledged_is_lost()
     };
     let publisher = connect(&nodes[client_node].ws_url, moderator_token("pub", CTX)).await;
     publisher.join(CTX).await.unwrap();
-    let mut ids = Vec::new();
-    for i in 0..10 {
-        ids.push(
-            publisher
-                .send(CTX, &format!("m{i}"), &format!("c{i}"), 0)
-                .await
-                .unwrap()
-                .message_id,
-        );
-    }
+    let mut ids = send_many(&publisher, CTX, 0..10).await;
 
     kill(&mut nodes[owner]);
     let killed = std::time::Instant::now();
@@ -219,16 +299,7 @@ async fn a_non_owner_gateway_dies_and_its_clients_recover_elsewhere() {
     let publisher = connect(&nodes[survivor].ws_url, moderator_token("pub", CTX)).await;
     publisher.join(CTX).await.unwrap();
 
-    let mut ids = Vec::new();
-    for i in 0..15 {
-        ids.push(
-            publisher
-                .send(CTX, &format!("m{i}"), &format!("c{i}"), 0)
-                .await
-                .unwrap()
-                .message_id,
-        );
-    }
+    let mut ids = send_many(&publisher, CTX, 0..15).await;
     // The listener reads what it gets before its gateway dies.
     let mut seen = Vec::new();
     let mut position = plenary_client::v1::Position {
@@ -246,15 +317,7 @@ async fn a_non_owner_gateway_dies_and_its_clients_recover_elsewhere() {
         }
     }
     kill(&mut nodes[victim]);
-    for i in 15..30 {
-        ids.push(
-            publisher
-                .send(CTX, &format!("m{i}"), &format!("c{i}"), 0)
-                .await
-                .unwrap()
-                .message_id,
-        );
-    }
+    ids.extend(send_many(&publisher, CTX, 15..30).await);
 
     // It reconnects to another node with its last position.
     let back = connect(&nodes[survivor].ws_url, attendee_token("listener")).await;
@@ -277,7 +340,7 @@ async fn presence_drops_within_seconds_after_a_node_dies() {
     let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
     let mut a = spawn_cluster_process(dirs[0].path(), &prefix, "a").await;
     let b = spawn_cluster_process(dirs[1].path(), &prefix, "b").await;
-    settle().await;
+    settle(&prefix, &[&a.ws_url, &b.ws_url]).await;
     let mut clients = Vec::new();
     for i in 0..2 {
         let c = connect(&a.ws_url, attendee_token(&format!("att{i}"))).await;
@@ -336,7 +399,7 @@ async fn redis_emptied_clients_resync_and_chat_continues() {
     let prefix = unique_prefix("emptied");
     let n1 = start_node(&prefix, "n1", |_| {}).await;
     let n2 = start_node(&prefix, "n2", |_| {}).await;
-    settle().await;
+    settle(&prefix, &[&n1.ws_url, &n2.ws_url]).await;
     let alice = connect(&n1.ws_url, attendee_token("alice")).await;
     let bob = connect(&n2.ws_url, attendee_token("bob")).await;
     let epoch = alice.join(CTX).await.unwrap().epoch;
@@ -630,7 +693,12 @@ async fn on_a_redis_cluster_nodes_use_sharded_pubsub_and_forward() {
         start_node("rc", "n1", |c| c.redis_url = Some(redis_cluster.url())).await,
         start_node("rc", "n2", |c| c.redis_url = Some(redis_cluster.url())).await,
     ];
-    settle().await;
+    settle_on(
+        &redis_cluster.url(),
+        "rc",
+        &[&nodes[0].ws_url, &nodes[1].ws_url],
+    )
+    .await;
     let mut clients = Vec::new();
     for (i, node) in nodes.iter().enumerate().cycle().take(4) {
         let c = connect(
@@ -700,19 +768,10 @@ async fn a_new_owner_rebuilds_from_the_snapshot_and_the_stream_tail() {
     require_redis().await;
     let prefix = unique_prefix("snapshot");
     let first = start_node(&prefix, "n1", |c| c.snapshot_every = 5).await;
-    settle().await;
+    settle(&prefix, &[&first.ws_url]).await;
     let alice = connect(&first.ws_url, attendee_token("alice")).await;
     alice.join(CTX).await.unwrap();
-    let mut ids = Vec::new();
-    for i in 0..12 {
-        ids.push(
-            alice
-                .send(CTX, &format!("m{i}"), &format!("c{i}"), 0)
-                .await
-                .unwrap()
-                .message_id,
-        );
-    }
+    let ids = send_many(&alice, CTX, 0..12).await;
     let liked = alice.like(CTX, ids[2]).await.unwrap();
     assert_eq!(liked.like_count, 1);
 
@@ -720,7 +779,7 @@ async fn a_new_owner_rebuilds_from_the_snapshot_and_the_stream_tail() {
     // the context from Redis (snapshot at seq 10, then the tail).
     let second = start_node(&prefix, "n2", |c| c.snapshot_every = 5).await;
     first.stop().await;
-    settle().await;
+    settle(&prefix, &[&second.ws_url]).await;
     let bob = connect(&second.ws_url, attendee_token("bob")).await;
     let mut snapshot = None;
     for _ in 0..40 {

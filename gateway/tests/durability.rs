@@ -32,16 +32,7 @@ async fn kill_9_then_restart_keeps_everything_and_clients_recover() {
     steady.join(CTX).await.unwrap();
     let epoch = offline.join(CTX).await.unwrap().epoch;
 
-    let mut ids = Vec::new();
-    for i in 0..10 {
-        ids.push(
-            alice
-                .send(CTX, &format!("m{i}"), &format!("c{i}"), 0)
-                .await
-                .unwrap()
-                .message_id,
-        );
-    }
+    let mut ids = send_many(&alice, CTX, 0..10).await;
     // `offline` saw the first ten messages, then drops off.
     let mut last_seen = 0;
     while let Some(push) = tokio::time::timeout(Duration::from_secs(5), offline.next_push())
@@ -55,15 +46,7 @@ async fn kill_9_then_restart_keeps_everything_and_clients_recover() {
     }
     offline.close().await;
 
-    for i in 10..20 {
-        ids.push(
-            alice
-                .send(CTX, &format!("m{i}"), &format!("c{i}"), 0)
-                .await
-                .unwrap()
-                .message_id,
-        );
-    }
+    ids.extend(send_many(&alice, CTX, 10..20).await);
     moderator.like(CTX, ids[0]).await.unwrap();
     moderator.pin(CTX, ids[1]).await.unwrap();
     moderator.block(CTX, "bob").await.unwrap();
@@ -91,8 +74,8 @@ async fn kill_9_then_restart_keeps_everything_and_clients_recover() {
     let bob = connect(&node.ws_url, attendee_token("bob")).await;
     bob.join(CTX).await.unwrap();
     assert_eq!(
-        bob.send(CTX, "hi", "", 0).await.unwrap_err().server_code(),
-        Some(ErrorCode::Blocked)
+        refused(bob.send(CTX, "hi", "", 0)).await,
+        ErrorCode::Blocked
     );
     let moderator = connect(&node.ws_url, moderator_token("mod", CTX)).await;
     let mod_snapshot = moderator.join(CTX).await.unwrap().snapshot.unwrap();

@@ -106,6 +106,31 @@ pub async fn connect(url: &str, token: String) -> Client {
     client
 }
 
+/// The error code a refused command got; fails the test if it was accepted.
+pub async fn refused<T: std::fmt::Debug>(
+    call: impl std::future::Future<Output = Result<T, plenary_client::ClientError>>,
+) -> v1::ErrorCode {
+    match call.await {
+        Ok(ok) => panic!("expected a refusal, got {ok:?}"),
+        Err(e) => e
+            .server_code()
+            .unwrap_or_else(|| panic!("expected an error reply, got {e}")),
+    }
+}
+
+/// Sends the messages `m<i>` (client ids `c<i>`) for every `i` in `range`, in order;
+/// returns their ids.
+pub async fn send_many(client: &Client, context: &str, range: std::ops::Range<usize>) -> Vec<u64> {
+    let mut ids = Vec::with_capacity(range.len());
+    for i in range {
+        let sent = client
+            .send(context, &format!("m{i}"), &format!("c{i}"), 0)
+            .await;
+        ids.push(sent.unwrap_or_else(|e| panic!("send m{i}: {e}")).message_id);
+    }
+    ids
+}
+
 /// Waits for the next push matching `pick`, skipping others; fails after 5 s.
 pub async fn expect_push<T>(client: &Client, pick: impl FnMut(&v1::Push) -> Option<T>) -> T {
     expect_push_within(client, Duration::from_secs(5), pick).await
