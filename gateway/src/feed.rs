@@ -33,6 +33,7 @@ pub struct ContextFeed {
     own: Option<mpsc::Receiver<Arc<Outbound>>>,
     shared_head: Option<Arc<Outbound>>,
     own_head: Option<Arc<Outbound>>,
+    shared_ended: bool,
 }
 
 impl ContextFeed {
@@ -45,6 +46,7 @@ impl ContextFeed {
             own,
             shared_head: None,
             own_head: None,
+            shared_ended: false,
         }
     }
 }
@@ -54,21 +56,21 @@ impl Stream for ContextFeed {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
-        if this.shared_head.is_none() {
-            match Pin::new(&mut this.shared).poll_next(cx) {
-                Poll::Ready(Some(Ok(item))) => this.shared_head = Some(item),
-                Poll::Ready(Some(Err(BroadcastStreamRecvError::Lagged(n)))) => {
-                    return Poll::Ready(Some(Err(FeedError::Lagged(n))));
-                }
-                Poll::Ready(None) => return Poll::Ready(None),
-                Poll::Pending => {}
-            }
+        if let Some(Err(e)) = this.fill_shared(cx) {
+            return Poll::Ready(Some(Err(e)));
         }
         if this.own_head.is_none()
             && let Some(own) = &mut this.own
         {
             match own.poll_recv(cx) {
-                Poll::Ready(Some(item)) => this.own_head = Some(item),
+                Poll::Ready(Some(item)) => {
+                    this.own_head = Some(item);
+                    // The shared source may have received a smaller seq since it was
+                    // polled above: everything published before this push is there now.
+                    if let Some(Err(e)) = this.fill_shared(cx) {
+                        return Poll::Ready(Some(Err(e)));
+                    }
+                }
                 Poll::Ready(None) => return Poll::Ready(Some(Err(FeedError::UserQueueOverflow))),
                 Poll::Pending => {}
             }
@@ -77,6 +79,7 @@ impl Stream for ContextFeed {
             (Some(shared), Some(own)) => own.seq < shared.seq,
             (None, Some(_)) => true,
             (Some(_), None) => false,
+            (None, None) if this.shared_ended => return Poll::Ready(None),
             (None, None) => return Poll::Pending,
         };
         let item = if take_own {
@@ -85,6 +88,30 @@ impl Stream for ContextFeed {
             this.shared_head.take()
         };
         Poll::Ready(item.map(Ok))
+    }
+}
+
+impl ContextFeed {
+    /// Takes the next shared push into `shared_head` if one is waiting. `Some(Err)` when
+    /// the listener lagged.
+    fn fill_shared(&mut self, cx: &mut Context<'_>) -> Option<Result<(), FeedError>> {
+        if self.shared_head.is_some() || self.shared_ended {
+            return None;
+        }
+        match Pin::new(&mut self.shared).poll_next(cx) {
+            Poll::Ready(Some(Ok(item))) => {
+                self.shared_head = Some(item);
+                Some(Ok(()))
+            }
+            Poll::Ready(Some(Err(BroadcastStreamRecvError::Lagged(n)))) => {
+                Some(Err(FeedError::Lagged(n)))
+            }
+            Poll::Ready(None) => {
+                self.shared_ended = true;
+                None
+            }
+            Poll::Pending => None,
+        }
     }
 }
 

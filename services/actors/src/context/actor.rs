@@ -281,12 +281,7 @@ impl ContextActor {
     async fn run(mut self, mut rx: mpsc::Receiver<Request>) {
         if let Err(e) = self.reload().await {
             error!(error = %e, "cannot load context from the event log");
-            let why = Rejection::Unavailable("context could not be loaded".into());
-            rx.close();
-            while let Some(request) = rx.recv().await {
-                reject(request, &why);
-            }
-            return;
+            return Stop::LogUnavailable.refuse_the_rest(rx).await;
         }
         let flush = tokio::time::sleep(self.config.like_flush);
         tokio::pin!(flush);
@@ -302,15 +297,8 @@ impl ContextActor {
                         break;
                     }
                     let had_likes = !self.pending_likes.is_empty();
-                    if self.process(&mut batch).await.is_err() {
-                        // Fenced: another node owns this context now. Refuse what is
-                        // queued (clients retry and reach the new owner) and stop.
-                        rx.close();
-                        let why = Rejection::Unavailable("context moved to another node; retry".into());
-                        while let Some(request) = rx.recv().await {
-                            reject(request, &why);
-                        }
-                        return;
+                    if let Err(stop) = self.process(&mut batch).await {
+                        return stop.refuse_the_rest(rx).await;
                     }
                     if !had_likes && !self.pending_likes.is_empty() {
                         flush.as_mut().reset(Instant::now() + self.config.like_flush);
@@ -324,13 +312,8 @@ impl ContextActor {
                 }
                 _ = release_tick.tick(), if self.config.qa_auto_release.is_some() => {
                     let mut batch = vec![Request::AutoRelease];
-                    if self.process(&mut batch).await.is_err() {
-                        rx.close();
-                        let why = Rejection::Unavailable("context moved to another node; retry".into());
-                        while let Some(request) = rx.recv().await {
-                            reject(request, &why);
-                        }
-                        return;
+                    if let Err(stop) = self.process(&mut batch).await {
+                        return stop.refuse_the_rest(rx).await;
                     }
                 }
             }
@@ -373,7 +356,7 @@ impl ContextActor {
 
     /// Decides, tentatively applies, commits and then answers one batch. `Err` means
     /// the log refused this actor's lease: it must stop.
-    async fn process(&mut self, batch: &mut Vec<Request>) -> Result<(), Fenced> {
+    async fn process(&mut self, batch: &mut Vec<Request>) -> Result<(), Stop> {
         let mut new_events = 0usize;
         let mut replies = Vec::with_capacity(batch.len());
         for request in batch.drain(..) {
@@ -465,11 +448,14 @@ impl ContextActor {
                 }
                 if fenced {
                     warn!(error = %e, "append refused by fencing; this actor stops");
-                    return Err(Fenced);
+                    return Err(Stop::Fenced);
                 }
                 error!(error = %e, events = new_events, "event log append failed; reloading context");
                 if let Err(e) = self.reload().await {
-                    error!(error = %e, "reload after a failed append failed too");
+                    // Memory still holds the events the log refused: this actor must not
+                    // go on. The next command starts a fresh one from the log.
+                    error!(error = %e, "reload after a failed append failed too; this actor stops");
+                    return Err(Stop::LogUnavailable);
                 }
                 return Ok(());
             }
@@ -772,8 +758,28 @@ impl ContextActor {
     }
 }
 
-/// The log refused this actor's lease.
-pub(crate) struct Fenced;
+/// Why an actor must stop at once.
+pub(crate) enum Stop {
+    /// The log refused this actor's lease: another node owns the context now.
+    Fenced,
+    /// An append failed and the state could not be reloaded from the log.
+    LogUnavailable,
+}
+
+impl Stop {
+    /// Refuses everything still queued (clients retry and reach a fresh actor or the
+    /// new owner).
+    async fn refuse_the_rest(self, mut rx: mpsc::Receiver<Request>) {
+        rx.close();
+        let why = Rejection::Unavailable(match self {
+            Stop::Fenced => "context moved to another node; retry".into(),
+            Stop::LogUnavailable => "the event log is unavailable; retry".into(),
+        });
+        while let Some(request) = rx.recv().await {
+            reject(request, &why);
+        }
+    }
+}
 
 fn reject(request: Request, why: &Rejection) {
     match request {
