@@ -142,11 +142,13 @@ impl LocalDelivery for Hub {
     fn deliver(&self, channel: &Channel, push: Push) {
         let item = Arc::new(Outbound::new(push));
         if let Channel::ContextUser(context, user) = channel {
-            if let Some(mut senders) = self.users.get_mut(&(context.clone(), user.clone())) {
-                // A full queue means a session not reading: dropping its sender ends its
-                // stream, and the session closes as a slow consumer.
-                senders.retain(|tx| tx.try_send(item.clone()).is_ok());
-            }
+            // A full queue means a session not reading: dropping its sender ends its
+            // stream, and the session closes as a slow consumer. Closed queues go too.
+            self.users
+                .remove_if_mut(&(context.clone(), user.clone()), |_, senders| {
+                    senders.retain(|tx| tx.try_send(item.clone()).is_ok());
+                    senders.is_empty()
+                });
             return;
         }
         let mut delivered = self.send(channel, &item);

@@ -90,6 +90,8 @@ pub async fn run(
         auto_create: !config.require_created_contexts,
         qa_auto_release: (config.qa_auto_release_secs > 0)
             .then(|| Duration::from_secs(config.qa_auto_release_secs)),
+        // Sessions report their moderators every ping interval.
+        moderator_presence_grace: config.ping_interval() * 2 + Duration::from_secs(5),
         ..ContextConfig::default()
     };
     let presence = Arc::new(presence::Presence::default());

@@ -128,9 +128,33 @@ struct Connection<S> {
     shared: Arc<Shared>,
 }
 
+/// What listening to a context holds: local hub entries and (in cluster mode) Redis
+/// subscriptions. Dropping it gives them back, however the join or the session ends.
+struct Listening {
+    shared: Arc<Shared>,
+    context: Arc<str>,
+    user: Arc<str>,
+    channel: Channel,
+    /// Whether the bus subscriptions were taken.
+    acquired: bool,
+}
+
+impl Drop for Listening {
+    fn drop(&mut self) {
+        self.shared.hub.release(&self.channel);
+        self.shared.hub.release_user(&self.context, &self.user);
+        if self.acquired {
+            self.shared
+                .registry
+                .bus()
+                .release(&bus_channels(&self.channel, &self.user));
+        }
+    }
+}
+
 /// A joined context.
 struct Joined {
-    channel: Channel,
+    listening: Listening,
     role: Role,
     /// The epoch of the pushes delivered; a push from another epoch means the context
     /// restarted (Redis lost its data) and the client must resync.
@@ -157,10 +181,7 @@ enum Completion {
     Reply(ServerFrame),
     Join {
         id: u64,
-        /// Whether the bus subscription was taken (and must be given back on failure).
-        acquired: bool,
-        context: Arc<str>,
-        channel: Channel,
+        listening: Listening,
         role: Role,
         receiver: broadcast::Receiver<Arc<Outbound>>,
         /// An attendee's own queue (their Q&A pushes).
@@ -415,24 +436,24 @@ where
         state.report_pushes();
         let joined: Vec<(Arc<str>, Joined)> = state.joined.drain().collect();
         for (context, joined) in joined {
-            self.unjoin(&mut state, &context, &joined);
+            self.unjoin(&mut state, &context, joined);
         }
+        // Joins still in flight give back what they took as they are dropped.
+        state.in_flight.clear();
         end
     }
 
     /// Stops listening to a context this connection had joined.
-    fn unjoin(&self, state: &mut SessionState, context: &Arc<str>, joined: &Joined) {
+    fn unjoin(&self, state: &mut SessionState, context: &Arc<str>, joined: Joined) {
+        // The feed (the receivers) goes first, so the hub sees its listeners gone.
         state.pushes.remove(context);
         self.shared.presence.leave(context, &state.user);
-        self.shared.hub.release(&joined.channel);
-        self.shared.hub.release_user(context, &state.user);
-        self.shared
-            .registry
-            .bus()
-            .release(&bus_channels(&joined.channel, &state.user));
         if joined.role == Role::Moderator {
-            self.shared.registry.left(context, &state.user, true);
+            self.shared
+                .registry
+                .moderator_presence(context, &state.user, false);
         }
+        drop(joined);
     }
 
     async fn serve_loop(&mut self, state: &mut SessionState, shutdown: &CancellationToken) -> End {
@@ -479,6 +500,13 @@ where
                     }
                     if let Err(end) = self.write(Message::Ping(Default::default()), true).await {
                         return end;
+                    }
+                    // A context actor started after this join (passivation, new owner
+                    // node) learns from these reports who is still here.
+                    for (context, joined) in &state.joined {
+                        if joined.role == Role::Moderator {
+                            self.shared.registry.moderator_presence(context, &state.user, true);
+                        }
                     }
                 }
             }
@@ -562,7 +590,7 @@ where
                 let frame = match state.joined.remove(leave.context_id.as_str()) {
                     Some(joined) => {
                         let context: Arc<str> = Arc::from(leave.context_id.as_str());
-                        self.unjoin(state, &context, &joined);
+                        self.unjoin(state, &context, joined);
                         reply(id, ReplyResult::Ack(Ack { seq: 0 }))
                     }
                     None => error_reply(id, ErrorCode::NotJoined, "not joined to this context", 0),
@@ -719,7 +747,7 @@ where
         }
         if let Some(previous) = state.joined.remove(&context) {
             // A re-join replaces the subscription (e.g. to recover after a gap).
-            self.unjoin(state, &context, &previous);
+            self.unjoin(state, &context, previous);
         }
         if state.joined.len() + state.joining.len() >= self.config().max_joined_contexts as usize {
             state.ready(error_reply(
@@ -740,7 +768,13 @@ where
         let receiver = self.shared.hub.subscribe(channel.clone());
         let own =
             (role == Role::Attendee).then(|| self.shared.hub.subscribe_user(&context, &state.user));
-        let user = state.user.clone();
+        let mut listening = Listening {
+            shared: self.shared.clone(),
+            context: context.clone(),
+            user: state.user.clone(),
+            channel: channel.clone(),
+            acquired: false,
+        };
         state.joining.insert(context.clone());
         let registry = self.shared.registry.clone();
         let request = JoinRequest {
@@ -750,16 +784,20 @@ where
         state.in_flight.push_back(
             async move {
                 // In cluster mode, the node must be subscribed before the snapshot.
-                let (acquired, result) =
-                    match registry.bus().acquire(&bus_channels(&channel, &user)).await {
-                        Ok(()) => (true, registry.join(&context, request).await),
-                        Err(e) => (false, Err(Rejection::Unavailable(format!("{e}; retry")))),
-                    };
+                let result = match registry
+                    .bus()
+                    .acquire(&bus_channels(&channel, &listening.user))
+                    .await
+                {
+                    Ok(()) => {
+                        listening.acquired = true;
+                        registry.join(&context, request).await
+                    }
+                    Err(e) => Err(Rejection::Unavailable(format!("{e}; retry"))),
+                };
                 Completion::Join {
-                    acquired,
                     id,
-                    context,
-                    channel,
+                    listening,
                     role,
                     receiver,
                     own,
@@ -775,14 +813,13 @@ where
             Completion::Reply(frame) => self.send(&frame).await,
             Completion::Join {
                 id,
-                acquired,
-                context,
-                channel,
+                listening,
                 role,
                 receiver,
                 own,
                 result,
             } => {
+                let context = listening.context.clone();
                 state.joining.remove(&context);
                 match result {
                     Ok(join) => {
@@ -797,7 +834,7 @@ where
                         state.joined.insert(
                             context,
                             Joined {
-                                channel,
+                                listening,
                                 role,
                                 epoch,
                                 last_seq,
@@ -806,16 +843,9 @@ where
                         self.send(&reply(id, ReplyResult::Join(join))).await
                     }
                     Err(rejection) => {
-                        drop(receiver);
-                        drop(own);
-                        self.shared.hub.release(&channel);
-                        self.shared.hub.release_user(&context, &state.user);
-                        if acquired {
-                            self.shared
-                                .registry
-                                .bus()
-                                .release(&bus_channels(&channel, &state.user));
-                        }
+                        // Receivers first, then what the join took.
+                        drop((receiver, own));
+                        drop(listening);
                         telemetry::command_refused(error_code_name(rejection_code(&rejection).0));
                         self.send(&rejection_reply(id, &rejection)).await
                     }
@@ -869,7 +899,7 @@ where
                         joined.last_seq = outbound.seq;
                         debug_assert!(
                             joined.role == Role::Moderator
-                                || matches!(joined.channel, Channel::ContextPublic(_))
+                                || matches!(joined.listening.channel, Channel::ContextPublic(_))
                         );
                         self.write(outbound.message(self.format), false).await?;
                         written += 1;

@@ -39,11 +39,11 @@ pub struct Cluster {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 enum Op {
     Join {
-        identity: Identity,
+        identity: Arc<Identity>,
         since: Option<Position>,
     },
     Chat {
-        identity: Identity,
+        identity: Arc<Identity>,
         command: ChatCommand,
     },
     Admin {
@@ -51,10 +51,11 @@ enum Op {
         command: AdminCommand,
     },
     Get,
-    /// A connection of a user left the context.
-    Left {
+    /// A moderator's connection reports it is (or is no longer) in the
+    /// context; drives automatic release of claims.
+    ModeratorPresence {
         user_id: String,
-        moderator: bool,
+        present: bool,
     },
 }
 
@@ -84,10 +85,7 @@ fn request_for(op: Op) -> (Request, Reply) {
     match op {
         Op::Join { identity, since } => {
             let (reply, rx) = oneshot::channel();
-            let join = JoinRequest {
-                identity: Arc::new(identity),
-                since,
-            };
+            let join = JoinRequest { identity, since };
             (
                 Request::Join { join, reply },
                 Box::pin(async move {
@@ -101,7 +99,7 @@ fn request_for(op: Op) -> (Request, Reply) {
             let (reply, rx) = oneshot::channel();
             (
                 Request::Chat {
-                    identity: Arc::new(identity),
+                    identity,
                     command,
                     reply,
                 },
@@ -138,8 +136,8 @@ fn request_for(op: Op) -> (Request, Reply) {
                 }),
             )
         }
-        Op::Left { user_id, moderator } => (
-            Request::Left { user_id, moderator },
+        Op::ModeratorPresence { user_id, present } => (
+            Request::ModeratorPresence { user_id, present },
             Box::pin(async { Ok(OpResult::Outcome(CommandOutcome::Done { seq: 0 })) }),
         ),
     }
@@ -356,7 +354,7 @@ impl ContextRegistry {
     /// Joins a context: a snapshot, or the events missed since a position.
     pub async fn join(&self, context_id: &str, join: JoinRequest) -> Result<JoinOk, Rejection> {
         let op = Op::Join {
-            identity: (*join.identity).clone(),
+            identity: join.identity,
             since: join.since,
         };
         match self.run(context_id, op).await? {
@@ -372,10 +370,7 @@ impl ContextRegistry {
         identity: Arc<Identity>,
         command: ChatCommand,
     ) -> Result<CommandOutcome, Rejection> {
-        let op = Op::Chat {
-            identity: (*identity).clone(),
-            command,
-        };
+        let op = Op::Chat { identity, command };
         match self.run(context_id, op).await? {
             OpResult::Outcome(o) => Ok(o),
             other => Err(unexpected(other)),
@@ -395,18 +390,47 @@ impl ContextRegistry {
         }
     }
 
-    /// Tells a context that a connection of this user left it (in the background: the
-    /// Q&A auto-release needs it, nobody waits for it).
-    pub fn left(&self, context_id: &str, user_id: &str, moderator: bool) {
-        let Some(registry) = self.me.upgrade() else {
-            return;
+    /// Tells a context that a moderator's connection is still there (`present`) or left
+    /// it, for the Q&A auto-release. Fire and forget; only an actor already running is
+    /// told (a fresh one learns from the next reports), so this never starts one.
+    pub fn moderator_presence(&self, context_id: &str, user_id: &str, present: bool) {
+        let op = Op::ModeratorPresence {
+            user_id: user_id.to_owned(),
+            present,
         };
-        let (context_id, user_id) = (context_id.to_owned(), user_id.to_owned());
-        tokio::spawn(async move {
-            let _ = registry
-                .run(&context_id, Op::Left { user_id, moderator })
-                .await;
-        });
+        match self.route_running(context_id) {
+            Some(Route::Local(handle)) => {
+                let (request, _) = request_for(op);
+                let _ = handle.tx.try_send(request);
+            }
+            Some(Route::Remote(node)) => {
+                let Some(registry) = self.me.upgrade() else {
+                    return;
+                };
+                let context_id = context_id.to_owned();
+                tokio::spawn(async move {
+                    let _ = registry.forward(&node, &context_id, op).await;
+                });
+            }
+            Some(Route::Unowned(_)) | None => {}
+        }
+    }
+
+    /// Like `route`, but never starts a local actor: `None` when it is not running.
+    fn route_running(&self, id: &str) -> Option<Route> {
+        let fence = match &self.cluster {
+            None => None,
+            Some(cluster) => {
+                let shard = shard_of(id, cluster.ownership.shards());
+                match cluster.ownership.fence_for(shard) {
+                    Some(fence) => Some(fence),
+                    None => return Some(self.route(id)),
+                }
+            }
+        };
+        let entry = self.actors.get(id)?;
+        (entry.fence == fence && !entry.handle.tx.is_closed())
+            .then(|| Route::Local(entry.handle.clone()))
     }
 
     /// Reads a context's settings and position.
@@ -441,7 +465,15 @@ impl RpcHandler for ContextRegistry {
                 )));
             }
         };
-        let handle = match self.route(&forwarded.context_id) {
+        let route = if matches!(forwarded.op, Op::ModeratorPresence { .. }) {
+            match self.route_running(&forwarded.context_id) {
+                Some(route) => route,
+                None => return answer(Ok(OpResult::Outcome(CommandOutcome::Done { seq: 0 }))),
+            }
+        } else {
+            self.route(&forwarded.context_id)
+        };
+        let handle = match route {
             Route::Local(handle) => handle,
             Route::Remote(_) | Route::Unowned(_) => {
                 debug!(context_id = %forwarded.context_id, "forwarded to a node that no longer owns it");
@@ -451,17 +483,17 @@ impl RpcHandler for ContextRegistry {
             }
         };
         let (request, reply) = request_for(forwarded.op);
+        // Queue in arrival order or refuse at once: waiting here would let a later
+        // command overtake this one, or run it after the caller gave up and retried.
         match handle.tx.try_send(request) {
             Ok(()) => {
                 tokio::spawn(async move { answer(reply.await) });
             }
-            Err(TrySendError::Full(request)) => {
-                tokio::spawn(async move {
-                    match handle.tx.send(request).await {
-                        Ok(()) => answer(reply.await),
-                        Err(_) => answer(Err(stopped())),
-                    }
-                });
+            Err(TrySendError::Full(_)) => {
+                metrics::counter!("plenary_mailbox_full_total").increment(1);
+                answer(Err(Rejection::Unavailable(
+                    "context is overloaded; retry".into(),
+                )));
             }
             Err(TrySendError::Closed(_)) => answer(Err(stopped())),
         }

@@ -28,7 +28,7 @@ use tracing::{Instrument, debug, error, info_span, warn};
 
 use super::{
     command::{AdminCommand, ChatCommand, CommandOutcome, Rejection},
-    qa::ThreadState,
+    qa::{QaCommand, QaMode, ThreadState},
     state::{ChatLimits, ContextState, Decision, outcome_of},
     view::{self, Audience, Viewer},
 };
@@ -61,6 +61,10 @@ pub struct ContextConfig {
     /// Send a claimed Q&A thread back to pending when its owner has been disconnected
     /// this long (`None`: never).
     pub qa_auto_release: Option<Duration>,
+    /// How long a fresh actor (after passivation or a change of owner node) waits
+    /// for a moderator it has not seen to report in before releasing their claims;
+    /// longer than the interval at which sessions report.
+    pub moderator_presence_grace: Duration,
 }
 
 impl Default for ContextConfig {
@@ -77,6 +81,7 @@ impl Default for ContextConfig {
             auto_create: true,
             snapshot_every: 1_000,
             qa_auto_release: None,
+            moderator_presence_grace: Duration::from_secs(60),
         }
     }
 }
@@ -120,46 +125,75 @@ pub(crate) enum Request {
     Get {
         reply: oneshot::Sender<Result<ContextView, Rejection>>,
     },
-    /// A connection of this user left the context (for the Q&A auto-release).
-    Left { user_id: String, moderator: bool },
+    /// A moderator's connection is still here (`present`, sent every ping interval)
+    /// or left the context (for the Q&A auto-release).
+    ModeratorPresence { user_id: String, present: bool },
     /// Release claims of moderators away too long (the actor's own timer).
     AutoRelease,
 }
 
 /// Moderators' connections, for releasing the claims of those who left.
+///
+/// Joins and leaves count connections; sessions also report each ping interval, so a
+/// fresh actor learns who is here and a moderator whose gateway died without a leave
+/// stops counting as present once their reports stop for longer than the grace.
 #[derive(Debug, Default)]
 struct ModeratorPresence {
-    online: HashMap<String, u32>,
+    online: HashMap<String, Online>,
     away_since: HashMap<String, Instant>,
+}
+
+#[derive(Debug)]
+struct Online {
+    connections: u32,
+    last_report: Instant,
 }
 
 impl ModeratorPresence {
     fn joined(&mut self, user: &str) {
-        *self.online.entry(user.to_owned()).or_insert(0) += 1;
+        let online = self.online.entry(user.to_owned()).or_insert(Online {
+            connections: 0,
+            last_report: Instant::now(),
+        });
+        online.connections += 1;
+        online.last_report = Instant::now();
         self.away_since.remove(user);
     }
 
+    /// A moderator's connection reported in.
+    fn seen(&mut self, user: &str) {
+        match self.online.get_mut(user) {
+            Some(online) => online.last_report = Instant::now(),
+            None => self.joined(user),
+        }
+    }
+
     fn left(&mut self, user: &str) {
-        if let Some(n) = self.online.get_mut(user) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
+        if let Some(online) = self.online.get_mut(user) {
+            online.connections = online.connections.saturating_sub(1);
+            if online.connections == 0 {
                 self.online.remove(user);
                 self.away_since.insert(user.to_owned(), Instant::now());
             }
         }
     }
 
-    /// Away longer than `after`; a moderator never seen online counts from `since`.
-    fn away_longer_than(&self, user: &str, after: Duration, since: Instant) -> bool {
-        if self.online.contains_key(user) {
-            return false;
-        }
-        self.away_since
-            .get(user)
-            .copied()
-            .unwrap_or(since)
-            .elapsed()
-            >= after
+    /// Away longer than `after`. Silence counts as away only past `grace`: a
+    /// moderator who stopped reporting counts from their last report, one this actor
+    /// never heard from counts from `started`.
+    fn away_longer_than(
+        &self,
+        user: &str,
+        after: Duration,
+        started: Instant,
+        grace: Duration,
+    ) -> bool {
+        let silent_since = match (self.online.get(user), self.away_since.get(user)) {
+            (Some(online), _) => online.last_report,
+            (None, Some(left)) => return left.elapsed() >= after,
+            (None, None) => started,
+        };
+        silent_since.elapsed() >= after.max(grace)
     }
 }
 
@@ -415,8 +449,10 @@ impl ContextActor {
                     };
                     replies.push(Pending::View(reply, result));
                 }
-                Request::Left { user_id, moderator } => {
-                    if moderator {
+                Request::ModeratorPresence { user_id, present } => {
+                    if present {
+                        self.moderators.seen(&user_id);
+                    } else {
                         self.moderators.left(&user_id);
                     }
                 }
@@ -546,9 +582,12 @@ impl ContextActor {
             .qa
             .threads()
             .filter(|t| match &t.state {
-                ThreadState::Owned { by } => {
-                    self.moderators.away_longer_than(by, after, self.started)
-                }
+                ThreadState::Owned { by } => self.moderators.away_longer_than(
+                    by,
+                    after,
+                    self.started,
+                    self.config.moderator_presence_grace,
+                ),
                 _ => false,
             })
             .map(|t| t.id)
@@ -558,24 +597,26 @@ impl ContextActor {
             given_name: "Plenary".into(),
             ..Default::default()
         };
-        for thread_id in &stale {
-            self.emit(
-                system.clone(),
-                Kind::ThreadReleased(v1::events::ThreadReleased {
-                    thread_id: *thread_id,
-                    automatic: true,
-                }),
-            );
-            metrics::counter!("plenary_qa_auto_releases_total").increment(1);
+        let mode = QaMode::from(self.state.qa_mode());
+        let mut emitted = 0;
+        for thread in stale {
+            let Ok(kinds) = self
+                .state
+                .qa_kinds(mode, &QaCommand::AutoRelease { thread })
+            else {
+                continue;
+            };
+            for kind in kinds {
+                self.emit(system.clone(), kind);
+                emitted += 1;
+                metrics::counter!("plenary_qa_auto_releases_total").increment(1);
+            }
         }
-        stale.len()
+        emitted
     }
 
     fn join(&mut self, join: &JoinRequest, new_events: &mut usize) -> Result<JoinOk, Rejection> {
         let identity = &join.identity;
-        if identity.role_in(&self.id) == Role::Moderator {
-            self.moderators.joined(&identity.user_id);
-        }
         if !self.state.exists() {
             if !self.config.auto_create {
                 return Err(Rejection::ContextNotFound(self.id.to_string()));
@@ -594,6 +635,9 @@ impl ContextActor {
             );
         }
         let role = identity.role_in(&self.id);
+        if role == Role::Moderator {
+            self.moderators.joined(&identity.user_id);
+        }
         let settings = self.state.settings.as_ref().cloned().unwrap_or_default();
         let mut ok = JoinOk {
             context: Some(view::context_info(&self.id, &settings)),
@@ -786,7 +830,47 @@ fn reject(request: Request, why: &Rejection) {
         Request::Join { reply, .. } => drop(reply.send(Err(why.clone()))),
         Request::Chat { reply, .. } => drop(reply.send(Err(why.clone()))),
         Request::Admin { reply, .. } | Request::Get { reply } => drop(reply.send(Err(why.clone()))),
-        Request::Left { .. } | Request::AutoRelease => {}
+        Request::ModeratorPresence { .. } | Request::AutoRelease => {}
     }
     warn!("refused a request: context unavailable");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOUR: Duration = Duration::from_secs(3_600);
+
+    #[test]
+    fn a_moderator_who_left_counts_as_away_at_once_whatever_the_grace() {
+        let mut moderators = ModeratorPresence::default();
+        moderators.joined("ann");
+        assert!(!moderators.away_longer_than("ann", Duration::ZERO, Instant::now(), HOUR));
+        moderators.left("ann");
+        assert!(moderators.away_longer_than("ann", Duration::ZERO, Instant::now(), HOUR));
+        assert!(!moderators.away_longer_than("ann", HOUR, Instant::now(), Duration::ZERO));
+    }
+
+    #[test]
+    fn an_unseen_moderator_is_away_only_after_the_grace() {
+        let mut moderators = ModeratorPresence::default();
+        let started = Instant::now() - Duration::from_secs(10);
+        let second = Duration::from_secs(1);
+        assert!(!moderators.away_longer_than("bo", second, started, HOUR));
+        assert!(moderators.away_longer_than("bo", second, started, second));
+        // A report from any of their connections makes them present again.
+        moderators.seen("bo");
+        assert!(!moderators.away_longer_than("bo", second, started, second));
+    }
+
+    #[test]
+    fn a_moderator_whose_reports_stop_is_away_after_the_grace() {
+        let mut moderators = ModeratorPresence::default();
+        moderators.joined("cy");
+        let second = Duration::from_secs(1);
+        moderators.online.get_mut("cy").unwrap().last_report =
+            Instant::now() - Duration::from_secs(10);
+        assert!(!moderators.away_longer_than("cy", second, Instant::now(), HOUR));
+        assert!(moderators.away_longer_than("cy", second, Instant::now(), second));
+    }
 }

@@ -108,8 +108,10 @@ pub enum QaEvent {
         by: String,
         took_over_from: Option<String>,
     },
+    /// Back to pending; `automatic` when its owner was away too long.
     Released {
         thread: u64,
+        automatic: bool,
     },
     Resolved {
         thread: u64,
@@ -246,7 +248,10 @@ impl QaQueue {
             QaCommand::Release { moderator, thread } => match &self.require(*thread)?.state {
                 ThreadState::Owned { by } => {
                     Self::owner_or_admin(moderator, by)?;
-                    Ok(vec![QaEvent::Released { thread: *thread }])
+                    Ok(vec![QaEvent::Released {
+                        thread: *thread,
+                        automatic: false,
+                    }])
                 }
                 other => Err(QaRejection::WrongState(state_name(other))),
             },
@@ -268,7 +273,10 @@ impl QaQueue {
                 other => Err(QaRejection::WrongState(state_name(other))),
             },
             QaCommand::AutoRelease { thread } => match &self.require(*thread)?.state {
-                ThreadState::Owned { .. } => Ok(vec![QaEvent::Released { thread: *thread }]),
+                ThreadState::Owned { .. } => Ok(vec![QaEvent::Released {
+                    thread: *thread,
+                    automatic: true,
+                }]),
                 _ => Ok(vec![]),
             },
         }
@@ -296,7 +304,7 @@ impl QaQueue {
                     .or_default()
                     .push(*thread);
             }
-            QaEvent::Reopened { thread } | QaEvent::Released { thread } => {
+            QaEvent::Reopened { thread } | QaEvent::Released { thread, .. } => {
                 set(self, *thread, ThreadState::Pending)
             }
             QaEvent::Claimed { thread, by, .. } => {

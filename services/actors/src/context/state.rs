@@ -316,7 +316,7 @@ impl ContextState {
     }
 
     /// Runs a queue command and turns its events into log events.
-    fn qa_kinds(&self, mode: QaMode, command: &QaCommand) -> Result<Vec<Kind>, Rejection> {
+    pub fn qa_kinds(&self, mode: QaMode, command: &QaCommand) -> Result<Vec<Kind>, Rejection> {
         let events = self.qa.decide(mode, command).map_err(|e| match e {
             QaRejection::NotFound => Rejection::NotFound("thread".into()),
             QaRejection::AlreadyClaimed { by } => Rejection::AlreadyClaimed(by),
@@ -802,9 +802,9 @@ fn qa_kind(event: QaEvent) -> Kind {
             thread_id: thread,
             took_over_from: took_over_from.unwrap_or_default(),
         }),
-        QaEvent::Released { thread } => Kind::ThreadReleased(ThreadReleased {
+        QaEvent::Released { thread, automatic } => Kind::ThreadReleased(ThreadReleased {
             thread_id: thread,
-            automatic: false,
+            automatic,
         }),
         QaEvent::Resolved { thread, .. } => {
             Kind::ThreadResolved(ThreadResolved { thread_id: thread })
@@ -830,6 +830,7 @@ fn qa_event(kind: &Kind, by: &str) -> Option<QaEvent> {
         },
         Kind::ThreadReleased(r) => QaEvent::Released {
             thread: r.thread_id,
+            automatic: r.automatic,
         },
         Kind::ThreadResolved(r) => QaEvent::Resolved {
             thread: r.thread_id,

@@ -61,10 +61,24 @@ enum Control {
     Release(Vec<String>),
 }
 
+/// Removes a pending call's reply slot when the call ends.
+struct Forget<'a> {
+    pending: &'a DashMap<u64, oneshot::Sender<Vec<u8>>>,
+    id: u64,
+}
+
+impl Drop for Forget<'_> {
+    fn drop(&mut self) {
+        self.pending.remove(&self.id);
+    }
+}
+
 /// This node's Redis pub/sub.
 pub struct RedisBus {
     keys: Keys,
     node_id: String,
+    /// This node's forwarding channel, computed once.
+    rpc_channel: String,
     publish_tx: mpsc::Sender<(String, Vec<u8>)>,
     control_tx: mpsc::Sender<Control>,
     pending: DashMap<u64, oneshot::Sender<Vec<u8>>>,
@@ -90,6 +104,7 @@ impl RedisBus {
         let bus = Arc::new(RedisBus {
             keys: Keys::new(&config.prefix, config.shards),
             node_id: config.node_id.clone(),
+            rpc_channel: Keys::new(&config.prefix, config.shards).rpc(&config.node_id),
             publish_tx,
             control_tx,
             pending: DashMap::new(),
@@ -174,6 +189,11 @@ impl RedisBus {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
         self.pending.insert(id, tx);
+        // However this call ends (answered, timed out, cancelled), its slot goes.
+        let _forget = Forget {
+            pending: &self.pending,
+            id,
+        };
         let message = frame(REQUEST, id, &self.node_id, &body);
         if self
             .publish_tx
@@ -181,14 +201,12 @@ impl RedisBus {
             .await
             .is_err()
         {
-            self.pending.remove(&id);
             return Err(BusError::Unavailable("publisher task is gone".into()));
         }
         match tokio::time::timeout(self.forward_timeout, rx).await {
             Ok(Ok(reply)) => Ok(reply),
             Ok(Err(_)) => Err(BusError::Unavailable("reply channel dropped".into())),
             Err(_) => {
-                self.pending.remove(&id);
                 metrics::counter!("plenary_forward_timeouts_total").increment(1);
                 Err(BusError::Unavailable(format!(
                     "node {node} did not answer in time"
@@ -200,16 +218,16 @@ impl RedisBus {
     /// Answers a forwarded command.
     pub fn reply(&self, to: &str, id: u64, body: &[u8]) {
         let message = (self.keys.rpc(to), frame(REPLY, id, &self.node_id, body));
-        if let Err(mpsc::error::TrySendError::Full(message)) = self.publish_tx.try_send(message) {
-            let tx = self.publish_tx.clone();
-            tokio::spawn(async move {
-                let _ = tx.send(message).await;
-            });
+        if self.publish_tx.try_send(message).is_err() {
+            // The publish queue is full (Redis is stalled): the caller times out and
+            // retries, as it would if the reply were lost on the way.
+            warn!("publish queue full; a forwarded command's reply was dropped");
+            metrics::counter!("plenary_forward_replies_dropped_total").increment(1);
         }
     }
 
     fn dispatch(&self, channel: &str, payload: &[u8]) {
-        if channel == self.keys.rpc(&self.node_id) {
+        if channel == self.rpc_channel {
             let Some((kind, id, from, body)) = parse_frame(payload) else {
                 warn!("malformed forwarding frame dropped");
                 return;
@@ -291,7 +309,7 @@ async fn run_cluster_subscriber(
 ) {
     let mut refs: HashMap<String, usize> = HashMap::new();
     let rpc = match bus.upgrade() {
-        Some(this) => this.keys.rpc(&this.node_id),
+        Some(this) => this.rpc_channel.clone(),
         None => return,
     };
     while let Err(e) = conn.ssubscribe(&rpc).await {
@@ -305,7 +323,12 @@ async fn run_cluster_subscriber(
                 Some(Control::Acquire(names, ack)) => {
                     let fresh = not_yet_subscribed(&refs, &names);
                     let result = if fresh.is_empty() { Ok(()) } else { conn.ssubscribe(&fresh).await };
-                    answer_acquire(&mut refs, names, ack, result);
+                    if let Ok(abandoned) = answer_acquire(&mut refs, names, ack, result)
+                        && !abandoned.is_empty()
+                        && let Err(e) = conn.sunsubscribe(&abandoned).await
+                    {
+                        warn!(error = %e, "unsubscribing failed");
+                    }
                 }
                 Some(Control::Release(names)) => {
                     let gone = release(&mut refs, names);
@@ -352,7 +375,7 @@ async fn run_subscriber(
     let mut connected_before = false;
     loop {
         let Some(this) = bus.upgrade() else { return };
-        let rpc = this.keys.rpc(&this.node_id);
+        let rpc = this.rpc_channel.clone();
         drop(this);
         let pubsub = match client.get_async_pubsub().await {
             Ok(p) => p,
@@ -402,8 +425,10 @@ async fn run_subscriber(
                     Some(Control::Acquire(names, ack)) => {
                         let fresh = not_yet_subscribed(&refs, &names);
                         let result = if fresh.is_empty() { Ok(()) } else { sink.subscribe(&fresh).await };
-                        if !answer_acquire(&mut refs, names, ack, result) {
-                            break;
+                        match answer_acquire(&mut refs, names, ack, result) {
+                            Err(()) => break,
+                            Ok(abandoned) if !abandoned.is_empty() && sink.unsubscribe(&abandoned).await.is_err() => break,
+                            Ok(_) => {}
                         }
                     }
                     Some(Control::Release(names)) => {
@@ -435,25 +460,28 @@ fn not_yet_subscribed(refs: &HashMap<String, usize>, names: &[String]) -> Vec<St
         .collect()
 }
 
-/// Counts the listeners of a confirmed subscription and answers the acquirer; returns
-/// whether the subscription went through.
+/// Counts the listeners of a confirmed subscription and answers the acquirer. `Err`
+/// when subscribing failed; `Ok(names)` lists channels to unsubscribe again because the
+/// acquirer gave up waiting (timed out or went away) and nobody else needs them.
 fn answer_acquire(
     refs: &mut HashMap<String, usize>,
     names: Vec<String>,
     ack: oneshot::Sender<Result<(), BusError>>,
     result: redis::RedisResult<()>,
-) -> bool {
+) -> Result<Vec<String>, ()> {
     match result {
         Ok(()) => {
-            for n in names {
-                *refs.entry(n).or_insert(0) += 1;
+            for n in &names {
+                *refs.entry(n.clone()).or_insert(0) += 1;
             }
-            let _ = ack.send(Ok(()));
-            true
+            if ack.send(Ok(())).is_err() {
+                return Ok(release(refs, names));
+            }
+            Ok(Vec::new())
         }
         Err(e) => {
             let _ = ack.send(Err(BusError::Redis(e)));
-            false
+            Err(())
         }
     }
 }
