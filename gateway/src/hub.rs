@@ -41,6 +41,18 @@ impl Outbound {
         }
     }
 
+    /// A resync notice for a context: the listener may have missed pushes.
+    pub fn resync(context: &str) -> Self {
+        Outbound::new(Push {
+            context_id: context.to_owned(),
+            epoch: 0,
+            seq: 0,
+            body: Some(plenary_proto::v1::push::Body::Resync(
+                plenary_proto::v1::Resync {},
+            )),
+        })
+    }
+
     /// The frame in a wire format; cloning a `Message` shares its bytes.
     pub fn message(&self, format: WireFormat) -> Message {
         match format {
@@ -119,7 +131,8 @@ impl Hub {
             .remove_if(channel, |_, tx| tx.receiver_count() == 0);
     }
 
-    /// Channels with at least one sender entry (for metrics and tests).
+    /// Channels with at least one sender entry.
+    #[cfg(test)]
     pub fn channel_count(&self) -> usize {
         self.channels.len()
     }
@@ -167,15 +180,7 @@ impl LocalDelivery for Hub {
             let (Channel::ContextPublic(id)
             | Channel::ContextModerators(id)
             | Channel::ContextUser(id, _)) = &channel;
-            let push = Push {
-                context_id: id.to_string(),
-                epoch: 0,
-                seq: 0,
-                body: Some(plenary_proto::v1::push::Body::Resync(
-                    plenary_proto::v1::Resync {},
-                )),
-            };
-            self.send(&channel, &Arc::new(Outbound::new(push)));
+            self.send(&channel, &Arc::new(Outbound::resync(id)));
         }
     }
 }

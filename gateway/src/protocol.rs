@@ -117,7 +117,7 @@ pub fn outcome_reply(id: u64, outcome: CommandOutcome) -> ServerFrame {
     )
 }
 
-/// The error code and close code of a refused token.
+/// The error code of a refused token.
 pub fn auth_failure(e: &AuthError) -> ErrorCode {
     match e {
         AuthError::Expired => ErrorCode::TokenExpired,

@@ -228,10 +228,6 @@ fn command_name(command: &Command) -> &'static str {
     }
 }
 
-fn error_code_name(code: ErrorCode) -> &'static str {
-    code.as_str_name()
-}
-
 /// Maps a read error to how the session ends.
 fn read_failure(e: tungstenite::Error) -> End {
     match e {
@@ -530,7 +526,7 @@ where
                     "rate limit exceeded repeatedly",
                 ));
             }
-            telemetry::command_refused(error_code_name(ErrorCode::RateLimited));
+            telemetry::command_refused(ErrorCode::RateLimited.as_str_name());
             let retry = (wait.as_millis() as u64).max(1);
             state.ready(error_reply(
                 frame_id,
@@ -544,14 +540,14 @@ where
         let frame = match decoded {
             Ok(frame) => frame,
             Err(e) => {
-                telemetry::command_refused(error_code_name(ErrorCode::BadRequest));
+                telemetry::command_refused(ErrorCode::BadRequest.as_str_name());
                 state.ready(error_reply(0, ErrorCode::BadRequest, e.to_string(), 0));
                 return Ok(());
             }
         };
         let id = frame.id;
         let Some(command) = frame.command else {
-            telemetry::command_refused(error_code_name(ErrorCode::UnknownCommand));
+            telemetry::command_refused(ErrorCode::UnknownCommand.as_str_name());
             state.ready(error_reply(
                 id,
                 ErrorCode::UnknownCommand,
@@ -691,7 +687,7 @@ where
             Command::Unblock(c) => (c.context_id, ChatCommand::Unblock { user_id: c.user_id }),
         };
         if !state.joined.contains_key(context_id.as_str()) {
-            telemetry::command_refused(error_code_name(ErrorCode::NotJoined));
+            telemetry::command_refused(ErrorCode::NotJoined.as_str_name());
             state.ready(error_reply(
                 id,
                 ErrorCode::NotJoined,
@@ -705,7 +701,7 @@ where
                 let frame = match registry.chat(&context_id, identity, chat).await {
                     Ok(outcome) => protocol::outcome_reply(id, outcome),
                     Err(rejection) => {
-                        telemetry::command_refused(error_code_name(rejection_code(&rejection).0));
+                        telemetry::command_refused(rejection_code(&rejection).0.as_str_name());
                         rejection_reply(id, &rejection)
                     }
                 };
@@ -846,7 +842,7 @@ where
                         // Receivers first, then what the join took.
                         drop((receiver, own));
                         drop(listening);
-                        telemetry::command_refused(error_code_name(rejection_code(&rejection).0));
+                        telemetry::command_refused(rejection_code(&rejection).0.as_str_name());
                         self.send(&rejection_reply(id, &rejection)).await
                     }
                 }
@@ -890,7 +886,7 @@ where
                 } else {
                     if joined.epoch != 0 && outbound.epoch != joined.epoch {
                         // The context restarted with a new epoch.
-                        self.write(resync_message(self.format, &context), false)
+                        self.write(Outbound::resync(&context).message(self.format), false)
                             .await?;
                         joined.last_seq = 0;
                     }
@@ -945,26 +941,6 @@ impl SessionState {
     fn ready(&mut self, frame: ServerFrame) {
         self.in_flight
             .push_back(futures_util::future::ready(Completion::Reply(frame)).boxed());
-    }
-}
-
-/// A resync push for one context.
-fn resync_message(format: WireFormat, context: &str) -> Message {
-    let frame = ServerFrame {
-        frame: Some(plenary_proto::v1::server_frame::Frame::Push(
-            plenary_proto::v1::Push {
-                context_id: context.to_owned(),
-                epoch: 0,
-                seq: 0,
-                body: Some(plenary_proto::v1::push::Body::Resync(
-                    plenary_proto::v1::Resync {},
-                )),
-            },
-        )),
-    };
-    match format {
-        WireFormat::Json => Message::text(wire::encode_json(&frame)),
-        WireFormat::Proto => Message::binary(wire::encode_proto(&frame)),
     }
 }
 

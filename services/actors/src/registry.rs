@@ -223,16 +223,6 @@ impl ContextRegistry {
         })
     }
 
-    /// The actor config.
-    pub fn config(&self) -> &ContextConfig {
-        &self.config
-    }
-
-    /// How many context actors are running here.
-    pub fn live_actors(&self) -> usize {
-        self.actors.len()
-    }
-
     /// The bus the actors publish on.
     pub fn bus(&self) -> &Bus {
         &self.bus

@@ -68,14 +68,6 @@ impl Bus {
         }
     }
 
-    /// The Redis bus, in cluster mode.
-    pub fn as_redis(&self) -> Option<&Arc<crate::redis::RedisBus>> {
-        match &*self.inner {
-            Inner::Redis(r) => Some(r),
-            Inner::Memory(_) => None,
-        }
-    }
-
     /// Attaches this node's delivery. Attaching twice keeps the first.
     pub fn attach(&self, local: Arc<dyn LocalDelivery>) {
         match &*self.inner {

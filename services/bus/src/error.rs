@@ -20,6 +20,8 @@ pub enum BusError {
     Fenced(String),
     #[error("stored snapshot of {0} is corrupt")]
     CorruptSnapshot(String),
+    #[error("log entry {entry} of {context_id} has no event payload")]
+    CorruptEntry { context_id: String, entry: String },
     #[error("this node does not own the shard of the context")]
     NotOwner,
     #[error("unavailable: {0}")]

@@ -82,7 +82,7 @@ pub enum QaCommand {
         moderator: Moderator,
         thread: u64,
     },
-    /// Remove a resolved thread from the queue.
+    /// Mark a resolved thread done (it leaves the moderators' queue).
     Clear {
         moderator: Moderator,
         thread: u64,

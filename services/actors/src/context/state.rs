@@ -1,5 +1,5 @@
-//! The context's state machine, pure and I/O-free: `decide` turns a command into at
-//! most one event (or a refusal), `apply` folds an event into the state. Replaying the
+//! The context's state machine, pure and I/O-free: `decide` turns a command into
+//! events (or a refusal), `apply` folds an event into the state. Replaying the
 //! log through `apply` rebuilds exactly the state the live actor had.
 
 use std::collections::{BTreeMap, HashMap, HashSet};

@@ -53,7 +53,6 @@ pub struct Fence {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ShardOwner {
     pub node: String,
-    pub token: String,
 }
 
 /// A change in what this node owns.
@@ -346,7 +345,6 @@ impl Ownership {
                     let (node, _) = token.rsplit_once(':')?;
                     Some(ShardOwner {
                         node: node.to_owned(),
-                        token: token.clone(),
                     })
                 })
             })

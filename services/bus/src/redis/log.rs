@@ -114,10 +114,10 @@ impl RedisLog {
         let mut events = Vec::with_capacity(reply.ids.len());
         for entry in reply.ids {
             let Some(redis::Value::BulkString(payload)) = entry.map.get("e") else {
-                return Err(BusError::CorruptSnapshot(format!(
-                    "{context_id}: stream entry {}",
-                    entry.id
-                )));
+                return Err(BusError::CorruptEntry {
+                    context_id: context_id.to_owned(),
+                    entry: entry.id,
+                });
             };
             let event =
                 ContextEvent::decode(payload.as_slice()).map_err(|source| BusError::Corrupt {
