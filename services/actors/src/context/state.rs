@@ -1422,4 +1422,39 @@ mod tests {
         // A snapshot decodes to the same state, and replay can continue from it.
         assert_eq!(ContextState::from_snapshot(&s.to_snapshot()).unwrap(), s);
     }
+
+    #[test]
+    fn a_moderators_snapshot_keeps_the_last_messages_of_each_thread_and_their_asker() {
+        use super::super::view::{Viewer, snapshot};
+        use crate::Role;
+        let mut s = created();
+        let (a, b, m) = (actor("a", false), actor("b", false), actor("m", true));
+        let ta = thread_of(run(&mut s, &a, ask("a1", 0)).unwrap());
+        let tb = thread_of(run(&mut s, &b, ask("b1", 0)).unwrap());
+        for text in ["a2", "a3"] {
+            run(&mut s, &a, ask(text, ta)).unwrap();
+        }
+        // The question that opened b's thread is deleted: b is still named.
+        run(&mut s, &b, ask("b2", tb)).unwrap();
+        let opener = tb + 1;
+        assert_eq!(s.messages[&opener].text, "b1");
+        run(&mut s, &m, ChatCommand::Delete { message_id: opener }).unwrap();
+        let viewer = Viewer {
+            user_id: "m",
+            role: Role::Moderator,
+        };
+        let snap = snapshot(&s, viewer, 2);
+        let texts: Vec<(u64, &str)> = snap
+            .thread_messages
+            .iter()
+            .map(|m| (m.thread_id, m.text.as_str()))
+            .collect();
+        assert_eq!(texts, [(ta, "a2"), (ta, "a3"), (tb, "b2")]);
+        let askers: Vec<(u64, String)> = snap
+            .threads
+            .iter()
+            .map(|t| (t.id, t.attendee.as_ref().unwrap().given_name.clone()))
+            .collect();
+        assert_eq!(askers, [(ta, "a".to_owned()), (tb, "b".to_owned())]);
+    }
 }

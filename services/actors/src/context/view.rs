@@ -1,6 +1,8 @@
 //! What clients see of a context: snapshots on join, and the push each event becomes
 //! for each audience (or none, for an audience that may not see it).
 
+use std::collections::HashMap;
+
 use plenary_proto::v1::{
     Author, BlockedUser, ChatMessage, ContextInfo, FeedQa, FeedRef, LikeCount, LikeCounts,
     MessageRef, MessageRemoved, QaThread, QueueCounts, Snapshot, Update, UserRef,
@@ -140,11 +142,11 @@ fn chat_message(
 
 /// Threads per state.
 pub fn queue_counts(state: &ContextState) -> QueueCounts {
-    let [pending, owned, resolved, _] = state.qa.by_state();
+    let [pending, owned, resolved, _] = state.qa.counts();
     QueueCounts {
-        pending: pending.len() as u32,
-        owned: owned.len() as u32,
-        resolved: resolved.len() as u32,
+        pending: pending as u32,
+        owned: owned as u32,
+        resolved: resolved as u32,
     }
 }
 
@@ -157,10 +159,20 @@ fn thread_view(state: &ContextState, thread_id: u64, viewer: Viewer<'_>) -> Opti
         ThreadState::Resolved { by } => (plenary_proto::v1::ThreadState::Resolved, by.as_str()),
         ThreadState::Done => (plenary_proto::v1::ThreadState::Done, ""),
     };
+    // The question that opened the thread was posted right after it (id + 1); scan
+    // only when that message was deleted.
+    let asked = |m: &&MessageRecord| m.thread_id == thread_id && m.author.user_id == t.attendee;
     let attendee = state
         .messages
-        .values()
-        .find(|m| m.thread_id == thread_id && m.author.user_id == t.attendee)
+        .get(&(thread_id + 1))
+        .filter(asked)
+        .or_else(|| {
+            state
+                .messages
+                .range(thread_id..)
+                .map(|(_, m)| m)
+                .find(asked)
+        })
         .map(|m| author_of(&m.author))
         .unwrap_or(Author {
             user_id: t.attendee.clone(),
@@ -318,10 +330,28 @@ pub fn snapshot(state: &ContextState, viewer: Viewer<'_>, recent: usize) -> Snap
         })
         .filter_map(|t| thread_view(state, t.id, viewer))
         .collect();
-    let mut thread_messages = Vec::new();
-    for t in &threads {
-        thread_messages.extend(recent_where(&|m| m.thread_id == t.id, recent));
+    // The last `recent` messages of each shown thread, in one pass from the end.
+    let mut per_thread: HashMap<u64, Vec<(u64, &MessageRecord)>> =
+        threads.iter().map(|t| (t.id, Vec::new())).collect();
+    for (id, m) in state.messages.iter().rev() {
+        if m.thread_id != 0
+            && let Some(kept) = per_thread.get_mut(&m.thread_id)
+            && kept.len() < recent
+        {
+            kept.push((*id, m));
+        }
     }
+    let thread_messages: Vec<ChatMessage> = threads
+        .iter()
+        .flat_map(|t| {
+            per_thread
+                .remove(&t.id)
+                .unwrap_or_default()
+                .into_iter()
+                .rev()
+        })
+        .map(|(id, m)| chat_message(state, id, m, viewer))
+        .collect();
     let mut liked_by_me: Vec<u64> = messages
         .iter()
         .chain(pinned.iter())
