@@ -105,6 +105,18 @@ pub struct AdminService {
     pub cluster: Option<Arc<crate::cluster::ClusterNode>>,
 }
 
+impl AdminService {
+    /// Runs an admin command on a context and answers with the context as it is after.
+    async fn run(&self, id: &str, command: AdminCommand) -> Result<Response<Context>, Status> {
+        let view = self
+            .registry
+            .admin(id, admin_actor(), command)
+            .await
+            .map_err(status_of)?;
+        Ok(Response::new(context_reply(view)))
+    }
+}
+
 #[tonic::async_trait]
 impl Admin for AdminService {
     async fn create_context(
@@ -121,12 +133,7 @@ impl Admin for AdminService {
             registered_attendees: r.registered_attendees,
             qa_mode: r.qa_mode,
         };
-        let view = self
-            .registry
-            .admin(&r.id, admin_actor(), AdminCommand::Create(settings))
-            .await
-            .map_err(status_of)?;
-        Ok(Response::new(context_reply(view)))
+        self.run(&r.id, AdminCommand::Create(settings)).await
     }
 
     async fn update_context(
@@ -145,12 +152,7 @@ impl Admin for AdminService {
             registered_attendees: r.registered_attendees,
             qa_mode: r.qa_mode,
         };
-        let view = self
-            .registry
-            .admin(&r.id, admin_actor(), AdminCommand::Update(patch))
-            .await
-            .map_err(status_of)?;
-        Ok(Response::new(context_reply(view)))
+        self.run(&r.id, AdminCommand::Update(patch)).await
     }
 
     async fn get_context(
