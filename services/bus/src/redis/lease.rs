@@ -294,33 +294,60 @@ impl Ownership {
         live.sort();
         *self.live.write().unwrap_or_else(|e| e.into_inner()) = live.clone();
 
-        // Acquire or renew what we rank first for; release the rest.
+        // Acquire or renew what we rank first for; release the rest. One script call
+        // per shard, all in flight at once (lease keys live in different slots).
         let paused = self.paused.load(std::sync::atomic::Ordering::Relaxed);
+        let mut acquires = Vec::new();
+        let mut releases = Vec::new();
         for shard in 0..self.shards {
             let mine = rendezvous_owner(shard, &live) == Some(self.node_id.as_str());
-            let held = self.fence_for(shard);
             if mine {
                 if paused {
                     continue;
                 }
-                let token: Option<String> = self
-                    .acquire
-                    .key(self.keys.lease(shard))
-                    .key(self.keys.fence(shard))
-                    .arg(&self.node_id)
-                    .arg(ttl_ms)
-                    .invoke_async(&mut conn)
-                    .await?;
-                self.set_owned(shard, token.map(Arc::from));
-            } else if let Some(fence) = held {
+                let mut conn = self.conn.clone();
+                acquires.push(async move {
+                    let token: Option<String> = self
+                        .acquire
+                        .key(self.keys.lease(shard))
+                        .key(self.keys.fence(shard))
+                        .arg(&self.node_id)
+                        .arg(ttl_ms)
+                        .invoke_async(&mut conn)
+                        .await?;
+                    Ok::<_, redis::RedisError>((shard, token))
+                });
+            } else if let Some(fence) = self.fence_for(shard) {
+                // Stop acting as owner before the lease is given back.
                 self.set_owned(shard, None);
-                let _: i64 = self
-                    .release
-                    .key(self.keys.lease(shard))
-                    .arg(fence.token.as_ref())
-                    .invoke_async(&mut conn)
-                    .await?;
+                let mut conn = self.conn.clone();
+                releases.push(async move {
+                    let _: i64 = self
+                        .release
+                        .key(self.keys.lease(shard))
+                        .arg(fence.token.as_ref())
+                        .invoke_async(&mut conn)
+                        .await?;
+                    Ok::<_, redis::RedisError>(())
+                });
             }
+        }
+        let (acquired, released) = futures_util::future::join(
+            futures_util::future::join_all(acquires),
+            futures_util::future::join_all(releases),
+        )
+        .await;
+        let mut first_error = None;
+        for result in acquired {
+            match result {
+                Ok((shard, token)) => self.set_owned(shard, token.map(Arc::from)),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        if let Some(e) = released.into_iter().find_map(Result::err).or(first_error) {
+            return Err(e.into());
         }
         if !paused {
             *self.last_renewal.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
