@@ -50,9 +50,10 @@ fn status_of(rejection: Rejection) -> Status {
             Status::permission_denied(rejection.to_string())
         }
         Rejection::LimitReached(_) => Status::resource_exhausted(rejection.to_string()),
-        Rejection::AlreadyClaimed(_) | Rejection::InvalidState(_) => {
-            Status::failed_precondition(rejection.to_string())
-        }
+        Rejection::AlreadyClaimed(_)
+        | Rejection::InvalidState(_)
+        | Rejection::NotConnected
+        | Rejection::PrivateChatDisabled => Status::failed_precondition(rejection.to_string()),
     }
 }
 
@@ -82,12 +83,7 @@ fn context_reply(view: ContextView) -> Context {
 }
 
 fn check_id(id: &str) -> Result<(), Status> {
-    if id.is_empty() || id.len() > 128 || id.chars().any(char::is_control) {
-        return Err(Status::invalid_argument(
-            "id must be 1 to 128 bytes without control characters",
-        ));
-    }
-    Ok(())
+    plenary_actors::context::validate_context_id(id).map_err(Status::invalid_argument)
 }
 
 fn check_qa_mode(mode: i32) -> Result<(), Status> {

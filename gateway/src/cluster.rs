@@ -91,6 +91,14 @@ pub async fn join(
 }
 
 impl ClusterNode {
+    /// The people directory, shared by every node through Redis.
+    pub fn directory(&self) -> crate::directory::Directory {
+        crate::directory::Directory::Redis {
+            conn: self.conn.clone(),
+            keys: self.keys.clone(),
+        }
+    }
+
     /// Writes this node's presence every second until `stop`.
     pub fn spawn_presence(self: &Arc<Self>, presence: Arc<Presence>, stop: CancellationToken) {
         let node = Arc::clone(self);

@@ -96,6 +96,18 @@ pub struct Config {
     /// Commands a user may send in a burst above the sustained rate.
     #[arg(long, env = "PLENARY_USER_BURST", default_value_t = 20)]
     pub user_burst: u32,
+    /// Private chat: connection requests a user may send per minute (burst: the same
+    /// number). The classic abuse is request spam, so this is much lower than the
+    /// command rate.
+    #[arg(long, env = "PLENARY_CONNECT_REQUESTS_PER_MIN", default_value_t = 10)]
+    pub connect_requests_per_min: u32,
+    /// Private chat: private messages a user may send per second (burst: twice that).
+    #[arg(long, env = "PLENARY_DIRECT_MESSAGES_PER_SEC", default_value_t = 5)]
+    pub direct_messages_per_sec: u32,
+    /// Private chat: a user or conversation actor with nothing to do for this long
+    /// stops (it is rebuilt from the log when needed again).
+    #[arg(long, env = "PLENARY_PRIVATE_PASSIVATE_SECS", default_value_t = 120)]
+    pub private_passivate_secs: u64,
     /// Open connections per user.
     #[arg(long, env = "PLENARY_MAX_CONNECTIONS_PER_USER", default_value_t = 10)]
     pub max_connections_per_user: u32,
@@ -244,6 +256,15 @@ impl Config {
             ("--write-timeout-ms", self.write_timeout_ms),
             ("--user-rate", self.user_rate as u64),
             ("--user-burst", self.user_burst as u64),
+            (
+                "--connect-requests-per-min",
+                self.connect_requests_per_min as u64,
+            ),
+            (
+                "--direct-messages-per-sec",
+                self.direct_messages_per_sec as u64,
+            ),
+            ("--private-passivate-secs", self.private_passivate_secs),
             (
                 "--max-connections-per-user",
                 self.max_connections_per_user as u64,

@@ -177,9 +177,13 @@ impl LocalDelivery for Hub {
     fn resync_all(&self) {
         let channels: Vec<Channel> = self.channels.iter().map(|e| e.key().clone()).collect();
         for channel in channels {
-            let (Channel::ContextPublic(id)
-            | Channel::ContextModerators(id)
-            | Channel::ContextUser(id, _)) = &channel;
+            let id = match &channel {
+                Channel::ContextPublic(id)
+                | Channel::ContextModerators(id)
+                | Channel::ContextUser(id, _) => id,
+                // Private pushes have no context.
+                Channel::Private(_) => "",
+            };
             self.send(&channel, &Arc::new(Outbound::resync(id)));
         }
     }

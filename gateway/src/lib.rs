@@ -10,6 +10,7 @@
 //! - [`feed`]: one session's pushes of a context, shared and own merged in order.
 //! - [`limits`]: per-user connection counts and command rate.
 //! - [`presence`]: joined users per context.
+//! - [`directory`]: who was seen in which context (private chat's people search).
 //! - [`protocol`]: close codes and error-code mapping.
 //! - [`admin`]: gRPC admin API and `/metrics`, `/healthz`, `/readyz`.
 //! - [`cluster`]: cluster mode: Redis, shard ownership, cross-node presence.
@@ -19,6 +20,7 @@ pub mod admin;
 pub mod auth;
 pub mod cluster;
 pub mod config;
+pub mod directory;
 pub mod feed;
 pub mod hub;
 pub mod limits;
@@ -92,6 +94,7 @@ pub async fn run(
             .then(|| Duration::from_secs(config.qa_auto_release_secs)),
         // Sessions report their moderators every ping interval.
         moderator_presence_grace: config.ping_interval() * 2 + Duration::from_secs(5),
+        private_passivate_after: Duration::from_secs(config.private_passivate_secs.max(1)),
         ..ContextConfig::default()
     };
     let presence = Arc::new(presence::Presence::default());
@@ -117,6 +120,10 @@ pub async fn run(
         config.max_connections_per_user,
         config.user_rate,
         config.user_burst,
+        limits::PrivateRates {
+            requests_per_min: config.connect_requests_per_min,
+            messages_per_sec: config.direct_messages_per_sec,
+        },
     );
     let ready = Arc::new(AtomicBool::new(true));
 
@@ -149,6 +156,10 @@ pub async fn run(
         }
     });
 
+    let directory = Arc::new(match &cluster {
+        Some(node) => node.directory(),
+        None => directory::Directory::memory(),
+    });
     let shared = Arc::new(session::Shared {
         config: config.clone(),
         verifier,
@@ -156,6 +167,7 @@ pub async fn run(
         hub,
         presence,
         limits,
+        directory,
     });
     let mode = if cluster.is_some() {
         "cluster"

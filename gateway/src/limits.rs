@@ -1,5 +1,6 @@
 //! Per-user limits shared by all of a user's connections on this node: how many
-//! connections, and how many commands per second.
+//! connections, how many commands per second, and (private chat) how many connection
+//! requests and private messages.
 
 use std::{num::NonZeroU32, sync::Arc, time::Duration};
 
@@ -15,7 +16,16 @@ pub struct UserLimits {
     connections: DashMap<Arc<str>, u32>,
     max_connections: u32,
     rate: DefaultKeyedRateLimiter<Arc<str>>,
+    requests: DefaultKeyedRateLimiter<Arc<str>>,
+    direct: DefaultKeyedRateLimiter<Arc<str>>,
     clock: DefaultClock,
+}
+
+/// Rates of private chat.
+#[derive(Clone, Copy, Debug)]
+pub struct PrivateRates {
+    pub requests_per_min: u32,
+    pub messages_per_sec: u32,
 }
 
 /// Holds one of a user's connection slots; releases it when dropped.
@@ -35,15 +45,36 @@ impl Drop for ConnectionSlot {
 }
 
 impl UserLimits {
-    pub fn new(max_connections: u32, per_sec: u32, burst: u32) -> Arc<Self> {
-        let per_sec = NonZeroU32::new(per_sec).unwrap_or(NonZeroU32::MIN);
+    pub fn new(max_connections: u32, per_sec: u32, burst: u32, private: PrivateRates) -> Arc<Self> {
+        let nz = |n: u32| NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
+        let per_sec = nz(per_sec);
         let burst = NonZeroU32::new(burst.max(per_sec.get())).unwrap_or(per_sec);
+        let requests = nz(private.requests_per_min);
+        let messages = nz(private.messages_per_sec);
         Arc::new(UserLimits {
             connections: DashMap::new(),
             max_connections,
             rate: RateLimiter::keyed(Quota::per_second(per_sec).allow_burst(burst)),
+            requests: RateLimiter::keyed(Quota::per_minute(requests).allow_burst(requests)),
+            direct: RateLimiter::keyed(
+                Quota::per_second(messages).allow_burst(nz(messages.get().saturating_mul(2))),
+            ),
             clock: DefaultClock::default(),
         })
+    }
+
+    /// Spends one connection request; `Err(wait)` when over the rate.
+    pub fn check_request(&self, user: &Arc<str>) -> Result<(), Duration> {
+        self.requests
+            .check_key(user)
+            .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
+    }
+
+    /// Spends one private message; `Err(wait)` when over the rate.
+    pub fn check_direct(&self, user: &Arc<str>) -> Result<(), Duration> {
+        self.direct
+            .check_key(user)
+            .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
     }
 
     /// Takes a connection slot, or `None` if the user has too many connections.
@@ -69,8 +100,10 @@ impl UserLimits {
 
     /// Drops rate state of users idle long enough to be back at a full budget.
     pub fn prune(&self) {
-        self.rate.retain_recent();
-        self.rate.shrink_to_fit();
+        for limiter in [&self.rate, &self.requests, &self.direct] {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
     }
 }
 
@@ -78,9 +111,37 @@ impl UserLimits {
 mod tests {
     use super::*;
 
+    const RATES: PrivateRates = PrivateRates {
+        requests_per_min: 2,
+        messages_per_sec: 1,
+    };
+
+    #[test]
+    fn private_rates_are_separate_budgets() {
+        let limits = UserLimits::new(1, 100, 100, RATES);
+        let u: Arc<str> = "u".into();
+        assert!(limits.check_request(&u).is_ok());
+        assert!(limits.check_request(&u).is_ok());
+        let wait = limits.check_request(&u).unwrap_err();
+        assert!(
+            wait > Duration::from_secs(1),
+            "a request budget refills per minute"
+        );
+        assert!(limits.check_direct(&u).is_ok());
+        assert!(limits.check_direct(&u).is_ok());
+        assert!(
+            limits.check_direct(&u).is_err(),
+            "burst is twice the per-second rate"
+        );
+        assert!(
+            limits.check_rate(&u).is_ok(),
+            "the command budget is untouched"
+        );
+    }
+
     #[test]
     fn connection_slots_are_counted_and_released() {
-        let limits = UserLimits::new(2, 10, 10);
+        let limits = UserLimits::new(2, 10, 10, RATES);
         let u: Arc<str> = "u".into();
         let a = limits.connect(&u).unwrap();
         let _b = limits.connect(&u).unwrap();
@@ -91,7 +152,7 @@ mod tests {
 
     #[test]
     fn rate_allows_the_burst_then_refuses() {
-        let limits = UserLimits::new(1, 1, 3);
+        let limits = UserLimits::new(1, 1, 3, RATES);
         let u: Arc<str> = "u".into();
         for _ in 0..3 {
             assert!(limits.check_rate(&u).is_ok());

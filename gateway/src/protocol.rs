@@ -78,6 +78,8 @@ pub fn rejection_code(rejection: &Rejection) -> (ErrorCode, u64) {
         Rejection::Unavailable(_) => (ErrorCode::Unavailable, 1_000),
         Rejection::AlreadyClaimed(_) => (ErrorCode::AlreadyClaimed, 0),
         Rejection::InvalidState(_) => (ErrorCode::InvalidState, 0),
+        Rejection::NotConnected => (ErrorCode::NotConnected, 0),
+        Rejection::PrivateChatDisabled => (ErrorCode::PrivateChatDisabled, 0),
     }
 }
 

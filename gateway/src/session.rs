@@ -16,14 +16,16 @@ use futures_util::{
 };
 use plenary_actors::{
     ChatCommand, ContextRegistry, Identity, JoinRequest, Rejection, Role,
-    context::command::ThreadAction,
+    context::{command::ThreadAction, validate_context_id},
+    user::{ConnectionAction, PairCommand, SettingsPatch, user_stream_id},
 };
 use plenary_bus::Channel;
 use plenary_proto::{
     DecodeError, WireFormat,
     v1::{
-        Ack, ClientFrame, ConnectOk, ErrorCode, JoinOk, Limits, Pong, ServerFrame,
-        client_frame::Command, reply::Result as ReplyResult,
+        Ack, ClientFrame, ConnectOk, ConnectionActionKind, ErrorCode, JoinOk, Limits, PeerStatus,
+        PeopleOk, Person, Pong, PrivateOk, ServerFrame, client_frame::Command,
+        reply::Result as ReplyResult,
     },
     wire,
 };
@@ -46,6 +48,7 @@ use tracing::instrument;
 use crate::{
     auth::{Verified, Verifier},
     config::Config,
+    directory::{Directory, matches},
     feed::{ContextFeed, FeedError},
     hub::{Hub, Outbound},
     limits::UserLimits,
@@ -56,8 +59,14 @@ use crate::{
 
 /// Consecutive rate-limited commands after which the connection is closed.
 const RATE_STRIKES_BEFORE_CLOSE: u32 = 50;
-/// Longest context id accepted.
-const MAX_CONTEXT_ID_BYTES: usize = 128;
+/// Longest user id accepted in private chat commands.
+const MAX_USER_ID_BYTES: usize = 128;
+/// The key of the private stream among a session's joined streams (contexts have
+/// non-empty ids); private pushes carry this empty `context_id`.
+const PRIVATE: &str = "";
+/// Default and largest number of people in one search answer.
+const PEOPLE_DEFAULT: usize = 20;
+const PEOPLE_MAX: usize = 50;
 /// Pushes written before one flush.
 const PUSH_BATCH: usize = 64;
 /// How often a session adds its written pushes to the shared metric.
@@ -72,6 +81,7 @@ pub struct Shared {
     pub hub: Arc<Hub>,
     pub presence: Arc<Presence>,
     pub limits: Arc<UserLimits>,
+    pub directory: Arc<Directory>,
 }
 
 /// Why a session ended.
@@ -172,7 +182,7 @@ fn bus_channels(channel: &Channel, user: &Arc<str>) -> Vec<Channel> {
             Channel::ContextUser(id.clone(), user.clone()),
         ],
         Channel::ContextModerators(id) => vec![Channel::ContextPublic(id.clone()), channel.clone()],
-        Channel::ContextUser(..) => vec![channel.clone()],
+        Channel::ContextUser(..) | Channel::Private(_) => vec![channel.clone()],
     }
 }
 
@@ -187,6 +197,12 @@ enum Completion {
         /// An attendee's own queue (their Q&A pushes).
         own: Option<tokio::sync::mpsc::Receiver<Arc<Outbound>>>,
         result: Result<JoinOk, Rejection>,
+    },
+    PrivateOpen {
+        id: u64,
+        listening: Listening,
+        receiver: broadcast::Receiver<Arc<Outbound>>,
+        result: Result<PrivateOk, Rejection>,
     },
 }
 
@@ -225,7 +241,30 @@ fn command_name(command: &Command) -> &'static str {
         Command::ThreadAction(_) => "thread_action",
         Command::PublishQa(_) => "publish_qa",
         Command::Unpublish(_) => "unpublish",
+        Command::PrivateOpen(_) => "private_open",
+        Command::Connection(_) => "connection",
+        Command::DmSend(_) => "dm_send",
+        Command::DmDelete(_) => "dm_delete",
+        Command::DmRead(_) => "dm_read",
+        Command::DmHistory(_) => "dm_history",
+        Command::Settings(_) => "settings",
+        Command::People(_) => "people",
     }
+}
+
+/// Checks the other user named in a private chat command.
+fn check_peer(me: &str, peer: &str) -> Result<(), Rejection> {
+    if peer.is_empty() || peer.len() > MAX_USER_ID_BYTES || peer.chars().any(char::is_control) {
+        return Err(Rejection::BadRequest(format!(
+            "user_id must be 1 to {MAX_USER_ID_BYTES} bytes without control characters"
+        )));
+    }
+    if peer == me {
+        return Err(Rejection::BadRequest(
+            "that is you: pick another user".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Maps a read error to how the session ends.
@@ -582,6 +621,20 @@ where
                 self.join(state, id, join.context_id, join.since);
                 return Ok(());
             }
+            Command::PrivateOpen(open) => {
+                self.private_open(state, id, open.since);
+                return Ok(());
+            }
+            command @ (Command::Connection(_)
+            | Command::DmSend(_)
+            | Command::DmDelete(_)
+            | Command::DmRead(_)
+            | Command::DmHistory(_)
+            | Command::Settings(_)
+            | Command::People(_)) => {
+                self.private_command(state, id, command);
+                return Ok(());
+            }
             Command::Leave(leave) => {
                 let frame = match state.joined.remove(leave.context_id.as_str()) {
                     Some(joined) => {
@@ -719,16 +772,8 @@ where
         context_id: String,
         since: Option<plenary_proto::v1::Position>,
     ) {
-        if context_id.is_empty()
-            || context_id.len() > MAX_CONTEXT_ID_BYTES
-            || context_id.chars().any(char::is_control)
-        {
-            state.ready(error_reply(
-                id,
-                ErrorCode::BadRequest,
-                format!("context_id must be 1 to {MAX_CONTEXT_ID_BYTES} bytes without control characters"),
-                0,
-            ));
+        if let Err(why) = validate_context_id(&context_id) {
+            state.ready(error_reply(id, ErrorCode::BadRequest, why, 0));
             return;
         }
         let context: Arc<str> = Arc::from(context_id.as_str());
@@ -745,7 +790,9 @@ where
             // A re-join replaces the subscription (e.g. to recover after a gap).
             self.unjoin(state, &context, previous);
         }
-        if state.joined.len() + state.joining.len() >= self.config().max_joined_contexts as usize {
+        if state.contexts().count() + state.joining.len()
+            >= self.config().max_joined_contexts as usize
+        {
             state.ready(error_reply(
                 id,
                 ErrorCode::LimitReached,
@@ -804,9 +851,255 @@ where
         );
     }
 
+    /// Opens the user's private stream: like a join, under the key [`PRIVATE`].
+    fn private_open(
+        &mut self,
+        state: &mut SessionState,
+        id: u64,
+        since: Option<plenary_proto::v1::Position>,
+    ) {
+        let key: Arc<str> = Arc::from(PRIVATE);
+        if state.joining.contains(&key) {
+            state.ready(error_reply(
+                id,
+                ErrorCode::BadRequest,
+                "opening the private stream is in progress",
+                0,
+            ));
+            return;
+        }
+        if let Some(previous) = state.joined.remove(&key) {
+            self.unjoin(state, &key, previous);
+        }
+        let channel = Channel::Private(Arc::from(user_stream_id(&state.user)));
+        // Subscribe before the actor answers, as for a join.
+        let receiver = self.shared.hub.subscribe(channel.clone());
+        let mut listening = Listening {
+            shared: self.shared.clone(),
+            context: key.clone(),
+            user: state.user.clone(),
+            channel: channel.clone(),
+            acquired: false,
+        };
+        state.joining.insert(key);
+        let registry = self.shared.registry.clone();
+        let identity = state.identity.clone();
+        state.in_flight.push_back(
+            async move {
+                let result = match registry.bus().acquire(&[channel]).await {
+                    Ok(()) => {
+                        listening.acquired = true;
+                        registry.private_open(identity, since).await
+                    }
+                    Err(e) => Err(Rejection::Unavailable(format!("{e}; retry"))),
+                };
+                Completion::PrivateOpen {
+                    id,
+                    listening,
+                    receiver,
+                    result,
+                }
+            }
+            .boxed(),
+        );
+    }
+
+    /// Private chat commands other than opening the stream.
+    fn private_command(&mut self, state: &mut SessionState, id: u64, command: Command) {
+        let registry = self.shared.registry.clone();
+        let directory = self.shared.directory.clone();
+        let identity = state.identity.clone();
+        let contexts: Vec<Arc<str>> = state.contexts().cloned().collect();
+        let limits = &self.shared.limits;
+        let refuse = |state: &mut SessionState, rejection: Rejection| {
+            telemetry::command_refused(rejection_code(&rejection).0.as_str_name());
+            state.ready(rejection_reply(id, &rejection));
+        };
+        let rate_limited = |state: &mut SessionState, wait: Duration, what: &str| {
+            telemetry::command_refused(ErrorCode::RateLimited.as_str_name());
+            state.ready(error_reply(
+                id,
+                ErrorCode::RateLimited,
+                format!("too many {what}"),
+                (wait.as_millis() as u64).max(1),
+            ));
+        };
+        // The peer and the command on the conversation, for the pair commands.
+        let (peer, pair_command) = match command {
+            Command::Connection(c) => {
+                let action = match ConnectionActionKind::try_from(c.action) {
+                    Ok(ConnectionActionKind::Request) => ConnectionAction::Request,
+                    Ok(ConnectionActionKind::Accept) => ConnectionAction::Accept,
+                    Ok(ConnectionActionKind::Ignore) => ConnectionAction::Ignore,
+                    Ok(ConnectionActionKind::Remove) => ConnectionAction::Remove,
+                    Err(_) => {
+                        return refuse(
+                            state,
+                            Rejection::BadRequest("unknown connection action".into()),
+                        );
+                    }
+                };
+                if action == ConnectionAction::Request
+                    && check_peer(&state.user, &c.user_id).is_ok()
+                    && let Err(wait) = limits.check_request(&state.user)
+                {
+                    return rate_limited(state, wait, "connection requests");
+                }
+                (c.user_id, PairCommand::Connection(action))
+            }
+            Command::DmSend(c) => {
+                if let Err(wait) = limits.check_direct(&state.user) {
+                    return rate_limited(state, wait, "private messages");
+                }
+                (
+                    c.user_id,
+                    PairCommand::Send {
+                        text: c.text,
+                        client_msg_id: c.client_msg_id,
+                    },
+                )
+            }
+            Command::DmDelete(c) => (
+                c.user_id,
+                PairCommand::Delete {
+                    message_id: c.message_id,
+                },
+            ),
+            Command::DmRead(c) => (
+                c.user_id,
+                PairCommand::Read {
+                    message_id: c.message_id,
+                },
+            ),
+            Command::DmHistory(c) => {
+                if let Err(rejection) = check_peer(&state.user, &c.user_id) {
+                    return refuse(state, rejection);
+                }
+                let limit = if c.limit == 0 { 50 } else { c.limit as usize };
+                state.in_flight.push_back(
+                    async move {
+                        let frame = match registry
+                            .history(&identity.user_id, &c.user_id, c.before_id, limit)
+                            .await
+                        {
+                            Ok(page) => reply(id, ReplyResult::DmHistory(page)),
+                            Err(rejection) => refused(id, &rejection),
+                        };
+                        Completion::Reply(frame)
+                    }
+                    .boxed(),
+                );
+                return;
+            }
+            Command::Settings(c) => {
+                let patch = SettingsPatch {
+                    toast: c.toast,
+                    private_chat: c.private_chat,
+                    show_last_name: c.show_last_name,
+                };
+                state.in_flight.push_back(
+                    async move {
+                        let frame = match registry.update_settings(&identity.user_id, patch).await {
+                            Ok(outcome) => protocol::outcome_reply(id, outcome),
+                            Err(rejection) => refused(id, &rejection),
+                        };
+                        Completion::Reply(frame)
+                    }
+                    .boxed(),
+                );
+                return;
+            }
+            Command::People(c) => {
+                let limit = match c.limit {
+                    0 => PEOPLE_DEFAULT,
+                    n => (n as usize).min(PEOPLE_MAX),
+                };
+                state.in_flight.push_back(
+                    async move {
+                        let frame = match find_people(
+                            &registry, &directory, &identity, &contexts, &c.query, limit,
+                        )
+                        .await
+                        {
+                            Ok(people) => reply(id, ReplyResult::People(PeopleOk { people })),
+                            Err(rejection) => refused(id, &rejection),
+                        };
+                        Completion::Reply(frame)
+                    }
+                    .boxed(),
+                );
+                return;
+            }
+            _ => {
+                return refuse(
+                    state,
+                    Rejection::BadRequest("not a private chat command".into()),
+                );
+            }
+        };
+        if let Err(rejection) = check_peer(&state.user, &peer) {
+            return refuse(state, rejection);
+        }
+        state.in_flight.push_back(
+            async move {
+                // A peer who never opened private chat is known by the names a shared
+                // context recorded.
+                let hint = if pair_command == PairCommand::Connection(ConnectionAction::Request) {
+                    directory
+                        .find(&contexts, &peer)
+                        .await
+                        .map(|m| (m.given_name, m.family_name))
+                } else {
+                    None
+                };
+                let frame = match registry
+                    .pair_command(&identity, &peer, hint, pair_command)
+                    .await
+                {
+                    Ok(outcome) => protocol::outcome_reply(id, outcome),
+                    Err(rejection) => refused(id, &rejection),
+                };
+                Completion::Reply(frame)
+            }
+            .boxed(),
+        );
+    }
+
     async fn complete(&mut self, state: &mut SessionState, done: Completion) -> Result<(), End> {
         match done {
             Completion::Reply(frame) => self.send(&frame).await,
+            Completion::PrivateOpen {
+                id,
+                listening,
+                receiver,
+                result,
+            } => {
+                let key = listening.context.clone();
+                state.joining.remove(&key);
+                match result {
+                    Ok(ok) => {
+                        state.pushes.insert(
+                            key.clone(),
+                            ContextFeed::new(BroadcastStream::new(receiver), None),
+                        );
+                        state.joined.insert(
+                            key,
+                            Joined {
+                                listening,
+                                role: Role::Attendee,
+                                epoch: ok.epoch,
+                                last_seq: ok.seq,
+                            },
+                        );
+                        self.send(&reply(id, ReplyResult::PrivateOpen(ok))).await
+                    }
+                    Err(rejection) => {
+                        drop(receiver);
+                        drop(listening);
+                        self.send(&refused(id, &rejection)).await
+                    }
+                }
+            }
             Completion::Join {
                 id,
                 listening,
@@ -823,6 +1116,18 @@ where
                         self.shared
                             .presence
                             .join(&context, &state.user, role == Role::Moderator);
+                        let directory = self.shared.directory.clone();
+                        let (ctx, identity) = (context.clone(), state.identity.clone());
+                        tokio::spawn(async move {
+                            directory
+                                .add(
+                                    &ctx,
+                                    &identity.user_id,
+                                    &identity.given_name,
+                                    &identity.family_name,
+                                )
+                                .await;
+                        });
                         state.pushes.insert(
                             context.clone(),
                             ContextFeed::new(BroadcastStream::new(receiver), own),
@@ -895,7 +1200,10 @@ where
                         joined.last_seq = outbound.seq;
                         debug_assert!(
                             joined.role == Role::Moderator
-                                || matches!(joined.listening.channel, Channel::ContextPublic(_))
+                                || matches!(
+                                    joined.listening.channel,
+                                    Channel::ContextPublic(_) | Channel::Private(_)
+                                )
                         );
                         self.write(outbound.message(self.format), false).await?;
                         written += 1;
@@ -932,6 +1240,11 @@ struct SessionState {
 }
 
 impl SessionState {
+    /// The joined contexts (not the private stream).
+    fn contexts(&self) -> impl Iterator<Item = &Arc<str>> {
+        self.joined.keys().filter(|k| !k.is_empty())
+    }
+
     fn report_pushes(&mut self) {
         telemetry::pushes_written(std::mem::take(&mut self.pushes_unreported));
         self.pushes_reported_at = Instant::now();
@@ -942,6 +1255,82 @@ impl SessionState {
         self.in_flight
             .push_back(futures_util::future::ready(Completion::Reply(frame)).boxed());
     }
+}
+
+/// A refusal, counted and answered.
+fn refused(id: u64, rejection: &Rejection) -> ServerFrame {
+    telemetry::command_refused(rejection_code(rejection).0.as_str_name());
+    rejection_reply(id, rejection)
+}
+
+/// People among the members of `contexts` matching `query` (everyone for
+/// suggestions, then without those already connected), named as each chose to show.
+async fn find_people(
+    registry: &ContextRegistry,
+    directory: &Directory,
+    identity: &Identity,
+    contexts: &[Arc<str>],
+    query: &str,
+    limit: usize,
+) -> Result<Vec<Person>, Rejection> {
+    let mine = registry.user_card(&identity.user_id, true).await?;
+    let suggest = query.trim().is_empty();
+    let mut found = Vec::new();
+    let mut seen = HashSet::new();
+    for context in contexts {
+        let members = directory
+            .members(context)
+            .await
+            .map_err(|e| Rejection::Unavailable(format!("people search failed: {e}; retry")))?;
+        for member in members {
+            if member.user_id == identity.user_id || !matches(query, &member) {
+                continue;
+            }
+            let status = mine
+                .statuses
+                .get(&member.user_id)
+                .copied()
+                .unwrap_or(PeerStatus::None as i32);
+            if suggest && status == PeerStatus::Connected as i32 {
+                continue;
+            }
+            if seen.insert(member.user_id.clone()) {
+                found.push((member, status));
+            }
+        }
+    }
+    found.sort_by(|(a, _), (b, _)| {
+        (&a.given_name, &a.family_name, &a.user_id).cmp(&(
+            &b.given_name,
+            &b.family_name,
+            &b.user_id,
+        ))
+    });
+    found.truncate(limit);
+    // Each person as they chose to be shown (show last name), from their own actor.
+    let cards = futures_util::future::join_all(
+        found
+            .iter()
+            .map(|(m, _)| registry.user_card(&m.user_id, false)),
+    )
+    .await;
+    Ok(found
+        .into_iter()
+        .zip(cards)
+        .map(|((member, status), card)| Person {
+            name: match card {
+                Ok(card) if card.known => card.party.name,
+                _ => plenary_actors::user::inbox::display_name(
+                    &member.user_id,
+                    &member.given_name,
+                    &member.family_name,
+                    true,
+                ),
+            },
+            user_id: member.user_id,
+            status,
+        })
+        .collect())
 }
 
 fn slow_consumer() -> End {

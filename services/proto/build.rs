@@ -40,12 +40,31 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         (".plenary.v1.ContextInfo.qa_mode", "qa_mode"),
         (".plenary.v1.QaThread.state", "thread_state"),
         (".plenary.v1.ThreadAction.action", "thread_action_kind"),
+        (
+            ".plenary.v1.ConnectionAction.action",
+            "connection_action_kind",
+        ),
+        (".plenary.v1.Peer.status", "peer_status"),
+        (".plenary.v1.Person.status", "peer_status"),
+        (
+            ".plenary.v1.events.ConnectionChanged.change",
+            "connection_change",
+        ),
         (".plenary.v1.events.ContextSettings.qa_mode", "qa_mode"),
         (".plenary.v1.admin.Context.qa_mode", "qa_mode"),
         (".plenary.v1.admin.CreateContextRequest.qa_mode", "qa_mode"),
     ] {
         builder =
             builder.field_attribute(field, format!("#[serde(with = \"crate::json::{module}\")]"));
+    }
+    // Private chat's events are larger than the others: boxed, so every event stays
+    // small.
+    for field in [
+        ".plenary.v1.events.ContextEvent.kind.peer_notice",
+        ".plenary.v1.events.ContextEvent.kind.connection_changed",
+        ".plenary.v1.events.ContextEvent.kind.direct_message_posted",
+    ] {
+        builder = builder.boxed(field);
     }
     builder
         .field_attribute(

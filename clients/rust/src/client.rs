@@ -5,9 +5,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use plenary_proto::v1::{
-    Ack, BlockUser, Connect, ConnectOk, DeleteMessage, Join, JoinOk, Leave, LikeMessage, LikeOk,
-    PinMessage, Ping, Pong, Position, Push, SendMessage, SendOk, UnblockUser, UnlikeMessage,
-    UnpinMessage, client_frame::Command, reply,
+    Ack, BlockUser, Connect, ConnectOk, ConnectionAction, ConnectionActionKind, DeleteMessage,
+    DirectDelete, DirectHistory, DirectHistoryOk, DirectRead, DirectSend, FindPeople, Join, JoinOk,
+    Leave, LikeMessage, LikeOk, PeopleOk, PinMessage, Ping, Pong, Position, PrivateOk, PrivateOpen,
+    Push, SendMessage, SendOk, UnblockUser, UnlikeMessage, UnpinMessage, UpdateSettings,
+    client_frame::Command, reply,
 };
 use tokio::sync::{mpsc, watch};
 
@@ -35,6 +37,10 @@ pub struct Client {
 }
 
 /// Unwraps the expected variant of a reply result, or reports what came instead.
+/// The `context_id` of private pushes, and the key of the private stream in
+/// [`Client::position`] and [`Client::joined`].
+pub const PRIVATE_STREAM: &str = "";
+
 macro_rules! expect_reply {
     ($result:expr, $variant:ident) => {
         match $result {
@@ -386,6 +392,117 @@ impl Client {
         expect_reply!(result, Pong)
     }
 
+    /// Opens this user's private stream (connections, private messages, settings). Its
+    /// pushes come on the push stream with an empty `context_id`
+    /// ([`PRIVATE_STREAM`]); [`reconnect`](Self::reconnect) reopens it from its last
+    /// position.
+    pub async fn private_open(&self) -> Result<PrivateOk, ClientError> {
+        self.private_open_with(None).await
+    }
+
+    /// Opens the private stream asking for the pushes after `since`.
+    pub async fn private_open_since(&self, since: Position) -> Result<PrivateOk, ClientError> {
+        self.private_open_with(Some(since)).await
+    }
+
+    async fn private_open_with(&self, since: Option<Position>) -> Result<PrivateOk, ClientError> {
+        let result = self
+            .request(Command::PrivateOpen(PrivateOpen { since }))
+            .await?;
+        expect_reply!(result, PrivateOpen)
+    }
+
+    /// Requests, accepts, ignores or removes the connection with `user_id`.
+    pub async fn connection(
+        &self,
+        user_id: &str,
+        action: ConnectionActionKind,
+    ) -> Result<Ack, ClientError> {
+        let result = self
+            .request(Command::Connection(ConnectionAction {
+                user_id: user_id.to_owned(),
+                action: action as i32,
+            }))
+            .await?;
+        expect_reply!(result, Ack)
+    }
+
+    /// Sends a private message to a connected user; `client_msg_id` makes resends
+    /// idempotent.
+    pub async fn dm_send(
+        &self,
+        user_id: &str,
+        text: &str,
+        client_msg_id: &str,
+    ) -> Result<SendOk, ClientError> {
+        let result = self
+            .request(Command::DmSend(DirectSend {
+                user_id: user_id.to_owned(),
+                text: text.to_owned(),
+                client_msg_id: client_msg_id.to_owned(),
+            }))
+            .await?;
+        expect_reply!(result, Send)
+    }
+
+    /// Deletes one of your private messages to or from `user_id`.
+    pub async fn dm_delete(&self, user_id: &str, message_id: u64) -> Result<Ack, ClientError> {
+        let result = self
+            .request(Command::DmDelete(DirectDelete {
+                user_id: user_id.to_owned(),
+                message_id,
+            }))
+            .await?;
+        expect_reply!(result, Ack)
+    }
+
+    /// Marks the conversation with `user_id` read up to `message_id`.
+    pub async fn dm_read(&self, user_id: &str, message_id: u64) -> Result<Ack, ClientError> {
+        let result = self
+            .request(Command::DmRead(DirectRead {
+                user_id: user_id.to_owned(),
+                message_id,
+            }))
+            .await?;
+        expect_reply!(result, Ack)
+    }
+
+    /// A page of the conversation with `user_id`: messages before `before_id` (0: the
+    /// latest), oldest first.
+    pub async fn dm_history(
+        &self,
+        user_id: &str,
+        before_id: u64,
+        limit: u32,
+    ) -> Result<DirectHistoryOk, ClientError> {
+        let result = self
+            .request(Command::DmHistory(DirectHistory {
+                user_id: user_id.to_owned(),
+                before_id,
+                limit,
+            }))
+            .await?;
+        expect_reply!(result, DmHistory)
+    }
+
+    /// Changes this user's settings (unset fields keep their value).
+    pub async fn update_settings(&self, settings: UpdateSettings) -> Result<Ack, ClientError> {
+        let result = self.request(Command::Settings(settings)).await?;
+        expect_reply!(result, Ack)
+    }
+
+    /// People who share a joined context with this connection: matching `query`, or
+    /// suggestions when it is empty.
+    pub async fn find_people(&self, query: &str, limit: u32) -> Result<PeopleOk, ClientError> {
+        let result = self
+            .request(Command::People(FindPeople {
+                query: query.to_owned(),
+                limit,
+            }))
+            .await?;
+        expect_reply!(result, People)
+    }
+
     /// The next push; `None` when the connection is down and no push is queued (or the
     /// push stream was taken with [`take_pushes`](Self::take_pushes)). Concurrent
     /// callers take turns.
@@ -411,7 +528,8 @@ impl Client {
     }
 
     /// Drops the current connection (if it is still up), opens a new one with the same
-    /// configuration, and rejoins every joined context from its last position. The
+    /// configuration, and rejoins every joined context from its last position (and
+    /// reopens the private stream, if it was open; its answer is not returned). The
     /// `JoinOk`s come back in context id order. Recovered joins have had their `missed`
     /// pushes queued on the push stream; for a join with `recovered: false` start over
     /// from its snapshot (queued pushes it covers are skipped).
@@ -441,7 +559,11 @@ impl Client {
         let joins = lock(&self.tracker).joined();
         let mut results = Vec::with_capacity(joins.len());
         for (context_id, since) in joins {
-            results.push(self.join_since(&context_id, since).await?);
+            if context_id == PRIVATE_STREAM {
+                self.private_open_since(since).await?;
+            } else {
+                results.push(self.join_since(&context_id, since).await?);
+            }
         }
         Ok(results)
     }

@@ -180,6 +180,8 @@ impl Connection {
     ) -> Result<Option<reply::Result>, ClientError> {
         let kind = match &command {
             Command::Join(join) => PendingKind::Join(join.context_id.clone()),
+            // The private stream is tracked like a context with an empty id.
+            Command::PrivateOpen(_) => PendingKind::Join(String::new()),
             Command::Leave(leave) => PendingKind::Leave(leave.context_id.clone()),
             _ => PendingKind::Other,
         };
@@ -422,6 +424,20 @@ impl Reader {
         }
     }
 
+    /// A join (or the private stream's opening) succeeded: queue what it replayed,
+    /// then its position.
+    fn joined(&mut self, context_id: &str, ok: &plenary_proto::v1::JoinOk) {
+        lock(&self.links.tracker).on_join_reply(context_id, ok);
+        self.backlog
+            .extend(ok.missed.iter().cloned().map(|p| Item::Push(Box::new(p))));
+        self.backlog.push_back(Item::Joined {
+            context_id: context_id.to_owned(),
+            position: position::join_position(ok),
+        });
+        // Usually everything fits, so the position is current when the caller resumes.
+        self.flush_ready();
+    }
+
     fn on_reply(&mut self, reply: Reply) {
         let Some(pending) = self.state.unregister(reply.id) else {
             tracing::warn!(id = reply.id, result = ?reply.result, "reply to no pending command");
@@ -429,16 +445,17 @@ impl Reader {
         };
         match (&pending.kind, &reply.result) {
             (PendingKind::Join(context_id), Some(reply::Result::Join(ok))) => {
-                lock(&self.links.tracker).on_join_reply(context_id, ok);
-                self.backlog
-                    .extend(ok.missed.iter().cloned().map(|p| Item::Push(Box::new(p))));
-                self.backlog.push_back(Item::Joined {
-                    context_id: context_id.clone(),
-                    position: position::join_position(ok),
-                });
-                // Usually everything fits, so the position is current when the caller
-                // resumes.
-                self.flush_ready();
+                self.joined(context_id, ok);
+            }
+            (PendingKind::Join(context_id), Some(reply::Result::PrivateOpen(ok))) => {
+                let ok = plenary_proto::v1::JoinOk {
+                    epoch: ok.epoch,
+                    seq: ok.seq,
+                    recovered: ok.recovered,
+                    missed: ok.missed.clone(),
+                    ..Default::default()
+                };
+                self.joined(context_id, &ok);
             }
             (PendingKind::Leave(context_id), Some(reply::Result::Ack(_))) => {
                 lock(&self.links.tracker).on_leave(context_id);

@@ -56,7 +56,7 @@ pub mod push;
 pub mod token;
 mod transport;
 
-pub use client::Client;
+pub use client::{Client, PRIVATE_STREAM};
 pub use config::ClientConfig;
 pub use error::{ClientError, CloseInfo};
 pub use plenary_proto::WireFormat;

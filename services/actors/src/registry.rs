@@ -15,9 +15,12 @@ use plenary_bus::{
     Bus, EventLog,
     redis::{Fence, Ownership, RedisBus, RpcHandler, lease::OwnershipChange, shard_of},
 };
-use plenary_proto::v1::{JoinOk, Position, events::Actor};
+use plenary_proto::v1::{DirectHistoryOk, JoinOk, Position, PrivateOk, events::Actor};
 use serde::{Deserialize, Serialize};
-use tokio::sync::{mpsc::error::SendTimeoutError, mpsc::error::TrySendError, oneshot};
+use tokio::sync::{
+    mpsc::{self, error::SendTimeoutError, error::TrySendError},
+    oneshot,
+};
 use tracing::{debug, warn};
 
 use crate::{
@@ -26,6 +29,12 @@ use crate::{
         JoinRequest, Rejection, Request, spawn,
     },
     identity::Identity,
+    user::{
+        PAIR_PREFIX, PairCommand, Party, SettingsPatch, USER_PREFIX, UserCard,
+        actor::{Notice, Notifier, PrivateRequest, spawn_pair, spawn_user},
+        inbox::display_name,
+        pair_stream_id, user_stream_id,
+    },
 };
 
 /// Cluster mode: who owns what, and the channel to other nodes.
@@ -57,6 +66,30 @@ enum Op {
         user_id: String,
         present: bool,
     },
+    /// Private chat: a device opens its user's stream.
+    PrivateOpen {
+        identity: Arc<Identity>,
+        since: Option<Position>,
+    },
+    Settings {
+        patch: SettingsPatch,
+    },
+    Card {
+        with_peers: bool,
+    },
+    Notice {
+        notice: Notice,
+    },
+    Pair {
+        me: Party,
+        peer: Party,
+        command: PairCommand,
+    },
+    History {
+        viewer: String,
+        before_id: u64,
+        limit: usize,
+    },
 }
 
 /// What an operation returns.
@@ -65,6 +98,10 @@ enum OpResult {
     Join(Box<JoinOk>),
     Outcome(CommandOutcome),
     View(ContextView),
+    Private(Box<PrivateOk>),
+    Card(UserCard),
+    History(DirectHistoryOk),
+    Noticed,
 }
 
 /// A forwarded operation.
@@ -80,8 +117,88 @@ fn stopped() -> Rejection {
     Rejection::Unavailable("context actor stopped; retry".into())
 }
 
+/// A mailbox request for a context actor or a private (user, conversation) actor.
+enum Mail {
+    Context(Request),
+    Private(PrivateRequest),
+}
+
+/// A private request and the future of its answer.
+fn private<T: Send + 'static>(
+    make: impl FnOnce(oneshot::Sender<Result<T, Rejection>>) -> PrivateRequest,
+    wrap: impl FnOnce(T) -> OpResult + Send + 'static,
+) -> (Mail, Reply) {
+    let (reply, rx) = oneshot::channel();
+    (
+        Mail::Private(make(reply)),
+        Box::pin(async move { rx.await.unwrap_or_else(|_| Err(stopped())).map(wrap) }),
+    )
+}
+
 /// Turns an operation into a mailbox request and the future of its answer.
-fn request_for(op: Op) -> (Request, Reply) {
+fn request_for(op: Op) -> (Mail, Reply) {
+    let (request, reply) = match op {
+        Op::PrivateOpen { identity, since } => {
+            return private(
+                |reply| PrivateRequest::Open {
+                    identity,
+                    since,
+                    reply,
+                },
+                |ok| OpResult::Private(Box::new(ok)),
+            );
+        }
+        Op::Settings { patch } => {
+            return private(
+                |reply| PrivateRequest::Settings { patch, reply },
+                OpResult::Outcome,
+            );
+        }
+        Op::Card { with_peers } => {
+            return private(
+                |reply| PrivateRequest::Card { with_peers, reply },
+                OpResult::Card,
+            );
+        }
+        Op::Notice { notice } => {
+            return private(
+                |reply| PrivateRequest::Notice { notice, reply },
+                |()| OpResult::Noticed,
+            );
+        }
+        Op::Pair { me, peer, command } => {
+            return private(
+                |reply| PrivateRequest::Pair {
+                    me,
+                    peer,
+                    command,
+                    reply,
+                },
+                OpResult::Outcome,
+            );
+        }
+        Op::History {
+            viewer,
+            before_id,
+            limit,
+        } => {
+            return private(
+                |reply| PrivateRequest::History {
+                    viewer,
+                    before_id,
+                    limit,
+                    reply,
+                },
+                OpResult::History,
+            );
+        }
+        other => context_request_for(other),
+    };
+    (Mail::Context(request), reply)
+}
+
+/// A context operation as a context actor's request.
+fn context_request_for(op: Op) -> (Request, Reply) {
     match op {
         Op::Join { identity, since } => {
             let (reply, rx) = oneshot::channel();
@@ -140,18 +257,95 @@ fn request_for(op: Op) -> (Request, Reply) {
             Request::ModeratorPresence { user_id, present },
             Box::pin(async { Ok(OpResult::Outcome(CommandOutcome::Done { seq: 0 })) }),
         ),
+        private => {
+            let (tx, rx) = oneshot::channel::<()>();
+            drop(tx);
+            debug!(?private, "a private operation reached a context");
+            (
+                Request::ModeratorPresence {
+                    user_id: String::new(),
+                    present: false,
+                },
+                Box::pin(async move {
+                    let _ = rx.await;
+                    Err(Rejection::BadRequest("not a context operation".into()))
+                }),
+            )
+        }
+    }
+}
+
+/// The mailbox of a running actor.
+#[derive(Clone, Debug)]
+enum Handle {
+    Context(ContextHandle),
+    Private(mpsc::Sender<PrivateRequest>),
+}
+
+/// Why a request did not reach an actor's mailbox.
+enum Undelivered {
+    Closed,
+    Full,
+    /// A context operation for a private stream or the other way round.
+    WrongKind,
+}
+
+impl Handle {
+    fn is_closed(&self) -> bool {
+        match self {
+            Handle::Context(h) => h.tx.is_closed(),
+            Handle::Private(tx) => tx.is_closed(),
+        }
+    }
+
+    fn same(&self, other: &Handle) -> bool {
+        match (self, other) {
+            (Handle::Context(a), Handle::Context(b)) => a.tx.same_channel(&b.tx),
+            (Handle::Private(a), Handle::Private(b)) => a.same_channel(b),
+            _ => false,
+        }
+    }
+
+    /// Queues a request, waiting up to `wait` for room.
+    async fn send(&self, mail: Mail, wait: std::time::Duration) -> Result<(), Undelivered> {
+        fn map<T>(e: SendTimeoutError<T>) -> Undelivered {
+            match e {
+                SendTimeoutError::Closed(_) => Undelivered::Closed,
+                SendTimeoutError::Timeout(_) => Undelivered::Full,
+            }
+        }
+        match (self, mail) {
+            (Handle::Context(h), Mail::Context(r)) => h.tx.send_timeout(r, wait).await.map_err(map),
+            (Handle::Private(tx), Mail::Private(r)) => tx.send_timeout(r, wait).await.map_err(map),
+            _ => Err(Undelivered::WrongKind),
+        }
+    }
+
+    /// Queues a request now or not at all.
+    fn try_send(&self, mail: Mail) -> Result<(), Undelivered> {
+        fn map<T>(e: TrySendError<T>) -> Undelivered {
+            match e {
+                TrySendError::Closed(_) => Undelivered::Closed,
+                TrySendError::Full(_) => Undelivered::Full,
+            }
+        }
+        match (self, mail) {
+            (Handle::Context(h), Mail::Context(r)) => h.tx.try_send(r).map_err(map),
+            (Handle::Private(tx), Mail::Private(r)) => tx.try_send(r).map_err(map),
+            _ => Err(Undelivered::WrongKind),
+        }
     }
 }
 
 #[derive(Debug)]
 struct Entry {
-    handle: ContextHandle,
+    handle: Handle,
     fence: Option<Fence>,
 }
 
 /// Where an operation runs.
 enum Route {
-    Local(ContextHandle),
+    Local(Handle),
     Remote(String),
     Unowned(u32),
 }
@@ -228,10 +422,10 @@ impl ContextRegistry {
         &self.bus
     }
 
-    fn local(&self, id: &str, fence: Option<Fence>) -> ContextHandle {
+    fn local(&self, id: &str, fence: Option<Fence>) -> Handle {
         if let Some(entry) = self.actors.get(id)
             && entry.fence == fence
-            && !entry.handle.tx.is_closed()
+            && !entry.handle.is_closed()
         {
             return entry.handle.clone();
         }
@@ -240,7 +434,7 @@ impl ContextRegistry {
             .actors
             .entry(key.clone())
             .or_insert_with(|| self.spawn_entry(key.clone(), fence.clone()));
-        if entry.fence != fence || entry.handle.tx.is_closed() {
+        if entry.fence != fence || entry.handle.is_closed() {
             *entry = self.spawn_entry(key, fence);
         }
         entry.handle.clone()
@@ -249,21 +443,57 @@ impl ContextRegistry {
     fn spawn_entry(&self, key: Arc<str>, fence: Option<Fence>) -> Entry {
         let registry = self.me.clone();
         let exiting = key.clone();
-        let handle = spawn(
-            key,
-            self.config.clone(),
-            self.log.clone(),
-            self.bus.clone(),
-            fence.clone(),
-            move || {
-                if let Some(registry) = registry.upgrade() {
-                    registry
-                        .actors
-                        .remove_if(&exiting, |_, e| e.handle.tx.is_closed());
-                }
-            },
-        );
-        metrics::counter!("plenary_context_actors_started_total").increment(1);
+        let on_exit = move || {
+            if let Some(registry) = registry.upgrade() {
+                registry
+                    .actors
+                    .remove_if(&exiting, |_, e| e.handle.is_closed());
+            }
+        };
+        let (config, log, bus) = (self.config.clone(), self.log.clone(), self.bus.clone());
+        let user = key.strip_prefix(USER_PREFIX).map(unescape);
+        let pair = key.strip_prefix(PAIR_PREFIX).map(|pair| {
+            let (a, b) = pair.split_once('/').unwrap_or((pair, ""));
+            (unescape(a), unescape(b))
+        });
+        let handle = if let Some(user) = user {
+            metrics::counter!("plenary_user_actors_started_total").increment(1);
+            Handle::Private(spawn_user(
+                key,
+                user,
+                config,
+                log,
+                bus,
+                fence.clone(),
+                on_exit,
+            ))
+        } else if let Some((a, b)) = pair {
+            metrics::counter!("plenary_conversation_actors_started_total").increment(1);
+            let registry = self.me.clone();
+            let notifier: Notifier = Arc::new(move |notice: Notice| {
+                let registry = registry.clone();
+                Box::pin(async move {
+                    let Some(registry) = registry.upgrade() else {
+                        return Err(stopped());
+                    };
+                    let stream = user_stream_id(&notice.user_id);
+                    registry.run(&stream, Op::Notice { notice }).await.map(drop)
+                })
+            });
+            Handle::Private(spawn_pair(
+                key,
+                a,
+                b,
+                config,
+                log,
+                fence.clone(),
+                notifier,
+                on_exit,
+            ))
+        } else {
+            metrics::counter!("plenary_context_actors_started_total").increment(1);
+            Handle::Context(spawn(key, config, log, bus, fence.clone(), on_exit))
+        };
         Entry { handle, fence }
     }
 
@@ -291,22 +521,18 @@ impl ContextRegistry {
             match self.route(id) {
                 Route::Local(handle) => {
                     let (request, reply) = request_for(op.clone());
-                    match handle
-                        .tx
-                        .send_timeout(request, self.config.mailbox_wait)
-                        .await
-                    {
+                    match handle.send(request, self.config.mailbox_wait).await {
                         Ok(()) => return reply.await,
-                        Err(SendTimeoutError::Closed(_)) => {
-                            self.actors
-                                .remove_if(id, |_, e| e.handle.tx.same_channel(&handle.tx));
+                        Err(Undelivered::Closed) => {
+                            self.actors.remove_if(id, |_, e| e.handle.same(&handle));
                         }
-                        Err(SendTimeoutError::Timeout(_)) => {
+                        Err(Undelivered::Full) => {
                             metrics::counter!("plenary_mailbox_full_total").increment(1);
                             return Err(Rejection::Unavailable(
                                 "context is overloaded; retry".into(),
                             ));
                         }
+                        Err(Undelivered::WrongKind) => return Err(wrong_kind()),
                     }
                 }
                 Route::Remote(node) => return self.forward(&node, id, op).await,
@@ -391,7 +617,7 @@ impl ContextRegistry {
         match self.route_running(context_id) {
             Some(Route::Local(handle)) => {
                 let (request, _) = request_for(op);
-                let _ = handle.tx.try_send(request);
+                let _ = handle.try_send(request);
             }
             Some(Route::Remote(node)) => {
                 let Some(registry) = self.me.upgrade() else {
@@ -419,7 +645,7 @@ impl ContextRegistry {
             }
         };
         let entry = self.actors.get(id)?;
-        (entry.fence == fence && !entry.handle.tx.is_closed())
+        (entry.fence == fence && !entry.handle.is_closed())
             .then(|| Route::Local(entry.handle.clone()))
     }
 
@@ -434,6 +660,136 @@ impl ContextRegistry {
 
 fn unexpected(result: OpResult) -> Rejection {
     Rejection::Unavailable(format!("unexpected answer {result:?}"))
+}
+
+fn wrong_kind() -> Rejection {
+    Rejection::BadRequest("this id belongs to another kind of stream".into())
+}
+
+/// Undoes [`crate::user::pair::escape`].
+fn unescape(user: &str) -> String {
+    user.replace("%2F", "/").replace("%25", "%")
+}
+
+/// Most messages in one page of private history.
+pub const MAX_HISTORY_PAGE: usize = 100;
+
+/// Private chat.
+impl ContextRegistry {
+    /// Opens a user's private stream: a snapshot, or the pushes missed since a
+    /// position. Records the profile the identity shows.
+    pub async fn private_open(
+        &self,
+        identity: Arc<Identity>,
+        since: Option<Position>,
+    ) -> Result<PrivateOk, Rejection> {
+        let stream = user_stream_id(&identity.user_id);
+        match self
+            .run(&stream, Op::PrivateOpen { identity, since })
+            .await?
+        {
+            OpResult::Private(ok) => Ok(*ok),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Changes a user's settings; every device of the user gets them pushed.
+    pub async fn update_settings(
+        &self,
+        user_id: &str,
+        patch: SettingsPatch,
+    ) -> Result<CommandOutcome, Rejection> {
+        match self
+            .run(&user_stream_id(user_id), Op::Settings { patch })
+            .await?
+        {
+            OpResult::Outcome(o) => Ok(o),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// A user as others see them (and, with `with_peers`, their peers' statuses).
+    pub async fn user_card(&self, user_id: &str, with_peers: bool) -> Result<UserCard, Rejection> {
+        match self
+            .run(&user_stream_id(user_id), Op::Card { with_peers })
+            .await?
+        {
+            OpResult::Card(card) => Ok(card),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Runs a command of `identity` on the conversation with `peer_id`. Both users'
+    /// cards are read first (settings apply at once); a peer who never opened private
+    /// chat is known by `peer_hint` (given and family name from a shared context) or
+    /// not at all.
+    pub async fn pair_command(
+        &self,
+        identity: &Identity,
+        peer_id: &str,
+        peer_hint: Option<(String, String)>,
+        command: PairCommand,
+    ) -> Result<CommandOutcome, Rejection> {
+        let (me, peer) = tokio::join!(
+            self.user_card(&identity.user_id, false),
+            self.user_card(peer_id, false)
+        );
+        let (me, mut peer) = (me?, peer?);
+        let mut me = me.party;
+        if me.name == me.user_id {
+            // Not opened yet on any device: the token's names.
+            me.name = display_name(
+                &identity.user_id,
+                &identity.given_name,
+                &identity.family_name,
+                true,
+            );
+        }
+        if !peer.known {
+            match peer_hint {
+                Some((given, family)) => {
+                    peer.party.name = display_name(peer_id, &given, &family, true);
+                }
+                None if command
+                    == PairCommand::Connection(crate::user::ConnectionAction::Request) =>
+                {
+                    return Err(Rejection::NotFound("user".into()));
+                }
+                None => {}
+            }
+        }
+        let op = Op::Pair {
+            me,
+            peer: peer.party,
+            command,
+        };
+        match self
+            .run(&pair_stream_id(&identity.user_id, peer_id), op)
+            .await?
+        {
+            OpResult::Outcome(o) => Ok(o),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// A page of the conversation between `viewer` and `peer_id`.
+    pub async fn history(
+        &self,
+        viewer: &str,
+        peer_id: &str,
+        before_id: u64,
+        limit: usize,
+    ) -> Result<DirectHistoryOk, Rejection> {
+        let op = Op::History {
+            viewer: viewer.to_owned(),
+            before_id,
+            limit: limit.clamp(1, MAX_HISTORY_PAGE),
+        };
+        match self.run(&pair_stream_id(viewer, peer_id), op).await? {
+            OpResult::History(h) => Ok(h),
+            other => Err(unexpected(other)),
+        }
+    }
 }
 
 impl RpcHandler for ContextRegistry {
@@ -475,17 +831,18 @@ impl RpcHandler for ContextRegistry {
         let (request, reply) = request_for(forwarded.op);
         // Queue in arrival order or refuse at once: waiting here would let a later
         // command overtake this one, or run it after the caller gave up and retried.
-        match handle.tx.try_send(request) {
+        match handle.try_send(request) {
             Ok(()) => {
                 tokio::spawn(async move { answer(reply.await) });
             }
-            Err(TrySendError::Full(_)) => {
+            Err(Undelivered::Full) => {
                 metrics::counter!("plenary_mailbox_full_total").increment(1);
                 answer(Err(Rejection::Unavailable(
                     "context is overloaded; retry".into(),
                 )));
             }
-            Err(TrySendError::Closed(_)) => answer(Err(stopped())),
+            Err(Undelivered::Closed) => answer(Err(stopped())),
+            Err(Undelivered::WrongKind) => answer(Err(wrong_kind())),
         }
     }
 }

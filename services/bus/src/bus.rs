@@ -20,6 +20,9 @@ pub enum Channel {
     ContextModerators(Arc<str>),
     /// Events for one attendee of a context (their Q&A threads).
     ContextUser(Arc<str>, Arc<str>),
+    /// One user's private stream (connections, private messages, settings), named by
+    /// the stream id (`~u/<user>`): every device of the user listens to it.
+    Private(Arc<str>),
 }
 
 /// This node's receiver of published pushes (the gateway's fan-out hub).

@@ -44,6 +44,9 @@ proto_enum_serde!(role, crate::v1::Role);
 proto_enum_serde!(qa_mode, crate::v1::QaMode);
 proto_enum_serde!(thread_state, crate::v1::ThreadState);
 proto_enum_serde!(thread_action_kind, crate::v1::ThreadActionKind);
+proto_enum_serde!(connection_action_kind, crate::v1::ConnectionActionKind);
+proto_enum_serde!(peer_status, crate::v1::PeerStatus);
+proto_enum_serde!(connection_change, crate::v1::events::ConnectionChange);
 
 /// JSON mapping of an `optional QaMode` field.
 pub mod optional_qa_mode {

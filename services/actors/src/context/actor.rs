@@ -61,6 +61,8 @@ pub struct ContextConfig {
     /// Send a claimed Q&A thread back to pending when its owner has been disconnected
     /// this long (`None`: never).
     pub qa_auto_release: Option<Duration>,
+    /// A user or conversation actor with no commands for this long stops.
+    pub private_passivate_after: Duration,
     /// How long a fresh actor (after passivation or a change of owner node) waits
     /// for a moderator it has not seen to report in before releasing their claims;
     /// longer than the interval at which sessions report.
@@ -78,6 +80,7 @@ impl Default for ContextConfig {
             batch_max: 256,
             like_flush: Duration::from_millis(250),
             passivate_after: Duration::from_secs(600),
+            private_passivate_after: Duration::from_secs(120),
             auto_create: true,
             snapshot_every: 1_000,
             qa_auto_release: None,

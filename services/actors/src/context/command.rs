@@ -157,4 +157,8 @@ pub enum Rejection {
     AlreadyClaimed(String),
     #[error("the thread is {0}, which does not allow this")]
     InvalidState(String),
+    #[error("you are not connected with this user")]
+    NotConnected,
+    #[error("private chat is turned off")]
+    PrivateChatDisabled,
 }

@@ -9,3 +9,20 @@ pub mod view;
 pub use actor::{ContextConfig, ContextHandle, ContextView, JoinRequest};
 pub(crate) use actor::{Request, spawn};
 pub use command::{AdminCommand, ChatCommand, CommandOutcome, Rejection, SettingsPatch};
+
+/// Longest context id accepted.
+pub const MAX_CONTEXT_ID_BYTES: usize = 128;
+
+/// Checks a context id: 1 to 128 bytes, no control characters, and not starting with
+/// `~` (reserved for private chat's streams).
+pub fn validate_context_id(id: &str) -> Result<(), String> {
+    if id.is_empty() || id.len() > MAX_CONTEXT_ID_BYTES || id.chars().any(char::is_control) {
+        return Err(format!(
+            "context_id must be 1 to {MAX_CONTEXT_ID_BYTES} bytes without control characters"
+        ));
+    }
+    if crate::user::is_private_stream(id) {
+        return Err("context ids may not start with `~` (reserved)".into());
+    }
+    Ok(())
+}

@@ -740,6 +740,14 @@ impl ContextState {
                 answer_id: p.answer_id,
             }),
             Kind::FeedItemRemoved(r) => self.published.retain(|p| p.item_id != r.item_id),
+            // Private chat events live on their own streams, never a context's.
+            Kind::ConnectionChanged(_)
+            | Kind::DirectMessagePosted(_)
+            | Kind::DirectMessageDeleted(_)
+            | Kind::DirectMessageRead(_)
+            | Kind::SettingsChanged(_)
+            | Kind::ProfileChanged(_)
+            | Kind::PeerNotice(_) => {}
             Kind::UpdatePosted(u) => {
                 self.updates.push(UpdateRecord {
                     id: event.seq,

@@ -258,6 +258,13 @@ pub fn push_body(state: &ContextState, event: &ContextEvent, viewer: Viewer<'_>)
             state.published.iter().find(|p| p.item_id == event.seq)?,
         )?),
         Kind::FeedItemRemoved(r) => Body::FeedRemoved(FeedRef { item_id: r.item_id }),
+        Kind::ConnectionChanged(_)
+        | Kind::DirectMessagePosted(_)
+        | Kind::DirectMessageDeleted(_)
+        | Kind::DirectMessageRead(_)
+        | Kind::SettingsChanged(_)
+        | Kind::ProfileChanged(_)
+        | Kind::PeerNotice(_) => return None,
     })
 }
 

@@ -1,19 +1,20 @@
 //! The connection between two users (private chat), as a pure state machine.
 //!
-//! A connection belongs to an unordered pair of users. Rules decided here (building
-//! block for issue 5, not wired to an actor yet):
+//! A connection belongs to an unordered pair of users; the conversation actor
+//! ([`super::pair`]) runs it. Rules:
 //! - A **request** from A to B makes the pair `Requested { by: A }`; B accepts or
 //!   ignores. A request from B while A's is pending accepts it (they both want it).
 //! - **Ignore** is silent: the requester still sees a pending request, and asking again
 //!   changes nothing (no notification spam). The one who ignored may still accept later,
 //!   or request themselves, which connects the pair.
 //! - **Remove** by either side ends an accepted connection; the requester may also
-//!   withdraw a pending request. After that either may request again.
+//!   withdraw a pending (or silently ignored) request. After that either may request
+//!   again.
 //! - Nobody may request a user whose private chat is disabled; messages need an
 //!   accepted connection and private chat enabled on both sides.
 
 /// Where a pair stands.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum PairState {
     #[default]
     None,
@@ -72,7 +73,7 @@ pub enum ConnectionRejection {
 }
 
 /// One pair of users and their connection.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Pair {
     pub a: String,
     pub b: String,
@@ -171,8 +172,12 @@ impl Pair {
                 party(by)?;
                 match &self.state {
                     PairState::Accepted => Ok(vec![ConnectionEvent::Removed { by: by.clone() }]),
-                    // Withdrawing one's own request.
-                    PairState::Requested { by: requester } if requester == by => {
+                    // Withdrawing one's own request, also an ignored one (the requester
+                    // was never told it was ignored, so this must work the same).
+                    PairState::Requested { by: requester }
+                    | PairState::Ignored { requester, .. }
+                        if requester == by =>
+                    {
                         Ok(vec![ConnectionEvent::Removed { by: by.clone() }])
                     }
                     _ => Err(ConnectionRejection::NotConnected),

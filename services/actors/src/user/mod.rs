@@ -1,5 +1,17 @@
-//! Per-user state for private chat (issue 5). Today only the pure model of one
-//! connection between two users is here; the user and conversation actors that will
-//! run it are not built yet.
+//! Private chat: one user actor per user (settings, profile, what their devices were
+//! told) and one conversation actor per pair of users (connection, messages, read
+//! markers). See `actor` for how the two talk.
 
+pub(crate) mod actor;
 pub mod connection;
+pub mod inbox;
+pub mod pair;
+
+pub use actor::{Notice, UserCard};
+pub use inbox::{SettingsPatch, USER_PREFIX, user_stream_id};
+pub use pair::{ConnectionAction, PAIR_PREFIX, PairCommand, Party, pair_stream_id};
+
+/// Whether a stream id belongs to private chat (context ids may not look like this).
+pub fn is_private_stream(id: &str) -> bool {
+    id.starts_with('~')
+}

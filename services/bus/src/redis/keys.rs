@@ -60,6 +60,14 @@ impl Keys {
     }
 
     /// A node's presence counts per context (hash, expires unless refreshed).
+    /// Who was seen in a context, for people search (in the context's shard).
+    pub fn directory(&self, context: &str) -> String {
+        format!(
+            "{}:dir:{context}",
+            self.tag(super::shard_of(context, self.shards))
+        )
+    }
+
     pub fn presence(&self, node: &str) -> String {
         format!("{{{}:presence:{node}}}", self.prefix)
     }
@@ -80,6 +88,9 @@ impl Keys {
                 self.tag(super::shard_of(id, self.shards)),
                 id.len()
             ),
+            crate::Channel::Private(id) => {
+                format!("{}:ch:prv:{id}", self.tag(super::shard_of(id, self.shards)))
+            }
         }
     }
 
@@ -91,6 +102,9 @@ impl Keys {
         }
         if let Some(id) = rest.strip_prefix("mod:") {
             return Some(crate::Channel::ContextModerators(std::sync::Arc::from(id)));
+        }
+        if let Some(id) = rest.strip_prefix("prv:") {
+            return Some(crate::Channel::Private(std::sync::Arc::from(id)));
         }
         let rest = rest.strip_prefix("usr:")?;
         let (len, ids) = rest.split_once(':')?;
@@ -127,5 +141,7 @@ mod tests {
         assert_eq!(keys.parse_channel(&keys.rpc("n1")), None);
         let user = Channel::ContextUser("a:b".into(), "u:1".into());
         assert_eq!(keys.parse_channel(&keys.channel(&user)), Some(user));
+        let private = Channel::Private("~u/a:b".into());
+        assert_eq!(keys.parse_channel(&keys.channel(&private)), Some(private));
     }
 }

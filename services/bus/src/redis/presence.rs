@@ -64,3 +64,57 @@ pub async fn read(
     }
     Ok(total)
 }
+
+/// Records that `user` (with these names) was in `context`, for people search. The
+/// context's directory expires `ttl` after its last addition.
+pub async fn directory_add(
+    conn: &mut RedisConn,
+    keys: &Keys,
+    context: &str,
+    user: &str,
+    names: (&str, &str),
+    ttl: Duration,
+) -> Result<(), BusError> {
+    let key = keys.directory(context);
+    let value = format!("{}\u{1f}{}", names.0, names.1);
+    let () = redis::pipe()
+        .hset(&key, user, value)
+        .ignore()
+        .pexpire(&key, ttl.as_millis() as i64)
+        .ignore()
+        .query_async(conn)
+        .await?;
+    Ok(())
+}
+
+/// One member of a context's directory: `(given name, family name)`.
+pub async fn directory_get(
+    conn: &mut RedisConn,
+    keys: &Keys,
+    context: &str,
+    user: &str,
+) -> Result<Option<(String, String)>, BusError> {
+    let value: Option<String> = conn.hget(keys.directory(context), user).await?;
+    Ok(value.map(|v| split_names(&v)))
+}
+
+fn split_names(value: &str) -> (String, String) {
+    let (given, family) = value.split_once('\u{1f}').unwrap_or((value, ""));
+    (given.to_owned(), family.to_owned())
+}
+
+/// Everyone recorded in a context's directory: `(user, given name, family name)`.
+pub async fn directory_members(
+    conn: &mut RedisConn,
+    keys: &Keys,
+    context: &str,
+) -> Result<Vec<(String, String, String)>, BusError> {
+    let all: Vec<(String, String)> = conn.hgetall(keys.directory(context)).await?;
+    Ok(all
+        .into_iter()
+        .map(|(user, value)| {
+            let (given, family) = split_names(&value);
+            (user, given, family)
+        })
+        .collect())
+}

@@ -1,0 +1,767 @@
+//! The tasks that run private chat: one **user actor** per user (stream `~u/<user>`)
+//! and one **conversation actor** per pair of users (stream `~dm/<a>/<b>`). Both work
+//! like context actors: a bounded mailbox drained in batches, each batch's events
+//! appended in one commit before anything is answered or pushed, passivation when idle,
+//! and in cluster mode the shard's lease on every append.
+//!
+//! The conversation actor is the only writer of a pair's connection and messages. After
+//! a commit it tells both users' actors what changed (a [`Notice`], from each side's
+//! point of view), in order, through the registry, and answers the command only once
+//! both have appended it to their own stream (and pushed it to every device of their
+//! user): whatever a sender was acknowledged is in both users' streams. A notice
+//! repeated after a retry or a restart is recognised by the conversation's seq and
+//! dropped.
+
+use std::{
+    collections::{BTreeMap, VecDeque},
+    future::Future,
+    sync::Arc,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use plenary_bus::{Bus, BusError, Channel, EventLog, LoadedContext, Snapshot, redis::Fence};
+use plenary_proto::v1::{
+    DirectHistoryOk, PeerUpdate, Position, PrivateOk, Push,
+    events::{Actor, ContextEvent, context_event::Kind},
+};
+use serde::{Deserialize, Serialize};
+use tokio::{
+    sync::{mpsc, oneshot},
+    time::Instant,
+};
+use tracing::{Instrument, debug, error, info_span, warn};
+
+use super::{
+    inbox::{Profile, SettingsPatch, UserState},
+    pair::{ConversationState, PairCommand, PairDecision, Party},
+};
+use crate::{
+    context::{CommandOutcome, ContextConfig, Rejection},
+    identity::Identity,
+};
+
+/// A user as a conversation (or a people search) needs them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserCard {
+    pub party: Party,
+    /// Whether the user ever opened private chat (has a profile).
+    pub known: bool,
+    /// Each peer's `PeerStatus` number (only when asked for).
+    pub statuses: BTreeMap<String, i32>,
+}
+
+/// What a conversation tells one of its users.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Notice {
+    pub user_id: String,
+    pub pair_seq: u64,
+    pub update: PeerUpdate,
+}
+
+/// Delivers one notice to its user's actor (the registry routes it, locally or to
+/// the owner node) and resolves once that actor committed it.
+pub(crate) type Notifier = Arc<
+    dyn Fn(Notice) -> std::pin::Pin<Box<dyn Future<Output = Result<(), Rejection>> + Send>>
+        + Send
+        + Sync,
+>;
+
+/// Attempts to deliver a notice before giving up on it.
+const NOTICE_ATTEMPTS: u32 = 5;
+
+type Reply<T> = oneshot::Sender<Result<T, Rejection>>;
+
+/// A message in a private actor's mailbox.
+pub(crate) enum PrivateRequest {
+    /// A device opens the user's private stream.
+    Open {
+        identity: Arc<Identity>,
+        since: Option<Position>,
+        reply: Reply<PrivateOk>,
+    },
+    Settings {
+        patch: SettingsPatch,
+        reply: Reply<CommandOutcome>,
+    },
+    Card {
+        with_peers: bool,
+        reply: Reply<UserCard>,
+    },
+    Notice {
+        notice: Notice,
+        reply: Reply<()>,
+    },
+    /// A command of `me` on the conversation with `peer`.
+    Pair {
+        me: Party,
+        peer: Party,
+        command: PairCommand,
+        reply: Reply<CommandOutcome>,
+    },
+    History {
+        viewer: String,
+        before_id: u64,
+        limit: usize,
+        reply: Reply<DirectHistoryOk>,
+    },
+}
+
+impl PrivateRequest {
+    fn refuse(self, why: &Rejection) {
+        let why = why.clone();
+        match self {
+            PrivateRequest::Open { reply, .. } => drop(reply.send(Err(why))),
+            PrivateRequest::Settings { reply, .. } | PrivateRequest::Pair { reply, .. } => {
+                drop(reply.send(Err(why)))
+            }
+            PrivateRequest::Card { reply, .. } => drop(reply.send(Err(why))),
+            PrivateRequest::Notice { reply, .. } => drop(reply.send(Err(why))),
+            PrivateRequest::History { reply, .. } => drop(reply.send(Err(why))),
+        }
+    }
+}
+
+/// Sends an answer, or the refusal given.
+type Answer = Box<dyn FnOnce(Option<&Rejection>) + Send>;
+
+/// An answer held back until its batch is committed.
+struct Held(Answer);
+
+impl Held {
+    fn new<T: Send + 'static>(reply: Reply<T>, result: Result<T, Rejection>) -> Self {
+        Held(Box::new(move |failed| {
+            // A dropped receiver means the caller went away; nothing to tell it.
+            let _ = reply.send(match failed {
+                Some(why) => Err(why.clone()),
+                None => result,
+            });
+        }))
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or_default()
+}
+
+/// The log side both private actors share: appends under the lease, snapshots, and
+/// the recent events kept for recovery.
+struct Journal {
+    id: Arc<str>,
+    config: Arc<ContextConfig>,
+    log: EventLog,
+    fence: Option<Fence>,
+    snapshot_seq: u64,
+    recent: VecDeque<ContextEvent>,
+    window: usize,
+    uncommitted: Vec<ContextEvent>,
+}
+
+/// Why a private actor stops.
+enum Stop {
+    Fenced,
+    LogUnavailable,
+}
+
+impl Stop {
+    async fn refuse_the_rest(self, mut rx: mpsc::Receiver<PrivateRequest>) {
+        rx.close();
+        let why = Rejection::Unavailable(match self {
+            Stop::Fenced => "moved to another node; retry".into(),
+            Stop::LogUnavailable => "the event log is unavailable; retry".into(),
+        });
+        while let Some(request) = rx.recv().await {
+            request.refuse(&why);
+        }
+    }
+}
+
+impl Journal {
+    fn new(
+        id: Arc<str>,
+        config: Arc<ContextConfig>,
+        log: EventLog,
+        fence: Option<Fence>,
+        window: usize,
+    ) -> Self {
+        Journal {
+            id,
+            config,
+            log,
+            fence,
+            snapshot_seq: 0,
+            recent: VecDeque::new(),
+            window,
+            uncommitted: Vec::new(),
+        }
+    }
+
+    async fn load(&mut self) -> Result<LoadedContext, BusError> {
+        self.recent.clear();
+        self.uncommitted.clear();
+        self.log.load(&self.id).await
+    }
+
+    fn remember(&mut self, event: ContextEvent) {
+        if self.window == 0 {
+            return;
+        }
+        if self.recent.len() == self.window {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(event);
+    }
+
+    /// The next event after `(epoch, seq)`, kept for the commit and recovery.
+    fn next(&mut self, epoch: &mut u64, seq: u64, actor: Actor, kind: Kind) -> ContextEvent {
+        if *epoch == 0 {
+            *epoch = now_ms().max(1);
+        }
+        let event = ContextEvent {
+            context_id: self.id.to_string(),
+            epoch: *epoch,
+            seq: seq + 1,
+            at_ms: now_ms(),
+            actor: Some(actor),
+            kind: Some(kind),
+        };
+        self.uncommitted.push(event.clone());
+        self.remember(event.clone());
+        event
+    }
+
+    /// Appends what the batch decided; the caller answers the held replies once it
+    /// wants to. On failure they get a retryable refusal and the actor must stop: its
+    /// memory holds events the log does not.
+    async fn commit(
+        &mut self,
+        epoch: u64,
+        held: Vec<Held>,
+    ) -> Result<(Vec<ContextEvent>, Vec<Held>), Stop> {
+        let events = std::mem::take(&mut self.uncommitted);
+        if events.is_empty() {
+            return Ok((events, held));
+        }
+        let started = std::time::Instant::now();
+        match self
+            .log
+            .append(&self.id, epoch, &events, self.fence.as_ref())
+            .await
+        {
+            Ok(()) => {
+                metrics::histogram!("plenary_log_append_seconds")
+                    .record(started.elapsed().as_secs_f64());
+                metrics::counter!("plenary_events_appended_total").increment(events.len() as u64);
+                Ok((events, held))
+            }
+            Err(e) => {
+                metrics::counter!("plenary_log_append_failures_total").increment(1);
+                let fenced = matches!(e, BusError::Fenced(_) | BusError::NotOwner);
+                let why = Rejection::Unavailable(if fenced {
+                    "moved to another node; retry".into()
+                } else {
+                    "the event log is unavailable; retry".into()
+                });
+                for h in held {
+                    (h.0)(Some(&why));
+                }
+                if fenced {
+                    warn!(error = %e, "append refused by fencing; this actor stops");
+                    Err(Stop::Fenced)
+                } else {
+                    // Memory holds events the log refused: stop, and let the next
+                    // command start a fresh actor from the log.
+                    error!(error = %e, "event log append failed; this actor stops");
+                    Err(Stop::LogUnavailable)
+                }
+            }
+        }
+    }
+
+    async fn maybe_snapshot(&mut self, seq: u64, state: impl FnOnce() -> Vec<u8>) {
+        if !self.log.is_fenced() || seq < self.snapshot_seq + self.config.snapshot_every {
+            return;
+        }
+        let snapshot = Snapshot {
+            seq,
+            state: state(),
+        };
+        match self
+            .log
+            .store_snapshot(&self.id, &snapshot, self.fence.as_ref())
+            .await
+        {
+            Ok(()) => self.snapshot_seq = seq,
+            Err(e) => warn!(error = %e, "storing a snapshot failed; will retry after more events"),
+        }
+    }
+}
+
+/// An actor that handles its mailbox a batch at a time.
+trait Batches {
+    async fn process(&mut self, batch: Vec<PrivateRequest>) -> Result<(), Stop>;
+}
+
+/// Drains a mailbox in batches until it closes or idles out.
+async fn drive(
+    rx: &mut mpsc::Receiver<PrivateRequest>,
+    config: &ContextConfig,
+    actor: &mut impl Batches,
+) -> Result<(), Stop> {
+    let idle = tokio::time::sleep(config.private_passivate_after);
+    tokio::pin!(idle);
+    let mut batch = Vec::with_capacity(config.batch_max);
+    loop {
+        tokio::select! {
+            received = rx.recv_many(&mut batch, config.batch_max) => {
+                if received == 0 {
+                    return Ok(());
+                }
+                actor.process(std::mem::take(&mut batch)).await?;
+                idle.as_mut().reset(Instant::now() + config.private_passivate_after);
+            }
+            () = &mut idle => {
+                debug!("passivating an idle private actor");
+                rx.close();
+            }
+        }
+    }
+}
+
+fn not_for(kind: &str) -> Rejection {
+    Rejection::BadRequest(format!("not a {kind} stream"))
+}
+
+// ------------------------------------------------------------------ user actor
+
+/// Starts a user actor for `user_id` on stream `id`.
+pub(crate) fn spawn_user(
+    id: Arc<str>,
+    user_id: String,
+    config: Arc<ContextConfig>,
+    log: EventLog,
+    bus: Bus,
+    fence: Option<Fence>,
+    on_exit: impl FnOnce() + Send + 'static,
+) -> mpsc::Sender<PrivateRequest> {
+    let (tx, mut rx) = mpsc::channel(config.mailbox);
+    let span = info_span!("user", user_id = %user_id);
+    tokio::spawn(
+        async move {
+            let mut actor = UserActor {
+                channel: Channel::Private(id.clone()),
+                state: UserState::new(&user_id),
+                journal: Journal::new(id, config.clone(), log, fence, config.recovery_window),
+                bus,
+            };
+            metrics::gauge!("plenary_private_actors", "kind" => "user").increment(1.0);
+            let stopped = match actor.reload().await {
+                Err(e) => {
+                    error!(error = %e, "cannot load a user from the event log");
+                    Err(Stop::LogUnavailable)
+                }
+                Ok(()) => drive(&mut rx, &config, &mut actor).await,
+            };
+            metrics::gauge!("plenary_private_actors", "kind" => "user").decrement(1.0);
+            if let Err(stop) = stopped {
+                stop.refuse_the_rest(rx).await;
+            }
+            on_exit();
+        }
+        .instrument(span),
+    );
+    tx
+}
+
+struct UserActor {
+    state: UserState,
+    journal: Journal,
+    channel: Channel,
+    bus: Bus,
+}
+
+impl UserActor {
+    async fn reload(&mut self) -> Result<(), BusError> {
+        let loaded = self.journal.load().await?;
+        self.state = match &loaded.snapshot {
+            Some(s) => UserState::from_snapshot(&s.state)
+                .map_err(|_| BusError::CorruptSnapshot(self.journal.id.to_string()))?,
+            None => UserState::new(&self.state.user_id),
+        };
+        self.journal.snapshot_seq = self.state.seq;
+        for event in loaded.events {
+            if event.seq > self.state.seq {
+                self.state.apply(&event);
+            }
+            self.journal.remember(event);
+        }
+        if let Some(epoch) = loaded.epoch {
+            self.state.epoch = epoch;
+        }
+        Ok(())
+    }
+
+    fn actor_record(&self) -> Actor {
+        let profile = self.state.profile.clone().unwrap_or_default();
+        Actor {
+            user_id: self.state.user_id.clone(),
+            email: profile.email,
+            given_name: profile.given_name,
+            family_name: profile.family_name,
+            moderator: profile.moderator,
+        }
+    }
+
+    fn emit(&mut self, kind: Kind) -> u64 {
+        let actor = self.actor_record();
+        let mut epoch = self.state.epoch;
+        let event = self.journal.next(&mut epoch, self.state.seq, actor, kind);
+        self.state.apply(&event);
+        event.seq
+    }
+
+    /// The pushes a device at `since` missed, or `None` when it cannot be replayed.
+    fn missed_since(&self, since: Position) -> Option<Vec<Push>> {
+        if since.epoch != self.state.epoch || since.seq > self.state.seq {
+            return None;
+        }
+        if since.seq == self.state.seq {
+            return Some(Vec::new());
+        }
+        let oldest = self.journal.recent.front()?.seq;
+        if oldest > since.seq + 1 {
+            return None;
+        }
+        Some(
+            self.journal
+                .recent
+                .iter()
+                .filter(|e| e.seq > since.seq)
+                .filter_map(|e| push_of(e, e.seq))
+                .collect(),
+        )
+    }
+}
+
+impl Batches for UserActor {
+    async fn process(&mut self, batch: Vec<PrivateRequest>) -> Result<(), Stop> {
+        let mut held = Vec::with_capacity(batch.len());
+        for request in batch {
+            match request {
+                PrivateRequest::Open {
+                    identity,
+                    since,
+                    reply,
+                } => {
+                    if let Some(kind) = self.state.decide_profile(Profile::of(&identity)) {
+                        self.emit(kind);
+                    }
+                    let mut ok = PrivateOk {
+                        epoch: self.state.epoch,
+                        seq: self.state.seq,
+                        ..Default::default()
+                    };
+                    match since.and_then(|since| self.missed_since(since)) {
+                        Some(missed) => {
+                            ok.recovered = true;
+                            ok.missed = missed;
+                        }
+                        None => ok.snapshot = Some(self.state.snapshot()),
+                    }
+                    held.push(Held::new(reply, Ok(ok)));
+                }
+                PrivateRequest::Settings { patch, reply } => {
+                    let seq = match self.state.decide_settings(&patch) {
+                        Some(kind) => self.emit(kind),
+                        None => 0,
+                    };
+                    held.push(Held::new(reply, Ok(CommandOutcome::Done { seq })));
+                }
+                PrivateRequest::Card { with_peers, reply } => {
+                    let card = UserCard {
+                        party: self.state.party(),
+                        known: self.state.profile.is_some(),
+                        statuses: if with_peers {
+                            self.state.statuses()
+                        } else {
+                            BTreeMap::new()
+                        },
+                    };
+                    held.push(Held::new(reply, Ok(card)));
+                }
+                PrivateRequest::Notice { notice, reply } => {
+                    if let Some(kind) = self.state.decide_notice(notice.pair_seq, &notice.update) {
+                        self.emit(kind);
+                    }
+                    held.push(Held::new(reply, Ok(())));
+                }
+                other @ (PrivateRequest::Pair { .. } | PrivateRequest::History { .. }) => {
+                    other.refuse(&not_for("conversation"));
+                }
+            }
+        }
+        let (events, held) = self.journal.commit(self.state.epoch, held).await?;
+        answer(held);
+        for event in &events {
+            if let Some(push) = push_of(event, event.seq) {
+                self.bus.publish(&self.channel, push).await;
+            }
+        }
+        if !events.is_empty() {
+            let state = &self.state;
+            self.journal
+                .maybe_snapshot(state.seq, || state.to_snapshot())
+                .await;
+        }
+        Ok(())
+    }
+}
+
+fn answer(held: Vec<Held>) {
+    for h in held {
+        (h.0)(None);
+    }
+}
+
+fn push_of(event: &ContextEvent, seq: u64) -> Option<Push> {
+    UserState::push_body(event).map(|body| Push {
+        // Private pushes have no context.
+        context_id: String::new(),
+        epoch: event.epoch,
+        seq,
+        body: Some(body),
+    })
+}
+
+// ---------------------------------------------------------- conversation actor
+
+/// Starts a conversation actor for the pair `(a, b)` on stream `id`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn spawn_pair(
+    id: Arc<str>,
+    a: String,
+    b: String,
+    config: Arc<ContextConfig>,
+    log: EventLog,
+    fence: Option<Fence>,
+    notifier: Notifier,
+    on_exit: impl FnOnce() + Send + 'static,
+) -> mpsc::Sender<PrivateRequest> {
+    let (tx, mut rx) = mpsc::channel::<PrivateRequest>(config.mailbox);
+    let span = info_span!("conversation", stream = %id);
+    tokio::spawn(
+        async move {
+            let Ok(state) = ConversationState::new(&a, &b) else {
+                // Not a pair (one user twice): refuse everything.
+                rx.close();
+                let why = Rejection::BadRequest("you cannot talk to yourself".into());
+                while let Some(request) = rx.recv().await {
+                    request.refuse(&why);
+                }
+                on_exit();
+                return;
+            };
+            let mut actor = PairActor {
+                empty: state.clone(),
+                state,
+                journal: Journal::new(id, config.clone(), log, fence, 0),
+                notifier,
+            };
+            metrics::gauge!("plenary_private_actors", "kind" => "conversation").increment(1.0);
+            let stopped = match actor.reload().await {
+                Err(e) => {
+                    error!(error = %e, "cannot load a conversation from the event log");
+                    Err(Stop::LogUnavailable)
+                }
+                Ok(()) => drive(&mut rx, &config, &mut actor).await,
+            };
+            metrics::gauge!("plenary_private_actors", "kind" => "conversation").decrement(1.0);
+            if let Err(stop) = stopped {
+                stop.refuse_the_rest(rx).await;
+            }
+            on_exit();
+        }
+        .instrument(span),
+    );
+    tx
+}
+
+struct PairActor {
+    state: ConversationState,
+    /// The state before any event (for reloads).
+    empty: ConversationState,
+    journal: Journal,
+    notifier: Notifier,
+}
+
+impl PairActor {
+    async fn reload(&mut self) -> Result<(), BusError> {
+        let loaded = self.journal.load().await?;
+        self.state = match &loaded.snapshot {
+            Some(s) => ConversationState::from_snapshot(&s.state)
+                .map_err(|_| BusError::CorruptSnapshot(self.journal.id.to_string()))?,
+            None => self.empty.clone(),
+        };
+        self.journal.snapshot_seq = self.state.seq;
+        for event in loaded.events {
+            if event.seq > self.state.seq {
+                self.state.apply(&event);
+            }
+        }
+        if let Some(epoch) = loaded.epoch {
+            self.state.epoch = epoch;
+        }
+        // A notice lost before a crash or hand-over: tell both users where the
+        // conversation stands (a user actor drops what it already knows).
+        if !self.state.is_empty() {
+            let notices = [self.state.pair.a.clone(), self.state.pair.b.clone()]
+                .into_iter()
+                .map(|user| Notice {
+                    pair_seq: self.state.seq,
+                    update: PeerUpdate {
+                        peer: Some(self.state.peer_view(&user)),
+                        message: None,
+                        removed: None,
+                    },
+                    user_id: user,
+                })
+                .collect();
+            self.notify(notices).await;
+        }
+        Ok(())
+    }
+
+    /// Delivers notices: each user's in order, the two users concurrently.
+    async fn notify(&self, notices: Vec<Notice>) {
+        let (a, b): (Vec<Notice>, Vec<Notice>) = notices
+            .into_iter()
+            .partition(|n| n.user_id == self.state.pair.a);
+        let deliver = |notices: Vec<Notice>| async move {
+            for notice in notices {
+                self.deliver(notice).await;
+            }
+        };
+        tokio::join!(deliver(a), deliver(b));
+    }
+
+    /// Delivers one notice, retrying a user actor that is briefly unavailable (moving
+    /// between nodes, say).
+    async fn deliver(&self, notice: Notice) {
+        let mut wait = Duration::from_millis(50);
+        for attempt in 1..=NOTICE_ATTEMPTS {
+            match (self.notifier)(notice.clone()).await {
+                Ok(()) => return,
+                Err(e) if attempt == NOTICE_ATTEMPTS => {
+                    metrics::counter!("plenary_private_notices_dropped_total").increment(1);
+                    warn!(user_id = %notice.user_id, error = %e,
+                        "a private notice could not be delivered; the user sees the change when this conversation next changes or restarts");
+                }
+                Err(_) => {
+                    tokio::time::sleep(wait).await;
+                    wait *= 2;
+                }
+            }
+        }
+    }
+}
+
+impl Batches for PairActor {
+    async fn process(&mut self, batch: Vec<PrivateRequest>) -> Result<(), Stop> {
+        let mut held = Vec::with_capacity(batch.len());
+        let limits = self.journal.config.limits.clone();
+        for request in batch {
+            match request {
+                PrivateRequest::Pair {
+                    me,
+                    peer,
+                    command,
+                    reply,
+                } => {
+                    self.state.refresh_names(&[&me, &peer]);
+                    let result = match self.state.decide(&limits, &me, &peer, &command) {
+                        Ok(PairDecision::Already(outcome)) => Ok(outcome),
+                        Ok(PairDecision::Emit(kinds)) => {
+                            let actor = Actor {
+                                user_id: me.user_id.clone(),
+                                email: me.email.clone(),
+                                given_name: me.name.clone(),
+                                family_name: String::new(),
+                                moderator: me.moderator,
+                            };
+                            let mut outcome = CommandOutcome::Done { seq: 0 };
+                            for kind in kinds {
+                                let posted = matches!(kind, Kind::DirectMessagePosted(_));
+                                let mut epoch = self.state.epoch;
+                                let event = self.journal.next(
+                                    &mut epoch,
+                                    self.state.seq,
+                                    actor.clone(),
+                                    kind,
+                                );
+                                self.state.apply(&event);
+                                outcome = if posted {
+                                    CommandOutcome::Sent {
+                                        message_id: event.seq,
+                                        seq: event.seq,
+                                        duplicate: false,
+                                        thread_id: 0,
+                                    }
+                                } else {
+                                    CommandOutcome::Done { seq: event.seq }
+                                };
+                            }
+                            Ok(outcome)
+                        }
+                        Err(rejection) => Err(rejection),
+                    };
+                    held.push(Held::new(reply, result));
+                }
+                PrivateRequest::History {
+                    viewer,
+                    before_id,
+                    limit,
+                    reply,
+                } => {
+                    let (messages, has_more) = self.state.history(&viewer, before_id, limit);
+                    let ok = DirectHistoryOk {
+                        messages,
+                        has_more,
+                        peer: Some(self.state.peer_view(&viewer)),
+                    };
+                    held.push(Held::new(reply, Ok(ok)));
+                }
+                other => other.refuse(&not_for("user")),
+            }
+        }
+        let (events, held) = self.journal.commit(self.state.epoch, held).await?;
+        if events.is_empty() {
+            answer(held);
+            return Ok(());
+        }
+        // Notices describe each event from each side. The state already holds the
+        // whole batch, so a notice shows where the conversation stands after it — and
+        // carries the event's own message or removal.
+        let mut notices = Vec::with_capacity(events.len() * 2);
+        for event in &events {
+            for user in [&self.state.pair.a, &self.state.pair.b] {
+                if let Some(update) = self.state.notice_for(user, event) {
+                    notices.push(Notice {
+                        user_id: user.clone(),
+                        pair_seq: event.seq,
+                        update,
+                    });
+                }
+            }
+        }
+        // Answer once both users' streams hold the change.
+        self.notify(notices).await;
+        answer(held);
+        let state = &self.state;
+        self.journal
+            .maybe_snapshot(state.seq, || state.to_snapshot())
+            .await;
+        Ok(())
+    }
+}
