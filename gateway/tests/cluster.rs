@@ -4,96 +4,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::*;
+use common::{cluster::*, *};
 use plenary_client::v1::push::Body;
-
-const CTX: &str = "cluster-webinar";
-
-/// Waits until every node agrees on who owns what.
-/// Waits until the nodes at `urls` heartbeat under `prefix`, every shard's lease is held
-/// by the node rendezvous placement ranks first, and every node routes `CTX` (a probe
-/// joins it on each): the cluster has settled.
-async fn settle(prefix: &str, urls: &[&str]) {
-    settle_on(REDIS_URL, prefix, urls).await;
-}
-
-/// `settle` against any Redis, a Redis Cluster included (the nodes' own connection
-/// detects which).
-async fn settle_on(url: &str, prefix: &str, urls: &[&str]) {
-    settle_placement(url, prefix, urls.len()).await;
-    for node in urls {
-        let probe = connect(node, attendee_token("settle-probe")).await;
-        let deadline = std::time::Instant::now() + Duration::from_secs(15);
-        while let Err(e) = probe.join(CTX).await {
-            assert_eq!(
-                e.server_code(),
-                Some(plenary_client::v1::ErrorCode::Unavailable),
-                "{e}"
-            );
-            assert!(
-                std::time::Instant::now() < deadline,
-                "{node} never routed {CTX}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        probe.close().await;
-    }
-}
-
-/// Waits until `nodes` nodes heartbeat and every shard is held by its rendezvous owner.
-async fn settle_placement(url: &str, prefix: &str, nodes: usize) {
-    use plenary_bus::redis::{ClusterConfig, connect, lease::rendezvous_owner};
-    let config = ClusterConfig {
-        redis_url: url.to_owned(),
-        prefix: prefix.to_owned(),
-        node_id: "test-observer".into(),
-        shards: 8,
-        lease_ttl: Duration::from_secs(1),
-        forward_timeout: Duration::from_secs(1),
-        stream_cap: 10_000,
-        snapshot_every: 1_000,
-    };
-    let (_, mut conn) = connect(&config).await.expect("Redis for settle()");
-    let deadline = std::time::Instant::now() + Duration::from_secs(15);
-    loop {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_millis() as u64;
-        let mut live: Vec<String> = redis::cmd("ZRANGEBYSCORE")
-            .arg(format!("{prefix}:nodes"))
-            .arg(now.saturating_sub(1_000))
-            .arg("+inf")
-            .query_async(&mut conn)
-            .await
-            .unwrap();
-        live.sort();
-        let mut placed = live.len() == nodes;
-        for shard in 0..8u32 {
-            if !placed {
-                break;
-            }
-            let lease: Option<String> = redis::cmd("GET")
-                .arg(format!("{{{prefix}:s{shard}}}:lease"))
-                .query_async(&mut conn)
-                .await
-                .unwrap();
-            let holder = lease
-                .as_deref()
-                .and_then(|l| l.rsplit_once(':'))
-                .map(|(node, _)| node);
-            placed = holder.is_some() && holder == rendezvous_owner(shard, &live);
-        }
-        if placed {
-            return;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the cluster under {prefix} did not settle"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_nodes_deliver_every_message_in_the_same_order() {
@@ -163,60 +75,6 @@ async fn stream_len(prefix: &str, context: &str) -> u64 {
         .query_async(&mut conn)
         .await
         .unwrap()
-}
-
-/// The node currently holding the lease of `context`'s shard (8 shards in tests).
-async fn owner_of(prefix: &str, context: &str) -> String {
-    let shard = plenary_bus::redis::shard_of(context, 8);
-    let client = redis::Client::open(REDIS_URL).unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    for _ in 0..50 {
-        let token: Option<String> = redis::cmd("GET")
-            .arg(format!("{{{prefix}:s{shard}}}:lease"))
-            .query_async(&mut conn)
-            .await
-            .unwrap();
-        if let Some(token) = token {
-            return token.rsplit_once(':').unwrap().0.to_owned();
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("nobody owns the shard of {context}");
-}
-
-/// Three in-process nodes under one prefix, settled.
-async fn three_nodes(prefix: &str) -> [TestServer; 3] {
-    let nodes = [
-        start_node(prefix, "n1", |_| {}).await,
-        start_node(prefix, "n2", |_| {}).await,
-        start_node(prefix, "n3", |_| {}).await,
-    ];
-    settle(
-        prefix,
-        &[&nodes[0].ws_url, &nodes[1].ws_url, &nodes[2].ws_url],
-    )
-    .await;
-    nodes
-}
-
-/// Three node processes under one prefix, each with its own data directory.
-async fn spawn_three(prefix: &str) -> (Vec<Process>, Vec<tempfile::TempDir>) {
-    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
-    let mut nodes = Vec::new();
-    for (i, dir) in dirs.iter().enumerate() {
-        nodes.push(spawn_cluster_process(dir.path(), prefix, &format!("n{i}")).await);
-    }
-    settle(
-        prefix,
-        &[&nodes[0].ws_url, &nodes[1].ws_url, &nodes[2].ws_url],
-    )
-    .await;
-    (nodes, dirs)
-}
-
-fn kill(process: &mut Process) {
-    process.child.kill().unwrap();
-    process.child.wait().unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

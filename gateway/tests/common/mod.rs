@@ -2,6 +2,8 @@
 //! binary for crash and signal tests) and to connect clients to it.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod cluster;
+
 use std::{
     net::SocketAddr,
     path::{Path, PathBuf},
@@ -257,6 +259,8 @@ pub async fn spawn_cluster_process(data_dir: &Path, prefix: &str, node: &str) ->
         "8",
         "--lease-ttl-ms",
         "1000",
+        "--direct-messages-per-sec",
+        "1000",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -367,6 +371,7 @@ pub async fn start_node(
         c.lease_ttl_ms = 1_000;
         c.user_rate = 1_000;
         c.user_burst = 1_000;
+        c.direct_messages_per_sec = 1_000;
         configure(c);
     })
     .await

@@ -66,8 +66,11 @@ pub(crate) type Notifier = Arc<
         + Sync,
 >;
 
-/// Attempts to deliver a notice before giving up on it.
-const NOTICE_ATTEMPTS: u32 = 5;
+/// Attempts to deliver a notice before giving up on it: with the back-off below,
+/// about 4 s, longer than a shard takes to change owner after a node dies.
+const NOTICE_ATTEMPTS: u32 = 8;
+/// The longest wait between two attempts.
+const NOTICE_BACKOFF_MAX: Duration = Duration::from_secs(1);
 
 type Reply<T> = oneshot::Sender<Result<T, Rejection>>;
 
@@ -660,7 +663,7 @@ impl PairActor {
                 }
                 Err(_) => {
                     tokio::time::sleep(wait).await;
-                    wait *= 2;
+                    wait = (wait * 2).min(NOTICE_BACKOFF_MAX);
                 }
             }
         }
