@@ -11,7 +11,9 @@ use plenary_client::{
     Client, PRIVATE_STREAM,
     v1::{
         ConnectionActionKind as Action, ErrorCode, PeerStatus, PeerUpdate, Push, UpdateSettings,
-        UserSettings, push::Body,
+        UserSettings,
+        events::{ConnectionChange, context_event::Kind},
+        push::Body,
     },
 };
 
@@ -233,6 +235,11 @@ async fn settings_reach_every_device_and_private_chat_off_refuses_requests_and_m
         let s = expect_push(device, settings_push).await;
         assert!(!s.private_chat && !s.show_last_name && s.toast);
     }
+    // Her connections see her first name only, at once.
+    expect_push(&hank, |p| {
+        peer_update(p).filter(|u| u.peer.as_ref().is_some_and(|x| x.name == "gina"))
+    })
+    .await;
     // Nobody can message her, not even a connection, nor request her.
     assert_eq!(
         refused(hank.dm_send("gina", "hi", "h1")).await,
@@ -450,6 +457,38 @@ async fn conversations_survive_kill_9() {
     let history = rosa.dm_history("quinn", 0, 100).await.unwrap();
     let ids: Vec<u64> = history.messages.iter().map(|m| m.message_id).collect();
     assert_eq!(ids, sent, "every acknowledged message, once, in order");
+    // The log holds what reports need: who sent what to whom, and when.
+    let log = plenary_bus::EventLog::open(dir.path(), plenary_bus::SyncMode::Normal)
+        .await
+        .unwrap();
+    let loaded = log
+        .load(&plenary_actors::user::pair_stream_id("quinn", "rosa"))
+        .await
+        .unwrap();
+    let posted: Vec<_> = loaded
+        .events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            Some(Kind::DirectMessagePosted(m)) => Some((e, m)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(posted.len(), 20);
+    let (event, first) = posted[0];
+    assert_eq!(
+        (
+            first.sender_id.as_str(),
+            first.recipient_id.as_str(),
+            first.text.as_str()
+        ),
+        ("quinn", "rosa", "m0")
+    );
+    assert!(event.at_ms > 0);
+    assert_eq!(event.actor.as_ref().unwrap().user_id, "quinn");
+    assert!(loaded.events.iter().any(|e| matches!(
+        &e.kind,
+        Some(Kind::ConnectionChanged(c)) if c.change == ConnectionChange::Accepted as i32
+    )));
     // And the conversation goes on.
     let quinn = connect(&node.ws_url, attendee_token("quinn")).await;
     quinn.private_open().await.unwrap();

@@ -699,13 +699,45 @@ impl ContextRegistry {
         user_id: &str,
         patch: SettingsPatch,
     ) -> Result<CommandOutcome, Rejection> {
-        match self
+        let renamed = patch.show_last_name.is_some();
+        let outcome = match self
             .run(&user_stream_id(user_id), Op::Settings { patch })
             .await?
         {
-            OpResult::Outcome(o) => Ok(o),
-            other => Err(unexpected(other)),
+            OpResult::Outcome(o) => o,
+            other => return Err(unexpected(other)),
+        };
+        if renamed && outcome != (CommandOutcome::Done { seq: 0 }) {
+            self.refresh_peers(user_id);
         }
+        Ok(outcome)
+    }
+
+    /// The user's name changed: every conversation of theirs tells both sides, so
+    /// their peers see the new name at once. In the background, one conversation at a
+    /// time.
+    fn refresh_peers(&self, user_id: &str) {
+        let Some(registry) = self.me.upgrade() else {
+            return;
+        };
+        let user_id = user_id.to_owned();
+        tokio::spawn(async move {
+            let Ok(card) = registry.user_card(&user_id, true).await else {
+                return;
+            };
+            let identity = Identity {
+                user_id: user_id.clone(),
+                ..Identity::default()
+            };
+            for peer in card.statuses.keys() {
+                if let Err(e) = registry
+                    .pair_command(&identity, peer, None, PairCommand::Refresh)
+                    .await
+                {
+                    debug!(error = %e, %peer, "refreshing a conversation's names failed");
+                }
+            }
+        });
     }
 
     /// A user as others see them (and, with `with_peers`, their peers' statuses).

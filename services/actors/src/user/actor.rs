@@ -619,21 +619,25 @@ impl PairActor {
         // A notice lost before a crash or hand-over: tell both users where the
         // conversation stands (a user actor drops what it already knows).
         if !self.state.is_empty() {
-            let notices = [self.state.pair.a.clone(), self.state.pair.b.clone()]
-                .into_iter()
-                .map(|user| Notice {
-                    pair_seq: self.state.seq,
-                    update: PeerUpdate {
-                        peer: Some(self.state.peer_view(&user)),
-                        message: None,
-                        removed: None,
-                    },
-                    user_id: user,
-                })
-                .collect();
-            self.notify(notices).await;
+            self.notify(self.where_it_stands()).await;
         }
         Ok(())
+    }
+
+    /// Notices telling both users where the conversation stands.
+    fn where_it_stands(&self) -> Vec<Notice> {
+        [&self.state.pair.a, &self.state.pair.b]
+            .into_iter()
+            .map(|user| Notice {
+                pair_seq: self.state.seq,
+                update: PeerUpdate {
+                    peer: Some(self.state.peer_view(user)),
+                    message: None,
+                    removed: None,
+                },
+                user_id: user.clone(),
+            })
+            .collect()
     }
 
     /// Delivers notices: each user's in order, the two users concurrently.
@@ -673,6 +677,7 @@ impl PairActor {
 impl Batches for PairActor {
     async fn process(&mut self, batch: Vec<PrivateRequest>) -> Result<(), Stop> {
         let mut held = Vec::with_capacity(batch.len());
+        let mut refresh = false;
         let limits = self.journal.config.limits.clone();
         for request in batch {
             match request {
@@ -683,6 +688,7 @@ impl Batches for PairActor {
                     reply,
                 } => {
                     self.state.refresh_names(&[&me, &peer]);
+                    refresh |= command == PairCommand::Refresh && !self.state.is_empty();
                     let result = match self.state.decide(&limits, &me, &peer, &command) {
                         Ok(PairDecision::Already(outcome)) => Ok(outcome),
                         Ok(PairDecision::Emit(kinds)) => {
@@ -740,6 +746,9 @@ impl Batches for PairActor {
         }
         let (events, held) = self.journal.commit(self.state.epoch, held).await?;
         if events.is_empty() {
+            if refresh {
+                self.notify(self.where_it_stands()).await;
+            }
             answer(held);
             return Ok(());
         }

@@ -54,9 +54,19 @@ pub enum ConnectionAction {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PairCommand {
     Connection(ConnectionAction),
-    Send { text: String, client_msg_id: String },
-    Delete { message_id: u64 },
-    Read { message_id: u64 },
+    Send {
+        text: String,
+        client_msg_id: String,
+    },
+    Delete {
+        message_id: u64,
+    },
+    Read {
+        message_id: u64,
+    },
+    /// Nothing changes but how `me` is shown (their settings changed): both users are
+    /// told the conversation as it stands, with the new name.
+    Refresh,
 }
 
 /// A private message as the state keeps it.
@@ -259,6 +269,7 @@ impl ConversationState {
                     },
                 )]))
             }
+            PairCommand::Refresh => Ok(PairDecision::Already(CommandOutcome::Done { seq: 0 })),
             PairCommand::Read { message_id } => {
                 let last = self.messages.last().map_or(0, |m| m.id);
                 let up_to = (*message_id).min(last);
