@@ -25,6 +25,9 @@ pub(crate) enum Scenario {
     /// The moderated Q&A: attendees each ask once within a window while moderators claim,
     /// resolve and clear threads as fast as they can.
     Qa(QaArgs),
+    /// Private chat: P pairs of users connect with each other, then every pair exchanges
+    /// private messages at a fixed rate; the recipient times every delivery.
+    Dm(DmArgs),
     /// Cluster mode: kills the owner of a fresh context (`kill -9` of the pid in
     /// `--pid-dir/<node>.pid`) and times until a client on another node gets a command
     /// accepted by the new owner.
@@ -77,6 +80,67 @@ impl QaArgs {
             json: self.json.clone(),
             context: self.context.clone(),
             format: Format::Json,
+            source_ips: self.source_ips,
+            connect_concurrency: self.connect_concurrency,
+            connect_timeout: self.connect_timeout,
+            jwt_audience: self.jwt_audience.clone(),
+            jwt_issuer: self.jwt_issuer.clone(),
+        }
+    }
+}
+
+/// `dm` flags.
+#[derive(Clone, Debug, Args)]
+pub(crate) struct DmArgs {
+    /// Gateway WebSocket URL. Repeat to spread the users round-robin over several
+    /// gateways (the two users of a pair then often sit on different nodes).
+    #[arg(long = "url", value_name = "WS_URL", required = true)]
+    pub(crate) urls: Vec<String>,
+    #[arg(long, env = "PLENARY_JWT_SECRET", hide_env_values = true)]
+    pub(crate) jwt_secret: String,
+    /// Pairs of users (2 × P connections).
+    #[arg(long, value_name = "P")]
+    pub(crate) pairs: usize,
+    /// Messages per second per pair, both directions together (the two users take
+    /// turns).
+    #[arg(long, value_name = "R")]
+    pub(crate) rate: f64,
+    /// Length of the measurement phase, in seconds.
+    #[arg(long, value_name = "SECS")]
+    pub(crate) duration: f64,
+    #[arg(long, value_name = "OUT.json")]
+    pub(crate) json: PathBuf,
+    /// Prefix of the user ids (`<run-id>-u<i>`), so repeated runs use fresh users
+    /// (default: `dm-<unix-ms>`).
+    #[arg(long, value_name = "ID")]
+    pub(crate) run_id: Option<String>,
+    /// After the phase, how long to wait for outstanding deliveries, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 5)]
+    pub(crate) grace: u64,
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    pub(crate) format: Format,
+    #[arg(long, value_name = "K", default_value_t = 16, value_parser = clap::value_parser!(u8).range(0..=254))]
+    pub(crate) source_ips: u8,
+    #[arg(long, value_name = "C", default_value_t = 256)]
+    pub(crate) connect_concurrency: usize,
+    #[arg(long, value_name = "SECS", default_value_t = 15)]
+    pub(crate) connect_timeout: u64,
+    #[arg(long, default_value = "plenary")]
+    pub(crate) jwt_audience: String,
+    #[arg(long, default_value = "plenary")]
+    pub(crate) jwt_issuer: String,
+}
+
+impl DmArgs {
+    /// The shared flags, for the connection plan (`clients` = 2 × pairs).
+    pub(crate) fn common(&self) -> CommonArgs {
+        CommonArgs {
+            urls: self.urls.clone(),
+            jwt_secret: self.jwt_secret.clone(),
+            clients: self.pairs.saturating_mul(2),
+            json: self.json.clone(),
+            context: None,
+            format: self.format,
             source_ips: self.source_ips,
             connect_concurrency: self.connect_concurrency,
             connect_timeout: self.connect_timeout,
@@ -271,6 +335,37 @@ mod tests {
         assert_eq!(args.common.format, Format::Proto);
         assert_eq!(args.drain_timeout, 10);
         assert_eq!(args.common.jwt_audience, "plenary");
+    }
+
+    #[test]
+    fn parses_dm() {
+        let cli = Cli::try_parse_from([
+            "plenary-loadtest",
+            "dm",
+            "--url",
+            "ws://127.0.0.1:1/ws",
+            "--url",
+            "ws://127.0.0.1:2/ws",
+            "--jwt-secret",
+            "s",
+            "--pairs",
+            "50",
+            "--rate",
+            "1.5",
+            "--duration",
+            "5",
+            "--json",
+            "dm.json",
+        ])
+        .unwrap();
+        let Scenario::Dm(args) = cli.scenario else {
+            panic!("not dm");
+        };
+        assert_eq!((args.pairs, args.rate, args.duration), (50, 1.5, 5.0));
+        assert_eq!((args.grace, args.run_id.as_deref()), (5, None));
+        let common = args.common();
+        assert_eq!(common.clients, 100);
+        assert_eq!(common.urls.len(), 2);
     }
 
     #[test]

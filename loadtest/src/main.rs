@@ -5,17 +5,20 @@
 //! - `idle`: N idle attendees; measures the gateway's resident memory per connection.
 //! - `qa`: attendees ask, moderators claim and resolve; measures claim latency, loss,
 //!   double ownership and how long the queue takes to drain.
+//! - `dm`: P pairs of users connect and exchange private messages at a fixed rate per
+//!   pair; measures delivery latency at the recipient, loss and duplicates.
 //! - `failover`: kills a context's owner node and times the hand-over.
 //!
 //! Layout:
 //! - [`cli`]: the command line.
 //! - [`connect`]: opening many clients over several source addresses and gateways with
 //!   bounded concurrency; the open-file limit.
-//! - [`fanout`], [`idle`], [`qa`], [`failover`]: the scenarios.
+//! - [`fanout`], [`idle`], [`qa`], [`dm`], [`failover`]: the scenarios.
 //! - [`report`]: latency histograms, error tallies, the JSON report and the table.
 
 mod cli;
 mod connect;
+mod dm;
 mod failover;
 mod fanout;
 mod idle;
@@ -43,6 +46,7 @@ async fn main() -> ExitCode {
         Scenario::Idle(args) => idle::run(args).await,
         Scenario::Failover(args) => failover::run(args).await,
         Scenario::Qa(args) => qa::run(args).await,
+        Scenario::Dm(args) => dm::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -162,16 +162,17 @@ fn request_for(op: Op) -> (Mail, Reply) {
         }
         Op::Notice { notice } => {
             return private(
-                |reply| PrivateRequest::Notice { notice, reply },
+                |reply| PrivateRequest::Notice {
+                    notice: Box::new(notice),
+                    reply,
+                },
                 |()| OpResult::Noticed,
             );
         }
         Op::Pair { me, peer, command } => {
             return private(
                 |reply| PrivateRequest::Pair {
-                    me,
-                    peer,
-                    command,
+                    op: Box::new((me, peer, command)),
                     reply,
                 },
                 OpResult::Outcome,

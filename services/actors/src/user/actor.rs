@@ -91,14 +91,13 @@ pub(crate) enum PrivateRequest {
         reply: Reply<UserCard>,
     },
     Notice {
-        notice: Notice,
+        notice: Box<Notice>,
         reply: Reply<()>,
     },
-    /// A command of `me` on the conversation with `peer`.
+    /// A command of `me` on the conversation with `peer` (boxed: it is much larger
+    /// than the other requests, and a mailbox's slots are as large as the largest).
     Pair {
-        me: Party,
-        peer: Party,
-        command: PairCommand,
+        op: Box<(Party, Party, PairCommand)>,
         reply: Reply<CommandOutcome>,
     },
     History {
@@ -681,12 +680,8 @@ impl Batches for PairActor {
         let limits = self.journal.config.limits.clone();
         for request in batch {
             match request {
-                PrivateRequest::Pair {
-                    me,
-                    peer,
-                    command,
-                    reply,
-                } => {
+                PrivateRequest::Pair { op, reply } => {
+                    let (me, peer, command) = *op;
                     self.state.refresh_names(&[&me, &peer]);
                     refresh |= command == PairCommand::Refresh && !self.state.is_empty();
                     let result = match self.state.decide(&limits, &me, &peer, &command) {
