@@ -820,8 +820,10 @@ where
         };
         state.joining.insert(context.clone());
         let registry = self.shared.registry.clone();
+        let directory = self.shared.directory.clone();
+        let identity = state.identity.clone();
         let request = JoinRequest {
-            identity: state.identity.clone(),
+            identity: identity.clone(),
             since,
         };
         state.in_flight.push_back(
@@ -838,6 +840,17 @@ where
                     }
                     Err(e) => Err(Rejection::Unavailable(format!("{e}; retry"))),
                 };
+                if result.is_ok() {
+                    // Before the reply, so a search right after the join finds them.
+                    directory
+                        .add(
+                            &context,
+                            &identity.user_id,
+                            &identity.given_name,
+                            &identity.family_name,
+                        )
+                        .await;
+                }
                 Completion::Join {
                     id,
                     listening,
@@ -1116,18 +1129,7 @@ where
                         self.shared
                             .presence
                             .join(&context, &state.user, role == Role::Moderator);
-                        let directory = self.shared.directory.clone();
-                        let (ctx, identity) = (context.clone(), state.identity.clone());
-                        tokio::spawn(async move {
-                            directory
-                                .add(
-                                    &ctx,
-                                    &identity.user_id,
-                                    &identity.given_name,
-                                    &identity.family_name,
-                                )
-                                .await;
-                        });
+
                         state.pushes.insert(
                             context.clone(),
                             ContextFeed::new(BroadcastStream::new(receiver), own),

@@ -73,6 +73,16 @@ async fn a_users_devices_on_different_nodes_get_messages_and_settings() {
     let laptop = connect(&nodes[0].ws_url, attendee_token("alice")).await;
     let phone = connect(&nodes[1].ws_url, attendee_token("alice")).await;
     let bob = connect(&nodes[2].ws_url, attendee_token("bob")).await;
+    // People search across nodes: the directory is in Redis.
+    for c in [&laptop, &bob] {
+        retry(|| c.join(CTX)).await;
+    }
+    let found = retry(|| laptop.find_people("bob", 10)).await.0.people;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        (found[0].user_id.as_str(), found[0].name.as_str()),
+        ("bob", "bob Attendee")
+    );
     connect_pair(&laptop, "alice", &bob, "bob", &[&phone]).await;
 
     retry(|| bob.dm_send("alice", "hi from node 3", "b1")).await;
