@@ -499,3 +499,31 @@ async fn conversations_survive_kill_9() {
     let again = quinn.dm_send("rosa", "m3", "q3").await.unwrap();
     assert_eq!((again.message_id, again.duplicate), (sent[3], true));
 }
+
+#[tokio::test]
+async fn names_hold_for_a_user_who_never_opened_private_chat() {
+    let server = start(|_| {}).await;
+    // Zoe never opens her private stream; Yan has his open.
+    let zoe = connect(&server.ws_url, attendee_token("zoe")).await;
+    let yan = connect(&server.ws_url, attendee_token("yan")).await;
+    zoe.join("webinar").await.unwrap();
+    yan.join("webinar").await.unwrap();
+    yan.private_open().await.unwrap();
+    zoe.connection("yan", Action::Request).await.unwrap();
+    let asked = expect_status(&yan, "zoe", PeerStatus::RequestReceived).await;
+    assert_eq!(asked.peer.unwrap().name, "zoe Attendee");
+    yan.connection("zoe", Action::Accept).await.unwrap();
+    let accepted = expect_status(&yan, "zoe", PeerStatus::Connected).await;
+    assert_eq!(
+        accepted.peer.unwrap().name,
+        "zoe Attendee",
+        "accepting must not replace her name with her id"
+    );
+    // Her request reached her own stream: she sees it when she opens it later.
+    let opened = zoe.private_open().await.unwrap().snapshot.unwrap();
+    assert_eq!(
+        (opened.peers[0].name.as_str(), opened.peers[0].status),
+        ("yan Attendee", PeerStatus::Connected as i32)
+    );
+    server.stop().await;
+}

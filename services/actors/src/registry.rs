@@ -767,29 +767,33 @@ impl ContextRegistry {
             self.user_card(&identity.user_id, false),
             self.user_card(peer_id, false)
         );
-        let (me, mut peer) = (me?, peer?);
-        let mut me = me.party;
-        if me.name == me.user_id {
-            // Not opened yet on any device: the token's names.
-            me.name = display_name(
-                &identity.user_id,
-                &identity.given_name,
-                &identity.family_name,
-                true,
-            );
+        let (me_card, mut peer) = (me?, peer?);
+        let mut me = me_card.party;
+        if !me_card.known {
+            // Not opened yet on any device: the token's names, if it has any. An empty
+            // name leaves the conversation's record of it as it was.
+            let named = !(identity.given_name.is_empty() && identity.family_name.is_empty());
+            me.name = if named {
+                display_name(
+                    &identity.user_id,
+                    &identity.given_name,
+                    &identity.family_name,
+                    true,
+                )
+            } else {
+                String::new()
+            };
         }
         if !peer.known {
-            match peer_hint {
-                Some((given, family)) => {
-                    peer.party.name = display_name(peer_id, &given, &family, true);
-                }
+            peer.party.name = match peer_hint {
+                Some((given, family)) => display_name(peer_id, &given, &family, true),
                 None if command
                     == PairCommand::Connection(crate::user::ConnectionAction::Request) =>
                 {
                     return Err(Rejection::NotFound("user".into()));
                 }
-                None => {}
-            }
+                None => String::new(),
+            };
         }
         let op = Op::Pair {
             me,

@@ -66,6 +66,10 @@ pub(crate) type Notifier = Arc<
         + Sync,
 >;
 
+/// Recent events a user actor keeps for recovery (at most; a smaller
+/// `--recovery-window` wins): a device further behind gets a snapshot.
+const PRIVATE_RECOVERY_WINDOW: usize = 500;
+
 /// Attempts to deliver a notice before giving up on it: with the back-off below,
 /// about 4 s, longer than a shard takes to change owner after a node dies.
 const NOTICE_ATTEMPTS: u32 = 8;
@@ -355,7 +359,13 @@ pub(crate) fn spawn_user(
             let mut actor = UserActor {
                 channel: Channel::Private(id.clone()),
                 state: UserState::new(&user_id),
-                journal: Journal::new(id, config.clone(), log, fence, config.recovery_window),
+                journal: Journal::new(
+                    id,
+                    config.clone(),
+                    log,
+                    fence,
+                    config.recovery_window.min(PRIVATE_RECOVERY_WINDOW),
+                ),
                 bus,
             };
             metrics::gauge!("plenary_private_actors", "kind" => "user").increment(1.0);
