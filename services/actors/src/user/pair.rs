@@ -700,6 +700,61 @@ mod tests {
         assert_eq!(s.peer_view("b").status, PeerStatus::None as i32);
     }
 
+    proptest::proptest! {
+        /// Any sequence of commands by either side keeps the read markers monotonic,
+        /// the unread counts equal to a recount, message ids increasing, and the full
+        /// history equal to the messages not deleted, in order.
+        #[test]
+        fn markers_unread_and_history_stay_consistent(
+            steps in proptest::collection::vec((proptest::bool::ANY, 0u8..7, 0u64..40), 1..120)
+        ) {
+            let (a, b) = (party("a", true), party("b", true));
+            let mut s = ConversationState::new("a", "b").unwrap();
+            let mut sent: Vec<(u64, &str)> = Vec::new();
+            let mut deleted = std::collections::HashSet::new();
+            let mut marks = [0u64; 2];
+            for (i, (by_a, op, n)) in steps.into_iter().enumerate() {
+                let (me, peer) = if by_a { (&a, &b) } else { (&b, &a) };
+                let command = match op {
+                    0 => PairCommand::Connection(ConnectionAction::Request),
+                    1 => PairCommand::Connection(ConnectionAction::Accept),
+                    2 => PairCommand::Connection(ConnectionAction::Remove),
+                    3 | 4 => send(&format!("t{i}"), &format!("{i}")),
+                    5 => PairCommand::Delete { message_id: sent.get(n as usize % sent.len().max(1)).map_or(n, |m| m.0) },
+                    _ => PairCommand::Read { message_id: n },
+                };
+                if let Ok(events) = run(&mut s, me, peer, command) {
+                    for e in &events {
+                        match &e.kind {
+                            Some(Kind::DirectMessagePosted(m)) => {
+                                proptest::prop_assert!(sent.last().is_none_or(|l| l.0 < e.seq));
+                                sent.push((e.seq, if m.sender_id == "a" { "a" } else { "b" }));
+                            }
+                            Some(Kind::DirectMessageDeleted(d)) => {
+                                proptest::prop_assert!(deleted.insert(d.message_id));
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                for (viewer, k) in [("a", 0), ("b", 1)] {
+                    let read = s.peer_view(viewer).my_read_id;
+                    proptest::prop_assert!(read >= marks[k], "a read marker went back");
+                    marks[k] = read;
+                    let recount = sent
+                        .iter()
+                        .filter(|(id, from)| *id > read && *from != viewer && !deleted.contains(id))
+                        .count() as u32;
+                    proptest::prop_assert_eq!(s.unread(viewer), recount);
+                }
+            }
+            let (all, more) = s.history("a", 0, 1_000);
+            proptest::prop_assert!(!more);
+            let expected: Vec<u64> = sent.iter().map(|m| m.0).filter(|id| !deleted.contains(id)).collect();
+            proptest::prop_assert_eq!(all.iter().map(|m| m.message_id).collect::<Vec<_>>(), expected);
+        }
+    }
+
     #[test]
     fn snapshot_round_trips() {
         let (a, b) = (party("a", true), party("b", true));
