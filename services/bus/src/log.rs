@@ -1,6 +1,11 @@
 //! The durable event log. Embedded mode keeps it in SQLite (WAL) under the data
 //! directory; an append returns only once the events are committed, so whatever a
 //! client was acknowledged survives `kill -9`.
+//!
+//! SQLite has one writer at a time, and every commit costs an fsync: so appends from
+//! every actor go through one writer task, which commits whatever is waiting in one
+//! transaction (group commit across actors). If one append is refused (a duplicate
+//! seq), the appends of that transaction are retried one by one, so it fails alone.
 
 use std::{path::Path, str::FromStr, time::Duration};
 
@@ -9,9 +14,11 @@ use prost::Message;
 use sqlx::{
     Row,
     sqlite::{
-        SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+        SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+        SqliteSynchronous,
     },
 };
+use tokio::sync::{mpsc, oneshot};
 
 use crate::BusError;
 
@@ -65,9 +72,27 @@ pub struct EventLog {
 
 #[derive(Clone, Debug)]
 enum Backend {
-    Sqlite(SqlitePool),
+    Sqlite {
+        pool: SqlitePool,
+        writer: mpsc::Sender<AppendJob>,
+    },
     Redis(crate::redis::RedisLog),
 }
+
+/// One actor's append, for the writer task.
+#[derive(Debug)]
+struct AppendJob {
+    context_id: String,
+    epoch: u64,
+    /// `(seq, at_ms, encoded event)`.
+    rows: Vec<(u64, u64, Vec<u8>)>,
+    reply: oneshot::Sender<Result<(), BusError>>,
+}
+
+/// Appends waiting for the writer before actors wait for room.
+const WRITER_QUEUE: usize = 4_096;
+/// Most appends committed in one transaction.
+const WRITER_BATCH: usize = 512;
 
 impl EventLog {
     /// Opens (creating if needed) the log in `data_dir/plenary.db`.
@@ -90,8 +115,11 @@ impl EventLog {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
+        let connection = pool.acquire().await?.detach();
+        let (writer, jobs) = mpsc::channel(WRITER_QUEUE);
+        tokio::spawn(write_loop(connection, jobs));
         Ok(EventLog {
-            backend: Backend::Sqlite(pool),
+            backend: Backend::Sqlite { pool, writer },
         })
     }
 
@@ -110,7 +138,7 @@ impl EventLog {
     /// Reads a context.
     pub async fn load(&self, context_id: &str) -> Result<LoadedContext, BusError> {
         match &self.backend {
-            Backend::Sqlite(pool) => load_sqlite(pool, context_id).await,
+            Backend::Sqlite { pool, .. } => load_sqlite(pool, context_id).await,
             Backend::Redis(log) => log.load(context_id).await,
         }
     }
@@ -125,7 +153,9 @@ impl EventLog {
         fence: Option<&crate::redis::Fence>,
     ) -> Result<(), BusError> {
         match (&self.backend, fence) {
-            (Backend::Sqlite(pool), _) => append_sqlite(pool, context_id, epoch, events).await,
+            (Backend::Sqlite { writer, .. }, _) => {
+                append_sqlite(writer, context_id, epoch, events).await
+            }
             (Backend::Redis(log), Some(fence)) => {
                 log.append(context_id, epoch, events, fence).await
             }
@@ -141,7 +171,7 @@ impl EventLog {
         fence: Option<&crate::redis::Fence>,
     ) -> Result<(), BusError> {
         match (&self.backend, fence) {
-            (Backend::Sqlite(_), _) => Ok(()),
+            (Backend::Sqlite { .. }, _) => Ok(()),
             (Backend::Redis(log), Some(fence)) => {
                 log.store_snapshot(context_id, snapshot.seq, &snapshot.state, fence)
                     .await
@@ -178,30 +208,119 @@ async fn load_sqlite(pool: &SqlitePool, context_id: &str) -> Result<LoadedContex
     })
 }
 
-/// Appends events of one context in a single transaction. The first append of a
-/// context records its epoch. Seqs must be new: a duplicate seq fails the whole batch.
+/// Appends events of one context atomically, through the writer task. The first
+/// append of a context records its epoch. Seqs must be new: a duplicate seq fails the
+/// whole append (and nothing else committed with it).
 async fn append_sqlite(
-    pool: &SqlitePool,
+    writer: &mpsc::Sender<AppendJob>,
     context_id: &str,
     epoch: u64,
     events: &[ContextEvent],
 ) -> Result<(), BusError> {
-    let mut tx = pool.begin().await?;
-    sqlx::query("INSERT OR IGNORE INTO contexts (context_id, epoch) VALUES (?, ?)")
-        .bind(context_id)
-        .bind(epoch as i64)
-        .execute(&mut *tx)
-        .await?;
-    for event in events {
-        sqlx::query("INSERT INTO events (context_id, seq, at_ms, payload) VALUES (?, ?, ?, ?)")
-            .bind(context_id)
-            .bind(event.seq as i64)
-            .bind(event.at_ms as i64)
-            .bind(event.encode_to_vec())
-            .execute(&mut *tx)
+    let (reply, answer) = oneshot::channel();
+    let job = AppendJob {
+        context_id: context_id.to_owned(),
+        epoch,
+        rows: events
+            .iter()
+            .map(|e| (e.seq, e.at_ms, e.encode_to_vec()))
+            .collect(),
+        reply,
+    };
+    let gone = || BusError::Unavailable("the event log writer stopped".into());
+    writer.send(job).await.map_err(|_| gone())?;
+    answer.await.map_err(|_| gone())?
+}
+
+/// The writer task: commits the appends waiting, many per transaction.
+async fn write_loop(mut conn: SqliteConnection, mut jobs: mpsc::Receiver<AppendJob>) {
+    let mut batch = Vec::with_capacity(WRITER_BATCH);
+    while jobs.recv_many(&mut batch, WRITER_BATCH).await > 0 {
+        let results = commit_batch(&mut conn, &batch).await;
+        for (job, result) in batch.drain(..).zip(results) {
+            // The actor may have gone; nothing to tell it then.
+            let _ = job.reply.send(result);
+        }
+    }
+}
+
+/// One transaction for the whole batch. If any append is refused (a duplicate seq,
+/// which only a stale actor produces), the batch is rolled back and every append is
+/// committed on its own, so that one fails alone. Returns each append's outcome.
+async fn commit_batch(
+    conn: &mut SqliteConnection,
+    batch: &[AppendJob],
+) -> Vec<Result<(), BusError>> {
+    let together = in_transaction(conn, batch).await;
+    match together {
+        Ok(()) => {
+            metrics::histogram!("plenary_log_commit_appends").record(batch.len() as f64);
+            batch.iter().map(|_| Ok(())).collect()
+        }
+        Err(_) if batch.len() == 1 => vec![together],
+        Err(_) => {
+            let mut results = Vec::with_capacity(batch.len());
+            for job in batch {
+                results.push(in_transaction(conn, std::slice::from_ref(job)).await);
+            }
+            results
+        }
+    }
+}
+
+/// Commits `jobs` in one transaction, or nothing.
+async fn in_transaction(conn: &mut SqliteConnection, jobs: &[AppendJob]) -> Result<(), BusError> {
+    if let Err(e) = sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await {
+        // A transaction left open by an earlier failure must not block the next one.
+        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+        return Err(e.into());
+    }
+    let mut inserted = Ok(());
+    for job in jobs {
+        inserted = insert(conn, job).await;
+        if inserted.is_err() {
+            break;
+        }
+    }
+    let end = if inserted.is_ok() {
+        "COMMIT"
+    } else {
+        "ROLLBACK"
+    };
+    if let Err(e) = sqlx::query(end).execute(&mut *conn).await {
+        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+        return Err(e.into());
+    }
+    inserted.map_err(Into::into)
+}
+
+/// The statements of one append: its events (in one statement), and the stream's
+/// epoch with its first event.
+async fn insert(conn: &mut SqliteConnection, job: &AppendJob) -> Result<(), sqlx::Error> {
+    if job.rows.first().is_some_and(|(seq, _, _)| *seq == 1) {
+        sqlx::query("INSERT OR IGNORE INTO contexts (context_id, epoch) VALUES (?, ?)")
+            .bind(&job.context_id)
+            .bind(job.epoch as i64)
+            .execute(&mut *conn)
             .await?;
     }
-    tx.commit().await?;
+    let mut sql = String::from("INSERT INTO events (context_id, seq, at_ms, payload) VALUES ");
+    for i in 0..job.rows.len() {
+        sql.push_str(if i == 0 {
+            "(?, ?, ?, ?)"
+        } else {
+            ", (?, ?, ?, ?)"
+        });
+    }
+    let mut query = sqlx::query(&sql);
+    for (seq, at_ms, payload) in &job.rows {
+        query = query
+            .bind(&job.context_id)
+            .bind(*seq as i64)
+            .bind(*at_ms as i64)
+            .bind(payload);
+    }
+    query.execute(&mut *conn).await?;
     Ok(())
 }
 
@@ -264,5 +383,32 @@ mod tests {
             .map(|e| e.seq)
             .collect();
         assert_eq!(seqs, vec![1], "a failed batch stores nothing");
+    }
+
+    #[tokio::test]
+    async fn concurrent_appends_commit_together_and_fail_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = EventLog::open(dir.path(), SyncMode::Full).await.unwrap();
+        log.append("bad", 7, &[posted(1)], None).await.unwrap();
+        let appends = (0..50).map(|i| {
+            let log = log.clone();
+            async move {
+                let id = if i == 25 {
+                    "bad".to_owned()
+                } else {
+                    format!("c{i}")
+                };
+                // For "bad", seq 1 is taken: this append alone must fail.
+                log.append(&id, 7, &[posted(1), posted(2)], None).await
+            }
+        });
+        let results = futures_util::future::join_all(appends).await;
+        for (i, result) in results.iter().enumerate() {
+            assert_eq!(result.is_ok(), i != 25, "append {i}: {result:?}");
+        }
+        for i in (0..50).filter(|i| *i != 25) {
+            assert_eq!(log.load(&format!("c{i}")).await.unwrap().events.len(), 2);
+        }
+        assert_eq!(log.load("bad").await.unwrap().events.len(), 1);
     }
 }
