@@ -32,6 +32,7 @@ use tokio::{
 use tracing::{Instrument, debug, error, info_span, warn};
 
 use super::{
+    Snapshots,
     inbox::{Profile, SettingsPatch, UserState},
     pair::{ConversationState, PairCommand, PairDecision, Party},
 };
@@ -286,13 +287,16 @@ impl Journal {
         }
     }
 
-    async fn maybe_snapshot(&mut self, seq: u64, state: impl FnOnce() -> Vec<u8>) {
+    async fn maybe_snapshot(&mut self, seq: u64, state: &impl Snapshots) {
         if !self.log.is_fenced() || seq < self.snapshot_seq + self.config.snapshot_every {
             return;
         }
-        let snapshot = Snapshot {
-            seq,
-            state: state(),
+        let snapshot = match state.to_snapshot() {
+            Ok(bytes) => Snapshot { seq, state: bytes },
+            Err(e) => {
+                warn!(error = %e, "cannot encode a snapshot; will retry after more events");
+                return;
+            }
         };
         match self
             .log
@@ -305,9 +309,35 @@ impl Journal {
     }
 }
 
-/// An actor that handles its mailbox a batch at a time.
+/// A private actor: rebuilt from its stream, then fed its mailbox a batch at a time.
 trait Batches {
+    /// For logs and the `plenary_private_actors` gauge.
+    const KIND: &'static str;
+    async fn reload(&mut self) -> Result<(), BusError>;
     async fn process(&mut self, batch: Vec<PrivateRequest>) -> Result<(), Stop>;
+}
+
+/// Runs a private actor to its end: load, then batches until the mailbox closes or
+/// idles out; whatever is still queued when it stops is refused.
+async fn live<A: Batches>(
+    mut actor: A,
+    mut rx: mpsc::Receiver<PrivateRequest>,
+    config: &ContextConfig,
+    on_exit: impl FnOnce(),
+) {
+    metrics::gauge!("plenary_private_actors", "kind" => A::KIND).increment(1.0);
+    let stopped = match actor.reload().await {
+        Err(e) => {
+            error!(error = %e, kind = A::KIND, "cannot load from the event log");
+            Err(Stop::LogUnavailable)
+        }
+        Ok(()) => drive(&mut rx, config, &mut actor).await,
+    };
+    metrics::gauge!("plenary_private_actors", "kind" => A::KIND).decrement(1.0);
+    if let Err(stop) = stopped {
+        stop.refuse_the_rest(rx).await;
+    }
+    on_exit();
 }
 
 /// Drains a mailbox in batches until it closes or idles out.
@@ -352,11 +382,11 @@ pub(crate) fn spawn_user(
     fence: Option<Fence>,
     on_exit: impl FnOnce() + Send + 'static,
 ) -> mpsc::Sender<PrivateRequest> {
-    let (tx, mut rx) = mpsc::channel(config.mailbox);
+    let (tx, rx) = mpsc::channel(config.mailbox);
     let span = info_span!("user", user_id = %user_id);
     tokio::spawn(
         async move {
-            let mut actor = UserActor {
+            let actor = UserActor {
                 channel: Channel::Private(id.clone()),
                 state: UserState::new(&user_id),
                 journal: Journal::new(
@@ -368,19 +398,7 @@ pub(crate) fn spawn_user(
                 ),
                 bus,
             };
-            metrics::gauge!("plenary_private_actors", "kind" => "user").increment(1.0);
-            let stopped = match actor.reload().await {
-                Err(e) => {
-                    error!(error = %e, "cannot load a user from the event log");
-                    Err(Stop::LogUnavailable)
-                }
-                Ok(()) => drive(&mut rx, &config, &mut actor).await,
-            };
-            metrics::gauge!("plenary_private_actors", "kind" => "user").decrement(1.0);
-            if let Err(stop) = stopped {
-                stop.refuse_the_rest(rx).await;
-            }
-            on_exit();
+            live(actor, rx, &config, on_exit).await;
         }
         .instrument(span),
     );
@@ -395,7 +413,7 @@ struct UserActor {
 }
 
 impl UserActor {
-    async fn reload(&mut self) -> Result<(), BusError> {
+    async fn load(&mut self) -> Result<(), BusError> {
         let loaded = self.journal.load().await?;
         self.state = match &loaded.snapshot {
             Some(s) => UserState::from_snapshot(&s.state)
@@ -458,6 +476,12 @@ impl UserActor {
 }
 
 impl Batches for UserActor {
+    const KIND: &'static str = "user";
+
+    async fn reload(&mut self) -> Result<(), BusError> {
+        self.load().await
+    }
+
     async fn process(&mut self, batch: Vec<PrivateRequest>) -> Result<(), Stop> {
         let mut held = Vec::with_capacity(batch.len());
         for request in batch {
@@ -523,9 +547,7 @@ impl Batches for UserActor {
         }
         if !events.is_empty() {
             let state = &self.state;
-            self.journal
-                .maybe_snapshot(state.seq, || state.to_snapshot())
-                .await;
+            self.journal.maybe_snapshot(state.seq, state).await;
         }
         Ok(())
     }
@@ -575,25 +597,13 @@ pub(crate) fn spawn_pair(
                 on_exit();
                 return;
             };
-            let mut actor = PairActor {
+            let actor = PairActor {
                 empty: state.clone(),
                 state,
                 journal: Journal::new(id, config.clone(), log, fence, 0),
                 notifier,
             };
-            metrics::gauge!("plenary_private_actors", "kind" => "conversation").increment(1.0);
-            let stopped = match actor.reload().await {
-                Err(e) => {
-                    error!(error = %e, "cannot load a conversation from the event log");
-                    Err(Stop::LogUnavailable)
-                }
-                Ok(()) => drive(&mut rx, &config, &mut actor).await,
-            };
-            metrics::gauge!("plenary_private_actors", "kind" => "conversation").decrement(1.0);
-            if let Err(stop) = stopped {
-                stop.refuse_the_rest(rx).await;
-            }
-            on_exit();
+            live(actor, rx, &config, on_exit).await;
         }
         .instrument(span),
     );
@@ -609,7 +619,7 @@ struct PairActor {
 }
 
 impl PairActor {
-    async fn reload(&mut self) -> Result<(), BusError> {
+    async fn load(&mut self) -> Result<(), BusError> {
         let loaded = self.journal.load().await?;
         self.state = match &loaded.snapshot {
             Some(s) => ConversationState::from_snapshot(&s.state)
@@ -684,6 +694,12 @@ impl PairActor {
 }
 
 impl Batches for PairActor {
+    const KIND: &'static str = "conversation";
+
+    async fn reload(&mut self) -> Result<(), BusError> {
+        self.load().await
+    }
+
     async fn process(&mut self, batch: Vec<PrivateRequest>) -> Result<(), Stop> {
         let mut held = Vec::with_capacity(batch.len());
         let mut refresh = false;
@@ -776,9 +792,7 @@ impl Batches for PairActor {
         self.notify(notices).await;
         answer(held);
         let state = &self.state;
-        self.journal
-            .maybe_snapshot(state.seq, || state.to_snapshot())
-            .await;
+        self.journal.maybe_snapshot(state.seq, state).await;
         Ok(())
     }
 }

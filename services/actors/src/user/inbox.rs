@@ -234,16 +234,6 @@ impl UserState {
             .map(|(id, p)| (id.clone(), p.peer.status))
             .collect()
     }
-
-    /// Encodes the state for a snapshot.
-    pub fn to_snapshot(&self) -> Vec<u8> {
-        serde_json::to_vec(self).unwrap_or_default()
-    }
-
-    /// Decodes a snapshot.
-    pub fn from_snapshot(bytes: &[u8]) -> Result<Self, serde_json::Error> {
-        serde_json::from_slice(bytes)
-    }
 }
 
 #[cfg(test)]

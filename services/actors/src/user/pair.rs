@@ -456,21 +456,17 @@ impl ConversationState {
             .collect();
         (page, has_more)
     }
-
-    /// Encodes the state for a snapshot.
-    pub fn to_snapshot(&self) -> Vec<u8> {
-        serde_json::to_vec(self).unwrap_or_default()
-    }
-
-    /// Decodes a snapshot.
-    pub fn from_snapshot(bytes: &[u8]) -> Result<Self, serde_json::Error> {
-        serde_json::from_slice(bytes)
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::user::Snapshots;
+
+    const REQUEST: PairCommand = PairCommand::Connection(ConnectionAction::Request);
+    const ACCEPT: PairCommand = PairCommand::Connection(ConnectionAction::Accept);
+    const IGNORE: PairCommand = PairCommand::Connection(ConnectionAction::Ignore);
+    const REMOVE: PairCommand = PairCommand::Connection(ConnectionAction::Remove);
 
     fn party(id: &str, allows: bool) -> Party {
         Party {
@@ -509,6 +505,15 @@ mod tests {
         Ok(out)
     }
 
+    /// Two users, `a` and `b`, connected.
+    fn connected() -> (Party, Party, ConversationState) {
+        let (a, b) = (party("a", true), party("b", true));
+        let mut s = ConversationState::new("a", "b").unwrap();
+        run(&mut s, &a, &b, REQUEST).unwrap();
+        run(&mut s, &b, &a, ACCEPT).unwrap();
+        (a, b, s)
+    }
+
     fn send(text: &str, id: &str) -> PairCommand {
         PairCommand::Send {
             text: text.into(),
@@ -531,23 +536,11 @@ mod tests {
             run(&mut s, &a, &b, send("hi", "1")),
             Err(Rejection::NotConnected)
         );
-        run(
-            &mut s,
-            &a,
-            &b,
-            PairCommand::Connection(ConnectionAction::Request),
-        )
-        .unwrap();
+        run(&mut s, &a, &b, REQUEST).unwrap();
         assert_eq!(s.peer_view("a").status, PeerStatus::RequestSent as i32);
         assert_eq!(s.peer_view("b").status, PeerStatus::RequestReceived as i32);
         assert_eq!(s.peer_view("b").name, "a name");
-        run(
-            &mut s,
-            &b,
-            &a,
-            PairCommand::Connection(ConnectionAction::Accept),
-        )
-        .unwrap();
+        run(&mut s, &b, &a, ACCEPT).unwrap();
         assert_eq!(s.peer_view("a").status, PeerStatus::Connected as i32);
         let m1 = run(&mut s, &a, &b, send("one", "1")).unwrap()[0].seq;
         let m2 = run(&mut s, &a, &b, send("two", "2")).unwrap()[0].seq;
@@ -573,13 +566,7 @@ mod tests {
             again,
             PairDecision::Already(CommandOutcome::Sent { message_id, duplicate: true, .. }) if message_id == m1
         ));
-        run(
-            &mut s,
-            &b,
-            &a,
-            PairCommand::Connection(ConnectionAction::Remove),
-        )
-        .unwrap();
+        run(&mut s, &b, &a, REMOVE).unwrap();
         assert_eq!(s.peer_view("a").status, PeerStatus::None as i32);
         assert_eq!(
             run(&mut s, &a, &b, send("hello?", "9")),
@@ -589,22 +576,7 @@ mod tests {
 
     #[test]
     fn delete_own_only_and_history_pages() {
-        let (a, b) = (party("a", true), party("b", true));
-        let mut s = ConversationState::new("a", "b").unwrap();
-        run(
-            &mut s,
-            &a,
-            &b,
-            PairCommand::Connection(ConnectionAction::Request),
-        )
-        .unwrap();
-        run(
-            &mut s,
-            &b,
-            &a,
-            PairCommand::Connection(ConnectionAction::Accept),
-        )
-        .unwrap();
+        let (a, b, mut s) = connected();
         let ids: Vec<u64> = (0..5)
             .map(|i| run(&mut s, &a, &b, send(&format!("m{i}"), &i.to_string())).unwrap()[0].seq)
             .collect();
@@ -635,29 +607,12 @@ mod tests {
         let (a, b_off) = (party("a", true), party("b", false));
         let mut s = ConversationState::new("a", "b").unwrap();
         assert_eq!(
-            run(
-                &mut s,
-                &a,
-                &b_off,
-                PairCommand::Connection(ConnectionAction::Request)
-            ),
+            run(&mut s, &a, &b_off, REQUEST),
             Err(Rejection::PrivateChatDisabled)
         );
         let b = party("b", true);
-        run(
-            &mut s,
-            &a,
-            &b,
-            PairCommand::Connection(ConnectionAction::Request),
-        )
-        .unwrap();
-        run(
-            &mut s,
-            &b,
-            &a,
-            PairCommand::Connection(ConnectionAction::Accept),
-        )
-        .unwrap();
+        run(&mut s, &a, &b, REQUEST).unwrap();
+        run(&mut s, &b, &a, ACCEPT).unwrap();
         assert_eq!(
             run(&mut s, &a, &b_off, send("x", "1")),
             Err(Rejection::PrivateChatDisabled)
@@ -668,21 +623,8 @@ mod tests {
     fn an_ignore_is_never_told_to_the_requester() {
         let (a, b) = (party("a", true), party("b", true));
         let mut s = ConversationState::new("a", "b").unwrap();
-        run(
-            &mut s,
-            &a,
-            &b,
-            PairCommand::Connection(ConnectionAction::Request),
-        )
-        .unwrap();
-        let ignored = run(
-            &mut s,
-            &b,
-            &a,
-            PairCommand::Connection(ConnectionAction::Ignore),
-        )
-        .unwrap()
-        .remove(0);
+        run(&mut s, &a, &b, REQUEST).unwrap();
+        let ignored = run(&mut s, &b, &a, IGNORE).unwrap().remove(0);
         assert!(s.notice_for("a", &ignored).is_none());
         assert_eq!(
             s.notice_for("b", &ignored).unwrap().peer.unwrap().status,
@@ -690,13 +632,7 @@ mod tests {
         );
         assert_eq!(s.peer_view("a").status, PeerStatus::RequestSent as i32);
         // The requester can still withdraw, exactly as if it were pending.
-        run(
-            &mut s,
-            &a,
-            &b,
-            PairCommand::Connection(ConnectionAction::Remove),
-        )
-        .unwrap();
+        run(&mut s, &a, &b, REMOVE).unwrap();
         assert_eq!(s.peer_view("b").status, PeerStatus::None as i32);
     }
 
@@ -716,9 +652,9 @@ mod tests {
             for (i, (by_a, op, n)) in steps.into_iter().enumerate() {
                 let (me, peer) = if by_a { (&a, &b) } else { (&b, &a) };
                 let command = match op {
-                    0 => PairCommand::Connection(ConnectionAction::Request),
-                    1 => PairCommand::Connection(ConnectionAction::Accept),
-                    2 => PairCommand::Connection(ConnectionAction::Remove),
+                    0 => REQUEST,
+                    1 => ACCEPT,
+                    2 => REMOVE,
                     3 | 4 => send(&format!("t{i}"), &format!("{i}")),
                     5 => PairCommand::Delete { message_id: sent.get(n as usize % sent.len().max(1)).map_or(n, |m| m.0) },
                     _ => PairCommand::Read { message_id: n },
@@ -757,24 +693,9 @@ mod tests {
 
     #[test]
     fn snapshot_round_trips() {
-        let (a, b) = (party("a", true), party("b", true));
-        let mut s = ConversationState::new("a", "b").unwrap();
-        run(
-            &mut s,
-            &a,
-            &b,
-            PairCommand::Connection(ConnectionAction::Request),
-        )
-        .unwrap();
-        run(
-            &mut s,
-            &b,
-            &a,
-            PairCommand::Connection(ConnectionAction::Accept),
-        )
-        .unwrap();
+        let (a, b, mut s) = connected();
         run(&mut s, &a, &b, send("kept", "k")).unwrap();
-        let back = ConversationState::from_snapshot(&s.to_snapshot()).unwrap();
+        let back = ConversationState::from_snapshot(&s.to_snapshot().unwrap()).unwrap();
         assert_eq!(back, s);
     }
 }
