@@ -616,6 +616,31 @@ async fn on_a_redis_cluster_nodes_use_sharded_pubsub_and_forward() {
         total >= 3,
         "expected sharded channels (context and forwarding), found {total}"
     );
+    // Private chat on the Redis Cluster: user and conversation streams, the people
+    // directory and the private channels all live in their shard's slot.
+    use plenary_client::v1::ConnectionActionKind as Action;
+    let [p0, p1] = &publishers;
+    p0.private_open().await.unwrap();
+    p1.private_open().await.unwrap();
+    let found = p0.find_people("p1", 5).await.unwrap().people;
+    assert_eq!(found.len(), 1, "{found:?}");
+    p0.connection("p1", Action::Request).await.unwrap();
+    p1.connection("p0", Action::Accept).await.unwrap();
+    let sent = p0
+        .dm_send("p1", "across the cluster", "dm-1")
+        .await
+        .unwrap();
+    let got = expect_push(p1, |p| match &p.body {
+        Some(Body::PeerUpdate(u)) => u.message.clone(),
+        _ => None,
+    })
+    .await;
+    assert_eq!(
+        (got.message_id, got.text.as_str()),
+        (sent.message_id, "across the cluster")
+    );
+    let history = p1.dm_history("p0", 0, 10).await.unwrap();
+    assert_eq!(history.messages.len(), 1);
     for n in nodes {
         n.stop().await;
     }
