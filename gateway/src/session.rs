@@ -739,7 +739,9 @@ where
             Command::Block(c) => (c.context_id, ChatCommand::Block { user_id: c.user_id }),
             Command::Unblock(c) => (c.context_id, ChatCommand::Unblock { user_id: c.user_id }),
         };
-        if !state.joined.contains_key(context_id.as_str()) {
+        // The private stream sits among the joined streams under the empty id: it is
+        // not a context.
+        if context_id.is_empty() || !state.joined.contains_key(context_id.as_str()) {
             telemetry::command_refused(ErrorCode::NotJoined.as_str_name());
             state.ready(error_reply(
                 id,
@@ -945,10 +947,10 @@ where
                     Ok(ConnectionActionKind::Accept) => ConnectionAction::Accept,
                     Ok(ConnectionActionKind::Ignore) => ConnectionAction::Ignore,
                     Ok(ConnectionActionKind::Remove) => ConnectionAction::Remove,
-                    Err(_) => {
+                    Ok(ConnectionActionKind::Unspecified) | Err(_) => {
                         return refuse(
                             state,
-                            Rejection::BadRequest("unknown connection action".into()),
+                            Rejection::BadRequest("missing or unknown connection action".into()),
                         );
                     }
                 };

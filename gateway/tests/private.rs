@@ -189,6 +189,18 @@ async fn an_ignored_request_stays_pending_for_the_requester_and_can_be_accepted_
     .await;
     let snapshot = carol.private_open().await.unwrap().snapshot.unwrap();
     assert_eq!(snapshot.peers[0].status, PeerStatus::RequestSent as i32);
+    // Not even when her conversations restate where they stand (a name change).
+    carol
+        .update_settings(UpdateSettings {
+            show_last_name: Some(false),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    expect_no_push(&carol, Duration::from_millis(500), |p| {
+        peer_update(p).is_some()
+    })
+    .await;
     // Asking again changes nothing; messages are refused.
     carol.connection("dave", Action::Request).await.unwrap();
     assert_eq!(

@@ -31,7 +31,7 @@ use crate::{
     identity::Identity,
     user::{
         PAIR_PREFIX, PairCommand, Party, SettingsPatch, USER_PREFIX, UserCard,
-        actor::{Notice, Notifier, PrivateRequest, spawn_pair, spawn_user},
+        actor::{Messenger, Notice, PrivateRequest, spawn_pair, spawn_user},
         inbox::display_name,
         pair_stream_id, user_stream_id,
     },
@@ -76,6 +76,7 @@ enum Op {
     },
     Card {
         with_peers: bool,
+        about: Option<String>,
     },
     Notice {
         notice: Notice,
@@ -154,9 +155,13 @@ fn request_for(op: Op) -> (Mail, Reply) {
                 OpResult::Outcome,
             );
         }
-        Op::Card { with_peers } => {
+        Op::Card { with_peers, about } => {
             return private(
-                |reply| PrivateRequest::Card { with_peers, reply },
+                |reply| PrivateRequest::Card {
+                    with_peers,
+                    about,
+                    reply,
+                },
                 OpResult::Card,
             );
         }
@@ -470,17 +475,31 @@ impl ContextRegistry {
             ))
         } else if let Some((a, b)) = pair {
             metrics::counter!("plenary_conversation_actors_started_total").increment(1);
-            let registry = self.me.clone();
-            let notifier: Notifier = Arc::new(move |notice: Notice| {
-                let registry = registry.clone();
-                Box::pin(async move {
-                    let Some(registry) = registry.upgrade() else {
-                        return Err(stopped());
-                    };
-                    let stream = user_stream_id(&notice.user_id);
-                    registry.run(&stream, Op::Notice { notice }).await.map(drop)
-                })
-            });
+            let (for_deliver, for_card) = (self.me.clone(), self.me.clone());
+            let messenger = Messenger {
+                deliver: Arc::new(move |notice: Notice| {
+                    let registry = for_deliver.clone();
+                    Box::pin(async move {
+                        let registry = registry.upgrade().ok_or_else(stopped)?;
+                        let stream = user_stream_id(&notice.user_id);
+                        registry.run(&stream, Op::Notice { notice }).await.map(drop)
+                    })
+                }),
+                card: Arc::new(move |user: String, about: String| {
+                    let registry = for_card.clone();
+                    Box::pin(async move {
+                        let registry = registry.upgrade().ok_or_else(stopped)?;
+                        let op = Op::Card {
+                            with_peers: false,
+                            about: Some(about),
+                        };
+                        match registry.run(&user_stream_id(&user), op).await? {
+                            OpResult::Card(card) => Ok(card),
+                            other => Err(unexpected(other)),
+                        }
+                    })
+                }),
+            };
             Handle::Private(spawn_pair(
                 key,
                 a,
@@ -488,7 +507,7 @@ impl ContextRegistry {
                 config,
                 log,
                 fence.clone(),
-                notifier,
+                messenger,
                 on_exit,
             ))
         } else {
@@ -744,7 +763,13 @@ impl ContextRegistry {
     /// A user as others see them (and, with `with_peers`, their peers' statuses).
     pub async fn user_card(&self, user_id: &str, with_peers: bool) -> Result<UserCard, Rejection> {
         match self
-            .run(&user_stream_id(user_id), Op::Card { with_peers })
+            .run(
+                &user_stream_id(user_id),
+                Op::Card {
+                    with_peers,
+                    about: None,
+                },
+            )
             .await?
         {
             OpResult::Card(card) => Ok(card),

@@ -257,15 +257,30 @@ async fn commit_batch(
             metrics::histogram!("plenary_log_commit_appends").record(batch.len() as f64);
             batch.iter().map(|_| Ok(())).collect()
         }
-        Err(_) if batch.len() == 1 => vec![together],
-        Err(_) => {
+        // Only a refused row is one append's fault; any other failure (I/O, a full
+        // disk, a lock) fails the batch: retrying one by one would only repeat it.
+        Err(BusError::Storage(e)) if batch.len() > 1 && is_refused_row(&e) => {
             let mut results = Vec::with_capacity(batch.len());
             for job in batch {
                 results.push(in_transaction(conn, std::slice::from_ref(job)).await);
             }
             results
         }
+        Err(e) => {
+            let why = e.to_string();
+            let mut results = vec![Err(e)];
+            results.extend(
+                (1..batch.len())
+                    .map(|_| Err(BusError::Unavailable(format!("commit failed: {why}")))),
+            );
+            results
+        }
     }
+}
+
+/// A constraint refused a row (a duplicate seq, from a stale actor).
+fn is_refused_row(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.kind() != sqlx::error::ErrorKind::Other)
 }
 
 /// Commits `jobs` in one transaction, or nothing.
@@ -297,6 +312,9 @@ async fn in_transaction(conn: &mut SqliteConnection, jobs: &[AppendJob]) -> Resu
 /// The statements of one append: its events (in one statement), and the stream's
 /// epoch with its first event.
 async fn insert(conn: &mut SqliteConnection, job: &AppendJob) -> Result<(), sqlx::Error> {
+    if job.rows.is_empty() {
+        return Ok(());
+    }
     if job.rows.first().is_some_and(|(seq, _, _)| *seq == 1) {
         sqlx::query("INSERT OR IGNORE INTO contexts (context_id, epoch) VALUES (?, ?)")
             .bind(&job.context_id)

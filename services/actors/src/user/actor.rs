@@ -49,23 +49,33 @@ pub struct UserCard {
     pub known: bool,
     /// Each peer's `PeerStatus` number (only when asked for).
     pub statuses: BTreeMap<String, i32>,
+    /// Whether others see the family name.
+    pub shows_last_name: bool,
+    /// Where the user was last told about the peer asked for (`about`):
+    /// the conversation's `(epoch, seq)`.
+    pub told: (u64, u64),
 }
 
 /// What a conversation tells one of its users.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Notice {
     pub user_id: String,
+    pub pair_epoch: u64,
     pub pair_seq: u64,
     pub update: PeerUpdate,
 }
 
-/// Delivers one notice to its user's actor (the registry routes it, locally or to
-/// the owner node) and resolves once that actor committed it.
-pub(crate) type Notifier = Arc<
-    dyn Fn(Notice) -> std::pin::Pin<Box<dyn Future<Output = Result<(), Rejection>> + Send>>
-        + Send
-        + Sync,
->;
+type Call<T> = std::pin::Pin<Box<dyn Future<Output = Result<T, Rejection>> + Send>>;
+
+/// How a conversation reaches its users' actors (the registry routes, locally or to
+/// the owner node).
+#[derive(Clone)]
+pub(crate) struct Messenger {
+    /// Delivers a notice; resolves once the user actor committed it.
+    pub deliver: Arc<dyn Fn(Notice) -> Call<()> + Send + Sync>,
+    /// A user's card, with where they were last told about `about`.
+    pub card: Arc<dyn Fn(String, String) -> Call<UserCard> + Send + Sync>,
+}
 
 /// Recent events a user actor keeps for recovery (at most; a smaller
 /// `--recovery-window` wins): a device further behind gets a snapshot.
@@ -93,6 +103,8 @@ pub(crate) enum PrivateRequest {
     },
     Card {
         with_peers: bool,
+        /// Also say where the user was last told about this peer.
+        about: Option<String>,
         reply: Reply<UserCard>,
     },
     Notice {
@@ -170,6 +182,9 @@ struct Journal {
 enum Stop {
     Fenced,
     LogUnavailable,
+    /// A user's actor could not be told of a committed change: the conversation
+    /// stops, and tells it first thing when it starts again.
+    Undelivered,
 }
 
 impl Stop {
@@ -178,6 +193,7 @@ impl Stop {
         let why = Rejection::Unavailable(match self {
             Stop::Fenced => "moved to another node; retry".into(),
             Stop::LogUnavailable => "the event log is unavailable; retry".into(),
+            Stop::Undelivered => "a user's devices cannot be reached just now; retry".into(),
         });
         while let Some(request) = rx.recv().await {
             request.refuse(&why);
@@ -515,7 +531,11 @@ impl Batches for UserActor {
                     };
                     held.push(Held::new(reply, Ok(CommandOutcome::Done { seq })));
                 }
-                PrivateRequest::Card { with_peers, reply } => {
+                PrivateRequest::Card {
+                    with_peers,
+                    about,
+                    reply,
+                } => {
                     let card = UserCard {
                         party: self.state.party(),
                         known: self.state.profile.is_some(),
@@ -524,11 +544,16 @@ impl Batches for UserActor {
                         } else {
                             BTreeMap::new()
                         },
+                        shows_last_name: self.state.settings.show_last_name,
+                        told: about.map_or((0, 0), |peer| self.state.told(&peer)),
                     };
                     held.push(Held::new(reply, Ok(card)));
                 }
                 PrivateRequest::Notice { notice, reply } => {
-                    if let Some(kind) = self.state.decide_notice(notice.pair_seq, &notice.update) {
+                    if let Some(kind) =
+                        self.state
+                            .decide_notice(notice.pair_epoch, notice.pair_seq, &notice.update)
+                    {
                         self.emit(kind);
                     }
                     held.push(Held::new(reply, Ok(())));
@@ -580,7 +605,7 @@ pub(crate) fn spawn_pair(
     config: Arc<ContextConfig>,
     log: EventLog,
     fence: Option<Fence>,
-    notifier: Notifier,
+    messenger: Messenger,
     on_exit: impl FnOnce() + Send + 'static,
 ) -> mpsc::Sender<PrivateRequest> {
     let (tx, mut rx) = mpsc::channel::<PrivateRequest>(config.mailbox);
@@ -601,7 +626,7 @@ pub(crate) fn spawn_pair(
                 empty: state.clone(),
                 state,
                 journal: Journal::new(id, config.clone(), log, fence, 0),
-                notifier,
+                messenger,
             };
             live(actor, rx, &config, on_exit).await;
         }
@@ -615,7 +640,7 @@ struct PairActor {
     /// The state before any event (for reloads).
     empty: ConversationState,
     journal: Journal,
-    notifier: Notifier,
+    messenger: Messenger,
 }
 
 impl PairActor {
@@ -627,62 +652,110 @@ impl PairActor {
             None => self.empty.clone(),
         };
         self.journal.snapshot_seq = self.state.seq;
-        for event in loaded.events {
+        for event in &loaded.events {
             if event.seq > self.state.seq {
-                self.state.apply(&event);
+                self.state.apply(event);
             }
         }
         if let Some(epoch) = loaded.epoch {
             self.state.epoch = epoch;
         }
-        // A notice lost before a crash or hand-over: tell both users where the
-        // conversation stands (a user actor drops what it already knows).
-        if !self.state.is_empty() {
-            self.notify(self.where_it_stands()).await;
+        if self.state.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        self.catch_up(&loaded.events).await
     }
 
-    /// Notices telling both users where the conversation stands.
-    fn where_it_stands(&self) -> Vec<Notice> {
-        [&self.state.pair.a, &self.state.pair.b]
-            .into_iter()
-            .map(|user| Notice {
-                pair_seq: self.state.seq,
-                update: PeerUpdate {
-                    peer: Some(self.state.peer_view(user)),
-                    message: None,
-                    removed: None,
-                },
-                user_id: user.clone(),
-            })
-            .collect()
+    /// Tells each user, in order, what their stream lacks of this conversation: a
+    /// crash or a hand-over may have come between a commit and its notices. Also
+    /// refreshes the names (as each user now shows theirs). Fails, and the actor with
+    /// it, while a user's actor cannot be reached.
+    async fn catch_up(&mut self, events: &[ContextEvent]) -> Result<(), BusError> {
+        let users = [self.state.pair.a.clone(), self.state.pair.b.clone()];
+        let mut cards = Vec::with_capacity(2);
+        for (user, other) in [(&users[0], &users[1]), (&users[1], &users[0])] {
+            let card = (self.messenger.card)(user.clone(), other.clone())
+                .await
+                .map_err(|e| BusError::Unavailable(format!("cannot reach {user}: {e}")))?;
+            cards.push(card);
+        }
+        let known: Vec<&Party> = cards.iter().filter(|c| c.known).map(|c| &c.party).collect();
+        self.state.refresh_names(&known);
+        let mut notices = Vec::new();
+        for (user, card) in users.iter().zip(&cards) {
+            let (epoch, told) = card.told;
+            if epoch == self.state.epoch && told >= self.state.seq {
+                continue;
+            }
+            // Never told anything, or told part of this epoch: replay from there, if
+            // the log still holds it; otherwise say where things stand.
+            let same_epoch = epoch == self.state.epoch || (epoch, told) == (0, 0);
+            let replayable = same_epoch && events.first().is_some_and(|e| e.seq <= told + 1);
+            if replayable {
+                notices.extend(events.iter().filter(|e| e.seq > told).filter_map(|e| {
+                    self.state.notice_for(user, e).map(|update| Notice {
+                        user_id: user.clone(),
+                        pair_epoch: self.state.epoch,
+                        pair_seq: e.seq,
+                        update,
+                    })
+                }));
+            } else {
+                notices.push(self.where_it_stands(user));
+            }
+        }
+        if self.notify(notices).await {
+            Ok(())
+        } else {
+            Err(BusError::Unavailable(
+                "a user's actor cannot be reached".into(),
+            ))
+        }
     }
 
-    /// Delivers notices: each user's in order, the two users concurrently.
-    async fn notify(&self, notices: Vec<Notice>) {
+    /// A notice telling `user` where the conversation stands.
+    fn where_it_stands(&self, user: &str) -> Notice {
+        Notice {
+            user_id: user.to_owned(),
+            pair_epoch: self.state.epoch,
+            pair_seq: self.state.seq,
+            update: PeerUpdate {
+                peer: Some(self.state.peer_view(user)),
+                message: None,
+                removed: None,
+            },
+        }
+    }
+
+    /// Delivers notices: each user's in order, the two users concurrently. False if
+    /// one could not be delivered (the rest of that user's are not tried: order).
+    async fn notify(&self, notices: Vec<Notice>) -> bool {
         let (a, b): (Vec<Notice>, Vec<Notice>) = notices
             .into_iter()
             .partition(|n| n.user_id == self.state.pair.a);
         let deliver = |notices: Vec<Notice>| async move {
             for notice in notices {
-                self.deliver(notice).await;
+                if !self.deliver(notice).await {
+                    return false;
+                }
             }
+            true
         };
-        tokio::join!(deliver(a), deliver(b));
+        let (a, b) = tokio::join!(deliver(a), deliver(b));
+        a && b
     }
 
     /// Delivers one notice, retrying a user actor that is briefly unavailable (moving
     /// between nodes, say).
-    async fn deliver(&self, notice: Notice) {
+    async fn deliver(&self, notice: Notice) -> bool {
         let mut wait = Duration::from_millis(50);
         for attempt in 1..=NOTICE_ATTEMPTS {
-            match (self.notifier)(notice.clone()).await {
-                Ok(()) => return,
+            match (self.messenger.deliver)(notice.clone()).await {
+                Ok(()) => return true,
                 Err(e) if attempt == NOTICE_ATTEMPTS => {
-                    metrics::counter!("plenary_private_notices_dropped_total").increment(1);
+                    metrics::counter!("plenary_private_notices_undelivered_total").increment(1);
                     warn!(user_id = %notice.user_id, error = %e,
-                        "a private notice could not be delivered; the user sees the change when this conversation next changes or restarts");
+                        "a user's actor cannot be told of a conversation's change; the conversation stops and tells it when it starts again");
                 }
                 Err(_) => {
                     tokio::time::sleep(wait).await;
@@ -690,6 +763,7 @@ impl PairActor {
                 }
             }
         }
+        false
     }
 }
 
@@ -767,11 +841,15 @@ impl Batches for PairActor {
         }
         let (events, held) = self.journal.commit(self.state.epoch, held).await?;
         if events.is_empty() {
-            if refresh {
-                self.notify(self.where_it_stands()).await;
-            }
+            let told = !refresh || {
+                let notices = [&self.state.pair.a, &self.state.pair.b]
+                    .into_iter()
+                    .map(|user| self.where_it_stands(user))
+                    .collect();
+                self.notify(notices).await
+            };
             answer(held);
-            return Ok(());
+            return if told { Ok(()) } else { Err(Stop::Undelivered) };
         }
         // Notices describe each event from each side. The state already holds the
         // whole batch, so a notice shows where the conversation stands after it — and
@@ -782,15 +860,21 @@ impl Batches for PairActor {
                 if let Some(update) = self.state.notice_for(user, event) {
                     notices.push(Notice {
                         user_id: user.clone(),
+                        pair_epoch: self.state.epoch,
                         pair_seq: event.seq,
                         update,
                     });
                 }
             }
         }
-        // Answer once both users' streams hold the change.
-        self.notify(notices).await;
+        // Answer once both users' streams hold the change. If one cannot be reached,
+        // the change is still committed: answer, then stop, so that the next command
+        // starts a conversation that first tells that user what they lack.
+        let told = self.notify(notices).await;
         answer(held);
+        if !told {
+            return Err(Stop::Undelivered);
+        }
         let state = &self.state;
         self.journal.maybe_snapshot(state.seq, state).await;
         Ok(())

@@ -78,7 +78,9 @@ pub fn display_name(user_id: &str, given: &str, family: &str, show_last_name: bo
 /// What the user's devices know about one peer.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 struct PeerEntry {
-    /// The conversation's seq this was told at.
+    /// The conversation's epoch and seq this was told at.
+    #[serde(default)]
+    pair_epoch: u64,
     pair_seq: u64,
     peer: Peer,
     /// This stream's seq of the last change (most recent first in snapshots).
@@ -152,26 +154,42 @@ impl UserState {
     }
 
     /// The event recording what a conversation told this user, unless the user was
-    /// already told (notices may repeat after a retry or a restart of the
-    /// conversation).
-    pub fn decide_notice(&self, pair_seq: u64, update: &PeerUpdate) -> Option<Kind> {
+    /// already told. Conversations deliver in order, and repeat themselves after a
+    /// retry or a restart: a message or a removal is new when its seq is past what
+    /// the user was told; a change of the peer alone (a connection change, a read
+    /// marker, a new name) when it is not older and changes what the user sees —
+    /// so a conversation restating where it stands never tells a requester that
+    /// their request was ignored.
+    pub fn decide_notice(
+        &self,
+        pair_epoch: u64,
+        pair_seq: u64,
+        update: &PeerUpdate,
+    ) -> Option<Kind> {
         let peer_id = update.peer.as_ref()?.user_id.as_str();
         let fresh = match self.peers.get(peer_id) {
             None => true,
-            Some(entry) => {
+            Some(entry) if entry.pair_epoch != pair_epoch => true,
+            Some(entry) if update.message.is_some() || update.removed.is_some() => {
                 pair_seq > entry.pair_seq
-                    || (pair_seq == entry.pair_seq
-                        && update.message.is_none()
-                        && update.removed.is_none()
-                        && update.peer.as_ref() != Some(&entry.peer))
             }
+            Some(entry) => pair_seq >= entry.pair_seq && update.peer.as_ref() != Some(&entry.peer),
         };
         fresh.then(|| {
             Kind::PeerNotice(Box::new(PeerNotice {
                 pair_seq,
                 update: Some(update.clone()),
+                pair_epoch,
             }))
         })
+    }
+
+    /// The conversation position this user was last told about `peer`, as
+    /// `(epoch, seq)`; `(0, 0)` if never.
+    pub fn told(&self, peer: &str) -> (u64, u64) {
+        self.peers
+            .get(peer)
+            .map_or((0, 0), |e| (e.pair_epoch, e.pair_seq))
     }
 
     /// Folds one committed event into the state.
@@ -197,6 +215,7 @@ impl UserState {
                     self.peers.insert(
                         peer.user_id.clone(),
                         PeerEntry {
+                            pair_epoch: n.pair_epoch,
                             pair_seq: n.pair_seq,
                             peer,
                             changed_at: event.seq,
@@ -307,21 +326,32 @@ mod tests {
             removed: None,
         };
         let first = update(PeerStatus::RequestReceived, None);
-        let kind = s.decide_notice(1, &first).unwrap();
+        let kind = s.decide_notice(7, 1, &first).unwrap();
         s.apply(&event(&s, kind));
-        assert!(s.decide_notice(1, &first).is_none(), "a repeat is dropped");
-        let message = update(PeerStatus::Connected, Some("hi"));
-        let kind = s.decide_notice(3, &message).unwrap();
-        s.apply(&event(&s, kind));
-        assert!(s.decide_notice(3, &message).is_none());
         assert!(
-            s.decide_notice(2, &first).is_none(),
+            s.decide_notice(7, 1, &first).is_none(),
+            "a repeat is dropped"
+        );
+        let message = update(PeerStatus::Connected, Some("hi"));
+        let kind = s.decide_notice(7, 3, &message).unwrap();
+        s.apply(&event(&s, kind));
+        assert_eq!(s.told("p"), (7, 3));
+        assert!(s.decide_notice(7, 3, &message).is_none());
+        assert!(
+            s.decide_notice(7, 2, &first).is_none(),
             "an older notice is dropped"
         );
+        // A restatement of where things stand that changes nothing is dropped, even
+        // at a later seq (the conversation moved on with events this user may not
+        // hear of).
+        let same = update(PeerStatus::Connected, None);
+        assert!(s.decide_notice(7, 9, &same).is_none());
+        // Another epoch of the conversation (its log was rebuilt) starts over.
+        assert!(s.decide_notice(8, 1, &message).is_some());
         assert_eq!(s.snapshot().peers[0].status, PeerStatus::Connected as i32);
         // A refresh at the same seq that changes the summary is taken.
         let mut renamed = update(PeerStatus::Connected, None);
         renamed.peer.as_mut().unwrap().name = "P".into();
-        assert!(s.decide_notice(3, &renamed).is_some());
+        assert!(s.decide_notice(7, 3, &renamed).is_some());
     }
 }

@@ -415,7 +415,11 @@ impl ConversationState {
                 return None;
             }
             Some(Kind::DirectMessagePosted(_)) => {
-                update.message = self.message(event.seq).map(|m| self.direct(viewer, m));
+                // Deleted since (in the same batch, or before a replay): no text to show.
+                update.message = self
+                    .message(event.seq)
+                    .filter(|m| !m.deleted)
+                    .map(|m| self.direct(viewer, m));
             }
             Some(Kind::DirectMessageDeleted(d)) => {
                 update.removed = Some(DirectMessageRef {
