@@ -104,6 +104,9 @@ pub struct Config {
     /// Private chat: private messages a user may send per second (burst: twice that).
     #[arg(long, env = "PLENARY_DIRECT_MESSAGES_PER_SEC", default_value_t = 5)]
     pub direct_messages_per_sec: u32,
+    /// Private chat: people searches a user may run per minute (burst: the same).
+    #[arg(long, env = "PLENARY_PEOPLE_SEARCHES_PER_MIN", default_value_t = 30)]
+    pub people_searches_per_min: u32,
     /// Private chat: a user or conversation actor with nothing to do for this long
     /// stops (it is rebuilt from the log when needed again).
     #[arg(long, env = "PLENARY_PRIVATE_PASSIVATE_SECS", default_value_t = 120)]
@@ -263,6 +266,10 @@ impl Config {
             (
                 "--direct-messages-per-sec",
                 self.direct_messages_per_sec as u64,
+            ),
+            (
+                "--people-searches-per-min",
+                self.people_searches_per_min as u64,
             ),
             ("--private-passivate-secs", self.private_passivate_secs),
             (

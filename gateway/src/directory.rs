@@ -122,19 +122,37 @@ impl Directory {
     }
 }
 
-/// Whether a member matches a search: every word of the query starts a word of the
-/// name or the user id (case-insensitive). An empty query matches everyone.
-pub fn matches(query: &str, member: &Member) -> bool {
-    let haystack = format!(
+/// How a member matches a search: every word of the query must start a word of the
+/// name or the user id (case-insensitive); an empty query matches everyone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Match {
+    No,
+    /// Without the family name (given name and user id are enough).
+    Plainly,
+    /// Only thanks to the family name: shown only if the person shows it.
+    ByFamilyName,
+}
+
+/// How `member` matches `query`.
+pub fn match_of(query: &str, member: &Member) -> Match {
+    let words_match = |haystack: String| {
+        let haystack = haystack.to_lowercase();
+        let words: Vec<&str> = haystack.split_whitespace().collect();
+        query
+            .to_lowercase()
+            .split_whitespace()
+            .all(|q| words.iter().any(|w| w.starts_with(q)))
+    };
+    if words_match(format!("{} {}", member.given_name, member.user_id)) {
+        Match::Plainly
+    } else if words_match(format!(
         "{} {} {}",
         member.given_name, member.family_name, member.user_id
-    )
-    .to_lowercase();
-    let words: Vec<&str> = haystack.split_whitespace().collect();
-    query
-        .to_lowercase()
-        .split_whitespace()
-        .all(|q| words.iter().any(|w| w.starts_with(q)))
+    )) {
+        Match::ByFamilyName
+    } else {
+        Match::No
+    }
 }
 
 #[cfg(test)]
@@ -152,11 +170,13 @@ mod tests {
     #[test]
     fn search_matches_word_prefixes() {
         let nova = member("u1", "Nova", "Jones");
-        assert!(matches("", &nova));
-        assert!(matches("nov", &nova));
-        assert!(matches("jo no", &nova));
-        assert!(!matches("ones", &nova));
-        assert!(!matches("nova smith", &nova));
+        assert_eq!(match_of("", &nova), Match::Plainly);
+        assert_eq!(match_of("nov", &nova), Match::Plainly);
+        assert_eq!(match_of("U1", &nova), Match::Plainly);
+        assert_eq!(match_of("jo no", &nova), Match::ByFamilyName);
+        assert_eq!(match_of("jones", &nova), Match::ByFamilyName);
+        assert_eq!(match_of("ones", &nova), Match::No);
+        assert_eq!(match_of("nova smith", &nova), Match::No);
     }
 
     #[tokio::test]

@@ -123,6 +123,7 @@ pub async fn run(
         limits::PrivateRates {
             requests_per_min: config.connect_requests_per_min,
             messages_per_sec: config.direct_messages_per_sec,
+            searches_per_min: config.people_searches_per_min,
         },
     );
     let ready = Arc::new(AtomicBool::new(true));

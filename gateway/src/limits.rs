@@ -18,6 +18,7 @@ pub struct UserLimits {
     rate: DefaultKeyedRateLimiter<Arc<str>>,
     requests: DefaultKeyedRateLimiter<Arc<str>>,
     direct: DefaultKeyedRateLimiter<Arc<str>>,
+    searches: DefaultKeyedRateLimiter<Arc<str>>,
     clock: DefaultClock,
 }
 
@@ -26,6 +27,7 @@ pub struct UserLimits {
 pub struct PrivateRates {
     pub requests_per_min: u32,
     pub messages_per_sec: u32,
+    pub searches_per_min: u32,
 }
 
 /// Holds one of a user's connection slots; releases it when dropped.
@@ -51,6 +53,7 @@ impl UserLimits {
         let burst = NonZeroU32::new(burst.max(per_sec.get())).unwrap_or(per_sec);
         let requests = nz(private.requests_per_min);
         let messages = nz(private.messages_per_sec);
+        let searches = nz(private.searches_per_min);
         Arc::new(UserLimits {
             connections: DashMap::new(),
             max_connections,
@@ -59,8 +62,16 @@ impl UserLimits {
             direct: RateLimiter::keyed(
                 Quota::per_second(messages).allow_burst(nz(messages.get().saturating_mul(2))),
             ),
+            searches: RateLimiter::keyed(Quota::per_minute(searches).allow_burst(searches)),
             clock: DefaultClock::default(),
         })
+    }
+
+    /// Spends one people search; `Err(wait)` when over the rate.
+    pub fn check_search(&self, user: &Arc<str>) -> Result<(), Duration> {
+        self.searches
+            .check_key(user)
+            .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
     }
 
     /// Spends one connection request; `Err(wait)` when over the rate.
@@ -100,7 +111,7 @@ impl UserLimits {
 
     /// Drops rate state of users idle long enough to be back at a full budget.
     pub fn prune(&self) {
-        for limiter in [&self.rate, &self.requests, &self.direct] {
+        for limiter in [&self.rate, &self.requests, &self.direct, &self.searches] {
             limiter.retain_recent();
             limiter.shrink_to_fit();
         }
@@ -114,6 +125,7 @@ mod tests {
     const RATES: PrivateRates = PrivateRates {
         requests_per_min: 2,
         messages_per_sec: 1,
+        searches_per_min: 1,
     };
 
     #[test]
@@ -132,6 +144,11 @@ mod tests {
         assert!(
             limits.check_direct(&u).is_err(),
             "burst is twice the per-second rate"
+        );
+        assert!(limits.check_search(&u).is_ok());
+        assert!(
+            limits.check_search(&u).is_err(),
+            "searches have their own budget"
         );
         assert!(
             limits.check_rate(&u).is_ok(),

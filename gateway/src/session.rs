@@ -48,7 +48,7 @@ use tracing::instrument;
 use crate::{
     auth::{Verified, Verifier},
     config::Config,
-    directory::{Directory, matches},
+    directory::{Directory, Match, match_of},
     feed::{ContextFeed, FeedError},
     hub::{Hub, Outbound},
     limits::UserLimits,
@@ -67,6 +67,8 @@ const PRIVATE: &str = "";
 /// Default and largest number of people in one search answer.
 const PEOPLE_DEFAULT: usize = 20;
 const PEOPLE_MAX: usize = 50;
+/// Pages of people whose cards one search reads at most.
+const PEOPLE_PAGES: usize = 3;
 /// Pushes written before one flush.
 const PUSH_BATCH: usize = 64;
 /// How often a session adds its written pushes to the shared metric.
@@ -1025,6 +1027,9 @@ where
                 return;
             }
             Command::People(c) => {
+                if let Err(wait) = limits.check_search(&state.user) {
+                    return rate_limited(state, wait, "people searches");
+                }
                 let limit = match c.limit {
                     0 => PEOPLE_DEFAULT,
                     n => (n as usize).min(PEOPLE_MAX),
@@ -1268,7 +1273,8 @@ fn refused(id: u64, rejection: &Rejection) -> ServerFrame {
 }
 
 /// People among the members of `contexts` matching `query` (everyone for
-/// suggestions, then without those already connected), named as each chose to show.
+/// suggestions, then without those already connected), named as each chose to show,
+/// sorted by given name. Someone who hides their family name is never found by it.
 async fn find_people(
     registry: &ContextRegistry,
     directory: &Directory,
@@ -1287,7 +1293,8 @@ async fn find_people(
             .await
             .map_err(|e| Rejection::Unavailable(format!("people search failed: {e}; retry")))?;
         for member in members {
-            if member.user_id == identity.user_id || !matches(query, &member) {
+            let how = match_of(query, &member);
+            if member.user_id == identity.user_id || how == Match::No {
                 continue;
             }
             let status = mine
@@ -1299,42 +1306,46 @@ async fn find_people(
                 continue;
             }
             if seen.insert(member.user_id.clone()) {
-                found.push((member, status));
+                found.push((member, status, how));
             }
         }
     }
-    found.sort_by(|(a, _), (b, _)| {
-        (&a.given_name, &a.family_name, &a.user_id).cmp(&(
-            &b.given_name,
-            &b.family_name,
-            &b.user_id,
-        ))
-    });
-    found.truncate(limit);
-    // Each person as they chose to be shown (show last name), from their own actor.
-    let cards = futures_util::future::join_all(
-        found
-            .iter()
-            .map(|(m, _)| registry.user_card(&m.user_id, false)),
-    )
-    .await;
-    Ok(found
-        .into_iter()
-        .zip(cards)
-        .map(|((member, status), card)| Person {
-            name: match card {
+    found.sort_by_cached_key(|(m, _, _)| (m.given_name.to_lowercase(), m.user_id.clone()));
+    // Each person as they chose to be shown, from their own actor: a page at a
+    // time, a few pages at most, until `limit` people are kept.
+    let mut people = Vec::with_capacity(limit);
+    for page in found.chunks(limit.max(1)).take(PEOPLE_PAGES) {
+        let cards = futures_util::future::join_all(
+            page.iter()
+                .map(|(m, _, _)| registry.user_card(&m.user_id, false)),
+        )
+        .await;
+        for ((member, status, how), card) in page.iter().zip(cards) {
+            // Without their card, assume they hide it.
+            let shows = card.as_ref().is_ok_and(|c| c.shows_last_name);
+            if *how == Match::ByFamilyName && !shows {
+                continue;
+            }
+            let name = match card {
                 Ok(card) if card.known => card.party.name,
                 _ => plenary_actors::user::inbox::display_name(
                     &member.user_id,
                     &member.given_name,
                     &member.family_name,
-                    true,
+                    shows,
                 ),
-            },
-            user_id: member.user_id,
-            status,
-        })
-        .collect())
+            };
+            people.push(Person {
+                user_id: member.user_id.clone(),
+                name,
+                status: *status,
+            });
+            if people.len() == limit {
+                return Ok(people);
+            }
+        }
+    }
+    Ok(people)
 }
 
 fn slow_consumer() -> End {

@@ -263,9 +263,22 @@ async fn settings_reach_every_device_and_private_chat_off_refuses_requests_and_m
         refused(ivan.connection("gina", Action::Request)).await,
         ErrorCode::PrivateChatDisabled
     );
-    // Others see her first name only.
+    // Others see her first name only, and cannot find her by her family name.
     let people = ivan.find_people("gina", 10).await.unwrap().people;
     assert_eq!(people[0].name, "gina");
+    let by_family: Vec<String> = ivan
+        .find_people("attendee", 10)
+        .await
+        .unwrap()
+        .people
+        .into_iter()
+        .map(|p| p.user_id)
+        .collect();
+    assert_eq!(
+        by_family,
+        ["hank"],
+        "hank shows his family name, gina does not"
+    );
 
     gina.update_settings(UpdateSettings {
         private_chat: Some(true),
@@ -332,6 +345,13 @@ async fn a_device_that_reconnects_gets_exactly_the_private_pushes_it_missed() {
     expect_message(&mike, "before").await;
     let position = mike.position(PRIVATE_STREAM).expect("tracked");
     mike.reconnect().await.unwrap();
+    let reopened = mike
+        .take_private_reopened()
+        .expect("the private stream reopened");
+    assert!(
+        reopened.recovered,
+        "nothing was missed yet: recovered, no snapshot"
+    );
     for i in 1..=3 {
         lena.dm_send("mike", &format!("while away {i}"), &format!("l{i}"))
             .await

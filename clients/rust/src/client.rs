@@ -34,6 +34,8 @@ pub struct Client {
     push_tx: mpsc::Sender<Push>,
     link: watch::Sender<LinkState>,
     pushes: tokio::sync::Mutex<Option<PushStream>>,
+    /// The private stream's answer to the last `reconnect`.
+    private_reopened: Option<PrivateOk>,
 }
 
 /// Unwraps the expected variant of a reply result, or reports what came instead.
@@ -81,6 +83,7 @@ impl Client {
             push_tx,
             link,
             pushes: tokio::sync::Mutex::new(Some(pushes)),
+            private_reopened: None,
         };
         Ok((client, connect_ok))
     }
@@ -529,7 +532,8 @@ impl Client {
 
     /// Drops the current connection (if it is still up), opens a new one with the same
     /// configuration, and rejoins every joined context from its last position (and
-    /// reopens the private stream, if it was open; its answer is not returned). The
+    /// reopens the private stream, if it was open: its answer is kept for
+    /// [`take_private_reopened`](Self::take_private_reopened)). The
     /// `JoinOk`s come back in context id order. Recovered joins have had their `missed`
     /// pushes queued on the push stream; for a join with `recovered: false` start over
     /// from its snapshot (queued pushes it covers are skipped).
@@ -560,12 +564,19 @@ impl Client {
         let mut results = Vec::with_capacity(joins.len());
         for (context_id, since) in joins {
             if context_id == PRIVATE_STREAM {
-                self.private_open_since(since).await?;
+                self.private_reopened = Some(self.private_open_since(since).await?);
             } else {
                 results.push(self.join_since(&context_id, since).await?);
             }
         }
         Ok(results)
+    }
+
+    /// The private stream's answer to the last [`reconnect`](Self::reconnect), if it
+    /// was open. When `recovered` is false, start over from its `snapshot` (queued
+    /// private pushes it covers are skipped).
+    pub fn take_private_reopened(&mut self) -> Option<PrivateOk> {
+        self.private_reopened.take()
     }
 
     /// Closes the connection normally (close code 1000), waiting briefly for the

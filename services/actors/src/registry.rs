@@ -365,6 +365,9 @@ pub struct ContextRegistry {
     bus: Bus,
     cluster: Option<Cluster>,
     me: Weak<ContextRegistry>,
+    /// Users whose conversations are being told of a new name; `true` when the name
+    /// changed again meanwhile (the running refresh goes round once more).
+    refreshing: DashMap<String, bool>,
 }
 
 impl ContextRegistry {
@@ -420,6 +423,7 @@ impl ContextRegistry {
             bus,
             cluster,
             me: me.clone(),
+            refreshing: DashMap::new(),
         })
     }
 
@@ -735,29 +739,53 @@ impl ContextRegistry {
 
     /// The user's name changed: every conversation of theirs tells both sides, so
     /// their peers see the new name at once. In the background, one conversation at a
-    /// time.
+    /// time, and one refresh per user at a time: changes while it runs make it go
+    /// round once more, however many there were.
     fn refresh_peers(&self, user_id: &str) {
         let Some(registry) = self.me.upgrade() else {
             return;
         };
+        match self.refreshing.entry(user_id.to_owned()) {
+            dashmap::Entry::Occupied(mut again) => {
+                *again.get_mut() = true;
+                return;
+            }
+            dashmap::Entry::Vacant(slot) => {
+                slot.insert(false);
+            }
+        }
         let user_id = user_id.to_owned();
         tokio::spawn(async move {
-            let Ok(card) = registry.user_card(&user_id, true).await else {
-                return;
-            };
-            let identity = Identity {
-                user_id: user_id.clone(),
-                ..Identity::default()
-            };
-            for peer in card.statuses.keys() {
-                if let Err(e) = registry
-                    .pair_command(&identity, peer, None, PairCommand::Refresh)
-                    .await
-                {
-                    debug!(error = %e, %peer, "refreshing a conversation's names failed");
+            loop {
+                registry.refresh_once(&user_id).await;
+                // Done unless the name changed again meanwhile.
+                let finished = registry.refreshing.remove_if(&user_id, |_, again| !*again);
+                if finished.is_some() {
+                    return;
+                }
+                if let Some(mut again) = registry.refreshing.get_mut(&user_id) {
+                    *again = false;
                 }
             }
         });
+    }
+
+    async fn refresh_once(&self, user_id: &str) {
+        let Ok(card) = self.user_card(user_id, true).await else {
+            return;
+        };
+        let identity = Identity {
+            user_id: user_id.to_owned(),
+            ..Identity::default()
+        };
+        for peer in card.statuses.keys() {
+            if let Err(e) = self
+                .pair_command(&identity, peer, None, PairCommand::Refresh)
+                .await
+            {
+                debug!(error = %e, %peer, "refreshing a conversation's names failed");
+            }
+        }
     }
 
     /// A user as others see them (and, with `with_peers`, their peers' statuses).
