@@ -479,7 +479,9 @@ impl ContextRegistry {
             ))
         } else if let Some((a, b)) = pair {
             metrics::counter!("plenary_conversation_actors_started_total").increment(1);
-            let (for_deliver, for_card) = (self.me.clone(), self.me.clone());
+            let (for_deliver, for_card, for_revive) =
+                (self.me.clone(), self.me.clone(), self.me.clone());
+            let (user_a, user_b) = (a.clone(), b.clone());
             let messenger = Messenger {
                 deliver: Arc::new(move |notice: Notice| {
                     let registry = for_deliver.clone();
@@ -502,6 +504,11 @@ impl ContextRegistry {
                             other => Err(unexpected(other)),
                         }
                     })
+                }),
+                revive: Arc::new(move || {
+                    let registry = for_revive.clone();
+                    let (a, b) = (user_a.clone(), user_b.clone());
+                    tokio::spawn(revive_conversation(registry, a, b));
                 }),
             };
             Handle::Private(spawn_pair(
@@ -688,6 +695,25 @@ fn unexpected(result: OpResult) -> Rejection {
 
 fn wrong_kind() -> Rejection {
     Rejection::BadRequest("this id belongs to another kind of stream".into())
+}
+
+/// Starts a conversation that stopped because a user could not be told of a change:
+/// starting catches that user up. Tries with back-off (2 s doubling to a minute, about
+/// a quarter of an hour in all) until a start succeeds.
+async fn revive_conversation(registry: Weak<ContextRegistry>, a: String, b: String) {
+    let mut wait = std::time::Duration::from_secs(2);
+    for _ in 0..20 {
+        tokio::time::sleep(wait).await;
+        let Some(registry) = registry.upgrade() else {
+            return;
+        };
+        match registry.history(&a, &b, 0, 1).await {
+            Ok(_) => return,
+            Err(e) => debug!(error = %e, "a conversation could not start yet to catch up"),
+        }
+        wait = (wait * 2).min(std::time::Duration::from_secs(60));
+    }
+    warn!(%a, %b, "a conversation could not catch its users up; it will when next used");
 }
 
 /// Undoes [`crate::user::pair::escape`].

@@ -75,6 +75,10 @@ pub(crate) struct Messenger {
     pub deliver: Arc<dyn Fn(Notice) -> Call<()> + Send + Sync>,
     /// A user's card, with where they were last told about `about`.
     pub card: Arc<dyn Fn(String, String) -> Call<UserCard> + Send + Sync>,
+    /// Called when the conversation stops because a user could not be told: starts
+    /// it again later (with back-off), so it catches that user up without waiting
+    /// for someone to use it.
+    pub revive: Arc<dyn Fn() + Send + Sync>,
 }
 
 /// Recent events a user actor keeps for recovery (at most; a smaller
@@ -713,6 +717,13 @@ impl PairActor {
         }
     }
 
+    /// A user could not be told of a committed change: stop, and have the
+    /// conversation started again to catch them up.
+    fn give_up(&self) -> Result<(), Stop> {
+        (self.messenger.revive)();
+        Err(Stop::Undelivered)
+    }
+
     /// A notice telling `user` where the conversation stands.
     fn where_it_stands(&self, user: &str) -> Notice {
         Notice {
@@ -849,7 +860,7 @@ impl Batches for PairActor {
                 self.notify(notices).await
             };
             answer(held);
-            return if told { Ok(()) } else { Err(Stop::Undelivered) };
+            return if told { Ok(()) } else { self.give_up() };
         }
         // Notices describe each event from each side. The state already holds the
         // whole batch, so a notice shows where the conversation stands after it — and
@@ -873,10 +884,180 @@ impl Batches for PairActor {
         let told = self.notify(notices).await;
         answer(held);
         if !told {
-            return Err(Stop::Undelivered);
+            return self.give_up();
         }
         let state = &self.state;
         self.journal.maybe_snapshot(state.seq, state).await;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{
+        collections::HashMap,
+        sync::{
+            Mutex,
+            atomic::{AtomicBool, AtomicUsize, Ordering},
+        },
+    };
+
+    use plenary_bus::SyncMode;
+
+    use super::*;
+    use crate::user::ConnectionAction;
+
+    /// The users' side, as the conversation sees it through its messenger.
+    #[derive(Default)]
+    struct Users {
+        /// Deliveries fail while this is set (a user's shard without owner).
+        down: AtomicBool,
+        told: Mutex<HashMap<String, (u64, u64)>>,
+        messages: Mutex<Vec<(String, String)>>,
+        revived: AtomicUsize,
+    }
+
+    fn messenger(users: &Arc<Users>) -> Messenger {
+        let (d, c, r) = (users.clone(), users.clone(), users.clone());
+        Messenger {
+            deliver: Arc::new(move |notice: Notice| {
+                let users = d.clone();
+                Box::pin(async move {
+                    if users.down.load(Ordering::SeqCst) {
+                        return Err(Rejection::Unavailable("down".into()));
+                    }
+                    let mut told = users.told.lock().unwrap();
+                    let at = told.entry(notice.user_id.clone()).or_default();
+                    if notice.pair_seq > at.1 || at.0 != notice.pair_epoch {
+                        *at = (notice.pair_epoch, notice.pair_seq);
+                        if let Some(m) = &notice.update.message {
+                            users
+                                .messages
+                                .lock()
+                                .unwrap()
+                                .push((notice.user_id.clone(), m.text.clone()));
+                        }
+                    }
+                    Ok(())
+                })
+            }),
+            card: Arc::new(move |user: String, _about: String| {
+                let users = c.clone();
+                Box::pin(async move {
+                    Ok(UserCard {
+                        party: party(&user),
+                        known: true,
+                        told: users
+                            .told
+                            .lock()
+                            .unwrap()
+                            .get(&user)
+                            .copied()
+                            .unwrap_or_default(),
+                        ..UserCard::default()
+                    })
+                })
+            }),
+            revive: Arc::new(move || {
+                r.revived.fetch_add(1, Ordering::SeqCst);
+            }),
+        }
+    }
+
+    fn party(user: &str) -> Party {
+        Party {
+            user_id: user.into(),
+            name: user.into(),
+            allows_private_chat: true,
+            ..Party::default()
+        }
+    }
+
+    fn start(log: &EventLog, users: &Arc<Users>) -> mpsc::Sender<PrivateRequest> {
+        spawn_pair(
+            Arc::from(crate::user::pair_stream_id("a", "b")),
+            "a".into(),
+            "b".into(),
+            Arc::new(ContextConfig::default()),
+            log.clone(),
+            None,
+            messenger(users),
+            || {},
+        )
+    }
+
+    async fn command(
+        tx: &mpsc::Sender<PrivateRequest>,
+        me: &str,
+        peer: &str,
+        command: PairCommand,
+    ) -> Result<CommandOutcome, Rejection> {
+        let (reply, answer) = oneshot::channel();
+        let op = Box::new((party(me), party(peer), command));
+        tx.send(PrivateRequest::Pair { op, reply }).await.ok();
+        answer
+            .await
+            .unwrap_or(Err(Rejection::Unavailable("stopped".into())))
+    }
+
+    fn send(text: &str) -> PairCommand {
+        PairCommand::Send {
+            text: text.into(),
+            client_msg_id: text.into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_user_who_could_not_be_told_is_caught_up_when_the_conversation_revives() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = EventLog::open(dir.path(), SyncMode::Normal).await.unwrap();
+        let users = Arc::new(Users::default());
+        let tx = start(&log, &users);
+        let request = PairCommand::Connection(ConnectionAction::Request);
+        command(&tx, "a", "b", request).await.unwrap();
+        let accept = PairCommand::Connection(ConnectionAction::Accept);
+        command(&tx, "b", "a", accept).await.unwrap();
+        command(&tx, "a", "b", send("one")).await.unwrap();
+
+        // Both users' actors are unreachable: the message is stored and answered,
+        // then the conversation stops and asks to be revived.
+        users.down.store(true, Ordering::SeqCst);
+        let sent = command(&tx, "a", "b", send("two")).await;
+        assert!(matches!(sent, Ok(CommandOutcome::Sent { .. })), "{sent:?}");
+        assert_eq!(users.revived.load(Ordering::SeqCst), 1);
+        assert!(
+            command(&tx, "a", "b", send("three")).await.is_err(),
+            "the stopped conversation refuses (retryable)"
+        );
+        assert_eq!(
+            users.messages.lock().unwrap().len(),
+            2,
+            "only `one` was told"
+        );
+
+        // Revived (as the registry does), it tells both users what they lack, in order.
+        users.down.store(false, Ordering::SeqCst);
+        let tx = start(&log, &users);
+        let (reply, answer) = oneshot::channel();
+        tx.send(PrivateRequest::History {
+            viewer: "b".into(),
+            before_id: 0,
+            limit: 10,
+            reply,
+        })
+        .await
+        .ok();
+        assert_eq!(answer.await.unwrap().unwrap().messages.len(), 2);
+        let mut told = users.messages.lock().unwrap().clone();
+        told.sort();
+        assert_eq!(
+            told,
+            [
+                ("a".to_owned(), "one".to_owned()),
+                ("a".to_owned(), "two".to_owned()),
+                ("b".to_owned(), "one".to_owned()),
+                ("b".to_owned(), "two".to_owned()),
+            ]
+        );
     }
 }
