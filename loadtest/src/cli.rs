@@ -58,16 +58,8 @@ pub(crate) struct QaArgs {
     /// After the last question, how long the moderators may take to clear the queue.
     #[arg(long, value_name = "SECS", default_value_t = 60)]
     pub(crate) drain_timeout: u64,
-    #[arg(long, value_name = "K", default_value_t = 16, value_parser = clap::value_parser!(u8).range(0..=254))]
-    pub(crate) source_ips: u8,
-    #[arg(long, value_name = "C", default_value_t = 256)]
-    pub(crate) connect_concurrency: usize,
-    #[arg(long, value_name = "SECS", default_value_t = 15)]
-    pub(crate) connect_timeout: u64,
-    #[arg(long, default_value = "plenary")]
-    pub(crate) jwt_audience: String,
-    #[arg(long, default_value = "plenary")]
-    pub(crate) jwt_issuer: String,
+    #[command(flatten)]
+    pub(crate) connect: ConnectArgs,
 }
 
 impl QaArgs {
@@ -80,11 +72,7 @@ impl QaArgs {
             json: self.json.clone(),
             context: self.context.clone(),
             format: Format::Json,
-            source_ips: self.source_ips,
-            connect_concurrency: self.connect_concurrency,
-            connect_timeout: self.connect_timeout,
-            jwt_audience: self.jwt_audience.clone(),
-            jwt_issuer: self.jwt_issuer.clone(),
+            connect: self.connect.clone(),
         }
     }
 }
@@ -119,16 +107,8 @@ pub(crate) struct DmArgs {
     pub(crate) grace: u64,
     #[arg(long, value_enum, default_value_t = Format::Json)]
     pub(crate) format: Format,
-    #[arg(long, value_name = "K", default_value_t = 16, value_parser = clap::value_parser!(u8).range(0..=254))]
-    pub(crate) source_ips: u8,
-    #[arg(long, value_name = "C", default_value_t = 256)]
-    pub(crate) connect_concurrency: usize,
-    #[arg(long, value_name = "SECS", default_value_t = 15)]
-    pub(crate) connect_timeout: u64,
-    #[arg(long, default_value = "plenary")]
-    pub(crate) jwt_audience: String,
-    #[arg(long, default_value = "plenary")]
-    pub(crate) jwt_issuer: String,
+    #[command(flatten)]
+    pub(crate) connect: ConnectArgs,
 }
 
 impl DmArgs {
@@ -141,11 +121,7 @@ impl DmArgs {
             json: self.json.clone(),
             context: None,
             format: self.format,
-            source_ips: self.source_ips,
-            connect_concurrency: self.connect_concurrency,
-            connect_timeout: self.connect_timeout,
-            jwt_audience: self.jwt_audience.clone(),
-            jwt_issuer: self.jwt_issuer.clone(),
+            connect: self.connect.clone(),
         }
     }
 }
@@ -206,6 +182,28 @@ impl Format {
     }
 }
 
+/// How the clients connect: shared by every scenario that opens many.
+#[derive(Clone, Debug, Args)]
+pub(crate) struct ConnectArgs {
+    /// Spread client sockets over the source addresses 127.0.0.1 ..= 127.0.0.K, so more
+    /// than one address's ephemeral ports are available (loopback targets only; 0 lets
+    /// the OS choose).
+    #[arg(long, value_name = "K", default_value_t = 16, value_parser = clap::value_parser!(u8).range(0..=254))]
+    pub(crate) source_ips: u8,
+    /// How many connects (and joins) run at once.
+    #[arg(long, value_name = "C", default_value_t = 256)]
+    pub(crate) connect_concurrency: usize,
+    /// Limit for one client's connect and join, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 15)]
+    pub(crate) connect_timeout: u64,
+    /// Audience claim of the tokens.
+    #[arg(long, default_value = "plenary")]
+    pub(crate) jwt_audience: String,
+    /// Issuer claim of the tokens.
+    #[arg(long, default_value = "plenary")]
+    pub(crate) jwt_issuer: String,
+}
+
 /// Flags shared by every scenario.
 #[derive(Clone, Debug, Args)]
 pub(crate) struct CommonArgs {
@@ -228,23 +226,8 @@ pub(crate) struct CommonArgs {
     /// Wire format of every client.
     #[arg(long, value_enum, default_value_t = Format::Json)]
     pub(crate) format: Format,
-    /// Spread client sockets over the source addresses 127.0.0.1 ..= 127.0.0.K, so more
-    /// than one address's ephemeral ports are available (loopback targets only; 0 lets
-    /// the OS choose).
-    #[arg(long, value_name = "K", default_value_t = 16, value_parser = clap::value_parser!(u8).range(0..=254))]
-    pub(crate) source_ips: u8,
-    /// How many connects (and joins) run at once.
-    #[arg(long, value_name = "C", default_value_t = 256)]
-    pub(crate) connect_concurrency: usize,
-    /// Limit for one client's connect and join, in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 15)]
-    pub(crate) connect_timeout: u64,
-    /// Audience claim of the tokens.
-    #[arg(long, default_value = "plenary")]
-    pub(crate) jwt_audience: String,
-    /// Issuer claim of the tokens.
-    #[arg(long, default_value = "plenary")]
-    pub(crate) jwt_issuer: String,
+    #[command(flatten)]
+    pub(crate) connect: ConnectArgs,
 }
 
 /// `fanout` flags.
@@ -330,11 +313,11 @@ mod tests {
             panic!("not fanout");
         };
         assert_eq!(args.common.urls.len(), 2);
-        assert_eq!(args.common.source_ips, 16);
-        assert_eq!(args.common.connect_concurrency, 256);
+        assert_eq!(args.common.connect.source_ips, 16);
+        assert_eq!(args.common.connect.connect_concurrency, 256);
         assert_eq!(args.common.format, Format::Proto);
         assert_eq!(args.drain_timeout, 10);
-        assert_eq!(args.common.jwt_audience, "plenary");
+        assert_eq!(args.common.connect.jwt_audience, "plenary");
     }
 
     #[test]

@@ -39,19 +39,19 @@ impl Plan {
         if args.urls.is_empty() {
             bail!("give at least one --url");
         }
-        if args.source_ips > 0 {
+        if args.connect.source_ips > 0 {
             for url in &args.urls {
                 check_loopback_target(url).await?;
             }
         }
         Ok(Plan {
             urls: args.urls.clone(),
-            sources: source_addresses(args.source_ips),
+            sources: source_addresses(args.connect.source_ips),
             secret: Arc::from(args.jwt_secret.as_bytes()),
-            audience: args.jwt_audience.clone(),
-            issuer: args.jwt_issuer.clone(),
+            audience: args.connect.jwt_audience.clone(),
+            issuer: args.connect.jwt_issuer.clone(),
             format: args.format.wire(),
-            connect_timeout: Duration::from_secs(args.connect_timeout.max(1)),
+            connect_timeout: Duration::from_secs(args.connect.connect_timeout.max(1)),
         })
     }
 

@@ -392,7 +392,7 @@ pub(crate) async fn run(args: DmArgs) -> anyhow::Result<()> {
     let users = args.pairs * 2;
     let common = args.common();
     connect::ensure_fd_budget(users)?;
-    connect::warn_about_ports(users, usize::from(args.source_ips));
+    connect::warn_about_ports(users, usize::from(args.connect.source_ips));
     if args.rate / 2.0 > DEFAULT_SERVER_DM_RATE {
         tracing::warn!(
             per_user = args.rate / 2.0,
@@ -419,7 +419,7 @@ pub(crate) async fn run(args: DmArgs) -> anyhow::Result<()> {
         connect::connect_all(
             "user",
             users,
-            args.connect_concurrency,
+            args.connect.connect_concurrency,
             plan.connect_timeout(),
             move |i| {
                 let config = plan.config(i, Claims::new(ids[i].to_string()));
@@ -475,7 +475,7 @@ pub(crate) async fn run(args: DmArgs) -> anyhow::Result<()> {
         let timeout = plan.connect_timeout();
         connect::run_bounded(
             (0..args.pairs).collect(),
-            args.connect_concurrency,
+            args.connect.connect_concurrency,
             move |p: usize| {
                 let (all, ids) = (Arc::clone(&all), Arc::clone(&ids));
                 async move {
@@ -605,7 +605,7 @@ pub(crate) async fn run(args: DmArgs) -> anyhow::Result<()> {
         .into_iter()
         .filter_map(|c| Arc::try_unwrap(c).ok())
         .collect();
-    let closing = connect::run_bounded(owned, args.connect_concurrency, Client::close);
+    let closing = connect::run_bounded(owned, args.connect.connect_concurrency, Client::close);
     if tokio::time::timeout(WIND_DOWN, closing).await.is_err() {
         tracing::warn!("closing the clients took too long; dropped the rest");
     }

@@ -42,7 +42,7 @@ pub(crate) async fn run(args: FanoutArgs) -> anyhow::Result<()> {
         bail!("--rate must be 0 (unlimited) or a positive number");
     }
     connect::ensure_fd_budget(common.clients + 1)?;
-    connect::warn_about_ports(common.clients + 1, usize::from(common.source_ips));
+    connect::warn_about_ports(common.clients + 1, usize::from(common.connect.source_ips));
 
     let started_at = SystemTime::now();
     let run_started = Instant::now();
@@ -123,7 +123,7 @@ pub(crate) async fn run(args: FanoutArgs) -> anyhow::Result<()> {
     let connected = connect::attendees(
         &plan,
         common.clients,
-        common.connect_concurrency,
+        common.connect.connect_concurrency,
         &context,
         |c| c.with_read_buffer_size(READ_BUFFER),
     )
@@ -220,7 +220,7 @@ pub(crate) async fn run(args: FanoutArgs) -> anyhow::Result<()> {
 
     // Close everything, bounded in time.
     let closing = async {
-        connect::run_bounded(attendees, common.connect_concurrency, Client::close).await;
+        connect::run_bounded(attendees, common.connect.connect_concurrency, Client::close).await;
         if let Ok(publisher) = Arc::try_unwrap(publisher) {
             publisher.close().await;
         }

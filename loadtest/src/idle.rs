@@ -22,7 +22,7 @@ const WIND_DOWN: Duration = Duration::from_secs(10);
 pub(crate) async fn run(args: IdleArgs) -> anyhow::Result<()> {
     let common = &args.common;
     connect::ensure_fd_budget(common.clients)?;
-    connect::warn_about_ports(common.clients, usize::from(common.source_ips));
+    connect::warn_about_ports(common.clients, usize::from(common.connect.source_ips));
     let status = PathBuf::from(format!("/proc/{}/status", args.server_pid));
 
     let started_at = SystemTime::now();
@@ -37,7 +37,7 @@ pub(crate) async fn run(args: IdleArgs) -> anyhow::Result<()> {
     let connected = connect::attendees(
         &plan,
         common.clients,
-        common.connect_concurrency,
+        common.connect.connect_concurrency,
         &context,
         |c| {
             c.with_read_buffer_size(READ_BUFFER)
@@ -105,7 +105,7 @@ pub(crate) async fn run(args: IdleArgs) -> anyhow::Result<()> {
         &report.rows(),
     );
 
-    let closing = connect::run_bounded(clients, common.connect_concurrency, Client::close);
+    let closing = connect::run_bounded(clients, common.connect.connect_concurrency, Client::close);
     if tokio::time::timeout(WIND_DOWN, closing).await.is_err() {
         tracing::warn!("closing the clients took too long; dropped the rest");
     }

@@ -117,7 +117,7 @@ pub(crate) async fn run(args: QaArgs) -> anyhow::Result<()> {
     let connected = connect::attendees(
         &plan,
         args.attendees,
-        args.connect_concurrency,
+        args.connect.connect_concurrency,
         &context,
         |c| c,
     )
