@@ -203,6 +203,45 @@ where
     all
 }
 
+/// How long a scenario's tasks get to finish (or its clients to close) at the end of a
+/// run before the rest are abandoned.
+pub(crate) const WIND_DOWN: Duration = Duration::from_secs(10);
+
+/// The results of the tasks in `set`, waiting at most [`WIND_DOWN`] for them; the
+/// ones still running then are aborted.
+pub(crate) async fn collect_within_wind_down<T: 'static>(set: &mut JoinSet<T>) -> Vec<T> {
+    let mut results = Vec::with_capacity(set.len());
+    let wind_down = tokio::time::sleep(WIND_DOWN);
+    tokio::pin!(wind_down);
+    loop {
+        let joined = tokio::select! {
+            joined = set.join_next() => joined,
+            () = &mut wind_down => {
+                tracing::warn!(left = set.len(), "tasks did not stop in time");
+                set.abort_all();
+                break;
+            }
+        };
+        match joined {
+            None => break,
+            Some(Ok(result)) => results.push(result),
+            Some(Err(e)) => tracing::error!(error = %e, "a task failed"),
+        }
+    }
+    results
+}
+
+/// Closes `clients`, `concurrency` at a time, for at most [`WIND_DOWN`].
+pub(crate) async fn close_within_wind_down(
+    clients: Vec<plenary_client::Client>,
+    concurrency: usize,
+) {
+    let closing = run_bounded(clients, concurrency, plenary_client::Client::close);
+    if tokio::time::timeout(WIND_DOWN, closing).await.is_err() {
+        tracing::warn!("closing the clients took too long; dropped the rest");
+    }
+}
+
 /// The clients that connected, and what went wrong with the others.
 pub(crate) struct Connected<T> {
     /// `(index, client)` of every success, in completion order.

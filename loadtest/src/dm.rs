@@ -33,8 +33,6 @@ const SETUP_ATTEMPTS: u32 = 50;
 /// Wait between setup attempts without a server hint, and the longest wait.
 const RETRY_WAIT: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
-/// How long stopped receivers and closing clients may take.
-const WIND_DOWN: Duration = Duration::from_secs(10);
 /// The server's default private messages per second per user (`--direct-messages-per-sec`).
 const DEFAULT_SERVER_DM_RATE: f64 = 5.0;
 
@@ -574,28 +572,12 @@ pub(crate) async fn run(args: DmArgs) -> anyhow::Result<()> {
 
     // Collect the receivers' counts.
     let (mut deliveries, mut duplicates, mut disconnects) = (0, 0, 0);
-    let wind_down = tokio::time::sleep(WIND_DOWN);
-    tokio::pin!(wind_down);
-    loop {
-        let joined = tokio::select! {
-            joined = receivers.join_next() => joined,
-            () = &mut wind_down => {
-                tracing::warn!(left = receivers.len(), "receivers did not stop in time");
-                receivers.abort_all();
-                break;
-            }
-        };
-        let Some(joined) = joined else { break };
-        match joined {
-            Ok(tally) => {
-                deliveries += tally.deliveries;
-                duplicates += tally.duplicates;
-                if let Some(kind) = tally.disconnect {
-                    disconnects += 1;
-                    errors.add_kind(kind);
-                }
-            }
-            Err(e) => tracing::error!(error = %e, "a receiver task failed"),
+    for tally in connect::collect_within_wind_down(&mut receivers).await {
+        deliveries += tally.deliveries;
+        duplicates += tally.duplicates;
+        if let Some(kind) = tally.disconnect {
+            disconnects += 1;
+            errors.add_kind(kind);
         }
     }
 
@@ -605,10 +587,7 @@ pub(crate) async fn run(args: DmArgs) -> anyhow::Result<()> {
         .into_iter()
         .filter_map(|c| Arc::try_unwrap(c).ok())
         .collect();
-    let closing = connect::run_bounded(owned, args.connect.connect_concurrency, Client::close);
-    if tokio::time::timeout(WIND_DOWN, closing).await.is_err() {
-        tracing::warn!("closing the clients took too long; dropped the rest");
-    }
+    connect::close_within_wind_down(owned, args.connect.connect_concurrency).await;
 
     let histogram = shared.latencies.merged()?;
     let report = DmReport {

@@ -27,8 +27,6 @@ const SEND_ATTEMPTS: u32 = 100;
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// Latencies a receiver collects before recording them in the shared histogram.
 const LATENCY_BATCH: usize = 256;
-/// How long stopped receivers and closing clients may take.
-const WIND_DOWN: Duration = Duration::from_secs(10);
 /// Read buffer per attendee socket.
 const READ_BUFFER: usize = 8 * 1024;
 
@@ -193,41 +191,20 @@ pub(crate) async fn run(args: FanoutArgs) -> anyhow::Result<()> {
     // Collect the receivers' counts.
     let mut totals = Totals::default();
     let mut attendees = Vec::with_capacity(clients);
-    let wind_down = tokio::time::sleep(WIND_DOWN);
-    tokio::pin!(wind_down);
-    loop {
-        let joined = tokio::select! {
-            joined = receivers.join_next() => joined,
-            () = &mut wind_down => {
-                tracing::warn!(left = receivers.len(), "receivers did not stop in time");
-                receivers.abort_all();
-                break;
-            }
-        };
-        let Some(joined) = joined else { break };
-        match joined {
-            Ok((client, tally)) => {
-                totals.add(&tally, &sending.sent_set);
-                if let Some(kind) = tally.disconnect {
-                    errors.add_kind(kind);
-                }
-                attendees.push(client);
-            }
-            Err(e) => tracing::error!(error = %e, "a receiver task failed"),
+    for (client, tally) in connect::collect_within_wind_down(&mut receivers).await {
+        totals.add(&tally, &sending.sent_set);
+        if let Some(kind) = tally.disconnect {
+            errors.add_kind(kind);
         }
+        attendees.push(client);
     }
     let _ = drain_publisher.await;
 
     // Close everything, bounded in time.
-    let closing = async {
-        connect::run_bounded(attendees, common.connect.connect_concurrency, Client::close).await;
-        if let Ok(publisher) = Arc::try_unwrap(publisher) {
-            publisher.close().await;
-        }
-    };
-    if tokio::time::timeout(WIND_DOWN, closing).await.is_err() {
-        tracing::warn!("closing the clients took too long; dropped the rest");
+    if let Ok(publisher) = Arc::try_unwrap(publisher) {
+        attendees.push(publisher);
     }
+    connect::close_within_wind_down(attendees, common.connect.connect_concurrency).await;
 
     let histogram = shared.latencies.merged()?;
     let last_delivery_ns = shared.last_delivery_ns.load(Ordering::Relaxed);

@@ -15,8 +15,6 @@ use crate::report::{self, IdleReport};
 const READ_BUFFER: usize = 4 * 1024;
 /// Push queue per idle client: nothing is expected.
 const PUSH_BUFFER: usize = 1024;
-/// How long closing the clients may take.
-const WIND_DOWN: Duration = Duration::from_secs(10);
 
 /// Runs the scenario and writes the report.
 pub(crate) async fn run(args: IdleArgs) -> anyhow::Result<()> {
@@ -105,10 +103,7 @@ pub(crate) async fn run(args: IdleArgs) -> anyhow::Result<()> {
         &report.rows(),
     );
 
-    let closing = connect::run_bounded(clients, common.connect.connect_concurrency, Client::close);
-    if tokio::time::timeout(WIND_DOWN, closing).await.is_err() {
-        tracing::warn!("closing the clients took too long; dropped the rest");
-    }
+    connect::close_within_wind_down(clients, common.connect.connect_concurrency).await;
     Ok(())
 }
 
