@@ -13,16 +13,7 @@ async fn three_nodes_deliver_every_message_in_the_same_order() {
     let prefix = unique_prefix("order");
     let nodes = three_nodes(&prefix).await;
 
-    let mut clients = Vec::new();
-    for (i, node) in nodes.iter().enumerate().cycle().take(9) {
-        let c = connect(
-            &node.ws_url,
-            attendee_token(&format!("u{i}-{}", clients.len())),
-        )
-        .await;
-        c.join(CTX).await.unwrap();
-        clients.push(c);
-    }
+    let clients = attendees_in_ctx(&[&nodes[0], &nodes[1], &nodes[2]], 9).await;
     // Publishers on two different nodes, interleaving.
     let p1 = connect(&nodes[0].ws_url, moderator_token("p1", CTX)).await;
     let p2 = connect(&nodes[2].ws_url, attendee_token("p2")).await;
@@ -557,16 +548,7 @@ async fn on_a_redis_cluster_nodes_use_sharded_pubsub_and_forward() {
         &[&nodes[0].ws_url, &nodes[1].ws_url],
     )
     .await;
-    let mut clients = Vec::new();
-    for (i, node) in nodes.iter().enumerate().cycle().take(4) {
-        let c = connect(
-            &node.ws_url,
-            attendee_token(&format!("u{i}-{}", clients.len())),
-        )
-        .await;
-        c.join(CTX).await.unwrap();
-        clients.push(c);
-    }
+    let clients = attendees_in_ctx(&[&nodes[0], &nodes[1]], 4).await;
     // One publisher per node: one of them is not the owner, so its sends are forwarded.
     let publishers = [
         connect(&nodes[0].ws_url, attendee_token("p0")).await,

@@ -145,3 +145,18 @@ pub fn kill(process: &mut Process) {
     process.child.kill().unwrap();
     process.child.wait().unwrap();
 }
+
+/// `n` attendees spread round-robin over `nodes`, each joined to `CTX`.
+pub async fn attendees_in_ctx(nodes: &[&TestServer], n: usize) -> Vec<plenary_client::Client> {
+    let mut clients = Vec::with_capacity(n);
+    for (i, node) in nodes.iter().enumerate().cycle().take(n) {
+        let c = connect(
+            &node.ws_url,
+            attendee_token(&format!("u{i}-{}", clients.len())),
+        )
+        .await;
+        c.join(CTX).await.unwrap();
+        clients.push(c);
+    }
+    clients
+}
