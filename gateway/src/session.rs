@@ -3,6 +3,7 @@
 //!
 //! Generic over the transport, so it runs the same on TCP and in-memory streams.
 
+use plenary_bus::now_ms;
 use std::{
     collections::{HashMap, HashSet},
     sync::Arc,
@@ -1350,11 +1351,4 @@ async fn find_people(
 
 fn slow_consumer() -> End {
     End::close(CloseCode::SlowConsumer, "slow consumer: write timed out")
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or_default()
 }

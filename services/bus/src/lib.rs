@@ -17,3 +17,11 @@ pub mod redis;
 pub use bus::{Bus, Channel, LocalDelivery};
 pub use error::BusError;
 pub use log::{EventLog, LoadedContext, Snapshot, SyncMode};
+
+/// Wall-clock time in Unix milliseconds (0 if the clock is before 1970).
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or_default()
+}

@@ -8,10 +8,11 @@
 //! state from the log and answers every command of the batch with a retryable error,
 //! so memory never holds an event the log does not.
 
+use plenary_bus::now_ms;
 use std::{
     collections::{BTreeMap, HashMap, VecDeque},
     sync::Arc,
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    time::Duration,
 };
 
 use plenary_bus::{Bus, Channel, EventLog, Snapshot, redis::Fence};
@@ -305,13 +306,6 @@ struct ContextActor {
     moderators: ModeratorPresence,
     /// When this actor started: owners never seen connected count as away from here.
     started: Instant,
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or_default()
 }
 
 impl ContextActor {
@@ -612,8 +606,10 @@ impl ContextActor {
             for kind in kinds {
                 self.emit(system.clone(), kind);
                 emitted += 1;
-                metrics::counter!("plenary_qa_auto_releases_total").increment(1);
             }
+        }
+        if emitted > 0 {
+            metrics::counter!("plenary_qa_auto_releases_total").increment(emitted as u64);
         }
         emitted
     }

@@ -151,6 +151,18 @@ pub fn queue_counts(state: &ContextState) -> QueueCounts {
 }
 
 fn thread_view(state: &ContextState, thread_id: u64, viewer: Viewer<'_>) -> Option<QaThread> {
+    let counts = (viewer.role == Role::Moderator).then(|| queue_counts(state));
+    thread_view_counted(state, thread_id, viewer, counts)
+}
+
+/// A thread as `viewer` sees it, with the queue counts given (moderators only), so a
+/// snapshot counts the queue once for all its threads.
+fn thread_view_counted(
+    state: &ContextState,
+    thread_id: u64,
+    viewer: Viewer<'_>,
+    counts: Option<QueueCounts>,
+) -> Option<QaThread> {
     let t = state.qa.thread(thread_id)?;
     let moderator = viewer.role == Role::Moderator;
     let (state_value, owner) = match &t.state {
@@ -187,7 +199,7 @@ fn thread_view(state: &ContextState, thread_id: u64, viewer: Viewer<'_>) -> Opti
         } else {
             String::new()
         },
-        counts: moderator.then(|| queue_counts(state)),
+        counts,
     })
 }
 
@@ -297,6 +309,7 @@ fn like_counts(message_id: u64, count: u32) -> Body {
 /// The state a joining user starts from.
 pub fn snapshot(state: &ContextState, viewer: Viewer<'_>, recent: usize) -> Snapshot {
     let moderator = viewer.role == Role::Moderator;
+    let counts = moderator.then(|| queue_counts(state));
     let recent_where = |keep: &dyn Fn(&MessageRecord) -> bool, limit: usize| -> Vec<ChatMessage> {
         let mut v: Vec<ChatMessage> = state
             .messages
@@ -335,17 +348,26 @@ pub fn snapshot(state: &ContextState, viewer: Viewer<'_>, recent: usize) -> Snap
                 t.attendee == viewer.user_id
             }
         })
-        .filter_map(|t| thread_view(state, t.id, viewer))
+        .filter_map(|t| thread_view_counted(state, t.id, viewer, counts))
         .collect();
     // The last `recent` messages of each shown thread, in one pass from the end.
     let mut per_thread: HashMap<u64, Vec<(u64, &MessageRecord)>> =
         threads.iter().map(|t| (t.id, Vec::new())).collect();
+    // Stops as soon as every shown thread has its messages (at once when none is
+    // shown, the usual attendee), instead of walking the whole context.
+    let mut unfilled = per_thread.len();
     for (id, m) in state.messages.iter().rev() {
+        if unfilled == 0 {
+            break;
+        }
         if m.thread_id != 0
             && let Some(kept) = per_thread.get_mut(&m.thread_id)
             && kept.len() < recent
         {
             kept.push((*id, m));
+            if kept.len() == recent {
+                unfilled -= 1;
+            }
         }
     }
     let thread_messages: Vec<ChatMessage> = threads
@@ -409,7 +431,7 @@ pub fn snapshot(state: &ContextState, viewer: Viewer<'_>, recent: usize) -> Snap
         updates,
         threads,
         thread_messages,
-        counts: moderator.then(|| queue_counts(state)),
+        counts,
         published: state
             .published
             .iter()

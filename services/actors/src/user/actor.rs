@@ -12,11 +12,12 @@
 //! repeated after a retry or a restart is recognised by the conversation's seq and
 //! dropped.
 
+use plenary_bus::now_ms;
 use std::{
     collections::{BTreeMap, VecDeque},
     future::Future,
     sync::Arc,
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    time::Duration,
 };
 
 use plenary_bus::{Bus, BusError, Channel, EventLog, LoadedContext, Snapshot, redis::Fence};
@@ -162,13 +163,6 @@ impl Held {
     }
 }
 
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or_default()
-}
-
 /// The log side both private actors share: appends under the lease, snapshots, and
 /// the recent events kept for recovery.
 struct Journal {
@@ -241,21 +235,21 @@ impl Journal {
         self.recent.push_back(event);
     }
 
-    /// The next event after `(epoch, seq)`, kept for the commit and recovery.
-    fn next(&mut self, epoch: &mut u64, seq: u64, actor: Actor, kind: Kind) -> ContextEvent {
-        if *epoch == 0 {
-            *epoch = now_ms().max(1);
-        }
+    /// The next event after `(epoch, seq)` (a stream's first event fixes its epoch),
+    /// kept for the commit and, with a recovery window, for recovery.
+    fn next(&mut self, epoch: u64, seq: u64, actor: Actor, kind: Kind) -> ContextEvent {
         let event = ContextEvent {
             context_id: self.id.to_string(),
-            epoch: *epoch,
+            epoch: if epoch == 0 { now_ms().max(1) } else { epoch },
             seq: seq + 1,
             at_ms: now_ms(),
             actor: Some(actor),
             kind: Some(kind),
         };
         self.uncommitted.push(event.clone());
-        self.remember(event.clone());
+        if self.window > 0 {
+            self.remember(event.clone());
+        }
         event
     }
 
@@ -333,7 +327,8 @@ impl Journal {
 trait Batches {
     /// For logs and the `plenary_private_actors` gauge.
     const KIND: &'static str;
-    async fn reload(&mut self) -> Result<(), BusError>;
+    /// Rebuilds the actor from its stream; `Err` says why it must stop instead.
+    async fn reload(&mut self) -> Result<(), Stop>;
     async fn process(&mut self, batch: Vec<PrivateRequest>) -> Result<(), Stop>;
 }
 
@@ -347,10 +342,7 @@ async fn live<A: Batches>(
 ) {
     metrics::gauge!("plenary_private_actors", "kind" => A::KIND).increment(1.0);
     let stopped = match actor.reload().await {
-        Err(e) => {
-            error!(error = %e, kind = A::KIND, "cannot load from the event log");
-            Err(Stop::LogUnavailable)
-        }
+        Err(stop) => Err(stop),
         Ok(()) => drive(&mut rx, config, &mut actor).await,
     };
     metrics::gauge!("plenary_private_actors", "kind" => A::KIND).decrement(1.0);
@@ -466,8 +458,9 @@ impl UserActor {
 
     fn emit(&mut self, kind: Kind) -> u64 {
         let actor = self.actor_record();
-        let mut epoch = self.state.epoch;
-        let event = self.journal.next(&mut epoch, self.state.seq, actor, kind);
+        let event = self
+            .journal
+            .next(self.state.epoch, self.state.seq, actor, kind);
         self.state.apply(&event);
         event.seq
     }
@@ -489,7 +482,7 @@ impl UserActor {
                 .recent
                 .iter()
                 .filter(|e| e.seq > since.seq)
-                .filter_map(|e| push_of(e, e.seq))
+                .filter_map(push_of)
                 .collect(),
         )
     }
@@ -498,8 +491,11 @@ impl UserActor {
 impl Batches for UserActor {
     const KIND: &'static str = "user";
 
-    async fn reload(&mut self) -> Result<(), BusError> {
-        self.load().await
+    async fn reload(&mut self) -> Result<(), Stop> {
+        self.load().await.map_err(|e| {
+            error!(error = %e, "cannot load a user from the event log");
+            Stop::LogUnavailable
+        })
     }
 
     async fn process(&mut self, batch: Vec<PrivateRequest>) -> Result<(), Stop> {
@@ -570,7 +566,7 @@ impl Batches for UserActor {
         let (events, held) = self.journal.commit(self.state.epoch, held).await?;
         answer(held);
         for event in &events {
-            if let Some(push) = push_of(event, event.seq) {
+            if let Some(push) = push_of(event) {
                 self.bus.publish(&self.channel, push).await;
             }
         }
@@ -588,12 +584,12 @@ fn answer(held: Vec<Held>) {
     }
 }
 
-fn push_of(event: &ContextEvent, seq: u64) -> Option<Push> {
+fn push_of(event: &ContextEvent) -> Option<Push> {
     UserState::push_body(event).map(|body| Push {
         // Private pushes have no context.
         context_id: String::new(),
         epoch: event.epoch,
-        seq,
+        seq: event.seq,
         body: Some(body),
     })
 }
@@ -627,7 +623,6 @@ pub(crate) fn spawn_pair(
                 return;
             };
             let actor = PairActor {
-                empty: state.clone(),
                 state,
                 journal: Journal::new(id, config.clone(), log, fence, 0),
                 messenger,
@@ -641,19 +636,18 @@ pub(crate) fn spawn_pair(
 
 struct PairActor {
     state: ConversationState,
-    /// The state before any event (for reloads).
-    empty: ConversationState,
     journal: Journal,
     messenger: Messenger,
 }
 
 impl PairActor {
-    async fn load(&mut self) -> Result<(), BusError> {
+    /// Rebuilds the state from the log; returns the events read (for catching up).
+    async fn load(&mut self) -> Result<Vec<ContextEvent>, BusError> {
         let loaded = self.journal.load().await?;
         self.state = match &loaded.snapshot {
             Some(s) => ConversationState::from_snapshot(&s.state)
                 .map_err(|_| BusError::CorruptSnapshot(self.journal.id.to_string()))?,
-            None => self.empty.clone(),
+            None => self.state.emptied(),
         };
         self.journal.snapshot_seq = self.state.seq;
         for event in &loaded.events {
@@ -664,25 +658,26 @@ impl PairActor {
         if let Some(epoch) = loaded.epoch {
             self.state.epoch = epoch;
         }
-        if self.state.is_empty() {
-            return Ok(());
-        }
-        self.catch_up(&loaded.events).await
+        Ok(loaded.events)
     }
 
     /// Tells each user, in order, what their stream lacks of this conversation: a
     /// crash or a hand-over may have come between a commit and its notices. Also
-    /// refreshes the names (as each user now shows theirs). Fails, and the actor with
-    /// it, while a user's actor cannot be reached.
-    async fn catch_up(&mut self, events: &[ContextEvent]) -> Result<(), BusError> {
+    /// refreshes the names (as each user now shows theirs). False while a user's
+    /// actor cannot be reached.
+    async fn catch_up(&mut self, events: &[ContextEvent]) -> bool {
         let users = [self.state.pair.a.clone(), self.state.pair.b.clone()];
-        let mut cards = Vec::with_capacity(2);
-        for (user, other) in [(&users[0], &users[1]), (&users[1], &users[0])] {
-            let card = (self.messenger.card)(user.clone(), other.clone())
-                .await
-                .map_err(|e| BusError::Unavailable(format!("cannot reach {user}: {e}")))?;
-            cards.push(card);
-        }
+        let (a, b) = tokio::join!(
+            (self.messenger.card)(users[0].clone(), users[1].clone()),
+            (self.messenger.card)(users[1].clone(), users[0].clone()),
+        );
+        let cards = match (a, b) {
+            (Ok(a), Ok(b)) => [a, b],
+            (Err(e), _) | (_, Err(e)) => {
+                warn!(error = %e, "a conversation cannot read its users' cards to catch them up");
+                return false;
+            }
+        };
         let known: Vec<&Party> = cards.iter().filter(|c| c.known).map(|c| &c.party).collect();
         self.state.refresh_names(&known);
         let mut notices = Vec::new();
@@ -708,13 +703,7 @@ impl PairActor {
                 notices.push(self.where_it_stands(user));
             }
         }
-        if self.notify(notices).await {
-            Ok(())
-        } else {
-            Err(BusError::Unavailable(
-                "a user's actor cannot be reached".into(),
-            ))
-        }
+        self.notify(notices).await
     }
 
     /// A user could not be told of a committed change: stop, and have the
@@ -781,8 +770,16 @@ impl PairActor {
 impl Batches for PairActor {
     const KIND: &'static str = "conversation";
 
-    async fn reload(&mut self) -> Result<(), BusError> {
-        self.load().await
+    async fn reload(&mut self) -> Result<(), Stop> {
+        let events = self.load().await.map_err(|e| {
+            error!(error = %e, "cannot load a conversation from the event log");
+            Stop::LogUnavailable
+        })?;
+        if self.state.is_empty() || self.catch_up(&events).await {
+            Ok(())
+        } else {
+            self.give_up()
+        }
     }
 
     async fn process(&mut self, batch: Vec<PrivateRequest>) -> Result<(), Stop> {
@@ -808,9 +805,8 @@ impl Batches for PairActor {
                             let mut outcome = CommandOutcome::Done { seq: 0 };
                             for kind in kinds {
                                 let posted = matches!(kind, Kind::DirectMessagePosted(_));
-                                let mut epoch = self.state.epoch;
                                 let event = self.journal.next(
-                                    &mut epoch,
+                                    self.state.epoch,
                                     self.state.seq,
                                     actor.clone(),
                                     kind,

@@ -137,6 +137,23 @@ impl ConversationState {
         })
     }
 
+    /// The same pair before any event.
+    pub fn emptied(&self) -> Self {
+        ConversationState {
+            epoch: 0,
+            seq: 0,
+            pair: Pair {
+                a: self.pair.a.clone(),
+                b: self.pair.b.clone(),
+                state: PairState::None,
+            },
+            names: BTreeMap::new(),
+            messages: Vec::new(),
+            client_ids: HashMap::new(),
+            read: BTreeMap::new(),
+        }
+    }
+
     /// The other user of the pair.
     pub fn other(&self, user: &str) -> &str {
         if self.pair.a == user {

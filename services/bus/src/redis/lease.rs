@@ -6,10 +6,11 @@
 //! each node acquires the shards it ranks first for, renews them, and releases the
 //! ones another live node now ranks first for.
 
+use crate::now_ms;
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex, RwLock},
-    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+    time::{Duration, Instant},
 };
 
 use redis::{AsyncCommands, Script};
@@ -92,13 +93,6 @@ impl std::fmt::Debug for Ownership {
             .field("owned", &self.owned_shards())
             .finish()
     }
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or_default()
 }
 
 /// The live node that ranks first for a shard (rendezvous hashing).
