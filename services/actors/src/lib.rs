@@ -20,3 +20,17 @@ pub use context::{
 };
 pub use identity::{Identity, Role};
 pub use registry::{Cluster, ContextRegistry};
+
+/// An actor's state as snapshot bytes (JSON), and back: contexts, users and
+/// conversations alike.
+pub(crate) trait Snapshots: serde::Serialize + serde::de::DeserializeOwned {
+    fn to_snapshot(&self) -> Result<Vec<u8>, serde_json::Error> {
+        serde_json::to_vec(self)
+    }
+
+    fn from_snapshot(bytes: &[u8]) -> Result<Self, serde_json::Error> {
+        serde_json::from_slice(bytes)
+    }
+}
+
+impl Snapshots for context::state::ContextState {}

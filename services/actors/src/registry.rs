@@ -124,160 +124,114 @@ enum Mail {
     Private(PrivateRequest),
 }
 
-/// A private request and the future of its answer.
-fn private<T: Send + 'static>(
-    make: impl FnOnce(oneshot::Sender<Result<T, Rejection>>) -> PrivateRequest,
+/// A mailbox request made with a fresh reply channel, and the future of its answer.
+fn asked<T: Send + 'static>(
+    make: impl FnOnce(oneshot::Sender<Result<T, Rejection>>) -> Mail,
     wrap: impl FnOnce(T) -> OpResult + Send + 'static,
 ) -> (Mail, Reply) {
     let (reply, rx) = oneshot::channel();
     (
-        Mail::Private(make(reply)),
+        make(reply),
         Box::pin(async move { rx.await.unwrap_or_else(|_| Err(stopped())).map(wrap) }),
     )
 }
 
 /// Turns an operation into a mailbox request and the future of its answer.
 fn request_for(op: Op) -> (Mail, Reply) {
-    let (request, reply) = match op {
-        Op::PrivateOpen { identity, since } => {
-            return private(
-                |reply| PrivateRequest::Open {
+    use Mail::{Context as C, Private as P};
+    match op {
+        Op::Join { identity, since } => asked(
+            |reply| {
+                C(Request::Join {
+                    join: JoinRequest { identity, since },
+                    reply,
+                })
+            },
+            |j| OpResult::Join(Box::new(j)),
+        ),
+        Op::Chat { identity, command } => asked(
+            |reply| {
+                C(Request::Chat {
+                    identity,
+                    command,
+                    reply,
+                })
+            },
+            OpResult::Outcome,
+        ),
+        Op::Admin { actor, command } => asked(
+            |reply| {
+                C(Request::Admin {
+                    actor,
+                    command,
+                    reply,
+                })
+            },
+            OpResult::View,
+        ),
+        Op::Get => asked(|reply| C(Request::Get { reply }), OpResult::View),
+        // Fire and forget: nothing answers.
+        Op::ModeratorPresence { user_id, present } => (
+            C(Request::ModeratorPresence { user_id, present }),
+            Box::pin(async { Ok(OpResult::Outcome(CommandOutcome::Done { seq: 0 })) }),
+        ),
+        Op::PrivateOpen { identity, since } => asked(
+            |reply| {
+                P(PrivateRequest::Open {
                     identity,
                     since,
                     reply,
-                },
-                |ok| OpResult::Private(Box::new(ok)),
-            );
-        }
-        Op::Settings { patch } => {
-            return private(
-                |reply| PrivateRequest::Settings { patch, reply },
-                OpResult::Outcome,
-            );
-        }
-        Op::Card { with_peers, about } => {
-            return private(
-                |reply| PrivateRequest::Card {
+                })
+            },
+            |ok| OpResult::Private(Box::new(ok)),
+        ),
+        Op::Settings { patch } => asked(
+            |reply| P(PrivateRequest::Settings { patch, reply }),
+            OpResult::Outcome,
+        ),
+        Op::Card { with_peers, about } => asked(
+            |reply| {
+                P(PrivateRequest::Card {
                     with_peers,
                     about,
                     reply,
-                },
-                OpResult::Card,
-            );
-        }
-        Op::Notice { notice } => {
-            return private(
-                |reply| PrivateRequest::Notice {
+                })
+            },
+            OpResult::Card,
+        ),
+        Op::Notice { notice } => asked(
+            |reply| {
+                P(PrivateRequest::Notice {
                     notice: Box::new(notice),
                     reply,
-                },
-                |()| OpResult::Noticed,
-            );
-        }
-        Op::Pair { me, peer, command } => {
-            return private(
-                |reply| PrivateRequest::Pair {
+                })
+            },
+            |()| OpResult::Noticed,
+        ),
+        Op::Pair { me, peer, command } => asked(
+            |reply| {
+                P(PrivateRequest::Pair {
                     op: Box::new((me, peer, command)),
                     reply,
-                },
-                OpResult::Outcome,
-            );
-        }
+                })
+            },
+            OpResult::Outcome,
+        ),
         Op::History {
             viewer,
             before_id,
             limit,
-        } => {
-            return private(
-                |reply| PrivateRequest::History {
+        } => asked(
+            |reply| {
+                P(PrivateRequest::History {
                     viewer,
                     before_id,
                     limit,
                     reply,
-                },
-                OpResult::History,
-            );
-        }
-        other => context_request_for(other),
-    };
-    (Mail::Context(request), reply)
-}
-
-/// A context operation as a context actor's request.
-fn context_request_for(op: Op) -> (Request, Reply) {
-    match op {
-        Op::Join { identity, since } => {
-            let (reply, rx) = oneshot::channel();
-            let join = JoinRequest { identity, since };
-            (
-                Request::Join { join, reply },
-                Box::pin(async move {
-                    rx.await
-                        .unwrap_or_else(|_| Err(stopped()))
-                        .map(|j| OpResult::Join(Box::new(j)))
-                }),
-            )
-        }
-        Op::Chat { identity, command } => {
-            let (reply, rx) = oneshot::channel();
-            (
-                Request::Chat {
-                    identity,
-                    command,
-                    reply,
-                },
-                Box::pin(async move {
-                    rx.await
-                        .unwrap_or_else(|_| Err(stopped()))
-                        .map(OpResult::Outcome)
-                }),
-            )
-        }
-        Op::Admin { actor, command } => {
-            let (reply, rx) = oneshot::channel();
-            (
-                Request::Admin {
-                    actor,
-                    command,
-                    reply,
-                },
-                Box::pin(async move {
-                    rx.await
-                        .unwrap_or_else(|_| Err(stopped()))
-                        .map(OpResult::View)
-                }),
-            )
-        }
-        Op::Get => {
-            let (reply, rx) = oneshot::channel();
-            (
-                Request::Get { reply },
-                Box::pin(async move {
-                    rx.await
-                        .unwrap_or_else(|_| Err(stopped()))
-                        .map(OpResult::View)
-                }),
-            )
-        }
-        Op::ModeratorPresence { user_id, present } => (
-            Request::ModeratorPresence { user_id, present },
-            Box::pin(async { Ok(OpResult::Outcome(CommandOutcome::Done { seq: 0 })) }),
+                })
+            },
+            OpResult::History,
         ),
-        private => {
-            let (tx, rx) = oneshot::channel::<()>();
-            drop(tx);
-            debug!(?private, "a private operation reached a context");
-            (
-                Request::ModeratorPresence {
-                    user_id: String::new(),
-                    present: false,
-                },
-                Box::pin(async move {
-                    let _ = rx.await;
-                    Err(Rejection::BadRequest("not a context operation".into()))
-                }),
-            )
-        }
     }
 }
 

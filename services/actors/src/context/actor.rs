@@ -8,6 +8,7 @@
 //! state from the log and answers every command of the batch with a retryable error,
 //! so memory never holds an event the log does not.
 
+use crate::Snapshots;
 use plenary_bus::now_ms;
 use std::{
     collections::{BTreeMap, HashMap, VecDeque},
@@ -518,9 +519,15 @@ impl ContextActor {
         {
             return;
         }
-        let snapshot = Snapshot {
-            seq: self.state.seq,
-            state: self.state.to_snapshot(),
+        let snapshot = match self.state.to_snapshot() {
+            Ok(state) => Snapshot {
+                seq: self.state.seq,
+                state,
+            },
+            Err(e) => {
+                warn!(error = %e, "cannot encode a snapshot; will retry after more events");
+                return;
+            }
         };
         match self
             .log

@@ -178,17 +178,6 @@ impl ContextState {
         }
     }
 
-    /// Encodes the state for a snapshot.
-    pub fn to_snapshot(&self) -> Vec<u8> {
-        // Plain data (strings, numbers, maps with string or number keys): cannot fail.
-        serde_json::to_vec(self).unwrap_or_default()
-    }
-
-    /// Decodes a snapshot.
-    pub fn from_snapshot(bytes: &[u8]) -> Result<Self, serde_json::Error> {
-        serde_json::from_slice(bytes)
-    }
-
     /// Whether the context has been created.
     pub fn exists(&self) -> bool {
         self.settings.is_some()
@@ -881,6 +870,7 @@ pub fn outcome_of(event: &ContextEvent) -> CommandOutcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Snapshots;
 
     fn actor(id: &str, moderator: bool) -> Actor {
         Actor {
@@ -1388,7 +1378,10 @@ mod tests {
             ThreadState::Owned { by: "m2".into() }
         );
         // The whole queue survives a snapshot.
-        assert_eq!(ContextState::from_snapshot(&s.to_snapshot()).unwrap(), s);
+        assert_eq!(
+            ContextState::from_snapshot(&s.to_snapshot().unwrap()).unwrap(),
+            s
+        );
     }
 
     #[test]
@@ -1428,7 +1421,10 @@ mod tests {
         }
         assert_eq!(rebuilt, s);
         // A snapshot decodes to the same state, and replay can continue from it.
-        assert_eq!(ContextState::from_snapshot(&s.to_snapshot()).unwrap(), s);
+        assert_eq!(
+            ContextState::from_snapshot(&s.to_snapshot().unwrap()).unwrap(),
+            s
+        );
     }
 
     #[test]

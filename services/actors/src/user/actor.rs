@@ -33,11 +33,11 @@ use tokio::{
 use tracing::{Instrument, debug, error, info_span, warn};
 
 use super::{
-    Snapshots,
     inbox::{Profile, SettingsPatch, UserState},
     pair::{ConversationState, PairCommand, PairDecision, Party},
 };
 use crate::{
+    Snapshots,
     context::{CommandOutcome, ContextConfig, Rejection},
     identity::Identity,
 };

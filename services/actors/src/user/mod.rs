@@ -16,16 +16,5 @@ pub fn is_private_stream(id: &str) -> bool {
     id.starts_with('~')
 }
 
-/// A private actor's state as snapshot bytes (JSON), and back.
-pub(crate) trait Snapshots: serde::Serialize + serde::de::DeserializeOwned {
-    fn to_snapshot(&self) -> Result<Vec<u8>, serde_json::Error> {
-        serde_json::to_vec(self)
-    }
-
-    fn from_snapshot(bytes: &[u8]) -> Result<Self, serde_json::Error> {
-        serde_json::from_slice(bytes)
-    }
-}
-
-impl Snapshots for inbox::UserState {}
-impl Snapshots for pair::ConversationState {}
+impl crate::Snapshots for inbox::UserState {}
+impl crate::Snapshots for pair::ConversationState {}

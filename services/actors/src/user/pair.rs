@@ -482,7 +482,7 @@ impl ConversationState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::user::Snapshots;
+    use crate::Snapshots;
 
     const REQUEST: PairCommand = PairCommand::Connection(ConnectionAction::Request);
     const ACCEPT: PairCommand = PairCommand::Connection(ConnectionAction::Accept);
