@@ -167,24 +167,18 @@ impl Admin for AdminService {
     ) -> Result<Response<PresenceReply>, Status> {
         let r = request.into_inner();
         check_id(&r.context_id)?;
-        let (attendees, moderators, connections) = match &self.cluster {
-            Some(node) => {
-                let c = node
-                    .presence(&r.context_id)
-                    .await
-                    .map_err(|e| Status::unavailable(format!("presence unavailable: {e}")))?;
-                (c.attendees, c.moderators, c.connections)
-            }
-            None => {
-                let c = self.presence.counts(&r.context_id);
-                (c.attendees, c.moderators, c.connections)
-            }
+        let c = match &self.cluster {
+            Some(node) => node
+                .presence(&r.context_id)
+                .await
+                .map_err(|e| Status::unavailable(format!("presence unavailable: {e}")))?,
+            None => self.presence.counts(&r.context_id),
         };
         Ok(Response::new(PresenceReply {
             context_id: r.context_id,
-            attendees,
-            moderators,
-            connections,
+            attendees: c.attendees,
+            moderators: c.moderators,
+            connections: c.connections,
         }))
     }
 }

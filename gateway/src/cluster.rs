@@ -111,20 +111,7 @@ impl ClusterNode {
                     () = stop.cancelled() => break,
                     _ = tick.tick() => {}
                 }
-                let entries: Vec<(String, presence::Counts)> = presence
-                    .all()
-                    .into_iter()
-                    .map(|(ctx, c)| {
-                        (
-                            ctx,
-                            presence::Counts {
-                                attendees: c.attendees,
-                                moderators: c.moderators,
-                                connections: c.connections,
-                            },
-                        )
-                    })
-                    .collect();
+                let entries = presence.all();
                 if let Err(e) = presence::publish(
                     &mut conn,
                     &node.keys,

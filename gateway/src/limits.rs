@@ -7,7 +7,7 @@ use std::{num::NonZeroU32, sync::Arc, time::Duration};
 use dashmap::DashMap;
 use governor::{
     DefaultKeyedRateLimiter, Quota, RateLimiter,
-    clock::{Clock, DefaultClock},
+    clock::Clock,
 };
 
 /// Connection counts and command rates per user.
@@ -19,7 +19,6 @@ pub struct UserLimits {
     requests: DefaultKeyedRateLimiter<Arc<str>>,
     direct: DefaultKeyedRateLimiter<Arc<str>>,
     searches: DefaultKeyedRateLimiter<Arc<str>>,
-    clock: DefaultClock,
 }
 
 /// Rates of private chat.
@@ -63,29 +62,22 @@ impl UserLimits {
                 Quota::per_second(messages).allow_burst(nz(messages.get().saturating_mul(2))),
             ),
             searches: RateLimiter::keyed(Quota::per_minute(searches).allow_burst(searches)),
-            clock: DefaultClock::default(),
         })
     }
 
     /// Spends one people search; `Err(wait)` when over the rate.
     pub fn check_search(&self, user: &Arc<str>) -> Result<(), Duration> {
-        self.searches
-            .check_key(user)
-            .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
+        spend(&self.searches, user)
     }
 
     /// Spends one connection request; `Err(wait)` when over the rate.
     pub fn check_request(&self, user: &Arc<str>) -> Result<(), Duration> {
-        self.requests
-            .check_key(user)
-            .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
+        spend(&self.requests, user)
     }
 
     /// Spends one private message; `Err(wait)` when over the rate.
     pub fn check_direct(&self, user: &Arc<str>) -> Result<(), Duration> {
-        self.direct
-            .check_key(user)
-            .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
+        spend(&self.direct, user)
     }
 
     /// Takes a connection slot, or `None` if the user has too many connections.
@@ -104,9 +96,7 @@ impl UserLimits {
 
     /// Spends one command from the user's budget; `Err(wait)` when over the rate.
     pub fn check_rate(&self, user: &Arc<str>) -> Result<(), Duration> {
-        self.rate
-            .check_key(user)
-            .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
+        spend(&self.rate, user)
     }
 
     /// Drops rate state of users idle long enough to be back at a full budget.
@@ -116,6 +106,13 @@ impl UserLimits {
             limiter.shrink_to_fit();
         }
     }
+}
+
+/// Spends one unit of `user`'s budget in `limiter`; `Err(wait)` when it is spent.
+fn spend(limiter: &DefaultKeyedRateLimiter<Arc<str>>, user: &Arc<str>) -> Result<(), Duration> {
+    limiter
+        .check_key(user)
+        .map_err(|not_until| not_until.wait_time_from(limiter.clock().now()))
 }
 
 #[cfg(test)]

@@ -16,13 +16,8 @@ pub struct Presence {
     contexts: DashMap<Arc<str>, HashMap<Arc<str>, UserPresence>>,
 }
 
-/// Presence counts of one context.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct PresenceCounts {
-    pub attendees: u32,
-    pub moderators: u32,
-    pub connections: u32,
-}
+/// Presence counts of one context: the same type the cluster publishes.
+pub use plenary_bus::redis::presence::Counts as PresenceCounts;
 
 impl Presence {
     /// A connection of `user` joined `context`.
@@ -48,31 +43,32 @@ impl Presence {
 
     /// Counts of every context with someone joined on this node.
     pub fn all(&self) -> Vec<(String, PresenceCounts)> {
-        let names: Vec<Arc<str>> = self.contexts.iter().map(|e| e.key().clone()).collect();
-        names
-            .into_iter()
-            .map(|c| {
-                let counts = self.counts(&c);
-                (c.to_string(), counts)
-            })
+        self.contexts
+            .iter()
+            .map(|e| (e.key().to_string(), tally(e.value())))
             .collect()
     }
 
     /// Current counts for a context.
     pub fn counts(&self, context: &str) -> PresenceCounts {
-        let Some(users) = self.contexts.get(context) else {
-            return PresenceCounts::default();
-        };
-        users.values().fold(PresenceCounts::default(), |mut c, u| {
-            if u.moderator {
-                c.moderators += 1;
-            } else {
-                c.attendees += 1;
-            }
-            c.connections += u.connections;
-            c
-        })
+        self.contexts
+            .get(context)
+            .map(|users| tally(&users))
+            .unwrap_or_default()
     }
+}
+
+/// Distinct users by role, and connections, of one context.
+fn tally(users: &HashMap<Arc<str>, UserPresence>) -> PresenceCounts {
+    users.values().fold(PresenceCounts::default(), |mut c, u| {
+        if u.moderator {
+            c.moderators += 1;
+        } else {
+            c.attendees += 1;
+        }
+        c.connections += u.connections;
+        c
+    })
 }
 
 #[cfg(test)]

@@ -568,14 +568,7 @@ where
                     "rate limit exceeded repeatedly",
                 ));
             }
-            telemetry::command_refused(ErrorCode::RateLimited.as_str_name());
-            let retry = (wait.as_millis() as u64).max(1);
-            state.ready(error_reply(
-                frame_id,
-                ErrorCode::RateLimited,
-                "too many commands",
-                retry,
-            ));
+            state.ready(rate_limited(frame_id, wait, "commands"));
             return Ok(());
         }
         state.rate_strikes = 0;
@@ -759,8 +752,7 @@ where
                 let frame = match registry.chat(&context_id, identity, chat).await {
                     Ok(outcome) => protocol::outcome_reply(id, outcome),
                     Err(rejection) => {
-                        telemetry::command_refused(rejection_code(&rejection).0.as_str_name());
-                        rejection_reply(id, &rejection)
+                        refused(id, &rejection)
                     }
                 };
                 Completion::Reply(frame)
@@ -930,17 +922,10 @@ where
         let contexts: Vec<Arc<str>> = state.contexts().cloned().collect();
         let limits = &self.shared.limits;
         let refuse = |state: &mut SessionState, rejection: Rejection| {
-            telemetry::command_refused(rejection_code(&rejection).0.as_str_name());
-            state.ready(rejection_reply(id, &rejection));
+            state.ready(refused(id, &rejection));
         };
         let rate_limited = |state: &mut SessionState, wait: Duration, what: &str| {
-            telemetry::command_refused(ErrorCode::RateLimited.as_str_name());
-            state.ready(error_reply(
-                id,
-                ErrorCode::RateLimited,
-                format!("too many {what}"),
-                (wait.as_millis() as u64).max(1),
-            ));
+            state.ready(rate_limited(id, wait, what));
         };
         // The peer and the command on the conversation, for the pair commands.
         let (peer, pair_command) = match command {
@@ -1157,8 +1142,7 @@ where
                         // Receivers first, then what the join took.
                         drop((receiver, own));
                         drop(listening);
-                        telemetry::command_refused(rejection_code(&rejection).0.as_str_name());
-                        self.send(&rejection_reply(id, &rejection)).await
+                        self.send(&refused(id, &rejection)).await
                     }
                 }
             }
@@ -1265,6 +1249,17 @@ impl SessionState {
         self.in_flight
             .push_back(futures_util::future::ready(Completion::Reply(frame)).boxed());
     }
+}
+
+/// A `RATE_LIMITED` reply for `what` (a budget of the user's), counted.
+fn rate_limited(id: u64, wait: Duration, what: &str) -> ServerFrame {
+    telemetry::command_refused(ErrorCode::RateLimited.as_str_name());
+    error_reply(
+        id,
+        ErrorCode::RateLimited,
+        format!("too many {what}"),
+        (wait.as_millis() as u64).max(1),
+    )
 }
 
 /// A refusal, counted and answered.
