@@ -25,6 +25,9 @@ pub struct Outbound {
     frame: ServerFrame,
     json: OnceLock<Message>,
     proto: OnceLock<Message>,
+    /// The resync notice sockets get when this push starts a new epoch, made once and
+    /// shared like the push itself.
+    epoch_resync: OnceLock<Box<Outbound>>,
 }
 
 impl Outbound {
@@ -38,7 +41,22 @@ impl Outbound {
             },
             json: OnceLock::new(),
             proto: OnceLock::new(),
+            epoch_resync: OnceLock::new(),
         }
+    }
+
+    /// The resync notice for listeners whose stream this push shows restarted with a
+    /// new epoch, in a wire format.
+    pub fn epoch_resync(&self, format: WireFormat) -> Message {
+        self.epoch_resync
+            .get_or_init(|| {
+                let context = match &self.frame.frame {
+                    Some(Frame::Push(push)) => push.context_id.as_str(),
+                    _ => "",
+                };
+                Box::new(Outbound::resync(context))
+            })
+            .message(format)
     }
 
     /// A resync notice for a context: the listener may have missed pushes.
@@ -140,14 +158,16 @@ impl Hub {
 
 impl Hub {
     fn send(&self, channel: &Channel, item: &Arc<Outbound>) -> bool {
-        let Some(tx) = self.channels.get(channel).map(|tx| tx.clone()) else {
-            return false;
+        // Sent under the map's read guard: no clone of the sender per push. The guard
+        // is gone before a channel without listeners is released.
+        let sent = match self.channels.get(channel) {
+            Some(tx) => tx.send(item.clone()).is_ok(),
+            None => return false,
         };
-        if tx.send(item.clone()).is_err() {
+        if !sent {
             self.release(channel);
-            return false;
         }
-        true
+        sent
     }
 }
 

@@ -5,10 +5,7 @@
 use std::{num::NonZeroU32, sync::Arc, time::Duration};
 
 use dashmap::DashMap;
-use governor::{
-    DefaultKeyedRateLimiter, Quota, RateLimiter,
-    clock::Clock,
-};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter, clock::Clock};
 
 /// Connection counts and command rates per user.
 #[derive(Debug)]

@@ -141,8 +141,10 @@ struct Connection<S> {
     shared: Arc<Shared>,
 }
 
-/// What listening to a context holds: local hub entries and (in cluster mode) Redis
-/// subscriptions. Dropping it gives them back, however the join or the session ends.
+/// What listening to a context (or the private stream) holds: the hub receivers until
+/// they become the session's feed, local hub entries and (in cluster mode) Redis
+/// subscriptions. Dropping it gives them back, however the join or the session ends —
+/// the receivers first, so the hub sees its listeners gone.
 struct Listening {
     shared: Arc<Shared>,
     context: Arc<str>,
@@ -150,10 +152,48 @@ struct Listening {
     channel: Channel,
     /// Whether the bus subscriptions were taken.
     acquired: bool,
+    /// The shared broadcast and (attendees) their own queue, until taken by `feed`.
+    receivers: Option<Receivers>,
+}
+
+/// A stream's hub receivers: the shared broadcast, and an attendee's own queue.
+type Receivers = (
+    broadcast::Receiver<Arc<Outbound>>,
+    Option<tokio::sync::mpsc::Receiver<Arc<Outbound>>>,
+);
+
+impl Listening {
+    /// Subscribes to `channel` (and, for an attendee, their own queue) before the
+    /// actor answers, so nothing falls between its answer and the pushes.
+    fn start(
+        shared: &Arc<Shared>,
+        context: Arc<str>,
+        user: Arc<str>,
+        channel: Channel,
+        own: bool,
+    ) -> Self {
+        let receiver = shared.hub.subscribe(channel.clone());
+        let own = own.then(|| shared.hub.subscribe_user(&context, &user));
+        Listening {
+            shared: shared.clone(),
+            context,
+            user,
+            channel,
+            acquired: false,
+            receivers: Some((receiver, own)),
+        }
+    }
+
+    /// The session's feed of this stream (once).
+    fn feed(&mut self) -> Option<ContextFeed> {
+        let (receiver, own) = self.receivers.take()?;
+        Some(ContextFeed::new(BroadcastStream::new(receiver), own))
+    }
 }
 
 impl Drop for Listening {
     fn drop(&mut self) {
+        self.receivers.take();
         self.shared.hub.release(&self.channel);
         self.shared.hub.release_user(&self.context, &self.user);
         if self.acquired {
@@ -196,15 +236,11 @@ enum Completion {
         id: u64,
         listening: Listening,
         role: Role,
-        receiver: broadcast::Receiver<Arc<Outbound>>,
-        /// An attendee's own queue (their Q&A pushes).
-        own: Option<tokio::sync::mpsc::Receiver<Arc<Outbound>>>,
         result: Result<JoinOk, Rejection>,
     },
     PrivateOpen {
         id: u64,
         listening: Listening,
-        receiver: broadcast::Receiver<Arc<Outbound>>,
         result: Result<PrivateOk, Rejection>,
     },
 }
@@ -751,9 +787,7 @@ where
             async move {
                 let frame = match registry.chat(&context_id, identity, chat).await {
                     Ok(outcome) => protocol::outcome_reply(id, outcome),
-                    Err(rejection) => {
-                        refused(id, &rejection)
-                    }
+                    Err(rejection) => refused(id, &rejection),
                 };
                 Completion::Reply(frame)
             }
@@ -803,18 +837,14 @@ where
             Role::Moderator => Channel::ContextModerators(context.clone()),
             Role::Attendee => Channel::ContextPublic(context.clone()),
         };
-        // Subscribe before the actor takes the snapshot, so nothing falls between the
-        // two; pushes the snapshot already covers are skipped by seq.
-        let receiver = self.shared.hub.subscribe(channel.clone());
-        let own =
-            (role == Role::Attendee).then(|| self.shared.hub.subscribe_user(&context, &state.user));
-        let mut listening = Listening {
-            shared: self.shared.clone(),
-            context: context.clone(),
-            user: state.user.clone(),
-            channel: channel.clone(),
-            acquired: false,
-        };
+        // Pushes the snapshot already covers are skipped by seq.
+        let mut listening = Listening::start(
+            &self.shared,
+            context.clone(),
+            state.user.clone(),
+            channel.clone(),
+            role == Role::Attendee,
+        );
         state.joining.insert(context.clone());
         let registry = self.shared.registry.clone();
         let directory = self.shared.directory.clone();
@@ -852,8 +882,6 @@ where
                     id,
                     listening,
                     role,
-                    receiver,
-                    own,
                     result,
                 }
             }
@@ -882,15 +910,13 @@ where
             self.unjoin(state, &key, previous);
         }
         let channel = Channel::Private(Arc::from(user_stream_id(&state.user)));
-        // Subscribe before the actor answers, as for a join.
-        let receiver = self.shared.hub.subscribe(channel.clone());
-        let mut listening = Listening {
-            shared: self.shared.clone(),
-            context: key.clone(),
-            user: state.user.clone(),
-            channel: channel.clone(),
-            acquired: false,
-        };
+        let mut listening = Listening::start(
+            &self.shared,
+            key.clone(),
+            state.user.clone(),
+            channel.clone(),
+            false,
+        );
         state.joining.insert(key);
         let registry = self.shared.registry.clone();
         let identity = state.identity.clone();
@@ -906,7 +932,6 @@ where
                 Completion::PrivateOpen {
                     id,
                     listening,
-                    receiver,
                     result,
                 }
             }
@@ -1076,18 +1101,16 @@ where
             Completion::Reply(frame) => self.send(&frame).await,
             Completion::PrivateOpen {
                 id,
-                listening,
-                receiver,
+                mut listening,
                 result,
             } => {
                 let key = listening.context.clone();
                 state.joining.remove(&key);
                 match result {
                     Ok(ok) => {
-                        state.pushes.insert(
-                            key.clone(),
-                            ContextFeed::new(BroadcastStream::new(receiver), None),
-                        );
+                        if let Some(feed) = listening.feed() {
+                            state.pushes.insert(key.clone(), feed);
+                        }
                         state.joined.insert(
                             key,
                             Joined {
@@ -1100,7 +1123,6 @@ where
                         self.send(&reply(id, ReplyResult::PrivateOpen(ok))).await
                     }
                     Err(rejection) => {
-                        drop(receiver);
                         drop(listening);
                         self.send(&refused(id, &rejection)).await
                     }
@@ -1108,10 +1130,8 @@ where
             }
             Completion::Join {
                 id,
-                listening,
+                mut listening,
                 role,
-                receiver,
-                own,
                 result,
             } => {
                 let context = listening.context.clone();
@@ -1123,10 +1143,9 @@ where
                             .presence
                             .join(&context, &state.user, role == Role::Moderator);
 
-                        state.pushes.insert(
-                            context.clone(),
-                            ContextFeed::new(BroadcastStream::new(receiver), own),
-                        );
+                        if let Some(feed) = listening.feed() {
+                            state.pushes.insert(context.clone(), feed);
+                        }
                         state.joined.insert(
                             context,
                             Joined {
@@ -1139,8 +1158,6 @@ where
                         self.send(&reply(id, ReplyResult::Join(join))).await
                     }
                     Err(rejection) => {
-                        // Receivers first, then what the join took.
-                        drop((receiver, own));
                         drop(listening);
                         self.send(&refused(id, &rejection)).await
                     }
@@ -1185,7 +1202,7 @@ where
                 } else {
                     if joined.epoch != 0 && outbound.epoch != joined.epoch {
                         // The context restarted with a new epoch.
-                        self.write(Outbound::resync(&context).message(self.format), false)
+                        self.write(outbound.epoch_resync(self.format), false)
                             .await?;
                         joined.last_seq = 0;
                     }
