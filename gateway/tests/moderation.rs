@@ -183,7 +183,7 @@ async fn moderator_activity_is_recorded_per_context() {
     moderator.join(CTX).await.unwrap();
     attendee.join(CTX).await.unwrap();
     attendee.send(CTX, "question", "", 0).await.unwrap();
-    let sent = moderator.send(CTX, "answer", "", 0).await.unwrap();
+    moderator.send(CTX, "answer", "", 0).await.unwrap();
     let mut api = AdminClient::connect(format!("http://{}", server.admin))
         .await
         .unwrap();
@@ -205,6 +205,5 @@ async fn moderator_activity_is_recorded_per_context() {
         ("mod", "mod@example.test")
     );
     assert!(activity.last_action_ms > 0);
-    assert!(sent.message_id > 0);
     server.stop().await;
 }

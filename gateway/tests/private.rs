@@ -197,7 +197,12 @@ async fn an_ignored_request_stays_pending_for_the_requester_and_can_be_accepted_
         })
         .await
         .unwrap();
-    expect_no_push(&carol, Duration::from_millis(500), |p| {
+    // The refresh has run once dave sees her new name.
+    expect_push(&dave, |p| {
+        peer_update(p).filter(|u| u.peer.as_ref().is_some_and(|x| x.name == "carol"))
+    })
+    .await;
+    expect_no_push(&carol, Duration::from_millis(300), |p| {
         peer_update(p).is_some()
     })
     .await;
@@ -352,6 +357,7 @@ async fn a_device_that_reconnects_gets_exactly_the_private_pushes_it_missed() {
         reopened.recovered,
         "nothing was missed yet: recovered, no snapshot"
     );
+    assert!(reopened.missed.is_empty());
     for i in 1..=3 {
         lena.dm_send("mike", &format!("while away {i}"), &format!("l{i}"))
             .await

@@ -423,7 +423,7 @@ mod tests {
         .await;
         out.sort_unstable();
         assert_eq!(out, (0..50).map(|i| i * 2).collect::<Vec<_>>());
-        assert!(peak.load(Ordering::SeqCst) <= 4);
+        assert_eq!(peak.load(Ordering::SeqCst), 4, "four at a time, never more");
         assert!(
             run_bounded(Vec::<u32>::new(), 8, |i| async move { i })
                 .await

@@ -163,8 +163,13 @@ pub async fn expect_no_push(
     mut pick: impl FnMut(&v1::Push) -> bool,
 ) {
     let deadline = tokio::time::Instant::now() + wait;
-    while let Ok(Some(push)) = tokio::time::timeout_at(deadline, client.next_push()).await {
-        assert!(!pick(&push), "unexpected push {push:?}");
+    loop {
+        match tokio::time::timeout_at(deadline, client.next_push()).await {
+            Err(_) => return,
+            // A dropped connection would pass any "nothing arrives" check.
+            Ok(None) => panic!("push stream ended: {:?}", client.close_info()),
+            Ok(Some(push)) => assert!(!pick(&push), "unexpected push {push:?}"),
+        }
     }
 }
 

@@ -1402,7 +1402,12 @@ mod tests {
             (a.clone(), ChatCommand::Delete { message_id: 2 }),
         ];
         for (who, cmd) in commands {
-            if let Decision::Emit(kind) = s.decide(&ChatLimits::default(), &who, &cmd).unwrap() {
+            let kinds = match s.decide(&ChatLimits::default(), &who, &cmd).unwrap() {
+                Decision::Emit(kind) => vec![kind],
+                Decision::EmitAll(kinds) => kinds,
+                Decision::Already(_) => vec![],
+            };
+            for kind in kinds {
                 let e = ContextEvent {
                     context_id: "w1".into(),
                     epoch: 1,
@@ -1415,6 +1420,7 @@ mod tests {
                 log.push(e);
             }
         }
+        assert!(log.len() >= 5, "every command produced its events: {log:?}");
         let mut rebuilt = created();
         for e in &log {
             rebuilt.apply(e);
