@@ -78,8 +78,9 @@ enum Op {
         with_peers: bool,
         about: Option<String>,
     },
-    Notice {
-        notice: Notice,
+    /// One user's notices from a conversation, in order.
+    Notices {
+        notices: Vec<Notice>,
     },
     Pair {
         me: Party,
@@ -199,13 +200,8 @@ fn request_for(op: Op) -> (Mail, Reply) {
             },
             OpResult::Card,
         ),
-        Op::Notice { notice } => asked(
-            |reply| {
-                P(PrivateRequest::Notice {
-                    notice: Box::new(notice),
-                    reply,
-                })
-            },
+        Op::Notices { notices } => asked(
+            |reply| P(PrivateRequest::Notices { notices, reply }),
             |()| OpResult::Noticed,
         ),
         Op::Pair { me, peer, command } => asked(
@@ -437,12 +433,15 @@ impl ContextRegistry {
                 (self.me.clone(), self.me.clone(), self.me.clone());
             let (user_a, user_b) = (a.clone(), b.clone());
             let messenger = Messenger {
-                deliver: Arc::new(move |notice: Notice| {
+                deliver: Arc::new(move |notices: Vec<Notice>| {
                     let registry = for_deliver.clone();
                     Box::pin(async move {
                         let registry = registry.upgrade().ok_or_else(stopped)?;
-                        let stream = user_stream_id(&notice.user_id);
-                        registry.run(&stream, Op::Notice { notice }).await.map(drop)
+                        let Some(user) = notices.first().map(|n| n.user_id.clone()) else {
+                            return Ok(());
+                        };
+                        let op = Op::Notices { notices };
+                        registry.run(&user_stream_id(&user), op).await.map(drop)
                     })
                 }),
                 card: Arc::new(move |user: String, about: String| {

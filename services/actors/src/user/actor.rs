@@ -72,8 +72,9 @@ type Call<T> = std::pin::Pin<Box<dyn Future<Output = Result<T, Rejection>> + Sen
 /// the owner node).
 #[derive(Clone)]
 pub(crate) struct Messenger {
-    /// Delivers a notice; resolves once the user actor committed it.
-    pub deliver: Arc<dyn Fn(Notice) -> Call<()> + Send + Sync>,
+    /// Delivers one user's notices, in order; resolves once their actor committed them
+    /// (in one append).
+    pub deliver: Arc<dyn Fn(Vec<Notice>) -> Call<()> + Send + Sync>,
     /// A user's card, with where they were last told about `about`.
     pub card: Arc<dyn Fn(String, String) -> Call<UserCard> + Send + Sync>,
     /// Called when the conversation stops because a user could not be told: starts
@@ -112,8 +113,9 @@ pub(crate) enum PrivateRequest {
         about: Option<String>,
         reply: Reply<UserCard>,
     },
-    Notice {
-        notice: Box<Notice>,
+    /// One user's notices, in order.
+    Notices {
+        notices: Vec<Notice>,
         reply: Reply<()>,
     },
     /// A command of `me` on the conversation with `peer` (boxed: it is much larger
@@ -139,7 +141,7 @@ impl PrivateRequest {
                 drop(reply.send(Err(why)))
             }
             PrivateRequest::Card { reply, .. } => drop(reply.send(Err(why))),
-            PrivateRequest::Notice { reply, .. } => drop(reply.send(Err(why))),
+            PrivateRequest::Notices { reply, .. } => drop(reply.send(Err(why))),
             PrivateRequest::History { reply, .. } => drop(reply.send(Err(why))),
         }
     }
@@ -549,12 +551,15 @@ impl Batches for UserActor {
                     };
                     held.push(Held::new(reply, Ok(card)));
                 }
-                PrivateRequest::Notice { notice, reply } => {
-                    if let Some(kind) =
-                        self.state
-                            .decide_notice(notice.pair_epoch, notice.pair_seq, &notice.update)
-                    {
-                        self.emit(kind);
+                PrivateRequest::Notices { notices, reply } => {
+                    for notice in notices {
+                        if let Some(kind) = self.state.decide_notice(
+                            notice.pair_epoch,
+                            notice.pair_seq,
+                            &notice.update,
+                        ) {
+                            self.emit(kind);
+                        }
                     }
                     held.push(Held::new(reply, Ok(())));
                 }
@@ -733,28 +738,24 @@ impl PairActor {
         let (a, b): (Vec<Notice>, Vec<Notice>) = notices
             .into_iter()
             .partition(|n| n.user_id == self.state.pair.a);
-        let deliver = |notices: Vec<Notice>| async move {
-            for notice in notices {
-                if !self.deliver(notice).await {
-                    return false;
-                }
-            }
-            true
-        };
-        let (a, b) = tokio::join!(deliver(a), deliver(b));
+        let (a, b) = tokio::join!(self.deliver(a), self.deliver(b));
         a && b
     }
 
-    /// Delivers one notice, retrying a user actor that is briefly unavailable (moving
-    /// between nodes, say).
-    async fn deliver(&self, notice: Notice) -> bool {
+    /// Delivers one user's notices in one call, retrying a user actor that is briefly
+    /// unavailable (moving between nodes, say).
+    async fn deliver(&self, notices: Vec<Notice>) -> bool {
+        let Some(user) = notices.first().map(|n| n.user_id.clone()) else {
+            return true;
+        };
         let mut wait = Duration::from_millis(50);
         for attempt in 1..=NOTICE_ATTEMPTS {
-            match (self.messenger.deliver)(notice.clone()).await {
+            match (self.messenger.deliver)(notices.clone()).await {
                 Ok(()) => return true,
                 Err(e) if attempt == NOTICE_ATTEMPTS => {
-                    metrics::counter!("plenary_private_notices_undelivered_total").increment(1);
-                    warn!(user_id = %notice.user_id, error = %e,
+                    metrics::counter!("plenary_private_notices_undelivered_total")
+                        .increment(notices.len() as u64);
+                    warn!(user_id = %user, error = %e,
                         "a user's actor cannot be told of a conversation's change; the conversation stops and tells it when it starts again");
                 }
                 Err(_) => {
@@ -916,22 +917,24 @@ mod tests {
     fn messenger(users: &Arc<Users>) -> Messenger {
         let (d, c, r) = (users.clone(), users.clone(), users.clone());
         Messenger {
-            deliver: Arc::new(move |notice: Notice| {
+            deliver: Arc::new(move |notices: Vec<Notice>| {
                 let users = d.clone();
                 Box::pin(async move {
                     if users.down.load(Ordering::SeqCst) {
                         return Err(Rejection::Unavailable("down".into()));
                     }
                     let mut told = users.told.lock().unwrap();
-                    let at = told.entry(notice.user_id.clone()).or_default();
-                    if notice.pair_seq > at.1 || at.0 != notice.pair_epoch {
-                        *at = (notice.pair_epoch, notice.pair_seq);
-                        if let Some(m) = &notice.update.message {
-                            users
-                                .messages
-                                .lock()
-                                .unwrap()
-                                .push((notice.user_id.clone(), m.text.clone()));
+                    for notice in notices {
+                        let at = told.entry(notice.user_id.clone()).or_default();
+                        if notice.pair_seq > at.1 || at.0 != notice.pair_epoch {
+                            *at = (notice.pair_epoch, notice.pair_seq);
+                            if let Some(m) = &notice.update.message {
+                                users
+                                    .messages
+                                    .lock()
+                                    .unwrap()
+                                    .push((notice.user_id.clone(), m.text.clone()));
+                            }
                         }
                     }
                     Ok(())
