@@ -133,25 +133,56 @@ pub enum Match {
     ByFamilyName,
 }
 
-/// How `member` matches `query`.
-pub fn match_of(query: &str, member: &Member) -> Match {
-    let words_match = |haystack: String| {
-        let haystack = haystack.to_lowercase();
-        let words: Vec<&str> = haystack.split_whitespace().collect();
-        query
-            .to_lowercase()
+/// A people search, its words lowercased once for every member it is matched with.
+#[derive(Debug)]
+pub struct Query {
+    words: Vec<String>,
+}
+
+impl Query {
+    pub fn new(query: &str) -> Self {
+        Query {
+            words: query
+                .to_lowercase()
+                .split_whitespace()
+                .map(String::from)
+                .collect(),
+        }
+    }
+
+    /// An empty query (suggestions) matches everyone.
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    /// How `member` matches.
+    pub fn match_of(&self, member: &Member) -> Match {
+        if self.words.is_empty() {
+            return Match::Plainly;
+        }
+        let (given, id) = (
+            member.given_name.to_lowercase(),
+            member.user_id.to_lowercase(),
+        );
+        let plain: Vec<&str> = given
             .split_whitespace()
-            .all(|q| words.iter().any(|w| w.starts_with(q)))
-    };
-    if words_match(format!("{} {}", member.given_name, member.user_id)) {
-        Match::Plainly
-    } else if words_match(format!(
-        "{} {} {}",
-        member.given_name, member.family_name, member.user_id
-    )) {
-        Match::ByFamilyName
-    } else {
-        Match::No
+            .chain(id.split_whitespace())
+            .collect();
+        let starts = |q: &str, words: &[&str]| words.iter().any(|w| w.starts_with(q));
+        if self.words.iter().all(|q| starts(q, &plain)) {
+            return Match::Plainly;
+        }
+        let family = member.family_name.to_lowercase();
+        let family: Vec<&str> = family.split_whitespace().collect();
+        if self
+            .words
+            .iter()
+            .all(|q| starts(q, &plain) || starts(q, &family))
+        {
+            Match::ByFamilyName
+        } else {
+            Match::No
+        }
     }
 }
 
@@ -170,13 +201,14 @@ mod tests {
     #[test]
     fn search_matches_word_prefixes() {
         let nova = member("u1", "Nova", "Jones");
-        assert_eq!(match_of("", &nova), Match::Plainly);
-        assert_eq!(match_of("nov", &nova), Match::Plainly);
-        assert_eq!(match_of("U1", &nova), Match::Plainly);
-        assert_eq!(match_of("jo no", &nova), Match::ByFamilyName);
-        assert_eq!(match_of("jones", &nova), Match::ByFamilyName);
-        assert_eq!(match_of("ones", &nova), Match::No);
-        assert_eq!(match_of("nova smith", &nova), Match::No);
+        let match_of = |q: &str| Query::new(q).match_of(&nova);
+        assert_eq!(match_of(""), Match::Plainly);
+        assert_eq!(match_of("nov"), Match::Plainly);
+        assert_eq!(match_of("U1"), Match::Plainly);
+        assert_eq!(match_of("jo no"), Match::ByFamilyName);
+        assert_eq!(match_of("jones"), Match::ByFamilyName);
+        assert_eq!(match_of("ones"), Match::No);
+        assert_eq!(match_of("nova smith"), Match::No);
     }
 
     #[tokio::test]

@@ -49,7 +49,7 @@ use tracing::instrument;
 use crate::{
     auth::{Verified, Verifier},
     config::Config,
-    directory::{Directory, Match, match_of},
+    directory::{Directory, Match, Query},
     feed::{ContextFeed, FeedError},
     hub::{Hub, Outbound},
     limits::UserLimits,
@@ -475,7 +475,8 @@ where
                 "too many connections for this user",
             );
         };
-        let config = self.config().clone();
+        let shared = self.shared.clone();
+        let config = &shared.config;
         let connected = reply(
             connect_id,
             ReplyResult::Connect(ConnectOk {
@@ -531,7 +532,8 @@ where
     }
 
     async fn serve_loop(&mut self, state: &mut SessionState, shutdown: &CancellationToken) -> End {
-        let config = self.config().clone();
+        let shared = self.shared.clone();
+        let config = &shared.config;
         let mut ping = tokio::time::interval_at(
             Instant::now() + config.ping_interval(),
             config.ping_interval(),
@@ -1297,7 +1299,8 @@ async fn find_people(
     limit: usize,
 ) -> Result<Vec<Person>, Rejection> {
     let mine = registry.user_card(&identity.user_id, true).await?;
-    let suggest = query.trim().is_empty();
+    let query = Query::new(query);
+    let suggest = query.is_empty();
     let mut found = Vec::new();
     let mut seen = HashSet::new();
     for context in contexts {
@@ -1306,7 +1309,7 @@ async fn find_people(
             .await
             .map_err(|e| Rejection::Unavailable(format!("people search failed: {e}; retry")))?;
         for member in members {
-            let how = match_of(query, &member);
+            let how = query.match_of(&member);
             if member.user_id == identity.user_id || how == Match::No {
                 continue;
             }
@@ -1323,7 +1326,16 @@ async fn find_people(
             }
         }
     }
-    found.sort_by_cached_key(|(m, _, _)| (m.given_name.to_lowercase(), m.user_id.clone()));
+    // Only the first pages are ever shown: pick them before sorting.
+    let key = |(m, _, _): &(crate::directory::Member, i32, Match)| {
+        (m.given_name.to_lowercase(), m.user_id.clone())
+    };
+    let keep = limit.max(1) * PEOPLE_PAGES;
+    if found.len() > keep {
+        found.select_nth_unstable_by_key(keep, key);
+        found.truncate(keep);
+    }
+    found.sort_by_cached_key(key);
     // Each person as they chose to be shown, from their own actor: a page at a
     // time, a few pages at most, until `limit` people are kept.
     let mut people = Vec::with_capacity(limit);
