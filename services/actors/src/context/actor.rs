@@ -389,7 +389,6 @@ impl ContextActor {
     /// Decides, tentatively applies, commits and then answers one batch. `Err` means
     /// the log refused this actor's lease: it must stop.
     async fn process(&mut self, batch: &mut Vec<Request>) -> Result<(), Stop> {
-        let mut new_events = 0usize;
         let mut replies = Vec::with_capacity(batch.len());
         for request in batch.drain(..) {
             match request {
@@ -405,15 +404,11 @@ impl ContextActor {
                         identity.admin,
                         &command,
                     ) {
-                        Ok(Decision::Emit(kind)) => {
-                            new_events += 1;
-                            Ok(self.emit(actor, kind))
-                        }
+                        Ok(Decision::Emit(kind)) => Ok(self.emit(actor, kind)),
                         Ok(Decision::EmitAll(kinds)) => {
                             // The last event answers the command (the message, for a post).
                             let mut outcome = CommandOutcome::Done { seq: 0 };
                             for kind in kinds {
-                                new_events += 1;
                                 outcome = self.emit(actor.clone(), kind);
                             }
                             Ok(outcome)
@@ -424,7 +419,7 @@ impl ContextActor {
                     replies.push(Pending::Chat(reply, result));
                 }
                 Request::Join { join, reply } => {
-                    let result = self.join(&join, &mut new_events);
+                    let result = self.join(&join);
                     replies.push(Pending::Join(reply, Box::new(result)));
                 }
                 Request::Admin {
@@ -433,7 +428,6 @@ impl ContextActor {
                     reply,
                 } => {
                     let result = self.state.decide_admin(&command).map(|kind| {
-                        new_events += 1;
                         self.emit(actor, kind);
                         self.view()
                     });
@@ -454,14 +448,13 @@ impl ContextActor {
                         self.moderators.left(&user_id);
                     }
                 }
-                Request::AutoRelease => new_events += self.auto_release(),
+                Request::AutoRelease => self.auto_release(),
             }
         }
 
-        if new_events > 0 {
+        if !self.uncommitted.is_empty() {
             let started = std::time::Instant::now();
             let events = std::mem::take(&mut self.uncommitted);
-            debug_assert_eq!(events.len(), new_events);
             if let Err(e) = self
                 .log
                 .append(&self.id, self.state.epoch, &events, self.fence.as_ref())
@@ -484,7 +477,7 @@ impl ContextActor {
                     warn!(error = %e, "append refused by fencing; this actor stops");
                     return Err(Stop::Fenced);
                 }
-                error!(error = %e, events = new_events, "event log append failed; reloading context");
+                error!(error = %e, events = events.len(), "event log append failed; reloading context");
                 if let Err(e) = self.reload().await {
                     // Memory still holds the events the log refused: this actor must not
                     // go on. The next command starts a fresh one from the log.
@@ -495,8 +488,8 @@ impl ContextActor {
             }
             metrics::histogram!("plenary_log_append_seconds")
                 .record(started.elapsed().as_secs_f64());
-            metrics::counter!("plenary_events_appended_total").increment(new_events as u64);
-            metrics::histogram!("plenary_log_batch_events").record(new_events as f64);
+            metrics::counter!("plenary_events_appended_total").increment(events.len() as u64);
+            metrics::histogram!("plenary_log_batch_events").record(events.len() as f64);
             for reply in replies {
                 reply.send();
             }
@@ -576,10 +569,10 @@ impl ContextActor {
     }
 
     /// Sends back to pending the threads of owners away longer than the configured
-    /// time. Returns how many events it emitted.
-    fn auto_release(&mut self) -> usize {
+    /// time.
+    fn auto_release(&mut self) {
         let Some(after) = self.config.qa_auto_release else {
-            return 0;
+            return;
         };
         let stale: Vec<u64> = self
             .state
@@ -616,12 +609,11 @@ impl ContextActor {
             }
         }
         if emitted > 0 {
-            metrics::counter!("plenary_qa_auto_releases_total").increment(emitted as u64);
+            metrics::counter!("plenary_qa_auto_releases_total").increment(emitted);
         }
-        emitted
     }
 
-    fn join(&mut self, join: &JoinRequest, new_events: &mut usize) -> Result<JoinOk, Rejection> {
+    fn join(&mut self, join: &JoinRequest) -> Result<JoinOk, Rejection> {
         let identity = &join.identity;
         if !self.state.exists() {
             if !self.config.auto_create {
@@ -631,7 +623,6 @@ impl ContextActor {
                 name: self.id.to_string(),
                 ..Default::default()
             };
-            *new_events += 1;
             self.emit(
                 identity.actor_in(&self.id),
                 Kind::Created(v1::events::ContextCreated {
