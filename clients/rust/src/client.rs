@@ -38,22 +38,42 @@ pub struct Client {
     private_reopened: Option<PrivateOk>,
 }
 
-/// Unwraps the expected variant of a reply result, or reports what came instead.
 /// The `context_id` of private pushes, and the key of the private stream in
 /// [`Client::position`] and [`Client::joined`].
 pub const PRIVATE_STREAM: &str = "";
 
-macro_rules! expect_reply {
-    ($result:expr, $variant:ident) => {
-        match $result {
-            reply::Result::$variant(value) => Ok(value),
-            other => Err(ClientError::UnexpectedReply(format!(
-                "expected {}, got {other:?}",
-                stringify!($variant)
-            ))),
-        }
+/// A command's reply of one expected kind.
+trait FromReply: Sized {
+    fn from_reply(result: reply::Result) -> Result<Self, ClientError>;
+}
+
+/// Each reply type unwraps its own variant, or reports what came instead.
+macro_rules! from_reply {
+    ($($ty:ty => $variant:ident),* $(,)?) => {
+        $(impl FromReply for $ty {
+            fn from_reply(result: reply::Result) -> Result<Self, ClientError> {
+                match result {
+                    reply::Result::$variant(value) => Ok(value),
+                    other => Err(ClientError::UnexpectedReply(format!(
+                        "expected {}, got {other:?}",
+                        stringify!($variant)
+                    ))),
+                }
+            }
+        })*
     };
 }
+
+from_reply!(
+    Ack => Ack,
+    SendOk => Send,
+    LikeOk => Like,
+    JoinOk => Join,
+    Pong => Pong,
+    PrivateOk => PrivateOpen,
+    DirectHistoryOk => DmHistory,
+    PeopleOk => People,
+);
 
 impl Client {
     /// Opens a socket as `config` says, sends `connect` and waits for `ConnectOk`, all
@@ -122,6 +142,11 @@ impl Client {
         }
     }
 
+    /// Sends a command and unwraps the reply kind it answers with.
+    async fn call<T: FromReply>(&self, command: Command) -> Result<T, ClientError> {
+        T::from_reply(self.request(command).await?)
+    }
+
     /// Joins `context_id` from scratch: the `JoinOk` holds a snapshot.
     pub async fn join(&self, context_id: &str) -> Result<JoinOk, ClientError> {
         self.join_with(context_id, None).await
@@ -143,23 +168,19 @@ impl Client {
         context_id: &str,
         since: Option<Position>,
     ) -> Result<JoinOk, ClientError> {
-        let result = self
-            .request(Command::Join(Join {
-                context_id: context_id.to_owned(),
-                since,
-            }))
-            .await?;
-        expect_reply!(result, Join)
+        self.call(Command::Join(Join {
+            context_id: context_id.to_owned(),
+            since,
+        }))
+        .await
     }
 
     /// Leaves `context_id`; it is no longer rejoined on [`reconnect`](Self::reconnect).
     pub async fn leave(&self, context_id: &str) -> Result<Ack, ClientError> {
-        let result = self
-            .request(Command::Leave(Leave {
-                context_id: context_id.to_owned(),
-            }))
-            .await?;
-        expect_reply!(result, Ack)
+        self.call(Command::Leave(Leave {
+            context_id: context_id.to_owned(),
+        }))
+        .await
     }
 
     /// Posts a chat message. `client_msg_id` makes resends idempotent; `reply_to` is the
@@ -191,15 +212,13 @@ impl Client {
         client_msg_id: &str,
         thread_id: u64,
     ) -> Result<SendOk, ClientError> {
-        let result = self
-            .request(Command::Ask(plenary_proto::v1::Ask {
-                context_id: context_id.to_owned(),
-                text: text.to_owned(),
-                client_msg_id: client_msg_id.to_owned(),
-                thread_id,
-            }))
-            .await?;
-        expect_reply!(result, Send)
+        self.call(Command::Ask(plenary_proto::v1::Ask {
+            context_id: context_id.to_owned(),
+            text: text.to_owned(),
+            client_msg_id: client_msg_id.to_owned(),
+            thread_id,
+        }))
+        .await
     }
 
     /// Answers in a Q&A thread (moderators; claims a pending thread).
@@ -228,14 +247,12 @@ impl Client {
         thread_id: u64,
         action: plenary_proto::v1::ThreadActionKind,
     ) -> Result<Ack, ClientError> {
-        let result = self
-            .request(Command::ThreadAction(plenary_proto::v1::ThreadAction {
-                context_id: context_id.to_owned(),
-                thread_id,
-                action: action as i32,
-            }))
-            .await?;
-        expect_reply!(result, Ack)
+        self.call(Command::ThreadAction(plenary_proto::v1::ThreadAction {
+            context_id: context_id.to_owned(),
+            thread_id,
+            action: action as i32,
+        }))
+        .await
     }
 
     /// Publishes a question with its answer to the feed (moderators).
@@ -246,26 +263,22 @@ impl Client {
         question_id: u64,
         answer_id: u64,
     ) -> Result<Ack, ClientError> {
-        let result = self
-            .request(Command::PublishQa(plenary_proto::v1::PublishQa {
-                context_id: context_id.to_owned(),
-                thread_id,
-                question_id,
-                answer_id,
-            }))
-            .await?;
-        expect_reply!(result, Ack)
+        self.call(Command::PublishQa(plenary_proto::v1::PublishQa {
+            context_id: context_id.to_owned(),
+            thread_id,
+            question_id,
+            answer_id,
+        }))
+        .await
     }
 
     /// Removes a published Q&A from the feed (moderators).
     pub async fn unpublish(&self, context_id: &str, item_id: u64) -> Result<Ack, ClientError> {
-        let result = self
-            .request(Command::Unpublish(plenary_proto::v1::Unpublish {
-                context_id: context_id.to_owned(),
-                item_id,
-            }))
-            .await?;
-        expect_reply!(result, Ack)
+        self.call(Command::Unpublish(plenary_proto::v1::Unpublish {
+            context_id: context_id.to_owned(),
+            item_id,
+        }))
+        .await
     }
 
     /// Sends a message to the moderator-only backchannel (moderators).
@@ -289,8 +302,7 @@ impl Client {
 
     /// Sends any `send` command.
     pub async fn send_message(&self, message: SendMessage) -> Result<SendOk, ClientError> {
-        let result = self.request(Command::Send(message)).await?;
-        expect_reply!(result, Send)
+        self.call(Command::Send(message)).await
     }
 
     /// Posts an update to everyone in the context (moderators).
@@ -301,98 +313,81 @@ impl Client {
         text: &str,
         toast: bool,
     ) -> Result<Ack, ClientError> {
-        let result = self
-            .request(Command::PostUpdate(plenary_proto::v1::PostUpdate {
-                context_id: context_id.to_owned(),
-                title: title.to_owned(),
-                text: text.to_owned(),
-                toast,
-            }))
-            .await?;
-        expect_reply!(result, Ack)
+        self.call(Command::PostUpdate(plenary_proto::v1::PostUpdate {
+            context_id: context_id.to_owned(),
+            title: title.to_owned(),
+            text: text.to_owned(),
+            toast,
+        }))
+        .await
     }
 
     /// Likes a message.
     pub async fn like(&self, context_id: &str, message_id: u64) -> Result<LikeOk, ClientError> {
-        let result = self
-            .request(Command::Like(LikeMessage {
-                context_id: context_id.to_owned(),
-                message_id,
-            }))
-            .await?;
-        expect_reply!(result, Like)
+        self.call(Command::Like(LikeMessage {
+            context_id: context_id.to_owned(),
+            message_id,
+        }))
+        .await
     }
 
     /// Takes back a like.
     pub async fn unlike(&self, context_id: &str, message_id: u64) -> Result<LikeOk, ClientError> {
-        let result = self
-            .request(Command::Unlike(UnlikeMessage {
-                context_id: context_id.to_owned(),
-                message_id,
-            }))
-            .await?;
-        expect_reply!(result, Like)
+        self.call(Command::Unlike(UnlikeMessage {
+            context_id: context_id.to_owned(),
+            message_id,
+        }))
+        .await
     }
 
     /// Deletes a message (one's own, or any as a moderator).
     pub async fn delete(&self, context_id: &str, message_id: u64) -> Result<Ack, ClientError> {
-        let result = self
-            .request(Command::Delete(DeleteMessage {
-                context_id: context_id.to_owned(),
-                message_id,
-            }))
-            .await?;
-        expect_reply!(result, Ack)
+        self.call(Command::Delete(DeleteMessage {
+            context_id: context_id.to_owned(),
+            message_id,
+        }))
+        .await
     }
 
     /// Pins a message to the feed (moderators).
     pub async fn pin(&self, context_id: &str, message_id: u64) -> Result<Ack, ClientError> {
-        let result = self
-            .request(Command::Pin(PinMessage {
-                context_id: context_id.to_owned(),
-                message_id,
-            }))
-            .await?;
-        expect_reply!(result, Ack)
+        self.call(Command::Pin(PinMessage {
+            context_id: context_id.to_owned(),
+            message_id,
+        }))
+        .await
     }
 
     /// Unpins a message (moderators).
     pub async fn unpin(&self, context_id: &str, message_id: u64) -> Result<Ack, ClientError> {
-        let result = self
-            .request(Command::Unpin(UnpinMessage {
-                context_id: context_id.to_owned(),
-                message_id,
-            }))
-            .await?;
-        expect_reply!(result, Ack)
+        self.call(Command::Unpin(UnpinMessage {
+            context_id: context_id.to_owned(),
+            message_id,
+        }))
+        .await
     }
 
     /// Blocks a user from the context's chat (moderators).
     pub async fn block(&self, context_id: &str, user_id: &str) -> Result<Ack, ClientError> {
-        let result = self
-            .request(Command::Block(BlockUser {
-                context_id: context_id.to_owned(),
-                user_id: user_id.to_owned(),
-            }))
-            .await?;
-        expect_reply!(result, Ack)
+        self.call(Command::Block(BlockUser {
+            context_id: context_id.to_owned(),
+            user_id: user_id.to_owned(),
+        }))
+        .await
     }
 
     /// Lifts a block (moderators).
     pub async fn unblock(&self, context_id: &str, user_id: &str) -> Result<Ack, ClientError> {
-        let result = self
-            .request(Command::Unblock(UnblockUser {
-                context_id: context_id.to_owned(),
-                user_id: user_id.to_owned(),
-            }))
-            .await?;
-        expect_reply!(result, Ack)
+        self.call(Command::Unblock(UnblockUser {
+            context_id: context_id.to_owned(),
+            user_id: user_id.to_owned(),
+        }))
+        .await
     }
 
     /// An application-level ping.
     pub async fn ping(&self) -> Result<Pong, ClientError> {
-        let result = self.request(Command::Ping(Ping {})).await?;
-        expect_reply!(result, Pong)
+        self.call(Command::Ping(Ping {})).await
     }
 
     /// Opens this user's private stream (connections, private messages, settings). Its
@@ -409,10 +404,7 @@ impl Client {
     }
 
     async fn private_open_with(&self, since: Option<Position>) -> Result<PrivateOk, ClientError> {
-        let result = self
-            .request(Command::PrivateOpen(PrivateOpen { since }))
-            .await?;
-        expect_reply!(result, PrivateOpen)
+        self.call(Command::PrivateOpen(PrivateOpen { since })).await
     }
 
     /// Requests, accepts, ignores or removes the connection with `user_id`.
@@ -421,13 +413,11 @@ impl Client {
         user_id: &str,
         action: ConnectionActionKind,
     ) -> Result<Ack, ClientError> {
-        let result = self
-            .request(Command::Connection(ConnectionAction {
-                user_id: user_id.to_owned(),
-                action: action as i32,
-            }))
-            .await?;
-        expect_reply!(result, Ack)
+        self.call(Command::Connection(ConnectionAction {
+            user_id: user_id.to_owned(),
+            action: action as i32,
+        }))
+        .await
     }
 
     /// Sends a private message to a connected user; `client_msg_id` makes resends
@@ -438,36 +428,30 @@ impl Client {
         text: &str,
         client_msg_id: &str,
     ) -> Result<SendOk, ClientError> {
-        let result = self
-            .request(Command::DmSend(DirectSend {
-                user_id: user_id.to_owned(),
-                text: text.to_owned(),
-                client_msg_id: client_msg_id.to_owned(),
-            }))
-            .await?;
-        expect_reply!(result, Send)
+        self.call(Command::DmSend(DirectSend {
+            user_id: user_id.to_owned(),
+            text: text.to_owned(),
+            client_msg_id: client_msg_id.to_owned(),
+        }))
+        .await
     }
 
     /// Deletes one of your private messages to or from `user_id`.
     pub async fn dm_delete(&self, user_id: &str, message_id: u64) -> Result<Ack, ClientError> {
-        let result = self
-            .request(Command::DmDelete(DirectDelete {
-                user_id: user_id.to_owned(),
-                message_id,
-            }))
-            .await?;
-        expect_reply!(result, Ack)
+        self.call(Command::DmDelete(DirectDelete {
+            user_id: user_id.to_owned(),
+            message_id,
+        }))
+        .await
     }
 
     /// Marks the conversation with `user_id` read up to `message_id`.
     pub async fn dm_read(&self, user_id: &str, message_id: u64) -> Result<Ack, ClientError> {
-        let result = self
-            .request(Command::DmRead(DirectRead {
-                user_id: user_id.to_owned(),
-                message_id,
-            }))
-            .await?;
-        expect_reply!(result, Ack)
+        self.call(Command::DmRead(DirectRead {
+            user_id: user_id.to_owned(),
+            message_id,
+        }))
+        .await
     }
 
     /// A page of the conversation with `user_id`: messages before `before_id` (0: the
@@ -478,32 +462,27 @@ impl Client {
         before_id: u64,
         limit: u32,
     ) -> Result<DirectHistoryOk, ClientError> {
-        let result = self
-            .request(Command::DmHistory(DirectHistory {
-                user_id: user_id.to_owned(),
-                before_id,
-                limit,
-            }))
-            .await?;
-        expect_reply!(result, DmHistory)
+        self.call(Command::DmHistory(DirectHistory {
+            user_id: user_id.to_owned(),
+            before_id,
+            limit,
+        }))
+        .await
     }
 
     /// Changes this user's settings (unset fields keep their value).
     pub async fn update_settings(&self, settings: UpdateSettings) -> Result<Ack, ClientError> {
-        let result = self.request(Command::Settings(settings)).await?;
-        expect_reply!(result, Ack)
+        self.call(Command::Settings(settings)).await
     }
 
     /// People who share a joined context with this connection: matching `query`, or
     /// suggestions when it is empty.
     pub async fn find_people(&self, query: &str, limit: u32) -> Result<PeopleOk, ClientError> {
-        let result = self
-            .request(Command::People(FindPeople {
-                query: query.to_owned(),
-                limit,
-            }))
-            .await?;
-        expect_reply!(result, People)
+        self.call(Command::People(FindPeople {
+            query: query.to_owned(),
+            limit,
+        }))
+        .await
     }
 
     /// The next push; `None` when the connection is down and no push is queued (or the
