@@ -37,10 +37,6 @@ pub(crate) enum Scenario {
 /// `qa` flags.
 #[derive(Clone, Debug, Args)]
 pub(crate) struct QaArgs {
-    #[arg(long = "url", value_name = "WS_URL", required = true)]
-    pub(crate) urls: Vec<String>,
-    #[arg(long, env = "PLENARY_JWT_SECRET", hide_env_values = true)]
-    pub(crate) jwt_secret: String,
     /// Attendees; each asks one question.
     #[arg(long)]
     pub(crate) attendees: usize,
@@ -62,30 +58,9 @@ pub(crate) struct QaArgs {
     pub(crate) connect: ConnectArgs,
 }
 
-impl QaArgs {
-    /// The shared flags, for the connection plan (`clients` = attendees).
-    pub(crate) fn common(&self) -> CommonArgs {
-        CommonArgs {
-            urls: self.urls.clone(),
-            jwt_secret: self.jwt_secret.clone(),
-            clients: self.attendees,
-            json: self.json.clone(),
-            context: self.context.clone(),
-            format: Format::Json,
-            connect: self.connect.clone(),
-        }
-    }
-}
-
 /// `dm` flags.
 #[derive(Clone, Debug, Args)]
 pub(crate) struct DmArgs {
-    /// Gateway WebSocket URL. Repeat to spread the users round-robin over several
-    /// gateways (the two users of a pair then often sit on different nodes).
-    #[arg(long = "url", value_name = "WS_URL", required = true)]
-    pub(crate) urls: Vec<String>,
-    #[arg(long, env = "PLENARY_JWT_SECRET", hide_env_values = true)]
-    pub(crate) jwt_secret: String,
     /// Pairs of users (2 × P connections).
     #[arg(long, value_name = "P")]
     pub(crate) pairs: usize,
@@ -109,21 +84,6 @@ pub(crate) struct DmArgs {
     pub(crate) format: Format,
     #[command(flatten)]
     pub(crate) connect: ConnectArgs,
-}
-
-impl DmArgs {
-    /// The shared flags, for the connection plan (`clients` = 2 × pairs).
-    pub(crate) fn common(&self) -> CommonArgs {
-        CommonArgs {
-            urls: self.urls.clone(),
-            jwt_secret: self.jwt_secret.clone(),
-            clients: self.pairs.saturating_mul(2),
-            json: self.json.clone(),
-            context: None,
-            format: self.format,
-            connect: self.connect.clone(),
-        }
-    }
 }
 
 /// `failover` flags.
@@ -185,6 +145,13 @@ impl Format {
 /// How the clients connect: shared by every scenario that opens many.
 #[derive(Clone, Debug, Args)]
 pub(crate) struct ConnectArgs {
+    /// Gateway WebSocket URL, e.g. ws://127.0.0.1:8080/ws. Repeat to spread the clients
+    /// round-robin over several gateways.
+    #[arg(long = "url", value_name = "WS_URL", required = true)]
+    pub(crate) urls: Vec<String>,
+    /// HS256 secret to sign the clients' tokens with.
+    #[arg(long, env = "PLENARY_JWT_SECRET", hide_env_values = true)]
+    pub(crate) jwt_secret: String,
     /// Spread client sockets over the source addresses 127.0.0.1 ..= 127.0.0.K, so more
     /// than one address's ephemeral ports are available (loopback targets only; 0 lets
     /// the OS choose).
@@ -207,13 +174,6 @@ pub(crate) struct ConnectArgs {
 /// Flags shared by every scenario.
 #[derive(Clone, Debug, Args)]
 pub(crate) struct CommonArgs {
-    /// Gateway WebSocket URL, e.g. ws://127.0.0.1:8080/ws. Repeat to spread the clients
-    /// round-robin over several gateways.
-    #[arg(long = "url", value_name = "WS_URL", required = true)]
-    pub(crate) urls: Vec<String>,
-    /// HS256 secret to sign the clients' tokens with.
-    #[arg(long, env = "PLENARY_JWT_SECRET", hide_env_values = true)]
-    pub(crate) jwt_secret: String,
     /// Number of attendee connections.
     #[arg(long)]
     pub(crate) clients: usize,
@@ -312,7 +272,7 @@ mod tests {
         let Scenario::Fanout(args) = cli.scenario else {
             panic!("not fanout");
         };
-        assert_eq!(args.common.urls.len(), 2);
+        assert_eq!(args.common.connect.urls.len(), 2);
         assert_eq!(args.common.connect.source_ips, 16);
         assert_eq!(args.common.connect.connect_concurrency, 256);
         assert_eq!(args.common.format, Format::Proto);
@@ -346,9 +306,7 @@ mod tests {
         };
         assert_eq!((args.pairs, args.rate, args.duration), (50, 1.5, 5.0));
         assert_eq!((args.grace, args.run_id.as_deref()), (5, None));
-        let common = args.common();
-        assert_eq!(common.clients, 100);
-        assert_eq!(common.urls.len(), 2);
+        assert_eq!(args.connect.urls.len(), 2);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use anyhow::{Context as _, bail};
 use plenary_client::{Claims, ClientConfig, mint_hs256};
 use tokio::task::JoinSet;
 
-use crate::cli::CommonArgs;
+use crate::cli::{ConnectArgs, Format};
 use crate::report::ErrorTally;
 
 /// File descriptors kept free beyond one per connection (stdio, the report file, the
@@ -35,23 +35,23 @@ pub(crate) struct Plan {
 impl Plan {
     /// Checks the URLs (each must resolve to an IPv4 loopback address when source
     /// addresses are spread) and builds the plan.
-    pub(crate) async fn new(args: &CommonArgs) -> anyhow::Result<Plan> {
+    pub(crate) async fn new(args: &ConnectArgs, format: Format) -> anyhow::Result<Plan> {
         if args.urls.is_empty() {
             bail!("give at least one --url");
         }
-        if args.connect.source_ips > 0 {
+        if args.source_ips > 0 {
             for url in &args.urls {
                 check_loopback_target(url).await?;
             }
         }
         Ok(Plan {
             urls: args.urls.clone(),
-            sources: source_addresses(args.connect.source_ips),
+            sources: source_addresses(args.source_ips),
             secret: Arc::from(args.jwt_secret.as_bytes()),
-            audience: args.connect.jwt_audience.clone(),
-            issuer: args.connect.jwt_issuer.clone(),
-            format: args.format.wire(),
-            connect_timeout: Duration::from_secs(args.connect.connect_timeout.max(1)),
+            audience: args.jwt_audience.clone(),
+            issuer: args.jwt_issuer.clone(),
+            format: format.wire(),
+            connect_timeout: Duration::from_secs(args.connect_timeout.max(1)),
         })
     }
 

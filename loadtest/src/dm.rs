@@ -388,7 +388,6 @@ pub(crate) async fn run(args: DmArgs) -> anyhow::Result<()> {
         bail!("--duration must be a positive number of seconds");
     }
     let users = args.pairs * 2;
-    let common = args.common();
     connect::ensure_fd_budget(users)?;
     connect::warn_about_ports(users, usize::from(args.connect.source_ips));
     if args.rate / 2.0 > DEFAULT_SERVER_DM_RATE {
@@ -406,7 +405,7 @@ pub(crate) async fn run(args: DmArgs) -> anyhow::Result<()> {
         .run_id
         .clone()
         .unwrap_or_else(|| format!("dm-{}", report::unix_ms(started_at)));
-    let plan = Plan::new(&common).await?;
+    let plan = Plan::new(&args.connect, args.format).await?;
     let ids: Arc<[Arc<str>]> = (0..users).map(|i| Arc::from(user_id(&run_id, i))).collect();
 
     // Users: connect and open the private stream.

@@ -49,7 +49,7 @@ pub(crate) async fn run(args: FanoutArgs) -> anyhow::Result<()> {
         .context
         .clone()
         .unwrap_or_else(|| format!("bench-{}", report::unix_ms(started_at)));
-    let plan = Plan::new(common).await?;
+    let plan = Plan::new(&common.connect, common.format).await?;
     let mut errors = ErrorTally::default();
 
     // The publisher first: it fails fast on a wrong URL, secret or context. In a

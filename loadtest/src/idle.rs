@@ -28,7 +28,7 @@ pub(crate) async fn run(args: IdleArgs) -> anyhow::Result<()> {
         .context
         .clone()
         .unwrap_or_else(|| format!("bench-{}", report::unix_ms(started_at)));
-    let plan = Plan::new(common).await?;
+    let plan = Plan::new(&common.connect, common.format).await?;
 
     let rss_before = read_rss(&status)?;
     tracing::info!(clients = common.clients, %context, rss_before, "connecting idle attendees");

@@ -92,14 +92,13 @@ pub(crate) async fn run(args: QaArgs) -> anyhow::Result<()> {
     if args.attendees == 0 || args.moderators == 0 {
         bail!("qa needs at least one attendee and one moderator");
     }
-    let common = args.common();
     connect::ensure_fd_budget(args.attendees + args.moderators)?;
     let started_at = SystemTime::now();
     let context = args
         .context
         .clone()
         .unwrap_or_else(|| format!("qa-{}", report::unix_ms(started_at)));
-    let plan = Plan::new(&common).await?;
+    let plan = Plan::new(&args.connect, crate::cli::Format::Json).await?;
 
     // Moderators first, so they see every question.
     let mut moderators = Vec::new();
@@ -325,7 +324,7 @@ pub(crate) async fn run(args: QaArgs) -> anyhow::Result<()> {
     let report = QaReport {
         scenario: "qa",
         started_at: report::rfc3339(started_at),
-        urls: args.urls.clone(),
+        urls: args.connect.urls.clone(),
         context,
         attendees: args.attendees,
         moderators: args.moderators,
