@@ -46,6 +46,8 @@ fn status_of(rejection: Rejection) -> Status {
             Status::invalid_argument(rejection.to_string())
         }
         Rejection::Unavailable(_) => Status::unavailable(rejection.to_string()),
+        // gRPC's code for "may have completed".
+        Rejection::OutcomeUnknown(_) => Status::deadline_exceeded(rejection.to_string()),
         Rejection::Forbidden | Rejection::Blocked => {
             Status::permission_denied(rejection.to_string())
         }

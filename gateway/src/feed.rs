@@ -119,7 +119,7 @@ impl ContextFeed {
 mod tests {
     use futures_util::StreamExt;
     use plenary_bus::{Channel, LocalDelivery};
-    use plenary_proto::v1::Push;
+    use plenary_proto::v1::{Push, internal::BusPush};
 
     use super::*;
     use crate::hub::Hub;
@@ -145,8 +145,11 @@ mod tests {
         ] {
             hub.deliver(
                 channel,
-                Push {
-                    seq,
+                BusPush {
+                    push: Some(Push {
+                        seq,
+                        ..Default::default()
+                    }),
                     ..Default::default()
                 },
             );
@@ -173,8 +176,11 @@ mod tests {
         for seq in 0..(crate::hub::USER_QUEUE as u64 + 1) {
             hub.deliver(
                 &mine,
-                Push {
-                    seq,
+                BusPush {
+                    push: Some(Push {
+                        seq,
+                        ..Default::default()
+                    }),
                     ..Default::default()
                 },
             );

@@ -9,11 +9,13 @@ use dashmap::DashMap;
 use plenary_bus::{Channel, LocalDelivery};
 use plenary_proto::{
     WireFormat,
-    v1::{Push, ServerFrame, server_frame::Frame},
+    v1::{Push, ServerFrame, internal::BusPush, server_frame::Frame},
     wire,
 };
 use tokio::sync::{broadcast, mpsc};
 use tokio_tungstenite::tungstenite::Message;
+
+use crate::telemetry;
 
 /// One push, ready to be written to any number of sockets.
 #[derive(Debug)]
@@ -87,18 +89,69 @@ impl Outbound {
 }
 
 /// (context, user) of an attendee's own queues.
-type UserKey = (Arc<str>, Arc<str>);
+pub type UserKey = (Arc<str>, Arc<str>);
 
 /// Pushes one attendee session may have queued on its own queue before it is cut off.
 pub const USER_QUEUE: usize = 64;
+
+/// The last push a local channel relayed from one bus channel, to notice pushes that
+/// never arrived: every push says the seq of the previous one its actor sent on the same
+/// bus channel (`prev_seq`), so a larger `prev_seq` than the last relayed seq is a gap.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Head {
+    epoch: u64,
+    /// 0 until the first push (nothing known yet: no gap can be told).
+    seq: u64,
+}
+
+impl Head {
+    /// Records a push at `(epoch, seq)` whose predecessor on its bus channel was
+    /// `prev_seq`; true when pushes after the last relayed one and before this one were
+    /// missed. A new epoch starts over (sessions handle epoch changes themselves).
+    fn advance(&mut self, epoch: u64, seq: u64, prev_seq: u64) -> bool {
+        let known = self.seq != 0 && self.epoch == epoch;
+        let gap = known && prev_seq > self.seq;
+        if !known || seq > self.seq {
+            *self = Head { epoch, seq };
+        }
+        gap
+    }
+
+    /// A listener joined at `(epoch, seq)`: its snapshot covers everything up to there,
+    /// so when nothing was relayed yet, gaps count from there.
+    fn seed(&mut self, epoch: u64, seq: u64) {
+        if self.seq == 0 {
+            *self = Head { epoch, seq };
+        }
+    }
+}
+
+/// One local channel's broadcast and what it relayed from each bus channel feeding it:
+/// its own, and for a moderators' channel also the context's public one.
+#[derive(Debug)]
+struct Listeners {
+    tx: broadcast::Sender<Arc<Outbound>>,
+    heads: std::sync::Mutex<[Head; 2]>,
+}
+
+/// The index in `Listeners::heads` of a bus channel's head.
+const OWN: usize = 0;
+const PUBLIC: usize = 1;
+
+/// An attendee's own queues in a context (one per session) and their head.
+#[derive(Debug, Default)]
+struct UserListeners {
+    senders: Vec<mpsc::Sender<Arc<Outbound>>>,
+    head: Head,
+}
 
 /// Local listeners per channel. Public and moderator channels are shared broadcasts;
 /// a user channel (an attendee's own Q&A pushes) is a small queue per session, merged
 /// in seq order with the public broadcast by the session ([`crate::feed`]).
 #[derive(Debug)]
 pub struct Hub {
-    channels: DashMap<Channel, broadcast::Sender<Arc<Outbound>>>,
-    users: DashMap<UserKey, Vec<mpsc::Sender<Arc<Outbound>>>>,
+    channels: DashMap<Channel, Listeners>,
+    users: DashMap<UserKey, UserListeners>,
     /// Pushes a listener may fall behind before it is cut off as a slow consumer.
     capacity: usize,
 }
@@ -116,8 +169,26 @@ impl Hub {
     pub fn subscribe(&self, channel: Channel) -> broadcast::Receiver<Arc<Outbound>> {
         self.channels
             .entry(channel)
-            .or_insert_with(|| broadcast::channel(self.capacity).0)
+            .or_insert_with(|| Listeners {
+                tx: broadcast::channel(self.capacity).0,
+                heads: Default::default(),
+            })
+            .tx
             .subscribe()
+    }
+
+    /// A listener of `channel` (and, for an attendee, of their own queue in `context`)
+    /// joined at `(epoch, seq)`: gaps are counted from there if nothing was relayed yet.
+    pub fn joined_at(&self, channel: &Channel, own: Option<&UserKey>, epoch: u64, seq: u64) {
+        if let Some(listeners) = self.channels.get(channel) {
+            let mut heads = lock(&listeners.heads);
+            heads.iter_mut().for_each(|h| h.seed(epoch, seq));
+        }
+        if let Some(key) = own
+            && let Some(mut user) = self.users.get_mut(key)
+        {
+            user.head.seed(epoch, seq);
+        }
     }
 
     /// Starts listening to one attendee's own pushes in a context.
@@ -130,6 +201,7 @@ impl Hub {
         self.users
             .entry((context.clone(), user.clone()))
             .or_default()
+            .senders
             .push(tx);
         rx
     }
@@ -137,16 +209,16 @@ impl Hub {
     /// Forgets closed user queues of a context and user.
     pub fn release_user(&self, context: &Arc<str>, user: &Arc<str>) {
         self.users
-            .remove_if_mut(&(context.clone(), user.clone()), |_, senders| {
-                senders.retain(|tx| !tx.is_closed());
-                senders.is_empty()
+            .remove_if_mut(&(context.clone(), user.clone()), |_, user| {
+                user.senders.retain(|tx| !tx.is_closed());
+                user.senders.is_empty()
             });
     }
 
     /// Forgets a channel once its last listener is gone.
     pub fn release(&self, channel: &Channel) {
         self.channels
-            .remove_if(channel, |_, tx| tx.receiver_count() == 0);
+            .remove_if(channel, |_, l| l.tx.receiver_count() == 0);
     }
 
     /// Channels with at least one sender entry.
@@ -156,12 +228,38 @@ impl Hub {
     }
 }
 
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 impl Hub {
-    fn send(&self, channel: &Channel, item: &Arc<Outbound>) -> bool {
+    /// Relays a push (or only its announced position, when `item` is `None`) to a local
+    /// channel, after a resync notice when the channel missed pushes from the bus
+    /// channel whose head is `head`. Whether anyone listens.
+    fn relay(
+        &self,
+        channel: &Channel,
+        head: usize,
+        at: (u64, u64, u64),
+        item: Option<&Arc<Outbound>>,
+        resync: &dyn Fn() -> Arc<Outbound>,
+    ) -> bool {
         // Sent under the map's read guard: no clone of the sender per push. The guard
         // is gone before a channel without listeners is released.
         let sent = match self.channels.get(channel) {
-            Some(tx) => tx.send(item.clone()).is_ok(),
+            Some(listeners) => {
+                let (epoch, seq, prev_seq) = at;
+                let gap = lock(&listeners.heads)[head].advance(epoch, seq, prev_seq);
+                let mut sent = true;
+                if gap {
+                    telemetry::push_gap(channel_kind(channel), prev_seq);
+                    sent &= listeners.tx.send(resync()).is_ok();
+                }
+                if let Some(item) = item {
+                    sent &= listeners.tx.send(item.clone()).is_ok();
+                }
+                sent
+            }
             None => return false,
         };
         if !sent {
@@ -171,25 +269,54 @@ impl Hub {
     }
 }
 
+fn channel_kind(channel: &Channel) -> &'static str {
+    match channel {
+        Channel::ContextPublic(_) => "public",
+        Channel::ContextModerators(_) => "moderators",
+        Channel::ContextUser(..) => "user",
+        Channel::Private(_) => "private",
+    }
+}
+
 impl LocalDelivery for Hub {
-    fn deliver(&self, channel: &Channel, push: Push) {
-        let item = Arc::new(Outbound::new(push));
+    fn deliver(&self, channel: &Channel, bus: BusPush) {
+        let Some(push) = bus.push else { return };
+        let at = (push.epoch, push.seq, bus.prev_seq);
+        let context = push.context_id.clone();
+        let resync_notice = OnceLock::new();
+        let resync = || {
+            resync_notice
+                .get_or_init(|| Arc::new(Outbound::resync(&context)))
+                .clone()
+        };
+        // An announcement only moves the heads: there is nothing to show.
+        let item = (!bus.announce).then(|| Arc::new(Outbound::new(push)));
         if let Channel::ContextUser(context, user) = channel {
             // A full queue means a session not reading: dropping its sender ends its
             // stream, and the session closes as a slow consumer. Closed queues go too.
             self.users
-                .remove_if_mut(&(context.clone(), user.clone()), |_, senders| {
-                    senders.retain(|tx| tx.try_send(item.clone()).is_ok());
-                    senders.is_empty()
+                .remove_if_mut(&(context.clone(), user.clone()), |_, user| {
+                    let (epoch, seq, prev_seq) = at;
+                    if user.head.advance(epoch, seq, prev_seq) {
+                        telemetry::push_gap(channel_kind(channel), prev_seq);
+                        let notice = resync();
+                        user.senders
+                            .retain(|tx| tx.try_send(notice.clone()).is_ok());
+                    }
+                    if let Some(item) = &item {
+                        user.senders.retain(|tx| tx.try_send(item.clone()).is_ok());
+                    }
+                    user.senders.is_empty()
                 });
             return;
         }
-        let mut delivered = self.send(channel, &item);
+        let mut delivered = self.relay(channel, OWN, at, item.as_ref(), &resync);
         // Moderators listen on one local channel that carries everything, in order.
         if let Channel::ContextPublic(id) = channel {
-            delivered |= self.send(&Channel::ContextModerators(id.clone()), &item);
+            let moderators = Channel::ContextModerators(id.clone());
+            delivered |= self.relay(&moderators, PUBLIC, at, item.as_ref(), &resync);
         }
-        if delivered {
+        if delivered && item.is_some() {
             metrics::counter!("plenary_pushes_published_total").increment(1);
         }
     }
@@ -204,7 +331,10 @@ impl LocalDelivery for Hub {
                 // Private pushes have no context.
                 Channel::Private(_) => "",
             };
-            self.send(&channel, &Arc::new(Outbound::resync(id)));
+            let notice = Arc::new(Outbound::resync(id));
+            if let Some(listeners) = self.channels.get(&channel) {
+                let _ = listeners.tx.send(notice);
+            }
         }
     }
 }
@@ -213,19 +343,26 @@ impl LocalDelivery for Hub {
 mod tests {
     use super::*;
 
+    fn bus(seq: u64, prev_seq: u64) -> BusPush {
+        BusPush {
+            push: Some(Push {
+                context_id: "c".into(),
+                epoch: 1,
+                seq,
+                ..Default::default()
+            }),
+            prev_seq,
+            announce: false,
+        }
+    }
+
     #[test]
     fn one_encoding_shared_by_all_listeners() {
         let hub = Hub::new(8);
         let ch = Channel::ContextPublic("c".into());
         let mut a = hub.subscribe(ch.clone());
         let mut b = hub.subscribe(ch.clone());
-        hub.deliver(
-            &ch,
-            Push {
-                seq: 3,
-                ..Default::default()
-            },
-        );
+        hub.deliver(&ch, bus(3, 0));
         let (x, y) = (a.try_recv().unwrap(), b.try_recv().unwrap());
         assert!(Arc::ptr_eq(&x, &y));
         assert_eq!(x.seq, 3);
@@ -249,27 +386,9 @@ mod tests {
         );
         let mut attendee = hub.subscribe(public.clone());
         let mut moderator = hub.subscribe(moderators.clone());
-        hub.deliver(
-            &public,
-            Push {
-                seq: 1,
-                ..Default::default()
-            },
-        );
-        hub.deliver(
-            &moderators,
-            Push {
-                seq: 2,
-                ..Default::default()
-            },
-        );
-        hub.deliver(
-            &public,
-            Push {
-                seq: 3,
-                ..Default::default()
-            },
-        );
+        hub.deliver(&public, bus(1, 0));
+        hub.deliver(&moderators, bus(2, 0));
+        hub.deliver(&public, bus(3, 0));
         let seqs: Vec<u64> = std::iter::from_fn(|| moderator.try_recv().ok())
             .map(|o| o.seq)
             .collect();
@@ -290,7 +409,86 @@ mod tests {
         let ch = Channel::ContextPublic("c".into());
         let rx = hub.subscribe(ch.clone());
         drop(rx);
-        hub.deliver(&ch, Push::default());
+        hub.deliver(&ch, bus(1, 0));
         assert_eq!(hub.channel_count(), 0);
+    }
+
+    fn received(rx: &mut broadcast::Receiver<Arc<Outbound>>) -> Vec<String> {
+        std::iter::from_fn(|| rx.try_recv().ok())
+            .map(|o| {
+                if o.resync {
+                    "resync".to_owned()
+                } else {
+                    o.seq.to_string()
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_push_whose_predecessor_never_arrived_resyncs_the_listeners_first() {
+        let hub = Hub::new(16);
+        let (public, moderators) = (
+            Channel::ContextPublic("c".into()),
+            Channel::ContextModerators("c".into()),
+        );
+        let mut attendee = hub.subscribe(public.clone());
+        let mut moderator = hub.subscribe(moderators.clone());
+        hub.deliver(&public, bus(1, 0));
+        hub.deliver(&moderators, bus(2, 0));
+        hub.deliver(&public, bus(3, 1));
+        // Public 4 and moderators' 5 were committed but never published.
+        hub.deliver(&public, bus(6, 4));
+        hub.deliver(&moderators, bus(7, 5));
+        hub.deliver(&moderators, bus(8, 7));
+        assert_eq!(received(&mut attendee), ["1", "3", "resync", "6"]);
+        assert_eq!(
+            received(&mut moderator),
+            ["1", "2", "3", "resync", "6", "resync", "7", "8"],
+            "each bus channel feeding the moderators is checked on its own"
+        );
+    }
+
+    #[test]
+    fn an_announcement_shows_nothing_but_reveals_a_gap() {
+        let hub = Hub::new(16);
+        let public = Channel::ContextPublic("c".into());
+        let mut attendee = hub.subscribe(public.clone());
+        hub.deliver(&public, bus(1, 0));
+        let announce = |seq| BusPush {
+            announce: true,
+            ..bus(seq, seq)
+        };
+        // A successor that knows no more than was relayed changes nothing.
+        hub.deliver(&public, announce(1));
+        assert_eq!(received(&mut attendee), ["1"]);
+        // One that knows of seq 3 (never published) makes listeners resync.
+        hub.deliver(&public, announce(3));
+        hub.deliver(&public, bus(4, 3));
+        assert_eq!(received(&mut attendee), ["resync", "4"]);
+    }
+
+    #[test]
+    fn gaps_are_told_only_from_what_is_known() {
+        let hub = Hub::new(16);
+        let public = Channel::ContextPublic("c".into());
+        let mut attendee = hub.subscribe(public.clone());
+        // The first push of a fresh channel cannot show a gap…
+        hub.deliver(&public, bus(5, 4));
+        // …nor can a push from an actor that does not know its predecessor (0), or a
+        // push of another epoch.
+        hub.deliver(&public, bus(7, 0));
+        let mut next_epoch = bus(2, 1);
+        next_epoch.push.as_mut().unwrap().epoch = 2;
+        hub.deliver(&public, next_epoch);
+        assert_eq!(received(&mut attendee), ["5", "7", "2"]);
+        // A join seeds an unknown head: gaps count from its snapshot.
+        let user = Channel::ContextUser("c".into(), "u".into());
+        let key: UserKey = ("c".into(), "u".into());
+        let mut own = hub.subscribe_user(&key.0, &key.1);
+        hub.joined_at(&user, Some(&key), 1, 10);
+        hub.deliver(&user, bus(12, 11));
+        assert!(own.try_recv().unwrap().resync, "seq 11 never arrived");
+        assert_eq!(own.try_recv().unwrap().seq, 12);
     }
 }

@@ -80,6 +80,7 @@ pub fn rejection_code(rejection: &Rejection) -> (ErrorCode, u64) {
         Rejection::InvalidState(_) => (ErrorCode::InvalidState, 0),
         Rejection::NotConnected => (ErrorCode::NotConnected, 0),
         Rejection::PrivateChatDisabled => (ErrorCode::PrivateChatDisabled, 0),
+        Rejection::OutcomeUnknown(_) => (ErrorCode::OutcomeUnknown, 500),
     }
 }
 

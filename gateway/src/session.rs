@@ -819,12 +819,16 @@ where
             ));
             return;
         }
-        if let Some(previous) = state.joined.remove(&context) {
-            // A re-join replaces the subscription (e.g. to recover after a gap).
-            self.unjoin(state, &context, previous);
+        // A re-join (to recover after a gap) replaces the subscription: the old feed
+        // stops now, since the answer covers everything until the actor takes the
+        // join. The context stays joined meanwhile, so commands on it go on.
+        let rejoin = state.joined.contains_key(&context);
+        if rejoin {
+            state.pushes.remove(&context);
         }
-        if state.contexts().count() + state.joining.len()
-            >= self.config().max_joined_contexts as usize
+        if !rejoin
+            && state.contexts().count() + state.joining.len()
+                >= self.config().max_joined_contexts as usize
         {
             state.ready(error_reply(
                 id,
@@ -1110,6 +1114,9 @@ where
                 state.joining.remove(&key);
                 match result {
                     Ok(ok) => {
+                        self.shared
+                            .hub
+                            .joined_at(&listening.channel, None, ok.epoch, ok.seq);
                         if let Some(feed) = listening.feed() {
                             state.pushes.insert(key.clone(), feed);
                         }
@@ -1138,12 +1145,26 @@ where
             } => {
                 let context = listening.context.clone();
                 state.joining.remove(&context);
+                let previous = state.joined.remove(&context);
                 match result {
                     Ok(join) => {
+                        if previous.is_some() {
+                            // Replaced, not left: presence is counted again below.
+                            self.shared.presence.leave(&context, &state.user);
+                        }
+                        drop(previous);
                         let (epoch, last_seq) = (join.epoch, join.seq);
                         self.shared
                             .presence
                             .join(&context, &state.user, role == Role::Moderator);
+                        let own =
+                            (role == Role::Attendee).then(|| (context.clone(), state.user.clone()));
+                        self.shared.hub.joined_at(
+                            &listening.channel,
+                            own.as_ref(),
+                            epoch,
+                            last_seq,
+                        );
 
                         if let Some(feed) = listening.feed() {
                             state.pushes.insert(context.clone(), feed);
@@ -1161,6 +1182,9 @@ where
                     }
                     Err(rejection) => {
                         drop(listening);
+                        if let Some(previous) = previous {
+                            self.unjoin(state, &context, previous);
+                        }
                         self.send(&refused(id, &rejection)).await
                     }
                 }

@@ -47,3 +47,13 @@ pub(crate) fn pushes_written(n: u64) {
 pub(crate) fn drain_started(connections: usize) {
     info!(connections, "draining: closing connections with 1012");
 }
+
+/// A local channel missed pushes (a dying owner committed events it never published,
+/// or a publish to Redis failed): its listeners are told to resync.
+pub(crate) fn push_gap(channel: &'static str, prev_seq: u64) {
+    metrics::counter!("plenary_push_gaps_total", "channel" => channel).increment(1);
+    warn!(
+        channel,
+        prev_seq, "pushes were missed on a channel; its listeners resync"
+    );
+}

@@ -93,9 +93,8 @@ async fn owner_killed_another_node_takes_over_and_nothing_acknowledged_is_lost()
         {
             Ok(ok) => break ok,
             Err(e) => {
-                assert_eq!(
-                    e.server_code(),
-                    Some(plenary_client::v1::ErrorCode::Unavailable),
+                assert!(
+                    e.is_retryable() && !e.is_rate_limited(),
                     "hand-over errors must be the retryable kind: {e}"
                 );
                 retryable_errors += 1;

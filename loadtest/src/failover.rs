@@ -83,9 +83,7 @@ pub(crate) async fn run(args: FailoverArgs) -> anyhow::Result<()> {
             .await
         {
             Ok(ok) => break ok,
-            Err(e) if e.server_code() == Some(plenary_client::v1::ErrorCode::Unavailable) => {
-                retryable += 1
-            }
+            Err(e) if e.is_retryable() => retryable += 1,
             Err(_) => other += 1,
         }
         if killed.elapsed() > Duration::from_secs(args.give_up) {

@@ -508,8 +508,8 @@ fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Sends message `index`, retrying after RATE_LIMITED, UNAVAILABLE and time-outs (with
-/// the same client message id, so a retry never stores it twice).
+/// Sends message `index`, retrying after RATE_LIMITED, UNAVAILABLE, OUTCOME_UNKNOWN and
+/// time-outs (with the same client message id, so a retry never stores it twice).
 async fn send_one(
     publisher: &Client,
     context: &str,
@@ -542,12 +542,7 @@ async fn send_one(
                 let wait = e.retry_after().unwrap_or(Duration::from_millis(100));
                 tokio::time::sleep(wait.min(MAX_BACKOFF)).await;
             }
-            Err(
-                e @ ClientError::Server {
-                    code: plenary_client::v1::ErrorCode::Unavailable,
-                    ..
-                },
-            ) => {
+            Err(e) if e.is_retryable() => {
                 let wait = e.retry_after().unwrap_or(Duration::from_millis(100));
                 tokio::time::sleep(wait.min(MAX_BACKOFF)).await;
                 last_error = Some(e);

@@ -7,8 +7,13 @@ use std::path::PathBuf;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../proto");
-    let files =
-        ["client.proto", "events.proto", "admin.proto"].map(|f| root.join("plenary/v1").join(f));
+    let files = [
+        "client.proto",
+        "events.proto",
+        "admin.proto",
+        "internal.proto",
+    ]
+    .map(|f| root.join("plenary/v1").join(f));
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());
     }

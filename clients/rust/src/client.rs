@@ -29,7 +29,7 @@ pub struct Client {
     connect_ok: ConnectOk,
     conn: Connection,
     generation: u64,
-    next_id: AtomicU64,
+    next_id: Arc<AtomicU64>,
     tracker: Arc<Mutex<Tracker>>,
     push_tx: mpsc::Sender<Push>,
     link: watch::Sender<LinkState>,
@@ -83,9 +83,10 @@ impl Client {
         let tracker = Arc::new(Mutex::new(Tracker::default()));
         let (push_tx, push_rx) = mpsc::channel(config.push_buffer.max(1));
         let (link, link_rx) = watch::channel(LinkState::default());
-        let next_id = AtomicU64::new(1);
+        let next_id = Arc::new(AtomicU64::new(1));
         let generation = 1;
         let links = Links {
+            ids: Arc::clone(&next_id),
             tracker: Arc::clone(&tracker),
             pushes: push_tx.clone(),
             link: link.clone(),
@@ -531,6 +532,7 @@ impl Client {
         });
         self.generation += 1;
         let links = Links {
+            ids: Arc::clone(&self.next_id),
             tracker: Arc::clone(&self.tracker),
             pushes: self.push_tx.clone(),
             link: self.link.clone(),

@@ -10,7 +10,7 @@
 //! of one join never hold up the reply to the next (as in a reconnect).
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -48,6 +48,15 @@ enum PendingKind {
     Other,
     Join(String),
     Leave(String),
+    /// The reader's own rejoin of a context after a `resync` notice.
+    Rejoin(String),
+}
+
+impl PendingKind {
+    /// Joins keep the reader reading (see the module documentation).
+    fn is_join(&self) -> bool {
+        matches!(self, PendingKind::Join(_) | PendingKind::Rejoin(_))
+    }
 }
 
 struct Pending {
@@ -80,7 +89,7 @@ impl ConnState {
     }
 
     fn register(&self, id: u64, pending: Pending) -> bool {
-        let is_join = matches!(pending.kind, PendingKind::Join(_));
+        let is_join = pending.kind.is_join();
         let mut map = lock(&self.pending);
         let Some(map) = map.as_mut() else {
             return false;
@@ -97,7 +106,7 @@ impl ConnState {
     fn unregister(&self, id: u64) -> Option<Pending> {
         let pending = lock(&self.pending).as_mut()?.remove(&id)?;
         self.pending_count.fetch_sub(1, Ordering::SeqCst);
-        if matches!(pending.kind, PendingKind::Join(_)) {
+        if pending.kind.is_join() {
             self.pending_joins.fetch_sub(1, Ordering::SeqCst);
         }
         Some(pending)
@@ -121,6 +130,8 @@ impl ConnState {
 
 /// Everything the reader task needs from the client, which outlives connections.
 pub(crate) struct Links {
+    /// Command ids, shared with the client: the reader sends rejoins of its own.
+    pub(crate) ids: Arc<AtomicU64>,
     pub(crate) tracker: Arc<Mutex<Tracker>>,
     pub(crate) pushes: mpsc::Sender<Push>,
     pub(crate) link: watch::Sender<LinkState>,
@@ -160,6 +171,9 @@ impl Connection {
             backlog: VecDeque::new(),
             backlog_limit: links.pushes.max_capacity(),
             links,
+            format,
+            out: out.clone(),
+            resyncing: HashMap::new(),
         };
         let reader = tokio::spawn(reader.run(stream, stop_writer));
         Connection {
@@ -290,6 +304,12 @@ struct Reader {
     links: Links,
     backlog: VecDeque<Item>,
     backlog_limit: usize,
+    format: WireFormat,
+    /// For the reader's own rejoins.
+    out: mpsc::Sender<Message>,
+    /// Contexts being rejoined after a `resync` notice, with that notice (handed to the
+    /// user if the rejoin cannot recover).
+    resyncing: HashMap<String, Push>,
 }
 
 impl Reader {
@@ -347,9 +367,7 @@ impl Reader {
             match codec::decode(&message) {
                 None => {}
                 Some(Ok(frame)) => match frame.frame {
-                    Some(server_frame::Frame::Push(push)) => {
-                        self.backlog.push_back(Item::Push(Box::new(push)))
-                    }
+                    Some(server_frame::Frame::Push(push)) => self.on_push(push),
                     Some(server_frame::Frame::Reply(reply)) => self.on_reply(reply),
                     None => tracing::warn!("server frame with neither reply nor push"),
                 },
@@ -438,12 +456,123 @@ impl Reader {
         self.flush_ready();
     }
 
+    /// Queues a push for the user. A `resync` notice (pushes of its context may have
+    /// been missed) is answered here: the reader rejoins the context from the last
+    /// position it received, and the user sees the missed pushes in order instead of the
+    /// notice. Until that answer, the context's pushes are dropped: they were sent before
+    /// the server took the rejoin, so its answer covers them.
+    fn on_push(&mut self, push: Push) {
+        if self.resyncing.contains_key(&push.context_id) {
+            return;
+        }
+        if matches!(push.body, Some(plenary_proto::v1::push::Body::Resync(_)))
+            && self.rejoin(&push.context_id)
+        {
+            self.resyncing.insert(push.context_id.clone(), push);
+            return;
+        }
+        self.backlog.push_back(Item::Push(Box::new(push)));
+    }
+
+    /// Sends a rejoin of `context_id` from the last position received; false when the
+    /// context is not joined, a join of it is already under way, or the writer is full.
+    fn rejoin(&mut self, context_id: &str) -> bool {
+        let Some(mut since) = lock(&self.links.tracker).position(context_id) else {
+            return false;
+        };
+        let join_pending = lock(&self.state.pending).as_ref().is_some_and(|pending| {
+            pending.values().any(|p| {
+                matches!(&p.kind, PendingKind::Join(c) | PendingKind::Rejoin(c) if c == context_id)
+            })
+        });
+        if join_pending {
+            return false;
+        }
+        for item in &self.backlog {
+            let position = match item {
+                Item::Push(push) if push.context_id == context_id => position::of_push(push),
+                Item::Joined {
+                    context_id: c,
+                    position,
+                } if c == context_id => *position,
+                _ => continue,
+            };
+            if position::key(position) > position::key(since) {
+                since = position;
+            }
+        }
+        let id = self.links.ids.fetch_add(1, Ordering::Relaxed);
+        let command = if context_id.is_empty() {
+            Command::PrivateOpen(plenary_proto::v1::PrivateOpen { since: Some(since) })
+        } else {
+            Command::Join(plenary_proto::v1::Join {
+                context_id: context_id.to_owned(),
+                since: Some(since),
+            })
+        };
+        // Nobody waits for this answer: `on_reply` handles it.
+        let (reply, _) = oneshot::channel();
+        let kind = PendingKind::Rejoin(context_id.to_owned());
+        if !self.state.register(id, Pending { kind, reply }) {
+            return false;
+        }
+        let frame = ClientFrame {
+            id,
+            command: Some(command),
+        };
+        if self
+            .out
+            .try_send(codec::encode(self.format, &frame))
+            .is_err()
+        {
+            self.state.unregister(id);
+            return false;
+        }
+        tracing::debug!(
+            context_id,
+            "resync: rejoining from the last position received"
+        );
+        true
+    }
+
+    /// The answer to the reader's own rejoin: when it recovered, the missed pushes are
+    /// queued as for any join; otherwise the user gets the `resync` notice and starts
+    /// over with a join of their own, as without this client.
+    fn rejoined(&mut self, context_id: &str, result: Option<&reply::Result>) {
+        let notice = self.resyncing.remove(context_id);
+        let ok = match result {
+            Some(reply::Result::Join(ok)) if ok.recovered => Some(ok.clone()),
+            Some(reply::Result::PrivateOpen(ok)) if ok.recovered => {
+                Some(plenary_proto::v1::JoinOk {
+                    epoch: ok.epoch,
+                    seq: ok.seq,
+                    recovered: true,
+                    missed: ok.missed.clone(),
+                    ..Default::default()
+                })
+            }
+            _ => None,
+        };
+        match (ok, notice) {
+            (Some(ok), _) => self.joined(context_id, &ok),
+            (None, Some(notice)) => {
+                tracing::debug!(
+                    context_id,
+                    "resync: the rejoin did not recover; the user must"
+                );
+                self.backlog.push_back(Item::Push(Box::new(notice)));
+            }
+            (None, None) => {}
+        }
+    }
+
     fn on_reply(&mut self, reply: Reply) {
         let Some(pending) = self.state.unregister(reply.id) else {
             tracing::warn!(id = reply.id, result = ?reply.result, "reply to no pending command");
             return;
         };
         match (&pending.kind, &reply.result) {
+            (PendingKind::Rejoin(context_id), result) => self.rejoined(context_id, result.as_ref()),
             (PendingKind::Join(context_id), Some(reply::Result::Join(ok))) => {
                 self.joined(context_id, ok);
             }

@@ -81,7 +81,8 @@ pub enum ClientError {
         code: ErrorCode,
         /// A message for people.
         message: String,
-        /// With `RATE_LIMITED` and `UNAVAILABLE`: how long to wait before a retry.
+        /// With `RATE_LIMITED`, `UNAVAILABLE` and `OUTCOME_UNKNOWN`: how long to wait
+        /// before a retry.
         retry_after_ms: u64,
     },
     /// The server answered with a reply of the wrong kind, or none at all.
@@ -106,7 +107,8 @@ impl ClientError {
         }
     }
 
-    /// The server's back-off hint, for `RATE_LIMITED` and `UNAVAILABLE` replies.
+    /// The server's back-off hint, for `RATE_LIMITED`, `UNAVAILABLE` and
+    /// `OUTCOME_UNKNOWN` replies.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             ClientError::Server { retry_after_ms, .. } if *retry_after_ms > 0 => {
@@ -119,6 +121,17 @@ impl ClientError {
     /// True for a `RATE_LIMITED` reply.
     pub fn is_rate_limited(&self) -> bool {
         self.server_code() == Some(ErrorCode::RateLimited)
+    }
+
+    /// True for a reply that says to send the same command again after
+    /// [`retry_after`](Self::retry_after): `RATE_LIMITED` and `UNAVAILABLE` (it did not
+    /// take effect) and `OUTCOME_UNKNOWN` (it may have: resend it unchanged, with the
+    /// same `client_msg_id`, and the server answers with the first attempt's result).
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self.server_code(),
+            Some(ErrorCode::RateLimited | ErrorCode::Unavailable | ErrorCode::OutcomeUnknown)
+        )
     }
 
     pub(crate) fn from_server(error: plenary_proto::v1::Error) -> Self {

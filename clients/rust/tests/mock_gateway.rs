@@ -525,3 +525,112 @@ async fn a_full_push_queue_stalls_neither_replies_nor_reconnects() {
     drop(client);
     server.await.unwrap();
 }
+
+fn resync(ctx: &str) -> Push {
+    Push {
+        context_id: ctx.into(),
+        body: Some(push::Body::Resync(v1::Resync {})),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn a_resync_notice_is_answered_by_a_rejoin_that_fills_the_gap_in_order() {
+    let (listener, url) = listener().await;
+    let server = tokio::spawn(async move {
+        let mut peer = Peer::accept(&listener).await;
+        peer.handshake("carol").await;
+        for _ in ["w1", "w2"] {
+            let join = peer.recv().await;
+            peer.reply(
+                join.id,
+                reply::Result::Join(JoinOk {
+                    epoch: 1,
+                    seq: 10,
+                    ..Default::default()
+                }),
+            )
+            .await;
+        }
+        peer.send(Frame::Push(chat("w1", 1, 11, "a"))).await;
+        // 12 and 13 never arrive; the gateway noticed and says so.
+        peer.send(Frame::Push(resync("w1"))).await;
+        // Sent before the rejoin was taken: the rejoin's answer covers it.
+        peer.send(Frame::Push(chat("w1", 1, 14, "d"))).await;
+        let join = peer.recv().await;
+        match &join.command {
+            Some(Command::Join(j)) => {
+                assert_eq!(j.context_id, "w1");
+                assert_eq!(j.since, Some(Position { epoch: 1, seq: 11 }));
+            }
+            other => panic!("{other:?}"),
+        }
+        peer.reply(
+            join.id,
+            reply::Result::Join(JoinOk {
+                epoch: 1,
+                seq: 14,
+                recovered: true,
+                missed: vec![
+                    chat("w1", 1, 12, "b"),
+                    chat("w1", 1, 13, "c"),
+                    chat("w1", 1, 14, "d"),
+                ],
+                ..Default::default()
+            }),
+        )
+        .await;
+        peer.send(Frame::Push(chat("w1", 1, 15, "e"))).await;
+        // w2 cannot be recovered (new epoch): the user gets the notice and starts over.
+        peer.send(Frame::Push(resync("w2"))).await;
+        let join = peer.recv().await;
+        match &join.command {
+            Some(Command::Join(j)) => assert_eq!(j.context_id, "w2"),
+            other => panic!("{other:?}"),
+        }
+        peer.reply(
+            join.id,
+            reply::Result::Join(JoinOk {
+                epoch: 2,
+                seq: 3,
+                recovered: false,
+                snapshot: Some(v1::Snapshot::default()),
+                ..Default::default()
+            }),
+        )
+        .await;
+        while let Some(Ok(msg)) = peer.ws.next().await {
+            if let Message::Close(_) = msg {
+                break;
+            }
+        }
+    });
+
+    let (client, _) = Client::connect(config(&url, WireFormat::Proto))
+        .await
+        .unwrap();
+    client.join("w1").await.unwrap();
+    client.join("w2").await.unwrap();
+    let mut seen = Vec::new();
+    for _ in 0..6 {
+        let p = next(&client).await.unwrap();
+        let what = match p.body {
+            Some(push::Body::Resync(_)) => "resync".to_owned(),
+            _ => p.seq.to_string(),
+        };
+        seen.push(format!("{}:{what}", p.context_id));
+    }
+    assert_eq!(
+        seen,
+        ["w1:11", "w1:12", "w1:13", "w1:14", "w1:15", "w2:resync"],
+        "the gap is filled in order, once, and only the unrecoverable notice reaches the user"
+    );
+    assert_eq!(client.position("w1"), Some(Position { epoch: 1, seq: 15 }));
+    assert_eq!(
+        client.position("w2"),
+        Some(Position { epoch: 1, seq: 10 }),
+        "left for the user's own rejoin, which gets a snapshot"
+    );
+    client.close().await;
+    server.await.unwrap();
+}

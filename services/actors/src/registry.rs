@@ -12,7 +12,7 @@ use std::{
 
 use dashmap::DashMap;
 use plenary_bus::{
-    Bus, EventLog,
+    Bus, BusError, EventLog,
     redis::{Fence, Ownership, RedisBus, RpcHandler, lease::OwnershipChange, shard_of},
 };
 use plenary_proto::v1::{DirectHistoryOk, JoinOk, Position, PrivateOk, events::Actor};
@@ -133,7 +133,15 @@ fn asked<T: Send + 'static>(
     let (reply, rx) = oneshot::channel();
     (
         make(reply),
-        Box::pin(async move { rx.await.unwrap_or_else(|_| Err(stopped())).map(wrap) }),
+        Box::pin(async move {
+            rx.await
+                .unwrap_or_else(|_| {
+                    Err(Rejection::OutcomeUnknown(
+                        "the actor stopped before answering; retry".into(),
+                    ))
+                })
+                .map(wrap)
+        }),
     )
 }
 
@@ -542,11 +550,11 @@ impl ContextRegistry {
         })
         .map_err(|e| Rejection::Unavailable(format!("cannot encode a forwarded command: {e}")))?;
         metrics::counter!("plenary_commands_forwarded_total").increment(1);
-        let reply = cluster
-            .rpc
-            .call(node, body)
-            .await
-            .map_err(|e| Rejection::Unavailable(format!("{e}; retry")))?;
+        let reply = cluster.rpc.call(node, body).await.map_err(|e| match e {
+            // It went out: the owner may have run it before it stopped answering.
+            BusError::NoAnswer(_) => Rejection::OutcomeUnknown(format!("{e}; retry")),
+            _ => Rejection::Unavailable(format!("{e}; retry")),
+        })?;
         serde_json::from_slice::<Result<OpResult, Rejection>>(&reply)
             .map_err(|e| Rejection::Unavailable(format!("unreadable reply from {node}: {e}")))?
     }

@@ -8,7 +8,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use plenary_proto::v1::Push;
+use plenary_proto::v1::internal::BusPush;
 
 /// A fan-out channel.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -28,8 +28,10 @@ pub enum Channel {
 /// This node's receiver of published pushes (the gateway's fan-out hub).
 pub trait LocalDelivery: Send + Sync + 'static {
     /// Delivers one push to the local listeners of a channel. A push on a context's
-    /// public channel also reaches that context's local moderators, in order.
-    fn deliver(&self, channel: &Channel, push: Push);
+    /// public channel also reaches that context's local moderators, in order. Its
+    /// `prev_seq` lets the receiver notice pushes it never got (and tell its listeners
+    /// to resync); an `announce` carries nothing to show.
+    fn deliver(&self, channel: &Channel, push: BusPush);
     /// Pushes may have been missed (the subscription dropped): tell every local
     /// listener to resync.
     fn resync_all(&self);
@@ -82,7 +84,7 @@ impl Bus {
     }
 
     /// Publishes a push to a channel.
-    pub async fn publish(&self, channel: &Channel, push: Push) {
+    pub async fn publish(&self, channel: &Channel, push: BusPush) {
         match &*self.inner {
             Inner::Memory(slot) => {
                 if let Some(local) = slot.get() {

@@ -26,6 +26,9 @@ pub enum BusError {
     NotOwner,
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// A request went out but no answer came back: it may have taken effect.
+    #[error("no answer: {0}")]
+    NoAnswer(String),
     #[error("cannot open the data directory {path}: {source}")]
     DataDir {
         path: String,

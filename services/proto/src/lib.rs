@@ -3,7 +3,8 @@
 //!
 //! Layout:
 //! - [`v1`]: WebSocket frames (`client.proto`), with [`v1::events`] (the event log,
-//!   `events.proto`) and [`v1::admin`] (the admin gRPC API, `admin.proto`).
+//!   `events.proto`), [`v1::admin`] (the admin gRPC API, `admin.proto`) and
+//!   [`v1::internal`] (between nodes, `internal.proto`).
 //! - [`json`]: serde helpers that give enum fields their proto names in JSON.
 //! - [`wire`]: the `plenary.v1.json` and `plenary.v1.proto` subprotocols: encode and
 //!   decode any frame in either format.
@@ -30,6 +31,11 @@ pub mod v1 {
     /// The admin gRPC API (`admin.proto`).
     pub mod admin {
         include!(concat!(env!("OUT_DIR"), "/plenary.v1.admin.rs"));
+    }
+
+    /// Messages between nodes (`internal.proto`).
+    pub mod internal {
+        include!(concat!(env!("OUT_DIR"), "/plenary.v1.internal.rs"));
     }
 }
 

@@ -20,6 +20,7 @@ use plenary_bus::{Bus, Channel, EventLog, Snapshot, redis::Fence};
 use plenary_proto::v1::{
     self, JoinOk, LikeCount, LikeCounts, Position, Push,
     events::{Actor, ContextEvent, ContextSettings, context_event::Kind},
+    internal::BusPush,
     push::Body,
 };
 use tokio::{
@@ -259,6 +260,7 @@ pub(crate) fn spawn(
             let actor = ContextActor {
                 channel_public: Channel::ContextPublic(id.clone()),
                 channel_moderators: Channel::ContextModerators(id.clone()),
+                heads: HashMap::new(),
                 fence,
                 snapshot_seq: 0,
                 moderators: ModeratorPresence::default(),
@@ -299,6 +301,9 @@ struct ContextActor {
     pending_likes_audience: Audience,
     channel_public: Channel,
     channel_moderators: Channel,
+    /// Per channel, the seq of the last push sent on it (this epoch): every push
+    /// carries its channel's previous one, so a gateway can tell it missed some.
+    heads: HashMap<Channel, u64>,
     /// The shard lease this actor writes under (cluster mode).
     fence: Option<Fence>,
     /// Seq of the last snapshot stored (cluster mode).
@@ -315,6 +320,7 @@ impl ContextActor {
             error!(error = %e, "cannot load context from the event log");
             return Stop::LogUnavailable.refuse_the_rest(rx).await;
         }
+        self.announce_heads().await;
         let flush = tokio::time::sleep(self.config.like_flush);
         tokio::pin!(flush);
         let idle = tokio::time::sleep(self.config.passivate_after);
@@ -465,11 +471,15 @@ impl ContextActor {
                     e,
                     plenary_bus::BusError::Fenced(_) | plenary_bus::BusError::NotOwner
                 );
-                let why = Rejection::Unavailable(if fenced {
-                    "context moved to another node; retry".into()
+                // A fenced append was refused as a whole; any other failure may have
+                // come after the log took the batch.
+                let why = if fenced {
+                    Rejection::Unavailable("context moved to another node; retry".into())
                 } else {
-                    "the event log is unavailable; retry".into()
-                });
+                    Rejection::OutcomeUnknown(
+                        "the event log did not confirm the write; retry".into(),
+                    )
+                };
                 for reply in replies {
                     reply.fail(&why);
                 }
@@ -726,25 +736,18 @@ impl ContextActor {
         }
         self.flush_likes().await;
         let state = &self.state;
-        self.send_to(&audience, event.epoch, event.seq, |viewer| {
-            view::push_body(state, event, viewer)
-        })
-        .await;
+        let rendered = self.render(&audience, |viewer| view::push_body(state, event, viewer));
+        self.send(event.epoch, event.seq, rendered).await;
     }
 
-    /// Publishes a push to every channel of an audience, rendered per channel.
-    async fn send_to(
-        &self,
-        audience: &Audience,
-        epoch: u64,
-        seq: u64,
-        render: impl Fn(Viewer<'_>) -> Option<Body>,
-    ) {
+    /// The channels an audience is published on, each with the viewer its pushes are
+    /// rendered for.
+    fn targets<'a>(&self, audience: &'a Audience) -> Vec<(Channel, Viewer<'a>)> {
         let moderator = Viewer {
             user_id: "",
             role: Role::Moderator,
         };
-        let targets: Vec<(Channel, Viewer<'_>)> = match audience {
+        match audience {
             Audience::Everyone => vec![(
                 self.channel_public.clone(),
                 Viewer {
@@ -763,21 +766,82 @@ impl ContextActor {
                     },
                 ),
             ],
-        };
-        for (channel, viewer) in targets {
-            let Some(body) = render(viewer) else { continue };
+        }
+    }
+
+    /// A push body per channel of an audience, rendered for that channel's viewers
+    /// (none where there is nothing to show).
+    fn render(
+        &self,
+        audience: &Audience,
+        render: impl Fn(Viewer<'_>) -> Option<Body>,
+    ) -> Vec<(Channel, Body)> {
+        self.targets(audience)
+            .into_iter()
+            .filter_map(|(channel, viewer)| Some((channel, render(viewer)?)))
+            .collect()
+    }
+
+    /// Publishes rendered pushes, each saying which seq this actor sent last on its
+    /// channel.
+    async fn send(&mut self, epoch: u64, seq: u64, rendered: Vec<(Channel, Body)>) {
+        for (channel, body) in rendered {
+            let prev_seq = self.heads.insert(channel.clone(), seq).unwrap_or(0);
             self.bus
                 .publish(
                     &channel,
-                    Push {
-                        context_id: self.id.to_string(),
-                        epoch,
-                        seq,
-                        body: Some(body),
+                    BusPush {
+                        push: Some(Push {
+                            context_id: self.id.to_string(),
+                            epoch,
+                            seq,
+                            body: Some(body),
+                        }),
+                        prev_seq,
+                        announce: false,
                     },
                 )
                 .await;
         }
+    }
+
+    /// After loading: works out from the log's tail which seq was last meant for each
+    /// channel, and announces it there. Listeners whose gateway relayed less missed
+    /// events the previous actor committed but never published (it died in between),
+    /// and resync. An actor that stopped cleanly had published everything, so its
+    /// successor's announcement changes nothing.
+    async fn announce_heads(&mut self) {
+        let mut heads = HashMap::new();
+        for event in &self.recent {
+            let Some(kind) = &event.kind else { continue };
+            if event.epoch != self.state.epoch {
+                continue;
+            }
+            let audience = view::audience_of(&self.state, kind);
+            for (channel, viewer) in self.targets(&audience) {
+                if view::push_body(&self.state, event, viewer).is_some() {
+                    heads.insert(channel, event.seq);
+                }
+            }
+        }
+        for (channel, seq) in &heads {
+            self.bus
+                .publish(
+                    channel,
+                    BusPush {
+                        push: Some(Push {
+                            context_id: self.id.to_string(),
+                            epoch: self.state.epoch,
+                            seq: *seq,
+                            body: None,
+                        }),
+                        prev_seq: *seq,
+                        announce: true,
+                    },
+                )
+                .await;
+        }
+        self.heads = heads;
     }
 
     async fn flush_likes(&mut self) {
@@ -790,12 +854,12 @@ impl ContextActor {
             .collect();
         let audience = self.pending_likes_audience.clone();
         let (epoch, seq) = (self.state.epoch, self.pending_likes_seq);
-        self.send_to(&audience, epoch, seq, |_| {
+        let rendered = self.render(&audience, |_| {
             Some(Body::Likes(LikeCounts {
                 counts: counts.clone(),
             }))
-        })
-        .await;
+        });
+        self.send(epoch, seq, rendered).await;
     }
 }
 

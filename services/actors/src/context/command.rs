@@ -161,4 +161,7 @@ pub enum Rejection {
     NotConnected,
     #[error("private chat is turned off")]
     PrivateChatDisabled,
+    /// The command may have taken effect: retry it as it was (same `client_msg_id`).
+    #[error("outcome unknown: {0}")]
+    OutcomeUnknown(String),
 }

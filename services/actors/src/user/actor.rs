@@ -24,6 +24,7 @@ use plenary_bus::{Bus, BusError, Channel, EventLog, LoadedContext, Snapshot, red
 use plenary_proto::v1::{
     DirectHistoryOk, PeerUpdate, Position, PrivateOk, Push,
     events::{Actor, ContextEvent, context_event::Kind},
+    internal::BusPush,
 };
 use serde::{Deserialize, Serialize};
 use tokio::{
@@ -282,11 +283,15 @@ impl Journal {
             Err(e) => {
                 metrics::counter!("plenary_log_append_failures_total").increment(1);
                 let fenced = matches!(e, BusError::Fenced(_) | BusError::NotOwner);
-                let why = Rejection::Unavailable(if fenced {
-                    "moved to another node; retry".into()
+                // A fenced append was refused as a whole; any other failure may have
+                // come after the log took the batch.
+                let why = if fenced {
+                    Rejection::Unavailable("moved to another node; retry".into())
                 } else {
-                    "the event log is unavailable; retry".into()
-                });
+                    Rejection::OutcomeUnknown(
+                        "the event log did not confirm the write; retry".into(),
+                    )
+                };
                 for h in held {
                     (h.0)(Some(&why));
                 }
@@ -402,6 +407,7 @@ pub(crate) fn spawn_user(
         async move {
             let actor = UserActor {
                 channel: Channel::Private(id.clone()),
+                head: 0,
                 state: UserState::new(&user_id),
                 journal: Journal::new(
                     id,
@@ -423,6 +429,9 @@ struct UserActor {
     state: UserState,
     journal: Journal,
     channel: Channel,
+    /// The seq of the last push sent on the private stream (this epoch): every push
+    /// carries the previous one, so a gateway can tell it missed some.
+    head: u64,
     bus: Bus,
 }
 
@@ -444,7 +453,36 @@ impl UserActor {
         if let Some(epoch) = loaded.epoch {
             self.state.epoch = epoch;
         }
+        self.announce_head().await;
         Ok(())
+    }
+
+    /// Announces the last seq the log holds for the private stream: devices whose
+    /// gateway relayed less missed pushes a previous actor committed but never
+    /// published, and resync (see the context actor's `announce_heads`).
+    async fn announce_head(&mut self) {
+        let epoch = self.state.epoch;
+        self.head = self
+            .journal
+            .recent
+            .iter()
+            .rev()
+            .find(|e| e.epoch == epoch && push_of(e).is_some())
+            .map_or(0, |e| e.seq);
+        if self.head == 0 {
+            return;
+        }
+        let announcement = BusPush {
+            push: Some(Push {
+                context_id: String::new(),
+                epoch,
+                seq: self.head,
+                body: None,
+            }),
+            prev_seq: self.head,
+            announce: true,
+        };
+        self.bus.publish(&self.channel, announcement).await;
     }
 
     fn actor_record(&self) -> Actor {
@@ -572,6 +610,12 @@ impl Batches for UserActor {
         answer(held);
         for event in &events {
             if let Some(push) = push_of(event) {
+                let prev_seq = std::mem::replace(&mut self.head, push.seq);
+                let push = BusPush {
+                    push: Some(push),
+                    prev_seq,
+                    announce: false,
+                };
                 self.bus.publish(&self.channel, push).await;
             }
         }

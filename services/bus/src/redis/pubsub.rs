@@ -18,7 +18,7 @@ use std::{
 
 use dashmap::DashMap;
 use futures_util::StreamExt;
-use plenary_proto::v1::Push;
+use plenary_proto::v1::internal::BusPush;
 use prost::Message;
 use redis::{PushKind, Value, cluster_async::ClusterConnection};
 use tokio::sync::{mpsc, oneshot};
@@ -150,7 +150,7 @@ impl RedisBus {
     }
 
     /// Publishes a push (in order with every other publish of this node).
-    pub async fn publish(&self, channel: &Channel, push: &Push) {
+    pub async fn publish(&self, channel: &Channel, push: &BusPush) {
         let name = self.keys.channel(channel);
         if self
             .publish_tx
@@ -205,10 +205,10 @@ impl RedisBus {
         }
         match tokio::time::timeout(self.forward_timeout, rx).await {
             Ok(Ok(reply)) => Ok(reply),
-            Ok(Err(_)) => Err(BusError::Unavailable("reply channel dropped".into())),
+            Ok(Err(_)) => Err(BusError::NoAnswer("reply channel dropped".into())),
             Err(_) => {
                 metrics::counter!("plenary_forward_timeouts_total").increment(1);
-                Err(BusError::Unavailable(format!(
+                Err(BusError::NoAnswer(format!(
                     "node {node} did not answer in time"
                 )))
             }
@@ -251,7 +251,7 @@ impl RedisBus {
         let Some(parsed) = self.keys.parse_channel(channel) else {
             return;
         };
-        match Push::decode(payload) {
+        match BusPush::decode(payload) {
             Ok(push) => local.deliver(&parsed, push),
             Err(e) => warn!(error = %e, "undecodable push dropped"),
         }
