@@ -47,6 +47,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::instrument;
 
 use crate::{
+    admission::{Admission, PendingPermit},
     auth::{Verified, Verifier},
     config::Config,
     directory::{Directory, Match, Query},
@@ -93,6 +94,7 @@ pub struct Shared {
     pub presence: Arc<Presence>,
     pub limits: Arc<UserLimits>,
     pub directory: Arc<Directory>,
+    pub admission: Arc<Admission>,
 }
 
 /// Why a session ended.
@@ -143,24 +145,34 @@ impl DrainBudget {
     }
 }
 
-/// Runs a connection to its end.
+/// Runs a connection to its end. `pending` is its place in the pending budget, given
+/// back when the `connect` succeeds and the connection takes a slot of the node.
 #[instrument(skip_all, fields(format = ?format, user_id))]
 pub async fn run<S>(
     ws: WebSocketStream<S>,
     format: WireFormat,
     shared: Arc<Shared>,
     connect_deadline: Instant,
+    pending: PendingPermit,
     shutdown: CancellationToken,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
     telemetry::connection_opened();
+    let admission = shared.admission.clone();
     let mut conn = Connection { ws, format, shared };
+    let mut pending = Some(pending);
+    let mut slot = None;
     let end = match conn.authenticate(connect_deadline, &shutdown).await {
-        Ok((frame_id, verified)) => {
-            tracing::Span::current().record("user_id", verified.identity.user_id.as_str());
-            conn.serve(frame_id, verified, &shutdown).await
-        }
+        Ok((frame_id, verified)) => match admission.connection_slot() {
+            Some(taken) => {
+                slot = Some(taken);
+                drop(pending.take());
+                tracing::Span::current().record("user_id", verified.identity.user_id.as_str());
+                conn.serve(frame_id, verified, &shutdown).await
+            }
+            None => End::close(CloseCode::ServerFull, "server is at its connection limit"),
+        },
         Err(end) => end,
     };
     match end.code {
@@ -172,6 +184,8 @@ pub async fn run<S>(
         }
     }
     telemetry::connection_closed(end.code, &end.reason);
+    // The socket leaves its budget only now that it is closed.
+    drop((pending, slot));
 }
 
 struct Connection<S> {
