@@ -114,9 +114,20 @@ pub struct Config {
     /// Open connections per user.
     #[arg(long, env = "PLENARY_MAX_CONNECTIONS_PER_USER", default_value_t = 10)]
     pub max_connections_per_user: u32,
-    /// Open connections in total on this node.
+    /// Authenticated connections in total on this node (a `connect` beyond it: close
+    /// 4013).
     #[arg(long, env = "PLENARY_MAX_CONNECTIONS", default_value_t = 100_000)]
     pub max_connections: u32,
+    /// Sockets not authenticated yet (accepted, but the handshake or the `connect` not
+    /// done), in total on this node. They do not take the slots of
+    /// `--max-connections`; a socket beyond this is answered HTTP 503 at once.
+    #[arg(long, env = "PLENARY_MAX_PENDING_CONNECTIONS", default_value_t = 1_000)]
+    pub max_pending_connections: u32,
+    /// Sockets not authenticated yet from one source address (IPv6: one /64); beyond
+    /// it, HTTP 503. 0: no cap. Behind a load balancer or proxy every client has the
+    /// proxy's address: raise it or set 0 there.
+    #[arg(long, env = "PLENARY_MAX_PENDING_PER_IP", default_value_t = 32)]
+    pub max_pending_per_ip: u32,
     /// Contexts one connection may join at once.
     #[arg(long, env = "PLENARY_MAX_JOINED_CONTEXTS", default_value_t = 16)]
     pub max_joined_contexts: u32,
@@ -277,6 +288,10 @@ impl Config {
                 self.max_connections_per_user as u64,
             ),
             ("--max-connections", self.max_connections as u64),
+            (
+                "--max-pending-connections",
+                self.max_pending_connections as u64,
+            ),
             ("--max-joined-contexts", self.max_joined_contexts as u64),
             ("--max-in-flight", self.max_in_flight as u64),
             ("--ping-interval-secs", self.ping_interval_secs),

@@ -5,6 +5,8 @@
 //! - [`config`]: flags and `PLENARY_*` variables, validated before start-up.
 //! - [`auth`]: JWT verification (pinned algorithm) into an `Identity`.
 //! - [`server`]: the listener, WebSocket handshake and drain.
+//! - [`admission`]: the pending budget of unauthenticated sockets and the node's
+//!   connection slots.
 //! - [`session`]: one connection: connect, commands, replies and pushes.
 //! - [`hub`]: this node's fan-out, one shared encoding per push and format.
 //! - [`feed`]: one session's pushes of a context, shared and own merged in order.
@@ -17,6 +19,7 @@
 //! - `telemetry`: log lines and metrics, emitted together.
 
 pub mod admin;
+pub mod admission;
 pub mod auth;
 pub mod cluster;
 pub mod config;
@@ -169,6 +172,11 @@ pub async fn run(
         presence,
         limits,
         directory,
+        admission: admission::Admission::new(
+            config.max_pending_connections,
+            config.max_pending_per_ip,
+            config.max_connections,
+        ),
     });
     let mode = if cluster.is_some() {
         "cluster"

@@ -1,5 +1,5 @@
-//! The listener: WebSocket handshakes (path, origin allowlist, subprotocol), the
-//! connection limit, and the drain on shutdown.
+//! The listener: admission of new sockets (the pending budget), WebSocket handshakes
+//! (path, origin allowlist, subprotocol), and the drain on shutdown.
 
 use std::{
     net::SocketAddr,
@@ -10,7 +10,10 @@ use std::{
 };
 
 use plenary_proto::WireFormat;
-use tokio::{net::TcpListener, sync::Semaphore, time::timeout};
+use tokio::{
+    net::{TcpListener, TcpStream},
+    time::timeout,
+};
 use tokio_tungstenite::{
     accept_hdr_async_with_config,
     tungstenite::{
@@ -22,7 +25,30 @@ use tokio_tungstenite::{
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use tracing::{debug, info, warn};
 
-use crate::{protocol::CloseCode, session, session::Shared, telemetry};
+use crate::{admission::Refusal, session, session::Shared, telemetry};
+
+/// The answer to a socket over the pending budget, written before its request is read.
+const BUSY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\n\
+Connection: close\r\n\
+Retry-After: 1\r\n\
+Content-Type: text/plain\r\n\
+Content-Length: 44\r\n\
+\r\n\
+too many connections waiting to authenticate";
+
+/// Refuses a socket over the pending budget as cheaply as possible: no task, no
+/// handshake, no waiting. The 503 goes out at once, and input that already arrived is
+/// read (without waiting for more) so the close is usually a FIN rather than a reset.
+fn refuse_busy(stream: TcpStream, peer: SocketAddr, refusal: Refusal) {
+    telemetry::pending_refused(refusal.reason(), peer.ip());
+    let _ = stream.try_write(BUSY);
+    let mut scratch = [0u8; 2048];
+    for _ in 0..4 {
+        if !matches!(stream.try_read(&mut scratch), Ok(1..)) {
+            break;
+        }
+    }
+}
 
 fn refuse(status: StatusCode, why: &'static str) -> ErrorResponse {
     telemetry::handshake_refused(why);
@@ -78,7 +104,9 @@ fn handshake(
 }
 
 /// Accepts connections until `shutdown`, then closes every session with 1012 and
-/// waits up to the drain grace for them to finish.
+/// waits up to the drain grace for them to finish. A socket takes a place in the
+/// pending budget at the accept, before its handshake; one over the budget is refused
+/// with HTTP 503 there and then.
 #[allow(clippy::result_large_err)] // the handshake callback's signature is tungstenite's
 pub async fn serve(
     listener: TcpListener,
@@ -93,7 +121,7 @@ pub async fn serve(
         .max_write_buffer_size(4 * 1024 * 1024)
         .max_message_size(Some(config.max_frame_bytes as usize))
         .max_frame_size(Some(config.max_frame_bytes as usize));
-    let slots = Arc::new(Semaphore::new(config.max_connections as usize));
+    let admission = shared.admission.clone();
     let tracker = TaskTracker::new();
     let sessions_stop = CancellationToken::new();
     loop {
@@ -110,9 +138,15 @@ pub async fn serve(
             },
         };
         let _ = stream.set_nodelay(true);
+        let pending = match admission.admit(peer.ip()) {
+            Ok(pending) => pending,
+            Err(refusal) => {
+                refuse_busy(stream, peer, refusal);
+                continue;
+            }
+        };
         let shared = shared.clone();
         let stop = sessions_stop.clone();
-        let slot = slots.clone().try_acquire_owned();
         let origins = config.allowed_origins.clone();
         let handshake_timeout = config.connect_timeout();
         let connect_deadline = tokio::time::Instant::now() + handshake_timeout;
@@ -123,7 +157,12 @@ pub async fn serve(
                 |req: &Request, resp: Response| handshake(req, resp, &origins, &mut format),
                 Some(ws_config),
             );
-            let mut ws = match tokio::time::timeout_at(connect_deadline, accept).await {
+            let upgraded = tokio::select! {
+                // Draining: a socket still in its handshake has no session to close.
+                () = stop.cancelled() => return,
+                upgraded = tokio::time::timeout_at(connect_deadline, accept) => upgraded,
+            };
+            let ws = match upgraded {
                 Ok(Ok(ws)) => ws,
                 Ok(Err(e)) => {
                     debug!(%peer, error = %e, "handshake failed");
@@ -134,16 +173,7 @@ pub async fn serve(
                     return;
                 }
             };
-            let Ok(_slot) = slot else {
-                telemetry::handshake_refused("server_full");
-                let frame = tokio_tungstenite::tungstenite::protocol::CloseFrame {
-                    code: (CloseCode::ServerFull as u16).into(),
-                    reason: "server is at its connection limit".into(),
-                };
-                let _ = timeout(std::time::Duration::from_secs(1), ws.close(Some(frame))).await;
-                return;
-            };
-            session::run(ws, format, shared, connect_deadline, stop).await;
+            session::run(ws, format, shared, connect_deadline, pending, stop).await;
         });
     }
     ready.store(false, Ordering::Relaxed);
@@ -158,5 +188,18 @@ pub async fn serve(
         );
     } else {
         info!("all connections drained");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_busy_answer_is_well_formed() {
+        let text = std::str::from_utf8(BUSY).unwrap();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        assert!(head.starts_with("HTTP/1.1 503 Service Unavailable\r\n"));
+        assert!(head.contains(&format!("\r\nContent-Length: {}", body.len())));
     }
 }

@@ -31,7 +31,7 @@ use plenary_proto::{
     wire,
 };
 use tokio::{
-    io::{AsyncRead, AsyncWrite},
+    io::{AsyncRead, AsyncReadExt, AsyncWrite},
     sync::broadcast,
     time::{Instant, MissedTickBehavior, timeout},
 };
@@ -47,6 +47,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::instrument;
 
 use crate::{
+    admission::{Admission, PendingPermit},
     auth::{Verified, Verifier},
     config::Config,
     directory::{Directory, Match, Query},
@@ -74,6 +75,14 @@ const PEOPLE_PAGES: usize = 3;
 const PUSH_BATCH: usize = 64;
 /// How often a session adds its written pushes to the shared metric.
 const PUSH_METRIC_INTERVAL: Duration = Duration::from_secs(1);
+/// When the server closes a connection, the answers of commands already read are
+/// written for at most this long before the close frame.
+const CLOSE_FLUSH: Duration = Duration::from_secs(1);
+/// After the close frame, the client's input is read and dropped until its own close
+/// frame arrives, for at most this long and at most this many bytes and frames.
+const CLOSE_LINGER: Duration = Duration::from_secs(1);
+const CLOSE_DRAIN_BYTES: usize = 1 << 20;
+const CLOSE_DRAIN_FRAMES: usize = 10_000;
 
 /// What every session shares.
 #[derive(Debug)]
@@ -85,6 +94,7 @@ pub struct Shared {
     pub presence: Arc<Presence>,
     pub limits: Arc<UserLimits>,
     pub directory: Arc<Directory>,
+    pub admission: Arc<Admission>,
 }
 
 /// Why a session ended.
@@ -92,6 +102,9 @@ pub struct Shared {
 struct End {
     code: Option<CloseCode>,
     reason: String,
+    /// Whether the client's frames can still be told apart: a read error may leave the
+    /// frame decoder in the middle of a frame.
+    framing_intact: bool,
 }
 
 impl End {
@@ -99,40 +112,80 @@ impl End {
         End {
             code: None,
             reason: reason.into(),
+            framing_intact: true,
         }
     }
     fn close(code: CloseCode, reason: impl Into<String>) -> Self {
         End {
             code: Some(code),
             reason: reason.into(),
+            framing_intact: true,
+        }
+    }
+    fn framing_lost(self) -> Self {
+        End {
+            framing_intact: false,
+            ..self
         }
     }
 }
 
-/// Runs a connection to its end.
+/// What may still be read from a client after the close frame.
+struct DrainBudget {
+    bytes: usize,
+    frames: usize,
+}
+
+impl DrainBudget {
+    /// Spends one read of `bytes`; false once the budget is spent.
+    fn spend(&mut self, bytes: usize) -> bool {
+        self.bytes = self.bytes.saturating_sub(bytes);
+        self.frames = self.frames.saturating_sub(1);
+        self.bytes > 0 && self.frames > 0
+    }
+}
+
+/// Runs a connection to its end. `pending` is its place in the pending budget, given
+/// back when the `connect` succeeds and the connection takes a slot of the node.
 #[instrument(skip_all, fields(format = ?format, user_id))]
 pub async fn run<S>(
     ws: WebSocketStream<S>,
     format: WireFormat,
     shared: Arc<Shared>,
     connect_deadline: Instant,
+    pending: PendingPermit,
     shutdown: CancellationToken,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
     telemetry::connection_opened();
+    let admission = shared.admission.clone();
     let mut conn = Connection { ws, format, shared };
+    let mut pending = Some(pending);
+    let mut slot = None;
     let end = match conn.authenticate(connect_deadline, &shutdown).await {
-        Ok((frame_id, verified)) => {
-            tracing::Span::current().record("user_id", verified.identity.user_id.as_str());
-            conn.serve(frame_id, verified, &shutdown).await
-        }
+        Ok((frame_id, verified)) => match admission.connection_slot() {
+            Some(taken) => {
+                slot = Some(taken);
+                drop(pending.take());
+                tracing::Span::current().record("user_id", verified.identity.user_id.as_str());
+                conn.serve(frame_id, verified, &shutdown).await
+            }
+            None => End::close(CloseCode::ServerFull, "server is at its connection limit"),
+        },
         Err(end) => end,
     };
-    if let Some(code) = end.code {
-        conn.close(code, &end.reason).await;
+    match end.code {
+        Some(code) => conn.close(code, &end).await,
+        // The client closed or the connection broke: answer a close frame if the client
+        // sent one (it is queued), and let go.
+        None => {
+            let _ = timeout(CLOSE_LINGER, conn.ws.flush()).await;
+        }
     }
     telemetry::connection_closed(end.code, &end.reason);
+    // The socket leaves its budget only now that it is closed.
+    drop((pending, slot));
 }
 
 struct Connection<S> {
@@ -310,13 +363,13 @@ fn check_peer(me: &str, peer: &str) -> Result<(), Rejection> {
 fn read_failure(e: tungstenite::Error) -> End {
     match e {
         tungstenite::Error::Capacity(e) => {
-            End::close(CloseCode::MessageTooBig, format!("message too big: {e}"))
+            End::close(CloseCode::MessageTooBig, format!("message too big: {e}")).framing_lost()
         }
         tungstenite::Error::Protocol(e) => {
-            End::close(CloseCode::ProtocolError, format!("protocol error: {e}"))
+            End::close(CloseCode::ProtocolError, format!("protocol error: {e}")).framing_lost()
         }
         tungstenite::Error::Utf8(_) => {
-            End::close(CloseCode::ProtocolError, "text frame is not valid UTF-8")
+            End::close(CloseCode::ProtocolError, "text frame is not valid UTF-8").framing_lost()
         }
         other => End::gone(format!("connection lost: {other}")),
     }
@@ -371,9 +424,16 @@ where
         result.map_err(|e| End::gone(format!("write failed: {e}")))
     }
 
-    async fn close(&mut self, code: CloseCode, reason: &str) {
+    /// Closes politely, whatever the reason: the close frame, then the client's input
+    /// read and dropped until its own close frame arrives (within [`CLOSE_LINGER`] and
+    /// the drain budget), so the socket ends with a FIN. A socket closed with unread
+    /// input is reset by the kernel instead, and a reset can destroy what was written
+    /// just before it: the last replies and the close frame, which the client then
+    /// never sees (it reports 1006).
+    async fn close(&mut self, code: CloseCode, end: &End) {
+        let deadline = Instant::now() + CLOSE_LINGER;
         // Close reasons are limited to 123 bytes by the protocol.
-        let mut reason = reason.to_string();
+        let mut reason = end.reason.clone();
         while reason.len() > 120 {
             reason.pop();
         }
@@ -381,7 +441,56 @@ where
             code: WsCloseCode::from(code as u16),
             reason: reason.into(),
         };
-        let _ = timeout(Duration::from_secs(1), self.ws.close(Some(frame))).await;
+        if !matches!(
+            tokio::time::timeout_at(deadline, self.ws.close(Some(frame))).await,
+            Ok(Ok(()))
+        ) {
+            // The close frame cannot get through: nothing would be saved by waiting.
+            return;
+        }
+        let mut budget = DrainBudget {
+            bytes: CLOSE_DRAIN_BYTES,
+            frames: CLOSE_DRAIN_FRAMES,
+        };
+        if end.framing_intact && !self.drain_frames(deadline, &mut budget).await {
+            return;
+        }
+        self.drain_bytes(deadline, &mut budget).await;
+    }
+
+    /// Reads and drops the client's frames until its close frame, the end of the
+    /// stream, `deadline` or the end of `budget`. True when framing broke on the way, so
+    /// the rest can only be drained as bytes.
+    async fn drain_frames(&mut self, deadline: Instant, budget: &mut DrainBudget) -> bool {
+        loop {
+            let message = match tokio::time::timeout_at(deadline, self.ws.next()).await {
+                Ok(Some(Ok(message))) => message,
+                Ok(Some(Err(
+                    tungstenite::Error::Capacity(_)
+                    | tungstenite::Error::Protocol(_)
+                    | tungstenite::Error::Utf8(_),
+                ))) => return true,
+                // The stream ended, the connection broke, or the deadline passed.
+                Ok(Some(Err(_)) | None) | Err(_) => return false,
+            };
+            if matches!(message, Message::Close(_)) || !budget.spend(message.len()) {
+                return false;
+            }
+        }
+    }
+
+    /// Reads and drops raw input until the client ends the stream, `deadline` or the
+    /// end of `budget`: after a read error, frames can no longer be told apart.
+    async fn drain_bytes(&mut self, deadline: Instant, budget: &mut DrainBudget) {
+        let mut scratch = vec![0u8; 4096];
+        let stream = self.ws.get_mut();
+        while let Ok(Ok(n @ 1..)) =
+            tokio::time::timeout_at(deadline, stream.read(&mut scratch)).await
+        {
+            if !budget.spend(n) {
+                return;
+            }
+        }
     }
 
     /// Waits for a valid `connect` frame until `deadline` (counted from the TCP accept).
@@ -508,6 +617,9 @@ where
             pushes_reported_at: Instant::now(),
         };
         let end = self.serve_loop(&mut state, shutdown).await;
+        if end.code.is_some_and(|code| code != CloseCode::SlowConsumer) {
+            self.answer_in_flight(&mut state).await;
+        }
         state.report_pushes();
         let joined: Vec<(Arc<str>, Joined)> = state.joined.drain().collect();
         for (context, joined) in joined {
@@ -516,6 +628,21 @@ where
         // Joins still in flight give back what they took as they are dropped.
         state.in_flight.clear();
         end
+    }
+
+    /// Before the server closes the connection: writes the answers of the commands
+    /// already read, in order, for at most [`CLOSE_FLUSH`]. A client told to go away
+    /// (a rate-limit close above all) learns how each command it sent was answered,
+    /// `RATE_LIMITED` included. A slow consumer is not waited for.
+    async fn answer_in_flight(&mut self, state: &mut SessionState) {
+        let _ = timeout(CLOSE_FLUSH, async {
+            while let Some(done) = state.in_flight.next().await {
+                if self.complete(state, done).await.is_err() {
+                    return;
+                }
+            }
+        })
+        .await;
     }
 
     /// Stops listening to a context this connection had joined.

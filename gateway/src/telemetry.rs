@@ -1,6 +1,8 @@
 //! Everything the gateway reports: each event here is a log line and a metric
 //! together, so the two never drift. Metric names are listed in docs/OPERATIONS.md.
 
+use std::net::IpAddr;
+
 use tracing::{debug, info, warn};
 
 use crate::protocol::CloseCode;
@@ -25,6 +27,21 @@ pub(crate) fn connection_closed(code: Option<CloseCode>, reason: &str) {
 pub(crate) fn handshake_refused(reason: &'static str) {
     metrics::counter!("plenary_handshakes_refused_total", "reason" => reason).increment(1);
     debug!(reason, "WebSocket handshake refused");
+}
+
+pub(crate) fn pending_admitted() {
+    metrics::gauge!("plenary_pending_connections").increment(1.0);
+}
+
+pub(crate) fn pending_released() {
+    metrics::gauge!("plenary_pending_connections").decrement(1.0);
+}
+
+/// A socket refused before its handshake (HTTP 503): too many sockets waiting to
+/// authenticate, in total or from its source address.
+pub(crate) fn pending_refused(reason: &'static str, peer: IpAddr) {
+    metrics::counter!("plenary_pending_refused_total", "reason" => reason).increment(1);
+    debug!(reason, %peer, "socket refused before the handshake");
 }
 
 pub(crate) fn auth_refused(reason: &str) {

@@ -234,3 +234,152 @@ async fn a_client_that_stops_reading_is_cut_off_while_others_get_everything() {
     }
     server.stop().await;
 }
+
+/// What a raw client read after its burst: the replies in order, then how it ended.
+struct Aftermath {
+    replies: Vec<serde_json::Value>,
+    /// The close frame's code, or `None` when the connection ended without one.
+    close: Option<u16>,
+    /// How the stream ended after the close frame: `Ok` for a clean end, the error
+    /// otherwise (a reset shows up here).
+    after_close: Result<(), String>,
+}
+
+/// Reads replies until the connection ends (bounded).
+async fn read_to_the_end(ws: &mut RawWs) -> Aftermath {
+    let mut replies = Vec::new();
+    let read = async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Text(t))) => {
+                    replies.push(serde_json::from_str::<serde_json::Value>(t.as_str()).unwrap())
+                }
+                Some(Ok(Message::Close(frame))) => {
+                    return Some(frame.map_or(1005, |f| u16::from(f.code)));
+                }
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => return None,
+            }
+        }
+    };
+    let close = tokio::time::timeout(Duration::from_secs(10), read)
+        .await
+        .expect("the connection neither closed nor failed");
+    // The client answers the close frame; the server then ends the TCP connection.
+    let after_close = if close.is_some() {
+        match tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("the server kept the socket open after the close handshake")
+        {
+            None
+            | Some(Err(tokio_tungstenite::tungstenite::Error::ConnectionClosed))
+            | Some(Err(tokio_tungstenite::tungstenite::Error::AlreadyClosed)) => Ok(()),
+            Some(other) => Err(format!("{other:?}")),
+        }
+    } else {
+        Err("no close frame".into())
+    };
+    Aftermath {
+        replies,
+        close,
+        after_close,
+    }
+}
+
+#[tokio::test]
+async fn a_flood_gets_every_decided_reply_and_a_clean_4029() {
+    const BURST: u64 = 1_000;
+    let server = start(|c| {
+        c.user_rate = 10;
+        c.user_burst = 20;
+    })
+    .await;
+    let mut ws = connected_raw(&server.ws_url, "plenary.v1.json", "flooder").await;
+    // The whole burst is written before anything is read, as a flooding client does.
+    for id in 2..2 + BURST {
+        ws.feed(Message::text(format!(r#"{{"id":{id},"ping":{{}}}}"#)))
+            .await
+            .unwrap();
+    }
+    ws.flush().await.unwrap();
+
+    let end = read_to_the_end(&mut ws).await;
+    let ids: Vec<u64> = end
+        .replies
+        .iter()
+        .map(|r| r["reply"]["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        (2..2 + ids.len() as u64).collect::<Vec<_>>(),
+        "every frame read is answered, in order"
+    );
+    let limited = end
+        .replies
+        .iter()
+        .rev()
+        .take_while(|r| r["reply"]["error"]["code"] == "ERROR_CODE_RATE_LIMITED")
+        .count();
+    assert!(
+        limited >= 50,
+        "the 50 RATE_LIMITED replies come before the close, got {limited} of {} replies \
+         (then close {:?}, {:?})",
+        end.replies.len(),
+        end.close,
+        end.after_close
+    );
+    assert_eq!(end.close, Some(4029), "{} replies", end.replies.len());
+    assert_eq!(
+        end.after_close,
+        Ok(()),
+        "the socket ends cleanly, not with a reset"
+    );
+    bystander_still_works(&server).await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_oversize_frame_in_a_burst_gets_a_clean_4009() {
+    let server = start(|c| c.max_frame_bytes = 4096).await;
+    let mut ws = connected_raw(&server.ws_url, "plenary.v1.json", "mallory").await;
+    ws.feed(Message::text(r#"{"id":2,"ping":{}}"#))
+        .await
+        .unwrap();
+    let big = format!(
+        r#"{{"id":3,"send":{{"context_id":"{CTX}","text":"{}"}}}}"#,
+        "x".repeat(200_000)
+    );
+    ws.feed(Message::text(big)).await.unwrap();
+    for id in 4..100 {
+        ws.feed(Message::text(format!(r#"{{"id":{id},"ping":{{}}}}"#)))
+            .await
+            .unwrap();
+    }
+    ws.flush().await.unwrap();
+
+    let end = read_to_the_end(&mut ws).await;
+    let ids: Vec<u64> = end
+        .replies
+        .iter()
+        .map(|r| r["reply"]["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ids, [2], "the ping before the big frame is answered");
+    assert_eq!(end.close, Some(4009));
+    assert_eq!(
+        end.after_close,
+        Ok(()),
+        "the socket ends cleanly, not with a reset"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_close_from_the_client_is_answered() {
+    let server = start(|_| {}).await;
+    let mut ws = connected_raw(&server.ws_url, "plenary.v1.json", "leaver").await;
+    ws.close(None).await.unwrap();
+    let end = read_to_the_end(&mut ws).await;
+    assert_eq!(end.close, Some(1005), "the server echoes the close frame");
+    assert_eq!(end.after_close, Ok(()));
+    server.stop().await;
+}
