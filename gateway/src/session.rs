@@ -248,7 +248,7 @@ enum Completion {
 fn decode(format: WireFormat, message: Message) -> Option<Result<ClientFrame, DecodeError>> {
     Some(match (format, message) {
         (WireFormat::Json, Message::Text(text)) => wire::decode_client_frame_json(text.as_str()),
-        (WireFormat::Proto, Message::Binary(bytes)) => wire::decode_proto(&bytes),
+        (WireFormat::Proto, Message::Binary(bytes)) => wire::decode_client_frame_proto(&bytes),
         (WireFormat::Json, Message::Binary(_)) => Err(DecodeError::WrongFrameType {
             got: "binary",
             expected: WireFormat::JSON_SUBPROTOCOL,
@@ -714,11 +714,12 @@ where
                     Ok(plenary_proto::v1::ThreadActionKind::Release) => ThreadAction::Release,
                     Ok(plenary_proto::v1::ThreadActionKind::Resolve) => ThreadAction::Resolve,
                     Ok(plenary_proto::v1::ThreadActionKind::Clear) => ThreadAction::Clear,
-                    Err(_) => {
+                    // A missing action must not default to anything, least of all a claim.
+                    Ok(plenary_proto::v1::ThreadActionKind::Unspecified) | Err(_) => {
                         state.ready(error_reply(
                             id,
                             ErrorCode::BadRequest,
-                            "unknown thread action",
+                            "missing or unknown thread action",
                             0,
                         ));
                         return Ok(());

@@ -1,0 +1,233 @@
+//! Input that used to be taken the wrong way, through real sockets: a missing enum
+//! that defaulted to an action, frames with two commands, several `Origin` headers,
+//! control and invisible characters in names and texts, and payloads in trace logs.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use futures_util::{SinkExt, StreamExt};
+use plenary_client::v1::{
+    self, ErrorCode, QaThread, ThreadActionKind, ThreadState, client_frame::Command, push::Body,
+};
+use plenary_proto::wire;
+use tokio_tungstenite::tungstenite::Message;
+
+const CTX: &str = "input";
+
+/// A raw JSON connection with `token`, connected and joined to [`CTX`].
+async fn joined_json(url: &str, token: String) -> RawWs {
+    let mut ws = raw(url, "plenary.v1.json").await;
+    send_text(
+        &mut ws,
+        &format!(r#"{{"id":1,"connect":{{"token":"{token}"}}}}"#),
+    )
+    .await;
+    let r = next_json(&mut ws).await;
+    assert!(r["reply"]["connect"].is_object(), "{r}");
+    send_text(
+        &mut ws,
+        &format!(r#"{{"id":2,"join":{{"context_id":"{CTX}"}}}}"#),
+    )
+    .await;
+    let r = next_reply(&mut ws).await;
+    assert!(r["join"].is_object(), "{r}");
+    ws
+}
+
+/// The next reply on a raw JSON connection, skipping pushes.
+async fn next_reply(ws: &mut RawWs) -> serde_json::Value {
+    loop {
+        let frame = next_json(ws).await;
+        if let Some(reply) = frame.get("reply") {
+            return reply.clone();
+        }
+    }
+}
+
+fn error_code(reply: &serde_json::Value) -> &str {
+    reply["error"]["code"].as_str().unwrap_or("(not an error)")
+}
+
+fn thread_push(p: &v1::Push) -> Option<QaThread> {
+    match &p.body {
+        Some(Body::Thread(t)) => Some(t.clone()),
+        _ => None,
+    }
+}
+
+fn message_push(p: &v1::Push) -> Option<v1::ChatMessage> {
+    match &p.body {
+        Some(Body::Message(m)) => Some(m.clone()),
+        _ => None,
+    }
+}
+
+// ------------------------------------------------------------------ item: enum defaults
+
+#[tokio::test]
+async fn a_missing_or_misspelt_thread_action_claims_nothing() {
+    let server = start(|_| {}).await;
+    let alice = connect(&server.ws_url, attendee_token("alice")).await;
+    alice.join(CTX).await.unwrap();
+    let thread = alice
+        .ask(CTX, "A question", "q-1", 0)
+        .await
+        .unwrap()
+        .thread_id;
+    let mut m1 = joined_json(&server.ws_url, moderator_token("m1", CTX)).await;
+
+    for (id, body) in [
+        (
+            10,
+            format!(r#"{{"context_id":"{CTX}","thread_id":{thread}}}"#),
+        ),
+        (
+            11,
+            format!(
+                r#"{{"context_id":"{CTX}","thread_id":{thread},"actoin":"THREAD_ACTION_KIND_RESOLVE"}}"#
+            ),
+        ),
+        (
+            12,
+            format!(r#"{{"context_id":"{CTX}","thread_id":{thread},"action":0}}"#),
+        ),
+        (
+            13,
+            format!(
+                r#"{{"context_id":"{CTX}","thread_id":{thread},"action":"THREAD_ACTION_KIND_UNSPECIFIED"}}"#
+            ),
+        ),
+    ] {
+        send_text(&mut m1, &format!(r#"{{"id":{id},"thread_action":{body}}}"#)).await;
+        let r = next_reply(&mut m1).await;
+        assert_eq!(error_code(&r), "ERROR_CODE_BAD_REQUEST", "{body}: {r}");
+    }
+    // The protobuf encoding: a thread action without its action field.
+    let m2 = plenary_client::Client::connect(
+        plenary_client::ClientConfig::new(&server.ws_url, moderator_token("m2", CTX))
+            .with_format(plenary_proto::WireFormat::Proto),
+    )
+    .await
+    .unwrap()
+    .0;
+    m2.join(CTX).await.unwrap();
+    assert_eq!(
+        refused(m2.thread_action(CTX, thread, ThreadActionKind::Unspecified)).await,
+        ErrorCode::BadRequest
+    );
+
+    // Nobody claimed it: m2 can, and owns it.
+    m2.thread_action(CTX, thread, ThreadActionKind::Claim)
+        .await
+        .expect("the thread is still pending");
+    let owned = expect_push(&m2, |p| {
+        thread_push(p).filter(|t| t.state == ThreadState::Owned as i32)
+    })
+    .await;
+    assert_eq!(owned.owner_id, "m2");
+    server.stop().await;
+}
+
+// ------------------------------------------------------------ item: one command a frame
+
+#[tokio::test]
+async fn a_frame_with_two_commands_runs_neither() {
+    let server = start(|_| {}).await;
+    let watcher = connect(&server.ws_url, attendee_token("watcher")).await;
+    watcher.join(CTX).await.unwrap();
+    let mut ws = joined_json(&server.ws_url, attendee_token("mallory")).await;
+
+    let send = |text: &str| format!(r#"{{"context_id":"{CTX}","text":"{text}"}}"#);
+    for frame in [
+        format!(
+            r#"{{"id":3,"send":{},"like":{{"context_id":"{CTX}","message_id":1}}}}"#,
+            send("first")
+        ),
+        format!(
+            r#"{{"id":4,"send":{},"send":{}}}"#,
+            send("first"),
+            send("second")
+        ),
+        format!(r#"{{"id":5,"ping":{{}},"send":{}}}"#, send("first")),
+        format!(
+            r#"{{"id":6,"sned":{},"send":{}}}"#,
+            send("first"),
+            send("second")
+        ),
+    ] {
+        send_text(&mut ws, &frame).await;
+        let r = next_reply(&mut ws).await;
+        assert_eq!(error_code(&r), "ERROR_CODE_BAD_REQUEST", "{frame}: {r}");
+    }
+    // The protobuf encoding: two members of the oneof in one frame.
+    let mut proto = raw(&server.ws_url, "plenary.v1.proto").await;
+    let frame = |id, command| {
+        wire::encode_proto(&v1::ClientFrame {
+            id,
+            command: Some(command),
+        })
+    };
+    let send_cmd = |text: &str| {
+        Command::Send(v1::SendMessage {
+            context_id: CTX.into(),
+            text: text.into(),
+            ..Default::default()
+        })
+    };
+    for f in [
+        frame(
+            1,
+            Command::Connect(v1::Connect {
+                token: attendee_token("proto"),
+            }),
+        ),
+        frame(
+            2,
+            Command::Join(v1::Join {
+                context_id: CTX.into(),
+                since: None,
+            }),
+        ),
+        [
+            frame(3, send_cmd("first")),
+            frame(0, Command::Ping(v1::Ping {})),
+        ]
+        .concat()
+        .into(),
+        [
+            frame(4, Command::Ping(v1::Ping {})),
+            frame(0, send_cmd("first")),
+        ]
+        .concat()
+        .into(),
+    ] {
+        proto.send(Message::binary(f)).await.unwrap();
+    }
+    let mut codes = Vec::new();
+    while codes.len() < 4 {
+        let msg = tokio::time::timeout(Duration::from_secs(5), proto.next())
+            .await
+            .expect("a reply")
+            .expect("open")
+            .expect("read");
+        let server_frame: v1::ServerFrame = wire::decode_proto(&msg.into_data()).unwrap();
+        if let Some(v1::server_frame::Frame::Reply(r)) = server_frame.frame {
+            codes.push(match r.result {
+                Some(v1::reply::Result::Error(e)) => e.code,
+                _ => 0,
+            });
+        }
+    }
+    let bad = ErrorCode::BadRequest as i32;
+    assert_eq!(codes, [0, 0, bad, bad], "connect, join, then two refusals");
+
+    // Nothing of the refused frames was stored: the next message the watcher sees is
+    // the one sent after them.
+    send_text(&mut ws, &format!(r#"{{"id":9,"send":{}}}"#, send("after"))).await;
+    assert!(next_reply(&mut ws).await["send"].is_object());
+    let seen = expect_push(&watcher, message_push).await;
+    assert_eq!(seen.text, "after");
+    server.stop().await;
+}
