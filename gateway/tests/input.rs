@@ -231,3 +231,37 @@ async fn a_frame_with_two_commands_runs_neither() {
     assert_eq!(seen.text, "after");
     server.stop().await;
 }
+
+// ------------------------------------------------------------------------ item: Origin
+
+/// The status of a handshake with these `Origin` headers (101 when it upgraded).
+async fn handshake_status(url: &str, origins: &[&str]) -> u16 {
+    use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest, http::HeaderValue};
+
+    let mut request = url.into_client_request().unwrap();
+    for origin in origins {
+        request
+            .headers_mut()
+            .append("origin", HeaderValue::from_str(origin).unwrap());
+    }
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((_, response)) => response.status().as_u16(),
+        Err(tungstenite::Error::Http(response)) => response.status().as_u16(),
+        Err(e) => panic!("handshake failed otherwise: {e}"),
+    }
+}
+
+#[tokio::test]
+async fn several_origin_headers_are_refused() {
+    const GOOD: &str = "https://good.example";
+    const EVIL: &str = "https://evil.example";
+    let server = start(|c| c.allowed_origins = vec![GOOD.into()]).await;
+    let url = &server.ws_url;
+    assert_eq!(handshake_status(url, &[GOOD]).await, 101);
+    assert_eq!(handshake_status(url, &[]).await, 101, "non-browser clients");
+    assert_eq!(handshake_status(url, &[EVIL]).await, 403);
+    assert_eq!(handshake_status(url, &[GOOD, EVIL]).await, 400);
+    assert_eq!(handshake_status(url, &[EVIL, GOOD]).await, 400);
+    assert_eq!(handshake_status(url, &[GOOD, GOOD]).await, 400);
+    server.stop().await;
+}
