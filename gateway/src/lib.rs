@@ -4,6 +4,7 @@
 //! Layout:
 //! - [`config`]: flags and `PLENARY_*` variables, validated before start-up.
 //! - [`auth`]: JWT verification (pinned algorithm) into an `Identity`.
+//! - [`text`]: the rule for names and texts people see: cleaned or refused at the edge.
 //! - [`server`]: the listener, WebSocket handshake and drain.
 //! - [`session`]: one connection: connect, commands, replies and pushes.
 //! - [`hub`]: this node's fan-out, one shared encoding per push and format.
@@ -29,6 +30,7 @@ pub mod protocol;
 pub mod server;
 pub mod session;
 mod telemetry;
+pub mod text;
 
 use std::{
     net::SocketAddr,

@@ -55,7 +55,7 @@ use crate::{
     limits::UserLimits,
     presence::Presence,
     protocol::{self, CloseCode, error_reply, rejection_code, rejection_reply, reply},
-    telemetry,
+    telemetry, text,
 };
 
 /// Consecutive rate-limited commands after which the connection is closed.
@@ -619,7 +619,7 @@ where
             }
         };
         let id = frame.id;
-        let Some(command) = frame.command else {
+        let Some(mut command) = frame.command else {
             telemetry::command_refused(ErrorCode::UnknownCommand.as_str_name());
             state.ready(error_reply(
                 id,
@@ -630,6 +630,12 @@ where
             return Ok(());
         };
         telemetry::commands_received(command_name(&command));
+        // Texts people will see are checked here, before any actor has them.
+        if let Err(e) = text::check_command(&mut command) {
+            telemetry::command_refused(e.code().as_str_name());
+            state.ready(error_reply(id, e.code(), e.to_string(), 0));
+            return Ok(());
+        }
         let registry = self.shared.registry.clone();
         let identity = state.identity.clone();
         let (context_id, chat) = match command {

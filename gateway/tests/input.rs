@@ -265,3 +265,113 @@ async fn several_origin_headers_are_refused() {
     assert_eq!(handshake_status(url, &[GOOD, GOOD]).await, 400);
     server.stop().await;
 }
+
+// ------------------------------------------------------------------ item: names, texts
+
+#[tokio::test]
+async fn names_from_tokens_lose_controls_bidi_and_invisible_characters() {
+    use plenary_client::{Claims, mint_hs256};
+
+    let server = start(|_| {}).await;
+    let watcher = connect(&server.ws_url, attendee_token("watcher")).await;
+    watcher.join(CTX).await.unwrap();
+    let token = mint_hs256(
+        SECRET.as_bytes(),
+        &Claims::new("spoof").with_name(
+            " \u{200B}Al\u{0}ice\u{1b}\u{7}\u{202E}nimda ",
+            "\u{2067}Smith\u{FEFF}\n",
+        ),
+    )
+    .unwrap();
+    let spoof = connect(&server.ws_url, token).await;
+    spoof.join(CTX).await.unwrap();
+    spoof.send(CTX, "hi", "s-1", 0).await.unwrap();
+    let author = expect_push(&watcher, message_push).await.author.unwrap();
+    assert_eq!(
+        (author.given_name.as_str(), author.family_name.as_str()),
+        ("Alicenimda", "Smith")
+    );
+
+    // A user id that would need cleaning is refused rather than changed.
+    let bad_sub = mint_hs256(SECRET.as_bytes(), &Claims::new("eve\u{202E}")).unwrap();
+    let e =
+        plenary_client::Client::connect(plenary_client::ClientConfig::new(&server.ws_url, bad_sub))
+            .await
+            .map(|_| ())
+            .unwrap_err();
+    assert!(
+        e.server_code() == Some(ErrorCode::Unauthorized) || e.close_code() == Some(4001),
+        "{e}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn texts_with_controls_or_nothing_visible_are_refused_and_bidi_overrides_removed() {
+    let server = start(|c| {
+        c.user_rate = 1_000;
+        c.user_burst = 1_000;
+    })
+    .await;
+    let watcher = connect(&server.ws_url, attendee_token("watcher")).await;
+    watcher.join(CTX).await.unwrap();
+    let alice = connect(&server.ws_url, attendee_token("alice")).await;
+    alice.join(CTX).await.unwrap();
+    let moderator = connect(&server.ws_url, moderator_token("mod", CTX)).await;
+    moderator.join(CTX).await.unwrap();
+
+    for (text, code) in [
+        ("nul\u{0}", ErrorCode::BadRequest),
+        ("bell\u{7}", ErrorCode::BadRequest),
+        ("\u{1b}[2Jclear", ErrorCode::BadRequest),
+        ("c1\u{9b}", ErrorCode::BadRequest),
+        ("\u{200B}\u{200C}\u{200D}", ErrorCode::InvalidText),
+        ("\u{FEFF}", ErrorCode::InvalidText),
+        (" \u{2060}\n", ErrorCode::InvalidText),
+        ("\u{202E}", ErrorCode::InvalidText),
+    ] {
+        assert_eq!(
+            refused(alice.send(CTX, text, "", 0)).await,
+            code,
+            "{text:?}"
+        );
+        assert_eq!(refused(alice.ask(CTX, text, "", 0)).await, code, "{text:?}");
+        assert_eq!(
+            refused(moderator.post_update(CTX, "", text, false)).await,
+            code,
+            "{text:?}"
+        );
+        // Checked first: these two are not connected, which would be NOT_CONNECTED.
+        assert_eq!(
+            refused(alice.dm_send("mod", text, "")).await,
+            code,
+            "{text:?}"
+        );
+    }
+    assert_eq!(
+        refused(moderator.post_update(CTX, "title\u{7}", "text", false)).await,
+        ErrorCode::BadRequest
+    );
+
+    // Accepted texts: overrides removed, CRLF made LF, newline, tab and marks kept.
+    let sent = alice
+        .send(CTX, "abc\u{202E}fed\r\nline\ttab\u{200F}", "", 0)
+        .await
+        .unwrap();
+    let seen = expect_push(&watcher, message_push).await;
+    assert_eq!(
+        (seen.id, seen.text.as_str()),
+        (sent.message_id, "abcfed\nline\ttab\u{200F}")
+    );
+    moderator
+        .post_update(CTX, "\u{200B}", "\u{2066}news\u{2069}", false)
+        .await
+        .unwrap();
+    let update = expect_push(&watcher, |p| match &p.body {
+        Some(Body::Update(u)) => Some(u.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!((update.title.as_str(), update.text.as_str()), ("", "news"));
+    server.stop().await;
+}
