@@ -16,6 +16,7 @@
 //! - [`admin`]: gRPC admin API and `/metrics`, `/healthz`, `/readyz`.
 //! - [`cluster`]: cluster mode: Redis, shard ownership, cross-node presence.
 //! - `telemetry`: log lines and metrics, emitted together.
+//! - [`logging`]: the `PLENARY_LOG` filter, with crates that log payloads capped.
 
 pub mod admin;
 pub mod auth;
@@ -25,6 +26,7 @@ pub mod directory;
 pub mod feed;
 pub mod hub;
 pub mod limits;
+pub mod logging;
 pub mod presence;
 pub mod protocol;
 pub mod server;

@@ -375,3 +375,85 @@ async fn texts_with_controls_or_nothing_visible_are_refused_and_bidi_overrides_r
     assert_eq!((update.title.as_str(), update.text.as_str()), ("", "news"));
     server.stop().await;
 }
+
+// -------------------------------------------------------------------------- item: logs
+
+/// Waits until `path` holds `needle`, for at most 10 s; returns what it holds.
+async fn wait_for_log(path: &std::path::Path, needle: &str) -> String {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        if text.contains(needle) || tokio::time::Instant::now() >= deadline {
+            return text;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn trace_logs_carry_neither_tokens_nor_texts() {
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("plenary.log");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let admin_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_plenary"))
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .args(["--admin-listen", &format!("127.0.0.1:{admin_port}")])
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .env("PLENARY_JWT_SECRET", SECRET)
+        .env("PLENARY_ADMIN_API_KEY", ADMIN_KEY)
+        .env("PLENARY_LOG", "trace")
+        .env("PLENARY_LOG_FORMAT", "json")
+        .stdout(std::fs::File::create(&log_path).unwrap())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .expect("spawn plenary");
+    let process = KillOnDrop(child);
+    let url = format!("ws://127.0.0.1:{port}/ws");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "plenary did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+
+    let marker = format!("secret-marker-{:08x}", rand::random::<u32>());
+    let token = attendee_token("logged");
+    let client = connect(&url, token.clone()).await;
+    client.join(CTX).await.unwrap();
+    client.send(CTX, &marker, "m-1", 0).await.unwrap();
+    client.close().await;
+
+    // The session's own debug line comes after every frame of it was read; without it,
+    // verbose logging was not on and nothing was tested.
+    let log = wait_for_log(&log_path, "connection closed").await;
+    drop(process);
+    assert!(log.contains("connection closed"), "no debug lines:\n{log}");
+    assert!(!log.contains(&marker), "a message text was logged");
+    let signature = token.rsplit('.').next().unwrap();
+    assert!(!log.contains(signature), "a token was logged");
+}
+
+/// Kills the child process when the test ends, however it ends.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
