@@ -1,6 +1,7 @@
 //! Token verification: a `connect` frame's JWT becomes an [`Identity`]. The algorithm
 //! is pinned by configuration, so `alg: none` and algorithm-confusion tokens (an HS256
-//! token "signed" with an RS256 public key) are refused.
+//! token "signed" with an RS256 public key) are refused. Names from the claims are
+//! cleaned by the rule in [`crate::text`].
 
 use std::collections::HashSet;
 
@@ -8,7 +9,10 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation, errors::ErrorKind};
 use plenary_actors::Identity;
 use serde::Deserialize;
 
-use crate::config::{JwtAlgorithm, JwtKey, Settings};
+use crate::{
+    config::{JwtAlgorithm, JwtKey, Settings},
+    text,
+};
 
 /// The claims Plenary reads.
 #[derive(Debug, Deserialize)]
@@ -118,16 +122,19 @@ impl Verifier {
             },
         )?;
         let c = data.claims;
-        if c.sub.is_empty() || c.sub.len() > 128 {
+        // The user id is an identity, not a label: it is refused rather than changed
+        // when it holds what a name would lose (controls, bidi controls, invisible
+        // characters, white space at the ends).
+        if c.sub.is_empty() || c.sub.len() > 128 || text::clean_name(&c.sub) != c.sub {
             return Err(AuthError::Malformed);
         }
         Ok(Verified {
             valid_until_secs: c.exp.saturating_add(self.validation.leeway),
             identity: Identity {
                 user_id: c.sub,
-                email: c.email,
-                given_name: c.given_name,
-                family_name: c.family_name,
+                email: text::clean_name(&c.email),
+                given_name: text::clean_name(&c.given_name),
+                family_name: text::clean_name(&c.family_name),
                 moderates: c.moderates.into_iter().collect::<HashSet<_>>(),
                 admin: c.admin,
             },

@@ -4,6 +4,7 @@
 //! Layout:
 //! - [`config`]: flags and `PLENARY_*` variables, validated before start-up.
 //! - [`auth`]: JWT verification (pinned algorithm) into an `Identity`.
+//! - [`text`]: the rule for names and texts people see: cleaned or refused at the edge.
 //! - [`server`]: the listener, WebSocket handshake and drain.
 //! - [`admission`]: the pending budget of unauthenticated sockets and the node's
 //!   connection slots.
@@ -17,6 +18,7 @@
 //! - [`admin`]: gRPC admin API and `/metrics`, `/healthz`, `/readyz`.
 //! - [`cluster`]: cluster mode: Redis, shard ownership, cross-node presence.
 //! - `telemetry`: log lines and metrics, emitted together.
+//! - [`logging`]: the `PLENARY_LOG` filter, with crates that log payloads capped.
 
 pub mod admin;
 pub mod admission;
@@ -27,11 +29,13 @@ pub mod directory;
 pub mod feed;
 pub mod hub;
 pub mod limits;
+pub mod logging;
 pub mod presence;
 pub mod protocol;
 pub mod server;
 pub mod session;
 mod telemetry;
+pub mod text;
 
 use std::{
     net::SocketAddr,

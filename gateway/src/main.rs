@@ -2,9 +2,8 @@
 //! or Ctrl-C, drain, exit 0. A bad configuration exits with code 64.
 
 use clap::Parser;
-use plenary_gateway::{Config, config::LogFormat};
+use plenary_gateway::Config;
 use tokio_util::sync::CancellationToken;
-use tracing_subscriber::EnvFilter;
 
 fn main() -> std::process::ExitCode {
     let config = match Config::try_parse() {
@@ -26,14 +25,7 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(64);
         }
     };
-    let filter = EnvFilter::try_from_env("PLENARY_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    match settings.config.log_format {
-        LogFormat::Json => tracing_subscriber::fmt()
-            .json()
-            .with_env_filter(filter)
-            .init(),
-        LogFormat::Text => tracing_subscriber::fmt().with_env_filter(filter).init(),
-    }
+    plenary_gateway::logging::init(settings.config.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -70,8 +70,15 @@ fn handshake(
     if path != "/ws" && path != "/" {
         return Err(refuse(StatusCode::NOT_FOUND, "unknown path: use /ws"));
     }
+    // A browser sends one `Origin`; with several, which one to judge is a guess (the
+    // first let `[allowed, evil]` in), so none is.
+    let mut origins = request.headers().get_all("origin").iter();
+    let origin = origins.next();
+    if origins.next().is_some() {
+        return Err(refuse(StatusCode::BAD_REQUEST, "several origin headers"));
+    }
     if !allowed_origins.is_empty()
-        && let Some(origin) = request.headers().get("origin")
+        && let Some(origin) = origin
         && !allowed_origins
             .iter()
             .any(|o| origin.as_bytes() == o.as_bytes())

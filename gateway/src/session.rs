@@ -56,7 +56,7 @@ use crate::{
     limits::UserLimits,
     presence::Presence,
     protocol::{self, CloseCode, error_reply, rejection_code, rejection_reply, reply},
-    telemetry,
+    telemetry, text,
 };
 
 /// Consecutive rate-limited commands after which the connection is closed.
@@ -301,7 +301,7 @@ enum Completion {
 fn decode(format: WireFormat, message: Message) -> Option<Result<ClientFrame, DecodeError>> {
     Some(match (format, message) {
         (WireFormat::Json, Message::Text(text)) => wire::decode_client_frame_json(text.as_str()),
-        (WireFormat::Proto, Message::Binary(bytes)) => wire::decode_proto(&bytes),
+        (WireFormat::Proto, Message::Binary(bytes)) => wire::decode_client_frame_proto(&bytes),
         (WireFormat::Json, Message::Binary(_)) => Err(DecodeError::WrongFrameType {
             got: "binary",
             expected: WireFormat::JSON_SUBPROTOCOL,
@@ -746,7 +746,7 @@ where
             }
         };
         let id = frame.id;
-        let Some(command) = frame.command else {
+        let Some(mut command) = frame.command else {
             telemetry::command_refused(ErrorCode::UnknownCommand.as_str_name());
             state.ready(error_reply(
                 id,
@@ -757,6 +757,12 @@ where
             return Ok(());
         };
         telemetry::commands_received(command_name(&command));
+        // Texts people will see are checked here, before any actor has them.
+        if let Err(e) = text::check_command(&mut command) {
+            telemetry::command_refused(e.code().as_str_name());
+            state.ready(error_reply(id, e.code(), e.to_string(), 0));
+            return Ok(());
+        }
         let registry = self.shared.registry.clone();
         let identity = state.identity.clone();
         let (context_id, chat) = match command {
@@ -841,11 +847,12 @@ where
                     Ok(plenary_proto::v1::ThreadActionKind::Release) => ThreadAction::Release,
                     Ok(plenary_proto::v1::ThreadActionKind::Resolve) => ThreadAction::Resolve,
                     Ok(plenary_proto::v1::ThreadActionKind::Clear) => ThreadAction::Clear,
-                    Err(_) => {
+                    // A missing action must not default to anything, least of all a claim.
+                    Ok(plenary_proto::v1::ThreadActionKind::Unspecified) | Err(_) => {
                         state.ready(error_reply(
                             id,
                             ErrorCode::BadRequest,
-                            "unknown thread action",
+                            "missing or unknown thread action",
                             0,
                         ));
                         return Ok(());

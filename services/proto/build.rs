@@ -1,7 +1,8 @@
 //! Generates the Rust types for `proto/plenary/v1/*.proto` with a vendored `protoc`, so
 //! no system protoc is needed. Client frames also get a serde mapping for the JSON
 //! subprotocol: oneofs are flattened (`{"id":1,"send":{...}}`), enum fields are their
-//! proto names (`"ERROR_CODE_FORBIDDEN"`), and missing fields take proto defaults.
+//! proto names (`"ERROR_CODE_FORBIDDEN"`), missing fields take proto defaults, and an
+//! unknown field in a command is an error.
 
 use std::path::PathBuf;
 
@@ -30,6 +31,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .message_attribute(".plenary", "#[serde(default)]")
         .enum_attribute(".plenary", "#[serde(rename_all = \"snake_case\")]");
+    // What a client sends is strict in JSON: an unknown (say, misspelt) field in a
+    // command is refused, not ignored, so `"backchanel":true` cannot post to the
+    // public chat. What the server sends stays lenient, so clients can ignore fields
+    // added later. (The top level of a `ClientFrame` is checked in `wire`.)
+    for message in CLIENT_COMMAND_MESSAGES {
+        builder = builder.message_attribute(
+            format!(".plenary.v1.{message}"),
+            "#[serde(deny_unknown_fields)]",
+        );
+    }
     for oneof in [
         ".plenary.v1.ClientFrame.command",
         ".plenary.v1.ServerFrame.frame",
@@ -79,6 +90,37 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .compile_with_config(config, &files, &[root])?;
     keep_flatten_on_struct_fields_only()
 }
+
+/// The messages only clients send: the command bodies of `ClientFrame` and what they
+/// hold.
+const CLIENT_COMMAND_MESSAGES: [&str; 26] = [
+    "Connect",
+    "Position",
+    "Join",
+    "Leave",
+    "SendMessage",
+    "Ask",
+    "ThreadAction",
+    "PublishQa",
+    "Unpublish",
+    "PostUpdate",
+    "LikeMessage",
+    "UnlikeMessage",
+    "DeleteMessage",
+    "PinMessage",
+    "UnpinMessage",
+    "BlockUser",
+    "UnblockUser",
+    "Ping",
+    "PrivateOpen",
+    "ConnectionAction",
+    "DirectSend",
+    "DirectDelete",
+    "DirectRead",
+    "DirectHistory",
+    "UpdateSettings",
+    "FindPeople",
+];
 
 /// prost-build applies a field attribute given for a oneof to the oneof's struct field
 /// *and* to each of its variants, where `#[serde(flatten)]` is not allowed. Drop it from

@@ -1,9 +1,19 @@
 //! The two WebSocket subprotocols: `plenary.v1.json` (text frames) and
 //! `plenary.v1.proto` (binary frames) carry the same messages.
 
-use bytes::Bytes;
+use std::fmt;
+
+use bytes::{Buf, Bytes};
 use prost::Message;
-use serde::{Serialize, de::DeserializeOwned};
+use serde::{
+    Deserialize, Deserializer, Serialize,
+    de::{
+        DeserializeOwned, DeserializeSeed, EnumAccess, Error as _, IgnoredAny, MapAccess,
+        Unexpected, VariantAccess, Visitor, value::StrDeserializer,
+    },
+};
+
+use crate::v1::{ClientFrame, client_frame::Command};
 
 /// Why a frame could not be decoded.
 #[derive(Debug, thiserror::Error)]
@@ -17,6 +27,8 @@ pub enum DecodeError {
         got: &'static str,
         expected: &'static str,
     },
+    #[error("a frame carries one command; this one has fields {first} and {second}")]
+    SeveralCommands { first: u32, second: u32 },
 }
 
 /// A wire encoding, chosen by WebSocket subprotocol.
@@ -80,27 +92,176 @@ pub fn decode_json<T: DeserializeOwned>(text: &str) -> Result<T, DecodeError> {
     Ok(serde_json::from_str(text)?)
 }
 
-/// Decodes a client frame from JSON. A frame whose command key is known but whose body
-/// is malformed is an error (serde's flattened oneof would otherwise read it as "no
-/// command"); a frame with no known command key decodes with `command: None`.
-pub fn decode_client_frame_json(text: &str) -> Result<crate::v1::ClientFrame, DecodeError> {
-    let frame: crate::v1::ClientFrame = decode_json(text)?;
-    if frame.command.is_some() {
-        return Ok(frame);
-    }
-    let object: serde_json::Map<String, serde_json::Value> = serde_json::from_str(text)?;
-    for (key, value) in object {
-        if key == "id" {
+/// Decodes a client frame from JSON: `id` and exactly one command key. Every top-level
+/// key other than `id` counts as a command, known or not, so a frame with two (or with
+/// one key twice) is an error instead of running the first and dropping the rest. A
+/// frame whose only other key is unknown decodes with `command: None`; a known command
+/// with a malformed body is an error.
+pub fn decode_client_frame_json(text: &str) -> Result<ClientFrame, DecodeError> {
+    Ok(serde_json::from_str::<JsonClientFrame>(text)?.0)
+}
+
+/// Decodes a client frame from protobuf, with the rule of the JSON encoding: besides
+/// `id`, exactly one field. Protobuf itself would keep the last of several members of
+/// the `command` oneof; a frame with two is an error instead.
+pub fn decode_client_frame_proto(bytes: &[u8]) -> Result<ClientFrame, DecodeError> {
+    let frame = ClientFrame::decode(bytes)?;
+    let mut rest = bytes;
+    let mut first = None;
+    while rest.has_remaining() {
+        let (tag, wire_type) = prost::encoding::decode_key(&mut rest)?;
+        prost::encoding::skip_field(wire_type, tag, &mut rest, Default::default())?;
+        if tag == CLIENT_FRAME_ID_TAG {
             continue;
         }
-        let single = serde_json::Value::Object(serde_json::Map::from_iter([(key, value)]));
-        if let Err(e) = serde_json::from_value::<crate::v1::client_frame::Command>(single)
-            && !e.to_string().starts_with("unknown variant")
-        {
-            return Err(DecodeError::Json(e));
+        match first {
+            None => first = Some(tag),
+            Some(first) => return Err(DecodeError::SeveralCommands { first, second: tag }),
         }
     }
     Ok(frame)
+}
+
+/// The field number of `ClientFrame.id`; every other field is a command.
+const CLIENT_FRAME_ID_TAG: u32 = 1;
+
+/// A `ClientFrame` read from JSON with [`FrameVisitor`].
+struct JsonClientFrame(ClientFrame);
+
+impl<'de> Deserialize<'de> for JsonClientFrame {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(FrameVisitor).map(JsonClientFrame)
+    }
+}
+
+/// Reads the top level of a client frame key by key, so it sees every command key
+/// (serde's flattened oneof stops at the first and ignores the rest).
+struct FrameVisitor;
+
+impl<'de> Visitor<'de> for FrameVisitor {
+    type Value = ClientFrame;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a client frame: an object with `id` and one command")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ClientFrame, A::Error> {
+        let mut id = None;
+        let mut command = None;
+        let mut command_key: Option<String> = None;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "id" {
+                if id.is_some() {
+                    return Err(A::Error::duplicate_field("id"));
+                }
+                id = Some(map.next_value::<u64>()?);
+                continue;
+            }
+            if let Some(first) = &command_key {
+                return Err(A::Error::custom(format_args!(
+                    "a frame carries one command; this one has `{first}` and `{key}`"
+                )));
+            }
+            let mut unknown = false;
+            let entry = CommandEntry {
+                key: &key,
+                map: &mut map,
+                unknown: &mut unknown,
+            };
+            command = match Command::deserialize(entry) {
+                Ok(c) => Some(c),
+                // Not a command this server knows: its body is skipped, and the frame
+                // is answered with UNKNOWN_COMMAND.
+                Err(_) if unknown => {
+                    map.next_value::<IgnoredAny>()?;
+                    None
+                }
+                Err(e) => return Err(e),
+            };
+            command_key = Some(key);
+        }
+        Ok(ClientFrame {
+            id: id.unwrap_or_default(),
+            command,
+        })
+    }
+}
+
+/// One `"key": body` entry of the frame, read as the externally tagged [`Command`]
+/// whose variant is `key`. `unknown` is set when `key` names no variant (the body is
+/// then still unread).
+struct CommandEntry<'a, A> {
+    key: &'a str,
+    map: &'a mut A,
+    unknown: &'a mut bool,
+}
+
+impl<'de, A: MapAccess<'de>> Deserializer<'de> for CommandEntry<'_, A> {
+    type Error = A::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, A::Error> {
+        visitor.visit_enum(self)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+        byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map
+        struct enum identifier ignored_any
+    }
+}
+
+impl<'de, 'a, A: MapAccess<'de>> EnumAccess<'de> for CommandEntry<'a, A> {
+    type Error = A::Error;
+    type Variant = CommandBody<'a, A>;
+
+    fn variant_seed<V: DeserializeSeed<'de>>(
+        self,
+        seed: V,
+    ) -> Result<(V::Value, Self::Variant), A::Error> {
+        match seed.deserialize(StrDeserializer::<A::Error>::new(self.key)) {
+            Ok(variant) => Ok((variant, CommandBody { map: self.map })),
+            Err(e) => {
+                *self.unknown = true;
+                Err(e)
+            }
+        }
+    }
+}
+
+/// The body of a known command: the value of its key.
+struct CommandBody<'a, A> {
+    map: &'a mut A,
+}
+
+impl<'de, A: MapAccess<'de>> VariantAccess<'de> for CommandBody<'_, A> {
+    type Error = A::Error;
+
+    fn unit_variant(self) -> Result<(), A::Error> {
+        self.map.next_value()
+    }
+
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, A::Error> {
+        self.map.next_value_seed(seed)
+    }
+
+    // Every command is a message, so a newtype variant; these never happen.
+    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, _v: V) -> Result<V::Value, A::Error> {
+        Err(A::Error::invalid_type(
+            Unexpected::TupleVariant,
+            &"a command object",
+        ))
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        _fields: &'static [&'static str],
+        _v: V,
+    ) -> Result<V::Value, A::Error> {
+        Err(A::Error::invalid_type(
+            Unexpected::StructVariant,
+            &"a command object",
+        ))
+    }
 }
 
 /// Decodes a protobuf binary payload.
@@ -135,9 +296,104 @@ mod tests {
 
     #[test]
     fn unknown_command_decodes_to_none() {
-        let frame: v1::ClientFrame = decode_json(r#"{"id":3,"frobnicate":{}}"#).unwrap();
+        let frame = decode_client_frame_json(r#"{"id":3,"frobnicate":{"a":[1]}}"#).unwrap();
         assert_eq!(frame.id, 3);
         assert!(frame.command.is_none());
+        let frame = decode_client_frame_json(r#"{"id":4}"#).unwrap();
+        assert_eq!((frame.id, frame.command), (4, None));
+    }
+
+    #[test]
+    fn json_frame_with_two_commands_is_an_error() {
+        for text in [
+            r#"{"id":1,"send":{"context_id":"c","text":"a"},"like":{"context_id":"c","message_id":2}}"#,
+            r#"{"id":1,"like":{"context_id":"c","message_id":2},"send":{"context_id":"c","text":"a"}}"#,
+            // The same key twice.
+            r#"{"id":1,"send":{"context_id":"c","text":"a"},"send":{"context_id":"c","text":"b"}}"#,
+            // A known command with an unknown (say, misspelt) one, either way round.
+            r#"{"id":1,"ping":{},"sned":{"context_id":"c","text":"a"}}"#,
+            r#"{"id":1,"sned":{"context_id":"c","text":"a"},"ping":{}}"#,
+            r#"{"id":1,"frob":{},"teleport":{}}"#,
+        ] {
+            let e = decode_client_frame_json(text).expect_err(text);
+            assert!(e.to_string().contains("one command"), "{text}: {e}");
+        }
+        assert!(decode_client_frame_json(r#"{"id":1,"id":2,"ping":{}}"#).is_err());
+    }
+
+    #[test]
+    fn json_command_with_an_unknown_field_is_an_error() {
+        let r = decode_client_frame_json(
+            r#"{"id":1,"thread_action":{"context_id":"c","thread_id":2,"actoin":"THREAD_ACTION_KIND_RESOLVE"}}"#,
+        );
+        assert!(
+            r.as_ref().is_err_and(|e| e.to_string().contains("actoin")),
+            "{r:?}"
+        );
+        let r = decode_client_frame_json(
+            r#"{"id":1,"send":{"context_id":"c","text":"a","backchanel":true}}"#,
+        );
+        assert!(r.is_err(), "{r:?}");
+        let r = decode_client_frame_json(
+            r#"{"id":1,"join":{"context_id":"c","since":{"epoch":1,"sq":2}}}"#,
+        );
+        assert!(r.is_err(), "{r:?}");
+    }
+
+    #[test]
+    fn json_missing_thread_action_is_unspecified() {
+        let frame = decode_client_frame_json(
+            r#"{"id":1,"thread_action":{"context_id":"c","thread_id":2}}"#,
+        )
+        .unwrap();
+        let Some(Command::ThreadAction(action)) = frame.command else {
+            panic!("{frame:?}")
+        };
+        assert_eq!(action.action, v1::ThreadActionKind::Unspecified as i32);
+    }
+
+    #[test]
+    fn proto_frame_with_two_commands_is_an_error() {
+        let send = Command::Send(v1::SendMessage {
+            context_id: "c".into(),
+            text: "a".into(),
+            ..Default::default()
+        });
+        let like = Command::Like(v1::LikeMessage {
+            context_id: "c".into(),
+            message_id: 2,
+        });
+        let frame = |id, command| {
+            encode_proto(&v1::ClientFrame {
+                id,
+                command: Some(command),
+            })
+        };
+        let one = frame(1, send.clone());
+        assert_eq!(
+            decode_client_frame_proto(&one).unwrap().command,
+            Some(send.clone())
+        );
+        // Concatenated messages merge: one frame with both members of the oneof.
+        for (a, b) in [(send.clone(), like.clone()), (send.clone(), send.clone())] {
+            let two = [frame(1, a), frame(0, b)].concat();
+            assert!(
+                decode_proto::<v1::ClientFrame>(&two).is_ok(),
+                "protobuf keeps the last"
+            );
+            let e = decode_client_frame_proto(&two).unwrap_err();
+            assert!(
+                matches!(e, DecodeError::SeveralCommands { first: 13, .. }),
+                "{e}"
+            );
+        }
+        // No command, or only one this server does not know: decoded, without command.
+        let empty = decode_client_frame_proto(&frame(5, send.clone())[..2]).unwrap();
+        assert_eq!((empty.id, empty.command), (5, None));
+        let unknown = decode_client_frame_proto(&[0x08, 0x05, 0x9a, 0x06, 0x00]).unwrap();
+        assert_eq!((unknown.id, unknown.command), (5, None));
+        let two_unknown = [0x9a, 0x06, 0x00, 0xa2, 0x06, 0x00];
+        assert!(decode_client_frame_proto(&two_unknown).is_err());
     }
 
     #[test]
