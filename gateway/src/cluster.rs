@@ -128,14 +128,25 @@ impl ClusterNode {
     }
 
     /// Tells every local listener to resync when Redis lost its data: their contexts
-    /// restart with new epochs.
+    /// restart with new epochs. Told again two lease TTLs later: a listener that rejoined
+    /// at once may have been answered by an owner that had not noticed the loss yet
+    /// (every node notices within a TTL), from the old epoch's state, as if nothing had
+    /// happened.
     pub fn spawn_resync_on_data_loss(&self, hub: Arc<crate::hub::Hub>) {
         use plenary_bus::{LocalDelivery, redis::lease::OwnershipChange};
         let mut changes = self.ownership.changes();
+        let again_after = self.lease_ttl * 2;
         tokio::spawn(async move {
             loop {
                 match changes.recv().await {
-                    Ok(OwnershipChange::RedisEmptied) => hub.resync_all(),
+                    Ok(OwnershipChange::RedisEmptied) => {
+                        hub.resync_all();
+                        let hub = hub.clone();
+                        tokio::spawn(async move {
+                            tokio::time::sleep(again_after).await;
+                            hub.resync_all();
+                        });
+                    }
                     Ok(_) => {}
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => hub.resync_all(),
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
