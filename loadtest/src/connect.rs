@@ -368,7 +368,7 @@ pub(crate) async fn owner_node(
 }
 
 /// Joins a context, waiting out `RATE_LIMITED` refusals (a user reused across runs may
-/// still be over its budget) and `UNAVAILABLE` ones (a cluster still placing its shards).
+/// still be over its budget) and `UNAVAILABLE` or `OUTCOME_UNKNOWN` ones (a cluster still placing its shards).
 /// Bounded by the caller's time-out.
 pub(crate) async fn join_retrying(
     client: &plenary_client::Client,
@@ -376,10 +376,7 @@ pub(crate) async fn join_retrying(
 ) -> Result<plenary_client::v1::JoinOk, plenary_client::ClientError> {
     loop {
         match client.join(context).await {
-            Err(e)
-                if e.is_rate_limited()
-                    || e.server_code() == Some(plenary_client::v1::ErrorCode::Unavailable) =>
-            {
+            Err(e) if e.is_retryable() => {
                 let wait = e
                     .retry_after()
                     .unwrap_or(std::time::Duration::from_millis(100));

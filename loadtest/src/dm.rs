@@ -179,7 +179,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Runs a setup command, waiting out `RATE_LIMITED`, `UNAVAILABLE` and the codes in
+/// Runs a setup command, waiting out `RATE_LIMITED`, `UNAVAILABLE`, `OUTCOME_UNKNOWN` and the codes in
 /// `also` (bounded).
 async fn retrying<T, F, Fut>(also: &[ErrorCode], mut attempt: F) -> Result<T, ClientError>
 where
@@ -192,9 +192,7 @@ where
         match attempt().await {
             Err(e)
                 if tries < SETUP_ATTEMPTS
-                    && (e.is_rate_limited()
-                        || e.server_code()
-                            .is_some_and(|c| c == ErrorCode::Unavailable || also.contains(&c))) =>
+                    && (e.is_retryable() || e.server_code().is_some_and(|c| also.contains(&c))) =>
             {
                 tokio::time::sleep(e.retry_after().unwrap_or(RETRY_WAIT).min(MAX_BACKOFF)).await;
             }

@@ -66,7 +66,7 @@ struct Board {
     stop: AtomicBool,
 }
 
-/// A thread action, waiting out `RATE_LIMITED` and `UNAVAILABLE` (bounded).
+/// A thread action, waiting out `RATE_LIMITED`, `UNAVAILABLE` and `OUTCOME_UNKNOWN` (bounded).
 async fn act_retrying(
     client: &Client,
     context: &str,
@@ -77,10 +77,7 @@ async fn act_retrying(
     loop {
         attempt += 1;
         match client.thread_action(context, thread, action).await {
-            Err(e)
-                if attempt < 100
-                    && (e.is_rate_limited() || e.server_code() == Some(ErrorCode::Unavailable)) =>
-            {
+            Err(e) if attempt < 100 && e.is_retryable() => {
                 tokio::time::sleep(e.retry_after().unwrap_or(Duration::from_millis(100))).await;
             }
             other => return other,
@@ -265,10 +262,7 @@ pub(crate) async fn run(args: QaArgs) -> anyhow::Result<()> {
                             .insert(ok.thread_id);
                         break;
                     }
-                    Err(e)
-                        if e.is_rate_limited()
-                            || e.server_code() == Some(ErrorCode::Unavailable) =>
-                    {
+                    Err(e) if e.is_retryable() => {
                         tokio::time::sleep(e.retry_after().unwrap_or(Duration::from_millis(100)))
                             .await;
                     }
