@@ -23,6 +23,8 @@ pub enum TextError {
     Control { field: &'static str, code: u32 },
     #[error("{field} has no visible character")]
     Blank { field: &'static str },
+    #[error("{field} contains U+{code:04X}: ids must be plain printable text")]
+    Unprintable { field: &'static str, code: u32 },
 }
 
 impl TextError {
@@ -30,7 +32,7 @@ impl TextError {
     /// text is refused like an empty one.
     pub fn code(&self) -> ErrorCode {
         match self {
-            TextError::Control { .. } => ErrorCode::BadRequest,
+            TextError::Control { .. } | TextError::Unprintable { .. } => ErrorCode::BadRequest,
             TextError::Blank { .. } => ErrorCode::InvalidText,
         }
     }
@@ -40,9 +42,18 @@ impl TextError {
 /// free text are left alone.
 pub fn check_command(command: &mut Command) -> Result<(), TextError> {
     match command {
-        Command::Send(c) => check_text("text", &mut c.text),
-        Command::Ask(c) => check_text("text", &mut c.text),
-        Command::DmSend(c) => check_text("text", &mut c.text),
+        Command::Send(c) => {
+            check_id("client_msg_id", &c.client_msg_id)?;
+            check_text("text", &mut c.text)
+        }
+        Command::Ask(c) => {
+            check_id("client_msg_id", &c.client_msg_id)?;
+            check_text("text", &mut c.text)
+        }
+        Command::DmSend(c) => {
+            check_id("client_msg_id", &c.client_msg_id)?;
+            check_text("text", &mut c.text)
+        }
         Command::PostUpdate(c) => {
             if !c.title.is_empty() {
                 match check_text("title", &mut c.title) {
@@ -53,6 +64,18 @@ pub fn check_command(command: &mut Command) -> Result<(), TextError> {
             check_text("text", &mut c.text)
         }
         _ => Ok(()),
+    }
+}
+
+/// Checks an id the client chose and others see (`client_msg_id` is pushed with the
+/// message to everyone): no control, bidi or invisible character, nothing to clean.
+pub fn check_id(field: &'static str, id: &str) -> Result<(), TextError> {
+    match id.chars().find(|&c| c.is_control() || is_invisible(c)) {
+        Some(c) => Err(TextError::Unprintable {
+            field,
+            code: c as u32,
+        }),
+        None => Ok(()),
     }
 }
 
@@ -226,6 +249,36 @@ mod tests {
         for (input, expected) in table {
             assert_eq!(clean_name(input), expected, "{input:?}");
         }
+    }
+
+    #[test]
+    fn client_chosen_ids_must_be_printable() {
+        assert_eq!(check_id("client_msg_id", "c-1.é_👍"), Ok(()));
+        assert_eq!(check_id("client_msg_id", ""), Ok(()));
+        for (id, code) in [
+            ("a\u{0}", 0),
+            ("\u{1b}[2J", 0x1b),
+            ("x\u{202E}y", 0x202E),
+            ("\u{200B}", 0x200B),
+        ] {
+            assert_eq!(
+                check_id("client_msg_id", id),
+                Err(TextError::Unprintable {
+                    field: "client_msg_id",
+                    code
+                }),
+                "{id:?}"
+            );
+        }
+        let mut send = Command::Send(plenary_proto::v1::SendMessage {
+            text: "hello".into(),
+            client_msg_id: "\u{202E}gnp.exe".into(),
+            ..Default::default()
+        });
+        assert_eq!(
+            check_command(&mut send).map_err(|e| e.code()),
+            Err(ErrorCode::BadRequest)
+        );
     }
 
     #[test]

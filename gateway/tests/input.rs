@@ -352,6 +352,14 @@ async fn texts_with_controls_or_nothing_visible_are_refused_and_bidi_overrides_r
         refused(moderator.post_update(CTX, "title\u{7}", "text", false)).await,
         ErrorCode::BadRequest
     );
+    // The client's message id is pushed to everyone with the message: printable only.
+    for id in ["id\u{0}", "\u{202E}gnp.exe", "\u{200B}"] {
+        assert_eq!(
+            refused(alice.send(CTX, "fine", id, 0)).await,
+            ErrorCode::BadRequest,
+            "{id:?}"
+        );
+    }
 
     // Accepted texts: overrides removed, CRLF made LF, newline, tab and marks kept.
     let sent = alice
