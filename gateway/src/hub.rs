@@ -389,16 +389,10 @@ mod tests {
         hub.deliver(&public, bus(1, 0));
         hub.deliver(&moderators, bus(2, 0));
         hub.deliver(&public, bus(3, 0));
-        let seqs: Vec<u64> = std::iter::from_fn(|| moderator.try_recv().ok())
-            .map(|o| o.seq)
-            .collect();
-        assert_eq!(seqs, vec![1, 2, 3]);
-        let seqs: Vec<u64> = std::iter::from_fn(|| attendee.try_recv().ok())
-            .map(|o| o.seq)
-            .collect();
+        assert_eq!(received(&mut moderator), ["1", "2", "3"]);
         assert_eq!(
-            seqs,
-            vec![1, 3],
+            received(&mut attendee),
+            ["1", "3"],
             "attendees never get moderator-only pushes"
         );
     }
