@@ -162,3 +162,40 @@ async fn health_readiness_and_metrics() {
     }
     server.stop().await;
 }
+
+#[tokio::test]
+async fn moderator_activity_lists_moderators_only_not_the_admin_api() {
+    let server = start(|_| {}).await;
+    let mut api = admin(&server).await;
+    api.create_context(authed(CreateContextRequest {
+        id: "w1".into(),
+        ..Default::default()
+    }))
+    .await
+    .unwrap();
+    api.update_context(authed(UpdateContextRequest {
+        id: "w1".into(),
+        name: Some("Renamed".into()),
+        ..Default::default()
+    }))
+    .await
+    .unwrap();
+    let get = |api: &mut AdminClient<Channel>| {
+        let mut api = api.clone();
+        async move {
+            api.get_context(authed(GetContextRequest { id: "w1".into() }))
+                .await
+                .unwrap()
+                .into_inner()
+                .moderator_activity
+        }
+    };
+    let activity = get(&mut api).await;
+    assert!(activity.is_empty(), "{activity:?}");
+    let moderator = connect(&server.ws_url, moderator_token("mod", "w1")).await;
+    moderator.join("w1").await.unwrap();
+    moderator.send("w1", "welcome", "", 0).await.unwrap();
+    let users: Vec<String> = get(&mut api).await.into_iter().map(|a| a.user_id).collect();
+    assert_eq!(users, ["mod"]);
+    server.stop().await;
+}

@@ -313,6 +313,156 @@ async fn redis_emptied_clients_resync_and_chat_continues() {
     redis_cleanup(&prefix).await;
 }
 
+/// Redis loses this cluster's data while alice (on n1) and bob (on n2) are joined: a
+/// `send` from either, forwarded or not, is retryable, never `NOT_FOUND`, until they
+/// rejoin. Returns the nodes and the two clients, both still joined.
+async fn send_after_redis_emptied(
+    prefix: &str,
+    require_created: bool,
+) -> ([TestServer; 2], [plenary_client::Client; 2]) {
+    use plenary_client::v1::ErrorCode;
+    let configure = |c: &mut plenary_gateway::Config| c.require_created_contexts = require_created;
+    let n1 = start_node(prefix, "n1", configure).await;
+    let n2 = start_node(prefix, "n2", configure).await;
+    settle_placement(REDIS_URL, prefix, 2).await;
+    if require_created {
+        create_context(&n1, CTX).await;
+    }
+    let alice = connect(&n1.ws_url, attendee_token("alice")).await;
+    let bob = connect(&n2.ws_url, attendee_token("bob")).await;
+    for c in [&alice, &bob] {
+        join_retrying(c).await.unwrap();
+    }
+    alice.send(CTX, "before", "b-1", 0).await.unwrap();
+
+    // Every key of this cluster disappears, as after FLUSHALL or a restart without
+    // persistence.
+    redis_cleanup(prefix).await;
+    for c in [&alice, &bob] {
+        expect_push(c, |p| {
+            matches!(&p.body, Some(Body::Resync(_))).then_some(())
+        })
+        .await;
+    }
+    settle_placement(REDIS_URL, prefix, 2).await;
+
+    // Until they rejoin, a send meets the owner's fresh actor, which finds no context:
+    // retryable, as the shards are placed again, never "does not exist".
+    for (who, c) in [("alice", &alice), ("bob", &bob)] {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let e = match c.send(CTX, "after the loss", "a-1", 0).await {
+                Ok(ok) => panic!("{who}: a send to a lost context was accepted: {ok:?}"),
+                Err(e) => e,
+            };
+            assert_eq!(
+                e.server_code(),
+                Some(ErrorCode::Unavailable),
+                "{who}: a joined context that lost its data must be retryable: {e}"
+            );
+            assert!(e.retry_after().is_some(), "{who}: no retry_after_ms: {e}");
+            // The message is for people, but it tells which refusal this was: the lost
+            // context itself, not the shards being placed again.
+            if e.to_string().contains("lost its history") {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{who} never reached the context's actor: {e}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    ([n1, n2], [alice, bob])
+}
+
+/// Joins `CTX`, retrying while shards are placed (`UNAVAILABLE`).
+async fn join_retrying(
+    c: &plenary_client::Client,
+) -> Result<plenary_client::v1::JoinOk, plenary_client::ClientError> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        match c.join(CTX).await {
+            Err(e)
+                if e.server_code() == Some(plenary_client::v1::ErrorCode::Unavailable)
+                    && tokio::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn create_context(node: &TestServer, id: &str) {
+    use plenary_proto::v1::admin::{CreateContextRequest, admin_client::AdminClient};
+    let mut api = AdminClient::connect(format!("http://{}", node.admin))
+        .await
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let mut request = tonic::Request::new(CreateContextRequest {
+            id: id.into(),
+            ..Default::default()
+        });
+        request.metadata_mut().insert(
+            "authorization",
+            format!("Bearer {ADMIN_KEY}").parse().unwrap(),
+        );
+        match api.create_context(request).await {
+            Ok(_) => return,
+            Err(e) if e.code() == tonic::Code::Unavailable => {
+                assert!(tokio::time::Instant::now() < deadline, "{e}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("create {id}: {e}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_emptied_a_send_is_retryable_and_the_rejoin_recreates_the_context() {
+    require_redis().await;
+    let prefix = unique_prefix("emptied-send");
+    let (nodes, [alice, bob]) = send_after_redis_emptied(&prefix, false).await;
+    // Rejoining recreates the context (a new epoch, empty); the retried send goes
+    // through.
+    for c in [&alice, &bob] {
+        let rejoined = join_retrying(c).await.unwrap();
+        assert!(rejoined.snapshot.unwrap().messages.is_empty());
+    }
+    let after = alice.send(CTX, "after the loss", "a-1", 0).await.unwrap();
+    assert!(!after.duplicate);
+    expect_push(&bob, |p| {
+        matches!(&p.body, Some(Body::Message(m)) if m.id == after.message_id).then_some(())
+    })
+    .await;
+    for node in nodes {
+        node.stop().await;
+    }
+    redis_cleanup(&prefix).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_emptied_with_required_creation_the_rejoin_is_not_found() {
+    use plenary_client::v1::ErrorCode;
+    require_redis().await;
+    let prefix = unique_prefix("emptied-required");
+    let (nodes, [alice, _bob]) = send_after_redis_emptied(&prefix, true).await;
+    // The context must be created again: the rejoin says so, and the client is no
+    // longer joined.
+    let e = join_retrying(&alice).await.unwrap_err();
+    assert_eq!(e.server_code(), Some(ErrorCode::NotFound), "{e}");
+    assert_eq!(
+        refused(alice.send(CTX, "after the loss", "a-1", 0)).await,
+        ErrorCode::NotJoined
+    );
+    for node in nodes {
+        node.stop().await;
+    }
+    redis_cleanup(&prefix).await;
+}
+
 /// A private `redis-server` on a free loopback port, so this test can stop and restart
 /// it without disturbing the shared one.
 struct PrivateRedis {

@@ -207,3 +207,54 @@ async fn moderator_activity_is_recorded_per_context() {
     assert!(activity.last_action_ms > 0);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_message_goes_to_the_backchannel_or_to_a_thread_never_both() {
+    use plenary_client::v1::SendMessage;
+    const CTX: &str = "moderation-thread";
+    let server = start(|_| {}).await;
+    let alice = connect(&server.ws_url, attendee_token("alice")).await;
+    let moderator = connect(&server.ws_url, moderator_token("mod", CTX)).await;
+    alice.join(CTX).await.unwrap();
+    moderator.join(CTX).await.unwrap();
+    let thread = alice
+        .ask(CTX, "my question", "q-1", 0)
+        .await
+        .unwrap()
+        .thread_id;
+    let both = |text: &str| SendMessage {
+        context_id: CTX.into(),
+        text: text.into(),
+        backchannel: true,
+        thread_id: thread,
+        ..Default::default()
+    };
+    assert_eq!(
+        refused(moderator.send_message(both("mods only: keep her waiting"))).await,
+        ErrorCode::BadRequest
+    );
+    // An attendee never posts in the backchannel, in a thread or not.
+    assert_eq!(
+        refused(alice.send_message(both("psst"))).await,
+        ErrorCode::Forbidden
+    );
+    // Neither reached the thread or the backchannel: alice's next snapshot, and a
+    // moderator's, hold only her question.
+    for token in [attendee_token("alice"), moderator_token("mod", CTX)] {
+        let snapshot = connect(&server.ws_url, token)
+            .await
+            .join(CTX)
+            .await
+            .unwrap()
+            .snapshot
+            .unwrap();
+        let texts: Vec<&str> = snapshot
+            .thread_messages
+            .iter()
+            .chain(&snapshot.backchannel)
+            .map(|m| m.text.as_str())
+            .collect();
+        assert_eq!(texts, ["my question"]);
+    }
+    server.stop().await;
+}

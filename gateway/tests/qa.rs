@@ -453,3 +453,92 @@ async fn a_claim_is_released_when_its_moderator_stays_away() {
     assert_eq!(states[&dropped], ThreadState::Pending as i32);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn replies_stay_in_their_thread_for_attendees_and_moderators_alike() {
+    use plenary_client::v1::SendMessage;
+    const CTX: &str = "qa-replies";
+    let server = start(|_| {}).await;
+    let alice = connect(&server.ws_url, attendee_token("alice")).await;
+    let moderator = connect(&server.ws_url, moderator_token("mod", CTX)).await;
+    alice.join(CTX).await.unwrap();
+    moderator.join(CTX).await.unwrap();
+    let group = alice
+        .send(CTX, "hello all", "g-1", 0)
+        .await
+        .unwrap()
+        .message_id;
+    let asked = alice.ask(CTX, "my question", "q-1", 0).await.unwrap();
+    let (thread, question) = (asked.thread_id, asked.message_id);
+    let back = moderator
+        .send_backchannel(CTX, "mods only", "b-1", 0)
+        .await
+        .unwrap()
+        .message_id;
+    let in_thread = |text: &str, reply_to: u64| SendMessage {
+        context_id: CTX.into(),
+        text: text.into(),
+        reply_to,
+        thread_id: thread,
+        ..Default::default()
+    };
+    // From the thread, a group-chat or backchannel message cannot be answered.
+    assert_eq!(
+        refused(alice.send_message(in_thread("re group", group))).await,
+        ErrorCode::NotFound
+    );
+    assert_eq!(
+        refused(moderator.send_message(in_thread("re group", group))).await,
+        ErrorCode::NotFound
+    );
+    assert_eq!(
+        refused(moderator.send_message(in_thread("re back", back))).await,
+        ErrorCode::NotFound
+    );
+    // From the group chat or the backchannel, a thread message cannot be answered.
+    assert_eq!(
+        refused(alice.send(CTX, "re question", "", question)).await,
+        ErrorCode::NotFound
+    );
+    assert_eq!(
+        refused(moderator.send(CTX, "re question", "", question)).await,
+        ErrorCode::NotFound
+    );
+    assert_eq!(
+        refused(moderator.send_backchannel(CTX, "re question", "", question)).await,
+        ErrorCode::NotFound
+    );
+    // Within the thread both reply, and the reply says what it answers.
+    let answer = moderator
+        .send_message(in_thread("the answer", question))
+        .await
+        .unwrap()
+        .message_id;
+    let follow_up = alice
+        .send_message(in_thread("thanks", answer))
+        .await
+        .unwrap()
+        .message_id;
+    let pushed = expect_push(&moderator, |p| match &p.body {
+        Some(Body::Message(m)) if m.id == follow_up => Some(m.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!((pushed.thread_id, pushed.reply_to), (thread, answer));
+    // Nothing refused was stored.
+    let snapshot = connect(&server.ws_url, attendee_token("alice"))
+        .await
+        .join(CTX)
+        .await
+        .unwrap()
+        .snapshot
+        .unwrap();
+    let texts: Vec<&str> = snapshot
+        .thread_messages
+        .iter()
+        .map(|m| m.text.as_str())
+        .collect();
+    assert_eq!(texts, ["my question", "the answer", "thanks"]);
+    assert_eq!(snapshot.messages.len(), 1);
+    server.stop().await;
+}

@@ -254,7 +254,9 @@ pub(crate) fn spawn(
     on_exit: impl FnOnce() + Send + 'static,
 ) -> ContextHandle {
     let (tx, rx) = mpsc::channel(config.mailbox);
-    let span = info_span!("context", context_id = %id);
+    // A root span: the actor outlives the session whose command started it, and its
+    // logs are about the context, not that user.
+    let span = info_span!(parent: None, "context", context_id = %id);
     tokio::spawn(
         async move {
             let actor = ContextActor {

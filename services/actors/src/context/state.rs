@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::{
     command::{AdminCommand, ChatCommand, CommandOutcome, Rejection, ThreadAction},
     qa::{Moderator, QaCommand, QaEvent, QaMode, QaQueue, QaRejection, ThreadState},
+    view::{self, Area, Viewer},
 };
 
 /// JSON maps need string keys: the `(user, client id)` map is stored as a list.
@@ -183,23 +184,8 @@ impl ContextState {
         self.settings.is_some()
     }
 
-    /// Whether `actor` may see a message: backchannel messages are for moderators, a Q&A
-    /// thread's messages for moderators and the thread's attendee.
-    pub fn can_see(&self, message: &MessageRecord, actor: &Actor) -> bool {
-        if actor.moderator {
-            return true;
-        }
-        if message.backchannel {
-            return false;
-        }
-        message.thread_id == 0
-            || self
-                .qa
-                .thread(message.thread_id)
-                .is_some_and(|t| t.attendee == actor.user_id)
-    }
-
-    /// A message the actor may see; any other does not exist for them.
+    /// A message the actor may see ([`view::can_see`]); any other does not exist for
+    /// them.
     fn message(
         &self,
         id: u64,
@@ -208,8 +194,22 @@ impl ContextState {
     ) -> Result<&MessageRecord, Rejection> {
         self.messages
             .get(&id)
-            .filter(|m| self.can_see(m, actor))
+            .filter(|m| view::can_see(self, m, Viewer::of(actor)))
             .ok_or(Rejection::NotFound(what.into()))
+    }
+
+    /// Checks a `reply_to` for a post in `area`: the message must be one the actor may
+    /// see, in the same area (a reply stays in the group chat, the backchannel or the
+    /// thread of the message it answers).
+    fn check_reply(&self, reply_to: u64, area: Area, actor: &Actor) -> Result<(), Rejection> {
+        if reply_to == 0 {
+            return Ok(());
+        }
+        let replied = self.message(reply_to, "message replied to", actor)?;
+        if replied.area() != area {
+            return Err(Rejection::NotFound("message replied to".into()));
+        }
+        Ok(())
     }
 
     /// The context's Q&A mode.
@@ -256,6 +256,7 @@ impl ContextState {
     }
 
     /// An attendee's question: opens or reopens their thread, then posts in it.
+    /// `reply_to` (a follow-up `send` in the thread) must name a message of that thread.
     fn decide_ask(
         &self,
         limits: &ChatLimits,
@@ -263,6 +264,7 @@ impl ContextState {
         text: &str,
         client_msg_id: &str,
         thread_id: u64,
+        reply_to: u64,
     ) -> Result<Decision, Rejection> {
         if let Some(duplicate) = self.check_post(limits, actor, text, client_msg_id)? {
             return Ok(Decision::Already(duplicate));
@@ -276,6 +278,7 @@ impl ContextState {
             // Another attendee's thread does not exist for this one.
             return Err(Rejection::NotFound("thread".into()));
         }
+        self.check_reply(reply_to, Area::Thread(thread_id), actor)?;
         let mode = QaMode::from(self.qa_mode());
         let ask = QaCommand::Ask {
             attendee: actor.user_id.clone(),
@@ -296,7 +299,7 @@ impl ContextState {
         kinds.push(Kind::MessagePosted(MessagePosted {
             message_id: self.seq + 1 + kinds.len() as u64,
             text: text.to_owned(),
-            reply_to: 0,
+            reply_to,
             client_msg_id: client_msg_id.to_owned(),
             backchannel: false,
             thread_id: thread,
@@ -335,7 +338,14 @@ impl ContextState {
         command: &ChatCommand,
     ) -> Result<Decision, Rejection> {
         if !self.exists() {
-            return Err(Rejection::ContextNotFound(self.id.clone()));
+            // A chat command comes only from a user who joined, and a join creates the
+            // context or is refused: the context existed, and its log was lost (Redis
+            // came back empty). Transient: the user is told to resync, and the rejoin
+            // recreates the context (or is refused when contexts must be created first).
+            return Err(Rejection::Unavailable(format!(
+                "context `{}` lost its history; rejoin it, then retry",
+                self.id
+            )));
         }
         let moderator = actor.moderator;
         let blocked = self.blocked.contains_key(&actor.user_id);
@@ -354,31 +364,41 @@ impl ContextState {
                 backchannel,
                 thread_id,
             } => {
+                if *backchannel {
+                    require_moderator()?;
+                    if *thread_id != 0 {
+                        return Err(Rejection::BadRequest(
+                            "a message goes to the backchannel or to a Q&A thread, not both".into(),
+                        ));
+                    }
+                }
                 if *thread_id != 0 && !moderator {
                     // An attendee's message in their thread is a follow-up question.
-                    return self.decide_ask(limits, actor, text, client_msg_id, *thread_id);
-                }
-                if (*backchannel || *thread_id != 0) && !moderator {
-                    return Err(Rejection::Forbidden);
+                    return self.decide_ask(
+                        limits,
+                        actor,
+                        text,
+                        client_msg_id,
+                        *thread_id,
+                        *reply_to,
+                    );
                 }
                 if let Some(duplicate) = self.check_post(limits, actor, text, client_msg_id)? {
                     return Ok(Decision::Already(duplicate));
                 }
-                if *reply_to != 0 {
-                    let replied = self.message(*reply_to, "message replied to", actor)?;
-                    if replied.backchannel != *backchannel || replied.thread_id != *thread_id {
-                        // A reply stays in the area of the message it answers.
-                        return Err(Rejection::NotFound("message replied to".into()));
-                    }
-                }
+                let thread = match *thread_id {
+                    0 => None,
+                    id => Some(
+                        self.qa
+                            .thread(id)
+                            .ok_or(Rejection::NotFound("thread".into()))?,
+                    ),
+                };
+                self.check_reply(*reply_to, Area::of(*backchannel, *thread_id), actor)?;
                 let mut kinds = Vec::new();
-                if *thread_id != 0 {
+                if let Some(thread) = thread {
                     // A moderator answering a pending thread claims it; answering one
                     // another moderator owns is refused (an admin takes it over).
-                    let thread = self
-                        .qa
-                        .thread(*thread_id)
-                        .ok_or(Rejection::NotFound("thread".into()))?;
                     match &thread.state {
                         ThreadState::Owned { by } if *by == actor.user_id => {}
                         ThreadState::Resolved { .. } => {}
@@ -413,7 +433,7 @@ impl ContextState {
                 if moderator {
                     return Err(Rejection::Forbidden);
                 }
-                self.decide_ask(limits, actor, text, client_msg_id, *thread_id)
+                self.decide_ask(limits, actor, text, client_msg_id, *thread_id, 0)
             }
             ChatCommand::Thread { thread_id, action } => {
                 require_moderator()?;
@@ -455,8 +475,11 @@ impl ContextState {
                     .qa
                     .thread(*thread_id)
                     .ok_or(Rejection::NotFound("thread".into()))?;
-                let in_thread =
-                    |id: u64| self.messages.get(&id).filter(|m| m.thread_id == *thread_id);
+                let in_thread = |id: u64| {
+                    self.messages
+                        .get(&id)
+                        .filter(|m| m.area() == Area::Thread(*thread_id))
+                };
                 let question =
                     in_thread(*question_id).ok_or(Rejection::NotFound("question".into()))?;
                 let answer = in_thread(*answer_id).ok_or(Rejection::NotFound("answer".into()))?;
@@ -680,7 +703,19 @@ impl ContextState {
             self.emails
                 .insert(actor.user_id.clone(), actor.email.clone());
         }
-        if actor.moderator && !actor.user_id.is_empty() {
+        // The admin API's commands are no moderator's activity (logs written before
+        // carry the admin API as a moderator).
+        let admin_command = matches!(
+            event.kind,
+            Some(
+                Kind::Updated(_)
+                    | Kind::Created(ContextCreated {
+                        implicit: false,
+                        ..
+                    })
+            )
+        );
+        if actor.moderator && !actor.user_id.is_empty() && !admin_command {
             self.moderator_activity
                 .insert(actor.user_id.clone(), (actor.email.clone(), event.at_ms));
         }
@@ -1061,12 +1096,14 @@ mod tests {
     }
 
     #[test]
-    fn commands_on_a_missing_context_are_refused() {
+    fn a_chat_command_on_a_missing_context_is_retryable() {
+        // Only a joined user sends chat commands, and a join creates the context (or is
+        // refused): a missing one lost its log (Redis emptied) and comes back on rejoin.
         let s = ContextState::new("nope");
-        assert_eq!(
+        assert!(matches!(
             s.decide(&ChatLimits::default(), &actor("a", false), &send("hi", "")),
-            Err(Rejection::ContextNotFound("nope".into()))
-        );
+            Err(Rejection::Unavailable(_))
+        ));
     }
 
     #[test]
@@ -1466,5 +1503,201 @@ mod tests {
             .map(|t| (t.id, t.attendee.as_ref().unwrap().given_name.clone()))
             .collect();
         assert_eq!(askers, [(ta, "a".to_owned()), (tb, "b".to_owned())]);
+    }
+
+    /// A send with every field spelled out.
+    fn post(text: &str, reply_to: u64, backchannel: bool, thread_id: u64) -> ChatCommand {
+        ChatCommand::Send {
+            text: text.into(),
+            client_msg_id: String::new(),
+            reply_to,
+            backchannel,
+            thread_id,
+        }
+    }
+
+    fn message_id_of(outcome: CommandOutcome) -> u64 {
+        match outcome {
+            CommandOutcome::Sent { message_id, .. } => message_id,
+            other => panic!("not a post: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_message_is_in_the_backchannel_or_in_a_thread_never_both() {
+        let mut s = created();
+        let (a, m) = (actor("a", false), actor("m", true));
+        let t = thread_of(run(&mut s, &a, ask("q", 0)).unwrap());
+        let before = s.clone();
+        assert!(
+            matches!(
+                run(&mut s, &m, post("mods only", 0, true, t)),
+                Err(Rejection::BadRequest(_))
+            ),
+            "a moderator's backchannel message in a thread"
+        );
+        // An attendee never posts in the backchannel, thread or not.
+        assert_eq!(
+            run(&mut s, &a, post("psst", 0, true, t)),
+            Err(Rejection::Forbidden)
+        );
+        assert_eq!(
+            run(&mut s, &a, post("psst", 0, true, 0)),
+            Err(Rejection::Forbidden)
+        );
+        assert_eq!(s, before, "nothing was stored");
+    }
+
+    #[test]
+    fn a_reply_stays_in_the_area_of_the_message_it_answers_whoever_sends_it() {
+        let mut s = created();
+        let (a, m) = (actor("a", false), actor("m", true));
+        let group = message_id_of(run(&mut s, &a, send("hello all", "")).unwrap());
+        let t = thread_of(run(&mut s, &a, ask("q", 0)).unwrap());
+        let question = t + 1;
+        let back = message_id_of(run(&mut s, &m, backchannel("mods")).unwrap());
+        let elsewhere = || Err(Rejection::NotFound("message replied to".into()));
+        // From a thread, a group-chat or backchannel message cannot be answered: for
+        // the attendee and for a moderator alike.
+        assert_eq!(run(&mut s, &a, post("re", group, false, t)), elsewhere());
+        assert_eq!(run(&mut s, &m, post("re", group, false, t)), elsewhere());
+        assert_eq!(run(&mut s, &m, post("re", back, false, t)), elsewhere());
+        // From the group chat or the backchannel, a thread message cannot be answered.
+        assert_eq!(run(&mut s, &m, post("re", question, false, 0)), elsewhere());
+        assert_eq!(run(&mut s, &m, post("re", question, true, 0)), elsewhere());
+        assert_eq!(run(&mut s, &a, post("re", question, false, 0)), elsewhere());
+        // Within the thread, both reply, and the attendee's reply keeps its `reply_to`.
+        let answer = message_id_of(run(&mut s, &m, post("a", question, false, t)).unwrap());
+        let follow_up = message_id_of(run(&mut s, &a, post("f", answer, false, t)).unwrap());
+        assert_eq!(s.messages[&answer].reply_to, question);
+        assert_eq!(s.messages[&follow_up].reply_to, answer);
+        assert_eq!(s.messages[&follow_up].thread_id, t);
+    }
+
+    #[test]
+    fn every_view_of_a_message_agrees_with_the_one_visibility_rule() {
+        use super::super::view::{Viewer, audience_of, snapshot, visible_to};
+        let mut s = created();
+        let (a, b, m) = (actor("a", false), actor("b", false), actor("m", true));
+        let t = thread_of(run(&mut s, &a, ask("question", 0)).unwrap());
+        run(&mut s, &m, answer("answer", t)).unwrap();
+        run(&mut s, &b, send("public", "")).unwrap();
+        run(&mut s, &m, backchannel("mods only")).unwrap();
+        // A message flagged both backchannel and thread, as a log written before the
+        // combination was refused may hold: it stays with the moderators.
+        let legacy = s.seq + 1;
+        s.apply(&ContextEvent {
+            context_id: "w1".into(),
+            epoch: 1,
+            seq: legacy,
+            at_ms: 10,
+            actor: Some(m.clone()),
+            kind: Some(Kind::MessagePosted(MessagePosted {
+                message_id: legacy,
+                text: "legacy mods only".into(),
+                reply_to: 0,
+                client_msg_id: String::new(),
+                backchannel: true,
+                thread_id: t,
+            })),
+        });
+        for who in [&a, &b, &m] {
+            let viewer = Viewer::of(who);
+            let snap = snapshot(&s, viewer, 50);
+            let in_snapshot: HashSet<u64> = snap
+                .messages
+                .iter()
+                .chain(&snap.backchannel)
+                .chain(&snap.thread_messages)
+                .map(|m| m.id)
+                .collect();
+            for (&id, record) in &s.messages {
+                // The push (and recovery) of the message's event.
+                let posted = Kind::MessagePosted(MessagePosted {
+                    message_id: id,
+                    backchannel: record.backchannel,
+                    thread_id: record.thread_id,
+                    ..Default::default()
+                });
+                let pushed = visible_to(&audience_of(&s, &posted), viewer);
+                let found = s.decide(
+                    &ChatLimits::default(),
+                    who,
+                    &ChatCommand::Like { message_id: id },
+                ) != Err(Rejection::NotFound("message".into()));
+                assert_eq!(
+                    in_snapshot.contains(&id),
+                    pushed,
+                    "{} and message {id} ({:?}): snapshot vs push",
+                    who.user_id,
+                    record.text
+                );
+                assert_eq!(
+                    found, pushed,
+                    "{} and message {id} ({:?}): by id vs push",
+                    who.user_id, record.text
+                );
+            }
+        }
+        let attendee_view = snapshot(&s, Viewer::of(&a), 50);
+        assert!(
+            attendee_view
+                .thread_messages
+                .iter()
+                .all(|m| !m.text.contains("mods only")),
+            "the thread's attendee sees a backchannel message: {attendee_view:?}"
+        );
+        assert_eq!(
+            s.decide(
+                &ChatLimits::default(),
+                &m,
+                &ChatCommand::PublishQa {
+                    thread_id: t,
+                    question_id: t + 1,
+                    answer_id: legacy,
+                },
+            ),
+            Err(Rejection::NotFound("answer".into())),
+            "a backchannel message is never published"
+        );
+    }
+
+    #[test]
+    fn the_admin_api_is_not_a_moderator_even_in_old_logs() {
+        let mut s = ContextState::new("w1");
+        // Logs written before carry the admin API as a moderator.
+        let admin = Actor {
+            user_id: "admin-api".into(),
+            moderator: true,
+            ..Default::default()
+        };
+        let kinds = [
+            s.decide_admin(&AdminCommand::Create(ContextSettings::default()))
+                .unwrap(),
+            Kind::Updated(ContextUpdated {
+                settings: Some(ContextSettings::default()),
+            }),
+        ];
+        for kind in kinds {
+            s.apply(&ContextEvent {
+                context_id: "w1".into(),
+                epoch: 1,
+                seq: s.seq + 1,
+                at_ms: 5,
+                actor: Some(admin.clone()),
+                kind: Some(kind),
+            });
+        }
+        assert!(
+            s.moderator_activity.is_empty(),
+            "{:?}",
+            s.moderator_activity
+        );
+        run(&mut s, &actor("m", true), send("hi", "")).unwrap();
+        assert_eq!(
+            s.moderator_activity.keys().collect::<Vec<_>>(),
+            ["m"],
+            "moderators only"
+        );
     }
 }

@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use plenary_proto::v1::{
     Author, BlockedUser, ChatMessage, ContextInfo, FeedQa, FeedRef, LikeCount, LikeCounts,
     MessageRef, MessageRemoved, QaThread, QueueCounts, Snapshot, Update, UserRef,
-    events::{ContextEvent, ContextSettings, context_event::Kind},
+    events::{
+        Actor, ContextEvent, ContextSettings, MessagePinned, MessageUnpinned, context_event::Kind,
+    },
     push::Body,
 };
 
@@ -35,39 +37,97 @@ pub struct Viewer<'a> {
     pub role: Role,
 }
 
-fn thread_audience(state: &ContextState, thread_id: u64) -> Audience {
-    match state.qa.thread(thread_id) {
-        Some(t) => Audience::Thread {
-            attendee: t.attendee.clone(),
-        },
-        // A thread always exists before its events; fall back to the safe side.
-        None => Audience::Moderators,
+impl<'a> Viewer<'a> {
+    /// The viewer an event's actor is (their role is on the actor).
+    pub fn of(actor: &'a Actor) -> Self {
+        Viewer {
+            user_id: &actor.user_id,
+            role: if actor.moderator {
+                Role::Moderator
+            } else {
+                Role::Attendee
+            },
+        }
     }
+}
+
+/// Where a message lives. Its area alone decides who may see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Area {
+    GroupChat,
+    /// The moderators' backchannel.
+    Backchannel,
+    /// A Q&A thread.
+    Thread(u64),
+}
+
+impl Area {
+    /// The area of a message (or of an event about one) carrying these flags. Posting
+    /// in both is refused, but a log written before may hold such a message: the
+    /// narrower audience wins, so it stays in the backchannel.
+    pub fn of(backchannel: bool, thread_id: u64) -> Area {
+        match (backchannel, thread_id) {
+            (true, _) => Area::Backchannel,
+            (false, 0) => Area::GroupChat,
+            (false, thread) => Area::Thread(thread),
+        }
+    }
+}
+
+impl MessageRecord {
+    /// Where this message lives.
+    pub fn area(&self) -> Area {
+        Area::of(self.backchannel, self.thread_id)
+    }
+}
+
+/// The visibility rule: who may see what is in `area`. Pushes, recovery, snapshots and
+/// every command naming a message id all go through here (through [`can_see`] or
+/// [`audience_of`]), so they cannot disagree.
+pub fn audience_of_area(state: &ContextState, area: Area) -> Audience {
+    match area {
+        Area::GroupChat => Audience::Everyone,
+        Area::Backchannel => Audience::Moderators,
+        Area::Thread(thread_id) => match state.qa.thread(thread_id) {
+            Some(t) => Audience::Thread {
+                attendee: t.attendee.clone(),
+            },
+            // A thread always exists before its events; fall back to the safe side.
+            None => Audience::Moderators,
+        },
+    }
+}
+
+/// Whether `viewer` may see `message`; for anyone else it does not exist.
+pub fn can_see(state: &ContextState, message: &MessageRecord, viewer: Viewer<'_>) -> bool {
+    visible_to(&audience_of_area(state, message.area()), viewer)
 }
 
 /// Who may see an event, given the state after it.
 pub fn audience_of(state: &ContextState, kind: &Kind) -> Audience {
-    let (backchannel, thread) = match kind {
+    let area = match kind {
         Kind::UserBlocked(_) | Kind::UserUnblocked(_) => return Audience::Moderators,
-        Kind::MessagePosted(m) => (m.backchannel, m.thread_id),
-        Kind::MessageLiked(l) => (l.backchannel, l.thread_id),
-        Kind::MessageUnliked(l) => (l.backchannel, l.thread_id),
-        Kind::MessageDeleted(d) => (d.backchannel, d.thread_id),
-        Kind::ThreadOpened(t) => (false, t.thread_id),
-        Kind::ThreadReopened(t) => (false, t.thread_id),
-        Kind::ThreadClaimed(t) => (false, t.thread_id),
-        Kind::ThreadReleased(t) => (false, t.thread_id),
-        Kind::ThreadResolved(t) => (false, t.thread_id),
-        Kind::ThreadCleared(t) => (false, t.thread_id),
-        _ => (false, 0),
+        Kind::MessagePosted(m) => Area::of(m.backchannel, m.thread_id),
+        Kind::MessageLiked(l) => Area::of(l.backchannel, l.thread_id),
+        Kind::MessageUnliked(l) => Area::of(l.backchannel, l.thread_id),
+        Kind::MessageDeleted(d) => Area::of(d.backchannel, d.thread_id),
+        // Only group-chat messages are pinned; the message's area decides all the same.
+        Kind::MessagePinned(MessagePinned { message_id })
+        | Kind::MessageUnpinned(MessageUnpinned { message_id }) => state
+            .messages
+            .get(message_id)
+            .map_or(Area::GroupChat, MessageRecord::area),
+        Kind::ThreadOpened(t) => Area::Thread(t.thread_id),
+        Kind::ThreadReopened(t) => Area::Thread(t.thread_id),
+        Kind::ThreadClaimed(t) => Area::Thread(t.thread_id),
+        Kind::ThreadReleased(t) => Area::Thread(t.thread_id),
+        Kind::ThreadResolved(t) => Area::Thread(t.thread_id),
+        Kind::ThreadCleared(t) => Area::Thread(t.thread_id),
+        // Settings, updates and the feed are for everyone (a published Q&A is a
+        // moderator's deliberate copy of two thread messages into the feed).
+        _ => Area::GroupChat,
     };
-    if backchannel {
-        Audience::Moderators
-    } else if thread != 0 {
-        thread_audience(state, thread)
-    } else {
-        Audience::Everyone
-    }
+    audience_of_area(state, area)
 }
 
 /// Whether a viewer may see events for an audience.
@@ -280,7 +340,10 @@ pub fn push_body(state: &ContextState, event: &ContextEvent, viewer: Viewer<'_>)
     })
 }
 
-/// A published Q&A as everyone sees it (the answer as the session).
+/// A published Q&A as everyone sees it (the answer as the session). Publishing is a
+/// moderator's deliberate copy of a thread's question and answer into the feed, the one
+/// way a thread's text reaches everyone; a message outside that thread (a backchannel
+/// one in an old log) is never shown there.
 fn feed_item(state: &ContextState, item: &PublishedQa) -> Option<FeedQa> {
     let public = Viewer {
         user_id: "",
@@ -290,6 +353,7 @@ fn feed_item(state: &ContextState, item: &PublishedQa) -> Option<FeedQa> {
         state
             .messages
             .get(&id)
+            .filter(|m| m.area() == Area::Thread(item.thread_id))
             .map(|m| chat_message(state, id, m, public))
     };
     Some(FeedQa {
@@ -310,19 +374,24 @@ fn like_counts(message_id: u64, count: u32) -> Body {
 pub fn snapshot(state: &ContextState, viewer: Viewer<'_>, recent: usize) -> Snapshot {
     let moderator = viewer.role == Role::Moderator;
     let counts = moderator.then(|| queue_counts(state));
-    let recent_where = |keep: &dyn Fn(&MessageRecord) -> bool, limit: usize| -> Vec<ChatMessage> {
+    // Each list holds the messages of one area, and only of an area the viewer may see.
+    let sees = |area: Area| visible_to(&audience_of_area(state, area), viewer);
+    let recent_in = |area: Area, limit: usize| -> Vec<ChatMessage> {
+        if !sees(area) {
+            return Vec::new();
+        }
         let mut v: Vec<ChatMessage> = state
             .messages
             .iter()
             .rev()
-            .filter(|(_, m)| keep(m))
+            .filter(|(_, m)| m.area() == area)
             .take(limit)
             .map(|(id, m)| chat_message(state, *id, m, viewer))
             .collect();
         v.reverse();
         v
     };
-    let messages = recent_where(&|m| !m.backchannel && m.thread_id == 0, recent);
+    let messages = recent_in(Area::GroupChat, recent);
     let pinned: Vec<ChatMessage> = state
         .pinned
         .iter()
@@ -330,24 +399,16 @@ pub fn snapshot(state: &ContextState, viewer: Viewer<'_>, recent: usize) -> Snap
             state
                 .messages
                 .get(id)
+                .filter(|m| can_see(state, m, viewer))
                 .map(|m| chat_message(state, *id, m, viewer))
         })
         .collect();
-    let backchannel = if moderator {
-        recent_where(&|m| m.backchannel, recent)
-    } else {
-        Vec::new()
-    };
+    let backchannel = recent_in(Area::Backchannel, recent);
+    // Moderators get the open queue; an attendee their own threads, done ones included.
     let threads: Vec<QaThread> = state
         .qa
         .threads()
-        .filter(|t| {
-            if moderator {
-                t.state != ThreadState::Done
-            } else {
-                t.attendee == viewer.user_id
-            }
-        })
+        .filter(|t| sees(Area::Thread(t.id)) && !(moderator && t.state == ThreadState::Done))
         .filter_map(|t| thread_view_counted(state, t.id, viewer, counts))
         .collect();
     // The last `recent` messages of each shown thread, in one pass from the end.
@@ -360,8 +421,8 @@ pub fn snapshot(state: &ContextState, viewer: Viewer<'_>, recent: usize) -> Snap
         if unfilled == 0 {
             break;
         }
-        if m.thread_id != 0
-            && let Some(kept) = per_thread.get_mut(&m.thread_id)
+        if let Area::Thread(thread_id) = m.area()
+            && let Some(kept) = per_thread.get_mut(&thread_id)
             && kept.len() < recent
         {
             kept.push((*id, m));

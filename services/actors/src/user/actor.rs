@@ -402,7 +402,9 @@ pub(crate) fn spawn_user(
     on_exit: impl FnOnce() + Send + 'static,
 ) -> mpsc::Sender<PrivateRequest> {
     let (tx, rx) = mpsc::channel(config.mailbox);
-    let span = info_span!("user", user_id = %user_id);
+    // Root spans, here and for conversations: an actor's logs carry its stream, never
+    // the session (another user, perhaps) whose command started it.
+    let span = info_span!(parent: None, "user", stream = %id);
     tokio::spawn(
         async move {
             let actor = UserActor {
@@ -658,7 +660,7 @@ pub(crate) fn spawn_pair(
     on_exit: impl FnOnce() + Send + 'static,
 ) -> mpsc::Sender<PrivateRequest> {
     let (tx, mut rx) = mpsc::channel::<PrivateRequest>(config.mailbox);
-    let span = info_span!("conversation", stream = %id);
+    let span = info_span!(parent: None, "conversation", stream = %id);
     tokio::spawn(
         async move {
             let Ok(state) = ConversationState::new(&a, &b) else {
