@@ -47,3 +47,13 @@ pub(crate) fn pushes_written(n: u64) {
 pub(crate) fn drain_started(connections: usize) {
     info!(connections, "draining: closing connections with 1012");
 }
+
+/// A join that would have created a context was refused: `budget` ("user" or "node")
+/// of implicit creation is spent.
+pub(crate) fn implicit_context_refused(budget: &'static str) {
+    metrics::counter!("plenary_implicit_contexts_refused_total", "budget" => budget).increment(1);
+    debug!(
+        budget,
+        "join refused: the budget of contexts created by joins is spent"
+    );
+}
