@@ -190,6 +190,29 @@ pub struct Config {
     /// How long a command forwarded to another node waits for the answer.
     #[arg(long, env = "PLENARY_FORWARD_TIMEOUT_MS", default_value_t = 1_000)]
     pub forward_timeout_ms: u64,
+
+    // Contexts in memory, and contexts created by a join (without
+    // --require-created-contexts).
+    /// A context actor with no commands for this long stops and gives back its memory
+    /// (it is rebuilt from the log on the next command).
+    #[arg(long, env = "PLENARY_CONTEXT_PASSIVATE_SECS", default_value_t = 600)]
+    pub context_passivate_secs: u64,
+    /// Contexts one user may create per hour by joining unknown ids (burst: the same
+    /// number). Joining a context that exists never counts.
+    #[arg(
+        long,
+        env = "PLENARY_IMPLICIT_CONTEXTS_PER_USER_PER_HOUR",
+        default_value_t = 20
+    )]
+    pub implicit_contexts_per_user_per_hour: u32,
+    /// Contexts all users together may create per hour through this node by joining
+    /// unknown ids (burst: the same number).
+    #[arg(
+        long,
+        env = "PLENARY_IMPLICIT_CONTEXTS_PER_NODE_PER_HOUR",
+        default_value_t = 1_000
+    )]
+    pub implicit_contexts_per_node_per_hour: u32,
 }
 
 fn parse_sync_mode(s: &str) -> Result<SyncMode, String> {
@@ -336,6 +359,26 @@ impl Config {
         }
         if self.outbound_queue > 1 << 20 {
             return err("--outbound-queue must be at most 1048576".into());
+        }
+        if self.context_passivate_secs == 0 {
+            return err("--context-passivate-secs must be greater than 0".into());
+        }
+        let budgets = [
+            (
+                "--implicit-contexts-per-user-per-hour",
+                self.implicit_contexts_per_user_per_hour,
+            ),
+            (
+                "--implicit-contexts-per-node-per-hour",
+                self.implicit_contexts_per_node_per_hour,
+            ),
+        ];
+        for (name, value) in budgets {
+            if value == 0 {
+                return err(format!(
+                    "{name} must be greater than 0 (to turn implicit creation off, use --require-created-contexts)"
+                ));
+            }
         }
         let admin_api_key = admin_api_key.filter(|k| !k.is_empty());
         if admin_api_key.as_ref().is_some_and(|k| k.len() < 16) {

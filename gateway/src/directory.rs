@@ -1,12 +1,14 @@
 //! Who was seen in which context, for private chat's people search: "users who share a
 //! context with me". A session records its user when it joins a context; embedded mode
-//! keeps the directory in memory, cluster mode in one Redis hash per context (expiring
-//! a week after the last join), so every node sees everyone.
+//! keeps the directory in memory (forgetting a context nobody has been joined to for a
+//! while), cluster mode in one Redis hash per context (expiring a week after the last
+//! join), so every node sees everyone.
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use dashmap::DashMap;
 use plenary_bus::redis::{Keys, RedisConn, presence};
+use tokio::time::Instant;
 use tracing::warn;
 
 /// How long a context's directory outlives its last join (cluster mode).
@@ -24,8 +26,16 @@ pub struct Member {
 
 /// The directory of context members.
 pub enum Directory {
-    Memory(DashMap<Arc<str>, HashMap<String, (String, String)>>),
+    Memory(DashMap<Arc<str>, Members>),
     Redis { conn: RedisConn, keys: Keys },
+}
+
+/// The people seen in one context (embedded mode): user id → (given, family) name.
+#[derive(Debug)]
+pub struct Members {
+    people: HashMap<String, (String, String)>,
+    /// When someone was last joined to the context.
+    seen: Instant,
 }
 
 impl std::fmt::Debug for Directory {
@@ -46,9 +56,14 @@ impl Directory {
     pub async fn add(&self, context: &str, user: &str, given: &str, family: &str) {
         match self {
             Directory::Memory(map) => {
-                let mut members = map.entry(Arc::from(context)).or_default();
-                if members.len() < MAX_PER_CONTEXT || members.contains_key(user) {
-                    members.insert(user.to_owned(), (given.to_owned(), family.to_owned()));
+                let mut members = map.entry(Arc::from(context)).or_insert_with(|| Members {
+                    people: HashMap::new(),
+                    seen: Instant::now(),
+                });
+                members.seen = Instant::now();
+                let people = &mut members.people;
+                if people.len() < MAX_PER_CONTEXT || people.contains_key(user) {
+                    people.insert(user.to_owned(), (given.to_owned(), family.to_owned()));
                 }
             }
             Directory::Redis { conn, keys } => {
@@ -73,7 +88,9 @@ impl Directory {
     pub async fn find(&self, contexts: &[Arc<str>], user: &str) -> Option<Member> {
         for context in contexts {
             let names = match self {
-                Directory::Memory(map) => map.get(context).and_then(|m| m.get(user).cloned()),
+                Directory::Memory(map) => {
+                    map.get(context).and_then(|m| m.people.get(user).cloned())
+                }
                 Directory::Redis { conn, keys } => {
                     let mut conn = conn.clone();
                     presence::directory_get(&mut conn, keys, context, user)
@@ -99,7 +116,8 @@ impl Directory {
             Directory::Memory(map) => map
                 .get(context)
                 .map(|m| {
-                    m.iter()
+                    m.people
+                        .iter()
                         .map(|(u, (g, f))| (u.clone(), g.clone(), f.clone()))
                         .collect()
                 })
@@ -119,6 +137,32 @@ impl Directory {
                 family_name,
             })
             .collect())
+    }
+
+    /// Embedded mode: forgets the people of every context nobody has been joined to
+    /// (`joined` says who is) for `idle` — as long as an idle context actor stays in
+    /// memory — so the directory does not grow with every context ever joined, and
+    /// gives back the room. Cluster mode: Redis expires them.
+    pub fn forget_idle(&self, idle: Duration, joined: impl Fn(&str) -> bool) {
+        let Directory::Memory(map) = self else {
+            return;
+        };
+        let now = Instant::now();
+        map.retain(|context, members| {
+            if joined(context) {
+                members.seen = now;
+            }
+            now.duration_since(members.seen) < idle
+        });
+        map.shrink_to_fit();
+    }
+
+    /// Contexts whose people are remembered in memory (embedded mode).
+    pub fn contexts_in_memory(&self) -> usize {
+        match self {
+            Directory::Memory(map) => map.len(),
+            Directory::Redis { .. } => 0,
+        }
     }
 }
 
@@ -226,5 +270,34 @@ mod tests {
             Some(member("u2", "Con", "Chen"))
         );
         assert_eq!(d.find(&contexts, "u1").await, None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn memory_directory_forgets_a_context_nobody_joined_for_a_while() {
+        let idle = Duration::from_secs(600);
+        let d = Directory::memory();
+        d.add("left", "u1", "Nova", "Jones").await;
+        d.add("busy", "u2", "Con", "Chen").await;
+        let busy = |context: &str| context == "busy";
+        tokio::time::advance(idle - Duration::from_secs(1)).await;
+        d.forget_idle(idle, busy);
+        assert_eq!(d.contexts_in_memory(), 2, "not idle long enough yet");
+        tokio::time::advance(Duration::from_secs(1)).await;
+        d.forget_idle(idle, busy);
+        assert!(d.members("left").await.unwrap().is_empty());
+        assert_eq!(
+            d.members("busy").await.unwrap(),
+            vec![member("u2", "Con", "Chen")],
+            "someone is joined: kept"
+        );
+        // The last one left: forgotten an idle time later, unless someone joins again.
+        tokio::time::advance(idle - Duration::from_secs(1)).await;
+        d.add("busy", "u3", "Ada", "Park").await;
+        tokio::time::advance(Duration::from_secs(1)).await;
+        d.forget_idle(idle, |_| false);
+        assert_eq!(d.members("busy").await.unwrap().len(), 2);
+        tokio::time::advance(idle).await;
+        d.forget_idle(idle, |_| false);
+        assert_eq!(d.contexts_in_memory(), 0);
     }
 }

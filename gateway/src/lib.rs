@@ -102,6 +102,7 @@ pub async fn run(
         // Sessions report their moderators every ping interval.
         moderator_presence_grace: config.ping_interval() * 2 + Duration::from_secs(5),
         private_passivate_after: Duration::from_secs(config.private_passivate_secs.max(1)),
+        passivate_after: Duration::from_secs(config.context_passivate_secs.max(1)),
         ..ContextConfig::default()
     };
     let presence = Arc::new(presence::Presence::default());
@@ -168,6 +169,17 @@ pub async fn run(
         Some(node) => node.directory(),
         None => directory::Directory::memory(),
     });
+    let implicit_contexts = limits::ImplicitContexts::new(
+        config.implicit_contexts_per_user_per_hour,
+        config.implicit_contexts_per_node_per_hour,
+    );
+    spawn_context_pruner(
+        directory.clone(),
+        presence.clone(),
+        implicit_contexts.clone(),
+        Duration::from_secs(config.context_passivate_secs.max(1)),
+        shutdown.clone(),
+    );
     let shared = Arc::new(session::Shared {
         config: config.clone(),
         verifier,
@@ -181,6 +193,7 @@ pub async fn run(
             config.max_pending_per_ip,
             config.max_connections,
         ),
+        implicit_contexts,
     });
     let mode = if cluster.is_some() {
         "cluster"
@@ -197,6 +210,30 @@ pub async fn run(
         tracing::warn!(error = %e, "admin server stopped with an error");
     }
     Ok(())
+}
+
+/// Every minute, gives back what contexts nobody uses hold at the edge: the directory's
+/// people of contexts idle for `idle` (embedded mode) and the creation budgets of
+/// users back at a full one.
+fn spawn_context_pruner(
+    directory: Arc<directory::Directory>,
+    presence: Arc<presence::Presence>,
+    implicit_contexts: Arc<limits::ImplicitContexts>,
+    idle: Duration,
+    stop: CancellationToken,
+) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => break,
+                _ = tick.tick() => {
+                    directory.forget_idle(idle, |context| presence.counts(context).connections > 0);
+                    implicit_contexts.prune();
+                }
+            }
+        }
+    });
 }
 
 fn admin_listener_addr(config: &Config) -> String {

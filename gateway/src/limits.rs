@@ -5,7 +5,9 @@
 use std::{num::NonZeroU32, sync::Arc, time::Duration};
 
 use dashmap::DashMap;
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter, clock::Clock};
+use governor::{
+    DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter, clock::Clock,
+};
 
 /// Connection counts and command rates per user.
 #[derive(Debug)]
@@ -112,6 +114,51 @@ fn spend(limiter: &DefaultKeyedRateLimiter<Arc<str>>, user: &Arc<str>) -> Result
         .map_err(|not_until| not_until.wait_time_from(limiter.clock().now()))
 }
 
+/// Budgets of contexts created by a join of an unknown id (without
+/// `--require-created-contexts`): per user and for the whole node, per hour. Only a
+/// join that creates spends them.
+#[derive(Debug)]
+pub struct ImplicitContexts {
+    per_user: DefaultKeyedRateLimiter<Arc<str>>,
+    per_node: DefaultDirectRateLimiter,
+}
+
+/// Which creation budget is spent, and how long until it allows one more.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CreationRefused {
+    User(Duration),
+    Node(Duration),
+}
+
+impl ImplicitContexts {
+    /// `per_user` and `per_node` creations an hour, each its own burst.
+    pub fn new(per_user: u32, per_node: u32) -> Arc<Self> {
+        let hourly = |n: u32| {
+            let n = NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
+            Quota::per_hour(n).allow_burst(n)
+        };
+        Arc::new(ImplicitContexts {
+            per_user: RateLimiter::keyed(hourly(per_user)),
+            per_node: RateLimiter::direct(hourly(per_node)),
+        })
+    }
+
+    /// Spends one creation of `user` and one of the node. The user's budget is asked
+    /// first, so a user over theirs never spends the node's.
+    pub fn spend(&self, user: &Arc<str>) -> Result<(), CreationRefused> {
+        spend(&self.per_user, user).map_err(CreationRefused::User)?;
+        self.per_node.check().map_err(|not_until| {
+            CreationRefused::Node(not_until.wait_time_from(self.per_node.clock().now()))
+        })
+    }
+
+    /// Drops the state of users back at a full budget.
+    pub fn prune(&self) {
+        self.per_user.retain_recent();
+        self.per_user.shrink_to_fit();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,5 +219,21 @@ mod tests {
         assert!(wait > Duration::ZERO && wait <= Duration::from_secs(1));
         // Another user has their own budget.
         assert!(limits.check_rate(&"v".into()).is_ok());
+    }
+
+    #[test]
+    fn implicit_creation_has_a_budget_per_user_and_one_per_node() {
+        let budgets = ImplicitContexts::new(2, 3);
+        let (u, v): (Arc<str>, Arc<str>) = ("u".into(), "v".into());
+        assert_eq!(budgets.spend(&u), Ok(()));
+        assert_eq!(budgets.spend(&u), Ok(()));
+        let Err(CreationRefused::User(wait)) = budgets.spend(&u) else {
+            panic!("the user's budget is spent");
+        };
+        // One more an hour / 2: half an hour.
+        assert!(wait > Duration::from_secs(1_700) && wait <= Duration::from_secs(1_800));
+        // The refused user spent none of the node's: another user gets its last one.
+        assert_eq!(budgets.spend(&v), Ok(()));
+        assert!(matches!(budgets.spend(&v), Err(CreationRefused::Node(_))));
     }
 }

@@ -53,7 +53,7 @@ use crate::{
     directory::{Directory, Match, Query},
     feed::{ContextFeed, FeedError},
     hub::{Hub, Outbound},
-    limits::UserLimits,
+    limits::{CreationRefused, ImplicitContexts, UserLimits},
     presence::Presence,
     protocol::{self, CloseCode, error_reply, rejection_code, rejection_reply, reply},
     telemetry, text,
@@ -95,6 +95,8 @@ pub struct Shared {
     pub limits: Arc<UserLimits>,
     pub directory: Arc<Directory>,
     pub admission: Arc<Admission>,
+    /// Budgets of contexts created by joins.
+    pub implicit_contexts: Arc<ImplicitContexts>,
 }
 
 /// Why a session ended.
@@ -289,7 +291,8 @@ enum Completion {
         id: u64,
         listening: Listening,
         role: Role,
-        result: Result<JoinOk, Rejection>,
+        /// The snapshot, or the refusal to send.
+        result: Result<JoinOk, ServerFrame>,
     },
     PrivateOpen {
         id: u64,
@@ -992,7 +995,10 @@ where
         let request = JoinRequest {
             identity: identity.clone(),
             since,
+            create: false,
         };
+        let budgets = (!self.config().require_created_contexts)
+            .then(|| self.shared.implicit_contexts.clone());
         state.in_flight.push_back(
             async move {
                 // In cluster mode, the node must be subscribed before the snapshot.
@@ -1003,9 +1009,12 @@ where
                 {
                     Ok(()) => {
                         listening.acquired = true;
-                        registry.join(&context, request).await
+                        let user = &listening.user;
+                        join_or_create(&registry, budgets.as_deref(), user, &context, request)
+                            .await
+                            .map_err(|refusal| refusal.frame(id))
                     }
-                    Err(e) => Err(Rejection::Unavailable(format!("{e}; retry"))),
+                    Err(e) => Err(refused(id, &Rejection::Unavailable(format!("{e}; retry")))),
                 };
                 if result.is_ok() {
                     // Before the reply, so a search right after the join finds them.
@@ -1314,12 +1323,12 @@ where
                         );
                         self.send(&reply(id, ReplyResult::Join(join))).await
                     }
-                    Err(rejection) => {
+                    Err(refusal) => {
                         drop(listening);
                         if let Some(previous) = previous {
                             self.unjoin(state, &context, previous);
                         }
-                        self.send(&refused(id, &rejection)).await
+                        self.send(&refusal).await
                     }
                 }
             }
@@ -1437,6 +1446,64 @@ fn rate_limited(id: u64, wait: Duration, what: &str) -> ServerFrame {
         format!("too many {what}"),
         (wait.as_millis() as u64).max(1),
     )
+}
+
+/// Why a join was refused: by the context, or by a budget of implicit creation.
+enum JoinRefused {
+    Rejected(Rejection),
+    Budget(CreationRefused),
+}
+
+impl JoinRefused {
+    /// The error reply, counted.
+    fn frame(&self, id: u64) -> ServerFrame {
+        match self {
+            JoinRefused::Rejected(rejection) => refused(id, rejection),
+            JoinRefused::Budget(CreationRefused::User(wait)) => {
+                telemetry::implicit_context_refused("user");
+                rate_limited(
+                    id,
+                    *wait,
+                    "contexts created by joining unknown ids for this user",
+                )
+            }
+            JoinRefused::Budget(CreationRefused::Node(wait)) => {
+                telemetry::implicit_context_refused("node");
+                rate_limited(
+                    id,
+                    *wait,
+                    "contexts created by joining unknown ids on this node",
+                )
+            }
+        }
+    }
+}
+
+/// Joins a context. One that does not exist is created (named after its id) only by a
+/// second join that may create, once the user's and the node's budgets allow one
+/// more; `budgets` is `None` when the node requires created contexts. Asking first
+/// without creating keeps joins of existing contexts away from the budgets, and the
+/// context's actor (perhaps on another node) alone decides whether it exists.
+async fn join_or_create(
+    registry: &ContextRegistry,
+    budgets: Option<&ImplicitContexts>,
+    user: &Arc<str>,
+    context: &str,
+    mut request: JoinRequest,
+) -> Result<JoinOk, JoinRefused> {
+    let rejection = match registry.join(context, request.clone()).await {
+        Ok(joined) => return Ok(joined),
+        Err(rejection) => rejection,
+    };
+    let (Rejection::ContextNotFound(_), Some(budgets)) = (&rejection, budgets) else {
+        return Err(JoinRefused::Rejected(rejection));
+    };
+    budgets.spend(user).map_err(JoinRefused::Budget)?;
+    request.create = true;
+    registry
+        .join(context, request)
+        .await
+        .map_err(JoinRefused::Rejected)
 }
 
 /// A refusal, counted and answered.

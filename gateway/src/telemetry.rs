@@ -74,3 +74,13 @@ pub(crate) fn push_gap(channel: &'static str, prev_seq: u64) {
         prev_seq, "pushes were missed on a channel; its listeners resync"
     );
 }
+
+/// A join that would have created a context was refused: `budget` ("user" or "node")
+/// of implicit creation is spent.
+pub(crate) fn implicit_context_refused(budget: &'static str) {
+    metrics::counter!("plenary_implicit_contexts_refused_total", "budget" => budget).increment(1);
+    debug!(
+        budget,
+        "join refused: the budget of contexts created by joins is spent"
+    );
+}

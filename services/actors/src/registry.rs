@@ -50,6 +50,9 @@ enum Op {
     Join {
         identity: Arc<Identity>,
         since: Option<Position>,
+        /// Absent from nodes that predate it, which always created.
+        #[serde(default = "may_create")]
+        create: bool,
     },
     Chat {
         identity: Arc<Identity>,
@@ -115,6 +118,10 @@ struct Forwarded {
 
 type Reply = Pin<Box<dyn Future<Output = Result<OpResult, Rejection>> + Send>>;
 
+fn may_create() -> bool {
+    true
+}
+
 fn stopped() -> Rejection {
     Rejection::Unavailable("context actor stopped; retry".into())
 }
@@ -149,10 +156,18 @@ fn asked<T: Send + 'static>(
 fn request_for(op: Op) -> (Mail, Reply) {
     use Mail::{Context as C, Private as P};
     match op {
-        Op::Join { identity, since } => asked(
+        Op::Join {
+            identity,
+            since,
+            create,
+        } => asked(
             |reply| {
                 C(Request::Join {
-                    join: JoinRequest { identity, since },
+                    join: JoinRequest {
+                        identity,
+                        since,
+                        create,
+                    },
                     reply,
                 })
             },
@@ -390,6 +405,11 @@ impl ContextRegistry {
         &self.bus
     }
 
+    /// Actors (context, user and conversation) this node holds in memory.
+    pub fn actors_in_memory(&self) -> usize {
+        self.actors.len()
+    }
+
     fn local(&self, id: &str, fence: Option<Fence>) -> Handle {
         if let Some(entry) = self.actors.get(id)
             && entry.fence == fence
@@ -416,6 +436,7 @@ impl ContextRegistry {
                 registry
                     .actors
                     .remove_if(&exiting, |_, e| e.handle.is_closed());
+                shrink_if_sparse(&registry.actors);
             }
         };
         let (config, log, bus) = (self.config.clone(), self.log.clone(), self.bus.clone());
@@ -564,6 +585,7 @@ impl ContextRegistry {
         let op = Op::Join {
             identity: join.identity,
             since: join.since,
+            create: join.create,
         };
         match self.run(context_id, op).await? {
             OpResult::Join(ok) => Ok(*ok),
@@ -647,6 +669,17 @@ impl ContextRegistry {
             OpResult::View(v) => Ok(v),
             other => Err(unexpected(other)),
         }
+    }
+}
+
+/// Gives a map's room back once three quarters of it stand empty (after a wave of
+/// actors passivated): its table never shrinks by itself. Rarely true, so cheap to ask
+/// whenever an actor stops.
+fn shrink_if_sparse<K: Eq + std::hash::Hash, V>(map: &DashMap<K, V>) {
+    const SMALL: usize = 64;
+    let capacity = map.capacity();
+    if capacity > SMALL && map.len() * 4 < capacity {
+        map.shrink_to_fit();
     }
 }
 
@@ -921,5 +954,36 @@ impl RpcHandler for ContextRegistry {
             Err(Undelivered::Closed) => answer(Err(stopped())),
             Err(Undelivered::WrongKind) => answer(Err(wrong_kind())),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_map_mostly_emptied_gives_its_room_back() {
+        let map: DashMap<u32, u32> = DashMap::new();
+        for i in 0..10_000 {
+            map.insert(i, i);
+        }
+        let full = map.capacity();
+        let third = (full / 3) as u32;
+        map.retain(|k, _| *k < third);
+        shrink_if_sparse(&map);
+        // (Removals leave tombstones, so `capacity` already reads a little lower.)
+        assert!(
+            map.capacity() > 2 * map.len(),
+            "a third full: kept as it is, {} of {full} kept",
+            map.capacity()
+        );
+        map.retain(|k, _| *k < 100);
+        shrink_if_sparse(&map);
+        assert!(
+            map.capacity() < full / 10,
+            "1 % full: {} of {full} kept",
+            map.capacity()
+        );
+        assert_eq!(map.len(), 100);
     }
 }

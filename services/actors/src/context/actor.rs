@@ -110,6 +110,10 @@ pub struct JoinRequest {
     pub identity: Arc<Identity>,
     /// The last position the client saw, for recovery.
     pub since: Option<Position>,
+    /// Whether this join may create the context if it does not exist (and the node
+    /// allows implicit creation at all, [`ContextConfig::auto_create`]). The gateway
+    /// asks without first, so only a join that really creates spends a budget.
+    pub create: bool,
 }
 
 /// A message in a context actor's mailbox.
@@ -278,7 +282,9 @@ pub(crate) fn spawn(
                 log,
                 bus,
             };
+            metrics::gauge!("plenary_context_actors").increment(1.0);
             actor.run(rx).await;
+            metrics::gauge!("plenary_context_actors").decrement(1.0);
             on_exit();
         }
         .instrument(span),
@@ -329,7 +335,9 @@ impl ContextActor {
         tokio::pin!(idle);
         let mut release_tick = tokio::time::interval(Duration::from_secs(1));
         release_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut batch = Vec::with_capacity(self.config.batch_max);
+        // Grown by the batches that come, not sized for the largest one up front: a
+        // quiet context (most of them) keeps a few slots, not `batch_max` requests.
+        let mut batch = Vec::new();
         loop {
             tokio::select! {
                 received = rx.recv_many(&mut batch, self.config.batch_max) => {
@@ -344,6 +352,14 @@ impl ContextActor {
                         flush.as_mut().reset(Instant::now() + self.config.like_flush);
                     }
                     idle.as_mut().reset(Instant::now() + self.config.passivate_after);
+                    if !self.state.exists() && rx.is_empty() {
+                        // A join refused or a look-up of an unknown id: there is nothing
+                        // to keep, so stop now instead of holding memory until the idle
+                        // time-out (a stream of unknown ids would otherwise pile up).
+                        // Not while more requests wait: one may create the context.
+                        debug!("stopping: the context does not exist");
+                        rx.close();
+                    }
                 }
                 () = &mut flush, if !self.pending_likes.is_empty() => self.flush_likes().await,
                 () = &mut idle => {
@@ -628,9 +644,10 @@ impl ContextActor {
     fn join(&mut self, join: &JoinRequest) -> Result<JoinOk, Rejection> {
         let identity = &join.identity;
         if !self.state.exists() {
-            if !self.config.auto_create {
+            if !(self.config.auto_create && join.create) {
                 return Err(Rejection::ContextNotFound(self.id.to_string()));
             }
+            metrics::counter!("plenary_contexts_created_implicitly_total").increment(1);
             let settings = ContextSettings {
                 name: self.id.to_string(),
                 ..Default::default()
