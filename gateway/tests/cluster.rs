@@ -313,14 +313,88 @@ async fn redis_emptied_clients_resync_and_chat_continues() {
     redis_cleanup(&prefix).await;
 }
 
+/// A raw JSON connection. Unlike `plenary_client`, it never rejoins by itself after a
+/// `resync`, so a test sees what a client gets before it rejoins.
+struct JsonClient {
+    ws: RawWs,
+    next_id: u64,
+    resynced: bool,
+}
+
+impl JsonClient {
+    async fn connect(url: &str, token: String) -> Self {
+        let mut c = JsonClient {
+            ws: raw(url, "plenary.v1.json").await,
+            next_id: 1,
+            resynced: false,
+        };
+        let r = c
+            .call("connect", serde_json::json!({ "token": token }))
+            .await;
+        assert!(r["connect"].is_object(), "{r}");
+        c
+    }
+
+    /// Sends a command and returns its reply, noting a `resync` push on the way.
+    async fn call(&mut self, command: &str, body: serde_json::Value) -> serde_json::Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        let frame = serde_json::json!({ "id": id, command: body });
+        send_text(&mut self.ws, &frame.to_string()).await;
+        loop {
+            let frame = next_json(&mut self.ws).await;
+            self.note(&frame);
+            if frame["reply"]["id"].as_u64() == Some(id) {
+                return frame["reply"].clone();
+            }
+        }
+    }
+
+    fn note(&mut self, frame: &serde_json::Value) {
+        if frame["push"]["resync"].is_object() {
+            self.resynced = true;
+        }
+    }
+
+    /// Reads until a `resync` push has come.
+    async fn until_resync(&mut self) {
+        while !self.resynced {
+            let frame = next_json(&mut self.ws).await;
+            self.note(&frame);
+        }
+    }
+
+    /// Joins `CTX`, retrying while shards are placed (`UNAVAILABLE`); the last reply.
+    async fn join(&mut self) -> serde_json::Value {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let r = self
+                .call("join", serde_json::json!({ "context_id": CTX }))
+                .await;
+            if r["error"]["code"] != "ERROR_CODE_UNAVAILABLE"
+                || tokio::time::Instant::now() >= deadline
+            {
+                return r;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn send(&mut self, text: &str, client_msg_id: &str) -> serde_json::Value {
+        let body = serde_json::json!({
+            "context_id": CTX, "text": text, "client_msg_id": client_msg_id,
+        });
+        self.call("send", body).await
+    }
+}
+
 /// Redis loses this cluster's data while alice (on n1) and bob (on n2) are joined: a
 /// `send` from either, forwarded or not, is retryable, never `NOT_FOUND`, until they
 /// rejoin. Returns the nodes and the two clients, both still joined.
 async fn send_after_redis_emptied(
     prefix: &str,
     require_created: bool,
-) -> ([TestServer; 2], [plenary_client::Client; 2]) {
-    use plenary_client::v1::ErrorCode;
+) -> ([TestServer; 2], [JsonClient; 2]) {
     let configure = |c: &mut plenary_gateway::Config| c.require_created_contexts = require_created;
     let n1 = start_node(prefix, "n1", configure).await;
     let n2 = start_node(prefix, "n2", configure).await;
@@ -328,70 +402,57 @@ async fn send_after_redis_emptied(
     if require_created {
         create_context(&n1, CTX).await;
     }
-    let alice = connect(&n1.ws_url, attendee_token("alice")).await;
-    let bob = connect(&n2.ws_url, attendee_token("bob")).await;
-    for c in [&alice, &bob] {
-        join_retrying(c).await.unwrap();
+    let mut alice = JsonClient::connect(&n1.ws_url, attendee_token("alice")).await;
+    let mut bob = JsonClient::connect(&n2.ws_url, attendee_token("bob")).await;
+    for c in [&mut alice, &mut bob] {
+        let r = c.join().await;
+        assert!(r["join"].is_object(), "{r}");
     }
-    alice.send(CTX, "before", "b-1", 0).await.unwrap();
+    let r = alice.send("before", "b-1").await;
+    assert!(r["send"].is_object(), "{r}");
 
     // Every key of this cluster disappears, as after FLUSHALL or a restart without
     // persistence.
     redis_cleanup(prefix).await;
-    for c in [&alice, &bob] {
-        expect_push(c, |p| {
-            matches!(&p.body, Some(Body::Resync(_))).then_some(())
-        })
-        .await;
+    for c in [&mut alice, &mut bob] {
+        c.until_resync().await;
     }
     settle_placement(REDIS_URL, prefix, 2).await;
 
     // Until they rejoin, a send meets the owner's fresh actor, which finds no context:
     // retryable, as the shards are placed again, never "does not exist".
-    for (who, c) in [("alice", &alice), ("bob", &bob)] {
+    for (who, c) in [("alice", &mut alice), ("bob", &mut bob)] {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
         loop {
-            let e = match c.send(CTX, "after the loss", "a-1", 0).await {
-                Ok(ok) => panic!("{who}: a send to a lost context was accepted: {ok:?}"),
-                Err(e) => e,
-            };
-            assert_eq!(
-                e.server_code(),
-                Some(ErrorCode::Unavailable),
-                "{who}: a joined context that lost its data must be retryable: {e}"
+            let r = c.send("after the loss", "a-1").await;
+            assert!(
+                !r["send"].is_object(),
+                "{who}: a send to a lost context was accepted: {r}"
             );
-            assert!(e.retry_after().is_some(), "{who}: no retry_after_ms: {e}");
+            assert_eq!(
+                r["error"]["code"], "ERROR_CODE_UNAVAILABLE",
+                "{who}: a joined context that lost its data must be retryable: {r}"
+            );
+            assert!(
+                r["error"]["retry_after_ms"]
+                    .as_u64()
+                    .is_some_and(|ms| ms > 0),
+                "{who}: no retry_after_ms: {r}"
+            );
             // The message is for people, but it tells which refusal this was: the lost
             // context itself, not the shards being placed again.
-            if e.to_string().contains("lost its history") {
+            let message = r["error"]["message"].as_str().unwrap_or_default();
+            if message.contains("lost its history") {
                 break;
             }
             assert!(
                 tokio::time::Instant::now() < deadline,
-                "{who} never reached the context's actor: {e}"
+                "{who} never reached the context's actor: {r}"
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
     ([n1, n2], [alice, bob])
-}
-
-/// Joins `CTX`, retrying while shards are placed (`UNAVAILABLE`).
-async fn join_retrying(
-    c: &plenary_client::Client,
-) -> Result<plenary_client::v1::JoinOk, plenary_client::ClientError> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    loop {
-        match c.join(CTX).await {
-            Err(e)
-                if e.server_code() == Some(plenary_client::v1::ErrorCode::Unavailable)
-                    && tokio::time::Instant::now() < deadline =>
-            {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            other => return other,
-        }
-    }
 }
 
 async fn create_context(node: &TestServer, id: &str) {
@@ -424,19 +485,29 @@ async fn create_context(node: &TestServer, id: &str) {
 async fn redis_emptied_a_send_is_retryable_and_the_rejoin_recreates_the_context() {
     require_redis().await;
     let prefix = unique_prefix("emptied-send");
-    let (nodes, [alice, bob]) = send_after_redis_emptied(&prefix, false).await;
+    let (nodes, [mut alice, mut bob]) = send_after_redis_emptied(&prefix, false).await;
     // Rejoining recreates the context (a new epoch, empty); the retried send goes
-    // through.
-    for c in [&alice, &bob] {
-        let rejoined = join_retrying(c).await.unwrap();
-        assert!(rejoined.snapshot.unwrap().messages.is_empty());
+    // through, and bob gets it.
+    for c in [&mut alice, &mut bob] {
+        let r = c.join().await;
+        assert!(r["join"].is_object(), "{r}");
+        let before = r["join"]["snapshot"]["messages"]
+            .as_array()
+            .map_or(0, Vec::len);
+        assert_eq!(before, 0, "the context came back empty: {r}");
     }
-    let after = alice.send(CTX, "after the loss", "a-1", 0).await.unwrap();
-    assert!(!after.duplicate);
-    expect_push(&bob, |p| {
-        matches!(&p.body, Some(Body::Message(m)) if m.id == after.message_id).then_some(())
-    })
-    .await;
+    let r = alice.send("after the loss", "a-1").await;
+    assert!(
+        r["send"].is_object() && r["send"]["duplicate"] != true,
+        "{r}"
+    );
+    let message_id = r["send"]["message_id"].clone();
+    loop {
+        let frame = next_json(&mut bob.ws).await;
+        if frame["push"]["message"]["id"] == message_id {
+            break;
+        }
+    }
     for node in nodes {
         node.stop().await;
     }
@@ -445,18 +516,15 @@ async fn redis_emptied_a_send_is_retryable_and_the_rejoin_recreates_the_context(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_emptied_with_required_creation_the_rejoin_is_not_found() {
-    use plenary_client::v1::ErrorCode;
     require_redis().await;
     let prefix = unique_prefix("emptied-required");
-    let (nodes, [alice, _bob]) = send_after_redis_emptied(&prefix, true).await;
+    let (nodes, [mut alice, _bob]) = send_after_redis_emptied(&prefix, true).await;
     // The context must be created again: the rejoin says so, and the client is no
     // longer joined.
-    let e = join_retrying(&alice).await.unwrap_err();
-    assert_eq!(e.server_code(), Some(ErrorCode::NotFound), "{e}");
-    assert_eq!(
-        refused(alice.send(CTX, "after the loss", "a-1", 0)).await,
-        ErrorCode::NotJoined
-    );
+    let r = alice.join().await;
+    assert_eq!(r["error"]["code"], "ERROR_CODE_NOT_FOUND", "{r}");
+    let r = alice.send("after the loss", "a-1").await;
+    assert_eq!(r["error"]["code"], "ERROR_CODE_NOT_JOINED", "{r}");
     for node in nodes {
         node.stop().await;
     }

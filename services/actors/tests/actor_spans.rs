@@ -86,6 +86,7 @@ async fn actors_started_by_a_session_log_under_their_own_span_only() {
                 JoinRequest {
                     identity: alice.clone(),
                     since: None,
+                    create: true,
                 },
             )
             .await
