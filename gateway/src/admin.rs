@@ -126,7 +126,9 @@ impl Admin for AdminService {
         check_id(&r.id)?;
         check_qa_mode(r.qa_mode)?;
         let settings = ContextSettings {
-            name: r.name,
+            // The name is shown to attendees (answers "as the session"): cleaned like
+            // a display name from a token.
+            name: crate::text::clean_name(&r.name),
             starts_at_ms: r.starts_at_ms,
             ends_at_ms: r.ends_at_ms,
             registered_attendees: r.registered_attendees,
@@ -145,7 +147,7 @@ impl Admin for AdminService {
             check_qa_mode(mode)?;
         }
         let patch = SettingsPatch {
-            name: r.name,
+            name: r.name.as_deref().map(crate::text::clean_name),
             starts_at_ms: r.starts_at_ms,
             ends_at_ms: r.ends_at_ms,
             registered_attendees: r.registered_attendees,

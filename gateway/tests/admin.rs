@@ -199,3 +199,30 @@ async fn moderator_activity_lists_moderators_only_not_the_admin_api() {
     assert_eq!(users, ["mod"]);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn context_names_are_cleaned_like_display_names() {
+    let server = start(|_| {}).await;
+    let mut api = admin(&server).await;
+    let created = api
+        .create_context(authed(CreateContextRequest {
+            id: "w1".into(),
+            name: "\u{202E}Launch\u{0}\u{7} webinar\u{200B}".into(),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(created.name, "Launch webinar");
+    let updated = api
+        .update_context(authed(UpdateContextRequest {
+            id: "w1".into(),
+            name: Some("Q&A\u{1b}[31m\nday".into()),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(updated.name, "Q&A[31m day");
+    server.stop().await;
+}

@@ -279,36 +279,44 @@ pub async fn spawn_process_with(
     ports: Option<(u16, u16)>,
     extra: &[String],
 ) -> Process {
-    let (port, admin_port) = ports.unwrap_or_else(|| (free_port(), free_port()));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_plenary"))
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .args(["--admin-listen", &format!("127.0.0.1:{admin_port}")])
-        .arg("--data-dir")
-        .arg(PathBuf::from(data_dir))
-        .args(["--drain-grace-secs", "5"])
-        .args(["--user-rate", "1000", "--user-burst", "1000"])
-        .env("PLENARY_ADMIN_API_KEY", ADMIN_KEY)
-        .args(extra)
-        .env("PLENARY_JWT_SECRET", SECRET)
-        .env("PLENARY_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn plenary");
-    let addr = format!("127.0.0.1:{port}");
-    for _ in 0..200 {
-        if TcpStream::connect(&addr).await.is_ok() {
-            return Process {
-                child,
-                ws_url: format!("ws://{addr}/ws"),
-                ports: (port, admin_port),
-            };
+    // A free port found here may be taken (by another test's outgoing connection)
+    // before the process binds it: then it exits at once, and gets other ports.
+    let attempts = if ports.is_some() { 1 } else { 3 };
+    for _ in 0..attempts {
+        let (port, admin_port) = ports.unwrap_or_else(|| (free_port(), free_port()));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_plenary"))
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(["--admin-listen", &format!("127.0.0.1:{admin_port}")])
+            .arg("--data-dir")
+            .arg(PathBuf::from(data_dir))
+            .args(["--drain-grace-secs", "5"])
+            .args(["--user-rate", "1000", "--user-burst", "1000"])
+            .env("PLENARY_ADMIN_API_KEY", ADMIN_KEY)
+            .args(extra)
+            .env("PLENARY_JWT_SECRET", SECRET)
+            .env("PLENARY_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn plenary");
+        let addr = format!("127.0.0.1:{port}");
+        for _ in 0..400 {
+            if TcpStream::connect(&addr).await.is_ok() {
+                return Process {
+                    child,
+                    ws_url: format!("ws://{addr}/ws"),
+                    ports: (port, admin_port),
+                };
+            }
+            if child.try_wait().ok().flatten().is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
         }
-        tokio::time::sleep(Duration::from_millis(25)).await;
+        let _ = child.kill();
+        let _ = child.wait();
     }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("plenary did not start listening on {addr}");
+    panic!("plenary did not start listening (its stderr above says why)");
 }
 
 /// Redis for cluster tests; fails with what to start when it is not running.
