@@ -380,12 +380,7 @@ mod tests {
     #[test]
     fn public_pushes_reach_local_moderators_in_order() {
         let hub = Hub::new(8);
-        let (public, moderators) = (
-            Channel::ContextPublic("c".into()),
-            Channel::ContextModerators("c".into()),
-        );
-        let mut attendee = hub.subscribe(public.clone());
-        let mut moderator = hub.subscribe(moderators.clone());
+        let (public, moderators, mut attendee, mut moderator) = attendee_and_moderator(&hub);
         hub.deliver(&public, bus(1, 0));
         hub.deliver(&moderators, bus(2, 0));
         hub.deliver(&public, bus(3, 0));
@@ -407,6 +402,23 @@ mod tests {
         assert_eq!(hub.channel_count(), 0);
     }
 
+    /// Context `c`'s two channels, each with a listener: (public, moderators, an
+    /// attendee's receiver, a moderator's).
+    fn attendee_and_moderator(
+        hub: &Hub,
+    ) -> (
+        Channel,
+        Channel,
+        broadcast::Receiver<Arc<Outbound>>,
+        broadcast::Receiver<Arc<Outbound>>,
+    ) {
+        let public = Channel::ContextPublic("c".into());
+        let moderators = Channel::ContextModerators("c".into());
+        let attendee = hub.subscribe(public.clone());
+        let moderator = hub.subscribe(moderators.clone());
+        (public, moderators, attendee, moderator)
+    }
+
     fn received(rx: &mut broadcast::Receiver<Arc<Outbound>>) -> Vec<String> {
         std::iter::from_fn(|| rx.try_recv().ok())
             .map(|o| {
@@ -422,12 +434,7 @@ mod tests {
     #[test]
     fn a_push_whose_predecessor_never_arrived_resyncs_the_listeners_first() {
         let hub = Hub::new(16);
-        let (public, moderators) = (
-            Channel::ContextPublic("c".into()),
-            Channel::ContextModerators("c".into()),
-        );
-        let mut attendee = hub.subscribe(public.clone());
-        let mut moderator = hub.subscribe(moderators.clone());
+        let (public, moderators, mut attendee, mut moderator) = attendee_and_moderator(&hub);
         hub.deliver(&public, bus(1, 0));
         hub.deliver(&moderators, bus(2, 0));
         hub.deliver(&public, bus(3, 1));

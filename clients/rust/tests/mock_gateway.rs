@@ -90,6 +90,18 @@ impl Peer {
         .await;
     }
 
+    /// Answers the next command, a join, as taken at `epoch`/`seq` (nothing to recover).
+    async fn accept_join(&mut self, epoch: u64, seq: u64) {
+        let join = self.recv().await;
+        assert!(matches!(join.command, Some(Command::Join(_))), "{join:?}");
+        let ok = JoinOk {
+            epoch,
+            seq,
+            ..Default::default()
+        };
+        self.reply(join.id, reply::Result::Join(ok)).await;
+    }
+
     /// Expects `connect` and accepts it.
     async fn handshake(&mut self, user: &str) {
         let frame = self.recv().await;
@@ -311,16 +323,7 @@ async fn reconnect_recovers_missed_pushes_in_order() {
         let mut peer = Peer::accept(&listener).await;
         peer.handshake("bob").await;
         for _ in ["w1", "w2"] {
-            let join = peer.recv().await;
-            peer.reply(
-                join.id,
-                reply::Result::Join(JoinOk {
-                    epoch: 1,
-                    seq: 10,
-                    ..Default::default()
-                }),
-            )
-            .await;
+            peer.accept_join(1, 10).await;
         }
         peer.send(Frame::Push(chat("w1", 1, 11, "a"))).await;
         peer.send(Frame::Push(chat("w2", 1, 12, "b"))).await;
@@ -432,16 +435,7 @@ async fn a_full_push_queue_stalls_neither_replies_nor_reconnects() {
         let mut peer = Peer::accept(&listener).await;
         peer.handshake("carol").await;
         for _ in 0..2 {
-            let join = peer.recv().await;
-            peer.reply(
-                join.id,
-                reply::Result::Join(JoinOk {
-                    epoch: 1,
-                    seq: 0,
-                    ..Default::default()
-                }),
-            )
-            .await;
+            peer.accept_join(1, 0).await;
         }
         for seq in 1..=3 {
             peer.send(Frame::Push(chat("w1", 1, seq, "x"))).await;
@@ -541,16 +535,7 @@ async fn a_resync_notice_is_answered_by_a_rejoin_that_fills_the_gap_in_order() {
         let mut peer = Peer::accept(&listener).await;
         peer.handshake("carol").await;
         for _ in ["w1", "w2"] {
-            let join = peer.recv().await;
-            peer.reply(
-                join.id,
-                reply::Result::Join(JoinOk {
-                    epoch: 1,
-                    seq: 10,
-                    ..Default::default()
-                }),
-            )
-            .await;
+            peer.accept_join(1, 10).await;
         }
         peer.send(Frame::Push(chat("w1", 1, 11, "a"))).await;
         // 12 and 13 never arrive; the gateway noticed and says so.
