@@ -1,9 +1,21 @@
 //! The context actor: one per webinar session or channel.
+//!
+//! Layout: `command` (what clients and the admin API ask), `state` (the state machine:
+//! routes commands and events to one module per concept — `chat`, `backchannel`,
+//! `moderation`, `qa`, `feed`, `updates` — each with its decide, apply and views),
+//! `view` (the visibility rule, pushes and snapshots, asking each concept), `actor`
+//! (the task that runs it).
 
 mod actor;
+pub mod aggregate;
+mod backchannel;
+pub mod chat;
 pub mod command;
+pub mod feed;
+pub mod moderation;
 pub mod qa;
 pub mod state;
+pub mod updates;
 pub mod view;
 
 pub use actor::{ContextConfig, ContextHandle, ContextView, JoinRequest};

@@ -1,109 +1,39 @@
 //! The context's state machine, pure and I/O-free: `decide` turns a command into
 //! events (or a refusal), `apply` folds an event into the state. Replaying the
 //! log through `apply` rebuilds exactly the state the live actor had.
+//!
+//! `ContextState` composes one part per concept — `chat` (messages, in any area),
+//! `moderation` (pins, blocks), `qa` (the queue), `feed` (published Q&As), `updates`
+//! — each deciding its commands into its event kinds and folding its events in its
+//! own module; this file only routes commands and events to them, and keeps what is
+//! the context's own: its settings and who moderated it.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 
 use plenary_proto::v1::events::{
-    Actor, ContextCreated, ContextEvent, ContextSettings, ContextUpdated, FeedItemRemoved,
-    MessageDeleted, MessageLiked, MessagePinned, MessagePosted, MessageUnliked, MessageUnpinned,
-    QaPublished, ThreadClaimed, ThreadCleared, ThreadOpened, ThreadReleased, ThreadReopened,
-    ThreadResolved, UpdatePosted, UserBlocked, UserUnblocked, context_event::Kind,
+    Actor, ContextCreated, ContextEvent, ContextSettings, ContextUpdated, MessageLiked,
+    MessageUnliked, context_event::Kind,
 };
-
 use serde::{Deserialize, Serialize};
 
 use super::{
-    command::{AdminCommand, ChatCommand, CommandOutcome, Rejection, ThreadAction},
-    qa::{Moderator, QaCommand, QaEvent, QaMode, QaQueue, QaRejection, ThreadState},
-    view::{self, Area, Viewer},
+    chat::Chat,
+    command::{AdminCommand, ChatCommand, CommandOutcome, Rejection},
+    feed::Feed,
+    moderation::Moderation,
+    qa::{self, QaQueue},
+    updates::Updates,
+};
+pub use super::{
+    chat::{ChatLimits, MessageRecord},
+    feed::{MAX_PUBLISHED, PublishedQa},
+    moderation::BlockRecord,
+    updates::{MAX_UPDATE_TITLE_CHARS, MAX_UPDATES, UpdateRecord},
 };
 
-/// JSON maps need string keys: the `(user, client id)` map is stored as a list.
-mod pair_keys {
-    use std::collections::HashMap;
-
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    type Map = HashMap<(String, String), u64>;
-
-    pub(super) fn serialize<S: Serializer>(map: &Map, s: S) -> Result<S::Ok, S::Error> {
-        map.iter()
-            .map(|((u, c), id)| (u, c, id))
-            .collect::<Vec<_>>()
-            .serialize(s)
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Map, D::Error> {
-        let list = Vec::<(String, String, u64)>::deserialize(d)?;
-        Ok(list.into_iter().map(|(u, c, id)| ((u, c), id)).collect())
-    }
-}
-
-/// Limits the state machine enforces.
-#[derive(Clone, Debug)]
-pub struct ChatLimits {
-    /// Longest message text, in characters.
-    pub max_text_chars: usize,
-    /// Most pinned items a context holds at once.
-    pub max_pinned: usize,
-    /// Longest client message id, in bytes.
-    pub max_client_msg_id: usize,
-}
-
-impl Default for ChatLimits {
-    fn default() -> Self {
-        ChatLimits {
-            max_text_chars: 2000,
-            max_pinned: 50,
-            max_client_msg_id: 64,
-        }
-    }
-}
-
-/// One chat message still visible (deleted messages are dropped from the state).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct MessageRecord {
-    pub author: Actor,
-    pub text: String,
-    pub reply_to: u64,
-    pub sent_at_ms: u64,
-    pub client_msg_id: String,
-    pub likers: HashSet<String>,
-    /// In the moderator-only backchannel.
-    #[serde(default)]
-    pub backchannel: bool,
-    /// The Q&A thread of the message, 0 for the group chat.
-    #[serde(default)]
-    pub thread_id: u64,
-}
-
-/// An update (notification to everyone), kept for late joiners.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct UpdateRecord {
-    pub id: u64,
-    pub title: String,
-    pub text: String,
-    pub toast: bool,
-    pub at_ms: u64,
-}
-
-/// Updates a context keeps; older ones drop out of snapshots (they stay in the log).
-pub const MAX_UPDATES: usize = 100;
-/// Longest update title, in characters.
-pub const MAX_UPDATE_TITLE_CHARS: usize = 150;
-
-/// Who blocked a user, and when.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct BlockRecord {
-    pub email: String,
-    pub by_user_id: String,
-    pub by_email: String,
-    pub at_ms: u64,
-}
-
 /// A context's state, rebuilt from its events (or from a snapshot plus the events
-/// after it: the state serialises, for cluster-mode snapshots).
+/// after it: the state serialises, for snapshots). The concepts' parts are flattened,
+/// so a snapshot keeps one level of keys, as before they were split.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ContextState {
     pub id: String,
@@ -113,40 +43,25 @@ pub struct ContextState {
     /// `None` until the context is created.
     pub settings: Option<ContextSettings>,
     pub created_at_ms: u64,
-    pub messages: BTreeMap<u64, MessageRecord>,
-    /// Pinned message ids, in pin order.
-    pub pinned: Vec<u64>,
-    pub blocked: BTreeMap<String, BlockRecord>,
-    /// `(user id, client message id)` → message id, for idempotent resends.
-    #[serde(with = "pair_keys")]
-    pub client_ids: HashMap<(String, String), u64>,
-    /// Emails of users seen acting here, so a block can record the blocked email.
-    pub emails: HashMap<String, String>,
-    /// Updates, oldest first (the last [`MAX_UPDATES`]).
-    #[serde(default)]
-    pub updates: Vec<UpdateRecord>,
+    /// Messages of every area.
+    #[serde(flatten)]
+    pub chat: Chat,
+    /// Pins and blocks.
+    #[serde(flatten)]
+    pub moderation: Moderation,
+    /// Updates to everyone.
+    #[serde(flatten)]
+    pub updates: Updates,
     /// Moderator user id → (email, time of their last event here).
     #[serde(default)]
     pub moderator_activity: BTreeMap<String, (String, u64)>,
     /// The Q&A queue.
     #[serde(default)]
     pub qa: QaQueue,
-    /// Published questions with answers, in publication order.
-    #[serde(default)]
-    pub published: Vec<PublishedQa>,
+    /// Published questions with answers.
+    #[serde(flatten)]
+    pub feed: Feed,
 }
-
-/// A question with its answer in the feed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PublishedQa {
-    pub item_id: u64,
-    pub thread_id: u64,
-    pub question_id: u64,
-    pub answer_id: u64,
-}
-
-/// Most published Q&As a feed holds.
-pub const MAX_PUBLISHED: usize = 50;
 
 /// What `decide` concluded.
 #[derive(Clone, Debug, PartialEq)]
@@ -161,7 +76,7 @@ pub enum Decision {
 
 impl Decision {
     /// The decision to append `kinds` (one event stays a plain `Emit`).
-    fn of(mut kinds: Vec<Kind>) -> Self {
+    pub(super) fn of(mut kinds: Vec<Kind>) -> Self {
         if kinds.len() == 1 {
             Decision::Emit(kinds.remove(0))
         } else {
@@ -184,140 +99,6 @@ impl ContextState {
         self.settings.is_some()
     }
 
-    /// A message the actor may see ([`view::can_see`]); any other does not exist for
-    /// them.
-    fn message(
-        &self,
-        id: u64,
-        what: &'static str,
-        actor: &Actor,
-    ) -> Result<&MessageRecord, Rejection> {
-        self.messages
-            .get(&id)
-            .filter(|m| view::can_see(self, m, Viewer::of(actor)))
-            .ok_or(Rejection::NotFound(what.into()))
-    }
-
-    /// Checks a `reply_to` for a post in `area`: the message must be one the actor may
-    /// see, in the same area (a reply stays in the group chat, the backchannel or the
-    /// thread of the message it answers).
-    fn check_reply(&self, reply_to: u64, area: Area, actor: &Actor) -> Result<(), Rejection> {
-        if reply_to == 0 {
-            return Ok(());
-        }
-        let replied = self.message(reply_to, "message replied to", actor)?;
-        if replied.area() != area {
-            return Err(Rejection::NotFound("message replied to".into()));
-        }
-        Ok(())
-    }
-
-    /// The context's Q&A mode.
-    pub fn qa_mode(&self) -> i32 {
-        self.settings.as_ref().map_or(0, |s| s.qa_mode)
-    }
-
-    /// Checks shared by every post: client id, duplicate, block, text. `Some` is the
-    /// answer to a resend.
-    fn check_post(
-        &self,
-        limits: &ChatLimits,
-        actor: &Actor,
-        text: &str,
-        client_msg_id: &str,
-    ) -> Result<Option<CommandOutcome>, Rejection> {
-        if client_msg_id.len() > limits.max_client_msg_id {
-            return Err(Rejection::BadRequest(format!(
-                "client_msg_id is longer than {} bytes",
-                limits.max_client_msg_id
-            )));
-        }
-        if !client_msg_id.is_empty()
-            && let Some(&message_id) = self
-                .client_ids
-                .get(&(actor.user_id.clone(), client_msg_id.to_owned()))
-        {
-            return Ok(Some(CommandOutcome::Sent {
-                message_id,
-                seq: message_id,
-                duplicate: true,
-                thread_id: self.messages.get(&message_id).map_or(0, |m| m.thread_id),
-            }));
-        }
-        if self.blocked.contains_key(&actor.user_id) {
-            return Err(Rejection::Blocked);
-        }
-        if text.trim().is_empty() || text.chars().count() > limits.max_text_chars {
-            return Err(Rejection::InvalidText {
-                max: limits.max_text_chars,
-            });
-        }
-        Ok(None)
-    }
-
-    /// An attendee's question: opens or reopens their thread, then posts in it.
-    /// `reply_to` (a follow-up `send` in the thread) must name a message of that thread.
-    fn decide_ask(
-        &self,
-        limits: &ChatLimits,
-        actor: &Actor,
-        text: &str,
-        client_msg_id: &str,
-        thread_id: u64,
-        reply_to: u64,
-    ) -> Result<Decision, Rejection> {
-        if let Some(duplicate) = self.check_post(limits, actor, text, client_msg_id)? {
-            return Ok(Decision::Already(duplicate));
-        }
-        if thread_id != 0
-            && self
-                .qa
-                .thread(thread_id)
-                .is_none_or(|t| t.attendee != actor.user_id)
-        {
-            // Another attendee's thread does not exist for this one.
-            return Err(Rejection::NotFound("thread".into()));
-        }
-        self.check_reply(reply_to, Area::Thread(thread_id), actor)?;
-        let mode = QaMode::from(self.qa_mode());
-        let ask = QaCommand::Ask {
-            attendee: actor.user_id.clone(),
-            thread: thread_id,
-            new_id: self.seq + 1,
-        };
-        let mut kinds = self.qa_kinds(mode, &ask)?;
-        let thread = match kinds.first() {
-            Some(Kind::ThreadOpened(o)) => o.thread_id,
-            _ if thread_id != 0 => thread_id,
-            _ => self
-                .qa
-                .threads_of(&actor.user_id)
-                .next()
-                .map(|t| t.id)
-                .ok_or(Rejection::NotFound("thread".into()))?,
-        };
-        kinds.push(Kind::MessagePosted(MessagePosted {
-            message_id: self.seq + 1 + kinds.len() as u64,
-            text: text.to_owned(),
-            reply_to,
-            client_msg_id: client_msg_id.to_owned(),
-            backchannel: false,
-            thread_id: thread,
-        }));
-        Ok(Decision::of(kinds))
-    }
-
-    /// Runs a queue command and turns its events into log events.
-    pub fn qa_kinds(&self, mode: QaMode, command: &QaCommand) -> Result<Vec<Kind>, Rejection> {
-        let events = self.qa.decide(mode, command).map_err(|e| match e {
-            QaRejection::NotFound => Rejection::NotFound("thread".into()),
-            QaRejection::AlreadyClaimed { by } => Rejection::AlreadyClaimed(by),
-            QaRejection::NotOwner => Rejection::Forbidden,
-            QaRejection::WrongState(state) => Rejection::InvalidState(state.into()),
-        })?;
-        Ok(events.into_iter().map(qa_kind).collect())
-    }
-
     /// Decides what a chat command does. `actor.moderator` is the actor's role here.
     pub fn decide(
         &self,
@@ -329,7 +110,7 @@ impl ContextState {
     }
 
     /// Like [`Self::decide`], for an actor who may be an admin (admins take over Q&A
-    /// threads other moderators own).
+    /// threads other moderators own). Routes the command to its concept.
     pub fn decide_as(
         &self,
         limits: &ChatLimits,
@@ -347,304 +128,63 @@ impl ContextState {
                 self.id
             )));
         }
-        let moderator = actor.moderator;
-        let blocked = self.blocked.contains_key(&actor.user_id);
-        let require_moderator = || {
-            if moderator {
+        let moderators_only = || {
+            if actor.moderator {
                 Ok(())
             } else {
                 Err(Rejection::Forbidden)
             }
         };
         match command {
-            ChatCommand::Send {
-                text,
-                client_msg_id,
-                reply_to,
-                backchannel,
-                thread_id,
-            } => {
-                if *backchannel {
-                    require_moderator()?;
-                    if *thread_id != 0 {
-                        return Err(Rejection::BadRequest(
-                            "a message goes to the backchannel or to a Q&A thread, not both".into(),
-                        ));
-                    }
-                }
-                if *thread_id != 0 && !moderator {
-                    // An attendee's message in their thread is a follow-up question.
-                    return self.decide_ask(
-                        limits,
-                        actor,
-                        text,
-                        client_msg_id,
-                        *thread_id,
-                        *reply_to,
-                    );
-                }
-                if let Some(duplicate) = self.check_post(limits, actor, text, client_msg_id)? {
-                    return Ok(Decision::Already(duplicate));
-                }
-                let thread = match *thread_id {
-                    0 => None,
-                    id => Some(
-                        self.qa
-                            .thread(id)
-                            .ok_or(Rejection::NotFound("thread".into()))?,
-                    ),
-                };
-                self.check_reply(*reply_to, Area::of(*backchannel, *thread_id), actor)?;
-                let mut kinds = Vec::new();
-                if let Some(thread) = thread {
-                    // A moderator answering a pending thread claims it; answering one
-                    // another moderator owns is refused (an admin takes it over).
-                    match &thread.state {
-                        ThreadState::Owned { by } if *by == actor.user_id => {}
-                        ThreadState::Resolved { .. } => {}
-                        ThreadState::Done => return Err(Rejection::InvalidState("done".into())),
-                        _ => {
-                            let claim = QaCommand::Claim {
-                                moderator: Moderator {
-                                    user_id: actor.user_id.clone(),
-                                    admin,
-                                },
-                                thread: *thread_id,
-                            };
-                            kinds.extend(self.qa_kinds(QaMode::from(self.qa_mode()), &claim)?);
-                        }
-                    }
-                }
-                kinds.push(Kind::MessagePosted(MessagePosted {
-                    message_id: self.seq + 1 + kinds.len() as u64,
-                    text: text.clone(),
-                    reply_to: *reply_to,
-                    client_msg_id: client_msg_id.clone(),
-                    backchannel: *backchannel,
-                    thread_id: *thread_id,
-                }));
-                Ok(Decision::of(kinds))
-            }
+            ChatCommand::Send { .. } => self.decide_send(limits, actor, admin, command),
             ChatCommand::Ask {
                 text,
                 client_msg_id,
                 thread_id,
             } => {
-                if moderator {
+                if actor.moderator {
                     return Err(Rejection::Forbidden);
                 }
                 self.decide_ask(limits, actor, text, client_msg_id, *thread_id, 0)
             }
+            ChatCommand::Like { message_id } => self.decide_like(actor, *message_id, true),
+            ChatCommand::Unlike { message_id } => self.decide_like(actor, *message_id, false),
+            ChatCommand::Delete { message_id } => self.decide_delete(actor, *message_id),
             ChatCommand::Thread { thread_id, action } => {
-                require_moderator()?;
-                let moderator = Moderator {
-                    user_id: actor.user_id.clone(),
-                    admin,
-                };
-                let command = match action {
-                    ThreadAction::Claim => QaCommand::Claim {
-                        moderator,
-                        thread: *thread_id,
-                    },
-                    ThreadAction::Release => QaCommand::Release {
-                        moderator,
-                        thread: *thread_id,
-                    },
-                    ThreadAction::Resolve => QaCommand::Resolve {
-                        moderator,
-                        thread: *thread_id,
-                    },
-                    ThreadAction::Clear => QaCommand::Clear {
-                        moderator,
-                        thread: *thread_id,
-                    },
-                };
-                let kinds = self.qa_kinds(QaMode::from(self.qa_mode()), &command)?;
-                if kinds.is_empty() {
-                    return Ok(Decision::Already(CommandOutcome::Done { seq: 0 }));
-                }
-                Ok(Decision::of(kinds))
+                moderators_only()?;
+                self.decide_thread_action(actor, admin, *thread_id, *action)
             }
             ChatCommand::PublishQa {
                 thread_id,
                 question_id,
                 answer_id,
             } => {
-                require_moderator()?;
-                let thread = self
-                    .qa
-                    .thread(*thread_id)
-                    .ok_or(Rejection::NotFound("thread".into()))?;
-                let in_thread = |id: u64| {
-                    self.messages
-                        .get(&id)
-                        .filter(|m| m.area() == Area::Thread(*thread_id))
-                };
-                let question =
-                    in_thread(*question_id).ok_or(Rejection::NotFound("question".into()))?;
-                let answer = in_thread(*answer_id).ok_or(Rejection::NotFound("answer".into()))?;
-                if question.author.user_id != thread.attendee || !answer.author.moderator {
-                    return Err(Rejection::BadRequest(
-                        "publish the attendee's question with a moderator's answer".into(),
-                    ));
-                }
-                if self
-                    .published
-                    .iter()
-                    .any(|p| p.question_id == *question_id && p.answer_id == *answer_id)
-                {
-                    return Ok(Decision::Already(CommandOutcome::Done { seq: 0 }));
-                }
-                if self.published.len() >= MAX_PUBLISHED {
-                    return Err(Rejection::LimitReached("published questions".into()));
-                }
-                Ok(Decision::Emit(Kind::QaPublished(QaPublished {
-                    thread_id: *thread_id,
-                    question_id: *question_id,
-                    answer_id: *answer_id,
-                })))
+                moderators_only()?;
+                self.decide_publish(*thread_id, *question_id, *answer_id)
             }
             ChatCommand::Unpublish { item_id } => {
-                require_moderator()?;
-                if !self.published.iter().any(|p| p.item_id == *item_id) {
-                    return Ok(Decision::Already(CommandOutcome::Done { seq: 0 }));
-                }
-                Ok(Decision::Emit(Kind::FeedItemRemoved(FeedItemRemoved {
-                    item_id: *item_id,
-                })))
+                moderators_only()?;
+                Ok(self.feed.decide_unpublish(*item_id))
             }
             ChatCommand::PostUpdate { title, text, toast } => {
-                require_moderator()?;
-                if title.chars().count() > MAX_UPDATE_TITLE_CHARS {
-                    return Err(Rejection::BadRequest(format!(
-                        "the title is longer than {MAX_UPDATE_TITLE_CHARS} characters"
-                    )));
-                }
-                if text.trim().is_empty() || text.chars().count() > limits.max_text_chars {
-                    return Err(Rejection::InvalidText {
-                        max: limits.max_text_chars,
-                    });
-                }
-                Ok(Decision::Emit(Kind::UpdatePosted(UpdatePosted {
-                    title: title.clone(),
-                    text: text.clone(),
-                    toast: *toast,
-                })))
-            }
-            ChatCommand::Like { message_id } | ChatCommand::Unlike { message_id } => {
-                if blocked {
-                    return Err(Rejection::Blocked);
-                }
-                let message = self.message(*message_id, "message", actor)?;
-                let (backchannel, thread_id) = (message.backchannel, message.thread_id);
-                let likes = message.likers.contains(&actor.user_id);
-                let count = message.likers.len() as u32;
-                let already = CommandOutcome::Liked {
-                    message_id: *message_id,
-                    like_count: count,
-                    seq: 0,
-                };
-                match (command, likes) {
-                    (ChatCommand::Like { .. }, false) => {
-                        Ok(Decision::Emit(Kind::MessageLiked(MessageLiked {
-                            message_id: *message_id,
-                            like_count: count + 1,
-                            backchannel,
-                            thread_id,
-                        })))
-                    }
-                    (ChatCommand::Unlike { .. }, true) => {
-                        Ok(Decision::Emit(Kind::MessageUnliked(MessageUnliked {
-                            message_id: *message_id,
-                            like_count: count - 1,
-                            backchannel,
-                            thread_id,
-                        })))
-                    }
-                    _ => Ok(Decision::Already(already)),
-                }
-            }
-            ChatCommand::Delete { message_id } => {
-                let message = self.message(*message_id, "message", actor)?;
-                let own = message.author.user_id == actor.user_id;
-                // Moderators delete any group-chat message; in the backchannel everyone
-                // deletes only their own.
-                if !own && (!moderator || message.backchannel) {
-                    return Err(Rejection::Forbidden);
-                }
-                // A published Q&A whose question or answer goes leaves the feed first.
-                let mut kinds: Vec<Kind> = self
-                    .published
-                    .iter()
-                    .filter(|p| p.question_id == *message_id || p.answer_id == *message_id)
-                    .map(|p| Kind::FeedItemRemoved(FeedItemRemoved { item_id: p.item_id }))
-                    .collect();
-                kinds.push(Kind::MessageDeleted(MessageDeleted {
-                    message_id: *message_id,
-                    author_id: message.author.user_id.clone(),
-                    by_moderator: !own,
-                    backchannel: message.backchannel,
-                    thread_id: message.thread_id,
-                }));
-                Ok(Decision::of(kinds))
+                moderators_only()?;
+                Updates::decide(limits, title, text, *toast)
             }
             ChatCommand::Pin { message_id } => {
-                require_moderator()?;
-                let message = self.message(*message_id, "message", actor)?;
-                if message.thread_id != 0 {
-                    return Err(Rejection::BadRequest(
-                        "Q&A messages cannot be pinned; publish the question with its answer instead".into(),
-                    ));
-                }
-                if message.backchannel {
-                    return Err(Rejection::BadRequest(
-                        "backchannel messages cannot be pinned to the feed".into(),
-                    ));
-                }
-                if self.pinned.contains(message_id) {
-                    return Ok(Decision::Already(CommandOutcome::Done { seq: 0 }));
-                }
-                if self.pinned.len() >= limits.max_pinned {
-                    return Err(Rejection::LimitReached("pinned items".into()));
-                }
-                Ok(Decision::Emit(Kind::MessagePinned(MessagePinned {
-                    message_id: *message_id,
-                })))
+                moderators_only()?;
+                self.decide_pin(limits, actor, *message_id)
             }
             ChatCommand::Unpin { message_id } => {
-                require_moderator()?;
-                if !self.pinned.contains(message_id) {
-                    return Ok(Decision::Already(CommandOutcome::Done { seq: 0 }));
-                }
-                Ok(Decision::Emit(Kind::MessageUnpinned(MessageUnpinned {
-                    message_id: *message_id,
-                })))
+                moderators_only()?;
+                Ok(self.moderation.decide_unpin(*message_id))
             }
             ChatCommand::Block { user_id } => {
-                require_moderator()?;
-                if user_id.is_empty() {
-                    return Err(Rejection::BadRequest("user_id is required".into()));
-                }
-                if *user_id == actor.user_id {
-                    return Err(Rejection::BadRequest("you cannot block yourself".into()));
-                }
-                if self.blocked.contains_key(user_id) {
-                    return Ok(Decision::Already(CommandOutcome::Done { seq: 0 }));
-                }
-                Ok(Decision::Emit(Kind::UserBlocked(UserBlocked {
-                    user_id: user_id.clone(),
-                    email: self.emails.get(user_id).cloned().unwrap_or_default(),
-                })))
+                moderators_only()?;
+                self.moderation.decide_block(actor, user_id)
             }
             ChatCommand::Unblock { user_id } => {
-                require_moderator()?;
-                match self.blocked.get(user_id) {
-                    None => Ok(Decision::Already(CommandOutcome::Done { seq: 0 })),
-                    Some(record) => Ok(Decision::Emit(Kind::UserUnblocked(UserUnblocked {
-                        user_id: user_id.clone(),
-                        email: record.email.clone(),
-                    }))),
-                }
+                moderators_only()?;
+                Ok(self.moderation.decide_unblock(user_id))
             }
         }
     }
@@ -692,17 +232,14 @@ impl ContextState {
         }
     }
 
-    /// Folds one event into the state.
+    /// Folds one event into the state: every concept takes what is its own.
     pub fn apply(&mut self, event: &ContextEvent) {
         self.seq = event.seq;
         if self.epoch == 0 {
             self.epoch = event.epoch;
         }
         let actor = event.actor.clone().unwrap_or_default();
-        if !actor.user_id.is_empty() && !actor.email.is_empty() {
-            self.emails
-                .insert(actor.user_id.clone(), actor.email.clone());
-        }
+        self.moderation.remember_email(&actor);
         // The admin API's commands are no moderator's activity (logs written before
         // carry the admin API as a moderator).
         let admin_command = matches!(
@@ -726,153 +263,14 @@ impl ContextState {
                 self.created_at_ms = event.at_ms;
             }
             Kind::Updated(u) => self.settings = u.settings.clone(),
-            Kind::MessagePosted(m) => {
-                if !m.client_msg_id.is_empty() {
-                    self.client_ids.insert(
-                        (actor.user_id.clone(), m.client_msg_id.clone()),
-                        m.message_id,
-                    );
-                }
-                self.messages.insert(
-                    m.message_id,
-                    MessageRecord {
-                        author: actor,
-                        text: m.text.clone(),
-                        reply_to: m.reply_to,
-                        sent_at_ms: event.at_ms,
-                        client_msg_id: m.client_msg_id.clone(),
-                        likers: HashSet::new(),
-                        backchannel: m.backchannel,
-                        thread_id: m.thread_id,
-                    },
-                );
-            }
-            Kind::ThreadOpened(_)
-            | Kind::ThreadReopened(_)
-            | Kind::ThreadClaimed(_)
-            | Kind::ThreadReleased(_)
-            | Kind::ThreadResolved(_)
-            | Kind::ThreadCleared(_) => {
-                if let Some(e) = qa_event(kind, &actor.user_id) {
-                    self.qa.apply(&e);
-                }
-            }
-            Kind::QaPublished(p) => self.published.push(PublishedQa {
-                item_id: event.seq,
-                thread_id: p.thread_id,
-                question_id: p.question_id,
-                answer_id: p.answer_id,
-            }),
-            Kind::FeedItemRemoved(r) => self.published.retain(|p| p.item_id != r.item_id),
-            // Private chat events live on their own streams, never a context's.
-            Kind::ConnectionChanged(_)
-            | Kind::DirectMessagePosted(_)
-            | Kind::DirectMessageDeleted(_)
-            | Kind::DirectMessageRead(_)
-            | Kind::SettingsChanged(_)
-            | Kind::ProfileChanged(_)
-            | Kind::PeerNotice(_) => {}
-            Kind::UpdatePosted(u) => {
-                self.updates.push(UpdateRecord {
-                    id: event.seq,
-                    title: u.title.clone(),
-                    text: u.text.clone(),
-                    toast: u.toast,
-                    at_ms: event.at_ms,
-                });
-                if self.updates.len() > MAX_UPDATES {
-                    self.updates.remove(0);
-                }
-            }
-            Kind::MessageLiked(l) => {
-                if let Some(m) = self.messages.get_mut(&l.message_id) {
-                    m.likers.insert(actor.user_id);
-                }
-            }
-            Kind::MessageUnliked(l) => {
-                if let Some(m) = self.messages.get_mut(&l.message_id) {
-                    m.likers.remove(&actor.user_id);
-                }
-            }
-            Kind::MessageDeleted(d) => {
-                self.messages.remove(&d.message_id);
-                self.pinned.retain(|id| *id != d.message_id);
-            }
-            Kind::MessagePinned(p) => self.pinned.push(p.message_id),
-            Kind::MessageUnpinned(p) => self.pinned.retain(|id| *id != p.message_id),
-            Kind::UserBlocked(b) => {
-                self.blocked.insert(
-                    b.user_id.clone(),
-                    BlockRecord {
-                        email: b.email.clone(),
-                        by_user_id: actor.user_id,
-                        by_email: actor.email,
-                        at_ms: event.at_ms,
-                    },
-                );
-            }
-            Kind::UserUnblocked(b) => {
-                self.blocked.remove(&b.user_id);
-            }
+            _ => {}
         }
+        self.chat.apply(event, &actor, kind);
+        self.moderation.apply(event, &actor, kind);
+        qa::apply(&mut self.qa, &actor.user_id, kind);
+        self.feed.apply(event, kind);
+        self.updates.apply(event, kind);
     }
-}
-
-/// A queue event as a log event.
-fn qa_kind(event: QaEvent) -> Kind {
-    match event {
-        QaEvent::Opened { thread, attendee } => Kind::ThreadOpened(ThreadOpened {
-            thread_id: thread,
-            attendee_id: attendee,
-        }),
-        QaEvent::Reopened { thread } => Kind::ThreadReopened(ThreadReopened { thread_id: thread }),
-        QaEvent::Claimed {
-            thread,
-            took_over_from,
-            ..
-        } => Kind::ThreadClaimed(ThreadClaimed {
-            thread_id: thread,
-            took_over_from: took_over_from.unwrap_or_default(),
-        }),
-        QaEvent::Released { thread, automatic } => Kind::ThreadReleased(ThreadReleased {
-            thread_id: thread,
-            automatic,
-        }),
-        QaEvent::Resolved { thread, .. } => {
-            Kind::ThreadResolved(ThreadResolved { thread_id: thread })
-        }
-        QaEvent::Cleared { thread } => Kind::ThreadCleared(ThreadCleared { thread_id: thread }),
-    }
-}
-
-/// A log event as a queue event; `by` is the event's actor.
-fn qa_event(kind: &Kind, by: &str) -> Option<QaEvent> {
-    Some(match kind {
-        Kind::ThreadOpened(o) => QaEvent::Opened {
-            thread: o.thread_id,
-            attendee: o.attendee_id.clone(),
-        },
-        Kind::ThreadReopened(r) => QaEvent::Reopened {
-            thread: r.thread_id,
-        },
-        Kind::ThreadClaimed(c) => QaEvent::Claimed {
-            thread: c.thread_id,
-            by: by.to_owned(),
-            took_over_from: (!c.took_over_from.is_empty()).then(|| c.took_over_from.clone()),
-        },
-        Kind::ThreadReleased(r) => QaEvent::Released {
-            thread: r.thread_id,
-            automatic: r.automatic,
-        },
-        Kind::ThreadResolved(r) => QaEvent::Resolved {
-            thread: r.thread_id,
-            by: by.to_owned(),
-        },
-        Kind::ThreadCleared(c) => QaEvent::Cleared {
-            thread: c.thread_id,
-        },
-        _ => return None,
-    })
 }
 
 /// The reply a committed event earns the command that caused it.
@@ -904,8 +302,13 @@ pub fn outcome_of(event: &ContextEvent) -> CommandOutcome {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashSet;
+
+    use plenary_proto::v1::events::MessagePosted;
+
     use super::*;
     use crate::Snapshots;
+    use crate::context::{command::ThreadAction, qa::ThreadState};
 
     fn actor(id: &str, moderator: bool) -> Actor {
         Actor {
@@ -1086,9 +489,9 @@ mod tests {
         for i in 0..(MAX_UPDATES + 5) {
             run(&mut s, &m, update(&format!("u{i}"))).unwrap();
         }
-        assert_eq!(s.updates.len(), MAX_UPDATES);
+        assert_eq!(s.updates.updates.len(), MAX_UPDATES);
         assert_eq!(
-            s.updates.last().unwrap().title,
+            s.updates.updates.last().unwrap().title,
             format!("u{}", MAX_UPDATES + 4)
         );
         assert_eq!(s.moderator_activity["m"].0, "m@example.test");
@@ -1134,10 +537,10 @@ mod tests {
                 thread_id: 0
             }
         );
-        assert_eq!(s.messages.len(), 1);
+        assert_eq!(s.chat.messages.len(), 1);
         // Another user may use the same client id.
         run(&mut s, &actor("b", false), send("hello", "c-1")).unwrap();
-        assert_eq!(s.messages.len(), 2);
+        assert_eq!(s.chat.messages.len(), 2);
     }
 
     #[test]
@@ -1224,8 +627,11 @@ mod tests {
         );
         run(&mut s, &m, ChatCommand::Pin { message_id: second }).unwrap();
         run(&mut s, &m, ChatCommand::Delete { message_id: second }).unwrap();
-        assert!(s.pinned.is_empty(), "deleting a pinned message unpins it");
-        assert!(s.messages.is_empty());
+        assert!(
+            s.moderation.pinned.is_empty(),
+            "deleting a pinned message unpins it"
+        );
+        assert!(s.chat.messages.is_empty());
     }
 
     #[test]
@@ -1253,7 +659,7 @@ mod tests {
             run(&mut s, &m, ChatCommand::Pin { message_id }),
             Ok(CommandOutcome::Done { seq: 0 })
         );
-        assert_eq!(s.pinned, vec![message_id]);
+        assert_eq!(s.moderation.pinned, vec![message_id]);
     }
 
     #[test]
@@ -1272,7 +678,7 @@ mod tests {
             },
         )
         .unwrap();
-        let record = &s.blocked["a"];
+        let record = &s.moderation.blocked["a"];
         assert_eq!(record.email, "a@example.test");
         assert_eq!(record.by_user_id, "m");
         assert_eq!(record.by_email, "m@example.test");
@@ -1422,6 +828,58 @@ mod tests {
     }
 
     #[test]
+    fn a_snapshot_keeps_the_one_level_of_keys_it_had_before_the_concepts_were_split() {
+        let mut s = created();
+        let (a, m) = (actor("a", false), actor("m", true));
+        let message = thread_of(run(&mut s, &a, ask("q", 0)).unwrap()) + 1;
+        run(
+            &mut s,
+            &m,
+            ChatCommand::Like {
+                message_id: message,
+            },
+        )
+        .unwrap();
+        let hello = s.seq + 1;
+        run(&mut s, &a, send("hello", "c-1")).unwrap();
+        run(&mut s, &m, ChatCommand::Pin { message_id: hello }).unwrap();
+        let bytes = s.to_snapshot().unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        let mut keys: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        // Snapshots written by earlier versions have exactly these keys.
+        assert_eq!(
+            keys,
+            [
+                "blocked",
+                "client_ids",
+                "created_at_ms",
+                "emails",
+                "epoch",
+                "id",
+                "messages",
+                "moderator_activity",
+                "pinned",
+                "published",
+                "qa",
+                "seq",
+                "settings",
+                "updates",
+            ]
+        );
+        assert!(
+            json["messages"].get(message.to_string()).is_some(),
+            "{json}"
+        );
+        assert_eq!(ContextState::from_snapshot(&bytes).unwrap(), s);
+    }
+
+    #[test]
     fn replay_rebuilds_the_same_state() {
         let mut s = created();
         let mut log = Vec::new();
@@ -1484,7 +942,7 @@ mod tests {
         // The question that opened b's thread is deleted: b is still named.
         run(&mut s, &b, ask("b2", tb)).unwrap();
         let opener = tb + 1;
-        assert_eq!(s.messages[&opener].text, "b1");
+        assert_eq!(s.chat.messages[&opener].text, "b1");
         run(&mut s, &m, ChatCommand::Delete { message_id: opener }).unwrap();
         let viewer = Viewer {
             user_id: "m",
@@ -1569,9 +1027,9 @@ mod tests {
         // Within the thread, both reply, and the attendee's reply keeps its `reply_to`.
         let answer = message_id_of(run(&mut s, &m, post("a", question, false, t)).unwrap());
         let follow_up = message_id_of(run(&mut s, &a, post("f", answer, false, t)).unwrap());
-        assert_eq!(s.messages[&answer].reply_to, question);
-        assert_eq!(s.messages[&follow_up].reply_to, answer);
-        assert_eq!(s.messages[&follow_up].thread_id, t);
+        assert_eq!(s.chat.messages[&answer].reply_to, question);
+        assert_eq!(s.chat.messages[&follow_up].reply_to, answer);
+        assert_eq!(s.chat.messages[&follow_up].thread_id, t);
     }
 
     #[test]
@@ -1611,7 +1069,7 @@ mod tests {
                 .chain(&snap.thread_messages)
                 .map(|m| m.id)
                 .collect();
-            for (&id, record) in &s.messages {
+            for (&id, record) in &s.chat.messages {
                 // The push (and recovery) of the message's event.
                 let posted = Kind::MessagePosted(MessagePosted {
                     message_id: id,

@@ -1,0 +1,490 @@
+//! Chat messages: posting (in the group chat, the backchannel or a Q&A thread — the
+//! message's area), likes and deletes, and the views of a message. Who may see a
+//! message is the visibility rule's (`view::can_see`); the backchannel's own rules are
+//! in `backchannel`, a thread's in `qa`, the feed's in `feed`.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use plenary_proto::v1::{
+    Author, ChatMessage, LikeCount, LikeCounts, MessageRemoved,
+    events::{
+        Actor, ContextEvent, MessageDeleted, MessageLiked, MessagePosted, MessageUnliked,
+        context_event::Kind,
+    },
+    push::Body,
+};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    backchannel,
+    command::{ChatCommand, CommandOutcome, Rejection},
+    state::{ContextState, Decision},
+    view::{self, Area, Viewer},
+};
+use crate::identity::{Role, author_of};
+
+/// Limits the state machine enforces.
+#[derive(Clone, Debug)]
+pub struct ChatLimits {
+    /// Longest message text, in characters.
+    pub max_text_chars: usize,
+    /// Most pinned items a context holds at once.
+    pub max_pinned: usize,
+    /// Longest client message id, in bytes.
+    pub max_client_msg_id: usize,
+}
+
+impl Default for ChatLimits {
+    fn default() -> Self {
+        ChatLimits {
+            max_text_chars: 2000,
+            max_pinned: 50,
+            max_client_msg_id: 64,
+        }
+    }
+}
+
+/// One chat message still visible (deleted messages are dropped from the state).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MessageRecord {
+    pub author: Actor,
+    pub text: String,
+    pub reply_to: u64,
+    pub sent_at_ms: u64,
+    pub client_msg_id: String,
+    pub likers: HashSet<String>,
+    /// In the moderator-only backchannel.
+    #[serde(default)]
+    pub backchannel: bool,
+    /// The Q&A thread of the message, 0 for the group chat.
+    #[serde(default)]
+    pub thread_id: u64,
+}
+
+impl MessageRecord {
+    /// Where this message lives.
+    pub fn area(&self) -> Area {
+        Area::of(self.backchannel, self.thread_id)
+    }
+}
+
+/// The messages of a context (flattened into the context's snapshot).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Chat {
+    #[serde(with = "id_keys")]
+    pub messages: BTreeMap<u64, MessageRecord>,
+    /// `(user id, client message id)` → message id, for idempotent resends.
+    #[serde(with = "pair_keys")]
+    pub client_ids: HashMap<(String, String), u64>,
+}
+
+/// Message ids are JSON object keys, so strings. Read through a string-keyed map: a
+/// flattened struct is deserialised from buffered content, which does not turn string
+/// keys back into numbers by itself.
+mod id_keys {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer, de::Error};
+
+    use super::MessageRecord;
+
+    type Map = BTreeMap<u64, MessageRecord>;
+
+    pub(super) fn serialize<S: Serializer>(map: &Map, s: S) -> Result<S::Ok, S::Error> {
+        map.serialize(s)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Map, D::Error> {
+        BTreeMap::<String, MessageRecord>::deserialize(d)?
+            .into_iter()
+            .map(|(id, m)| Ok((id.parse().map_err(D::Error::custom)?, m)))
+            .collect()
+    }
+}
+
+/// JSON maps need string keys: the `(user, client id)` map is stored as a list.
+mod pair_keys {
+    use std::collections::HashMap;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    type Map = HashMap<(String, String), u64>;
+
+    pub(super) fn serialize<S: Serializer>(map: &Map, s: S) -> Result<S::Ok, S::Error> {
+        map.iter()
+            .map(|((u, c), id)| (u, c, id))
+            .collect::<Vec<_>>()
+            .serialize(s)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Map, D::Error> {
+        let list = Vec::<(String, String, u64)>::deserialize(d)?;
+        Ok(list.into_iter().map(|(u, c, id)| ((u, c), id)).collect())
+    }
+}
+
+impl Chat {
+    /// Folds a message event in; other events are not the chat's.
+    pub(super) fn apply(&mut self, event: &ContextEvent, actor: &Actor, kind: &Kind) {
+        match kind {
+            Kind::MessagePosted(m) => {
+                if !m.client_msg_id.is_empty() {
+                    self.client_ids.insert(
+                        (actor.user_id.clone(), m.client_msg_id.clone()),
+                        m.message_id,
+                    );
+                }
+                self.messages.insert(
+                    m.message_id,
+                    MessageRecord {
+                        author: actor.clone(),
+                        text: m.text.clone(),
+                        reply_to: m.reply_to,
+                        sent_at_ms: event.at_ms,
+                        client_msg_id: m.client_msg_id.clone(),
+                        likers: HashSet::new(),
+                        backchannel: m.backchannel,
+                        thread_id: m.thread_id,
+                    },
+                );
+            }
+            Kind::MessageLiked(l) => {
+                if let Some(m) = self.messages.get_mut(&l.message_id) {
+                    m.likers.insert(actor.user_id.clone());
+                }
+            }
+            Kind::MessageUnliked(l) => {
+                if let Some(m) = self.messages.get_mut(&l.message_id) {
+                    m.likers.remove(&actor.user_id);
+                }
+            }
+            Kind::MessageDeleted(d) => {
+                self.messages.remove(&d.message_id);
+            }
+            _ => {}
+        }
+    }
+}
+
+impl ContextState {
+    /// A message the actor may see ([`view::can_see`]); any other does not exist for
+    /// them.
+    pub(super) fn message(
+        &self,
+        id: u64,
+        what: &'static str,
+        actor: &Actor,
+    ) -> Result<&MessageRecord, Rejection> {
+        self.chat
+            .messages
+            .get(&id)
+            .filter(|m| view::can_see(self, m, Viewer::of(actor)))
+            .ok_or(Rejection::NotFound(what.into()))
+    }
+
+    /// Checks a `reply_to` for a post in `area`: the message must be one the actor may
+    /// see, in the same area (a reply stays in the group chat, the backchannel or the
+    /// thread of the message it answers).
+    pub(super) fn check_reply(
+        &self,
+        reply_to: u64,
+        area: Area,
+        actor: &Actor,
+    ) -> Result<(), Rejection> {
+        if reply_to == 0 {
+            return Ok(());
+        }
+        let replied = self.message(reply_to, "message replied to", actor)?;
+        if replied.area() != area {
+            return Err(Rejection::NotFound("message replied to".into()));
+        }
+        Ok(())
+    }
+
+    /// Checks shared by every post: client id, duplicate, block, text. `Some` is the
+    /// answer to a resend.
+    pub(super) fn check_post(
+        &self,
+        limits: &ChatLimits,
+        actor: &Actor,
+        text: &str,
+        client_msg_id: &str,
+    ) -> Result<Option<CommandOutcome>, Rejection> {
+        if client_msg_id.len() > limits.max_client_msg_id {
+            return Err(Rejection::BadRequest(format!(
+                "client_msg_id is longer than {} bytes",
+                limits.max_client_msg_id
+            )));
+        }
+        if !client_msg_id.is_empty()
+            && let Some(&message_id) = self
+                .chat
+                .client_ids
+                .get(&(actor.user_id.clone(), client_msg_id.to_owned()))
+        {
+            return Ok(Some(CommandOutcome::Sent {
+                message_id,
+                seq: message_id,
+                duplicate: true,
+                thread_id: self
+                    .chat
+                    .messages
+                    .get(&message_id)
+                    .map_or(0, |m| m.thread_id),
+            }));
+        }
+        if self.moderation.is_blocked(&actor.user_id) {
+            return Err(Rejection::Blocked);
+        }
+        if text.trim().is_empty() || text.chars().count() > limits.max_text_chars {
+            return Err(Rejection::InvalidText {
+                max: limits.max_text_chars,
+            });
+        }
+        Ok(None)
+    }
+
+    /// A `send`: to the group chat, the backchannel, or a Q&A thread (an attendee's
+    /// follow-up question, or a moderator's answer, which claims a pending thread).
+    pub(super) fn decide_send(
+        &self,
+        limits: &ChatLimits,
+        actor: &Actor,
+        admin: bool,
+        command: &ChatCommand,
+    ) -> Result<Decision, Rejection> {
+        let ChatCommand::Send {
+            text,
+            client_msg_id,
+            reply_to,
+            backchannel,
+            thread_id,
+        } = command
+        else {
+            unreachable!("decide_send is called with a send")
+        };
+        if *backchannel {
+            backchannel::check_post(actor, *thread_id)?;
+        }
+        if *thread_id != 0 && !actor.moderator {
+            // An attendee's message in their thread is a follow-up question.
+            return self.decide_ask(limits, actor, text, client_msg_id, *thread_id, *reply_to);
+        }
+        if let Some(duplicate) = self.check_post(limits, actor, text, client_msg_id)? {
+            return Ok(Decision::Already(duplicate));
+        }
+        let thread = match *thread_id {
+            0 => None,
+            id => Some(
+                self.qa
+                    .thread(id)
+                    .ok_or(Rejection::NotFound("thread".into()))?,
+            ),
+        };
+        self.check_reply(*reply_to, Area::of(*backchannel, *thread_id), actor)?;
+        let mut kinds = match thread {
+            Some(thread) => self.claim_to_answer(thread, actor, admin)?,
+            None => Vec::new(),
+        };
+        kinds.push(Kind::MessagePosted(MessagePosted {
+            message_id: self.seq + 1 + kinds.len() as u64,
+            text: text.clone(),
+            reply_to: *reply_to,
+            client_msg_id: client_msg_id.clone(),
+            backchannel: *backchannel,
+            thread_id: *thread_id,
+        }));
+        Ok(Decision::of(kinds))
+    }
+
+    /// A `like` or `unlike` (`like` false): once per user, a repeat changes nothing.
+    pub(super) fn decide_like(
+        &self,
+        actor: &Actor,
+        message_id: u64,
+        like: bool,
+    ) -> Result<Decision, Rejection> {
+        if self.moderation.is_blocked(&actor.user_id) {
+            return Err(Rejection::Blocked);
+        }
+        let message = self.message(message_id, "message", actor)?;
+        let (backchannel, thread_id) = (message.backchannel, message.thread_id);
+        let likes = message.likers.contains(&actor.user_id);
+        let count = message.likers.len() as u32;
+        Ok(match (like, likes) {
+            (true, false) => Decision::Emit(Kind::MessageLiked(MessageLiked {
+                message_id,
+                like_count: count + 1,
+                backchannel,
+                thread_id,
+            })),
+            (false, true) => Decision::Emit(Kind::MessageUnliked(MessageUnliked {
+                message_id,
+                like_count: count - 1,
+                backchannel,
+                thread_id,
+            })),
+            _ => Decision::Already(CommandOutcome::Liked {
+                message_id,
+                like_count: count,
+                seq: 0,
+            }),
+        })
+    }
+
+    /// A `delete`: one's own message; moderators any, except in the backchannel.
+    pub(super) fn decide_delete(
+        &self,
+        actor: &Actor,
+        message_id: u64,
+    ) -> Result<Decision, Rejection> {
+        let message = self.message(message_id, "message", actor)?;
+        let own = message.author.user_id == actor.user_id;
+        let may_delete = own || (actor.moderator && backchannel::may_delete_others(message));
+        if !may_delete {
+            return Err(Rejection::Forbidden);
+        }
+        // A published Q&A whose question or answer goes leaves the feed first.
+        let mut kinds = self.feed.removals_for(message_id);
+        kinds.push(Kind::MessageDeleted(MessageDeleted {
+            message_id,
+            author_id: message.author.user_id.clone(),
+            by_moderator: !own,
+            backchannel: message.backchannel,
+            thread_id: message.thread_id,
+        }));
+        Ok(Decision::of(kinds))
+    }
+}
+
+/// How a moderator's answer in a thread appears to the attendee: as the session.
+fn as_context(state: &ContextState) -> Author {
+    Author {
+        user_id: String::new(),
+        given_name: state
+            .settings
+            .as_ref()
+            .map(|s| s.name.clone())
+            .unwrap_or_default(),
+        family_name: String::new(),
+        moderator: true,
+        as_context: true,
+    }
+}
+
+/// The author a viewer is shown: attendees see a moderator's thread answer as the
+/// session.
+fn shown_author(
+    state: &ContextState,
+    author: &Actor,
+    thread_id: u64,
+    viewer: Viewer<'_>,
+) -> Author {
+    if thread_id != 0 && author.moderator && viewer.role == Role::Attendee {
+        as_context(state)
+    } else {
+        author_of(author)
+    }
+}
+
+/// A stored message as `viewer` sees it.
+pub(super) fn chat_message(
+    state: &ContextState,
+    id: u64,
+    m: &MessageRecord,
+    viewer: Viewer<'_>,
+) -> ChatMessage {
+    ChatMessage {
+        id,
+        author: Some(shown_author(state, &m.author, m.thread_id, viewer)),
+        text: m.text.clone(),
+        reply_to: m.reply_to,
+        sent_at_ms: m.sent_at_ms,
+        like_count: m.likers.len() as u32,
+        client_msg_id: m.client_msg_id.clone(),
+        backchannel: m.backchannel,
+        thread_id: m.thread_id,
+    }
+}
+
+/// The push a message event becomes for `viewer`; `None` for other events.
+pub(super) fn push_body(
+    state: &ContextState,
+    event: &ContextEvent,
+    kind: &Kind,
+    viewer: Viewer<'_>,
+) -> Option<Body> {
+    Some(match kind {
+        Kind::MessagePosted(m) => Body::Message(ChatMessage {
+            id: m.message_id,
+            author: event
+                .actor
+                .as_ref()
+                .map(|a| shown_author(state, a, m.thread_id, viewer)),
+            text: m.text.clone(),
+            reply_to: m.reply_to,
+            sent_at_ms: event.at_ms,
+            like_count: 0,
+            client_msg_id: m.client_msg_id.clone(),
+            backchannel: m.backchannel,
+            thread_id: m.thread_id,
+        }),
+        Kind::MessageLiked(l) => like_counts(l.message_id, l.like_count),
+        Kind::MessageUnliked(l) => like_counts(l.message_id, l.like_count),
+        Kind::MessageDeleted(d) => Body::Deleted(MessageRemoved {
+            message_id: d.message_id,
+            by_moderator: d.by_moderator,
+        }),
+        _ => return None,
+    })
+}
+
+fn like_counts(message_id: u64, count: u32) -> Body {
+    Body::Likes(LikeCounts {
+        counts: vec![LikeCount { message_id, count }],
+    })
+}
+
+/// The last `limit` messages of `area`, oldest first, when the viewer may see it.
+pub(super) fn recent_in(
+    state: &ContextState,
+    area: Area,
+    limit: usize,
+    viewer: Viewer<'_>,
+) -> Vec<ChatMessage> {
+    if !view::visible_to(&view::audience_of_area(state, area), viewer) {
+        return Vec::new();
+    }
+    let mut v: Vec<ChatMessage> = state
+        .chat
+        .messages
+        .iter()
+        .rev()
+        .filter(|(_, m)| m.area() == area)
+        .take(limit)
+        .map(|(id, m)| chat_message(state, *id, m, viewer))
+        .collect();
+    v.reverse();
+    v
+}
+
+/// Of the messages shown, the ones `viewer` likes (sorted, once each).
+pub(super) fn liked_by<'a>(
+    state: &ContextState,
+    shown: impl Iterator<Item = &'a ChatMessage>,
+    viewer: Viewer<'_>,
+) -> Vec<u64> {
+    let mut liked: Vec<u64> = shown
+        .filter(|m| {
+            state
+                .chat
+                .messages
+                .get(&m.id)
+                .is_some_and(|r| r.likers.contains(viewer.user_id))
+        })
+        .map(|m| m.id)
+        .collect();
+    liked.sort_unstable();
+    liked.dedup();
+    liked
+}
