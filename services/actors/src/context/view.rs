@@ -218,3 +218,158 @@ pub fn snapshot(state: &ContextState, viewer: Viewer<'_>, recent: usize) -> Snap
         counts,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use plenary_proto::v1::events::{
+        ContextCreated, MessagePosted, ThreadOpened, UpdatePosted, UserBlocked,
+    };
+
+    use super::*;
+
+    fn actor(id: &str, moderator: bool) -> Actor {
+        Actor {
+            user_id: id.into(),
+            email: format!("{id}@example.test"),
+            given_name: id.into(),
+            moderator,
+            ..Default::default()
+        }
+    }
+
+    /// A context built from these events, in order, each by its actor.
+    fn context(events: Vec<(Actor, Kind)>) -> (ContextState, Vec<ContextEvent>) {
+        let mut state = ContextState::new("w1");
+        let created = Kind::Created(ContextCreated {
+            settings: Some(ContextSettings {
+                name: "Launch".into(),
+                ..Default::default()
+            }),
+            implicit: false,
+        });
+        let mut log = Vec::new();
+        for (seq, (who, kind)) in std::iter::once((actor("admin", false), created))
+            .chain(events)
+            .enumerate()
+        {
+            let event = ContextEvent {
+                context_id: "w1".into(),
+                epoch: 1,
+                seq: seq as u64 + 1,
+                at_ms: 100 + seq as u64,
+                actor: Some(who),
+                kind: Some(kind),
+            };
+            state.apply(&event);
+            log.push(event);
+        }
+        (state, log)
+    }
+
+    fn posted(id: u64, text: &str, backchannel: bool, thread_id: u64) -> Kind {
+        Kind::MessagePosted(MessagePosted {
+            message_id: id,
+            text: text.into(),
+            backchannel,
+            thread_id,
+            ..Default::default()
+        })
+    }
+
+    const ATTENDEE: Viewer<'static> = Viewer {
+        user_id: "a",
+        role: Role::Attendee,
+    };
+    const OTHER: Viewer<'static> = Viewer {
+        user_id: "b",
+        role: Role::Attendee,
+    };
+    const MODERATOR: Viewer<'static> = Viewer {
+        user_id: "m",
+        role: Role::Moderator,
+    };
+
+    #[test]
+    fn a_thread_answer_shows_as_the_session_to_the_attendee_only() {
+        let (a, m) = (actor("a", false), actor("m", true));
+        let (state, log) = context(vec![
+            (
+                a.clone(),
+                Kind::ThreadOpened(ThreadOpened {
+                    thread_id: 2,
+                    attendee_id: "a".into(),
+                }),
+            ),
+            (a, posted(3, "question", false, 2)),
+            (m, posted(4, "answer", false, 2)),
+        ]);
+        let answer = &log[3];
+        let author = |viewer| match push_body(&state, answer, viewer) {
+            Some(Body::Message(m)) => m.author.unwrap(),
+            other => panic!("{other:?}"),
+        };
+        let as_attendee = author(ATTENDEE);
+        assert!(as_attendee.as_context && as_attendee.given_name == "Launch");
+        assert_eq!(author(MODERATOR).user_id, "m");
+        // Another attendee may not see the thread at all.
+        assert!(!visible_to(
+            &audience_of(&state, answer.kind.as_ref().unwrap()),
+            OTHER
+        ));
+    }
+
+    #[test]
+    fn a_snapshot_holds_what_each_viewer_may_see() {
+        let (a, m) = (actor("a", false), actor("m", true));
+        let (state, _) = context(vec![
+            (a.clone(), posted(2, "hello", false, 0)),
+            (m.clone(), posted(3, "mods only", true, 0)),
+            (
+                m.clone(),
+                Kind::UserBlocked(UserBlocked {
+                    user_id: "b".into(),
+                    email: String::new(),
+                }),
+            ),
+            (
+                m,
+                Kind::UpdatePosted(UpdatePosted {
+                    title: "Break".into(),
+                    text: "5 min".into(),
+                    toast: true,
+                }),
+            ),
+        ]);
+        let attendee = snapshot(&state, ATTENDEE, 50);
+        assert_eq!(attendee.messages.len(), 1);
+        assert!(attendee.backchannel.is_empty());
+        assert!(attendee.blocked_users.is_empty() && !attendee.blocked);
+        assert_eq!(attendee.updates.len(), 1);
+        assert!(attendee.counts.is_none());
+        let blocked = snapshot(&state, OTHER, 50);
+        assert!(blocked.blocked, "a blocked user is told so");
+        let moderator = snapshot(&state, MODERATOR, 50);
+        assert_eq!(moderator.backchannel.len(), 1);
+        assert_eq!(moderator.blocked_users.len(), 1);
+        assert!(moderator.counts.is_some());
+    }
+
+    #[test]
+    fn blocks_are_for_moderators_and_private_chat_kinds_render_nothing() {
+        let m = actor("m", true);
+        let (state, log) = context(vec![(
+            m,
+            Kind::UserBlocked(UserBlocked {
+                user_id: "b".into(),
+                email: String::new(),
+            }),
+        )]);
+        let block = log[1].kind.as_ref().unwrap();
+        assert_eq!(audience_of(&state, block), Audience::Moderators);
+        let dm = ContextEvent {
+            kind: Some(Kind::DirectMessageRead(Default::default())),
+            ..log[1].clone()
+        };
+        assert_eq!(push_body(&state, &dm, MODERATOR), None);
+    }
+}
