@@ -58,7 +58,34 @@ fn parse_frame(bytes: &[u8]) -> Option<(u8, u64, String, Vec<u8>)> {
 
 enum Control {
     Acquire(Vec<String>, oneshot::Sender<Result<(), BusError>>),
-    Release(Vec<String>),
+}
+
+/// Releases owed to the subscriber task. A release is never dropped, however many
+/// come at once (a mass disconnect): it is counted here, merged per channel, and the
+/// task takes them all when woken. The map holds at most one entry per channel this
+/// node listens to, so it is bounded by the subscriptions themselves — unlike a queue
+/// of release messages, which had to be bounded and then lost releases when full
+/// (leaking their subscriptions for good).
+#[derive(Debug, Default)]
+struct Releases {
+    owed: std::sync::Mutex<HashMap<String, usize>>,
+    wake: tokio::sync::Notify,
+}
+
+impl Releases {
+    fn add(&self, names: Vec<String>) {
+        let mut owed = self.owed.lock().unwrap_or_else(|e| e.into_inner());
+        for name in names {
+            *owed.entry(name).or_insert(0) += 1;
+        }
+        drop(owed);
+        // Stores a permit when the task is busy: the wake-up is not lost either.
+        self.wake.notify_one();
+    }
+
+    fn take(&self) -> HashMap<String, usize> {
+        std::mem::take(&mut *self.owed.lock().unwrap_or_else(|e| e.into_inner()))
+    }
 }
 
 /// Removes a pending call's reply slot when the call ends.
@@ -81,6 +108,7 @@ pub struct RedisBus {
     rpc_channel: String,
     publish_tx: mpsc::Sender<(String, Vec<u8>)>,
     control_tx: mpsc::Sender<Control>,
+    releases: Arc<Releases>,
     pending: DashMap<u64, oneshot::Sender<Vec<u8>>>,
     next_id: AtomicU64,
     local: OnceLock<Weak<dyn LocalDelivery>>,
@@ -101,12 +129,14 @@ impl RedisBus {
     pub fn start(config: &ClusterConfig, source: PubSubSource, publisher: RedisConn) -> Arc<Self> {
         let (publish_tx, publish_rx) = mpsc::channel(65_536);
         let (control_tx, control_rx) = mpsc::channel(4_096);
+        let releases = Arc::new(Releases::default());
         let bus = Arc::new(RedisBus {
             keys: Keys::new(&config.prefix, config.shards),
             node_id: config.node_id.clone(),
             rpc_channel: Keys::new(&config.prefix, config.shards).rpc(&config.node_id),
             publish_tx,
             control_tx,
+            releases: releases.clone(),
             pending: DashMap::new(),
             next_id: AtomicU64::new(1),
             local: OnceLock::new(),
@@ -116,7 +146,12 @@ impl RedisBus {
         tokio::spawn(run_publisher(publisher, publish_rx));
         match source {
             PubSubSource::Single(client) => {
-                tokio::spawn(run_subscriber(Arc::downgrade(&bus), client, control_rx));
+                tokio::spawn(run_subscriber(
+                    Arc::downgrade(&bus),
+                    client,
+                    control_rx,
+                    releases,
+                ));
             }
             PubSubSource::Cluster {
                 conn,
@@ -129,6 +164,7 @@ impl RedisBus {
                     pushes,
                     overflowed,
                     control_rx,
+                    releases,
                 ));
             }
         }
@@ -176,12 +212,11 @@ impl RedisBus {
             .map_err(|_| BusError::Unavailable("subscriber task is gone".into()))?
     }
 
-    /// Drops one listener of each channel; unsubscribes after the last.
+    /// Drops one listener of each channel; unsubscribes after the last. Never lost
+    /// and never waits (it runs when a listener is dropped).
     pub fn release(&self, channels: &[Channel]) {
         let names = channels.iter().map(|c| self.keys.channel(c)).collect();
-        if self.control_tx.try_send(Control::Release(names)).is_err() {
-            warn!("could not queue an unsubscribe");
-        }
+        self.releases.add(names);
     }
 
     /// Sends a forwarded command to `node` and waits for its reply.
@@ -306,6 +341,7 @@ async fn run_cluster_subscriber(
     mut pushes: mpsc::Receiver<redis::PushInfo>,
     overflowed: Arc<std::sync::atomic::AtomicBool>,
     mut control: mpsc::Receiver<Control>,
+    releases: Arc<Releases>,
 ) {
     let mut refs: HashMap<String, usize> = HashMap::new();
     let rpc = match bus.upgrade() {
@@ -330,15 +366,15 @@ async fn run_cluster_subscriber(
                         warn!(error = %e, "unsubscribing failed");
                     }
                 }
-                Some(Control::Release(names)) => {
-                    let gone = release(&mut refs, names);
-                    if !gone.is_empty()
-                        && let Err(e) = conn.sunsubscribe(&gone).await
-                    {
-                        warn!(error = %e, "unsubscribing failed");
-                    }
-                }
             },
+            () = releases.wake.notified() => {
+                let gone = release(&mut refs, releases.take());
+                if !gone.is_empty()
+                    && let Err(e) = conn.sunsubscribe(&gone).await
+                {
+                    warn!(error = %e, "unsubscribing failed");
+                }
+            }
             push = pushes.recv() => {
                 let Some(push) = push else { return };
                 let Some(this) = bus.upgrade() else { return };
@@ -370,6 +406,7 @@ async fn run_subscriber(
     bus: Weak<RedisBus>,
     client: redis::Client,
     mut control: mpsc::Receiver<Control>,
+    releases: Arc<Releases>,
 ) {
     let mut refs: HashMap<String, usize> = HashMap::new();
     let mut connected_before = false;
@@ -392,8 +429,8 @@ async fn run_subscriber(
                             Some(Control::Acquire(_, ack)) => {
                                 let _ = ack.send(Err(BusError::Unavailable("Redis is unreachable".into())));
                             }
-                            Some(Control::Release(names)) => drop(release(&mut refs, names)),
-                        }
+                        },
+                        () = releases.wake.notified() => drop(release(&mut refs, releases.take())),
                     }
                 }
                 continue;
@@ -431,13 +468,13 @@ async fn run_subscriber(
                             Ok(_) => {}
                         }
                     }
-                    Some(Control::Release(names)) => {
-                        let gone = release(&mut refs, names);
-                        if !gone.is_empty() && sink.unsubscribe(&gone).await.is_err() {
-                            break;
-                        }
-                    }
                 },
+                () = releases.wake.notified() => {
+                    let gone = release(&mut refs, releases.take());
+                    if !gone.is_empty() && sink.unsubscribe(&gone).await.is_err() {
+                        break;
+                    }
+                }
                 message = stream.next() => {
                     let Some(message) = message else {
                         warn!("Redis subscription lost; reconnecting");
@@ -475,7 +512,7 @@ fn answer_acquire(
                 *refs.entry(n.clone()).or_insert(0) += 1;
             }
             if ack.send(Ok(())).is_err() {
-                return Ok(release(refs, names));
+                return Ok(release(refs, names.into_iter().map(|n| (n, 1)).collect()));
             }
             Ok(Vec::new())
         }
@@ -486,12 +523,12 @@ fn answer_acquire(
     }
 }
 
-/// Drops one reference of each name; returns the names nobody needs any more.
-fn release(refs: &mut HashMap<String, usize>, names: Vec<String>) -> Vec<String> {
+/// Drops `owed` references of each name; returns the names nobody needs any more.
+fn release(refs: &mut HashMap<String, usize>, owed: HashMap<String, usize>) -> Vec<String> {
     let mut gone = Vec::new();
-    for n in names {
+    for (n, owed) in owed {
         if let Some(count) = refs.get_mut(&n) {
-            *count -= 1;
+            *count = count.saturating_sub(owed);
             if *count == 0 {
                 refs.remove(&n);
                 gone.push(n);
