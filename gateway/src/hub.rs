@@ -317,7 +317,7 @@ impl LocalDelivery for Hub {
             delivered |= self.relay(&moderators, PUBLIC, at, item.as_ref(), &resync);
         }
         if delivered && item.is_some() {
-            metrics::counter!("plenary_pushes_published_total").increment(1);
+            crate::telemetry::push_published();
         }
     }
 

@@ -57,6 +57,12 @@ pub(crate) fn commands_received(command: &'static str) {
     metrics::counter!("plenary_commands_total", "command" => command).increment(1);
 }
 
+/// A push reached this node's local listeners (once per push, however many sockets
+/// get it). Counted only: one log line per push would drown everything else.
+pub(crate) fn push_published() {
+    metrics::counter!("plenary_pushes_published_total").increment(1);
+}
+
 pub(crate) fn pushes_written(n: u64) {
     metrics::counter!("plenary_pushes_written_total").increment(n);
 }

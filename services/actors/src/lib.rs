@@ -13,6 +13,7 @@
 pub mod context;
 pub mod identity;
 pub mod registry;
+mod telemetry;
 pub mod user;
 
 pub use context::{

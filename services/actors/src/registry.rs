@@ -23,6 +23,7 @@ use tokio::sync::{
 };
 use tracing::{debug, warn};
 
+use crate::telemetry::{self, ActorKind};
 use crate::{
     context::{
         AdminCommand, ChatCommand, CommandOutcome, ContextConfig, ContextHandle, ContextView,
@@ -446,7 +447,7 @@ impl ContextRegistry {
             (unescape(a), unescape(b))
         });
         let handle = if let Some(user) = user {
-            metrics::counter!("plenary_user_actors_started_total").increment(1);
+            telemetry::actor_started(ActorKind::User);
             Handle::Private(spawn_user(
                 key,
                 user,
@@ -457,7 +458,7 @@ impl ContextRegistry {
                 on_exit,
             ))
         } else if let Some((a, b)) = pair {
-            metrics::counter!("plenary_conversation_actors_started_total").increment(1);
+            telemetry::actor_started(ActorKind::Conversation);
             let (for_deliver, for_card, for_revive) =
                 (self.me.clone(), self.me.clone(), self.me.clone());
             let (user_a, user_b) = (a.clone(), b.clone());
@@ -504,7 +505,7 @@ impl ContextRegistry {
                 on_exit,
             ))
         } else {
-            metrics::counter!("plenary_context_actors_started_total").increment(1);
+            telemetry::actor_started(ActorKind::Context);
             Handle::Context(spawn(key, config, log, bus, fence.clone(), on_exit))
         };
         Entry { handle, fence }
@@ -540,7 +541,7 @@ impl ContextRegistry {
                             self.actors.remove_if(id, |_, e| e.handle.same(&handle));
                         }
                         Err(Undelivered::Full) => {
-                            metrics::counter!("plenary_mailbox_full_total").increment(1);
+                            telemetry::mailbox_full();
                             return Err(Rejection::Unavailable(
                                 "context is overloaded; retry".into(),
                             ));
@@ -570,7 +571,7 @@ impl ContextRegistry {
             op,
         })
         .map_err(|e| Rejection::Unavailable(format!("cannot encode a forwarded command: {e}")))?;
-        metrics::counter!("plenary_commands_forwarded_total").increment(1);
+        telemetry::command_forwarded(node);
         let reply = cluster.rpc.call(node, body).await.map_err(|e| match e {
             // It went out: the owner may have run it before it stopped answering.
             BusError::NoAnswer(_) => Rejection::OutcomeUnknown(format!("{e}; retry")),
@@ -946,7 +947,7 @@ impl RpcHandler for ContextRegistry {
                 tokio::spawn(async move { answer(reply.await) });
             }
             Err(Undelivered::Full) => {
-                metrics::counter!("plenary_mailbox_full_total").increment(1);
+                telemetry::mailbox_full();
                 answer(Err(Rejection::Unavailable(
                     "context is overloaded; retry".into(),
                 )));

@@ -48,14 +48,15 @@ pub(crate) fn log_appended(events: usize, took: Duration) {
     metrics::histogram!("plenary_log_batch_events").record(events as f64);
 }
 
-/// An append to the log failed (`fenced`: refused because another node owns the
-/// stream now, which is expected after a shard moved).
-pub(crate) fn log_append_failed(error: &impl Display, fenced: bool) {
+/// An append of `events` to the log failed, and what the actor does about it (`then`).
+/// `fenced`: refused because another node owns the stream now (expected after a shard
+/// moved; the actor stops).
+pub(crate) fn log_append_failed(error: &impl Display, events: usize, fenced: bool, then: &str) {
     metrics::counter!("plenary_log_append_failures_total").increment(1);
     if fenced {
-        warn!(error = %error, "append fenced: another node owns this stream now");
+        warn!(error = %error, "append refused by fencing; this actor stops");
     } else {
-        error!(error = %error, "event log append failed");
+        error!(error = %error, events, "event log append failed; {then}");
     }
 }
 

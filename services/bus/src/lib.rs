@@ -13,6 +13,7 @@ pub mod bus;
 pub mod error;
 pub mod log;
 pub mod redis;
+mod telemetry;
 
 pub use bus::{Bus, Channel, LocalDelivery};
 pub use error::BusError;

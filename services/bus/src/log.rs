@@ -254,7 +254,7 @@ async fn commit_batch(
     let together = in_transaction(conn, batch).await;
     match together {
         Ok(()) => {
-            metrics::histogram!("plenary_log_commit_appends").record(batch.len() as f64);
+            crate::telemetry::log_committed(batch.len());
             batch.iter().map(|_| Ok(())).collect()
         }
         // Only a refused row is one append's fault; any other failure (I/O, a full

@@ -46,7 +46,10 @@ pub(crate) fn publish_failed(error: &impl Display) {
 /// listeners resync.
 pub(crate) fn resubscribed(channels: Option<usize>) {
     match channels {
-        Some(channels) => info!(channels, "Redis subscription restored; local listeners resync"),
+        Some(channels) => info!(
+            channels,
+            "Redis subscription restored; local listeners resync"
+        ),
         None => info!("Redis Cluster connection dropped; local listeners resync"),
     }
     metrics::counter!("plenary_redis_resubscribes_total").increment(1);

@@ -9,6 +9,7 @@
 //! so memory never holds an event the log does not.
 
 use crate::Snapshots;
+use crate::telemetry::{self, ActorKind};
 use plenary_bus::now_ms;
 use std::{
     collections::{BTreeMap, HashMap, VecDeque},
@@ -282,9 +283,9 @@ pub(crate) fn spawn(
                 log,
                 bus,
             };
-            metrics::gauge!("plenary_context_actors").increment(1.0);
+            telemetry::actor_running(ActorKind::Context, true);
             actor.run(rx).await;
-            metrics::gauge!("plenary_context_actors").decrement(1.0);
+            telemetry::actor_running(ActorKind::Context, false);
             on_exit();
         }
         .instrument(span),
@@ -484,11 +485,11 @@ impl ContextActor {
                 .append(&self.id, self.state.epoch, &events, self.fence.as_ref())
                 .await
             {
-                metrics::counter!("plenary_log_append_failures_total").increment(1);
                 let fenced = matches!(
                     e,
                     plenary_bus::BusError::Fenced(_) | plenary_bus::BusError::NotOwner
                 );
+                telemetry::log_append_failed(&e, events.len(), fenced, "reloading context");
                 // A fenced append was refused as a whole; any other failure may have
                 // come after the log took the batch.
                 let why = if fenced {
@@ -502,10 +503,8 @@ impl ContextActor {
                     reply.fail(&why);
                 }
                 if fenced {
-                    warn!(error = %e, "append refused by fencing; this actor stops");
                     return Err(Stop::Fenced);
                 }
-                error!(error = %e, events = events.len(), "event log append failed; reloading context");
                 if let Err(e) = self.reload().await {
                     // Memory still holds the events the log refused: this actor must not
                     // go on. The next command starts a fresh one from the log.
@@ -514,10 +513,7 @@ impl ContextActor {
                 }
                 return Ok(());
             }
-            metrics::histogram!("plenary_log_append_seconds")
-                .record(started.elapsed().as_secs_f64());
-            metrics::counter!("plenary_events_appended_total").increment(events.len() as u64);
-            metrics::histogram!("plenary_log_batch_events").record(events.len() as f64);
+            telemetry::log_appended(events.len(), started.elapsed());
             for reply in replies {
                 reply.send();
             }
@@ -637,7 +633,7 @@ impl ContextActor {
             }
         }
         if emitted > 0 {
-            metrics::counter!("plenary_qa_auto_releases_total").increment(emitted);
+            telemetry::qa_auto_released(emitted);
         }
     }
 
@@ -647,7 +643,7 @@ impl ContextActor {
             if !(self.config.auto_create && join.create) {
                 return Err(Rejection::ContextNotFound(self.id.to_string()));
             }
-            metrics::counter!("plenary_contexts_created_implicitly_total").increment(1);
+            telemetry::context_created_implicitly();
             let settings = ContextSettings {
                 name: self.id.to_string(),
                 ..Default::default()

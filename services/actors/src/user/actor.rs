@@ -37,6 +37,7 @@ use super::{
     inbox::{Profile, SettingsPatch, UserState},
     pair::{ConversationState, PairCommand, PairDecision, Party},
 };
+use crate::telemetry::{self, ActorKind};
 use crate::{
     Snapshots,
     context::{CommandOutcome, ContextConfig, Rejection},
@@ -275,14 +276,12 @@ impl Journal {
             .await
         {
             Ok(()) => {
-                metrics::histogram!("plenary_log_append_seconds")
-                    .record(started.elapsed().as_secs_f64());
-                metrics::counter!("plenary_events_appended_total").increment(events.len() as u64);
+                telemetry::log_appended(events.len(), started.elapsed());
                 Ok((events, held))
             }
             Err(e) => {
-                metrics::counter!("plenary_log_append_failures_total").increment(1);
                 let fenced = matches!(e, BusError::Fenced(_) | BusError::NotOwner);
+                telemetry::log_append_failed(&e, events.len(), fenced, "this actor stops");
                 // A fenced append was refused as a whole; any other failure may have
                 // come after the log took the batch.
                 let why = if fenced {
@@ -296,12 +295,10 @@ impl Journal {
                     (h.0)(Some(&why));
                 }
                 if fenced {
-                    warn!(error = %e, "append refused by fencing; this actor stops");
                     Err(Stop::Fenced)
                 } else {
                     // Memory holds events the log refused: stop, and let the next
                     // command start a fresh actor from the log.
-                    error!(error = %e, "event log append failed; this actor stops");
                     Err(Stop::LogUnavailable)
                 }
             }
@@ -333,7 +330,7 @@ impl Journal {
 /// A private actor: rebuilt from its stream, then fed its mailbox a batch at a time.
 trait Batches {
     /// For logs and the `plenary_private_actors` gauge.
-    const KIND: &'static str;
+    const KIND: ActorKind;
     /// Rebuilds the actor from its stream; `Err` says why it must stop instead.
     async fn reload(&mut self) -> Result<(), Stop>;
     async fn process(&mut self, batch: Vec<PrivateRequest>) -> Result<(), Stop>;
@@ -347,12 +344,12 @@ async fn live<A: Batches>(
     config: &ContextConfig,
     on_exit: impl FnOnce(),
 ) {
-    metrics::gauge!("plenary_private_actors", "kind" => A::KIND).increment(1.0);
+    telemetry::actor_running(A::KIND, true);
     let stopped = match actor.reload().await {
         Err(stop) => Err(stop),
         Ok(()) => drive(&mut rx, config, &mut actor).await,
     };
-    metrics::gauge!("plenary_private_actors", "kind" => A::KIND).decrement(1.0);
+    telemetry::actor_running(A::KIND, false);
     if let Err(stop) = stopped {
         stop.refuse_the_rest(rx).await;
     }
@@ -531,7 +528,7 @@ impl UserActor {
 }
 
 impl Batches for UserActor {
-    const KIND: &'static str = "user";
+    const KIND: ActorKind = ActorKind::User;
 
     async fn reload(&mut self) -> Result<(), Stop> {
         self.load().await.map_err(|e| {
@@ -799,10 +796,7 @@ impl PairActor {
             match (self.messenger.deliver)(notices.clone()).await {
                 Ok(()) => return true,
                 Err(e) if attempt == NOTICE_ATTEMPTS => {
-                    metrics::counter!("plenary_private_notices_undelivered_total")
-                        .increment(notices.len() as u64);
-                    warn!(user_id = %user, error = %e,
-                        "a user's actor cannot be told of a conversation's change; the conversation stops and tells it when it starts again");
+                    telemetry::private_notices_undelivered(notices.len(), &user, &e);
                 }
                 Err(_) => {
                     tokio::time::sleep(wait).await;
@@ -815,7 +809,7 @@ impl PairActor {
 }
 
 impl Batches for PairActor {
-    const KIND: &'static str = "conversation";
+    const KIND: ActorKind = ActorKind::Conversation;
 
     async fn reload(&mut self) -> Result<(), Stop> {
         let events = self.load().await.map_err(|e| {

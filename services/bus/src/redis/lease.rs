@@ -15,7 +15,6 @@ use std::{
 
 use redis::{AsyncCommands, Script};
 use tokio::sync::broadcast;
-use tracing::{info, warn};
 
 use super::{ClusterConfig, Keys, RedisConn, stable_hash};
 use crate::BusError;
@@ -210,8 +209,7 @@ impl Ownership {
         };
         drop(owned);
         if let Some(change) = change {
-            info!(?change, node = %self.node_id, "shard ownership changed");
-            metrics::counter!("plenary_shard_ownership_changes_total").increment(1);
+            crate::telemetry::shard_ownership_changed(&change, &self.node_id);
             let _ = self.changes.send(change);
         }
     }
@@ -258,10 +256,7 @@ impl Ownership {
         {
             let mut known = self.generation.lock().unwrap_or_else(|e| e.into_inner());
             if known.is_some() && *known != current {
-                warn!(
-                    "Redis lost its data (generation changed): every context restarts with a new epoch"
-                );
-                metrics::counter!("plenary_redis_data_loss_total").increment(1);
+                crate::telemetry::redis_data_lost();
                 drop(known);
                 self.drop_all();
                 let _ = self.changes.send(OwnershipChange::RedisEmptied);
@@ -401,8 +396,7 @@ impl Ownership {
             loop {
                 interval.tick().await;
                 if let Err(e) = this.tick().await {
-                    warn!(error = %e, "ownership round failed");
-                    metrics::counter!("plenary_ownership_round_failures_total").increment(1);
+                    crate::telemetry::ownership_round_failed(&e);
                 }
             }
         })

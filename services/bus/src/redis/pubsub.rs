@@ -22,7 +22,7 @@ use plenary_proto::v1::internal::BusPush;
 use prost::Message;
 use redis::{PushKind, Value, cluster_async::ClusterConnection};
 use tokio::sync::{mpsc, oneshot};
-use tracing::{debug, info, warn};
+use tracing::{debug, warn};
 
 use super::{ClusterConfig, Keys, PubSubSource, RedisConn};
 use crate::{BusError, Channel, LocalDelivery};
@@ -242,7 +242,7 @@ impl RedisBus {
             Ok(Ok(reply)) => Ok(reply),
             Ok(Err(_)) => Err(BusError::NoAnswer("reply channel dropped".into())),
             Err(_) => {
-                metrics::counter!("plenary_forward_timeouts_total").increment(1);
+                crate::telemetry::forward_timed_out(node, self.forward_timeout);
                 Err(BusError::NoAnswer(format!(
                     "node {node} did not answer in time"
                 )))
@@ -256,8 +256,7 @@ impl RedisBus {
         if self.publish_tx.try_send(message).is_err() {
             // The publish queue is full (Redis is stalled): the caller times out and
             // retries, as it would if the reply were lost on the way.
-            warn!("publish queue full; a forwarded command's reply was dropped");
-            metrics::counter!("plenary_forward_replies_dropped_total").increment(1);
+            crate::telemetry::forward_reply_dropped();
         }
     }
 
@@ -326,8 +325,7 @@ async fn run_publisher(mut conn: RedisConn, mut rx: mpsc::Receiver<(String, Vec<
             pipe.query_async::<()>(&mut conn).await
         };
         if let Err(e) = result {
-            warn!(error = %e, "publish to Redis failed; listeners resync when the subscription recovers");
-            metrics::counter!("plenary_redis_publish_failures_total").increment(1);
+            crate::telemetry::publish_failed(&e);
         }
     }
 }
@@ -391,8 +389,7 @@ async fn run_cluster_subscriber(
                         }
                     }
                     PushKind::Disconnection => {
-                        info!("Redis Cluster connection dropped; local listeners resync");
-                        metrics::counter!("plenary_redis_resubscribes_total").increment(1);
+                        crate::telemetry::resubscribed(None);
                         this.resync_all();
                     }
                     _ => debug!(kind = ?push.kind, "push ignored"),
@@ -445,11 +442,7 @@ async fn run_subscriber(
             continue;
         }
         if connected_before {
-            info!(
-                channels = refs.len(),
-                "Redis subscription restored; local listeners resync"
-            );
-            metrics::counter!("plenary_redis_resubscribes_total").increment(1);
+            crate::telemetry::resubscribed(Some(refs.len()));
             if let Some(this) = bus.upgrade() {
                 this.resync_all();
             }
