@@ -820,16 +820,15 @@ async fn on_a_redis_cluster_nodes_use_sharded_pubsub_and_forward() {
     // directory and the private channels all live in their shard's slot.
     use plenary_client::v1::ConnectionActionKind as Action;
     let [p0, p1] = &publishers;
-    p0.private_open().await.unwrap();
-    p1.private_open().await.unwrap();
+    // Each user and conversation stream has its own shard, which may still be
+    // changing owner: retry as a client does.
+    retrying(|| p0.private_open()).await;
+    retrying(|| p1.private_open()).await;
     let found = p0.find_people("p1", 5).await.unwrap().people;
     assert_eq!(found.len(), 1, "{found:?}");
-    p0.connection("p1", Action::Request).await.unwrap();
-    p1.connection("p0", Action::Accept).await.unwrap();
-    let sent = p0
-        .dm_send("p1", "across the cluster", "dm-1")
-        .await
-        .unwrap();
+    retrying(|| p0.connection("p1", Action::Request)).await;
+    retrying(|| p1.connection("p0", Action::Accept)).await;
+    let sent = retrying(|| p0.dm_send("p1", "across the cluster", "dm-1")).await;
     let got = expect_push(p1, |p| match &p.body {
         Some(Body::PeerUpdate(u)) => u.message.clone(),
         _ => None,

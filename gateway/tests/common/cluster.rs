@@ -33,6 +33,24 @@ pub async fn settle_on(url: &str, prefix: &str, urls: &[&str]) {
     }
 }
 
+/// Runs `op` until it does not fail with a retryable error (a shard still changing
+/// owner right after a cluster settled: each stream has its own shard), for up to 15 s.
+pub async fn retrying<T, Fut>(mut op: impl FnMut() -> Fut) -> T
+where
+    Fut: std::future::Future<Output = Result<T, plenary_client::ClientError>>,
+{
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        match op().await {
+            Ok(done) => return done,
+            Err(e) if e.is_retryable() && std::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
 /// Waits until `nodes` nodes heartbeat and every shard is held by its rendezvous owner.
 pub async fn settle_placement(url: &str, prefix: &str, nodes: usize) {
     use plenary_bus::redis::{ClusterConfig, connect, lease::rendezvous_owner};
