@@ -3,12 +3,15 @@
 //!
 //! Layout:
 //! - [`identity`]: who is acting ([`Identity`]) and in which [`Role`].
-//! - [`context`]: the context actor — group chat today — split into its command
-//!   vocabulary (`command`), pure state machine (`state`), client views (`view`) and
-//!   the task that runs it (`actor`).
+//! - [`context`]: the context actor: its command vocabulary (`command`), one module per
+//!   concept (`chat`, `backchannel`, `moderation`, `qa`, `feed`, `updates`, each with
+//!   its decide, apply and views), the state that composes them (`state`), the
+//!   visibility rule, pushes and snapshots (`view`), throttled aggregates
+//!   (`aggregate`) and the task that runs it (`actor`).
 //! - [`registry`]: [`ContextRegistry`], spawns one actor per context id on demand and
 //!   passivates idle ones; in cluster mode it routes to the owner node.
-//! - [`user`]: private chat between users — so far the pure model of a connection.
+//! - [`user`]: private chat: user and conversation actors and their state machines.
+//! - `telemetry`: every event operators see, each one log line and one metric.
 
 pub mod context;
 pub mod identity;
