@@ -12,7 +12,7 @@ use crate::Snapshots;
 use crate::telemetry::{self, ActorKind};
 use plenary_bus::now_ms;
 use std::{
-    collections::{BTreeMap, HashMap, VecDeque},
+    collections::{HashMap, VecDeque},
     sync::Arc,
     time::Duration,
 };
@@ -31,6 +31,7 @@ use tokio::{
 use tracing::{Instrument, debug, error, info_span, warn};
 
 use super::{
+    aggregate::{Summary, Throttled},
     command::{AdminCommand, ChatCommand, CommandOutcome, Rejection},
     qa::{QaCommand, QaMode, ThreadState},
     state::{ChatLimits, ContextState, Decision, outcome_of},
@@ -275,9 +276,7 @@ pub(crate) fn spawn(
                 state: ContextState::new(&id),
                 recent: VecDeque::new(),
                 uncommitted: Vec::new(),
-                pending_likes: BTreeMap::new(),
-                pending_likes_seq: 0,
-                pending_likes_audience: Audience::Everyone,
+                likes: Throttled::default(),
                 id,
                 config,
                 log,
@@ -303,11 +302,8 @@ struct ContextActor {
     recent: VecDeque<ContextEvent>,
     /// Events of the batch being decided, not yet committed.
     uncommitted: Vec<ContextEvent>,
-    /// Like counts changed since the last aggregate push.
-    pending_likes: BTreeMap<u64, u32>,
-    pending_likes_seq: u64,
-    /// Who the pending likes are for.
-    pending_likes_audience: Audience,
+    /// Like counts held back for one summary push (message id → count).
+    likes: Throttled<u64, u32>,
     channel_public: Channel,
     channel_moderators: Channel,
     /// Per channel, the seq of the last push sent on it (this epoch): every push
@@ -345,11 +341,11 @@ impl ContextActor {
                     if received == 0 {
                         break;
                     }
-                    let had_likes = !self.pending_likes.is_empty();
+                    let had_likes = !self.likes.is_empty();
                     if let Err(stop) = self.process(&mut batch).await {
                         return stop.refuse_the_rest(rx).await;
                     }
-                    if !had_likes && !self.pending_likes.is_empty() {
+                    if !had_likes && !self.likes.is_empty() {
                         flush.as_mut().reset(Instant::now() + self.config.like_flush);
                     }
                     idle.as_mut().reset(Instant::now() + self.config.passivate_after);
@@ -362,7 +358,7 @@ impl ContextActor {
                         rx.close();
                     }
                 }
-                () = &mut flush, if !self.pending_likes.is_empty() => self.flush_likes().await,
+                () = &mut flush, if !self.likes.is_empty() => self.flush_likes().await,
                 () = &mut idle => {
                     debug!("passivating idle context actor");
                     rx.close();
@@ -389,7 +385,7 @@ impl ContextActor {
         self.snapshot_seq = self.state.seq;
         self.recent.clear();
         self.uncommitted.clear();
-        self.pending_likes.clear();
+        self.likes.clear();
         for event in loaded.events {
             // The stream's tail reaches back before the snapshot: those events only
             // feed recovery.
@@ -741,12 +737,9 @@ impl ContextActor {
             _ => None,
         };
         if let Some((message_id, count)) = like {
-            if !self.pending_likes.is_empty() && self.pending_likes_audience != audience {
-                self.flush_likes().await;
+            if let Some(earlier) = self.likes.hold(message_id, count, event.seq, audience) {
+                self.push_likes(earlier).await;
             }
-            self.pending_likes.insert(message_id, count);
-            self.pending_likes_seq = event.seq;
-            self.pending_likes_audience = audience;
             return;
         }
         self.flush_likes().await;
@@ -860,16 +853,20 @@ impl ContextActor {
     }
 
     async fn flush_likes(&mut self) {
-        if self.pending_likes.is_empty() {
-            return;
+        if let Some(summary) = self.likes.take() {
+            self.push_likes(summary).await;
         }
-        let counts: Vec<LikeCount> = std::mem::take(&mut self.pending_likes)
+    }
+
+    /// One push of held like counts, for the audience they were held for.
+    async fn push_likes(&mut self, summary: Summary<u64, u32>) {
+        let counts: Vec<LikeCount> = summary
+            .changes
             .into_iter()
             .map(|(message_id, count)| LikeCount { message_id, count })
             .collect();
-        let audience = self.pending_likes_audience.clone();
-        let (epoch, seq) = (self.state.epoch, self.pending_likes_seq);
-        let rendered = self.render(&audience, |_| {
+        let (epoch, seq) = (self.state.epoch, summary.seq);
+        let rendered = self.render(&summary.audience, |_| {
             Some(Body::Likes(LikeCounts {
                 counts: counts.clone(),
             }))
