@@ -183,8 +183,8 @@ pub struct Config {
     /// Shard lease time-to-live: a dead owner's shards move after about this long.
     #[arg(long, env = "PLENARY_LEASE_TTL_MS", default_value_t = 2_000)]
     pub lease_ttl_ms: u64,
-    /// Events between two snapshots of a context in Redis (a new owner loads the latest
-    /// snapshot and the events after it).
+    /// Events between two snapshots of a stream, in SQLite and Redis alike (an actor
+    /// starts from the latest snapshot and the events after it).
     #[arg(long, env = "PLENARY_SNAPSHOT_EVERY", default_value_t = 1_000)]
     pub snapshot_every: u64,
     /// How long a command forwarded to another node waits for the answer.

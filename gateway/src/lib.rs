@@ -95,6 +95,7 @@ pub async fn run(
             ..ChatLimits::default()
         },
         snapshot_messages: config.snapshot_messages,
+        snapshot_every: config.snapshot_every,
         recovery_window: config.recovery_window,
         auto_create: !config.require_created_contexts,
         qa_auto_release: (config.qa_auto_release_secs > 0)

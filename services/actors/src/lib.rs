@@ -11,11 +11,15 @@
 //! - [`registry`]: [`ContextRegistry`], spawns one actor per context id on demand and
 //!   passivates idle ones; in cluster mode it routes to the owner node.
 //! - [`user`]: private chat: user and conversation actors and their state machines.
+//! - `runtime`: the event-sourced actor runtime all three kinds of actor run on:
+//!   load and replay, batches with group commit, held replies, the one append-failure
+//!   policy, snapshots, recovery, stop and passivation.
 //! - `telemetry`: every event operators see, each one log line and one metric.
 
 pub mod context;
 pub mod identity;
 pub mod registry;
+mod runtime;
 mod telemetry;
 pub mod user;
 

@@ -23,6 +23,7 @@ use tokio::sync::{
 };
 use tracing::{debug, warn};
 
+use crate::runtime::{Exited, Start};
 use crate::telemetry::{self, ActorKind};
 use crate::{
     context::{
@@ -32,7 +33,8 @@ use crate::{
     identity::Identity,
     user::{
         PAIR_PREFIX, PairCommand, Party, SettingsPatch, USER_PREFIX, UserCard,
-        actor::{Messenger, Notice, PrivateRequest, spawn_pair, spawn_user},
+        actor::{Notice, PrivateRequest, spawn_user},
+        conversation::{Messenger, spawn_pair},
         inbox::display_name,
         pair_stream_id, user_stream_id,
     },
@@ -278,14 +280,6 @@ impl Handle {
         }
     }
 
-    fn same(&self, other: &Handle) -> bool {
-        match (self, other) {
-            (Handle::Context(a), Handle::Context(b)) => a.tx.same_channel(&b.tx),
-            (Handle::Private(a), Handle::Private(b)) => a.same_channel(b),
-            _ => false,
-        }
-    }
-
     /// Queues a request, waiting up to `wait` for room.
     async fn send(&self, mail: Mail, wait: std::time::Duration) -> Result<(), Undelivered> {
         fn map<T>(e: SendTimeoutError<T>) -> Undelivered {
@@ -321,6 +315,8 @@ impl Handle {
 struct Entry {
     handle: Handle,
     fence: Option<Fence>,
+    /// Resolves when the actor has exited (its successor waits for that).
+    exited: Exited,
 }
 
 /// Where an operation runs.
@@ -422,17 +418,22 @@ impl ContextRegistry {
         let mut entry = self
             .actors
             .entry(key.clone())
-            .or_insert_with(|| self.spawn_entry(key.clone(), fence.clone()));
+            .or_insert_with(|| self.spawn_entry(key.clone(), fence.clone(), Exited::default()));
         if entry.fence != fence || entry.handle.is_closed() {
-            *entry = self.spawn_entry(key, fence);
+            // The stopping actor may still be committing what was queued before its
+            // mailbox closed: its successor loads only once it has exited.
+            let predecessor = entry.exited.clone();
+            *entry = self.spawn_entry(key, fence, predecessor);
         }
         entry.handle.clone()
     }
 
-    fn spawn_entry(&self, key: Arc<str>, fence: Option<Fence>) -> Entry {
+    fn spawn_entry(&self, key: Arc<str>, fence: Option<Fence>, predecessor: Exited) -> Entry {
         let registry = self.me.clone();
         let exiting = key.clone();
+        let (running, exited) = Exited::pair();
         let on_exit = move || {
+            drop(running);
             if let Some(registry) = registry.upgrade() {
                 registry
                     .actors
@@ -440,23 +441,22 @@ impl ContextRegistry {
                 shrink_if_sparse(&registry.actors);
             }
         };
-        let (config, log, bus) = (self.config.clone(), self.log.clone(), self.bus.clone());
         let user = key.strip_prefix(USER_PREFIX).map(unescape);
         let pair = key.strip_prefix(PAIR_PREFIX).map(|pair| {
             let (a, b) = pair.split_once('/').unwrap_or((pair, ""));
             (unescape(a), unescape(b))
         });
+        let start = Start {
+            id: key,
+            config: self.config.clone(),
+            log: self.log.clone(),
+            fence: fence.clone(),
+            predecessor,
+            on_exit: Box::new(on_exit),
+        };
         let handle = if let Some(user) = user {
             telemetry::actor_started(ActorKind::User);
-            Handle::Private(spawn_user(
-                key,
-                user,
-                config,
-                log,
-                bus,
-                fence.clone(),
-                on_exit,
-            ))
+            Handle::Private(spawn_user(start, user, self.bus.clone()))
         } else if let Some((a, b)) = pair {
             telemetry::actor_started(ActorKind::Conversation);
             let (for_deliver, for_card, for_revive) =
@@ -494,21 +494,16 @@ impl ContextRegistry {
                     tokio::spawn(revive_conversation(registry, a, b));
                 }),
             };
-            Handle::Private(spawn_pair(
-                key,
-                a,
-                b,
-                config,
-                log,
-                fence.clone(),
-                messenger,
-                on_exit,
-            ))
+            Handle::Private(spawn_pair(start, a, b, messenger))
         } else {
             telemetry::actor_started(ActorKind::Context);
-            Handle::Context(spawn(key, config, log, bus, fence.clone(), on_exit))
+            Handle::Context(spawn(start, self.bus.clone()))
         };
-        Entry { handle, fence }
+        Entry {
+            handle,
+            fence,
+            exited,
+        }
     }
 
     fn route(&self, id: &str) -> Route {
@@ -537,9 +532,9 @@ impl ContextRegistry {
                     let (request, reply) = request_for(op.clone());
                     match handle.send(request, self.config.mailbox_wait).await {
                         Ok(()) => return reply.await,
-                        Err(Undelivered::Closed) => {
-                            self.actors.remove_if(id, |_, e| e.handle.same(&handle));
-                        }
+                        // The actor is stopping: the next round starts its successor
+                        // (which waits for it to exit), so the entry stays until then.
+                        Err(Undelivered::Closed) => {}
                         Err(Undelivered::Full) => {
                             telemetry::mailbox_full();
                             return Err(Rejection::Unavailable(

@@ -57,10 +57,10 @@ pub struct Snapshot {
 pub struct LoadedContext {
     /// The context's epoch, `None` if it has no events yet.
     pub epoch: Option<u64>,
-    /// The latest snapshot, if the backend keeps them.
+    /// The latest snapshot, if one was stored.
     pub snapshot: Option<Snapshot>,
-    /// Events in seq order: every event (SQLite), or the capped stream's tail, which
-    /// reaches back before the snapshot (Redis).
+    /// Events in seq order: those after the snapshot and some before it (for
+    /// recovery): SQLite's since the place asked for, Redis's capped stream tail.
     pub events: Vec<ContextEvent>,
 }
 
@@ -135,10 +135,23 @@ impl EventLog {
         matches!(self.backend, Backend::Redis(_))
     }
 
-    /// Reads a context.
+    /// Reads a stream whole: its latest snapshot and every event the log keeps.
     pub async fn load(&self, context_id: &str) -> Result<LoadedContext, BusError> {
         match &self.backend {
-            Backend::Sqlite { pool, .. } => load_sqlite(pool, context_id).await,
+            Backend::Sqlite { pool, .. } => load_sqlite(pool, context_id, None).await,
+            Backend::Redis(log) => log.load(context_id).await,
+        }
+    }
+
+    /// Reads what an actor needs to start: the latest snapshot, the events after it and
+    /// up to `keep` events before it (for recovery). Redis returns its capped tail.
+    pub async fn load_recent(
+        &self,
+        context_id: &str,
+        keep: usize,
+    ) -> Result<LoadedContext, BusError> {
+        match &self.backend {
+            Backend::Sqlite { pool, .. } => load_sqlite(pool, context_id, Some(keep)).await,
             Backend::Redis(log) => log.load(context_id).await,
         }
     }
@@ -163,7 +176,8 @@ impl EventLog {
         }
     }
 
-    /// Stores a snapshot (cluster mode; embedded mode replays its full log instead).
+    /// Stores a snapshot, unless a later one is stored already. In cluster mode `fence`
+    /// must hold the shard's lease.
     pub async fn store_snapshot(
         &self,
         context_id: &str,
@@ -171,7 +185,22 @@ impl EventLog {
         fence: Option<&crate::redis::Fence>,
     ) -> Result<(), BusError> {
         match (&self.backend, fence) {
-            (Backend::Sqlite { .. }, _) => Ok(()),
+            (Backend::Sqlite { pool, .. }, _) => {
+                // Beside the writer task, not through it: snapshots are rare (one per
+                // `snapshot_every` events) and must not hold appends up; SQLite's busy
+                // timeout orders the two writers.
+                sqlx::query(
+                    "INSERT INTO snapshots (context_id, seq, state) VALUES (?, ?, ?) \
+                     ON CONFLICT (context_id) DO UPDATE SET seq = excluded.seq, \
+                     state = excluded.state WHERE excluded.seq > snapshots.seq",
+                )
+                .bind(context_id)
+                .bind(snapshot.seq as i64)
+                .bind(&snapshot.state)
+                .execute(pool)
+                .await?;
+                Ok(())
+            }
             (Backend::Redis(log), Some(fence)) => {
                 log.store_snapshot(context_id, snapshot.seq, &snapshot.state, fence)
                     .await
@@ -181,15 +210,36 @@ impl EventLog {
     }
 }
 
-async fn load_sqlite(pool: &SqlitePool, context_id: &str) -> Result<LoadedContext, BusError> {
+/// Reads a stream: its snapshot and its events, all of them (`keep: None`) or those
+/// after the snapshot and `keep` before it.
+async fn load_sqlite(
+    pool: &SqlitePool,
+    context_id: &str,
+    keep: Option<usize>,
+) -> Result<LoadedContext, BusError> {
     let epoch: Option<i64> = sqlx::query_scalar("SELECT epoch FROM contexts WHERE context_id = ?")
         .bind(context_id)
         .fetch_optional(pool)
         .await?;
-    let rows = sqlx::query("SELECT seq, payload FROM events WHERE context_id = ? ORDER BY seq")
+    let snapshot = sqlx::query("SELECT seq, state FROM snapshots WHERE context_id = ?")
         .bind(context_id)
-        .fetch_all(pool)
-        .await?;
+        .fetch_optional(pool)
+        .await?
+        .map(|row| Snapshot {
+            seq: row.get::<i64, _>(0) as u64,
+            state: row.get(1),
+        });
+    let after = match (&snapshot, keep) {
+        (Some(snapshot), Some(keep)) => snapshot.seq.saturating_sub(keep as u64),
+        _ => 0,
+    };
+    let rows = sqlx::query(
+        "SELECT seq, payload FROM events WHERE context_id = ? AND seq > ? ORDER BY seq",
+    )
+    .bind(context_id)
+    .bind(after as i64)
+    .fetch_all(pool)
+    .await?;
     let mut events = Vec::with_capacity(rows.len());
     for row in rows {
         let seq: i64 = row.get(0);
@@ -203,7 +253,7 @@ async fn load_sqlite(pool: &SqlitePool, context_id: &str) -> Result<LoadedContex
     }
     Ok(LoadedContext {
         epoch: epoch.map(|e| e as u64),
-        snapshot: None,
+        snapshot,
         events,
     })
 }
@@ -380,6 +430,38 @@ mod tests {
         assert_eq!(seqs, vec![1, 2, 3]);
         assert_eq!(loaded.events[2], posted(3));
         assert!(log.load("other").await.unwrap().events.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_snapshot_starts_the_load_with_only_the_tail_asked_for_before_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = EventLog::open(dir.path(), SyncMode::Normal).await.unwrap();
+        let events: Vec<ContextEvent> = (1..=10).map(posted).collect();
+        log.append("c1", 7, &events, None).await.unwrap();
+        let snapshot = |seq: u64| Snapshot {
+            seq,
+            state: format!("state-{seq}").into_bytes(),
+        };
+        log.store_snapshot("c1", &snapshot(8), None).await.unwrap();
+        // An older snapshot (a stale writer) never replaces a newer one.
+        log.store_snapshot("c1", &snapshot(5), None).await.unwrap();
+        drop(log);
+
+        let log = EventLog::open(dir.path(), SyncMode::Normal).await.unwrap();
+        let loaded = log.load_recent("c1", 2).await.unwrap();
+        assert_eq!(loaded.snapshot, Some(snapshot(8)));
+        assert_eq!(loaded.epoch, Some(7));
+        let seqs: Vec<u64> = loaded.events.iter().map(|e| e.seq).collect();
+        assert_eq!(
+            seqs,
+            vec![7, 8, 9, 10],
+            "two before the snapshot, all after"
+        );
+        let whole = log.load("c1").await.unwrap();
+        assert_eq!(whole.events.len(), 10, "load reads every event");
+        assert_eq!(whole.snapshot, Some(snapshot(8)));
+        let fresh = log.load_recent("other", 2).await.unwrap();
+        assert!(fresh.snapshot.is_none() && fresh.events.is_empty());
     }
 
     #[tokio::test]

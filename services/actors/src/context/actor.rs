@@ -1,23 +1,11 @@
-//! The task that runs one context: it owns the [`ContextState`], drains its bounded
-//! mailbox in batches, appends each batch's events to the log in one transaction
-//! (group commit), and only then replies and publishes.
-//!
-//! Within a batch, each command is decided against the state left by the commands
-//! before it, so its events are applied in memory before the commit. Nothing is
-//! replied or published until the commit succeeds; if it fails, the actor reloads its
-//! state from the log and answers every command of the batch with a retryable error,
-//! so memory never holds an event the log does not.
+//! The context actor: the [`ContextState`] state machine on the shared runtime
+//! ([`crate::runtime`], which loads, batches, commits, holds replies, snapshots and
+//! passivates), plus what only contexts do: joins with snapshot or recovery, the
+//! pushes per audience, held-back like counts and the Q&A auto-release timer.
 
-use crate::Snapshots;
-use crate::telemetry::{self, ActorKind};
-use plenary_bus::now_ms;
-use std::{
-    collections::{HashMap, VecDeque},
-    sync::Arc,
-    time::Duration,
-};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
-use plenary_bus::{Bus, Channel, EventLog, Snapshot, redis::Fence};
+use plenary_bus::{Bus, Channel};
 use plenary_proto::v1::{
     self, JoinOk, LikeCount, LikeCounts, Position, Push,
     events::{Actor, ContextEvent, ContextSettings, context_event::Kind},
@@ -28,7 +16,7 @@ use tokio::{
     sync::{mpsc, oneshot},
     time::Instant,
 };
-use tracing::{Instrument, debug, error, info_span, warn};
+use tracing::{info_span, warn};
 
 use super::{
     aggregate::{Summary, Throttled},
@@ -37,7 +25,11 @@ use super::{
     state::{ChatLimits, ContextState, Decision, outcome_of},
     view::{self, Audience, Viewer},
 };
-use crate::identity::{Identity, Role};
+use crate::{
+    identity::{Identity, Role},
+    runtime::{Held, Journal, Machine, Replayed, Start, Stop},
+    telemetry::{self, ActorKind},
+};
 
 /// Tunables of context actors.
 #[derive(Clone, Debug)]
@@ -140,8 +132,6 @@ pub(crate) enum Request {
     /// A moderator's connection is still here (`present`, sent every ping interval)
     /// or left the context (for the Q&A auto-release).
     ModeratorPresence { user_id: String, present: bool },
-    /// Release claims of moderators away too long (the actor's own timer).
-    AutoRelease,
 }
 
 /// Moderators' connections, for releasing the claims of those who left.
@@ -215,361 +205,197 @@ pub struct ContextHandle {
     pub(crate) tx: mpsc::Sender<Request>,
 }
 
-/// A reply held back until the batch that produced it is committed.
-enum Pending {
-    Join(
-        oneshot::Sender<Result<JoinOk, Rejection>>,
-        Box<Result<JoinOk, Rejection>>,
-    ),
-    Chat(
-        oneshot::Sender<Result<CommandOutcome, Rejection>>,
-        Result<CommandOutcome, Rejection>,
-    ),
-    View(
-        oneshot::Sender<Result<ContextView, Rejection>>,
-        Result<ContextView, Rejection>,
-    ),
-}
-
-impl Pending {
-    fn send(self) {
-        // A dropped receiver means the connection went away; nothing to tell it.
-        match self {
-            Pending::Join(tx, r) => drop(tx.send(*r)),
-            Pending::Chat(tx, r) => drop(tx.send(r)),
-            Pending::View(tx, r) => drop(tx.send(r)),
-        }
-    }
-
-    fn fail(self, why: &Rejection) {
-        match self {
-            Pending::Join(tx, _) => drop(tx.send(Err(why.clone()))),
-            Pending::Chat(tx, _) => drop(tx.send(Err(why.clone()))),
-            Pending::View(tx, _) => drop(tx.send(Err(why.clone()))),
-        }
-    }
-}
-
-/// Starts a context actor; `on_exit` runs when it stops (the registry forgets it).
-pub(crate) fn spawn(
-    id: Arc<str>,
-    config: Arc<ContextConfig>,
-    log: EventLog,
-    bus: Bus,
-    fence: Option<Fence>,
-    on_exit: impl FnOnce() + Send + 'static,
-) -> ContextHandle {
-    let (tx, rx) = mpsc::channel(config.mailbox);
-    // A root span: the actor outlives the session whose command started it, and its
-    // logs are about the context, not that user.
+/// Starts a context actor (once its predecessor has exited).
+pub(crate) fn spawn(start: Start, bus: Bus) -> ContextHandle {
+    let id = start.id.clone();
+    let config = start.config.clone();
+    let actor = ContextActor {
+        channel_public: Channel::ContextPublic(id.clone()),
+        channel_moderators: Channel::ContextModerators(id.clone()),
+        heads: HashMap::new(),
+        moderators: ModeratorPresence::default(),
+        started: Instant::now(),
+        state: ContextState::new(&id),
+        likes: Throttled::default(),
+        likes_due: None,
+        release_due: config
+            .qa_auto_release
+            .map(|_| Instant::now() + RELEASE_TICK),
+        journal_config: config.clone(),
+        bus,
+        id: id.clone(),
+    };
     let span = info_span!(parent: None, "context", context_id = %id);
-    tokio::spawn(
-        async move {
-            let actor = ContextActor {
-                channel_public: Channel::ContextPublic(id.clone()),
-                channel_moderators: Channel::ContextModerators(id.clone()),
-                heads: HashMap::new(),
-                fence,
-                snapshot_seq: 0,
-                moderators: ModeratorPresence::default(),
-                started: Instant::now(),
-                state: ContextState::new(&id),
-                recent: VecDeque::new(),
-                uncommitted: Vec::new(),
-                likes: Throttled::default(),
-                id,
-                config,
-                log,
-                bus,
-            };
-            telemetry::actor_running(ActorKind::Context, true);
-            actor.run(rx).await;
-            telemetry::actor_running(ActorKind::Context, false);
-            on_exit();
-        }
-        .instrument(span),
-    );
-    ContextHandle { tx }
+    ContextHandle {
+        tx: start.spawn(actor, config.recovery_window, span),
+    }
 }
+
+/// How often claims of moderators away too long are looked for.
+const RELEASE_TICK: Duration = Duration::from_secs(1);
 
 struct ContextActor {
     id: Arc<str>,
-    config: Arc<ContextConfig>,
-    log: EventLog,
+    journal_config: Arc<ContextConfig>,
     bus: Bus,
     state: ContextState,
-    /// The last `recovery_window` events, for reconnect recovery.
-    recent: VecDeque<ContextEvent>,
-    /// Events of the batch being decided, not yet committed.
-    uncommitted: Vec<ContextEvent>,
     /// Like counts held back for one summary push (message id → count).
     likes: Throttled<u64, u32>,
+    /// When the held like counts are pushed.
+    likes_due: Option<Instant>,
+    /// When claims of moderators away too long are next looked for.
+    release_due: Option<Instant>,
     channel_public: Channel,
     channel_moderators: Channel,
     /// Per channel, the seq of the last push sent on it (this epoch): every push
     /// carries its channel's previous one, so a gateway can tell it missed some.
     heads: HashMap<Channel, u64>,
-    /// The shard lease this actor writes under (cluster mode).
-    fence: Option<Fence>,
-    /// Seq of the last snapshot stored (cluster mode).
-    snapshot_seq: u64,
     /// Which moderators are connected (Q&A auto-release).
     moderators: ModeratorPresence,
     /// When this actor started: owners never seen connected count as away from here.
     started: Instant,
 }
 
-impl ContextActor {
-    async fn run(mut self, mut rx: mpsc::Receiver<Request>) {
-        if let Err(e) = self.reload().await {
-            error!(error = %e, "cannot load context from the event log");
-            return Stop::LogUnavailable.refuse_the_rest(rx).await;
-        }
-        self.announce_heads().await;
-        let flush = tokio::time::sleep(self.config.like_flush);
-        tokio::pin!(flush);
-        let idle = tokio::time::sleep(self.config.passivate_after);
-        tokio::pin!(idle);
-        let mut release_tick = tokio::time::interval(Duration::from_secs(1));
-        release_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        // Grown by the batches that come, not sized for the largest one up front: a
-        // quiet context (most of them) keeps a few slots, not `batch_max` requests.
-        let mut batch = Vec::new();
-        loop {
-            tokio::select! {
-                received = rx.recv_many(&mut batch, self.config.batch_max) => {
-                    if received == 0 {
-                        break;
-                    }
-                    let had_likes = !self.likes.is_empty();
-                    if let Err(stop) = self.process(&mut batch).await {
-                        return stop.refuse_the_rest(rx).await;
-                    }
-                    if !had_likes && !self.likes.is_empty() {
-                        flush.as_mut().reset(Instant::now() + self.config.like_flush);
-                    }
-                    idle.as_mut().reset(Instant::now() + self.config.passivate_after);
-                    if !self.state.exists() && rx.is_empty() {
-                        // A join refused or a look-up of an unknown id: there is nothing
-                        // to keep, so stop now instead of holding memory until the idle
-                        // time-out (a stream of unknown ids would otherwise pile up).
-                        // Not while more requests wait: one may create the context.
-                        debug!("stopping: the context does not exist");
-                        rx.close();
-                    }
-                }
-                () = &mut flush, if !self.likes.is_empty() => self.flush_likes().await,
-                () = &mut idle => {
-                    debug!("passivating idle context actor");
-                    rx.close();
-                }
-                _ = release_tick.tick(), if self.config.qa_auto_release.is_some() => {
-                    let mut batch = vec![Request::AutoRelease];
-                    if let Err(stop) = self.process(&mut batch).await {
-                        return stop.refuse_the_rest(rx).await;
-                    }
+impl Machine for ContextActor {
+    type Request = Request;
+    type State = ContextState;
+    const KIND: ActorKind = ActorKind::Context;
+
+    fn state(&mut self) -> &mut ContextState {
+        &mut self.state
+    }
+
+    fn fresh(&self) -> ContextState {
+        ContextState::new(&self.id)
+    }
+
+    fn passivate_after(config: &ContextConfig) -> Duration {
+        config.passivate_after
+    }
+
+    async fn started(&mut self, _: &mut Journal, tail: &[ContextEvent]) -> Result<(), Stop> {
+        self.announce_heads(tail).await;
+        Ok(())
+    }
+
+    fn handle(&mut self, journal: &mut Journal, request: Request, held: &mut Vec<Held>) {
+        match request {
+            Request::Chat {
+                identity,
+                command,
+                reply,
+            } => {
+                let actor = identity.actor_in(&self.id);
+                let limits = &self.journal_config.limits;
+                let result = match self
+                    .state
+                    .decide_as(limits, &actor, identity.admin, &command)
+                {
+                    // The last event answers the command (the message, for a post).
+                    Ok(Decision::Emit(kind)) => Ok(self.emit(journal, actor, kind)),
+                    Ok(Decision::EmitAll(kinds)) => Ok(kinds
+                        .into_iter()
+                        .fold(CommandOutcome::Done { seq: 0 }, |_, kind| {
+                            self.emit(journal, actor.clone(), kind)
+                        })),
+                    Ok(Decision::Already(outcome)) => Ok(outcome),
+                    Err(rejection) => Err(rejection),
+                };
+                held.push(Held::new(reply, result));
+            }
+            Request::Join { join, reply } => {
+                let result = self.join(journal, &join);
+                held.push(Held::new(reply, result));
+            }
+            Request::Admin {
+                actor,
+                command,
+                reply,
+            } => {
+                let result = self.state.decide_admin(&command).map(|kind| {
+                    self.emit(journal, actor, kind);
+                    self.view()
+                });
+                held.push(Held::new(reply, result));
+            }
+            Request::Get { reply } => {
+                let result = if self.state.exists() {
+                    Ok(self.view())
+                } else {
+                    Err(Rejection::ContextNotFound(self.id.to_string()))
+                };
+                held.push(Held::new(reply, result));
+            }
+            Request::ModeratorPresence { user_id, present } => {
+                if present {
+                    self.moderators.seen(&user_id);
+                } else {
+                    self.moderators.left(&user_id);
                 }
             }
         }
+    }
+
+    async fn committed(
+        &mut self,
+        _: &mut Journal,
+        events: Vec<ContextEvent>,
+        held: Vec<Held>,
+    ) -> Result<(), Stop> {
+        Held::answer(held);
+        for event in &events {
+            self.publish(event).await;
+        }
+        if self.likes_due.is_none() && !self.likes.is_empty() {
+            self.likes_due = Some(Instant::now() + self.journal_config.like_flush);
+        }
+        Ok(())
+    }
+
+    fn refuse(request: Request, why: &Rejection) {
+        let why = why.clone();
+        match request {
+            Request::Join { reply, .. } => drop(reply.send(Err(why))),
+            Request::Chat { reply, .. } => drop(reply.send(Err(why))),
+            Request::Admin { reply, .. } | Request::Get { reply } => drop(reply.send(Err(why))),
+            Request::ModeratorPresence { .. } => return,
+        }
+        warn!("refused a request: context unavailable");
+    }
+
+    fn wake_at(&self) -> Option<Instant> {
+        match (self.likes_due, self.release_due) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    async fn wake(&mut self, journal: &mut Journal) {
+        let now = Instant::now();
+        if self.likes_due.is_some_and(|due| due <= now) {
+            self.flush_likes().await;
+        }
+        if self.release_due.is_some_and(|due| due <= now) {
+            self.release_due = Some(now + RELEASE_TICK);
+            self.auto_release(journal);
+        }
+    }
+
+    fn is_gone(&self) -> bool {
+        // A join refused or a look-up of an unknown id: nothing to keep (a stream of
+        // unknown ids would otherwise pile up actors until the idle time-out).
+        !self.state.exists()
+    }
+
+    async fn stopping(&mut self) {
         self.flush_likes().await;
     }
+}
 
-    /// Rebuilds the state from the log.
-    async fn reload(&mut self) -> Result<(), plenary_bus::BusError> {
-        let loaded = self.log.load(&self.id).await?;
-        self.state = match &loaded.snapshot {
-            Some(snapshot) => ContextState::from_snapshot(&snapshot.state)
-                .map_err(|_| plenary_bus::BusError::CorruptSnapshot(self.id.to_string()))?,
-            None => ContextState::new(&self.id),
-        };
-        self.snapshot_seq = self.state.seq;
-        self.recent.clear();
-        self.uncommitted.clear();
-        self.likes.clear();
-        for event in loaded.events {
-            // The stream's tail reaches back before the snapshot: those events only
-            // feed recovery.
-            if event.seq > self.state.seq {
-                self.state.apply(&event);
-            }
-            self.remember(event);
-        }
-        if let Some(epoch) = loaded.epoch {
-            self.state.epoch = epoch;
-        }
-        Ok(())
-    }
-
-    fn remember(&mut self, event: ContextEvent) {
-        if self.recent.len() == self.config.recovery_window {
-            self.recent.pop_front();
-        }
-        self.recent.push_back(event);
-    }
-
-    /// Decides, tentatively applies, commits and then answers one batch. `Err` means
-    /// the log refused this actor's lease: it must stop.
-    async fn process(&mut self, batch: &mut Vec<Request>) -> Result<(), Stop> {
-        let mut replies = Vec::with_capacity(batch.len());
-        for request in batch.drain(..) {
-            match request {
-                Request::Chat {
-                    identity,
-                    command,
-                    reply,
-                } => {
-                    let actor = identity.actor_in(&self.id);
-                    let result = match self.state.decide_as(
-                        &self.config.limits,
-                        &actor,
-                        identity.admin,
-                        &command,
-                    ) {
-                        Ok(Decision::Emit(kind)) => Ok(self.emit(actor, kind)),
-                        Ok(Decision::EmitAll(kinds)) => {
-                            // The last event answers the command (the message, for a post).
-                            let mut outcome = CommandOutcome::Done { seq: 0 };
-                            for kind in kinds {
-                                outcome = self.emit(actor.clone(), kind);
-                            }
-                            Ok(outcome)
-                        }
-                        Ok(Decision::Already(outcome)) => Ok(outcome),
-                        Err(rejection) => Err(rejection),
-                    };
-                    replies.push(Pending::Chat(reply, result));
-                }
-                Request::Join { join, reply } => {
-                    let result = self.join(&join);
-                    replies.push(Pending::Join(reply, Box::new(result)));
-                }
-                Request::Admin {
-                    actor,
-                    command,
-                    reply,
-                } => {
-                    let result = self.state.decide_admin(&command).map(|kind| {
-                        self.emit(actor, kind);
-                        self.view()
-                    });
-                    replies.push(Pending::View(reply, result));
-                }
-                Request::Get { reply } => {
-                    let result = if self.state.exists() {
-                        Ok(self.view())
-                    } else {
-                        Err(Rejection::ContextNotFound(self.id.to_string()))
-                    };
-                    replies.push(Pending::View(reply, result));
-                }
-                Request::ModeratorPresence { user_id, present } => {
-                    if present {
-                        self.moderators.seen(&user_id);
-                    } else {
-                        self.moderators.left(&user_id);
-                    }
-                }
-                Request::AutoRelease => self.auto_release(),
-            }
-        }
-
-        if !self.uncommitted.is_empty() {
-            let started = std::time::Instant::now();
-            let events = std::mem::take(&mut self.uncommitted);
-            if let Err(e) = self
-                .log
-                .append(&self.id, self.state.epoch, &events, self.fence.as_ref())
-                .await
-            {
-                let fenced = matches!(
-                    e,
-                    plenary_bus::BusError::Fenced(_) | plenary_bus::BusError::NotOwner
-                );
-                telemetry::log_append_failed(&e, events.len(), fenced, "reloading context");
-                // A fenced append was refused as a whole; any other failure may have
-                // come after the log took the batch.
-                let why = if fenced {
-                    Rejection::Unavailable("context moved to another node; retry".into())
-                } else {
-                    Rejection::OutcomeUnknown(
-                        "the event log did not confirm the write; retry".into(),
-                    )
-                };
-                for reply in replies {
-                    reply.fail(&why);
-                }
-                if fenced {
-                    return Err(Stop::Fenced);
-                }
-                if let Err(e) = self.reload().await {
-                    // Memory still holds the events the log refused: this actor must not
-                    // go on. The next command starts a fresh one from the log.
-                    error!(error = %e, "reload after a failed append failed too; this actor stops");
-                    return Err(Stop::LogUnavailable);
-                }
-                return Ok(());
-            }
-            telemetry::log_appended(events.len(), started.elapsed());
-            for reply in replies {
-                reply.send();
-            }
-            for event in &events {
-                self.publish(event).await;
-            }
-            self.maybe_snapshot().await;
-        } else {
-            for reply in replies {
-                reply.send();
-            }
-        }
-        Ok(())
-    }
-
-    /// In cluster mode, stores a snapshot every `snapshot_every` events, so a new owner
-    /// loads the snapshot and the stream's tail instead of every event.
-    async fn maybe_snapshot(&mut self) {
-        if !self.log.is_fenced() || self.state.seq < self.snapshot_seq + self.config.snapshot_every
-        {
-            return;
-        }
-        let snapshot = match self.state.to_snapshot() {
-            Ok(state) => Snapshot {
-                seq: self.state.seq,
-                state,
-            },
-            Err(e) => {
-                warn!(error = %e, "cannot encode a snapshot; will retry after more events");
-                return;
-            }
-        };
-        match self
-            .log
-            .store_snapshot(&self.id, &snapshot, self.fence.as_ref())
-            .await
-        {
-            Ok(()) => self.snapshot_seq = snapshot.seq,
-            Err(e) => warn!(error = %e, "storing a snapshot failed; will retry after more events"),
-        }
-    }
-
-    /// Builds the next event, applies it and keeps it for recovery and the commit.
-    fn emit(&mut self, actor: Actor, kind: Kind) -> CommandOutcome {
-        if self.state.epoch == 0 {
-            self.state.epoch = now_ms().max(1);
-        }
-        let event = ContextEvent {
-            context_id: self.id.to_string(),
-            epoch: self.state.epoch,
-            seq: self.state.seq + 1,
-            at_ms: now_ms(),
-            actor: Some(actor),
-            kind: Some(kind),
-        };
-        self.state.apply(&event);
-        let outcome = outcome_of(&event);
-        self.uncommitted.push(event.clone());
-        self.remember(event);
-        outcome
+impl ContextActor {
+    /// Emits an event and says how it answers the command that caused it.
+    fn emit(&mut self, journal: &mut Journal, actor: Actor, kind: Kind) -> CommandOutcome {
+        outcome_of(journal.emit(&mut self.state, actor, kind))
     }
 
     fn view(&self) -> ContextView {
@@ -590,21 +416,20 @@ impl ContextActor {
 
     /// Sends back to pending the threads of owners away longer than the configured
     /// time.
-    fn auto_release(&mut self) {
-        let Some(after) = self.config.qa_auto_release else {
+    fn auto_release(&mut self, journal: &mut Journal) {
+        let Some(after) = self.journal_config.qa_auto_release else {
             return;
         };
+        let grace = self.journal_config.moderator_presence_grace;
         let stale: Vec<u64> = self
             .state
             .qa
             .threads()
             .filter(|t| match &t.state {
-                ThreadState::Owned { by } => self.moderators.away_longer_than(
-                    by,
-                    after,
-                    self.started,
-                    self.config.moderator_presence_grace,
-                ),
+                ThreadState::Owned { by } => {
+                    self.moderators
+                        .away_longer_than(by, after, self.started, grace)
+                }
                 _ => false,
             })
             .map(|t| t.id)
@@ -624,7 +449,7 @@ impl ContextActor {
                 continue;
             };
             for kind in kinds {
-                self.emit(system.clone(), kind);
+                self.emit(journal, system.clone(), kind);
                 emitted += 1;
             }
         }
@@ -633,10 +458,10 @@ impl ContextActor {
         }
     }
 
-    fn join(&mut self, join: &JoinRequest) -> Result<JoinOk, Rejection> {
+    fn join(&mut self, journal: &mut Journal, join: &JoinRequest) -> Result<JoinOk, Rejection> {
         let identity = &join.identity;
         if !self.state.exists() {
-            if !(self.config.auto_create && join.create) {
+            if !(self.journal_config.auto_create && join.create) {
                 return Err(Rejection::ContextNotFound(self.id.to_string()));
             }
             telemetry::context_created_implicitly();
@@ -645,6 +470,7 @@ impl ContextActor {
                 ..Default::default()
             };
             self.emit(
+                journal,
                 identity.actor_in(&self.id),
                 Kind::Created(v1::events::ContextCreated {
                     settings: Some(settings),
@@ -675,7 +501,7 @@ impl ContextActor {
         };
         if let Some(missed) = join
             .since
-            .and_then(|since| self.missed_since(since, viewer))
+            .and_then(|since| self.missed_since(journal, since, viewer))
         {
             ok.recovered = true;
             ok.missed = missed;
@@ -683,7 +509,7 @@ impl ContextActor {
             ok.snapshot = Some(view::snapshot(
                 &self.state,
                 viewer,
-                self.config.snapshot_messages,
+                self.journal_config.snapshot_messages,
             ));
         }
         Ok(ok)
@@ -691,21 +517,14 @@ impl ContextActor {
 
     /// The pushes a client at `since` missed, or `None` if it is too far behind (or
     /// from another epoch) to recover by replay.
-    fn missed_since(&self, since: Position, viewer: Viewer<'_>) -> Option<Vec<Push>> {
-        if since.epoch != self.state.epoch || since.seq > self.state.seq {
-            return None;
-        }
-        if since.seq == self.state.seq {
-            return Some(Vec::new());
-        }
-        let oldest = self.recent.front()?.seq;
-        if oldest > since.seq + 1 {
-            return None;
-        }
-        let missed = self
-            .recent
-            .iter()
-            .filter(|e| e.seq > since.seq)
+    fn missed_since(
+        &self,
+        journal: &Journal,
+        since: Position,
+        viewer: Viewer<'_>,
+    ) -> Option<Vec<Push>> {
+        let missed = journal
+            .since(self.state.position(), since)?
             .filter(|e| {
                 e.kind
                     .as_ref()
@@ -722,7 +541,6 @@ impl ContextActor {
             .collect();
         Some(missed)
     }
-
     /// Sends one committed event to its audience: one push per channel, rendered for
     /// that channel's viewers (a thread's attendee sees moderators' answers as the
     /// session). Like changes are held back and pushed as an aggregate, flushed before
@@ -815,12 +633,13 @@ impl ContextActor {
 
     /// After loading: works out from the log's tail which seq was last meant for each
     /// channel, and announces it there. Listeners whose gateway relayed less missed
-    /// events the previous actor committed but never published (it died in between),
-    /// and resync. An actor that stopped cleanly had published everything, so its
-    /// successor's announcement changes nothing.
-    async fn announce_heads(&mut self) {
+    /// events the previous actor committed but never published (it died in between,
+    /// or its append failed after the log took it), and resync. An actor that stopped
+    /// cleanly had published everything, so its successor's announcement changes
+    /// nothing.
+    async fn announce_heads(&mut self, tail: &[ContextEvent]) {
         let mut heads = HashMap::new();
-        for event in &self.recent {
+        for event in tail {
             let Some(kind) = &event.kind else { continue };
             if event.epoch != self.state.epoch {
                 continue;
@@ -853,6 +672,7 @@ impl ContextActor {
     }
 
     async fn flush_likes(&mut self) {
+        self.likes_due = None;
         if let Some(summary) = self.likes.take() {
             self.push_likes(summary).await;
         }
@@ -873,39 +693,6 @@ impl ContextActor {
         });
         self.send(epoch, seq, rendered).await;
     }
-}
-
-/// Why an actor must stop at once.
-pub(crate) enum Stop {
-    /// The log refused this actor's lease: another node owns the context now.
-    Fenced,
-    /// An append failed and the state could not be reloaded from the log.
-    LogUnavailable,
-}
-
-impl Stop {
-    /// Refuses everything still queued (clients retry and reach a fresh actor or the
-    /// new owner).
-    async fn refuse_the_rest(self, mut rx: mpsc::Receiver<Request>) {
-        rx.close();
-        let why = Rejection::Unavailable(match self {
-            Stop::Fenced => "context moved to another node; retry".into(),
-            Stop::LogUnavailable => "the event log is unavailable; retry".into(),
-        });
-        while let Some(request) = rx.recv().await {
-            reject(request, &why);
-        }
-    }
-}
-
-fn reject(request: Request, why: &Rejection) {
-    match request {
-        Request::Join { reply, .. } => drop(reply.send(Err(why.clone()))),
-        Request::Chat { reply, .. } => drop(reply.send(Err(why.clone()))),
-        Request::Admin { reply, .. } | Request::Get { reply } => drop(reply.send(Err(why.clone()))),
-        Request::ModeratorPresence { .. } | Request::AutoRelease => {}
-    }
-    warn!("refused a request: context unavailable");
 }
 
 #[cfg(test)]

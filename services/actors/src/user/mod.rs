@@ -1,9 +1,10 @@
 //! Private chat: one user actor per user (settings, profile, what their devices were
 //! told) and one conversation actor per pair of users (connection, messages, read
-//! markers). See `actor` for how the two talk.
+//! markers). See `conversation` for how the two talk.
 
 pub(crate) mod actor;
 pub mod connection;
+pub(crate) mod conversation;
 pub mod inbox;
 pub mod pair;
 
