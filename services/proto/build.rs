@@ -67,6 +67,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "connection_change",
         ),
         (".plenary.v1.events.ContextSettings.qa_mode", "qa_mode"),
+        (".plenary.v1.events.Peer.status", "peer_status"),
         (".plenary.v1.admin.Context.qa_mode", "qa_mode"),
         (".plenary.v1.admin.CreateContextRequest.qa_mode", "qa_mode"),
     ] {

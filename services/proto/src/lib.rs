@@ -40,3 +40,74 @@ pub mod v1 {
 }
 
 pub use wire::{DecodeError, WireFormat};
+
+/// Converts between a wire type and its stored copy in `events.proto` (the same field
+/// numbers), through their encoding: the log keeps its own types so protocol changes
+/// never change stored events. A field one side lacks is dropped.
+pub fn recode<A: prost::Message, B: prost::Message + Default>(value: &A) -> B {
+    // Decoding what was just encoded cannot fail: both are valid protobuf messages,
+    // and a field whose type differed would have been caught by the test below.
+    B::decode(value.encode_to_vec().as_slice()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use prost::Message;
+
+    use super::*;
+
+    fn peer_update() -> v1::PeerUpdate {
+        let message = v1::DirectMessage {
+            peer_id: "bo".into(),
+            message_id: 7,
+            sender_id: "al".into(),
+            text: "hi".into(),
+            sent_at_ms: 1_700_000_000_000,
+            client_msg_id: "c-1".into(),
+        };
+        v1::PeerUpdate {
+            peer: Some(v1::Peer {
+                user_id: "bo".into(),
+                name: "Bo".into(),
+                status: v1::PeerStatus::Ignored as i32,
+                unread: 3,
+                my_read_id: 5,
+                peer_read_id: 6,
+                last_message: Some(message.clone()),
+            }),
+            message: Some(message),
+            removed: Some(v1::DirectMessageRef {
+                peer_id: "bo".into(),
+                message_id: 4,
+            }),
+        }
+    }
+
+    #[test]
+    fn the_stored_copies_keep_every_field_of_the_wire_types() {
+        let update = peer_update();
+        let stored: v1::events::PeerUpdate = recode(&update);
+        assert_eq!(stored.encode_to_vec(), update.encode_to_vec(), "same bytes");
+        assert_eq!(recode::<_, v1::PeerUpdate>(&stored), update);
+
+        let settings = v1::UserSettings {
+            toast: true,
+            private_chat: true,
+            show_last_name: true,
+        };
+        let stored: v1::events::UserSettings = recode(&settings);
+        assert_eq!(recode::<_, v1::UserSettings>(&stored), settings);
+
+        for (wire, stored) in [
+            (v1::QaMode::SingleThread, v1::events::QaMode::SingleThread),
+            (v1::QaMode::MultiThread, v1::events::QaMode::MultiThread),
+        ] {
+            assert_eq!(wire as i32, stored as i32);
+        }
+        for status in 0..=4 {
+            let wire = v1::PeerStatus::try_from(status).unwrap();
+            let stored = v1::events::PeerStatus::try_from(status).unwrap();
+            assert_eq!(wire.as_str_name(), stored.as_str_name());
+        }
+    }
+}

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use plenary_proto::recode;
 use plenary_proto::v1::{
     Peer, PeerUpdate, PrivateSnapshot, UserSettings,
     events::{ContextEvent, PeerNotice, ProfileChanged, SettingsChanged, context_event::Kind},
@@ -148,9 +149,11 @@ impl UserState {
             private_chat: patch.private_chat.unwrap_or(self.settings.private_chat),
             show_last_name: patch.show_last_name.unwrap_or(self.settings.show_last_name),
         };
-        (next != self.settings).then_some(Kind::SettingsChanged(SettingsChanged {
-            settings: Some(next),
-        }))
+        (next != self.settings).then(|| {
+            Kind::SettingsChanged(SettingsChanged {
+                settings: Some(recode(&next)),
+            })
+        })
     }
 
     /// The event recording what a conversation told this user, unless the user was
@@ -178,7 +181,7 @@ impl UserState {
         fresh.then(|| {
             Kind::PeerNotice(Box::new(PeerNotice {
                 pair_seq,
-                update: Some(update.clone()),
+                update: Some(recode(update)),
                 pair_epoch,
             }))
         })
@@ -198,8 +201,8 @@ impl UserState {
         self.epoch = event.epoch;
         match &event.kind {
             Some(Kind::SettingsChanged(s)) => {
-                if let Some(settings) = s.settings {
-                    self.settings = settings;
+                if let Some(settings) = &s.settings {
+                    self.settings = recode(settings);
                 }
             }
             Some(Kind::ProfileChanged(p)) => {
@@ -211,7 +214,8 @@ impl UserState {
                 });
             }
             Some(Kind::PeerNotice(n)) => {
-                if let Some(peer) = n.update.as_ref().and_then(|u| u.peer.clone()) {
+                if let Some(peer) = n.update.as_ref().and_then(|u| u.peer.as_ref()) {
+                    let peer: Peer = recode(peer);
                     self.peers.insert(
                         peer.user_id.clone(),
                         PeerEntry {
@@ -230,8 +234,10 @@ impl UserState {
     /// The push an event of this stream becomes, if any.
     pub fn push_body(event: &ContextEvent) -> Option<Body> {
         match &event.kind {
-            Some(Kind::SettingsChanged(s)) => s.settings.map(Body::Settings),
-            Some(Kind::PeerNotice(n)) => n.update.clone().map(Body::PeerUpdate),
+            Some(Kind::SettingsChanged(s)) => {
+                s.settings.as_ref().map(|s| Body::Settings(recode(s)))
+            }
+            Some(Kind::PeerNotice(n)) => n.update.as_ref().map(|u| Body::PeerUpdate(recode(u))),
             _ => None,
         }
     }
