@@ -12,7 +12,7 @@ use plenary_client::{
     v1::{
         ConnectionActionKind as Action, ErrorCode, PeerStatus, PeerUpdate, Push, UpdateSettings,
         UserSettings,
-        events::{ConnectionChange, context_event::Kind},
+        events::{ConnectionChange, ConversationEvent, conversation_event::Kind},
         push::Body,
     },
 };
@@ -500,7 +500,7 @@ async fn conversations_survive_kill_9() {
         .await
         .unwrap();
     let loaded = log
-        .load(&plenary_actors::user::pair_stream_id("quinn", "rosa"))
+        .load_stream::<ConversationEvent>(&plenary_actors::user::pair_stream_id("quinn", "rosa"))
         .await
         .unwrap();
     let posted: Vec<_> = loaded

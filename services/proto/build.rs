@@ -47,6 +47,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ".plenary.v1.Reply.result",
         ".plenary.v1.Push.body",
         ".plenary.v1.events.ContextEvent.kind",
+        ".plenary.v1.events.ConversationEvent.kind",
+        ".plenary.v1.events.UserEvent.kind",
     ] {
         builder = builder.field_attribute(oneof, "#[serde(flatten)]");
     }
@@ -77,9 +79,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Private chat's events are larger than the others: boxed, so every event stays
     // small.
     for field in [
-        ".plenary.v1.events.ContextEvent.kind.peer_notice",
-        ".plenary.v1.events.ContextEvent.kind.connection_changed",
-        ".plenary.v1.events.ContextEvent.kind.direct_message_posted",
+        ".plenary.v1.events.UserEvent.kind.peer_notice",
+        ".plenary.v1.events.ConversationEvent.kind.connection_changed",
+        ".plenary.v1.events.ConversationEvent.kind.direct_message_posted",
     ] {
         builder = builder.boxed(field);
     }

@@ -10,7 +10,7 @@ use plenary_actors::{
 use plenary_bus::{Bus, EventLog, SyncMode};
 use plenary_proto::v1::{
     Position,
-    events::{ContextEvent, DirectMessagePosted, context_event::Kind},
+    events::{ConversationEvent, DirectMessagePosted, conversation_event::Kind},
     push::Body,
 };
 
@@ -62,10 +62,10 @@ async fn a_change_committed_but_never_told_reaches_the_users_when_the_conversati
     // as if the conversation had crashed between its commit and its notices.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let stream = pair_stream_id("alice", "bob");
-    let loaded = log.load(&stream).await.unwrap();
+    let loaded = log.load_stream::<ConversationEvent>(&stream).await.unwrap();
     let last = loaded.events.last().unwrap();
-    let lost = ContextEvent {
-        context_id: stream.clone(),
+    let lost = ConversationEvent {
+        stream_id: stream.clone(),
         epoch: last.epoch,
         seq: last.seq + 1,
         at_ms: last.at_ms + 1,

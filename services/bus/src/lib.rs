@@ -2,7 +2,8 @@
 //! that carries pushes to the gateways holding the sockets.
 //!
 //! Layout:
-//! - [`log`]: [`EventLog`], the append-only per-context log (SQLite in embedded mode).
+//! - [`log`]: [`EventLog`], the append-only per-stream log (SQLite in embedded mode).
+//! - [`event`]: [`StoredEvent`], what the log needs of each stream kind's event type.
 //! - [`bus`]: [`Bus`], publish a push to a [`Channel`]; the in-memory implementation
 //!   delivers straight to this node's [`LocalDelivery`].
 //! - [`redis`]: cluster mode: keys, fenced Streams log, shard leases, pub/sub and
@@ -11,12 +12,14 @@
 
 pub mod bus;
 pub mod error;
+pub mod event;
 pub mod log;
 pub mod redis;
 mod telemetry;
 
 pub use bus::{Bus, Channel, LocalDelivery};
 pub use error::BusError;
+pub use event::StoredEvent;
 pub use log::{EventLog, LoadedContext, Snapshot, SyncMode};
 
 /// Wall-clock time in Unix milliseconds (0 if the clock is before 1970).

@@ -10,7 +10,8 @@
 use std::{path::Path, str::FromStr, time::Duration};
 
 use plenary_proto::v1::events::ContextEvent;
-use prost::Message;
+
+use crate::StoredEvent;
 use sqlx::{
     Row,
     sqlite::{
@@ -52,16 +53,26 @@ pub struct Snapshot {
     pub state: Vec<u8>,
 }
 
-/// What the log holds for one context.
-#[derive(Debug, Default)]
-pub struct LoadedContext {
+/// What the log holds for one stream.
+#[derive(Debug)]
+pub struct LoadedContext<E = ContextEvent> {
     /// The context's epoch, `None` if it has no events yet.
     pub epoch: Option<u64>,
     /// The latest snapshot, if one was stored.
     pub snapshot: Option<Snapshot>,
     /// Events in seq order: those after the snapshot and some before it (for
     /// recovery): SQLite's since the place asked for, Redis's capped stream tail.
-    pub events: Vec<ContextEvent>,
+    pub events: Vec<E>,
+}
+
+impl<E> Default for LoadedContext<E> {
+    fn default() -> Self {
+        LoadedContext {
+            epoch: None,
+            snapshot: None,
+            events: Vec::new(),
+        }
+    }
 }
 
 /// The append-only event log: SQLite in embedded mode, Redis Streams in cluster mode.
@@ -135,8 +146,17 @@ impl EventLog {
         matches!(self.backend, Backend::Redis(_))
     }
 
-    /// Reads a stream whole: its latest snapshot and every event the log keeps.
+    /// Reads a context whole: its latest snapshot and every event the log keeps.
     pub async fn load(&self, context_id: &str) -> Result<LoadedContext, BusError> {
+        self.load_stream::<ContextEvent>(context_id).await
+    }
+
+    /// Reads a stream of any kind whole: its latest snapshot and every event the log
+    /// keeps.
+    pub async fn load_stream<E: StoredEvent>(
+        &self,
+        context_id: &str,
+    ) -> Result<LoadedContext<E>, BusError> {
         match &self.backend {
             Backend::Sqlite { pool, .. } => load_sqlite(pool, context_id, None).await,
             Backend::Redis(log) => log.load(context_id).await,
@@ -145,11 +165,11 @@ impl EventLog {
 
     /// Reads what an actor needs to start: the latest snapshot, the events after it and
     /// up to `keep` events before it (for recovery). Redis returns its capped tail.
-    pub async fn load_recent(
+    pub async fn load_recent<E: StoredEvent>(
         &self,
         context_id: &str,
         keep: usize,
-    ) -> Result<LoadedContext, BusError> {
+    ) -> Result<LoadedContext<E>, BusError> {
         match &self.backend {
             Backend::Sqlite { pool, .. } => load_sqlite(pool, context_id, Some(keep)).await,
             Backend::Redis(log) => log.load(context_id).await,
@@ -162,7 +182,7 @@ impl EventLog {
         &self,
         context_id: &str,
         epoch: u64,
-        events: &[ContextEvent],
+        events: &[impl StoredEvent],
         fence: Option<&crate::redis::Fence>,
     ) -> Result<(), BusError> {
         match (&self.backend, fence) {
@@ -212,11 +232,11 @@ impl EventLog {
 
 /// Reads a stream: its snapshot and its events, all of them (`keep: None`) or those
 /// after the snapshot and `keep` before it.
-async fn load_sqlite(
+async fn load_sqlite<E: StoredEvent>(
     pool: &SqlitePool,
     context_id: &str,
     keep: Option<usize>,
-) -> Result<LoadedContext, BusError> {
+) -> Result<LoadedContext<E>, BusError> {
     let epoch: Option<i64> = sqlx::query_scalar("SELECT epoch FROM contexts WHERE context_id = ?")
         .bind(context_id)
         .fetch_optional(pool)
@@ -244,7 +264,7 @@ async fn load_sqlite(
     for row in rows {
         let seq: i64 = row.get(0);
         let payload: &[u8] = row.get(1);
-        let event = ContextEvent::decode(payload).map_err(|source| BusError::Corrupt {
+        let event = E::decode(payload).map_err(|source| BusError::Corrupt {
             context_id: context_id.to_owned(),
             seq: seq as u64,
             source,
@@ -265,7 +285,7 @@ async fn append_sqlite(
     writer: &mpsc::Sender<AppendJob>,
     context_id: &str,
     epoch: u64,
-    events: &[ContextEvent],
+    events: &[impl StoredEvent],
 ) -> Result<(), BusError> {
     let (reply, answer) = oneshot::channel();
     let job = AppendJob {
@@ -273,7 +293,7 @@ async fn append_sqlite(
         epoch,
         rows: events
             .iter()
-            .map(|e| (e.seq, e.at_ms, e.encode_to_vec()))
+            .map(|e| (e.seq(), e.at_ms(), e.encode_to_vec()))
             .collect(),
         reply,
     };
@@ -448,7 +468,7 @@ mod tests {
         drop(log);
 
         let log = EventLog::open(dir.path(), SyncMode::Normal).await.unwrap();
-        let loaded = log.load_recent("c1", 2).await.unwrap();
+        let loaded = log.load_recent::<ContextEvent>("c1", 2).await.unwrap();
         assert_eq!(loaded.snapshot, Some(snapshot(8)));
         assert_eq!(loaded.epoch, Some(7));
         let seqs: Vec<u64> = loaded.events.iter().map(|e| e.seq).collect();
@@ -460,7 +480,7 @@ mod tests {
         let whole = log.load("c1").await.unwrap();
         assert_eq!(whole.events.len(), 10, "load reads every event");
         assert_eq!(whole.snapshot, Some(snapshot(8)));
-        let fresh = log.load_recent("other", 2).await.unwrap();
+        let fresh = log.load_recent::<ContextEvent>("other", 2).await.unwrap();
         assert!(fresh.snapshot.is_none() && fresh.events.is_empty());
     }
 

@@ -89,7 +89,7 @@ async fn a_stale_owner_is_refused_when_it_appends() {
         other => panic!("the stale owner was not fenced off: {other:?}"),
     }
     log_b.append("c", 9, &[event(2)], &fence_b).await.unwrap();
-    let loaded = log_b.load("c").await.unwrap();
+    let loaded = log_b.load::<ContextEvent>("c").await.unwrap();
     assert_eq!(
         loaded.events.iter().map(|e| e.seq).collect::<Vec<_>>(),
         vec![1, 2]
@@ -126,7 +126,7 @@ async fn snapshots_are_fenced_and_only_move_forward() {
         .await
         .unwrap();
     log.store_snapshot("c", 2, b"older", &fence).await.unwrap();
-    let loaded = log.load("c").await.unwrap();
+    let loaded = log.load::<ContextEvent>("c").await.unwrap();
     let snapshot = loaded.snapshot.unwrap();
     assert_eq!(
         (snapshot.seq, snapshot.state.as_slice()),

@@ -110,4 +110,50 @@ mod tests {
             assert_eq!(wire.as_str_name(), stored.as_str_name());
         }
     }
+
+    #[test]
+    fn private_events_stored_in_the_shared_envelope_decode_as_their_streams_types() {
+        use v1::events::{
+            ContextEvent, ConversationEvent, DirectMessagePosted, SettingsChanged, UserEvent,
+            conversation_event, user_event,
+        };
+        // Encoded field by field as the one `ContextEvent` of every stream stored them:
+        // the envelope (1-3) and the kind under its number (41: a private message).
+        let posted = DirectMessagePosted {
+            sender_id: "al".into(),
+            recipient_id: "bo".into(),
+            text: "hi".into(),
+            ..Default::default()
+        };
+        let mut stored = Vec::new();
+        prost::encoding::string::encode(1, &"~dm/al/bo".to_string(), &mut stored);
+        prost::encoding::uint64::encode(2, &7, &mut stored);
+        prost::encoding::uint64::encode(3, &9, &mut stored);
+        prost::encoding::message::encode(41, &posted, &mut stored);
+        let event = ConversationEvent::decode(stored.as_slice()).unwrap();
+        assert_eq!(
+            (event.stream_id.as_str(), event.epoch, event.seq),
+            ("~dm/al/bo", 7, 9)
+        );
+        assert_eq!(
+            event.kind,
+            Some(conversation_event::Kind::DirectMessagePosted(Box::new(
+                posted
+            )))
+        );
+        // A context's type does not know the kind any more.
+        assert_eq!(ContextEvent::decode(stored.as_slice()).unwrap().kind, None);
+
+        let changed = SettingsChanged {
+            settings: Some(v1::events::UserSettings {
+                toast: true,
+                ..Default::default()
+            }),
+        };
+        let mut stored = Vec::new();
+        prost::encoding::string::encode(1, &"~u/al".to_string(), &mut stored);
+        prost::encoding::message::encode(44, &changed, &mut stored);
+        let event = UserEvent::decode(stored.as_slice()).unwrap();
+        assert_eq!(event.kind, Some(user_event::Kind::SettingsChanged(changed)));
+    }
 }

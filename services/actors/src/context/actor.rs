@@ -273,12 +273,21 @@ impl Machine for ContextActor {
         config.passivate_after
     }
 
-    async fn started(&mut self, _: &mut Journal, tail: &[ContextEvent]) -> Result<(), Stop> {
+    async fn started(
+        &mut self,
+        _: &mut Journal<ContextEvent>,
+        tail: &[ContextEvent],
+    ) -> Result<(), Stop> {
         self.announce_heads(tail).await;
         Ok(())
     }
 
-    fn handle(&mut self, journal: &mut Journal, request: Request, held: &mut Vec<Held>) {
+    fn handle(
+        &mut self,
+        journal: &mut Journal<ContextEvent>,
+        request: Request,
+        held: &mut Vec<Held>,
+    ) {
         match request {
             Request::Chat {
                 identity,
@@ -338,7 +347,7 @@ impl Machine for ContextActor {
 
     async fn committed(
         &mut self,
-        _: &mut Journal,
+        _: &mut Journal<ContextEvent>,
         events: Vec<ContextEvent>,
         held: Vec<Held>,
     ) -> Result<(), Stop> {
@@ -370,7 +379,7 @@ impl Machine for ContextActor {
         }
     }
 
-    async fn wake(&mut self, journal: &mut Journal) {
+    async fn wake(&mut self, journal: &mut Journal<ContextEvent>) {
         let now = Instant::now();
         if self.likes_due.is_some_and(|due| due <= now) {
             self.flush_likes().await;
@@ -394,7 +403,12 @@ impl Machine for ContextActor {
 
 impl ContextActor {
     /// Emits an event and says how it answers the command that caused it.
-    fn emit(&mut self, journal: &mut Journal, actor: Actor, kind: Kind) -> CommandOutcome {
+    fn emit(
+        &mut self,
+        journal: &mut Journal<ContextEvent>,
+        actor: Actor,
+        kind: Kind,
+    ) -> CommandOutcome {
         outcome_of(journal.emit(&mut self.state, actor, kind))
     }
 
@@ -416,7 +430,7 @@ impl ContextActor {
 
     /// Sends back to pending the threads of owners away longer than the configured
     /// time.
-    fn auto_release(&mut self, journal: &mut Journal) {
+    fn auto_release(&mut self, journal: &mut Journal<ContextEvent>) {
         let Some(after) = self.journal_config.qa_auto_release else {
             return;
         };
@@ -458,7 +472,11 @@ impl ContextActor {
         }
     }
 
-    fn join(&mut self, journal: &mut Journal, join: &JoinRequest) -> Result<JoinOk, Rejection> {
+    fn join(
+        &mut self,
+        journal: &mut Journal<ContextEvent>,
+        join: &JoinRequest,
+    ) -> Result<JoinOk, Rejection> {
         let identity = &join.identity;
         if !self.state.exists() {
             if !(self.journal_config.auto_create && join.create) {
@@ -519,7 +537,7 @@ impl ContextActor {
     /// from another epoch) to recover by replay.
     fn missed_since(
         &self,
-        journal: &Journal,
+        journal: &Journal<ContextEvent>,
         since: Position,
         viewer: Viewer<'_>,
     ) -> Option<Vec<Push>> {

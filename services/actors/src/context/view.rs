@@ -158,14 +158,6 @@ pub fn push_body(state: &ContextState, event: &ContextEvent, viewer: Viewer<'_>)
     match kind {
         Kind::Created(c) => Some(Body::Context(context_info(&state.id, c.settings.as_ref()?))),
         Kind::Updated(u) => Some(Body::Context(context_info(&state.id, u.settings.as_ref()?))),
-        // Private chat events live on their own streams, never a context's.
-        Kind::ConnectionChanged(_)
-        | Kind::DirectMessagePosted(_)
-        | Kind::DirectMessageDeleted(_)
-        | Kind::DirectMessageRead(_)
-        | Kind::SettingsChanged(_)
-        | Kind::ProfileChanged(_)
-        | Kind::PeerNotice(_) => None,
         Kind::MessagePosted(_)
         | Kind::MessageLiked(_)
         | Kind::MessageUnliked(_)
@@ -355,7 +347,7 @@ mod tests {
     }
 
     #[test]
-    fn blocks_are_for_moderators_and_private_chat_kinds_render_nothing() {
+    fn blocks_are_for_moderators() {
         let m = actor("m", true);
         let (state, log) = context(vec![(
             m,
@@ -366,10 +358,7 @@ mod tests {
         )]);
         let block = log[1].kind.as_ref().unwrap();
         assert_eq!(audience_of(&state, block), Audience::Moderators);
-        let dm = ContextEvent {
-            kind: Some(Kind::DirectMessageRead(Default::default())),
-            ..log[1].clone()
-        };
-        assert_eq!(push_body(&state, &dm, MODERATOR), None);
+        // (Private chat's kinds cannot reach a context's views any more: they are
+        // another type, `UserEvent` or `ConversationEvent`.)
     }
 }

@@ -4,20 +4,17 @@
 use std::{collections::VecDeque, sync::Arc};
 
 use plenary_bus::{BusError, EventLog, Snapshot, now_ms, redis::Fence};
-use plenary_proto::v1::{
-    Position,
-    events::{Actor, ContextEvent, context_event::Kind},
-};
+use plenary_proto::v1::{Position, events::Actor};
 use tracing::warn;
 
-use super::{Held, Replayed, Stop};
+use super::{Event, Held, Replayed, Stop};
 use crate::{
     context::{ContextConfig, Rejection},
     telemetry,
 };
 
 /// One stream's log, as its actor writes it.
-pub(crate) struct Journal {
+pub(crate) struct Journal<E> {
     pub(crate) id: Arc<str>,
     pub(crate) config: Arc<ContextConfig>,
     log: EventLog,
@@ -26,13 +23,13 @@ pub(crate) struct Journal {
     /// Seq of the last snapshot stored or loaded.
     snapshot_seq: u64,
     /// The last `window` events, for recovery.
-    recent: VecDeque<ContextEvent>,
+    recent: VecDeque<E>,
     window: usize,
     /// Events of the batch being decided, not yet committed.
-    uncommitted: Vec<ContextEvent>,
+    uncommitted: Vec<E>,
 }
 
-impl Journal {
+impl<E: Event> Journal<E> {
     /// A journal keeping the last `window` events for recovery (0: none).
     pub(crate) fn new(
         id: Arc<str>,
@@ -56,16 +53,16 @@ impl Journal {
     /// Rebuilds `state` from the latest snapshot (or `fresh`) and the events after
     /// it. Returns the events read, which reach back before the snapshot by at least
     /// the recovery window where the log still has them.
-    pub(super) async fn load<S: Replayed>(
+    pub(super) async fn load<S: Replayed<Event = E>>(
         &mut self,
         state: &mut S,
         fresh: S,
-    ) -> Result<Vec<ContextEvent>, BusError> {
+    ) -> Result<Vec<E>, BusError> {
         self.recent.clear();
         self.uncommitted.clear();
         let loaded = self
             .log
-            .load_recent(&self.id, self.window.max(self.config.recovery_window))
+            .load_recent::<E>(&self.id, self.window.max(self.config.recovery_window))
             .await?;
         *state = match &loaded.snapshot {
             Some(snapshot) => S::from_snapshot(&snapshot.state)
@@ -74,7 +71,7 @@ impl Journal {
         };
         self.snapshot_seq = state.position().1;
         for event in &loaded.events {
-            if event.seq > state.position().1 {
+            if event.seq() > state.position().1 {
                 state.apply(event);
             }
         }
@@ -85,14 +82,14 @@ impl Journal {
     }
 
     /// Keeps the loaded events for recovery (the last `window` of them).
-    pub(super) fn remember_all(&mut self, events: Vec<ContextEvent>) {
+    pub(super) fn remember_all(&mut self, events: Vec<E>) {
         let skip = events.len().saturating_sub(self.window);
         for event in events.into_iter().skip(skip) {
             self.remember(event);
         }
     }
 
-    fn remember(&mut self, event: ContextEvent) {
+    fn remember(&mut self, event: E) {
         if self.window == 0 {
             return;
         }
@@ -104,25 +101,18 @@ impl Journal {
 
     /// Builds the stream's next event (its first fixes the epoch), applies it to
     /// `state` and keeps it for the commit and for recovery.
-    pub(crate) fn emit<S: Replayed>(
+    pub(crate) fn emit<S: Replayed<Event = E>>(
         &mut self,
         state: &mut S,
         actor: Actor,
-        kind: Kind,
-    ) -> &ContextEvent {
+        kind: E::Kind,
+    ) -> &E {
         let (mut epoch, seq) = state.position();
         if epoch == 0 {
             epoch = now_ms().max(1);
             state.set_epoch(epoch);
         }
-        let event = ContextEvent {
-            context_id: self.id.to_string(),
-            epoch,
-            seq: seq + 1,
-            at_ms: now_ms(),
-            actor: Some(actor),
-            kind: Some(kind),
-        };
+        let event = E::new(self.id.to_string(), epoch, seq + 1, now_ms(), actor, kind);
         state.apply(&event);
         if self.window > 0 {
             self.remember(event.clone());
@@ -146,7 +136,7 @@ impl Journal {
         &mut self,
         epoch: u64,
         held: Vec<Held>,
-    ) -> Result<(Vec<ContextEvent>, Vec<Held>), Stop> {
+    ) -> Result<(Vec<E>, Vec<Held>), Stop> {
         let events = std::mem::take(&mut self.uncommitted);
         if events.is_empty() {
             return Ok((events, held));
@@ -183,7 +173,7 @@ impl Journal {
 
     /// Stores a snapshot every `snapshot_every` events, so the next start loads it and
     /// the events after it instead of every event.
-    pub(super) async fn maybe_snapshot<S: Replayed>(&mut self, state: &S) {
+    pub(super) async fn maybe_snapshot<S: Replayed<Event = E>>(&mut self, state: &S) {
         let seq = state.position().1;
         if seq < self.snapshot_seq + self.config.snapshot_every {
             return;
@@ -212,14 +202,14 @@ impl Journal {
         &self,
         now: (u64, u64),
         since: Position,
-    ) -> Option<impl Iterator<Item = &ContextEvent>> {
+    ) -> Option<impl Iterator<Item = &E>> {
         let (epoch, seq) = now;
         if since.epoch != epoch || since.seq > seq {
             return None;
         }
-        if since.seq < seq && self.recent.front()?.seq > since.seq + 1 {
+        if since.seq < seq && self.recent.front()?.seq() > since.seq + 1 {
             return None;
         }
-        Some(self.recent.iter().filter(move |e| e.seq > since.seq))
+        Some(self.recent.iter().filter(move |e| e.seq() > since.seq))
     }
 }

@@ -19,8 +19,12 @@ mod journal;
 
 use std::{future::Future, sync::Arc, time::Duration};
 
+use plenary_bus::StoredEvent;
 use plenary_bus::{EventLog, redis::Fence};
-use plenary_proto::v1::events::ContextEvent;
+use plenary_proto::v1::events::{
+    Actor, ContextEvent, ConversationEvent, UserEvent, context_event, conversation_event,
+    user_event,
+};
 use tokio::{
     sync::{mpsc, watch},
     time::Instant,
@@ -98,13 +102,62 @@ pub(crate) trait Replayed: Snapshots + Send + Sync {
     /// Fixes the stream's epoch (from the log, or before its first event).
     fn set_epoch(&mut self, epoch: u64);
     /// Folds one event into the state.
-    fn apply(&mut self, event: &ContextEvent);
+    fn apply(&mut self, event: &Self::Event);
+    /// The event type of this kind of stream.
+    type Event: Event;
 }
+
+/// The event type of one kind of stream, as its actors build it.
+pub(crate) trait Event: StoredEvent {
+    type Kind: Send;
+    fn new(
+        stream_id: String,
+        epoch: u64,
+        seq: u64,
+        at_ms: u64,
+        actor: Actor,
+        kind: Self::Kind,
+    ) -> Self;
+}
+
+macro_rules! event {
+    ($($event:ty: $kind:ty, $id:ident);+) => {$(
+        impl Event for $event {
+            type Kind = $kind;
+
+            fn new(
+                stream_id: String,
+                epoch: u64,
+                seq: u64,
+                at_ms: u64,
+                actor: Actor,
+                kind: $kind,
+            ) -> Self {
+                Self {
+                    $id: stream_id,
+                    epoch,
+                    seq,
+                    at_ms,
+                    actor: Some(actor),
+                    kind: Some(kind),
+                }
+            }
+        }
+    )+};
+}
+
+event!(
+    ContextEvent: context_event::Kind, context_id;
+    UserEvent: user_event::Kind, stream_id;
+    ConversationEvent: conversation_event::Kind, stream_id
+);
 
 /// `Replayed` for states with `epoch` and `seq` fields and an inherent `apply`.
 macro_rules! replayed {
-    ($($state:ty),+) => {$(
+    ($($state:ty: $event:ty),+) => {$(
         impl Replayed for $state {
+            type Event = $event;
+
             fn position(&self) -> (u64, u64) {
                 (self.epoch, self.seq)
             }
@@ -113,7 +166,7 @@ macro_rules! replayed {
                 self.epoch = epoch;
             }
 
-            fn apply(&mut self, event: &ContextEvent) {
+            fn apply(&mut self, event: &$event) {
                 <$state>::apply(self, event);
             }
         }
@@ -121,10 +174,13 @@ macro_rules! replayed {
 }
 
 replayed!(
-    crate::context::state::ContextState,
-    crate::user::inbox::UserState,
-    crate::user::pair::ConversationState
+    crate::context::state::ContextState: ContextEvent,
+    crate::user::inbox::UserState: UserEvent,
+    crate::user::pair::ConversationState: ConversationEvent
 );
+
+/// The event type of a machine's stream.
+pub(crate) type EventOf<M> = <<M as Machine>::State as Replayed>::Event;
 
 /// What one kind of actor adds to the runtime: its requests, its state and what it
 /// does with them. Only `handle` decides; everything else reacts.
@@ -144,19 +200,24 @@ pub(crate) trait Machine: Send + Sized + 'static {
     /// After loading, before the first request: `tail` holds the events read.
     fn started(
         &mut self,
-        _journal: &mut Journal,
-        _tail: &[ContextEvent],
+        _journal: &mut Journal<EventOf<Self>>,
+        _tail: &[EventOf<Self>],
     ) -> impl Future<Output = Result<(), Stop>> + Send {
         async { Ok(()) }
     }
     /// Decides one request: events through [`Journal::emit`], the answer into `held`.
-    fn handle(&mut self, journal: &mut Journal, request: Self::Request, held: &mut Vec<Held>);
+    fn handle(
+        &mut self,
+        journal: &mut Journal<EventOf<Self>>,
+        request: Self::Request,
+        held: &mut Vec<Held>,
+    );
     /// After a successful commit of `events` (possibly none): answer `held` and
     /// publish, in the order the actor needs.
     fn committed(
         &mut self,
-        journal: &mut Journal,
-        events: Vec<ContextEvent>,
+        journal: &mut Journal<EventOf<Self>>,
+        events: Vec<EventOf<Self>>,
         held: Vec<Held>,
     ) -> impl Future<Output = Result<(), Stop>> + Send;
     /// Refuses a request the actor will not handle.
@@ -167,7 +228,7 @@ pub(crate) trait Machine: Send + Sized + 'static {
         None
     }
     /// Woken at `wake_at`: may emit events, which are committed as a batch.
-    fn wake(&mut self, _journal: &mut Journal) -> impl Future<Output = ()> + Send {
+    fn wake(&mut self, _journal: &mut Journal<EventOf<Self>>) -> impl Future<Output = ()> + Send {
         async {}
     }
     /// There is nothing to keep (a look-up of an unknown id): stop once the mailbox is
@@ -248,7 +309,7 @@ impl Stop {
 /// (the registry forgets the actor, and a successor waiting for it may load).
 pub(crate) async fn run<M: Machine>(
     mut machine: M,
-    mut journal: Journal,
+    mut journal: Journal<EventOf<M>>,
     mut rx: mpsc::Receiver<M::Request>,
     on_exit: impl FnOnce(),
 ) {
@@ -270,7 +331,7 @@ pub(crate) async fn run<M: Machine>(
 
 async fn live<M: Machine>(
     machine: &mut M,
-    journal: &mut Journal,
+    journal: &mut Journal<EventOf<M>>,
     rx: &mut mpsc::Receiver<M::Request>,
 ) -> Result<(), Stop> {
     let fresh = machine.fresh();
@@ -324,7 +385,7 @@ async fn live<M: Machine>(
 /// Commits what a batch decided, then lets the machine answer and publish.
 async fn commit<M: Machine>(
     machine: &mut M,
-    journal: &mut Journal,
+    journal: &mut Journal<EventOf<M>>,
     held: Vec<Held>,
 ) -> Result<(), Stop> {
     let (epoch, _) = machine.state().position();

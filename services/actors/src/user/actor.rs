@@ -12,7 +12,7 @@ use std::{collections::BTreeMap, future::Future, sync::Arc, time::Duration};
 use plenary_bus::{Bus, Channel};
 use plenary_proto::v1::{
     DirectHistoryOk, PeerUpdate, Position, PrivateOk, Push,
-    events::{Actor, ContextEvent},
+    events::{Actor, UserEvent},
     internal::BusPush,
 };
 use serde::{Deserialize, Serialize};
@@ -160,12 +160,21 @@ impl Machine for UserActor {
         config.private_passivate_after
     }
 
-    async fn started(&mut self, _: &mut Journal, tail: &[ContextEvent]) -> Result<(), Stop> {
+    async fn started(
+        &mut self,
+        _: &mut Journal<UserEvent>,
+        tail: &[UserEvent],
+    ) -> Result<(), Stop> {
         self.announce_head(tail).await;
         Ok(())
     }
 
-    fn handle(&mut self, journal: &mut Journal, request: PrivateRequest, held: &mut Vec<Held>) {
+    fn handle(
+        &mut self,
+        journal: &mut Journal<UserEvent>,
+        request: PrivateRequest,
+        held: &mut Vec<Held>,
+    ) {
         match request {
             PrivateRequest::Open {
                 identity,
@@ -233,8 +242,8 @@ impl Machine for UserActor {
 
     async fn committed(
         &mut self,
-        _: &mut Journal,
-        events: Vec<ContextEvent>,
+        _: &mut Journal<UserEvent>,
+        events: Vec<UserEvent>,
         held: Vec<Held>,
     ) -> Result<(), Stop> {
         Held::answer(held);
@@ -259,7 +268,7 @@ impl UserActor {
     /// Announces the last seq the log holds for the private stream: devices whose
     /// gateway relayed less missed pushes a previous actor committed but never
     /// published, and resync (see the context actor's `announce_heads`).
-    async fn announce_head(&mut self, tail: &[ContextEvent]) {
+    async fn announce_head(&mut self, tail: &[UserEvent]) {
         let epoch = self.state.epoch;
         self.head = tail
             .iter()
@@ -295,15 +304,15 @@ impl UserActor {
 
     fn emit(
         &mut self,
-        journal: &mut Journal,
-        kind: plenary_proto::v1::events::context_event::Kind,
+        journal: &mut Journal<UserEvent>,
+        kind: plenary_proto::v1::events::user_event::Kind,
     ) -> u64 {
         let actor = self.actor_record();
         journal.emit(&mut self.state, actor, kind).seq
     }
 
     /// The pushes a device at `since` missed, or `None` when it cannot be replayed.
-    fn missed_since(&self, journal: &Journal, since: Position) -> Option<Vec<Push>> {
+    fn missed_since(&self, journal: &Journal<UserEvent>, since: Position) -> Option<Vec<Push>> {
         Some(
             journal
                 .since(self.state.position(), since)?
@@ -313,7 +322,7 @@ impl UserActor {
     }
 }
 
-fn push_of(event: &ContextEvent) -> Option<Push> {
+fn push_of(event: &UserEvent) -> Option<Push> {
     UserState::push_body(event).map(|body| Push {
         // Private pushes have no context.
         context_id: String::new(),

@@ -9,7 +9,7 @@ use std::{sync::Arc, time::Duration};
 
 use plenary_proto::v1::{
     DirectHistoryOk, PeerUpdate,
-    events::{Actor, ContextEvent, context_event::Kind},
+    events::{Actor, ConversationEvent, conversation_event::Kind},
 };
 use tokio::sync::mpsc;
 use tracing::{info_span, warn};
@@ -93,7 +93,11 @@ impl Machine for PairActor {
         config.private_passivate_after
     }
 
-    async fn started(&mut self, _: &mut Journal, tail: &[ContextEvent]) -> Result<(), Stop> {
+    async fn started(
+        &mut self,
+        _: &mut Journal<ConversationEvent>,
+        tail: &[ConversationEvent],
+    ) -> Result<(), Stop> {
         if self.state.is_empty() || self.catch_up(tail).await {
             Ok(())
         } else {
@@ -101,7 +105,12 @@ impl Machine for PairActor {
         }
     }
 
-    fn handle(&mut self, journal: &mut Journal, request: PrivateRequest, held: &mut Vec<Held>) {
+    fn handle(
+        &mut self,
+        journal: &mut Journal<ConversationEvent>,
+        request: PrivateRequest,
+        held: &mut Vec<Held>,
+    ) {
         match request {
             PrivateRequest::Pair { op, reply } => {
                 let (me, peer, command) = *op;
@@ -159,8 +168,8 @@ impl Machine for PairActor {
 
     async fn committed(
         &mut self,
-        _: &mut Journal,
-        events: Vec<ContextEvent>,
+        _: &mut Journal<ConversationEvent>,
+        events: Vec<ConversationEvent>,
         held: Vec<Held>,
     ) -> Result<(), Stop> {
         let refresh = std::mem::take(&mut self.refresh);
@@ -211,7 +220,7 @@ impl PairActor {
     /// crash or a hand-over may have come between a commit and its notices. Also
     /// refreshes the names (as each user now shows theirs). False while a user's
     /// actor cannot be reached.
-    async fn catch_up(&mut self, events: &[ContextEvent]) -> bool {
+    async fn catch_up(&mut self, events: &[ConversationEvent]) -> bool {
         let users = [self.state.pair.a.clone(), self.state.pair.b.clone()];
         let (a, b) = tokio::join!(
             (self.messenger.card)(users[0].clone(), users[1].clone()),

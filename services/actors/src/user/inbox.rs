@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use plenary_proto::recode;
 use plenary_proto::v1::{
     Peer, PeerUpdate, PrivateSnapshot, UserSettings,
-    events::{ContextEvent, PeerNotice, ProfileChanged, SettingsChanged, context_event::Kind},
+    events::{PeerNotice, ProfileChanged, SettingsChanged, UserEvent, user_event::Kind},
     push::Body,
 };
 use serde::{Deserialize, Serialize};
@@ -196,7 +196,7 @@ impl UserState {
     }
 
     /// Folds one committed event into the state.
-    pub fn apply(&mut self, event: &ContextEvent) {
+    pub fn apply(&mut self, event: &UserEvent) {
         self.seq = event.seq;
         self.epoch = event.epoch;
         match &event.kind {
@@ -232,7 +232,7 @@ impl UserState {
     }
 
     /// The push an event of this stream becomes, if any.
-    pub fn push_body(event: &ContextEvent) -> Option<Body> {
+    pub fn push_body(event: &UserEvent) -> Option<Body> {
         match &event.kind {
             Some(Kind::SettingsChanged(s)) => {
                 s.settings.as_ref().map(|s| Body::Settings(recode(s)))
@@ -267,9 +267,9 @@ mod tests {
 
     use super::*;
 
-    fn event(state: &UserState, kind: Kind) -> ContextEvent {
-        ContextEvent {
-            context_id: user_stream_id(&state.user_id),
+    fn event(state: &UserState, kind: Kind) -> UserEvent {
+        UserEvent {
+            stream_id: user_stream_id(&state.user_id),
             epoch: 1,
             seq: state.seq + 1,
             at_ms: 0,

@@ -1,14 +1,14 @@
 //! One conversation between two users — their connection, private messages and read
 //! markers — as a pure state machine. The conversation actor runs it; every change is
-//! a [`ContextEvent`] on the pair's own stream (`~dm/<a>/<b>`).
+//! a [`ConversationEvent`] on the pair's own stream (`~dm/<a>/<b>`).
 
 use std::collections::{BTreeMap, HashMap};
 
 use plenary_proto::v1::{
     DirectMessage, DirectMessageRef, Peer, PeerStatus, PeerUpdate,
     events::{
-        ConnectionChange, ConnectionChanged, ContextEvent, DirectMessageDeleted,
-        DirectMessagePosted, DirectMessageRead, context_event::Kind,
+        ConnectionChange, ConnectionChanged, ConversationEvent, DirectMessageDeleted,
+        DirectMessagePosted, DirectMessageRead, conversation_event::Kind,
     },
 };
 use serde::{Deserialize, Serialize};
@@ -304,7 +304,7 @@ impl ConversationState {
     }
 
     /// Folds one committed event into the state.
-    pub fn apply(&mut self, event: &ContextEvent) {
+    pub fn apply(&mut self, event: &ConversationEvent) {
         self.seq = event.seq;
         self.epoch = event.epoch;
         match &event.kind {
@@ -419,7 +419,7 @@ impl ConversationState {
 
     /// What `viewer`'s devices are told about a committed event (`None` for an
     /// event they must not hear of: the requester is never told of an ignore).
-    pub fn notice_for(&self, viewer: &str, event: &ContextEvent) -> Option<PeerUpdate> {
+    pub fn notice_for(&self, viewer: &str, event: &ConversationEvent) -> Option<PeerUpdate> {
         let mut update = PeerUpdate {
             peer: Some(self.peer_view(viewer)),
             message: None,
@@ -505,15 +505,15 @@ mod tests {
         me: &Party,
         peer: &Party,
         command: PairCommand,
-    ) -> Result<Vec<ContextEvent>, Rejection> {
+    ) -> Result<Vec<ConversationEvent>, Rejection> {
         let decision = s.decide(&ChatLimits::default(), me, peer, &command)?;
         let PairDecision::Emit(kinds) = decision else {
             return Ok(vec![]);
         };
         let mut out = vec![];
         for kind in kinds {
-            let event = ContextEvent {
-                context_id: "p".into(),
+            let event = ConversationEvent {
+                stream_id: "p".into(),
                 epoch: 1,
                 seq: s.seq + 1,
                 at_ms: 1000 + s.seq,

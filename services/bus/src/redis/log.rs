@@ -6,8 +6,6 @@
 
 use std::collections::HashMap;
 
-use plenary_proto::v1::events::ContextEvent;
-use prost::Message;
 use redis::{AsyncCommands, Script, streams::StreamRangeReply};
 
 use super::{ClusterConfig, Fence, Keys, RedisConn, shard_of};
@@ -86,7 +84,10 @@ impl RedisLog {
     }
 
     /// Reads a context: epoch, latest snapshot and the events in its stream.
-    pub async fn load(&self, context_id: &str) -> Result<LoadedContext, BusError> {
+    pub async fn load<E: crate::StoredEvent>(
+        &self,
+        context_id: &str,
+    ) -> Result<LoadedContext<E>, BusError> {
         let shard = self.shard_of(context_id);
         let mut conn = self.conn.clone();
         let epoch: Option<u64> = conn
@@ -119,17 +120,16 @@ impl RedisLog {
                     entry: entry.id,
                 });
             };
-            let event =
-                ContextEvent::decode(payload.as_slice()).map_err(|source| BusError::Corrupt {
-                    context_id: context_id.to_owned(),
-                    seq: entry
-                        .id
-                        .split('-')
-                        .next()
-                        .and_then(|s| s.parse().ok())
-                        .unwrap_or_default(),
-                    source,
-                })?;
+            let event = E::decode(payload.as_slice()).map_err(|source| BusError::Corrupt {
+                context_id: context_id.to_owned(),
+                seq: entry
+                    .id
+                    .split('-')
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or_default(),
+                source,
+            })?;
             events.push(event);
         }
         Ok(LoadedContext {
@@ -144,7 +144,7 @@ impl RedisLog {
         &self,
         context_id: &str,
         epoch: u64,
-        events: &[ContextEvent],
+        events: &[impl crate::StoredEvent],
         fence: &Fence,
     ) -> Result<(), BusError> {
         let shard = fence.shard;
@@ -159,7 +159,7 @@ impl RedisLog {
             .arg(epoch)
             .arg(context_id);
         for event in events {
-            invocation.arg(event.seq).arg(event.encode_to_vec());
+            invocation.arg(event.seq()).arg(event.encode_to_vec());
         }
         let mut conn = self.conn.clone();
         let _: String = invocation
