@@ -422,3 +422,40 @@ impl Exited {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_successor_loads_only_once_its_predecessor_has_exited() {
+        let (running, exited) = Exited::pair();
+        let successor = tokio::spawn(exited.wait());
+        tokio::time::sleep(Duration::from_secs(600)).await;
+        assert!(
+            !successor.is_finished(),
+            "still waiting while the predecessor runs"
+        );
+        drop(running);
+        successor.await.unwrap();
+        // An actor with no predecessor starts at once.
+        tokio::time::timeout(Duration::ZERO, Exited::default().wait())
+            .await
+            .unwrap();
+    }
+
+    #[test]
+    fn a_held_answer_is_sent_or_replaced_by_the_refusal() {
+        let (tx, mut rx) = tokio::sync::oneshot::channel::<Result<u32, Rejection>>();
+        Held::answer(vec![Held::new(tx, Ok(7))]);
+        assert_eq!(rx.try_recv().unwrap().unwrap(), 7);
+
+        let (tx, mut rx) = tokio::sync::oneshot::channel::<Result<u32, Rejection>>();
+        let why = Stop::LogUnavailable.rejection();
+        Held::fail(vec![Held::new(tx, Ok(7))], &why);
+        assert!(matches!(
+            rx.try_recv().unwrap(),
+            Err(Rejection::Unavailable(_))
+        ));
+    }
+}
