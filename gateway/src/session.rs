@@ -24,9 +24,8 @@ use plenary_bus::Channel;
 use plenary_proto::{
     DecodeError, WireFormat,
     v1::{
-        Ack, ClientFrame, ConnectOk, ConnectionActionKind, ErrorCode, JoinOk, Limits, PeerStatus,
-        PeopleOk, Person, Pong, PrivateOk, ServerFrame, client_frame::Command,
-        reply::Result as ReplyResult,
+        Ack, ClientFrame, ConnectOk, ConnectionActionKind, ErrorCode, JoinOk, Limits, PeopleOk,
+        Pong, PrivateOk, ServerFrame, client_frame::Command, reply::Result as ReplyResult,
     },
     wire,
 };
@@ -50,7 +49,7 @@ use crate::{
     admission::{Admission, PendingPermit},
     auth::{Verified, Verifier},
     config::Config,
-    directory::{Directory, Match, Query},
+    directory::{Directory, find_people},
     feed::{ContextFeed, FeedError},
     hub::{Hub, Outbound},
     limits::{CreationRefused, ImplicitContexts, UserLimits},
@@ -69,8 +68,6 @@ const PRIVATE: &str = "";
 /// Default and largest number of people in one search answer.
 const PEOPLE_DEFAULT: usize = 20;
 const PEOPLE_MAX: usize = 50;
-/// Pages of people whose cards one search reads at most.
-const PEOPLE_PAGES: usize = 3;
 /// Pushes written before one flush.
 const PUSH_BATCH: usize = 64;
 /// How often a session adds its written pushes to the shared metric.
@@ -1510,92 +1507,6 @@ async fn join_or_create(
 fn refused(id: u64, rejection: &Rejection) -> ServerFrame {
     telemetry::command_refused(rejection_code(rejection).0.as_str_name());
     rejection_reply(id, rejection)
-}
-
-/// People among the members of `contexts` matching `query` (everyone for
-/// suggestions, then without those already connected), named as each chose to show,
-/// sorted by given name. Someone who hides their family name is never found by it.
-async fn find_people(
-    registry: &ContextRegistry,
-    directory: &Directory,
-    identity: &Identity,
-    contexts: &[Arc<str>],
-    query: &str,
-    limit: usize,
-) -> Result<Vec<Person>, Rejection> {
-    let mine = registry.user_card(&identity.user_id, true).await?;
-    let query = Query::new(query);
-    let suggest = query.is_empty();
-    let mut found = Vec::new();
-    let mut seen = HashSet::new();
-    for context in contexts {
-        let members = directory
-            .members(context)
-            .await
-            .map_err(|e| Rejection::Unavailable(format!("people search failed: {e}; retry")))?;
-        for member in members {
-            let how = query.match_of(&member);
-            if member.user_id == identity.user_id || how == Match::No {
-                continue;
-            }
-            let status = mine
-                .statuses
-                .get(&member.user_id)
-                .copied()
-                .unwrap_or(PeerStatus::None as i32);
-            if suggest && status == PeerStatus::Connected as i32 {
-                continue;
-            }
-            if seen.insert(member.user_id.clone()) {
-                found.push((member, status, how));
-            }
-        }
-    }
-    // Only the first pages are ever shown: pick them before sorting.
-    let key = |(m, _, _): &(crate::directory::Member, i32, Match)| {
-        (m.given_name.to_lowercase(), m.user_id.clone())
-    };
-    let keep = limit.max(1) * PEOPLE_PAGES;
-    if found.len() > keep {
-        found.select_nth_unstable_by_key(keep, key);
-        found.truncate(keep);
-    }
-    found.sort_by_cached_key(key);
-    // Each person as they chose to be shown, from their own actor: a page at a
-    // time, a few pages at most, until `limit` people are kept.
-    let mut people = Vec::with_capacity(limit);
-    for page in found.chunks(limit.max(1)).take(PEOPLE_PAGES) {
-        let cards = futures_util::future::join_all(
-            page.iter()
-                .map(|(m, _, _)| registry.user_card(&m.user_id, false)),
-        )
-        .await;
-        for ((member, status, how), card) in page.iter().zip(cards) {
-            // Without their card, assume they hide it.
-            let shows = card.as_ref().is_ok_and(|c| c.shows_last_name);
-            if *how == Match::ByFamilyName && !shows {
-                continue;
-            }
-            let name = match card {
-                Ok(card) if card.known => card.party.name,
-                _ => plenary_actors::user::inbox::display_name(
-                    &member.user_id,
-                    &member.given_name,
-                    &member.family_name,
-                    shows,
-                ),
-            };
-            people.push(Person {
-                user_id: member.user_id.clone(),
-                name,
-                status: *status,
-            });
-            if people.len() == limit {
-                return Ok(people);
-            }
-        }
-    }
-    Ok(people)
 }
 
 fn slow_consumer() -> End {

@@ -11,6 +11,10 @@ use plenary_bus::redis::{Keys, RedisConn, presence};
 use tokio::time::Instant;
 use tracing::warn;
 
+mod search;
+
+pub use search::{Match, Query, find_people};
+
 /// How long a context's directory outlives its last join (cluster mode).
 const DIRECTORY_TTL: Duration = Duration::from_secs(7 * 24 * 3_600);
 /// Most people remembered per context in memory (embedded mode).
@@ -166,70 +170,6 @@ impl Directory {
     }
 }
 
-/// How a member matches a search: every word of the query must start a word of the
-/// name or the user id (case-insensitive); an empty query matches everyone.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Match {
-    No,
-    /// Without the family name (given name and user id are enough).
-    Plainly,
-    /// Only thanks to the family name: shown only if the person shows it.
-    ByFamilyName,
-}
-
-/// A people search, its words lowercased once for every member it is matched with.
-#[derive(Debug)]
-pub struct Query {
-    words: Vec<String>,
-}
-
-impl Query {
-    pub fn new(query: &str) -> Self {
-        Query {
-            words: query
-                .to_lowercase()
-                .split_whitespace()
-                .map(String::from)
-                .collect(),
-        }
-    }
-
-    /// An empty query (suggestions) matches everyone.
-    pub fn is_empty(&self) -> bool {
-        self.words.is_empty()
-    }
-
-    /// How `member` matches.
-    pub fn match_of(&self, member: &Member) -> Match {
-        if self.words.is_empty() {
-            return Match::Plainly;
-        }
-        let (given, id) = (
-            member.given_name.to_lowercase(),
-            member.user_id.to_lowercase(),
-        );
-        let plain: Vec<&str> = given
-            .split_whitespace()
-            .chain(id.split_whitespace())
-            .collect();
-        let starts = |q: &str, words: &[&str]| words.iter().any(|w| w.starts_with(q));
-        if self.words.iter().all(|q| starts(q, &plain)) {
-            return Match::Plainly;
-        }
-        let family = member.family_name.to_lowercase();
-        let family: Vec<&str> = family.split_whitespace().collect();
-        if self
-            .words
-            .iter()
-            .all(|q| starts(q, &plain) || starts(q, &family))
-        {
-            Match::ByFamilyName
-        } else {
-            Match::No
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,19 +180,6 @@ mod tests {
             given_name: given.into(),
             family_name: family.into(),
         }
-    }
-
-    #[test]
-    fn search_matches_word_prefixes() {
-        let nova = member("u1", "Nova", "Jones");
-        let match_of = |q: &str| Query::new(q).match_of(&nova);
-        assert_eq!(match_of(""), Match::Plainly);
-        assert_eq!(match_of("nov"), Match::Plainly);
-        assert_eq!(match_of("U1"), Match::Plainly);
-        assert_eq!(match_of("jo no"), Match::ByFamilyName);
-        assert_eq!(match_of("jones"), Match::ByFamilyName);
-        assert_eq!(match_of("ones"), Match::No);
-        assert_eq!(match_of("nova smith"), Match::No);
     }
 
     #[tokio::test]
