@@ -13,7 +13,8 @@
 //! - [`feed`]: one session's pushes of a context, shared and own merged in order.
 //! - [`limits`]: per-user connection counts and command rate.
 //! - [`presence`]: joined users per context.
-//! - [`directory`]: who was seen in which context (private chat's people search).
+//! - [`directory`]: who was seen in which context, and private chat's people search
+//!   over it (`directory::search`).
 //! - [`protocol`]: close codes and error-code mapping.
 //! - [`admin`]: gRPC admin API and `/metrics`, `/healthz`, `/readyz`.
 //! - [`cluster`]: cluster mode: Redis, shard ownership, cross-node presence.
