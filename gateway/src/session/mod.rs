@@ -1,0 +1,542 @@
+//! One WebSocket connection: authenticate, then read commands, route them to context
+//! and user actors and write replies (in command order) and pushes (shared,
+//! pre-encoded).
+//!
+//! Generic over the [`Transport`], so it runs the same on TCP and over in-memory
+//! channels (the unit tests). Layout:
+//! - this module: the session's life — `connect`, the serve loop, command dispatch.
+//! - `connection`: the socket — framing, writes within the time-out, the polite close.
+//! - `command`: frame → session and actor commands, with typed errors.
+//! - `stream`: the streams a session listens to (contexts, private): opening, pushes,
+//!   leaving.
+//! - `private`: private chat commands other than opening the stream.
+
+mod command;
+mod connection;
+mod private;
+mod stream;
+
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+    time::Duration,
+};
+
+use futures_util::{FutureExt, StreamExt, future::BoxFuture, stream::FuturesOrdered};
+use plenary_actors::{
+    ChatCommand, ContextRegistry, Identity, Rejection, Role, context::validate_context_id,
+};
+use plenary_bus::now_ms;
+use plenary_proto::{
+    DecodeError, WireFormat,
+    v1::{
+        Ack, ClientFrame, ConnectOk, ErrorCode, Limits, Pong, ServerFrame,
+        reply::Result as ReplyResult,
+    },
+};
+use tokio::time::{Instant, MissedTickBehavior, timeout};
+use tokio_stream::StreamMap;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_util::sync::CancellationToken;
+use tracing::instrument;
+
+use crate::{
+    admission::{Admission, PendingPermit},
+    auth::{Verified, Verifier},
+    config::Config,
+    directory::Directory,
+    feed::ContextFeed,
+    hub::Hub,
+    limits::{ImplicitContexts, UserLimits},
+    presence::Presence,
+    protocol::{self, CloseCode, error_reply, rejection_code, rejection_reply, reply},
+    telemetry, text,
+};
+use command::{SessionCommand, command_name};
+pub use connection::Transport;
+use connection::{Connection, End, read_failure};
+use stream::{Joined, Listening, Open, Opened};
+
+/// Consecutive rate-limited commands after which the connection is closed.
+const RATE_STRIKES_BEFORE_CLOSE: u32 = 50;
+/// When the server closes a connection, the answers of commands already read are
+/// written for at most this long before the close frame.
+const CLOSE_FLUSH: Duration = Duration::from_secs(1);
+
+/// What every session shares.
+#[derive(Debug)]
+pub struct Shared {
+    pub config: Config,
+    pub verifier: Verifier,
+    pub registry: Arc<ContextRegistry>,
+    pub hub: Arc<Hub>,
+    pub presence: Arc<Presence>,
+    pub limits: Arc<UserLimits>,
+    pub directory: Arc<Directory>,
+    pub admission: Arc<Admission>,
+    /// Budgets of contexts created by joins.
+    pub implicit_contexts: Arc<ImplicitContexts>,
+}
+
+/// Runs a connection to its end. `pending` is its place in the pending budget, given
+/// back when the `connect` succeeds and the connection takes a slot of the node.
+#[instrument(skip_all, fields(format = ?format, user_id))]
+pub async fn run<T: Transport>(
+    ws: T,
+    format: WireFormat,
+    shared: Arc<Shared>,
+    connect_deadline: Instant,
+    pending: PendingPermit,
+    shutdown: CancellationToken,
+) {
+    telemetry::connection_opened();
+    let admission = shared.admission.clone();
+    let mut session = Session {
+        conn: Connection::new(ws, format, shared.config.write_timeout()),
+        shared,
+    };
+    let mut pending = Some(pending);
+    let mut slot = None;
+    let end = match session.authenticate(connect_deadline, &shutdown).await {
+        Ok((frame_id, verified)) => match admission.connection_slot() {
+            Some(taken) => {
+                slot = Some(taken);
+                drop(pending.take());
+                tracing::Span::current().record("user_id", verified.identity.user_id.as_str());
+                session.serve(frame_id, verified, &shutdown).await
+            }
+            None => End::close(CloseCode::ServerFull, "server is at its connection limit"),
+        },
+        Err(end) => end,
+    };
+    match end.code {
+        Some(code) => session.conn.close(code, &end).await,
+        None => session.conn.let_go().await,
+    }
+    telemetry::connection_closed(end.code, &end.reason);
+    // The socket leaves its budget only now that it is closed.
+    drop((pending, slot));
+}
+
+struct Session<T> {
+    conn: Connection<T>,
+    shared: Arc<Shared>,
+}
+
+/// A command's answer, ready in command order.
+enum Completion {
+    Reply(ServerFrame),
+    /// A context joined or the private stream opened, or the refusal to send.
+    Opened {
+        id: u64,
+        listening: Listening,
+        role: Role,
+        result: Result<Opened, ServerFrame>,
+    },
+}
+
+struct SessionState {
+    identity: Arc<Identity>,
+    /// The token's expiry plus leeway (Unix seconds), checked at every ping tick.
+    valid_until_secs: u64,
+    user: Arc<str>,
+    joined: HashMap<Arc<str>, Joined>,
+    joining: HashSet<Arc<str>>,
+    pushes: StreamMap<Arc<str>, ContextFeed>,
+    in_flight: FuturesOrdered<BoxFuture<'static, Completion>>,
+    rate_strikes: u32,
+    /// Pushes written since the metric was last updated: a hot counter, batched per
+    /// session instead of one shared atomic add per push.
+    pushes_unreported: u64,
+    pushes_reported_at: Instant,
+}
+
+impl SessionState {
+    /// The joined contexts (not the private stream).
+    fn contexts(&self) -> impl Iterator<Item = &Arc<str>> {
+        self.joined.keys().filter(|k| !k.is_empty())
+    }
+
+    fn report_pushes(&mut self) {
+        telemetry::pushes_written(std::mem::take(&mut self.pushes_unreported));
+        self.pushes_reported_at = Instant::now();
+    }
+
+    /// Queues an answer that needs no actor, behind any still in flight.
+    fn ready(&mut self, frame: ServerFrame) {
+        self.in_flight
+            .push_back(futures_util::future::ready(Completion::Reply(frame)).boxed());
+    }
+}
+
+impl<T: Transport> Session<T> {
+    fn config(&self) -> &Config {
+        &self.shared.config
+    }
+
+    /// Waits for a valid `connect` frame until `deadline` (counted from the TCP accept).
+    async fn authenticate(
+        &mut self,
+        deadline: Instant,
+        shutdown: &CancellationToken,
+    ) -> Result<(u64, Verified), End> {
+        let deadline = tokio::time::sleep_until(deadline);
+        tokio::pin!(deadline);
+        loop {
+            let message = tokio::select! {
+                () = shutdown.cancelled() => return Err(End::close(CloseCode::Restart, "server restarting")),
+                () = &mut deadline => {
+                    telemetry::auth_refused("connect_timeout");
+                    return Err(End::close(CloseCode::ConnectTimeout, "no connect frame in time"));
+                }
+                message = self.conn.read() => message,
+            };
+            let message = match message {
+                None => return Err(End::gone("closed before connect")),
+                Some(Err(e)) => return Err(read_failure(e)),
+                Some(Ok(Message::Close(_))) => return Err(End::gone("closed before connect")),
+                Some(Ok(m)) => m,
+            };
+            let Some(decoded) = self.conn.decode(message) else {
+                continue;
+            };
+            let frame = match decoded {
+                Ok(frame) => frame,
+                Err(e) => {
+                    self.conn
+                        .send(&error_reply(0, ErrorCode::BadRequest, e.to_string(), 0))
+                        .await?;
+                    return Err(End::close(
+                        CloseCode::ProtocolError,
+                        "malformed frame before connect",
+                    ));
+                }
+            };
+            let Some(plenary_proto::v1::client_frame::Command::Connect(connect)) = frame.command
+            else {
+                self.conn
+                    .send(&error_reply(
+                        frame.id,
+                        ErrorCode::Unauthorized,
+                        "send connect first",
+                        0,
+                    ))
+                    .await?;
+                telemetry::auth_refused("command_before_connect");
+                return Err(End::close(CloseCode::Unauthorized, "connect first"));
+            };
+            return match self.shared.verifier.verify(&connect.token) {
+                Ok(verified) => Ok((frame.id, verified)),
+                Err(e) => {
+                    telemetry::auth_refused(&e.to_string());
+                    self.conn
+                        .send(&error_reply(
+                            frame.id,
+                            protocol::auth_failure(&e),
+                            e.to_string(),
+                            0,
+                        ))
+                        .await?;
+                    Err(End::close(CloseCode::Unauthorized, e.to_string()))
+                }
+            };
+        }
+    }
+
+    /// The authenticated part of the connection.
+    async fn serve(
+        &mut self,
+        connect_id: u64,
+        verified: Verified,
+        shutdown: &CancellationToken,
+    ) -> End {
+        let Verified {
+            identity,
+            valid_until_secs,
+        } = verified;
+        let user: Arc<str> = Arc::from(identity.user_id.as_str());
+        let Some(_slot) = self.shared.limits.connect(&user) else {
+            let _ = self
+                .conn
+                .send(&error_reply(
+                    connect_id,
+                    ErrorCode::LimitReached,
+                    "too many connections for this user",
+                    0,
+                ))
+                .await;
+            return End::close(
+                CloseCode::TooManyConnections,
+                "too many connections for this user",
+            );
+        };
+        let shared = self.shared.clone();
+        let config = &shared.config;
+        let connected = reply(
+            connect_id,
+            ReplyResult::Connect(ConnectOk {
+                user_id: identity.user_id.clone(),
+                server_time_ms: now_ms(),
+                node_id: config.node_id.clone().unwrap_or_default(),
+                limits: Some(Limits {
+                    max_frame_bytes: config.max_frame_bytes,
+                    max_text_chars: config.max_text_chars,
+                    commands_per_sec: config.user_rate,
+                    command_burst: config.user_burst.max(config.user_rate),
+                    max_joined_contexts: config.max_joined_contexts,
+                }),
+            }),
+        );
+        if let Err(end) = self.conn.send(&connected).await {
+            return end;
+        }
+        let mut state = SessionState {
+            identity: Arc::new(identity),
+            valid_until_secs,
+            user,
+            joined: HashMap::new(),
+            joining: HashSet::new(),
+            pushes: StreamMap::new(),
+            in_flight: FuturesOrdered::new(),
+            rate_strikes: 0,
+            pushes_unreported: 0,
+            pushes_reported_at: Instant::now(),
+        };
+        let end = self.serve_loop(&mut state, shutdown).await;
+        if end.code.is_some_and(|code| code != CloseCode::SlowConsumer) {
+            self.answer_in_flight(&mut state).await;
+        }
+        state.report_pushes();
+        let joined: Vec<(Arc<str>, Joined)> = state.joined.drain().collect();
+        for (context, joined) in joined {
+            self.unjoin(&mut state, &context, joined);
+        }
+        // Joins still in flight give back what they took as they are dropped.
+        state.in_flight.clear();
+        end
+    }
+
+    /// Before the server closes the connection: writes the answers of the commands
+    /// already read, in order, for at most [`CLOSE_FLUSH`]. A client told to go away
+    /// (a rate-limit close above all) learns how each command it sent was answered,
+    /// `RATE_LIMITED` included. A slow consumer is not waited for.
+    async fn answer_in_flight(&mut self, state: &mut SessionState) {
+        let _ = timeout(CLOSE_FLUSH, async {
+            while let Some(done) = state.in_flight.next().await {
+                if self.complete(state, done).await.is_err() {
+                    return;
+                }
+            }
+        })
+        .await;
+    }
+
+    async fn serve_loop(&mut self, state: &mut SessionState, shutdown: &CancellationToken) -> End {
+        let shared = self.shared.clone();
+        let config = &shared.config;
+        let mut ping = tokio::time::interval_at(
+            Instant::now() + config.ping_interval(),
+            config.ping_interval(),
+        );
+        ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut last_seen = Instant::now();
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => return End::close(CloseCode::Restart, "server restarting"),
+                Some(done) = state.in_flight.next(), if !state.in_flight.is_empty() => {
+                    if let Err(end) = self.complete(state, done).await {
+                        return end;
+                    }
+                }
+                Some((context, item)) = state.pushes.next(), if !state.pushes.is_empty() => {
+                    if let Err(end) = self.deliver(state, context, item).await {
+                        return end;
+                    }
+                }
+                message = self.conn.read(), if state.in_flight.len() < config.max_in_flight => {
+                    last_seen = Instant::now();
+                    let message = match message {
+                        None => return End::gone("client went away"),
+                        Some(Err(e)) => return read_failure(e),
+                        Some(Ok(Message::Close(_))) => return End::gone("client closed"),
+                        Some(Ok(m)) => m,
+                    };
+                    if let Some(decoded) = self.conn.decode(message)
+                        && let Err(end) = self.dispatch(state, decoded)
+                    {
+                        return end;
+                    }
+                }
+                _ = ping.tick() => {
+                    if last_seen.elapsed() > config.idle_timeout() {
+                        return End::close(CloseCode::IdleTimeout, "idle time-out");
+                    }
+                    if now_ms() / 1000 > state.valid_until_secs {
+                        return End::close(CloseCode::Unauthorized, "token expired: reconnect with a fresh token");
+                    }
+                    if let Err(end) = self.conn.write(Message::Ping(Default::default()), true).await {
+                        return end;
+                    }
+                    // A context actor started after this join (passivation, new owner
+                    // node) learns from these reports who is still here.
+                    for (context, joined) in &state.joined {
+                        if joined.role == Role::Moderator {
+                            self.shared.registry.moderator_presence(context, &state.user, true);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Handles one decoded frame: answers at once or queues the actor call, keeping
+    /// replies in command order.
+    fn dispatch(
+        &mut self,
+        state: &mut SessionState,
+        decoded: Result<ClientFrame, DecodeError>,
+    ) -> Result<(), End> {
+        // Every frame spends the user's budget, malformed and unknown ones included.
+        let frame_id = decoded.as_ref().map_or(0, |f| f.id);
+        if let Err(wait) = self.shared.limits.check_rate(&state.user) {
+            state.rate_strikes += 1;
+            if state.rate_strikes > RATE_STRIKES_BEFORE_CLOSE {
+                return Err(End::close(
+                    CloseCode::RateLimited,
+                    "rate limit exceeded repeatedly",
+                ));
+            }
+            state.ready(rate_limited(frame_id, wait, "commands"));
+            return Ok(());
+        }
+        state.rate_strikes = 0;
+        let frame = match decoded {
+            Ok(frame) => frame,
+            Err(e) => {
+                telemetry::command_refused(ErrorCode::BadRequest.as_str_name());
+                state.ready(error_reply(0, ErrorCode::BadRequest, e.to_string(), 0));
+                return Ok(());
+            }
+        };
+        let id = frame.id;
+        let Some(mut command) = frame.command else {
+            telemetry::command_refused(ErrorCode::UnknownCommand.as_str_name());
+            state.ready(error_reply(
+                id,
+                ErrorCode::UnknownCommand,
+                "unknown or missing command",
+                0,
+            ));
+            return Ok(());
+        };
+        telemetry::commands_received(command_name(&command));
+        // Texts people will see are checked here, before any actor has them.
+        if let Err(e) = text::check_command(&mut command) {
+            telemetry::command_refused(e.code().as_str_name());
+            state.ready(error_reply(id, e.code(), e.to_string(), 0));
+            return Ok(());
+        }
+        let command = match SessionCommand::try_from(command) {
+            Ok(command) => command,
+            Err(e) => {
+                state.ready(refused(id, &Rejection::BadRequest(e.to_string())));
+                return Ok(());
+            }
+        };
+        match command {
+            SessionCommand::Ping => state.ready(reply(
+                id,
+                ReplyResult::Pong(Pong {
+                    server_time_ms: now_ms(),
+                }),
+            )),
+            SessionCommand::Connect => state.ready(error_reply(
+                id,
+                ErrorCode::AlreadyConnected,
+                "already connected",
+                0,
+            )),
+            SessionCommand::Join { context_id, since } => match validate_context_id(&context_id) {
+                Ok(()) => self.open_stream(state, id, Open::Context(Arc::from(context_id)), since),
+                Err(why) => state.ready(error_reply(id, ErrorCode::BadRequest, why, 0)),
+            },
+            SessionCommand::PrivateOpen { since } => {
+                self.open_stream(state, id, Open::Private, since)
+            }
+            SessionCommand::Private(command) => self.private_command(state, id, command),
+            SessionCommand::Leave { context_id } => {
+                let frame = match state.joined.remove(context_id.as_str()) {
+                    Some(joined) => {
+                        let context: Arc<str> = Arc::from(context_id.as_str());
+                        self.unjoin(state, &context, joined);
+                        reply(id, ReplyResult::Ack(Ack { seq: 0 }))
+                    }
+                    None => error_reply(id, ErrorCode::NotJoined, "not joined to this context", 0),
+                };
+                state.ready(frame);
+            }
+            SessionCommand::Chat {
+                context_id,
+                command,
+            } => self.chat(state, id, context_id, command),
+        }
+        Ok(())
+    }
+
+    /// Sends a command to the actor of a joined context.
+    fn chat(&mut self, state: &mut SessionState, id: u64, context_id: String, chat: ChatCommand) {
+        // The private stream sits among the joined streams under the empty id: it is
+        // not a context.
+        if context_id.is_empty() || !state.joined.contains_key(context_id.as_str()) {
+            telemetry::command_refused(ErrorCode::NotJoined.as_str_name());
+            state.ready(error_reply(
+                id,
+                ErrorCode::NotJoined,
+                "join the context first",
+                0,
+            ));
+            return;
+        }
+        let registry = self.shared.registry.clone();
+        let identity = state.identity.clone();
+        state.in_flight.push_back(
+            async move {
+                let frame = match registry.chat(&context_id, identity, chat).await {
+                    Ok(outcome) => protocol::outcome_reply(id, outcome),
+                    Err(rejection) => refused(id, &rejection),
+                };
+                Completion::Reply(frame)
+            }
+            .boxed(),
+        );
+    }
+
+    async fn complete(&mut self, state: &mut SessionState, done: Completion) -> Result<(), End> {
+        match done {
+            Completion::Reply(frame) => self.conn.send(&frame).await,
+            Completion::Opened {
+                id,
+                listening,
+                role,
+                result,
+            } => self.opened(state, id, listening, role, result).await,
+        }
+    }
+}
+
+/// A `RATE_LIMITED` reply for `what` (a budget of the user's), counted.
+fn rate_limited(id: u64, wait: Duration, what: &str) -> ServerFrame {
+    telemetry::command_refused(ErrorCode::RateLimited.as_str_name());
+    error_reply(
+        id,
+        ErrorCode::RateLimited,
+        format!("too many {what}"),
+        (wait.as_millis() as u64).max(1),
+    )
+}
+
+/// A refusal, counted and answered.
+fn refused(id: u64, rejection: &Rejection) -> ServerFrame {
+    telemetry::command_refused(rejection_code(rejection).0.as_str_name());
+    rejection_reply(id, rejection)
+}
