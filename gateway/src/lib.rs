@@ -8,7 +8,9 @@
 //! - [`server`]: the listener, WebSocket handshake and drain.
 //! - [`admission`]: the pending budget of unauthenticated sockets and the node's
 //!   connection slots.
-//! - [`session`]: one connection: connect, commands, replies and pushes.
+//! - [`session`]: one connection: connect, commands, replies and pushes (`connection`:
+//!   framing and polite close; `command`: frame → command; `stream`: opening and
+//!   leaving context and private streams; `private`: private chat commands).
 //! - [`hub`]: this node's fan-out, one shared encoding per push and format.
 //! - [`feed`]: one session's pushes of a context, shared and own merged in order.
 //! - [`limits`]: per-user connection counts and command rate.
