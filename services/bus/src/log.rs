@@ -97,6 +97,8 @@ struct AppendJob {
     epoch: u64,
     /// `(seq, at_ms, encoded event)`.
     rows: Vec<(u64, u64, Vec<u8>)>,
+    /// A snapshot to store (a job with no rows, then).
+    snapshot: Option<Snapshot>,
     reply: oneshot::Sender<Result<(), BusError>>,
 }
 
@@ -205,21 +207,17 @@ impl EventLog {
         fence: Option<&crate::redis::Fence>,
     ) -> Result<(), BusError> {
         match (&self.backend, fence) {
-            (Backend::Sqlite { pool, .. }, _) => {
-                // Beside the writer task, not through it: snapshots are rare (one per
-                // `snapshot_every` events) and must not hold appends up; SQLite's busy
-                // timeout orders the two writers.
-                sqlx::query(
-                    "INSERT INTO snapshots (context_id, seq, state) VALUES (?, ?, ?) \
-                     ON CONFLICT (context_id) DO UPDATE SET seq = excluded.seq, \
-                     state = excluded.state WHERE excluded.seq > snapshots.seq",
-                )
-                .bind(context_id)
-                .bind(snapshot.seq as i64)
-                .bind(&snapshot.state)
-                .execute(pool)
-                .await?;
-                Ok(())
+            (Backend::Sqlite { writer, .. }, _) => {
+                // Through the writer, like appends: one writer never waits on another.
+                let (reply, answer) = oneshot::channel();
+                let job = AppendJob {
+                    context_id: context_id.to_owned(),
+                    epoch: 0,
+                    rows: Vec::new(),
+                    snapshot: Some(snapshot.clone()),
+                    reply,
+                };
+                submit(writer, job, answer).await
             }
             (Backend::Redis(log), Some(fence)) => {
                 log.store_snapshot(context_id, snapshot.seq, &snapshot.state, fence)
@@ -295,8 +293,18 @@ async fn append_sqlite(
             .iter()
             .map(|e| (e.seq(), e.at_ms(), e.encode_to_vec()))
             .collect(),
+        snapshot: None,
         reply,
     };
+    submit(writer, job, answer).await
+}
+
+/// Hands a job to the writer task and waits for its outcome.
+async fn submit(
+    writer: &mpsc::Sender<AppendJob>,
+    job: AppendJob,
+    answer: oneshot::Receiver<Result<(), BusError>>,
+) -> Result<(), BusError> {
     let gone = || BusError::Unavailable("the event log writer stopped".into());
     writer.send(job).await.map_err(|_| gone())?;
     answer.await.map_err(|_| gone())?
@@ -382,6 +390,19 @@ async fn in_transaction(conn: &mut SqliteConnection, jobs: &[AppendJob]) -> Resu
 /// The statements of one append: its events (in one statement), and the stream's
 /// epoch with its first event.
 async fn insert(conn: &mut SqliteConnection, job: &AppendJob) -> Result<(), sqlx::Error> {
+    if let Some(snapshot) = &job.snapshot {
+        // A newer snapshot stored already stays.
+        sqlx::query(
+            "INSERT INTO snapshots (context_id, seq, state) VALUES (?, ?, ?) \
+             ON CONFLICT (context_id) DO UPDATE SET seq = excluded.seq, \
+             state = excluded.state WHERE excluded.seq > snapshots.seq",
+        )
+        .bind(&job.context_id)
+        .bind(snapshot.seq as i64)
+        .bind(&snapshot.state)
+        .execute(&mut *conn)
+        .await?;
+    }
     if job.rows.is_empty() {
         return Ok(());
     }
