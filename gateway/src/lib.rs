@@ -92,23 +92,7 @@ pub async fn run(
     let _ = admin::metrics_handle();
     let verifier = auth::Verifier::new(&settings).map_err(anyhow::Error::msg)?;
     let hub = Arc::new(hub::Hub::new(config.outbound_queue));
-    let context_config = ContextConfig {
-        limits: ChatLimits {
-            max_text_chars: config.max_text_chars as usize,
-            ..ChatLimits::default()
-        },
-        snapshot_messages: config.snapshot_messages,
-        snapshot_every: config.snapshot_every,
-        recovery_window: config.recovery_window,
-        auto_create: !config.require_created_contexts,
-        qa_auto_release: (config.qa_auto_release_secs > 0)
-            .then(|| Duration::from_secs(config.qa_auto_release_secs)),
-        // Sessions report their moderators every ping interval.
-        moderator_presence_grace: config.ping_interval() * 2 + Duration::from_secs(5),
-        private_passivate_after: Duration::from_secs(config.private_passivate_secs.max(1)),
-        passivate_after: Duration::from_secs(config.context_passivate_secs.max(1)),
-        ..ContextConfig::default()
-    };
+    let context_config = context_config(&config);
     let presence = Arc::new(presence::Presence::default());
     let (registry, cluster) = match &config.redis_url {
         Some(url) => {
@@ -128,22 +112,24 @@ pub async fn run(
         }
     };
     registry.bus().attach(hub.clone());
-    let limits = limits::UserLimits::new(
-        config.max_connections_per_user,
-        config.user_rate,
-        config.user_burst,
-        limits::PrivateRates {
-            requests_per_min: config.connect_requests_per_min,
-            messages_per_sec: config.direct_messages_per_sec,
-            searches_per_min: config.people_searches_per_min,
-        },
-    );
+    let directory = Arc::new(match &cluster {
+        Some(node) => node.directory(),
+        None => directory::Directory::memory(),
+    });
+    let shared = Arc::new(session::Shared::new(
+        config.clone(),
+        verifier,
+        registry,
+        hub,
+        presence,
+        directory,
+    ));
     let ready = Arc::new(AtomicBool::new(true));
 
     let admin_router = admin::router(
         admin::AdminService {
-            registry: registry.clone(),
-            presence: presence.clone(),
+            registry: shared.registry.clone(),
+            presence: shared.presence.clone(),
             cluster: cluster.clone(),
         },
         settings.admin_api_key.clone(),
@@ -157,7 +143,7 @@ pub async fn run(
             .with_graceful_shutdown(async move { admin_stop.cancelled().await })
             .await
     });
-    let pruner_limits = limits.clone();
+    let pruner_limits = shared.limits.clone();
     let pruner_stop = shutdown.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
@@ -168,37 +154,13 @@ pub async fn run(
             }
         }
     });
-
-    let directory = Arc::new(match &cluster {
-        Some(node) => node.directory(),
-        None => directory::Directory::memory(),
-    });
-    let implicit_contexts = limits::ImplicitContexts::new(
-        config.implicit_contexts_per_user_per_hour,
-        config.implicit_contexts_per_node_per_hour,
-    );
     spawn_context_pruner(
-        directory.clone(),
-        presence.clone(),
-        implicit_contexts.clone(),
+        shared.directory.clone(),
+        shared.presence.clone(),
+        shared.implicit_contexts.clone(),
         Duration::from_secs(config.context_passivate_secs.max(1)),
         shutdown.clone(),
     );
-    let shared = Arc::new(session::Shared {
-        config: config.clone(),
-        verifier,
-        registry,
-        hub,
-        presence,
-        limits,
-        directory,
-        admission: admission::Admission::new(
-            config.max_pending_connections,
-            config.max_pending_per_ip,
-            config.max_connections,
-        ),
-        implicit_contexts,
-    });
     let mode = if cluster.is_some() {
         "cluster"
     } else {
@@ -214,6 +176,27 @@ pub async fn run(
         tracing::warn!(error = %e, "admin server stopped with an error");
     }
     Ok(())
+}
+
+/// How the node's context actors run, from its configuration.
+pub(crate) fn context_config(config: &Config) -> ContextConfig {
+    ContextConfig {
+        limits: ChatLimits {
+            max_text_chars: config.max_text_chars as usize,
+            ..ChatLimits::default()
+        },
+        snapshot_messages: config.snapshot_messages,
+        snapshot_every: config.snapshot_every,
+        recovery_window: config.recovery_window,
+        auto_create: !config.require_created_contexts,
+        qa_auto_release: (config.qa_auto_release_secs > 0)
+            .then(|| Duration::from_secs(config.qa_auto_release_secs)),
+        // Sessions report their moderators every ping interval.
+        moderator_presence_grace: config.ping_interval() * 2 + Duration::from_secs(5),
+        private_passivate_after: Duration::from_secs(config.private_passivate_secs.max(1)),
+        passivate_after: Duration::from_secs(config.context_passivate_secs.max(1)),
+        ..ContextConfig::default()
+    }
 }
 
 /// Every minute, gives back what contexts nobody uses hold at the edge: the directory's

@@ -15,6 +15,8 @@ mod command;
 mod connection;
 mod private;
 mod stream;
+#[cfg(test)]
+mod tests;
 
 use std::{
     collections::{HashMap, HashSet},
@@ -47,7 +49,7 @@ use crate::{
     directory::Directory,
     feed::ContextFeed,
     hub::Hub,
-    limits::{ImplicitContexts, UserLimits},
+    limits::{ImplicitContexts, PrivateRates, UserLimits},
     presence::Presence,
     protocol::{self, CloseCode, error_reply, rejection_code, rejection_reply, reply},
     telemetry, text,
@@ -76,6 +78,49 @@ pub struct Shared {
     pub admission: Arc<Admission>,
     /// Budgets of contexts created by joins.
     pub implicit_contexts: Arc<ImplicitContexts>,
+}
+
+impl Shared {
+    /// What the sessions of a node share, with the budgets `config` sets.
+    pub fn new(
+        config: Config,
+        verifier: Verifier,
+        registry: Arc<ContextRegistry>,
+        hub: Arc<Hub>,
+        presence: Arc<Presence>,
+        directory: Arc<Directory>,
+    ) -> Self {
+        let limits = UserLimits::new(
+            config.max_connections_per_user,
+            config.user_rate,
+            config.user_burst,
+            PrivateRates {
+                requests_per_min: config.connect_requests_per_min,
+                messages_per_sec: config.direct_messages_per_sec,
+                searches_per_min: config.people_searches_per_min,
+            },
+        );
+        let admission = Admission::new(
+            config.max_pending_connections,
+            config.max_pending_per_ip,
+            config.max_connections,
+        );
+        let implicit_contexts = ImplicitContexts::new(
+            config.implicit_contexts_per_user_per_hour,
+            config.implicit_contexts_per_node_per_hour,
+        );
+        Shared {
+            config,
+            verifier,
+            registry,
+            hub,
+            presence,
+            limits,
+            directory,
+            admission,
+            implicit_contexts,
+        }
+    }
 }
 
 /// Runs a connection to its end. `pending` is its place in the pending budget, given
