@@ -8,15 +8,16 @@
 //! - [`server`]: the listener, WebSocket handshake and drain.
 //! - [`admission`]: the pending budget of unauthenticated sockets and the node's
 //!   connection slots.
-//! - [`session`]: one connection: connect, commands, replies and pushes (`connection`:
-//!   framing and polite close; `command`: frame → command; `stream`: opening and
-//!   leaving context and private streams; `private`: private chat commands).
+//! - [`session`]: one connection over any [`session::Transport`] (a `Sink + Stream` of
+//!   WebSocket messages): `connect` and the serve loop; `connection` (framing, writes,
+//!   the polite close), `command` (frame → command conversions), `stream` (joined
+//!   contexts and the private stream, opened one way), `private` (private chat).
 //! - [`hub`]: this node's fan-out, one shared encoding per push and format.
 //! - [`feed`]: one session's pushes of a context, shared and own merged in order.
 //! - [`limits`]: per-user connection counts and command rate.
 //! - [`presence`]: joined users per context.
-//! - [`directory`]: who was seen in which context, and private chat's people search
-//!   over it (`directory::search`).
+//! - [`directory`]: who was seen in which context, and `search` over it (private
+//!   chat's people search).
 //! - [`protocol`]: close codes and error-code mapping.
 //! - [`admin`]: gRPC admin API and `/metrics`, `/healthz`, `/readyz`.
 //! - [`cluster`]: cluster mode: Redis, shard ownership, cross-node presence.

@@ -20,6 +20,7 @@ mod tests;
 
 use std::{
     collections::{HashMap, HashSet},
+    future::Future,
     sync::Arc,
     time::Duration,
 };
@@ -205,6 +206,25 @@ impl SessionState {
     fn report_pushes(&mut self) {
         telemetry::pushes_written(std::mem::take(&mut self.pushes_unreported));
         self.pushes_reported_at = Instant::now();
+    }
+
+    /// Queues an actor call: its answer, or its refusal (counted), comes in command
+    /// order.
+    fn call<T: Send + 'static>(
+        &mut self,
+        id: u64,
+        call: impl Future<Output = Result<T, Rejection>> + Send + 'static,
+        answer: fn(u64, T) -> ServerFrame,
+    ) {
+        self.in_flight.push_back(
+            async move {
+                Completion::Reply(match call.await {
+                    Ok(ok) => answer(id, ok),
+                    Err(rejection) => refused(id, &rejection),
+                })
+            }
+            .boxed(),
+        );
     }
 
     /// Queues an answer that needs no actor, behind any still in flight.
@@ -544,15 +564,10 @@ impl<T: Transport> Session<T> {
         }
         let registry = self.shared.registry.clone();
         let identity = state.identity.clone();
-        state.in_flight.push_back(
-            async move {
-                let frame = match registry.chat(&context_id, identity, chat).await {
-                    Ok(outcome) => protocol::outcome_reply(id, outcome),
-                    Err(rejection) => refused(id, &rejection),
-                };
-                Completion::Reply(frame)
-            }
-            .boxed(),
+        state.call(
+            id,
+            async move { registry.chat(&context_id, identity, chat).await },
+            protocol::outcome_reply,
         );
     }
 

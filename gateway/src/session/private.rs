@@ -4,7 +4,6 @@
 
 use std::{sync::Arc, time::Duration};
 
-use futures_util::FutureExt;
 use plenary_actors::{
     Rejection,
     user::{ConnectionAction, PairCommand},
@@ -12,7 +11,7 @@ use plenary_actors::{
 use plenary_proto::v1::{PeopleOk, reply::Result as ReplyResult};
 
 use super::{
-    Completion, Session, SessionState, Transport,
+    Session, SessionState, Transport,
     command::{PrivateCommand, check_peer},
     rate_limited, refused,
 };
@@ -47,33 +46,22 @@ impl<T: Transport> Session<T> {
                 if let Err(rejection) = check_peer(&state.user, &peer) {
                     return refuse(state, rejection);
                 }
-                state.in_flight.push_back(
+                return state.call(
+                    id,
                     async move {
-                        let frame = match registry
+                        registry
                             .history(&identity.user_id, &peer, before_id, limit)
                             .await
-                        {
-                            Ok(page) => reply(id, ReplyResult::DmHistory(page)),
-                            Err(rejection) => refused(id, &rejection),
-                        };
-                        Completion::Reply(frame)
-                    }
-                    .boxed(),
+                    },
+                    |id, page| reply(id, ReplyResult::DmHistory(page)),
                 );
-                return;
             }
             PrivateCommand::Settings(patch) => {
-                state.in_flight.push_back(
-                    async move {
-                        let frame = match registry.update_settings(&identity.user_id, patch).await {
-                            Ok(outcome) => protocol::outcome_reply(id, outcome),
-                            Err(rejection) => refused(id, &rejection),
-                        };
-                        Completion::Reply(frame)
-                    }
-                    .boxed(),
+                return state.call(
+                    id,
+                    async move { registry.update_settings(&identity.user_id, patch).await },
+                    protocol::outcome_reply,
                 );
-                return;
             }
             PrivateCommand::People { query, limit } => {
                 if let Err(wait) = limits.check_search(&state.user) {
@@ -81,21 +69,14 @@ impl<T: Transport> Session<T> {
                 }
                 let directory = self.shared.directory.clone();
                 let contexts: Vec<Arc<str>> = state.contexts().cloned().collect();
-                state.in_flight.push_back(
+                return state.call(
+                    id,
                     async move {
-                        let frame = match find_people(
-                            &registry, &directory, &identity, &contexts, &query, limit,
-                        )
-                        .await
-                        {
-                            Ok(people) => reply(id, ReplyResult::People(PeopleOk { people })),
-                            Err(rejection) => refused(id, &rejection),
-                        };
-                        Completion::Reply(frame)
-                    }
-                    .boxed(),
+                        find_people(&registry, &directory, &identity, &contexts, &query, limit)
+                            .await
+                    },
+                    |id, people| reply(id, ReplyResult::People(PeopleOk { people })),
                 );
-                return;
             }
         };
         // The budgets of connection requests (to a valid peer) and messages first.
@@ -119,7 +100,8 @@ impl<T: Transport> Session<T> {
         }
         let directory = self.shared.directory.clone();
         let contexts: Vec<Arc<str>> = state.contexts().cloned().collect();
-        state.in_flight.push_back(
+        state.call(
+            id,
             async move {
                 // A peer who never opened private chat is known by the names a shared
                 // context recorded.
@@ -131,16 +113,11 @@ impl<T: Transport> Session<T> {
                 } else {
                     None
                 };
-                let frame = match registry
+                registry
                     .pair_command(&identity, &peer, hint, pair_command)
                     .await
-                {
-                    Ok(outcome) => protocol::outcome_reply(id, outcome),
-                    Err(rejection) => refused(id, &rejection),
-                };
-                Completion::Reply(frame)
-            }
-            .boxed(),
+            },
+            protocol::outcome_reply,
         );
     }
 }
