@@ -2,10 +2,12 @@
 //! nothing behind, one that may creates the context once, and an idle context leaves
 //! the registry (and is rebuilt from the log when used again).
 
+mod common;
+
 use std::{sync::Arc, time::Duration};
 
+use common::registry;
 use plenary_actors::{ContextConfig, ContextRegistry, Identity, JoinRequest, Rejection};
-use plenary_bus::{Bus, EventLog, SyncMode};
 use plenary_proto::v1::Role;
 
 fn join(create: bool) -> JoinRequest {
@@ -18,16 +20,6 @@ fn join(create: bool) -> JoinRequest {
         since: None,
         create,
     }
-}
-
-async fn registry(config: ContextConfig) -> (Arc<ContextRegistry>, EventLog, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let log = EventLog::open(dir.path(), SyncMode::Normal).await.unwrap();
-    (
-        ContextRegistry::new(config, log.clone(), Bus::memory()),
-        log,
-        dir,
-    )
 }
 
 /// Waits (at most 5 s) until the registry holds no actor.

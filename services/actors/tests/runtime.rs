@@ -2,12 +2,15 @@
 //! failed append (the actor stops; the next request gets a fresh one, loaded from the
 //! log), and snapshots on the embedded (SQLite) log.
 
+mod common;
+
 use std::sync::Arc;
 
+use common::registry;
 use plenary_actors::{
     ChatCommand, CommandOutcome, ContextConfig, ContextRegistry, Identity, JoinRequest, Rejection,
 };
-use plenary_bus::{Bus, EventLog, SyncMode};
+use plenary_bus::Bus;
 use sqlx::{Connection, SqliteConnection};
 
 fn ann() -> Arc<Identity> {
@@ -26,16 +29,6 @@ fn post(text: &str) -> ChatCommand {
         backchannel: false,
         thread_id: 0,
     }
-}
-
-async fn registry(config: ContextConfig) -> (Arc<ContextRegistry>, EventLog, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let log = EventLog::open(dir.path(), SyncMode::Normal).await.unwrap();
-    (
-        ContextRegistry::new(config, log.clone(), Bus::memory()),
-        log,
-        dir,
-    )
 }
 
 /// A second connection to the embedded log's database, to break it from outside.

@@ -332,7 +332,8 @@ async fn commit_batch(
     let together = in_transaction(conn, batch).await;
     match together {
         Ok(()) => {
-            crate::telemetry::log_committed(batch.len());
+            // Appends only: a snapshot rides along but is not one.
+            crate::telemetry::log_committed(batch.iter().filter(|j| !j.rows.is_empty()).count());
             batch.iter().map(|_| Ok(())).collect()
         }
         // Only a refused row is one append's fault; any other failure (I/O, a full

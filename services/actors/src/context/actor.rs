@@ -221,7 +221,6 @@ pub(crate) fn spawn(start: Start, bus: Bus) -> ContextHandle {
         release_due: config
             .qa_auto_release
             .map(|_| Instant::now() + RELEASE_TICK),
-        journal_config: config.clone(),
         bus,
         id: id.clone(),
     };
@@ -236,7 +235,6 @@ const RELEASE_TICK: Duration = Duration::from_secs(1);
 
 struct ContextActor {
     id: Arc<str>,
-    journal_config: Arc<ContextConfig>,
     bus: Bus,
     state: ContextState,
     /// Like counts held back for one summary push (message id → count).
@@ -295,7 +293,7 @@ impl Machine for ContextActor {
                 reply,
             } => {
                 let actor = identity.actor_in(&self.id);
-                let limits = &self.journal_config.limits;
+                let limits = &journal.config.limits;
                 let result = match self
                     .state
                     .decide_as(limits, &actor, identity.admin, &command)
@@ -347,7 +345,7 @@ impl Machine for ContextActor {
 
     async fn committed(
         &mut self,
-        _: &mut Journal<ContextEvent>,
+        journal: &mut Journal<ContextEvent>,
         events: Vec<ContextEvent>,
         held: Vec<Held>,
     ) -> Result<(), Stop> {
@@ -356,7 +354,7 @@ impl Machine for ContextActor {
             self.publish(event).await;
         }
         if self.likes_due.is_none() && !self.likes.is_empty() {
-            self.likes_due = Some(Instant::now() + self.journal_config.like_flush);
+            self.likes_due = Some(Instant::now() + journal.config.like_flush);
         }
         Ok(())
     }
@@ -431,10 +429,10 @@ impl ContextActor {
     /// Sends back to pending the threads of owners away longer than the configured
     /// time.
     fn auto_release(&mut self, journal: &mut Journal<ContextEvent>) {
-        let Some(after) = self.journal_config.qa_auto_release else {
+        let Some(after) = journal.config.qa_auto_release else {
             return;
         };
-        let grace = self.journal_config.moderator_presence_grace;
+        let grace = journal.config.moderator_presence_grace;
         let stale: Vec<u64> = self
             .state
             .qa
@@ -479,7 +477,7 @@ impl ContextActor {
     ) -> Result<JoinOk, Rejection> {
         let identity = &join.identity;
         if !self.state.exists() {
-            if !(self.journal_config.auto_create && join.create) {
+            if !(journal.config.auto_create && join.create) {
                 return Err(Rejection::ContextNotFound(self.id.to_string()));
             }
             telemetry::context_created_implicitly();
@@ -527,7 +525,7 @@ impl ContextActor {
             ok.snapshot = Some(view::snapshot(
                 &self.state,
                 viewer,
-                self.journal_config.snapshot_messages,
+                journal.config.snapshot_messages,
             ));
         }
         Ok(ok)

@@ -3,7 +3,7 @@
 
 use std::{collections::VecDeque, sync::Arc};
 
-use plenary_bus::{BusError, EventLog, Snapshot, now_ms, redis::Fence};
+use plenary_bus::{BusError, EventLog, Snapshot, StoredEvent, now_ms, redis::Fence};
 use plenary_proto::v1::{Position, events::Actor};
 use tracing::warn;
 
@@ -132,15 +132,12 @@ impl<E: Event> Journal<E> {
     /// place (what the context actor once did) fixed memory but left such events
     /// unpublished. The batch's callers get a retryable refusal: `Unavailable` when
     /// the log refused the whole append (fenced), `OutcomeUnknown` otherwise.
-    pub(super) async fn commit(
-        &mut self,
-        epoch: u64,
-        held: Vec<Held>,
-    ) -> Result<(Vec<E>, Vec<Held>), Stop> {
+    pub(super) async fn commit(&mut self, held: Vec<Held>) -> Result<(Vec<E>, Vec<Held>), Stop> {
         let events = std::mem::take(&mut self.uncommitted);
-        if events.is_empty() {
+        // Every event of a batch carries the stream's epoch (fixed by its first).
+        let Some(epoch) = events.first().map(StoredEvent::epoch) else {
             return Ok((events, held));
-        }
+        };
         let started = std::time::Instant::now();
         match self
             .log

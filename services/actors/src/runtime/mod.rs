@@ -76,7 +76,7 @@ impl Start {
     }
 
     /// Spawns a task that refuses every request with `why` (a stream id no actor can
-    /// serve) and stops once its mailbox is idle... or closed.
+    /// serve): its mailbox is closed at once, what was queued is refused, and it exits.
     pub(crate) fn refuse_all<R: Send + 'static>(
         self,
         why: Rejection,
@@ -348,11 +348,22 @@ async fn live<M: Machine>(
     let passivate_after = M::passivate_after(&journal.config);
     let idle = tokio::time::sleep(passivate_after);
     tokio::pin!(idle);
+    // The machine's own timer: one timer entry, moved only when `wake_at` changes (it
+    // is asked after every batch, and most batches leave it where it was).
+    let wake = tokio::time::sleep(passivate_after);
+    tokio::pin!(wake);
+    let mut armed: Option<Instant> = None;
     // Grown by the batches that come, not sized for the largest one up front: a quiet
     // actor (most of them) keeps a few slots, not `batch_max` requests.
     let mut batch = Vec::new();
     loop {
         let wake_at = machine.wake_at();
+        if let Some(at) = wake_at
+            && armed != wake_at
+        {
+            wake.as_mut().reset(at);
+        }
+        armed = wake_at;
         tokio::select! {
             received = rx.recv_many(&mut batch, journal.config.batch_max) => {
                 if received == 0 {
@@ -370,7 +381,7 @@ async fn live<M: Machine>(
                     rx.close();
                 }
             }
-            () = tokio::time::sleep_until(wake_at.unwrap_or_else(Instant::now)), if wake_at.is_some() => {
+            () = &mut wake, if wake_at.is_some() => {
                 machine.wake(journal).await;
                 commit(machine, journal, Vec::new()).await?;
             }
@@ -388,8 +399,7 @@ async fn commit<M: Machine>(
     journal: &mut Journal<EventOf<M>>,
     held: Vec<Held>,
 ) -> Result<(), Stop> {
-    let (epoch, _) = machine.state().position();
-    let (events, held) = journal.commit(epoch, held).await?;
+    let (events, held) = journal.commit(held).await?;
     let wrote = !events.is_empty();
     machine.committed(journal, events, held).await?;
     if wrote {
