@@ -5,14 +5,14 @@ use std::collections::HashSet;
 use plenary_proto::v1::{Author, events::Actor};
 
 /// A user's role in one context.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
     Attendee,
     Moderator,
 }
 
 /// A verified user, from the JWT claims.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Identity {
     pub user_id: String,
     pub email: String,

@@ -8,8 +8,10 @@
 //!   its decide, apply and views), the state that composes them (`state`), the
 //!   visibility rule, pushes and snapshots (`view`), throttled aggregates
 //!   (`aggregate`) and the task that runs it (`actor`).
-//! - [`registry`]: [`ContextRegistry`], spawns one actor per context id on demand and
-//!   passivates idle ones; in cluster mode it routes to the owner node.
+//! - [`registry`]: [`ContextRegistry`], spawns one actor per stream id on demand and
+//!   passivates idle ones; in cluster mode it routes to the owner node. Each operation
+//!   is a typed call (`registry/call.rs`) with its answer type, run on a local mailbox
+//!   or forwarded in `internal.proto` (`wire`, `remote`).
 //! - [`user`]: private chat: user and conversation actors and their state machines.
 //! - `runtime`: the event-sourced actor runtime all three kinds of actor run on:
 //!   load and replay, batches with group commit, held replies, the one append-failure

@@ -99,7 +99,7 @@ pub struct ContextView {
 }
 
 /// A join, as the gateway asks it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct JoinRequest {
     pub identity: Arc<Identity>,
     /// The last position the client saw, for recovery.

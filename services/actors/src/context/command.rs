@@ -4,10 +4,9 @@
 use std::borrow::Cow;
 
 use plenary_proto::v1::events::ContextSettings;
-use serde::{Deserialize, Serialize};
 
 /// A chat command from a joined user.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ChatCommand {
     Send {
         text: String,
@@ -69,7 +68,7 @@ pub enum ChatCommand {
 }
 
 /// What a moderator does to a Q&A thread.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ThreadAction {
     Claim,
     Release,
@@ -78,7 +77,7 @@ pub enum ThreadAction {
 }
 
 /// An admin command (gRPC admin API).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum AdminCommand {
     /// Creates the context; refused if it exists.
     Create(ContextSettings),
@@ -88,7 +87,7 @@ pub enum AdminCommand {
 
 /// Settings to change; `None` keeps the current value. Merged inside the actor, so two
 /// concurrent updates of different fields never overwrite each other.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SettingsPatch {
     pub name: Option<String>,
     pub starts_at_ms: Option<u64>,
@@ -113,7 +112,7 @@ impl SettingsPatch {
 }
 
 /// The result of an accepted command.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CommandOutcome {
     Sent {
         message_id: u64,
@@ -133,7 +132,7 @@ pub enum CommandOutcome {
 }
 
 /// Why a command was refused. Mapped to protocol error codes at the edge.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Rejection {
     #[error("only moderators may do this")]
     Forbidden,

@@ -15,7 +15,6 @@ use plenary_proto::v1::{
     events::{Actor, UserEvent},
     internal::BusPush,
 };
-use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
 use tracing::info_span;
 
@@ -31,7 +30,7 @@ use crate::{
 };
 
 /// A user as a conversation (or a people search) needs them.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct UserCard {
     pub party: Party,
     /// Whether the user ever opened private chat (has a profile).
@@ -46,7 +45,7 @@ pub struct UserCard {
 }
 
 /// What a conversation tells one of its users.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Notice {
     pub user_id: String,
     pub pair_epoch: u64,

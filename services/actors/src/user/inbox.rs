@@ -33,7 +33,7 @@ pub fn default_settings() -> UserSettings {
 }
 
 /// Settings to change; `None` keeps the current value.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SettingsPatch {
     pub toast: Option<bool>,
     pub private_chat: Option<bool>,

@@ -42,7 +42,7 @@ pub struct Party {
 }
 
 /// What a user does to a connection.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConnectionAction {
     Request,
     Accept,
@@ -51,7 +51,7 @@ pub enum ConnectionAction {
 }
 
 /// A command on a conversation, from `me` about the other party.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PairCommand {
     Connection(ConnectionAction),
     Send {
