@@ -571,16 +571,26 @@ impl<T: Transport> Session<T> {
         );
     }
 
-    async fn complete(&mut self, state: &mut SessionState, done: Completion) -> Result<(), End> {
-        match done {
-            Completion::Reply(frame) => self.conn.send(&frame).await,
-            Completion::Opened {
-                id,
-                listening,
-                role,
-                result,
-            } => self.opened(state, id, listening, role, result).await,
+    /// Writes a command's answer. Boxed: an answer is rare next to pushes, and its
+    /// future (a stream's opening holds its snapshot reply) would otherwise make
+    /// every idle connection's task that much larger.
+    fn complete<'a>(
+        &'a mut self,
+        state: &'a mut SessionState,
+        done: Completion,
+    ) -> BoxFuture<'a, Result<(), End>> {
+        async move {
+            match done {
+                Completion::Reply(frame) => self.conn.send(&frame).await,
+                Completion::Opened {
+                    id,
+                    listening,
+                    role,
+                    result,
+                } => self.opened(state, id, listening, role, result).await,
+            }
         }
+        .boxed()
     }
 }
 

@@ -430,3 +430,25 @@ async fn streams_open_reopen_and_are_given_back() {
     assert_eq!(shared.hub.channel_count(), 0);
     assert_eq!(shared.presence.counts("c1").connections, 0);
 }
+
+/// Every connection's task holds its session's future for as long as it is open, so
+/// its size is memory per idle connection (issue 10: +720 bytes when the session was
+/// split, because a command's answer, a stream's opening included, was awaited inline).
+/// Answers are boxed now; this keeps it so (sizes of this unoptimised test build).
+#[test]
+fn an_idle_connection_task_stays_small() {
+    type Ws = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
+    fn future_size<A, B, C, D, E, G, Fut, F: FnOnce(A, B, C, D, E, G) -> Fut>(_: &F) -> usize {
+        std::mem::size_of::<Fut>()
+    }
+    fn method_size<A, B, C, Fut, F: FnOnce(A, B, C) -> Fut>(_: &F) -> usize {
+        std::mem::size_of::<Fut>()
+    }
+    let serve_loop = method_size(&super::Session::<Ws>::serve_loop);
+    let task = future_size(&run::<Ws>);
+    assert!(
+        serve_loop <= 2_048,
+        "the serve loop's future is {serve_loop} bytes"
+    );
+    assert!(task <= 5_120, "a session's future is {task} bytes");
+}

@@ -3,6 +3,7 @@
 //! reopens their thread and posts in it, a moderator's answer claims a pending thread,
 //! thread actions, and the views of threads.
 
+mod presence;
 mod queue;
 
 use std::collections::HashMap;
@@ -15,6 +16,7 @@ use plenary_proto::v1::{
     },
     push::Body,
 };
+pub(super) use presence::ModeratorPresence;
 pub use queue::*;
 
 use super::{
