@@ -42,7 +42,9 @@ fn status_of(rejection: Rejection) -> Status {
         Rejection::ContextNotFound(_) | Rejection::NotFound(_) => {
             Status::not_found(rejection.to_string())
         }
-        Rejection::ContextExists(_) => Status::already_exists(rejection.to_string()),
+        Rejection::ContextExists(_) | Rejection::AlreadyVoted => {
+            Status::already_exists(rejection.to_string())
+        }
         Rejection::BadRequest(_) | Rejection::InvalidText { .. } => {
             Status::invalid_argument(rejection.to_string())
         }

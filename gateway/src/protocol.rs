@@ -4,8 +4,8 @@
 
 use plenary_actors::{CommandOutcome, Rejection};
 use plenary_proto::v1::{
-    Ack, Error, ErrorCode, LikeOk, Reply, SendOk, ServerFrame, reply::Result as ReplyResult,
-    server_frame::Frame,
+    Ack, Error, ErrorCode, InteractionOk, LikeOk, Reply, SendOk, ServerFrame, VoteOk,
+    reply::Result as ReplyResult, server_frame::Frame,
 };
 
 use crate::auth::AuthError;
@@ -81,6 +81,7 @@ pub fn rejection_code(rejection: &Rejection) -> (ErrorCode, u64) {
         Rejection::NotConnected => (ErrorCode::NotConnected, 0),
         Rejection::PrivateChatDisabled => (ErrorCode::PrivateChatDisabled, 0),
         Rejection::OutcomeUnknown(_) => (ErrorCode::OutcomeUnknown, 500),
+        Rejection::AlreadyVoted => (ErrorCode::AlreadyVoted, 0),
     }
 }
 
@@ -116,6 +117,22 @@ pub fn outcome_reply(id: u64, outcome: CommandOutcome) -> ServerFrame {
                 seq,
             }),
             CommandOutcome::Done { seq } => ReplyResult::Ack(Ack { seq }),
+            CommandOutcome::Interaction {
+                interaction_id,
+                seq,
+            } => ReplyResult::Interaction(InteractionOk {
+                interaction_id,
+                seq,
+            }),
+            CommandOutcome::Voted {
+                interaction_id,
+                seq,
+                duplicate,
+            } => ReplyResult::Vote(VoteOk {
+                interaction_id,
+                seq,
+                duplicate,
+            }),
         },
     )
 }

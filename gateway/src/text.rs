@@ -63,6 +63,19 @@ pub fn check_command(command: &mut Command) -> Result<(), TextError> {
             }
             check_text("text", &mut c.text)
         }
+        Command::SaveInteraction(c) => {
+            use plenary_proto::v1::interaction_spec::Kind;
+            match c.spec.as_mut().and_then(|s| s.kind.as_mut()) {
+                Some(Kind::Poll(p)) => {
+                    check_text("question", &mut p.question)?;
+                    p.options
+                        .iter_mut()
+                        .try_for_each(|o| check_text("options", o))
+                }
+                None => Ok(()),
+            }
+        }
+        Command::Vote(c) => check_id("client_vote_id", &c.client_vote_id),
         _ => Ok(()),
     }
 }

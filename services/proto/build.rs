@@ -49,6 +49,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ".plenary.v1.events.ContextEvent.kind",
         ".plenary.v1.events.ConversationEvent.kind",
         ".plenary.v1.events.UserEvent.kind",
+        ".plenary.v1.InteractionSpec.kind",
+        ".plenary.v1.events.InteractionSpec.kind",
     ] {
         builder = builder.field_attribute(oneof, "#[serde(flatten)]");
     }
@@ -63,6 +65,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "connection_action_kind",
         ),
         (".plenary.v1.Peer.status", "peer_status"),
+        (
+            ".plenary.v1.InteractionAction.action",
+            "interaction_action_kind",
+        ),
+        (".plenary.v1.Interaction.status", "interaction_status"),
         (".plenary.v1.Person.status", "peer_status"),
         (
             ".plenary.v1.events.ConnectionChanged.change",
@@ -96,7 +103,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// The messages only clients send: the command bodies of `ClientFrame` and what they
 /// hold.
-const CLIENT_COMMAND_MESSAGES: [&str; 26] = [
+const CLIENT_COMMAND_MESSAGES: [&str; 31] = [
     "Connect",
     "Position",
     "Join",
@@ -123,6 +130,11 @@ const CLIENT_COMMAND_MESSAGES: [&str; 26] = [
     "DirectHistory",
     "UpdateSettings",
     "FindPeople",
+    "SaveInteraction",
+    "InteractionSpec",
+    "PollSpec",
+    "InteractionAction",
+    "Vote",
 ];
 
 /// prost-build applies a field attribute given for a oneof to the oneof's struct field

@@ -11,6 +11,10 @@ use plenary_proto::v1::{
     Push, SendMessage, SendOk, UnblockUser, UnlikeMessage, UnpinMessage, UpdateSettings,
     client_frame::Command, reply,
 };
+use plenary_proto::v1::{
+    InteractionAction, InteractionActionKind, InteractionOk, InteractionSpec, SaveInteraction,
+    Vote, VoteOk,
+};
 use tokio::sync::{mpsc, watch};
 
 use crate::config::ClientConfig;
@@ -73,6 +77,8 @@ from_reply!(
     PrivateOk => PrivateOpen,
     DirectHistoryOk => DmHistory,
     PeopleOk => People,
+    InteractionOk => Interaction,
+    VoteOk => Vote,
 );
 
 impl Client {
@@ -319,6 +325,54 @@ impl Client {
             title: title.to_owned(),
             text: text.to_owned(),
             toast,
+        }))
+        .await
+    }
+
+    /// Moderators: saves a draft interaction (`interaction_id` 0: a new one).
+    pub async fn save_interaction(
+        &self,
+        context_id: &str,
+        interaction_id: u64,
+        spec: InteractionSpec,
+    ) -> Result<InteractionOk, ClientError> {
+        self.call(Command::SaveInteraction(SaveInteraction {
+            context_id: context_id.to_owned(),
+            interaction_id,
+            spec: Some(spec),
+        }))
+        .await
+    }
+
+    /// Moderators: publishes, shows or hides results of, ends, unpublishes or deletes
+    /// an interaction.
+    pub async fn interaction_action(
+        &self,
+        context_id: &str,
+        interaction_id: u64,
+        action: InteractionActionKind,
+    ) -> Result<InteractionOk, ClientError> {
+        self.call(Command::InteractionAction(InteractionAction {
+            context_id: context_id.to_owned(),
+            interaction_id,
+            action: action as i32,
+        }))
+        .await
+    }
+
+    /// Votes on a published interaction (a poll: the chosen options' indexes).
+    pub async fn vote(
+        &self,
+        context_id: &str,
+        interaction_id: u64,
+        client_vote_id: &str,
+        options: &[u32],
+    ) -> Result<VoteOk, ClientError> {
+        self.call(Command::Vote(Vote {
+            context_id: context_id.to_owned(),
+            interaction_id,
+            client_vote_id: client_vote_id.to_owned(),
+            options: options.to_vec(),
         }))
         .await
     }

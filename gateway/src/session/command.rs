@@ -3,10 +3,12 @@
 
 use plenary_actors::{
     ChatCommand, Rejection,
-    context::command::ThreadAction,
+    context::{InteractionAction, command::ThreadAction, interactions::Spec},
     user::{ConnectionAction, PairCommand, SettingsPatch},
 };
-use plenary_proto::v1::{ConnectionActionKind, Position, ThreadActionKind, client_frame::Command};
+use plenary_proto::v1::{
+    ConnectionActionKind, InteractionActionKind, Position, ThreadActionKind, client_frame::Command,
+};
 
 /// Longest user id accepted in private chat commands.
 const MAX_USER_ID_BYTES: usize = 128;
@@ -69,6 +71,10 @@ pub(super) enum CommandError {
     ThreadAction,
     #[error("missing or unknown connection action")]
     ConnectionAction,
+    #[error("missing or unknown interaction action")]
+    InteractionAction,
+    #[error("{0}")]
+    Spec(String),
 }
 
 impl TryFrom<Command> for SessionCommand {
@@ -207,6 +213,29 @@ impl TryFrom<Command> for SessionCommand {
                     show_last_name: c.show_last_name,
                 }))
             }
+            Command::SaveInteraction(c) => chat(
+                c.context_id,
+                ChatCommand::SaveInteraction {
+                    interaction_id: c.interaction_id,
+                    spec: Spec::from_wire(&c.spec.unwrap_or_default())
+                        .map_err(|e| CommandError::Spec(e.to_string()))?,
+                },
+            ),
+            Command::InteractionAction(c) => chat(
+                c.context_id,
+                ChatCommand::Interaction {
+                    interaction_id: c.interaction_id,
+                    action: interaction_action(c.action)?,
+                },
+            ),
+            Command::Vote(c) => chat(
+                c.context_id,
+                ChatCommand::Vote {
+                    interaction_id: c.interaction_id,
+                    client_vote_id: c.client_vote_id,
+                    options: c.options,
+                },
+            ),
             Command::People(c) => SessionCommand::Private(PrivateCommand::People {
                 query: c.query,
                 limit: match c.limit {
@@ -226,6 +255,19 @@ fn thread_action(kind: i32) -> Result<ThreadAction, CommandError> {
         Ok(ThreadActionKind::Clear) => Ok(ThreadAction::Clear),
         Ok(ThreadActionKind::Unspecified) | Err(_) => Err(CommandError::ThreadAction),
     }
+}
+
+fn interaction_action(kind: i32) -> Result<InteractionAction, CommandError> {
+    use InteractionActionKind as K;
+    Ok(match K::try_from(kind) {
+        Ok(K::Publish) => InteractionAction::Publish,
+        Ok(K::ShowResults) => InteractionAction::ShowResults,
+        Ok(K::HideResults) => InteractionAction::HideResults,
+        Ok(K::End) => InteractionAction::End,
+        Ok(K::Unpublish) => InteractionAction::Unpublish,
+        Ok(K::Delete) => InteractionAction::Delete,
+        Ok(K::Unspecified) | Err(_) => return Err(CommandError::InteractionAction),
+    })
 }
 
 fn connection_action(kind: i32) -> Result<ConnectionAction, CommandError> {
@@ -266,6 +308,9 @@ pub(super) fn command_name(command: &Command) -> &'static str {
         Command::DmHistory(_) => "dm_history",
         Command::Settings(_) => "settings",
         Command::People(_) => "people",
+        Command::SaveInteraction(_) => "save_interaction",
+        Command::InteractionAction(_) => "interaction_action",
+        Command::Vote(_) => "vote",
     }
 }
 

@@ -47,6 +47,8 @@ proto_enum_serde!(thread_action_kind, crate::v1::ThreadActionKind);
 proto_enum_serde!(connection_action_kind, crate::v1::ConnectionActionKind);
 proto_enum_serde!(peer_status, crate::v1::PeerStatus);
 proto_enum_serde!(connection_change, crate::v1::events::ConnectionChange);
+proto_enum_serde!(interaction_action_kind, crate::v1::InteractionActionKind);
+proto_enum_serde!(interaction_status, crate::v1::InteractionStatus);
 
 /// JSON mapping of an `optional QaMode` field.
 pub mod optional_qa_mode {

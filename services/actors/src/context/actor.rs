@@ -7,7 +7,7 @@ use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use plenary_bus::{Bus, Channel};
 use plenary_proto::v1::{
-    self, JoinOk, LikeCount, LikeCounts, Position, Push,
+    self, JoinOk, LikeCount, LikeCounts, Position, Push, Tallies, Tally,
     events::{Actor, ContextEvent, ContextSettings, context_event::Kind},
     internal::BusPush,
     push::Body,
@@ -152,7 +152,8 @@ pub(crate) fn spawn(start: Start, bus: Bus) -> ContextHandle {
         started: Instant::now(),
         state: ContextState::new(&id),
         likes: Throttled::default(),
-        likes_due: None,
+        tallies: Throttled::default(),
+        summaries_due: None,
         release_due: config
             .qa_auto_release
             .map(|_| Instant::now() + RELEASE_TICK),
@@ -174,8 +175,10 @@ struct ContextActor {
     state: ContextState,
     /// Like counts held back for one summary push (message id → count).
     likes: Throttled<u64, u32>,
-    /// When the held like counts are pushed.
-    likes_due: Option<Instant>,
+    /// Interaction tallies held back for one summary push (interaction id → tally).
+    tallies: Throttled<u64, Tally>,
+    /// When the held like counts and tallies are pushed.
+    summaries_due: Option<Instant>,
     /// When claims of moderators away too long are next looked for.
     release_due: Option<Instant>,
     channel_public: Channel,
@@ -288,8 +291,8 @@ impl Machine for ContextActor {
         for event in &events {
             self.publish(event).await;
         }
-        if self.likes_due.is_none() && !self.likes.is_empty() {
-            self.likes_due = Some(Instant::now() + journal.config.like_flush);
+        if self.summaries_due.is_none() && !(self.likes.is_empty() && self.tallies.is_empty()) {
+            self.summaries_due = Some(Instant::now() + journal.config.like_flush);
         }
         Ok(())
     }
@@ -306,7 +309,7 @@ impl Machine for ContextActor {
     }
 
     fn wake_at(&self) -> Option<Instant> {
-        match (self.likes_due, self.release_due) {
+        match (self.summaries_due, self.release_due) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
@@ -314,8 +317,8 @@ impl Machine for ContextActor {
 
     async fn wake(&mut self, journal: &mut Journal<ContextEvent>) {
         let now = Instant::now();
-        if self.likes_due.is_some_and(|due| due <= now) {
-            self.flush_likes().await;
+        if self.summaries_due.is_some_and(|due| due <= now) {
+            self.flush_summaries().await;
         }
         if self.release_due.is_some_and(|due| due <= now) {
             self.release_due = Some(now + RELEASE_TICK);
@@ -330,7 +333,7 @@ impl Machine for ContextActor {
     }
 
     async fn stopping(&mut self) {
-        self.flush_likes().await;
+        self.flush_summaries().await;
     }
 }
 
@@ -474,13 +477,11 @@ impl ContextActor {
         since: Position,
         viewer: Viewer<'_>,
     ) -> Option<Vec<Push>> {
-        let missed = journal
+        let mut votes_missed = false;
+        let mut missed: Vec<Push> = journal
             .since(self.state.position(), since)?
-            .filter(|e| {
-                e.kind
-                    .as_ref()
-                    .is_some_and(|k| view::visible_to(&view::audience_of(&self.state, k), viewer))
-            })
+            .inspect(|e| votes_missed |= matches!(e.kind, Some(Kind::VoteCast(_))))
+            .filter(|e| view::visible_to(&view::audience_of(&self.state, e), viewer))
             .filter_map(|e| {
                 view::push_body(&self.state, e, viewer).map(|body| Push {
                     context_id: self.id.to_string(),
@@ -490,16 +491,27 @@ impl ContextActor {
                 })
             })
             .collect();
+        // Others' votes reach clients only as tallies: the ones missed end the list.
+        let tallies = self.state.interactions.tallies(viewer);
+        if votes_missed && !tallies.is_empty() {
+            missed.push(Push {
+                context_id: self.id.to_string(),
+                epoch: self.state.epoch,
+                seq: self.state.seq,
+                body: Some(Body::Tallies(Tallies { tallies })),
+            });
+        }
         Some(missed)
     }
     /// Sends one committed event to its audience: one push per channel, rendered for
     /// that channel's viewers (a thread's attendee sees moderators' answers as the
-    /// session). Like changes are held back and pushed as an aggregate, flushed before
-    /// any other push so order is kept; an aggregate holds likes of one audience only,
-    /// so a like for another audience flushes it first.
+    /// session). Like counts and vote tallies are held back and pushed as summaries
+    /// (at most one per `like_flush`), flushed before any other push so order is kept;
+    /// a summary holds one audience only, so a change for another audience flushes it
+    /// first. A vote itself goes only to its voter's devices, without flushing.
     async fn publish(&mut self, event: &ContextEvent) {
         let Some(kind) = &event.kind else { return };
-        let audience = view::audience_of(&self.state, kind);
+        let audience = view::audience_of(&self.state, event);
         let like = match kind {
             Kind::MessageLiked(l) => Some((l.message_id, l.like_count)),
             Kind::MessageUnliked(l) => Some((l.message_id, l.like_count)),
@@ -511,7 +523,24 @@ impl ContextActor {
             }
             return;
         }
-        self.flush_likes().await;
+        if let Kind::VoteCast(vote) = kind {
+            if let Some(interaction) = self.state.interactions.get(vote.interaction_id) {
+                let shown_to = if interaction.results_shown {
+                    Audience::Everyone
+                } else {
+                    Audience::Moderators
+                };
+                let tally = interaction.tally();
+                if let Some(earlier) =
+                    self.tallies
+                        .hold(tally.interaction_id, tally, event.seq, shown_to)
+                {
+                    self.push_tallies(earlier).await;
+                }
+            }
+        } else {
+            self.flush_summaries().await;
+        }
         let state = &self.state;
         let rendered = self.render(&audience, |viewer| view::push_body(state, event, viewer));
         self.send(event.epoch, event.seq, rendered).await;
@@ -543,6 +572,15 @@ impl ContextActor {
                     },
                 ),
             ],
+            // A moderator's own devices listen on this channel as well: what they are
+            // shown is rendered for an attendee, which a vote's echo is the same for.
+            Audience::User { user_id } => vec![(
+                Channel::ContextUser(self.id.clone(), Arc::from(user_id.as_str())),
+                Viewer {
+                    user_id,
+                    role: Role::Attendee,
+                },
+            )],
         }
     }
 
@@ -591,11 +629,10 @@ impl ContextActor {
     async fn announce_heads(&mut self, tail: &[ContextEvent]) {
         let mut heads = HashMap::new();
         for event in tail {
-            let Some(kind) = &event.kind else { continue };
-            if event.epoch != self.state.epoch {
+            if event.kind.is_none() || event.epoch != self.state.epoch {
                 continue;
             }
-            let audience = view::audience_of(&self.state, kind);
+            let audience = view::audience_of(&self.state, event);
             for (channel, viewer) in self.targets(&audience) {
                 if view::push_body(&self.state, event, viewer).is_some() {
                     heads.insert(channel, event.seq);
@@ -622,11 +659,26 @@ impl ContextActor {
         self.heads = heads;
     }
 
-    async fn flush_likes(&mut self) {
-        self.likes_due = None;
+    async fn flush_summaries(&mut self) {
+        self.summaries_due = None;
         if let Some(summary) = self.likes.take() {
             self.push_likes(summary).await;
         }
+        if let Some(summary) = self.tallies.take() {
+            self.push_tallies(summary).await;
+        }
+    }
+
+    /// One push of held tallies, for the audience they were held for.
+    async fn push_tallies(&mut self, summary: Summary<u64, Tally>) {
+        let tallies: Vec<Tally> = summary.changes.into_iter().map(|(_, t)| t).collect();
+        let (epoch, seq) = (self.state.epoch, summary.seq);
+        let rendered = self.render(&summary.audience, |_| {
+            Some(Body::Tallies(Tallies {
+                tallies: tallies.clone(),
+            }))
+        });
+        self.send(epoch, seq, rendered).await;
     }
 
     /// One push of held like counts, for the audience they were held for.

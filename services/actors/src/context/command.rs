@@ -5,6 +5,8 @@ use std::borrow::Cow;
 
 use plenary_proto::v1::events::ContextSettings;
 
+use super::interactions::Spec;
+
 /// A chat command from a joined user.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ChatCommand {
@@ -65,6 +67,33 @@ pub enum ChatCommand {
     Unblock {
         user_id: String,
     },
+    /// A moderator saves a draft interaction (`interaction_id` 0: a new one).
+    SaveInteraction {
+        interaction_id: u64,
+        spec: Spec,
+    },
+    /// A moderator moves an interaction through its life cycle.
+    Interaction {
+        interaction_id: u64,
+        action: InteractionAction,
+    },
+    /// A vote on a published interaction.
+    Vote {
+        interaction_id: u64,
+        client_vote_id: String,
+        options: Vec<u32>,
+    },
+}
+
+/// What a moderator does to an interaction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InteractionAction {
+    Publish,
+    ShowResults,
+    HideResults,
+    End,
+    Unpublish,
+    Delete,
 }
 
 /// What a moderator does to a Q&A thread.
@@ -129,6 +158,14 @@ pub enum CommandOutcome {
     /// The command produced the event at `seq`, or nothing (seq 0) when the state
     /// already was as asked.
     Done { seq: u64 },
+    /// An interaction saved or moved (seq 0: it already was as asked).
+    Interaction { interaction_id: u64, seq: u64 },
+    Voted {
+        interaction_id: u64,
+        seq: u64,
+        /// This client vote id had voted already: nothing counted again.
+        duplicate: bool,
+    },
 }
 
 /// Why a command was refused. Mapped to protocol error codes at the edge.
@@ -160,6 +197,8 @@ pub enum Rejection {
     NotConnected,
     #[error("private chat is turned off")]
     PrivateChatDisabled,
+    #[error("you already voted on this interaction")]
+    AlreadyVoted,
     /// The command may have taken effect: retry it as it was (same `client_msg_id`).
     #[error("outcome unknown: {0}")]
     OutcomeUnknown(String),

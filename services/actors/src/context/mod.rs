@@ -2,7 +2,7 @@
 //!
 //! Layout: `command` (what clients and the admin API ask), `state` (the state machine:
 //! routes commands and events to one module per concept — `chat`, `backchannel`,
-//! `moderation`, `qa`, `feed`, `updates` — each with its decide, apply and views),
+//! `moderation`, `qa`, `feed`, `updates`, `interactions` — each with its decide, apply and views),
 //! `view` (the visibility rule, pushes and snapshots, asking each concept), `actor`
 //! (the task that runs it).
 
@@ -12,15 +12,20 @@ mod backchannel;
 pub mod chat;
 pub mod command;
 pub mod feed;
+pub mod interactions;
 pub mod moderation;
 pub mod qa;
 pub mod state;
+#[cfg(test)]
+mod testing;
 pub mod updates;
 pub mod view;
 
 pub use actor::{ContextConfig, ContextHandle, ContextView, JoinRequest};
 pub(crate) use actor::{Request, spawn};
-pub use command::{AdminCommand, ChatCommand, CommandOutcome, Rejection, SettingsPatch};
+pub use command::{
+    AdminCommand, ChatCommand, CommandOutcome, InteractionAction, Rejection, SettingsPatch,
+};
 
 /// Longest context id accepted.
 pub const MAX_CONTEXT_ID_BYTES: usize = 128;

@@ -3,8 +3,8 @@
 //! log through `apply` rebuilds exactly the state the live actor had.
 //!
 //! `ContextState` composes one part per concept — `chat` (messages, in any area),
-//! `moderation` (pins, blocks), `qa` (the queue), `feed` (published Q&As), `updates`
-//! — each deciding its commands into its event kinds and folding its events in its
+//! `moderation` (pins, blocks), `qa` (the queue), `feed` (published Q&As), `updates`,
+//! `interactions` (polls…) — each deciding its commands into its event kinds and folding its events in its
 //! own module; this file only routes commands and events to them, and keeps what is
 //! the context's own: its settings and who moderated it.
 
@@ -20,9 +20,11 @@ use super::{
     chat::Chat,
     command::{AdminCommand, ChatCommand, CommandOutcome, Rejection},
     feed::Feed,
+    interactions::{self, Interactions},
     moderation::Moderation,
     qa::{self, QaQueue},
     updates::Updates,
+    view::Viewer,
 };
 pub use super::{
     chat::{ChatLimits, MessageRecord},
@@ -61,6 +63,9 @@ pub struct ContextState {
     /// Published questions with answers.
     #[serde(flatten)]
     pub feed: Feed,
+    /// Polls and the other interactions.
+    #[serde(flatten)]
+    pub interactions: Interactions,
 }
 
 /// What `decide` concluded.
@@ -186,6 +191,30 @@ impl ContextState {
                 moderators_only()?;
                 Ok(self.moderation.decide_unblock(user_id))
             }
+            ChatCommand::SaveInteraction {
+                interaction_id,
+                spec,
+            } => {
+                moderators_only()?;
+                self.decide_save_interaction(*interaction_id, spec)
+            }
+            ChatCommand::Interaction {
+                interaction_id,
+                action,
+            } => {
+                moderators_only()?;
+                self.interactions.decide_action(*interaction_id, *action)
+            }
+            ChatCommand::Vote {
+                interaction_id,
+                client_vote_id,
+                options,
+            } => self.interactions.decide_vote(
+                Viewer::of(actor),
+                *interaction_id,
+                client_vote_id,
+                options,
+            ),
         }
     }
 
@@ -270,6 +299,7 @@ impl ContextState {
         qa::apply(&mut self.qa, &actor.user_id, kind);
         self.feed.apply(event, kind);
         self.updates.apply(event, kind);
+        self.interactions.apply(event, &actor.user_id, kind);
     }
 }
 
@@ -296,7 +326,19 @@ pub fn outcome_of(event: &ContextEvent) -> CommandOutcome {
             like_count: *like_count,
             seq: event.seq,
         },
-        _ => CommandOutcome::Done { seq: event.seq },
+        Some(Kind::VoteCast(v)) => CommandOutcome::Voted {
+            interaction_id: v.interaction_id,
+            seq: event.seq,
+            duplicate: false,
+        },
+        Some(kind) => match interactions::interaction_of(kind) {
+            Some(interaction_id) => CommandOutcome::Interaction {
+                interaction_id,
+                seq: event.seq,
+            },
+            None => CommandOutcome::Done { seq: event.seq },
+        },
+        None => CommandOutcome::Done { seq: event.seq },
     }
 }
 
@@ -308,17 +350,11 @@ mod tests {
 
     use super::*;
     use crate::Snapshots;
-    use crate::context::{command::ThreadAction, qa::ThreadState};
-
-    fn actor(id: &str, moderator: bool) -> Actor {
-        Actor {
-            user_id: id.into(),
-            email: format!("{id}@example.test"),
-            given_name: id.into(),
-            family_name: "Test".into(),
-            moderator,
-        }
-    }
+    use crate::context::{
+        command::ThreadAction,
+        qa::ThreadState,
+        testing::{actor, created},
+    };
 
     /// Runs a command the way the actor does: decide, then apply the event.
     fn run(
@@ -355,22 +391,6 @@ mod tests {
             outcome = outcome_of(&event);
         }
         Ok(outcome)
-    }
-
-    fn created() -> ContextState {
-        let mut s = ContextState::new("w1");
-        let kind = s
-            .decide_admin(&AdminCommand::Create(ContextSettings::default()))
-            .unwrap();
-        s.apply(&ContextEvent {
-            context_id: "w1".into(),
-            epoch: 1,
-            seq: 1,
-            at_ms: 5,
-            actor: None,
-            kind: Some(kind),
-        });
-        s
     }
 
     fn send(text: &str, cid: &str) -> ChatCommand {
@@ -852,7 +872,8 @@ mod tests {
             .map(String::as_str)
             .collect();
         keys.sort_unstable();
-        // Snapshots written by earlier versions have exactly these keys.
+        // Snapshots written by earlier versions have exactly these keys, and
+        // `interactions`, added since (see below).
         assert_eq!(
             keys,
             [
@@ -862,6 +883,7 @@ mod tests {
                 "emails",
                 "epoch",
                 "id",
+                "interactions",
                 "messages",
                 "moderator_activity",
                 "pinned",
@@ -877,6 +899,11 @@ mod tests {
             "{json}"
         );
         assert_eq!(ContextState::from_snapshot(&bytes).unwrap(), s);
+        // A snapshot from before interactions loads, with none.
+        let mut older = json.clone();
+        older.as_object_mut().unwrap().remove("interactions");
+        let older = ContextState::from_snapshot(&serde_json::to_vec(&older).unwrap()).unwrap();
+        assert_eq!(older, s);
     }
 
     #[test]
@@ -1034,7 +1061,7 @@ mod tests {
 
     #[test]
     fn every_view_of_a_message_agrees_with_the_one_visibility_rule() {
-        use super::super::view::{Viewer, audience_of, snapshot, visible_to};
+        use super::super::view::{Viewer, audience_of_kind, snapshot, visible_to};
         let mut s = created();
         let (a, b, m) = (actor("a", false), actor("b", false), actor("m", true));
         let t = thread_of(run(&mut s, &a, ask("question", 0)).unwrap());
@@ -1077,7 +1104,7 @@ mod tests {
                     thread_id: record.thread_id,
                     ..Default::default()
                 });
-                let pushed = visible_to(&audience_of(&s, &posted), viewer);
+                let pushed = visible_to(&audience_of_kind(&s, &posted), viewer);
                 let found = s.decide(
                     &ChatLimits::default(),
                     who,

@@ -1,7 +1,8 @@
 //! What clients see of a context: the visibility rule (who may see what), the push
 //! each event becomes for each audience (or none, for an audience that may not see
 //! it), and the snapshot on join. Each concept renders its own events and parts
-//! (`chat`, `moderation`, `qa`, `feed`, `updates`); this file asks them in turn.
+//! (`chat`, `moderation`, `qa`, `feed`, `updates`, `interactions`); this file asks
+//! them in turn.
 
 use plenary_proto::v1::{
     ContextInfo, Snapshot,
@@ -13,7 +14,7 @@ use plenary_proto::v1::{
 
 use super::{
     chat::{self, MessageRecord},
-    feed, moderation, qa,
+    feed, interactions, moderation, qa,
     state::ContextState,
     updates,
 };
@@ -28,6 +29,10 @@ pub enum Audience {
     /// A Q&A thread: moderators, and this attendee.
     Thread {
         attendee: String,
+    },
+    /// One user's own devices (their vote, say), moderators not included.
+    User {
+        user_id: String,
     },
 }
 
@@ -98,7 +103,23 @@ pub fn can_see(state: &ContextState, message: &MessageRecord, viewer: Viewer<'_>
 }
 
 /// Who may see an event, given the state after it.
-pub fn audience_of(state: &ContextState, kind: &Kind) -> Audience {
+pub fn audience_of(state: &ContextState, event: &ContextEvent) -> Audience {
+    match &event.kind {
+        Some(Kind::VoteCast(_)) => Audience::User {
+            user_id: event
+                .actor
+                .as_ref()
+                .map(|a| a.user_id.clone())
+                .unwrap_or_default(),
+        },
+        Some(kind) => audience_of_kind(state, kind),
+        None => Audience::Moderators,
+    }
+}
+
+/// Who may see an event of this kind (a vote's audience is its voter: see
+/// [`audience_of`]).
+pub fn audience_of_kind(state: &ContextState, kind: &Kind) -> Audience {
     let area = match kind {
         Kind::UserBlocked(_) | Kind::UserUnblocked(_) => return Audience::Moderators,
         Kind::MessagePosted(m) => Area::of(m.backchannel, m.thread_id),
@@ -113,6 +134,13 @@ pub fn audience_of(state: &ContextState, kind: &Kind) -> Audience {
             .get(message_id)
             .map_or(Area::GroupChat, MessageRecord::area),
         kind if qa::thread_of(kind).is_some() => Area::Thread(qa::thread_of(kind).unwrap_or(0)),
+        // Drafts are moderators' own. A vote goes to its voter's devices only (see
+        // `audience_of`; everyone else learns of it through the throttled tallies): by
+        // its kind alone, the safe side. The rest of an interaction's life is for
+        // everyone, each viewer seeing what they may of it.
+        Kind::InteractionSaved(_) | Kind::InteractionDeleted(_) | Kind::VoteCast(_) => {
+            return Audience::Moderators;
+        }
         // Settings, updates and the feed are for everyone (a published Q&A is a
         // moderator's deliberate copy of two thread messages into the feed).
         _ => Area::GroupChat,
@@ -128,6 +156,7 @@ pub fn visible_to(audience: &Audience, viewer: Viewer<'_>) -> bool {
         Audience::Thread { attendee } => {
             viewer.role == Role::Moderator || attendee == viewer.user_id
         }
+        Audience::User { user_id } => user_id == viewer.user_id,
     }
 }
 
@@ -174,6 +203,13 @@ pub fn push_body(state: &ContextState, event: &ContextEvent, viewer: Viewer<'_>)
         | Kind::ThreadCleared(_) => qa::push_body(state, kind, viewer),
         Kind::QaPublished(_) | Kind::FeedItemRemoved(_) => feed::push_body(state, event, kind),
         Kind::UpdatePosted(_) => updates::push_body(event, kind),
+        Kind::InteractionSaved(_)
+        | Kind::InteractionDeleted(_)
+        | Kind::InteractionPublished(_)
+        | Kind::InteractionResults(_)
+        | Kind::InteractionEnded(_)
+        | Kind::InteractionUnpublished(_)
+        | Kind::VoteCast(_) => interactions::push_body(state, kind, viewer),
     }
 }
 
@@ -201,6 +237,7 @@ pub fn snapshot(state: &ContextState, viewer: Viewer<'_>, recent: usize) -> Snap
         },
         updates: state.updates.view(),
         published: feed::view(state),
+        interactions: state.interactions.view(viewer),
         messages,
         pinned,
         liked_by_me,
@@ -304,10 +341,7 @@ mod tests {
         assert!(as_attendee.as_context && as_attendee.given_name == "Launch");
         assert_eq!(author(MODERATOR).user_id, "m");
         // Another attendee may not see the thread at all.
-        assert!(!visible_to(
-            &audience_of(&state, answer.kind.as_ref().unwrap()),
-            OTHER
-        ));
+        assert!(!visible_to(&audience_of(&state, answer), OTHER));
     }
 
     #[test]
@@ -357,7 +391,7 @@ mod tests {
             }),
         )]);
         let block = log[1].kind.as_ref().unwrap();
-        assert_eq!(audience_of(&state, block), Audience::Moderators);
+        assert_eq!(audience_of_kind(&state, block), Audience::Moderators);
         // (Private chat's kinds cannot reach a context's views any more: they are
         // another type, `UserEvent` or `ConversationEvent`.)
     }

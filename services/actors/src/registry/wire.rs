@@ -19,8 +19,8 @@ use super::call::{
 };
 use crate::{
     context::{
-        AdminCommand, ChatCommand, CommandOutcome, ContextView, JoinRequest, Rejection,
-        SettingsPatch, command::ThreadAction,
+        AdminCommand, ChatCommand, CommandOutcome, ContextView, InteractionAction, JoinRequest,
+        Rejection, SettingsPatch, command::ThreadAction, interactions::Spec,
     },
     identity::Identity,
     user::{ConnectionAction, PairCommand, Party, UserCard, actor::Notice, inbox},
@@ -186,6 +186,22 @@ impl Answer for CommandOutcome {
                 seq,
             }),
             CommandOutcome::Done { seq } => Outcome::Done(seq),
+            CommandOutcome::Interaction {
+                interaction_id,
+                seq,
+            } => Outcome::Interaction(pb::outcome::Interaction {
+                interaction_id,
+                seq,
+            }),
+            CommandOutcome::Voted {
+                interaction_id,
+                seq,
+                duplicate,
+            } => Outcome::Voted(pb::outcome::Voted {
+                interaction_id,
+                seq,
+                duplicate,
+            }),
         };
         pb::answer::Result::Outcome(pb::Outcome {
             outcome: Some(outcome),
@@ -218,6 +234,22 @@ impl Answer for CommandOutcome {
                 seq,
             },
             Outcome::Done(seq) => CommandOutcome::Done { seq },
+            Outcome::Interaction(pb::outcome::Interaction {
+                interaction_id,
+                seq,
+            }) => CommandOutcome::Interaction {
+                interaction_id,
+                seq,
+            },
+            Outcome::Voted(pb::outcome::Voted {
+                interaction_id,
+                seq,
+                duplicate,
+            }) => CommandOutcome::Voted {
+                interaction_id,
+                seq,
+                duplicate,
+            },
         })
     }
 }
@@ -311,6 +343,7 @@ impl From<Rejection> for pb::Refused {
             Rejection::NotConnected => (R::NotConnected, String::new(), 0),
             Rejection::PrivateChatDisabled => (R::PrivateChatDisabled, String::new(), 0),
             Rejection::OutcomeUnknown(why) => (R::OutcomeUnknown, why, 0),
+            Rejection::AlreadyVoted => (R::AlreadyVoted, String::new(), 0),
         };
         pb::Refused {
             reason: reason.into(),
@@ -341,6 +374,7 @@ impl From<pb::Refused> for Rejection {
             R::NotConnected => Rejection::NotConnected,
             R::PrivateChatDisabled => Rejection::PrivateChatDisabled,
             R::OutcomeUnknown => Rejection::OutcomeUnknown(detail),
+            R::AlreadyVoted => Rejection::AlreadyVoted,
             // A reason added by a newer release: say what the owner said.
             R::Unspecified => Rejection::BadRequest(format!("refused by the owner: {detail}")),
         }
@@ -656,6 +690,40 @@ impl From<ChatCommand> for pb::chat_command::Command {
             ChatCommand::Unpin { message_id } => C::Unpin(message_id),
             ChatCommand::Block { user_id } => C::Block(user_id),
             ChatCommand::Unblock { user_id } => C::Unblock(user_id),
+            ChatCommand::SaveInteraction {
+                interaction_id,
+                spec,
+            } => C::SaveInteraction(c::SaveInteraction {
+                interaction_id,
+                spec: Some(spec.stored()),
+            }),
+            ChatCommand::Interaction {
+                interaction_id,
+                action,
+            } => {
+                use InteractionAction as A;
+                let action = match action {
+                    A::Publish => pb::InteractionAction::Publish,
+                    A::ShowResults => pb::InteractionAction::ShowResults,
+                    A::HideResults => pb::InteractionAction::HideResults,
+                    A::End => pb::InteractionAction::End,
+                    A::Unpublish => pb::InteractionAction::Unpublish,
+                    A::Delete => pb::InteractionAction::Delete,
+                };
+                C::Interaction(c::MoveInteraction {
+                    interaction_id,
+                    action: action.into(),
+                })
+            }
+            ChatCommand::Vote {
+                interaction_id,
+                client_vote_id,
+                options,
+            } => C::Vote(c::Vote {
+                interaction_id,
+                client_vote_id,
+                options,
+            }),
         }
     }
 }
@@ -719,6 +787,48 @@ impl TryFrom<pb::chat_command::Command> for ChatCommand {
             C::Unpin(message_id) => ChatCommand::Unpin { message_id },
             C::Block(user_id) => ChatCommand::Block { user_id },
             C::Unblock(user_id) => ChatCommand::Unblock { user_id },
+            C::SaveInteraction(c::SaveInteraction {
+                interaction_id,
+                spec,
+            }) => ChatCommand::SaveInteraction {
+                interaction_id,
+                spec: spec
+                    .as_ref()
+                    .and_then(Spec::from_stored)
+                    .ok_or_else(|| missing("the interaction's spec"))?,
+            },
+            C::Interaction(c::MoveInteraction {
+                interaction_id,
+                action,
+            }) => {
+                use InteractionAction as A;
+                let action = match pb::InteractionAction::try_from(action) {
+                    Ok(pb::InteractionAction::Publish) => A::Publish,
+                    Ok(pb::InteractionAction::ShowResults) => A::ShowResults,
+                    Ok(pb::InteractionAction::HideResults) => A::HideResults,
+                    Ok(pb::InteractionAction::End) => A::End,
+                    Ok(pb::InteractionAction::Unpublish) => A::Unpublish,
+                    Ok(pb::InteractionAction::Delete) => A::Delete,
+                    Ok(pb::InteractionAction::Unspecified) | Err(_) => {
+                        return Err(WireError(
+                            format!("unknown interaction action {action}").into(),
+                        ));
+                    }
+                };
+                ChatCommand::Interaction {
+                    interaction_id,
+                    action,
+                }
+            }
+            C::Vote(c::Vote {
+                interaction_id,
+                client_vote_id,
+                options,
+            }) => ChatCommand::Vote {
+                interaction_id,
+                client_vote_id,
+                options,
+            },
         })
     }
 }
@@ -899,6 +1009,20 @@ mod tests {
             ChatCommand::Unblock {
                 user_id: "u-3".into(),
             },
+            ChatCommand::SaveInteraction {
+                interaction_id: 0,
+                spec: Spec::Poll(crate::context::interactions::poll::Poll {
+                    question: "Which?".into(),
+                    options: vec!["a".into(), "b".into()],
+                    share_results: true,
+                    multiple_answers: true,
+                }),
+            },
+            ChatCommand::Vote {
+                interaction_id: 6,
+                client_vote_id: "v-1".into(),
+                options: vec![0, 1],
+            },
         ];
         let actions = [
             ThreadAction::Claim,
@@ -909,7 +1033,22 @@ mod tests {
         .map(|action| ChatCommand::Thread {
             thread_id: 8,
             action,
-        });
+        })
+        .into_iter()
+        .chain(
+            [
+                InteractionAction::Publish,
+                InteractionAction::ShowResults,
+                InteractionAction::HideResults,
+                InteractionAction::End,
+                InteractionAction::Unpublish,
+                InteractionAction::Delete,
+            ]
+            .map(|action| ChatCommand::Interaction {
+                interaction_id: 6,
+                action,
+            }),
+        );
         let pair_commands = [
             ConnectionAction::Request,
             ConnectionAction::Accept,
@@ -1054,6 +1193,15 @@ mod tests {
         });
         round_trip(CommandOutcome::Done { seq: 0 });
         round_trip(CommandOutcome::Done { seq: 12 });
+        round_trip(CommandOutcome::Interaction {
+            interaction_id: 3,
+            seq: 0,
+        });
+        round_trip(CommandOutcome::Voted {
+            interaction_id: 3,
+            seq: 9,
+            duplicate: true,
+        });
         round_trip(ContextView {
             id: "ctx".into(),
             settings: ContextSettings {
@@ -1105,6 +1253,7 @@ mod tests {
             Rejection::NotConnected,
             Rejection::PrivateChatDisabled,
             Rejection::OutcomeUnknown("maybe".into()),
+            Rejection::AlreadyVoted,
         ];
         for refusal in refusals {
             let bytes = encode_answer::<CommandOutcome>(Err(refusal.clone()));

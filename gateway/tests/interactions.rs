@@ -1,0 +1,272 @@
+//! Interactions (polls) through real sockets: a moderator and two attendees.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use plenary_client::v1::{
+    ErrorCode, Interaction, InteractionActionKind as Action, InteractionSpec, InteractionStatus,
+    PollSpec, Tally, interaction_spec::Kind, push::Body,
+};
+
+fn poll(question: &str, options: &[&str], share: bool) -> InteractionSpec {
+    InteractionSpec {
+        kind: Some(Kind::Poll(PollSpec {
+            question: question.into(),
+            options: options.iter().map(|o| o.to_string()).collect(),
+            share_results: share,
+            multiple_answers: false,
+        })),
+    }
+}
+
+fn interaction(p: &plenary_client::v1::Push) -> Option<Interaction> {
+    match &p.body {
+        Some(Body::Interaction(i)) => Some(i.clone()),
+        _ => None,
+    }
+}
+
+fn tally_of(id: u64) -> impl FnMut(&plenary_client::v1::Push) -> Option<Tally> {
+    move |p| match &p.body {
+        Some(Body::Tallies(t)) => t.tallies.iter().find(|t| t.interaction_id == id).cloned(),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn a_poll_from_draft_to_unpublished() {
+    const CTX: &str = "poll-life";
+    let server = start(|_| {}).await;
+    let m = connect(&server.ws_url, moderator_token("m1", CTX)).await;
+    let alice = connect(&server.ws_url, attendee_token("alice")).await;
+    let bob = connect(&server.ws_url, attendee_token("bob")).await;
+    for c in [&m, &alice, &bob] {
+        c.join(CTX).await.unwrap();
+    }
+
+    // A draft: the moderator sees it, attendees see nothing of it.
+    let draft = m
+        .save_interaction(CTX, 0, poll("Tea or coffee?", &["tea", "coffee"], false))
+        .await
+        .unwrap();
+    let id = draft.interaction_id;
+    let seen = expect_push(&m, interaction).await;
+    assert_eq!(seen.status, InteractionStatus::Draft as i32);
+    assert_eq!(
+        refused(alice.vote(CTX, id, "v-a", &[0])).await,
+        ErrorCode::NotFound
+    );
+    assert_eq!(
+        refused(alice.save_interaction(CTX, 0, poll("Mine?", &["a", "b"], true))).await,
+        ErrorCode::Forbidden
+    );
+    // Edited, then published: everyone gets it, with a toast.
+    m.save_interaction(
+        CTX,
+        id,
+        poll("Tea, coffee or water?", &["tea", "coffee", "water"], false),
+    )
+    .await
+    .unwrap();
+    m.interaction_action(CTX, id, Action::Publish)
+        .await
+        .unwrap();
+    let published = expect_push(&alice, interaction).await;
+    assert_eq!(published.id, id);
+    assert!(published.toast);
+    assert_eq!(published.status, InteractionStatus::Published as i32);
+    assert!(published.tally.is_none(), "results not shared");
+    let Some(Kind::Poll(p)) = published.spec.and_then(|s| s.kind) else {
+        panic!("no poll");
+    };
+    assert_eq!(p.options, ["tea", "coffee", "water"]);
+    // Published: fixed.
+    assert_eq!(
+        refused(m.save_interaction(CTX, id, poll("Changed?", &["a", "b"], false))).await,
+        ErrorCode::InvalidState
+    );
+
+    // Votes: one each, final; a retry with the same id is the same vote.
+    let first = alice.vote(CTX, id, "v-a", &[1]).await.unwrap();
+    assert!(!first.duplicate);
+    let retry = alice.vote(CTX, id, "v-a", &[1]).await.unwrap();
+    assert!(retry.duplicate);
+    assert_eq!(retry.seq, first.seq);
+    assert_eq!(
+        refused(alice.vote(CTX, id, "v-a2", &[0])).await,
+        ErrorCode::AlreadyVoted
+    );
+    assert_eq!(
+        refused(bob.vote(CTX, id, "v-b", &[0, 1])).await,
+        ErrorCode::BadRequest
+    );
+    bob.vote(CTX, id, "v-b", &[1]).await.unwrap();
+    // The voter's devices get their own vote; the moderator gets tallies.
+    let mine = expect_push(&alice, interaction).await;
+    assert_eq!(mine.mine.unwrap().options, [1]);
+    let tally = expect_push(&m, tally_of(id)).await;
+    assert!(tally.voters >= 1);
+    let mut tally = tally;
+    while tally.voters < 2 {
+        tally = expect_push(&m, tally_of(id)).await;
+    }
+    assert_eq!(tally.counts, [0, 2, 0]);
+    // Hidden results: attendees get no tally.
+    expect_no_push(&bob, Duration::from_millis(600), |p| {
+        matches!(p.body, Some(Body::Tallies(_)))
+    })
+    .await;
+
+    // Results shown: attendees see the counts; then ended: no more votes.
+    m.interaction_action(CTX, id, Action::ShowResults)
+        .await
+        .unwrap();
+    let shown = expect_push(&bob, interaction).await;
+    assert!(shown.results_shown);
+    assert_eq!(shown.tally.unwrap().counts, [0, 2, 0]);
+    m.interaction_action(CTX, id, Action::End).await.unwrap();
+    let ended = expect_push(&bob, interaction).await;
+    assert_eq!(ended.status, InteractionStatus::Ended as i32);
+    let carol = connect(&server.ws_url, attendee_token("carol")).await;
+    let joined = carol.join(CTX).await.unwrap();
+    let in_snapshot = &joined.snapshot.unwrap().interactions;
+    assert_eq!(in_snapshot.len(), 1);
+    assert_eq!(in_snapshot[0].tally.as_ref().unwrap().voters, 2);
+    assert_eq!(
+        refused(carol.vote(CTX, id, "v-c", &[0])).await,
+        ErrorCode::InvalidState
+    );
+
+    // Unpublished: gone for everyone.
+    m.interaction_action(CTX, id, Action::Unpublish)
+        .await
+        .unwrap();
+    expect_push(&alice, |p| match &p.body {
+        Some(Body::InteractionRemoved(r)) if r.interaction_id == id => Some(()),
+        _ => None,
+    })
+    .await;
+    let later = connect(&server.ws_url, attendee_token("dave")).await;
+    assert!(
+        later
+            .join(CTX)
+            .await
+            .unwrap()
+            .snapshot
+            .unwrap()
+            .interactions
+            .is_empty()
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn drafts_and_hidden_results_never_reach_attendees_even_in_recovery() {
+    const CTX: &str = "poll-hidden";
+    let server = start(|_| {}).await;
+    let m = connect(&server.ws_url, moderator_token("m1", CTX)).await;
+    let alice = connect(&server.ws_url, attendee_token("alice")).await;
+    m.join(CTX).await.unwrap();
+    let joined = alice.join(CTX).await.unwrap();
+    let since = plenary_client::v1::Position {
+        epoch: joined.epoch,
+        seq: joined.seq,
+    };
+
+    let hidden = m
+        .save_interaction(CTX, 0, poll("Hidden?", &["yes", "no"], false))
+        .await
+        .unwrap()
+        .interaction_id;
+    let draft = m
+        .save_interaction(CTX, 0, poll("Draft?", &["yes", "no"], true))
+        .await
+        .unwrap()
+        .interaction_id;
+    m.interaction_action(CTX, hidden, Action::Publish)
+        .await
+        .unwrap();
+    m.vote(CTX, hidden, "m-v", &[0]).await.unwrap();
+    expect_push(&alice, interaction).await;
+    // Pushes: the draft never, hidden results never.
+    expect_no_push(&alice, Duration::from_millis(600), |p| match &p.body {
+        Some(Body::Interaction(i)) => i.id == draft || i.tally.is_some(),
+        Some(Body::Tallies(_)) => true,
+        _ => false,
+    })
+    .await;
+    // Snapshot.
+    let bob = connect(&server.ws_url, attendee_token("bob")).await;
+    let snapshot = bob.join(CTX).await.unwrap().snapshot.unwrap();
+    assert_eq!(snapshot.interactions.len(), 1);
+    assert_eq!(snapshot.interactions[0].id, hidden);
+    assert!(snapshot.interactions[0].tally.is_none());
+    // Recovery: what alice missed since joining, replayed.
+    let again = connect(&server.ws_url, attendee_token("alice")).await;
+    let recovered = again.join_since(CTX, since).await.unwrap();
+    assert!(recovered.recovered, "{recovered:?}");
+    assert!(
+        recovered
+            .missed
+            .iter()
+            .any(|p| interaction(p).is_some_and(|i| i.id == hidden))
+    );
+    for push in &recovered.missed {
+        match &push.body {
+            Some(Body::Interaction(i)) => {
+                assert_ne!(i.id, draft, "a draft in recovery");
+                assert!(i.tally.is_none(), "hidden results in recovery");
+            }
+            Some(Body::Tallies(_)) => panic!("tallies of hidden results in recovery"),
+            _ => {}
+        }
+    }
+    // The moderator's recovery ends with the tallies it missed.
+    let m2 = connect(&server.ws_url, moderator_token("m1", CTX)).await;
+    let missed = m2.join_since(CTX, since).await.unwrap().missed;
+    assert!(
+        missed.iter().any(|p| matches!(&p.body, Some(Body::Tallies(t)) if t.tallies.iter().any(|t| t.interaction_id == hidden && t.voters == 1)))
+    );
+    // A user's own vote is restored on reconnect.
+    let mine = connect(&server.ws_url, moderator_token("m1", CTX)).await;
+    let snapshot = mine.join(CTX).await.unwrap().snapshot.unwrap();
+    let own = snapshot
+        .interactions
+        .iter()
+        .find(|i| i.id == hidden)
+        .unwrap();
+    assert_eq!(own.mine.as_ref().unwrap().options, [0]);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn limits_are_refused_with_typed_errors() {
+    const CTX: &str = "poll-limits";
+    let server = start(|_| {}).await;
+    let m = connect(&server.ws_url, moderator_token("m1", CTX)).await;
+    m.join(CTX).await.unwrap();
+    let six = ["a", "b", "c", "d", "e", "f"];
+    assert_eq!(
+        refused(m.save_interaction(CTX, 0, poll("Six?", &six, false))).await,
+        ErrorCode::BadRequest
+    );
+    assert_eq!(
+        refused(m.save_interaction(CTX, 0, poll("", &["a", "b"], false))).await,
+        ErrorCode::InvalidText
+    );
+    assert_eq!(
+        refused(m.save_interaction(CTX, 0, InteractionSpec { kind: None })).await,
+        ErrorCode::BadRequest
+    );
+    assert_eq!(
+        refused(m.interaction_action(CTX, 1, Action::Unspecified)).await,
+        ErrorCode::BadRequest
+    );
+    assert_eq!(
+        refused(m.interaction_action(CTX, 999, Action::Publish)).await,
+        ErrorCode::NotFound
+    );
+    server.stop().await;
+}

@@ -1,0 +1,409 @@
+//! The interaction life cycle and votes, run as the actor runs them (decide, then apply
+//! each event), and a property test that tallies equal a recount of the votes.
+
+use plenary_proto::v1::{
+    events::{Actor, ContextEvent},
+    push::Body,
+};
+use proptest::prelude::*;
+
+use super::{poll::Poll, *};
+use crate::context::{
+    command::ChatCommand,
+    state::ChatLimits,
+    testing::{actor, created},
+    view::{self, Audience},
+};
+
+fn event(s: &ContextState, who: Option<&Actor>, kind: Kind) -> ContextEvent {
+    ContextEvent {
+        context_id: "w1".into(),
+        epoch: 1,
+        seq: s.seq + 1,
+        at_ms: 1_000 + s.seq,
+        actor: who.cloned(),
+        kind: Some(kind),
+    }
+}
+
+/// Runs a command as the actor does; returns its outcome and the events it appended.
+fn run(
+    s: &mut ContextState,
+    who: &Actor,
+    command: ChatCommand,
+) -> Result<(CommandOutcome, Vec<ContextEvent>), Rejection> {
+    let kinds = match s.decide(&ChatLimits::default(), who, &command)? {
+        Decision::Already(o) => return Ok((o, Vec::new())),
+        Decision::Emit(kind) => vec![kind],
+        Decision::EmitAll(kinds) => kinds,
+    };
+    let mut events = Vec::new();
+    for kind in kinds {
+        let e = event(s, Some(who), kind);
+        s.apply(&e);
+        events.push(e);
+    }
+    let outcome = crate::context::state::outcome_of(events.last().unwrap());
+    Ok((outcome, events))
+}
+
+fn poll(options: usize, share: bool, multiple: bool) -> Spec {
+    Spec::Poll(Poll {
+        question: "Which one?".into(),
+        options: (0..options).map(|i| format!("option {i}")).collect(),
+        share_results: share,
+        multiple_answers: multiple,
+    })
+}
+
+fn save(id: u64, spec: Spec) -> ChatCommand {
+    ChatCommand::SaveInteraction {
+        interaction_id: id,
+        spec,
+    }
+}
+
+fn act(id: u64, action: InteractionAction) -> ChatCommand {
+    ChatCommand::Interaction {
+        interaction_id: id,
+        action,
+    }
+}
+
+fn vote(id: u64, client: &str, options: &[u32]) -> ChatCommand {
+    ChatCommand::Vote {
+        interaction_id: id,
+        client_vote_id: client.into(),
+        options: options.to_vec(),
+    }
+}
+
+const ATTENDEE: Viewer<'static> = Viewer {
+    user_id: "a",
+    role: Role::Attendee,
+};
+const MODERATOR: Viewer<'static> = Viewer {
+    user_id: "m",
+    role: Role::Moderator,
+};
+
+/// A published poll (id returned) in a fresh context.
+fn published(share: bool, multiple: bool) -> (ContextState, u64) {
+    let mut s = created();
+    let m = actor("m", true);
+    let (outcome, _) = run(&mut s, &m, save(0, poll(3, share, multiple))).unwrap();
+    let CommandOutcome::Interaction { interaction_id, .. } = outcome else {
+        panic!("{outcome:?}");
+    };
+    run(&mut s, &m, act(interaction_id, InteractionAction::Publish)).unwrap();
+    (s, interaction_id)
+}
+
+#[test]
+fn only_moderators_save_and_move_interactions() {
+    let mut s = created();
+    let a = actor("a", false);
+    assert_eq!(
+        run(&mut s, &a, save(0, poll(2, false, false))).unwrap_err(),
+        Rejection::Forbidden
+    );
+    let (mut s, id) = published(false, false);
+    assert_eq!(
+        run(&mut s, &a, act(id, InteractionAction::End)).unwrap_err(),
+        Rejection::Forbidden
+    );
+}
+
+#[test]
+fn a_draft_is_the_moderators_alone_until_published() {
+    let mut s = created();
+    let m = actor("m", true);
+    let (_, events) = run(&mut s, &m, save(0, poll(2, true, false))).unwrap();
+    let saved = &events[0];
+    let id = saved.seq;
+    assert_eq!(view::audience_of(&s, saved), Audience::Moderators);
+    assert!(view::push_body(&s, saved, ATTENDEE).is_none());
+    assert!(matches!(
+        view::push_body(&s, saved, MODERATOR),
+        Some(Body::Interaction(i)) if i.status == InteractionStatus::Draft as i32
+    ));
+    assert!(view::snapshot(&s, ATTENDEE, 50).interactions.is_empty());
+    assert_eq!(view::snapshot(&s, MODERATOR, 50).interactions.len(), 1);
+    // Attendees cannot vote on it, nor learn that it exists.
+    assert_eq!(
+        run(&mut s, &actor("a", false), vote(id, "v", &[0])).unwrap_err(),
+        Rejection::NotFound("interaction".into())
+    );
+    // A draft may change; then it goes out, with a toast, to everyone.
+    run(&mut s, &m, save(id, poll(4, true, false))).unwrap();
+    let (_, events) = run(&mut s, &m, act(id, InteractionAction::Publish)).unwrap();
+    assert_eq!(view::audience_of(&s, &events[0]), Audience::Everyone);
+    let Some(Body::Interaction(shown)) = view::push_body(&s, &events[0], ATTENDEE) else {
+        panic!("published: nothing for attendees");
+    };
+    assert!(shown.toast);
+    assert_eq!(shown.published_seq, events[0].seq);
+    let Some(v1::interaction_spec::Kind::Poll(p)) = shown.spec.and_then(|s| s.kind) else {
+        panic!("no poll");
+    };
+    assert_eq!(p.options.len(), 4);
+    // Published: the spec is fixed.
+    assert!(matches!(
+        run(&mut s, &m, save(id, poll(2, true, false))).unwrap_err(),
+        Rejection::InvalidState(_)
+    ));
+}
+
+#[test]
+fn the_life_cycle_refuses_what_its_state_does_not_allow() {
+    let m = actor("m", true);
+    let mut s = created();
+    let (_, e) = run(&mut s, &m, save(0, poll(2, false, false))).unwrap();
+    let draft = e[0].seq;
+    for action in [
+        InteractionAction::ShowResults,
+        InteractionAction::End,
+        InteractionAction::Unpublish,
+    ] {
+        assert!(matches!(
+            run(&mut s, &m, act(draft, action)).unwrap_err(),
+            Rejection::InvalidState(_)
+        ));
+    }
+    run(&mut s, &m, act(draft, InteractionAction::Delete)).unwrap();
+    assert!(s.interactions.get(draft).is_none());
+
+    let (mut s, id) = published(false, false);
+    assert!(matches!(
+        run(&mut s, &m, act(id, InteractionAction::Delete)).unwrap_err(),
+        Rejection::InvalidState(_)
+    ));
+    // Asking for the state it is in changes nothing.
+    let (again, events) = run(&mut s, &m, act(id, InteractionAction::Publish)).unwrap();
+    assert!(events.is_empty());
+    assert_eq!(
+        again,
+        CommandOutcome::Interaction {
+            interaction_id: id,
+            seq: 0
+        }
+    );
+    run(&mut s, &m, act(id, InteractionAction::End)).unwrap();
+    assert!(matches!(
+        run(&mut s, &m, act(id, InteractionAction::Publish)).unwrap_err(),
+        Rejection::InvalidState(_)
+    ));
+    let (_, events) = run(&mut s, &m, act(id, InteractionAction::Unpublish)).unwrap();
+    assert!(matches!(
+        view::push_body(&s, &events[0], ATTENDEE),
+        Some(Body::InteractionRemoved(r)) if r.interaction_id == id
+    ));
+    assert!(s.interactions.get(id).is_none());
+    assert_eq!(
+        run(&mut s, &m, act(id, InteractionAction::End)).unwrap_err(),
+        Rejection::NotFound("interaction".into())
+    );
+}
+
+#[test]
+fn a_context_holds_at_most_so_many_interactions() {
+    let mut s = created();
+    let m = actor("m", true);
+    for _ in 0..MAX_INTERACTIONS {
+        run(&mut s, &m, save(0, poll(2, false, false))).unwrap();
+    }
+    assert!(matches!(
+        run(&mut s, &m, save(0, poll(2, false, false))).unwrap_err(),
+        Rejection::LimitReached(_)
+    ));
+}
+
+#[test]
+fn one_final_vote_per_user_idempotent_by_client_id() {
+    let (mut s, id) = published(false, false);
+    let a = actor("a", false);
+    let (first, events) = run(&mut s, &a, vote(id, "v-1", &[1])).unwrap();
+    let seq = events[0].seq;
+    assert_eq!(
+        first,
+        CommandOutcome::Voted {
+            interaction_id: id,
+            seq,
+            duplicate: false
+        }
+    );
+    let (retry, events) = run(&mut s, &a, vote(id, "v-1", &[2])).unwrap();
+    assert!(events.is_empty());
+    assert_eq!(
+        retry,
+        CommandOutcome::Voted {
+            interaction_id: id,
+            seq,
+            duplicate: true
+        }
+    );
+    assert_eq!(
+        run(&mut s, &a, vote(id, "v-2", &[2])).unwrap_err(),
+        Rejection::AlreadyVoted
+    );
+    let tally = s.interactions.get(id).unwrap().tally();
+    assert_eq!((tally.voters, tally.counts), (1, vec![0, 1, 0]));
+    // The vote is an event with what the poll-votes report needs.
+    let Some(Kind::VoteCast(v)) = &events_of(&mut s, &actor("b", false), vote(id, "x", &[0])).kind
+    else {
+        panic!("no vote");
+    };
+    assert_eq!(v.option_texts, ["option 0"]);
+}
+
+fn events_of(s: &mut ContextState, who: &Actor, command: ChatCommand) -> ContextEvent {
+    run(s, who, command).unwrap().1.remove(0)
+}
+
+#[test]
+fn votes_are_refused_after_the_end_and_when_malformed() {
+    let (mut s, id) = published(false, false);
+    let a = actor("a", false);
+    for bad in [vec![], vec![0, 1], vec![3]] {
+        assert!(matches!(
+            run(&mut s, &a, vote(id, "v", &bad)).unwrap_err(),
+            Rejection::BadRequest(_)
+        ));
+    }
+    assert!(matches!(
+        run(&mut s, &a, vote(id, "", &[0])).unwrap_err(),
+        Rejection::BadRequest(_)
+    ));
+    assert_eq!(
+        run(&mut s, &a, vote(id + 100, "v", &[0])).unwrap_err(),
+        Rejection::NotFound("interaction".into())
+    );
+    run(&mut s, &actor("m", true), act(id, InteractionAction::End)).unwrap();
+    assert_eq!(
+        run(&mut s, &a, vote(id, "v", &[0])).unwrap_err(),
+        Rejection::InvalidState("ended".into())
+    );
+}
+
+#[test]
+fn hidden_results_reach_moderators_only_and_a_vote_its_voter_only() {
+    let (mut s, id) = published(false, true);
+    let a = actor("a", false);
+    let cast = events_of(&mut s, &a, vote(id, "v", &[0, 2]));
+    assert_eq!(
+        view::audience_of(&s, &cast),
+        Audience::User {
+            user_id: "a".into()
+        }
+    );
+    let Some(Body::Interaction(mine)) = view::push_body(&s, &cast, ATTENDEE) else {
+        panic!("no echo");
+    };
+    assert_eq!(mine.mine.unwrap().options, [0, 2]);
+    assert!(mine.tally.is_none(), "results hidden from attendees");
+    let other = Viewer {
+        user_id: "b",
+        role: Role::Attendee,
+    };
+    let snapshot = view::snapshot(&s, other, 50);
+    assert!(snapshot.interactions[0].tally.is_none());
+    assert!(snapshot.interactions[0].mine.is_none());
+    assert!(s.interactions.tallies(other).is_empty());
+    assert_eq!(s.interactions.tallies(MODERATOR)[0].counts, [1, 0, 1]);
+    // Shown: everyone's snapshot and the push of the change carry the tally.
+    let (_, e) = run(
+        &mut s,
+        &actor("m", true),
+        act(id, InteractionAction::ShowResults),
+    )
+    .unwrap();
+    let Some(Body::Interaction(shown)) = view::push_body(&s, &e[0], other) else {
+        panic!("no push");
+    };
+    assert_eq!(shown.tally.unwrap().counts, [1, 0, 1]);
+    assert_eq!(
+        view::snapshot(&s, ATTENDEE, 50).interactions[0]
+            .mine
+            .as_ref()
+            .unwrap()
+            .options,
+        [0, 2]
+    );
+}
+
+#[derive(Clone, Debug)]
+enum Step {
+    Vote {
+        user: u8,
+        options: Vec<u32>,
+        retry: bool,
+    },
+    Action(InteractionAction),
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        6 => (0u8..12, proptest::collection::vec(0u32..4, 0..4), any::<bool>())
+            .prop_map(|(user, options, retry)| Step::Vote { user, options, retry }),
+        1 => prop_oneof![
+            Just(InteractionAction::ShowResults),
+            Just(InteractionAction::HideResults),
+            Just(InteractionAction::End),
+            Just(InteractionAction::Publish),
+        ]
+        .prop_map(Step::Action),
+    ]
+}
+
+proptest! {
+    /// For any sequence of votes (valid or not, retried or not) and life-cycle moves,
+    /// the tally equals a recount of the accepted votes, one per user; and replaying
+    /// the events rebuilds the same state.
+    #[test]
+    fn the_tally_always_equals_a_recount_of_the_votes(
+        multiple in any::<bool>(),
+        steps in proptest::collection::vec(step(), 1..80),
+    ) {
+        let (mut s, id) = published(false, multiple);
+        let m = actor("m", true);
+        let mut log = Vec::new();
+        let mut accepted: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+        for step in steps {
+            match step {
+                Step::Vote { user, options, retry } => {
+                    let who = actor(&format!("u{user}"), false);
+                    let client = if retry { "same".to_owned() } else { format!("c{}", s.seq) };
+                    if let Ok((_, events)) = run(&mut s, &who, vote(id, &client, &options)) {
+                        for e in &events {
+                            if let Some(Kind::VoteCast(v)) = &e.kind {
+                                prop_assert!(accepted.insert(who.user_id.clone(), v.options.clone()).is_none());
+                            }
+                        }
+                        log.extend(events);
+                    }
+                }
+                Step::Action(action) => {
+                    if let Ok((_, events)) = run(&mut s, &m, act(id, action)) {
+                        log.extend(events);
+                    }
+                }
+            }
+        }
+        let interaction = s.interactions.get(id).unwrap();
+        let mut recount = vec![0u32; 3];
+        for options in accepted.values() {
+            for &o in options {
+                recount[o as usize] += 1;
+            }
+        }
+        let tally = interaction.tally();
+        prop_assert_eq!(tally.voters as usize, accepted.len());
+        prop_assert_eq!(tally.counts, recount);
+        // Replayed from its events, the state is the same.
+        let (mut replayed, _) = published(false, multiple);
+        for e in &log {
+            replayed.apply(e);
+        }
+        prop_assert_eq!(replayed.interactions, s.interactions);
+    }
+}
