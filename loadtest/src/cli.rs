@@ -32,6 +32,31 @@ pub(crate) enum Scenario {
     /// `--pid-dir/<node>.pid`) and times until a client on another node gets a command
     /// accepted by the new owner.
     Failover(FailoverArgs),
+    /// Interactions: N attendees vote once each on one poll (results shared) within a
+    /// window; checks every acknowledged vote is counted exactly once and every client
+    /// sees the final tally, and counts tally pushes per client per second.
+    Vote(VoteArgs),
+}
+
+/// `vote` flags.
+#[derive(Clone, Debug, Args)]
+pub(crate) struct VoteArgs {
+    /// Attendees; each votes once.
+    #[arg(long)]
+    pub(crate) attendees: usize,
+    #[arg(long, value_name = "OUT.json")]
+    pub(crate) json: PathBuf,
+    /// Context (default: a fresh `vote-<unix-ms>`).
+    #[arg(long, value_name = "ID")]
+    pub(crate) context: Option<String>,
+    /// The votes are spread evenly over this many seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 5.0)]
+    pub(crate) vote_window: f64,
+    /// After the last vote, how long every client may take to see the final tally.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub(crate) converge_timeout: u64,
+    #[command(flatten)]
+    pub(crate) connect: ConnectArgs,
 }
 
 /// `qa` flags.

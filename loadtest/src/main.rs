@@ -8,12 +8,15 @@
 //! - `dm`: P pairs of users connect and exchange private messages at a fixed rate per
 //!   pair; measures delivery latency at the recipient, loss and duplicates.
 //! - `failover`: kills a context's owner node and times the hand-over.
+//! - `vote`: N attendees vote once each on one poll; checks the count is exact and every
+//!   client converges on the final tally, and measures vote acknowledgements and tally
+//!   pushes per client per second.
 //!
 //! Layout:
 //! - [`cli`]: the command line.
 //! - [`connect`]: opening many clients over several source addresses and gateways with
 //!   bounded concurrency; the open-file limit.
-//! - [`fanout`], [`idle`], [`qa`], [`dm`], [`failover`]: the scenarios.
+//! - [`fanout`], [`idle`], [`qa`], [`dm`], [`failover`], [`vote`]: the scenarios.
 //! - [`report`]: latency histograms, error tallies, the JSON report and the table.
 
 mod cli;
@@ -24,6 +27,7 @@ mod fanout;
 mod idle;
 mod qa;
 mod report;
+mod vote;
 
 use std::process::ExitCode;
 
@@ -47,6 +51,7 @@ async fn main() -> ExitCode {
         Scenario::Failover(args) => failover::run(args).await,
         Scenario::Qa(args) => qa::run(args).await,
         Scenario::Dm(args) => dm::run(args).await,
+        Scenario::Vote(args) => vote::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -227,3 +227,48 @@ async fn qa_clears_every_question_with_exclusive_claims() {
     assert_eq!(report["drained"], true, "{report:#}");
     assert!(report["claim_p99_ms"].as_f64().unwrap() > 0.0, "{report:#}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vote_counts_every_acknowledged_vote_once_and_everyone_converges() {
+    let (url, _dir) = start_gateway().await;
+    let out = out_file("vote");
+    let output = run_binary(&[
+        "vote",
+        "--url",
+        &url,
+        "--jwt-secret",
+        SECRET,
+        "--attendees",
+        "40",
+        "--vote-window",
+        "1",
+        "--converge-timeout",
+        "20",
+        "--source-ips",
+        "2",
+        "--json",
+        out.to_str().unwrap(),
+    ])
+    .await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report = read_report(&out);
+    assert_eq!(report["votes"], 40, "{report:#}");
+    assert_eq!(report["acknowledged"], 40, "{report:#}");
+    assert_eq!(report["counted"], 40, "{report:#}");
+    assert_eq!(report["lost"], 0, "{report:#}");
+    assert_eq!(
+        report["counted_per_option"],
+        serde_json::json!([10, 10, 10, 10]),
+        "{report:#}"
+    );
+    assert_eq!(report["converged_clients"], 40, "{report:#}");
+    assert!(report["ack_p99_ms"].as_f64().unwrap() > 0.0, "{report:#}");
+    assert!(
+        report["max_tally_pushes_per_sec"].as_u64().unwrap() >= 1,
+        "{report:#}"
+    );
+}

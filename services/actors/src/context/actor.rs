@@ -508,7 +508,9 @@ impl ContextActor {
     /// session). Like counts and vote tallies are held back and pushed as summaries
     /// (at most one per `like_flush`), flushed before any other push so order is kept;
     /// a summary holds one audience only, so a change for another audience flushes it
-    /// first. A vote itself goes only to its voter's devices, without flushing.
+    /// first. A vote itself is not pushed live: a push of it would carry the same seq
+    /// as the tally summary that ends with it, and a gateway passes on one push per seq
+    /// of a context, so the voter would miss the tally.
     async fn publish(&mut self, event: &ContextEvent) {
         let Some(kind) = &event.kind else { return };
         let audience = view::audience_of(&self.state, event);
@@ -524,6 +526,8 @@ impl ContextActor {
             return;
         }
         if let Kind::VoteCast(vote) = kind {
+            // Not pushed itself (the voter has the reply; their other devices see it in
+            // a snapshot or recovery): only the tally it changed, held.
             if let Some(interaction) = self.state.interactions.get(vote.interaction_id) {
                 let shown_to = if interaction.results_shown {
                     Audience::Everyone
@@ -531,16 +535,16 @@ impl ContextActor {
                     Audience::Moderators
                 };
                 let tally = interaction.tally();
-                if let Some(earlier) =
-                    self.tallies
-                        .hold(tally.interaction_id, tally, event.seq, shown_to)
-                {
+                let held = self
+                    .tallies
+                    .hold(tally.interaction_id, tally, event.seq, shown_to);
+                if let Some(earlier) = held {
                     self.push_tallies(earlier).await;
                 }
             }
-        } else {
-            self.flush_summaries().await;
+            return;
         }
+        self.flush_summaries().await;
         let state = &self.state;
         let rendered = self.render(&audience, |viewer| view::push_body(state, event, viewer));
         self.send(event.epoch, event.seq, rendered).await;
@@ -572,8 +576,8 @@ impl ContextActor {
                     },
                 ),
             ],
-            // A moderator's own devices listen on this channel as well: what they are
-            // shown is rendered for an attendee, which a vote's echo is the same for.
+            // The user's own channel. (No event for one user is pushed live today:
+            // votes only come back in recovery.)
             Audience::User { user_id } => vec![(
                 Channel::ContextUser(self.id.clone(), Arc::from(user_id.as_str())),
                 Viewer {
@@ -629,7 +633,7 @@ impl ContextActor {
     async fn announce_heads(&mut self, tail: &[ContextEvent]) {
         let mut heads = HashMap::new();
         for event in tail {
-            if event.kind.is_none() || event.epoch != self.state.epoch {
+            if !view::pushed_live(event) || event.epoch != self.state.epoch {
                 continue;
             }
             let audience = view::audience_of(&self.state, event);

@@ -30,7 +30,7 @@ pub enum Audience {
     Thread {
         attendee: String,
     },
-    /// One user's own devices (their vote, say), moderators not included.
+    /// One user (their vote, in recovery), moderators not included.
     User {
         user_id: String,
     },
@@ -146,6 +146,12 @@ pub fn audience_of_kind(state: &ContextState, kind: &Kind) -> Audience {
         _ => Area::GroupChat,
     };
     audience_of_area(state, area)
+}
+
+/// Whether an event is published when committed. A vote is not (its tally is, in a
+/// throttled summary); a recovering voter still gets it, rendered with their vote.
+pub fn pushed_live(event: &ContextEvent) -> bool {
+    !matches!(event.kind, None | Some(Kind::VoteCast(_)))
 }
 
 /// Whether a viewer may see events for an audience.
