@@ -55,6 +55,10 @@ pub(crate) struct VoteArgs {
     /// After the last vote, how long every client may take to see the final tally.
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     pub(crate) converge_timeout: u64,
+    /// Diagnostic: results not shared, so only moderators get tallies (no fan-out of
+    /// tallies to the attendees; convergence is not measured).
+    #[arg(long)]
+    pub(crate) results_hidden: bool,
     #[command(flatten)]
     pub(crate) connect: ConnectArgs,
 }

@@ -108,7 +108,7 @@ pub(crate) async fn run(args: VoteArgs) -> anyhow::Result<()> {
         kind: Some(Kind::Poll(PollSpec {
             question: "Which option?".into(),
             options: (0..OPTIONS).map(|i| format!("option {i}")).collect(),
-            share_results: true,
+            share_results: !args.results_hidden,
             multiple_answers: false,
         })),
     };
@@ -224,7 +224,7 @@ pub(crate) async fn run(args: VoteArgs) -> anyhow::Result<()> {
             })
             .count()
     };
-    while converged(&seen) < keep.len() && Instant::now() < deadline {
+    while !args.results_hidden && converged(&seen) < keep.len() && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let converged_clients = converged(&seen) as u64;
