@@ -65,12 +65,30 @@ pub fn check_command(command: &mut Command) -> Result<(), TextError> {
         }
         Command::SaveInteraction(c) => {
             use plenary_proto::v1::interaction_spec::Kind;
+            let check_all =
+                |texts: &mut [String]| texts.iter_mut().try_for_each(|t| check_text("options", t));
             match c.spec.as_mut().and_then(|s| s.kind.as_mut()) {
                 Some(Kind::Poll(p)) => {
                     check_text("question", &mut p.question)?;
-                    p.options
-                        .iter_mut()
-                        .try_for_each(|o| check_text("options", o))
+                    check_all(&mut p.options)
+                }
+                Some(Kind::Quiz(q)) => {
+                    check_text("question", &mut q.question)?;
+                    check_all(&mut q.options)
+                }
+                Some(Kind::Rating(r)) => check_text("statement", &mut r.statement),
+                Some(Kind::CrowdVote(v)) => check_text("statement", &mut v.statement),
+                Some(Kind::Announcement(a)) => {
+                    if !a.title.is_empty() {
+                        match check_text("title", &mut a.title) {
+                            Err(TextError::Blank { .. }) => a.title.clear(),
+                            other => other?,
+                        }
+                    }
+                    if !a.cta_label.is_empty() {
+                        check_text("cta_label", &mut a.cta_label)?;
+                    }
+                    check_text("text", &mut a.text)
                 }
                 None => Ok(()),
             }

@@ -292,3 +292,129 @@ async fn the_last_voter_sees_the_tally_of_its_own_vote() {
     assert_eq!((tally.voters, tally.counts), (1, vec![0, 1]));
     server.stop().await;
 }
+
+async fn cast(
+    client: &plenary_client::Client,
+    id: u64,
+    options: Vec<u32>,
+    rating: u32,
+) -> Result<plenary_client::v1::VoteOk, plenary_client::ClientError> {
+    client
+        .cast(plenary_client::v1::Vote {
+            context_id: "kinds".into(),
+            interaction_id: id,
+            client_vote_id: "v".into(),
+            options,
+            rating,
+        })
+        .await
+}
+
+#[tokio::test]
+async fn quizzes_ratings_crowd_votes_and_announcements_through_sockets() {
+    use plenary_client::v1::{AnnouncementSpec, CrowdVoteSpec, QuizSpec, RatingSpec};
+    const CTX: &str = "kinds";
+    let server = start(|_| {}).await;
+    let m = connect(&server.ws_url, moderator_token("m1", CTX)).await;
+    let alice = connect(&server.ws_url, attendee_token("alice")).await;
+    let bob = connect(&server.ws_url, attendee_token("bob")).await;
+    for c in [&m, &alice, &bob] {
+        c.join(CTX).await.unwrap();
+    }
+    let publish = |kind: Kind| {
+        let m = &m;
+        async move {
+            let id = m
+                .save_interaction(CTX, 0, InteractionSpec { kind: Some(kind) })
+                .await
+                .unwrap()
+                .interaction_id;
+            m.interaction_action(CTX, id, Action::Publish)
+                .await
+                .unwrap();
+            id
+        }
+    };
+    // A quiz: attendees do not see the correct answers while it runs.
+    let quiz = publish(Kind::Quiz(QuizSpec {
+        question: "Which are primes?".into(),
+        options: vec!["2".into(), "4".into(), "5".into()],
+        correct: vec![0, 2],
+        show_correct: true,
+        share_results: true,
+    }))
+    .await;
+    let shown = expect_push(&alice, interaction).await;
+    let Some(Kind::Quiz(q)) = shown.spec.and_then(|s| s.kind) else {
+        panic!("no quiz");
+    };
+    assert!(q.correct.is_empty(), "the answer given away: {q:?}");
+    cast(&alice, quiz, vec![0, 2], 0).await.unwrap();
+    cast(&bob, quiz, vec![1], 0).await.unwrap();
+    m.interaction_action(CTX, quiz, Action::End).await.unwrap();
+    let ended = expect_push(&alice, |p| interaction(p).filter(|i| i.id == quiz)).await;
+    assert_eq!(ended.tally.unwrap().correct, [0, 2]);
+
+    // A rating scale: the distribution and the mean.
+    let rating = publish(Kind::Rating(RatingSpec {
+        statement: "How is it going?".into(),
+        emoji: "⭐".into(),
+        share_results: true,
+    }))
+    .await;
+    cast(&alice, rating, vec![], 5).await.unwrap();
+    cast(&bob, rating, vec![], 2).await.unwrap();
+    assert_eq!(
+        refused(cast(&m, rating, vec![], 9)).await,
+        ErrorCode::BadRequest
+    );
+    let mut tally = expect_push(&bob, tally_of(rating)).await;
+    while tally.voters < 2 {
+        tally = expect_push(&bob, tally_of(rating)).await;
+    }
+    assert_eq!(tally.counts, [0, 1, 0, 0, 1]);
+    assert!((tally.average - 3.5).abs() < 1e-9);
+
+    // A crowd vote: a tap.
+    let crowd = publish(Kind::CrowdVote(CrowdVoteSpec {
+        statement: "Louder please".into(),
+        emoji: "👍".into(),
+        share_results: false,
+    }))
+    .await;
+    cast(&alice, crowd, vec![], 0).await.unwrap();
+    let mut tally = expect_push(&m, tally_of(crowd)).await;
+    while tally.voters < 1 {
+        tally = expect_push(&m, tally_of(crowd)).await;
+    }
+    assert_eq!(tally.voters, 1);
+
+    // An announcement: a script URL is refused; a real one goes out; no votes.
+    let with_url = |url: &str| {
+        Kind::Announcement(AnnouncementSpec {
+            title: "Mid-webinar alert!".into(),
+            text: "Get your questions ready for the Q&A!".into(),
+            cta_label: "Register".into(),
+            cta_url: url.into(),
+        })
+    };
+    assert_eq!(
+        refused(m.save_interaction(
+            CTX,
+            0,
+            InteractionSpec {
+                kind: Some(with_url("javascript:alert(1)"))
+            }
+        ))
+        .await,
+        ErrorCode::BadRequest
+    );
+    let announcement = publish(with_url("https://example.com/register")).await;
+    let shown = expect_push(&bob, |p| interaction(p).filter(|i| i.id == announcement)).await;
+    assert!(shown.toast);
+    assert_eq!(
+        refused(cast(&bob, announcement, vec![], 0)).await,
+        ErrorCode::BadRequest
+    );
+    server.stop().await;
+}

@@ -103,7 +103,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// The messages only clients send: the command bodies of `ClientFrame` and what they
 /// hold.
-const CLIENT_COMMAND_MESSAGES: [&str; 31] = [
+const CLIENT_COMMAND_MESSAGES: [&str; 35] = [
     "Connect",
     "Position",
     "Join",
@@ -133,6 +133,10 @@ const CLIENT_COMMAND_MESSAGES: [&str; 31] = [
     "SaveInteraction",
     "InteractionSpec",
     "PollSpec",
+    "QuizSpec",
+    "RatingSpec",
+    "CrowdVoteSpec",
+    "AnnouncementSpec",
     "InteractionAction",
     "Vote",
 ];

@@ -360,7 +360,7 @@ impl Client {
         .await
     }
 
-    /// Votes on a published interaction (a poll: the chosen options' indexes).
+    /// Votes on a published poll or quiz question: the chosen options' indexes.
     pub async fn vote(
         &self,
         context_id: &str,
@@ -368,13 +368,20 @@ impl Client {
         client_vote_id: &str,
         options: &[u32],
     ) -> Result<VoteOk, ClientError> {
-        self.call(Command::Vote(Vote {
+        self.cast(Vote {
             context_id: context_id.to_owned(),
             interaction_id,
             client_vote_id: client_vote_id.to_owned(),
             options: options.to_vec(),
-        }))
+            rating: 0,
+        })
         .await
+    }
+
+    /// Votes on any interaction (a rating: `rating` 1 to 5; a crowd vote: neither
+    /// options nor rating).
+    pub async fn cast(&self, vote: Vote) -> Result<VoteOk, ClientError> {
+        self.call(Command::Vote(vote)).await
     }
 
     /// Likes a message.

@@ -3,7 +3,11 @@
 
 use plenary_actors::{
     ChatCommand, Rejection,
-    context::{InteractionAction, command::ThreadAction, interactions::Spec},
+    context::{
+        InteractionAction,
+        command::ThreadAction,
+        interactions::{Ballot, Spec},
+    },
     user::{ConnectionAction, PairCommand, SettingsPatch},
 };
 use plenary_proto::v1::{
@@ -233,7 +237,10 @@ impl TryFrom<Command> for SessionCommand {
                 ChatCommand::Vote {
                     interaction_id: c.interaction_id,
                     client_vote_id: c.client_vote_id,
-                    options: c.options,
+                    answer: Ballot {
+                        options: c.options,
+                        rating: c.rating,
+                    },
                 },
             ),
             Command::People(c) => SessionCommand::Private(PrivateCommand::People {

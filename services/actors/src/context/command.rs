@@ -5,10 +5,10 @@ use std::borrow::Cow;
 
 use plenary_proto::v1::events::ContextSettings;
 
-use super::interactions::Spec;
+use super::interactions::{Ballot, Spec};
 
 /// A chat command from a joined user.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum ChatCommand {
     Send {
         text: String,
@@ -81,7 +81,7 @@ pub enum ChatCommand {
     Vote {
         interaction_id: u64,
         client_vote_id: String,
-        options: Vec<u32>,
+        answer: Ballot,
     },
 }
 

@@ -196,7 +196,7 @@ impl ContextState {
                 spec,
             } => {
                 moderators_only()?;
-                self.decide_save_interaction(*interaction_id, spec)
+                self.decide_save_interaction(limits, *interaction_id, spec)
             }
             ChatCommand::Interaction {
                 interaction_id,
@@ -208,12 +208,12 @@ impl ContextState {
             ChatCommand::Vote {
                 interaction_id,
                 client_vote_id,
-                options,
+                answer,
             } => self.interactions.decide_vote(
                 Viewer::of(actor),
                 *interaction_id,
                 client_vote_id,
-                options,
+                answer,
             ),
         }
     }

@@ -20,7 +20,9 @@ use super::call::{
 use crate::{
     context::{
         AdminCommand, ChatCommand, CommandOutcome, ContextView, InteractionAction, JoinRequest,
-        Rejection, SettingsPatch, command::ThreadAction, interactions::Spec,
+        Rejection, SettingsPatch,
+        command::ThreadAction,
+        interactions::{Ballot, Spec},
     },
     identity::Identity,
     user::{ConnectionAction, PairCommand, Party, UserCard, actor::Notice, inbox},
@@ -718,11 +720,12 @@ impl From<ChatCommand> for pb::chat_command::Command {
             ChatCommand::Vote {
                 interaction_id,
                 client_vote_id,
-                options,
+                answer,
             } => C::Vote(c::Vote {
                 interaction_id,
                 client_vote_id,
-                options,
+                options: answer.options,
+                rating: answer.rating,
             }),
         }
     }
@@ -824,10 +827,11 @@ impl TryFrom<pb::chat_command::Command> for ChatCommand {
                 interaction_id,
                 client_vote_id,
                 options,
+                rating,
             }) => ChatCommand::Vote {
                 interaction_id,
                 client_vote_id,
-                options,
+                answer: Ballot { options, rating },
             },
         })
     }
@@ -1018,10 +1022,23 @@ mod tests {
                     multiple_answers: true,
                 }),
             },
+            ChatCommand::SaveInteraction {
+                interaction_id: 4,
+                spec: Spec::Quiz(plenary_proto::v1::events::QuizSpec {
+                    question: "2 + 2?".into(),
+                    options: vec!["4".into(), "5".into()],
+                    correct: vec![0],
+                    show_correct: true,
+                    share_results: false,
+                }),
+            },
             ChatCommand::Vote {
                 interaction_id: 6,
                 client_vote_id: "v-1".into(),
-                options: vec![0, 1],
+                answer: Ballot {
+                    options: vec![0, 1],
+                    rating: 4,
+                },
             },
         ];
         let actions = [

@@ -1,6 +1,7 @@
-//! Interactions: what a moderator puts to the audience — polls today; quizzes, rating
-//! scales, crowd votes, open-ended questions, surveys and announcements are further
-//! kinds of [`Spec`] with the same life cycle and votes.
+//! Interactions: what a moderator puts to the audience — polls, quiz questions, rating
+//! scales, crowd votes and announcements (open-ended questions and surveys are to
+//! come), each kind a [`Spec`] with its own module (limits, a vote's validity), all
+//! sharing this life cycle, these votes and tallies.
 //!
 //! Life cycle: draft (saved, changed, deleted; moderators only) → published (everyone,
 //! a toast and a feed item; the spec is fixed from here on) → results shown or hidden
@@ -12,44 +13,68 @@
 //! answers the first vote again. Each vote is an event with the voter (the event's
 //! actor), the chosen options and their texts.
 
+pub mod announcement;
+pub mod crowd;
 pub mod poll;
+pub mod quiz;
+pub mod rating;
 
 use std::collections::BTreeMap;
 
-use plenary_proto::v1::{
-    self, InteractionRef, InteractionStatus, MyVote, Tally,
-    events::{
-        self, ContextEvent, InteractionDeleted, InteractionEnded, InteractionPublished,
-        InteractionResults, InteractionSaved, InteractionUnpublished, VoteCast,
-        context_event::Kind,
+use plenary_proto::{
+    recode,
+    v1::{
+        self, InteractionRef, InteractionStatus, MyVote, Tally,
+        events::{
+            self, AnnouncementSpec, ContextEvent, CrowdVoteSpec, InteractionDeleted,
+            InteractionEnded, InteractionPublished, InteractionResults, InteractionSaved,
+            InteractionUnpublished, QuizSpec, RatingSpec, VoteCast, context_event::Kind,
+        },
+        push::Body,
     },
-    push::Body,
 };
 use serde::{Deserialize, Serialize};
 
 use super::{
     command::{CommandOutcome, InteractionAction, Rejection},
-    state::{ContextState, Decision},
+    state::{ChatLimits, ContextState, Decision},
     view::Viewer,
 };
 use crate::identity::Role;
-use poll::{Poll, PollTally};
+use poll::Poll;
 
 /// Most interactions (drafts and published, not yet unpublished) a context holds.
 pub const MAX_INTERACTIONS: usize = 100;
 /// Longest client vote id, in bytes.
 pub const MAX_CLIENT_VOTE_ID: usize = 64;
 
-/// What an interaction asks.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// What an interaction asks. The kinds after `Poll` are held as the log stores them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Spec {
     Poll(Poll),
+    Quiz(QuizSpec),
+    Rating(RatingSpec),
+    CrowdVote(CrowdVoteSpec),
+    Announcement(AnnouncementSpec),
+}
+
+/// What a vote chose (a ballot).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Ballot {
+    /// Poll, quiz: the options' indexes.
+    pub options: Vec<u32>,
+    /// Rating scale: 1 to 5.
+    pub rating: u32,
 }
 
 impl Spec {
-    pub fn validate(&self) -> Result<(), Rejection> {
+    pub fn validate(&self, max_text_chars: usize) -> Result<(), Rejection> {
         match self {
             Spec::Poll(p) => p.validate(),
+            Spec::Quiz(q) => quiz::validate(q),
+            Spec::Rating(r) => rating::validate(r),
+            Spec::CrowdVote(c) => crowd::validate(c),
+            Spec::Announcement(a) => announcement::validate(a, max_text_chars),
         }
     }
 
@@ -57,12 +82,63 @@ impl Spec {
     fn shares_results(&self) -> bool {
         match self {
             Spec::Poll(p) => p.share_results,
+            Spec::Quiz(q) => q.share_results,
+            Spec::Rating(r) => r.share_results,
+            Spec::CrowdVote(c) => c.share_results,
+            Spec::Announcement(_) => false,
         }
     }
 
-    fn empty_tally(&self) -> Results {
+    fn empty_results(&self) -> Results {
+        let counts = match self {
+            Spec::Poll(p) => p.options.len(),
+            Spec::Quiz(q) => q.options.len(),
+            Spec::Rating(_) => rating::MAX_RATING as usize,
+            Spec::CrowdVote(_) | Spec::Announcement(_) => 0,
+        };
+        Results {
+            counts: vec![0; counts],
+            sum: 0,
+        }
+    }
+
+    /// Checks a vote; what the vote event records of it: the chosen options' texts
+    /// and, for a quiz, the points.
+    fn check_vote(&self, answer: &Ballot) -> Result<(Vec<String>, u32), Rejection> {
+        let no_rating = || {
+            if answer.rating != 0 {
+                return Err(Rejection::BadRequest("this takes no rating".into()));
+            }
+            Ok(())
+        };
         match self {
-            Spec::Poll(p) => Results::Poll(p.empty_tally()),
+            Spec::Poll(p) => {
+                no_rating()?;
+                p.check_vote(&answer.options)?;
+                Ok((poll::texts(&p.options, &answer.options), 0))
+            }
+            Spec::Quiz(q) => {
+                no_rating()?;
+                quiz::check_vote(q, &answer.options)?;
+                Ok((
+                    poll::texts(&q.options, &answer.options),
+                    quiz::points(q, &answer.options),
+                ))
+            }
+            Spec::Rating(_) => {
+                if !answer.options.is_empty() {
+                    return Err(Rejection::BadRequest("a rating takes no options".into()));
+                }
+                rating::check_vote(answer.rating)?;
+                Ok((vec![answer.rating.to_string()], 0))
+            }
+            Spec::CrowdVote(c) => {
+                crowd::check_vote(&answer.options, answer.rating)?;
+                Ok((vec![c.emoji.clone()], 0))
+            }
+            Spec::Announcement(_) => Err(Rejection::BadRequest(
+                "an announcement takes no votes".into(),
+            )),
         }
     }
 
@@ -72,16 +148,30 @@ impl Spec {
         events::InteractionSpec {
             kind: Some(match self {
                 Spec::Poll(p) => K::Poll(p.into()),
+                Spec::Quiz(q) => K::Quiz(q.clone()),
+                Spec::Rating(r) => K::Rating(r.clone()),
+                Spec::CrowdVote(c) => K::CrowdVote(c.clone()),
+                Spec::Announcement(a) => K::Announcement(a.clone()),
             }),
         }
     }
 
-    /// The spec as clients see it.
-    pub fn wire(&self) -> v1::InteractionSpec {
+    /// The spec as `viewer` sees it: a quiz's correct answers only for moderators.
+    pub fn wire(&self, moderator: bool) -> v1::InteractionSpec {
         use v1::interaction_spec::Kind as K;
         v1::InteractionSpec {
             kind: Some(match self {
                 Spec::Poll(p) => K::Poll(p.into()),
+                Spec::Quiz(q) => {
+                    let mut quiz: v1::QuizSpec = recode(q);
+                    if !moderator {
+                        quiz.correct.clear();
+                    }
+                    K::Quiz(quiz)
+                }
+                Spec::Rating(r) => K::Rating(recode(r)),
+                Spec::CrowdVote(c) => K::CrowdVote(recode(c)),
+                Spec::Announcement(a) => K::Announcement(recode(a)),
             }),
         }
     }
@@ -91,8 +181,13 @@ impl Spec {
         use v1::interaction_spec::Kind as K;
         match &spec.kind {
             Some(K::Poll(p)) => Ok(Spec::Poll(p.into())),
+            Some(K::Quiz(q)) => Ok(Spec::Quiz(recode(q))),
+            Some(K::Rating(r)) => Ok(Spec::Rating(recode(r))),
+            Some(K::CrowdVote(c)) => Ok(Spec::CrowdVote(recode(c))),
+            Some(K::Announcement(a)) => Ok(Spec::Announcement(recode(a))),
             None => Err(Rejection::BadRequest(
-                "an interaction needs a spec (`poll`)".into(),
+                "an interaction needs a spec (`poll`, `quiz`, `rating`, `crowd_vote` or `announcement`)"
+                    .into(),
             )),
         }
     }
@@ -100,9 +195,13 @@ impl Spec {
     /// The spec as the log stored it (`None`: a kind this release does not know).
     pub fn from_stored(spec: &events::InteractionSpec) -> Option<Spec> {
         use events::interaction_spec::Kind as K;
-        match spec.kind.as_ref()? {
-            K::Poll(p) => Some(Spec::Poll(p.into())),
-        }
+        Some(match spec.kind.as_ref()? {
+            K::Poll(p) => Spec::Poll(p.into()),
+            K::Quiz(q) => Spec::Quiz(q.clone()),
+            K::Rating(r) => Spec::Rating(r.clone()),
+            K::CrowdVote(c) => Spec::CrowdVote(c.clone()),
+            K::Announcement(a) => Spec::Announcement(a.clone()),
+        })
     }
 }
 
@@ -119,16 +218,22 @@ pub enum Status {
 pub struct VoteRecord {
     pub client_vote_id: String,
     pub options: Vec<u32>,
+    #[serde(default)]
+    pub rating: u32,
+    #[serde(default)]
+    pub points: u32,
     pub seq: u64,
 }
 
-/// Counts of an interaction, by kind.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Results {
-    Poll(PollTally),
+/// Counts of an interaction: per option (poll, quiz) or per rating (1 to 5), and the
+/// sum of ratings (for the mean).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Results {
+    pub counts: Vec<u32>,
+    pub sum: u64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct InteractionRecord {
     pub id: u64,
     pub spec: Spec,
@@ -153,12 +258,24 @@ impl InteractionRecord {
         viewer.role == Role::Moderator || (self.results_shown && self.status != Status::Draft)
     }
 
+    /// The results. A quiz's correct answers are in it only once it ended with
+    /// `show_correct` set (the moderators have them in the spec).
     pub fn tally(&self) -> Tally {
-        let Results::Poll(p) = &self.results;
+        let voters = self.votes.len() as u32;
         Tally {
             interaction_id: self.id,
-            voters: self.votes.len() as u32,
-            counts: p.counts.clone(),
+            voters,
+            counts: self.results.counts.clone(),
+            average: match (&self.spec, voters) {
+                (Spec::Rating(_), 1..) => self.results.sum as f64 / f64::from(voters),
+                _ => 0.0,
+            },
+            correct: match &self.spec {
+                Spec::Quiz(q) if q.show_correct && self.status == Status::Ended => {
+                    q.correct.clone()
+                }
+                _ => Vec::new(),
+            },
         }
     }
 
@@ -169,7 +286,7 @@ impl InteractionRecord {
         }
         Some(v1::Interaction {
             id: self.id,
-            spec: Some(self.spec.wire()),
+            spec: Some(self.spec.wire(viewer.role == Role::Moderator)),
             status: match self.status {
                 Status::Draft => InteractionStatus::Draft,
                 Status::Published => InteractionStatus::Published,
@@ -182,13 +299,20 @@ impl InteractionRecord {
             tally: self.results_visible_to(viewer).then(|| self.tally()),
             mine: self.votes.get(viewer.user_id).map(|v| MyVote {
                 options: v.options.clone(),
+                rating: v.rating,
+                // A quiz's score is told once it ended (it gives the answer away).
+                points: if self.status == Status::Ended {
+                    v.points
+                } else {
+                    0
+                },
             }),
         })
     }
 }
 
 /// A context's interactions (a part of its snapshot).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Interactions {
     #[serde(default)]
     pub interactions: BTreeMap<u64, InteractionRecord>,
@@ -202,11 +326,12 @@ impl Interactions {
     /// A moderator saves a draft: a new one (`id` 0) or a change to one.
     pub(super) fn decide_save(
         &self,
+        max_text_chars: usize,
         next_seq: u64,
         id: u64,
         spec: &Spec,
     ) -> Result<Decision, Rejection> {
-        spec.validate()?;
+        spec.validate(max_text_chars)?;
         let created = id == 0;
         let interaction_id = if created {
             if self.interactions.len() >= MAX_INTERACTIONS {
@@ -298,7 +423,7 @@ impl Interactions {
         viewer: Viewer<'_>,
         id: u64,
         client_vote_id: &str,
-        options: &[u32],
+        answer: &Ballot,
     ) -> Result<Decision, Rejection> {
         let Some(i) = self.interactions.get(&id).filter(|i| i.visible_to(viewer)) else {
             return Err(Rejection::NotFound("interaction".into()));
@@ -326,13 +451,14 @@ impl Interactions {
             Status::Ended => return Err(Rejection::InvalidState("ended".into())),
             Status::Published => {}
         }
-        let Spec::Poll(poll) = &i.spec;
-        poll.check_vote(options)?;
+        let (option_texts, points) = i.spec.check_vote(answer)?;
         Ok(Decision::Emit(Kind::VoteCast(VoteCast {
             interaction_id: id,
             client_vote_id: client_vote_id.to_owned(),
-            options: options.to_vec(),
-            option_texts: poll.texts(options),
+            options: answer.options.clone(),
+            option_texts,
+            rating: answer.rating,
+            points,
         })))
     }
 
@@ -344,7 +470,7 @@ impl Interactions {
                 };
                 match self.interactions.get_mut(&s.interaction_id) {
                     Some(i) => {
-                        i.results = spec.empty_tally();
+                        i.results = spec.empty_results();
                         i.results_shown = spec.shares_results();
                         i.spec = spec;
                     }
@@ -353,7 +479,7 @@ impl Interactions {
                             s.interaction_id,
                             InteractionRecord {
                                 id: s.interaction_id,
-                                results: spec.empty_tally(),
+                                results: spec.empty_results(),
                                 results_shown: spec.shares_results(),
                                 spec,
                                 status: Status::Draft,
@@ -390,13 +516,25 @@ impl Interactions {
                 if let Some(i) = self.interactions.get_mut(&v.interaction_id)
                     && !i.votes.contains_key(voter)
                 {
-                    let Results::Poll(tally) = &mut i.results;
-                    tally.count(&v.options);
+                    let counts = &mut i.results.counts;
+                    for &o in &v.options {
+                        if let Some(count) = counts.get_mut(o as usize) {
+                            *count += 1;
+                        }
+                    }
+                    if v.rating > 0
+                        && let Some(count) = counts.get_mut(v.rating as usize - 1)
+                    {
+                        *count += 1;
+                        i.results.sum += u64::from(v.rating);
+                    }
                     i.votes.insert(
                         voter.to_owned(),
                         VoteRecord {
                             client_vote_id: v.client_vote_id.clone(),
                             options: v.options.clone(),
+                            rating: v.rating,
+                            points: v.points,
                             seq: event.seq,
                         },
                     );
@@ -460,10 +598,12 @@ impl ContextState {
     /// Routes an interaction command (moderators' commands checked by the caller).
     pub(super) fn decide_save_interaction(
         &self,
+        limits: &ChatLimits,
         id: u64,
         spec: &Spec,
     ) -> Result<Decision, Rejection> {
-        self.interactions.decide_save(self.seq + 1, id, spec)
+        self.interactions
+            .decide_save(limits.max_text_chars, self.seq + 1, id, spec)
     }
 }
 

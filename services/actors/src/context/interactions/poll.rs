@@ -1,5 +1,5 @@
 //! Polls: a question and 2 to 5 options, results shared or not, one or several answers.
-//! Pure: the spec's limits, a vote's validity, and the tally a vote changes.
+//! Pure: the spec's limits and a vote's validity; the option checks quizzes share.
 
 use plenary_proto::v1::{self, events};
 use serde::{Deserialize, Serialize};
@@ -22,90 +22,83 @@ pub struct Poll {
     pub multiple_answers: bool,
 }
 
-/// Votes per option.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PollTally {
-    pub counts: Vec<u32>,
-}
-
 impl Poll {
     /// Checks the poll's limits: a question, 2 to 5 distinct non-empty options.
     pub fn validate(&self) -> Result<(), Rejection> {
-        let bad = |why: String| Err(Rejection::BadRequest(why));
-        let chars = self.question.trim().chars().count();
-        if chars == 0 || self.question.chars().count() > MAX_QUESTION_CHARS {
-            return bad(format!(
-                "a poll's question must be 1 to {MAX_QUESTION_CHARS} characters"
-            ));
-        }
-        if !(MIN_OPTIONS..=MAX_OPTIONS).contains(&self.options.len()) {
-            return bad(format!(
-                "a poll has {MIN_OPTIONS} to {MAX_OPTIONS} options, not {}",
-                self.options.len()
-            ));
-        }
-        for (i, option) in self.options.iter().enumerate() {
-            if option.trim().is_empty() || option.chars().count() > MAX_OPTION_CHARS {
-                return bad(format!(
-                    "option {} must be 1 to {MAX_OPTION_CHARS} characters",
-                    i + 1
-                ));
-            }
-            if self.options[..i].iter().any(|o| o.trim() == option.trim()) {
-                return bad(format!("option {} repeats an earlier option", i + 1));
-            }
-        }
-        Ok(())
+        check_question("question", &self.question)?;
+        check_options(&self.options)
     }
 
     /// Checks a vote's chosen options: distinct, existing, one unless the poll allows
     /// several.
     pub fn check_vote(&self, options: &[u32]) -> Result<(), Rejection> {
-        let bad = |why: String| Err(Rejection::BadRequest(why));
-        if options.is_empty() {
-            return bad("a vote chooses at least one option".into());
-        }
-        if !self.multiple_answers && options.len() > 1 {
-            return bad("this poll takes one answer".into());
-        }
-        for (i, &o) in options.iter().enumerate() {
-            if o as usize >= self.options.len() {
-                return bad(format!(
-                    "option {o} does not exist (this poll has options 0 to {})",
-                    self.options.len() - 1
-                ));
-            }
-            if options[..i].contains(&o) {
-                return bad(format!("option {o} is chosen twice"));
-            }
-        }
-        Ok(())
-    }
-
-    /// The texts of chosen options (as the report shows them).
-    pub fn texts(&self, options: &[u32]) -> Vec<String> {
-        options
-            .iter()
-            .filter_map(|&o| self.options.get(o as usize).cloned())
-            .collect()
-    }
-
-    pub fn empty_tally(&self) -> PollTally {
-        PollTally {
-            counts: vec![0; self.options.len()],
-        }
+        check_choice(self.options.len(), self.multiple_answers, options)
     }
 }
 
-impl PollTally {
-    /// Counts one (checked) vote.
-    pub fn count(&mut self, options: &[u32]) {
-        for &o in options {
-            if let Some(count) = self.counts.get_mut(o as usize) {
-                *count += 1;
-            }
+/// Checks a question or statement: something visible, at most 500 characters.
+pub fn check_question(field: &str, text: &str) -> Result<(), Rejection> {
+    if text.trim().is_empty() || text.chars().count() > MAX_QUESTION_CHARS {
+        return Err(Rejection::BadRequest(format!(
+            "the {field} must be 1 to {MAX_QUESTION_CHARS} characters"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks a list of options (a poll's, a quiz's): 2 to 5, each 1 to 200 characters,
+/// no two the same.
+pub fn check_options(options: &[String]) -> Result<(), Rejection> {
+    let bad = |why: String| Err(Rejection::BadRequest(why));
+    if !(MIN_OPTIONS..=MAX_OPTIONS).contains(&options.len()) {
+        return bad(format!(
+            "{MIN_OPTIONS} to {MAX_OPTIONS} options, not {}",
+            options.len()
+        ));
+    }
+    for (i, option) in options.iter().enumerate() {
+        if option.trim().is_empty() || option.chars().count() > MAX_OPTION_CHARS {
+            return bad(format!(
+                "option {} must be 1 to {MAX_OPTION_CHARS} characters",
+                i + 1
+            ));
+        }
+        if options[..i].iter().any(|o| o.trim() == option.trim()) {
+            return bad(format!("option {} repeats an earlier option", i + 1));
         }
     }
+    Ok(())
+}
+
+/// Checks chosen options: at least one, distinct, existing, one unless several may be.
+pub fn check_choice(count: usize, multiple: bool, chosen: &[u32]) -> Result<(), Rejection> {
+    let bad = |why: String| Err(Rejection::BadRequest(why));
+    if chosen.is_empty() {
+        return bad("a vote chooses at least one option".into());
+    }
+    if !multiple && chosen.len() > 1 {
+        return bad("this takes one answer".into());
+    }
+    for (i, &o) in chosen.iter().enumerate() {
+        if o as usize >= count {
+            return bad(format!(
+                "option {o} does not exist (options are 0 to {})",
+                count - 1
+            ));
+        }
+        if chosen[..i].contains(&o) {
+            return bad(format!("option {o} is chosen twice"));
+        }
+    }
+    Ok(())
+}
+
+/// The texts of chosen options (as the report shows them).
+pub fn texts(options: &[String], chosen: &[u32]) -> Vec<String> {
+    chosen
+        .iter()
+        .filter_map(|&o| options.get(o as usize).cloned())
+        .collect()
 }
 
 impl From<&events::PollSpec> for Poll {
@@ -172,9 +165,7 @@ mod tests {
         let six = poll(&["a", "b", "c", "d", "e", "f"], false).validate();
         assert_eq!(
             six,
-            Err(Rejection::BadRequest(
-                "a poll has 2 to 5 options, not 6".into()
-            ))
+            Err(Rejection::BadRequest("2 to 5 options, not 6".into()))
         );
         assert!(poll(&["a"], false).validate().is_err());
         assert!(poll(&["a", " "], false).validate().is_err());
@@ -197,7 +188,7 @@ mod tests {
         let multiple = poll(&["a", "b", "c"], true);
         assert!(multiple.check_vote(&[0, 2]).is_ok());
         assert!(multiple.check_vote(&[1, 1]).is_err());
-        assert_eq!(multiple.texts(&[2, 0]), ["c", "a"]);
+        assert_eq!(texts(&multiple.options, &[2, 0]), ["c", "a"]);
     }
 
     #[test]

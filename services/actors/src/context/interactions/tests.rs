@@ -14,6 +14,7 @@ use crate::context::{
     testing::{actor, created},
     view::{self, Audience},
 };
+use plenary_proto::v1::events::{AnnouncementSpec, CrowdVoteSpec, QuizSpec, RatingSpec};
 
 fn event(s: &ContextState, who: Option<&Actor>, kind: Kind) -> ContextEvent {
     ContextEvent {
@@ -74,7 +75,10 @@ fn vote(id: u64, client: &str, options: &[u32]) -> ChatCommand {
     ChatCommand::Vote {
         interaction_id: id,
         client_vote_id: client.into(),
-        options: options.to_vec(),
+        answer: Ballot {
+            options: options.to_vec(),
+            rating: 0,
+        },
     }
 }
 
@@ -329,6 +333,143 @@ fn hidden_results_reach_moderators_only_and_a_vote_its_voter_only() {
             .options,
         [0, 2]
     );
+}
+
+fn publish(s: &mut ContextState, spec: Spec) -> u64 {
+    let m = actor("m", true);
+    let (outcome, _) = run(s, &m, save(0, spec)).unwrap();
+    let CommandOutcome::Interaction { interaction_id, .. } = outcome else {
+        panic!("{outcome:?}");
+    };
+    run(s, &m, act(interaction_id, InteractionAction::Publish)).unwrap();
+    interaction_id
+}
+
+fn rate(id: u64, client: &str, rating: u32) -> ChatCommand {
+    ChatCommand::Vote {
+        interaction_id: id,
+        client_vote_id: client.into(),
+        answer: Ballot {
+            options: Vec::new(),
+            rating,
+        },
+    }
+}
+
+#[test]
+fn a_rating_scale_tallies_the_distribution_and_the_mean() {
+    let mut s = created();
+    let id = publish(
+        &mut s,
+        Spec::Rating(RatingSpec {
+            statement: "How was it?".into(),
+            emoji: "⭐".into(),
+            share_results: true,
+        }),
+    );
+    for (user, rating) in [("a", 5), ("b", 4), ("c", 4)] {
+        run(&mut s, &actor(user, false), rate(id, "r", rating)).unwrap();
+    }
+    assert!(matches!(
+        run(&mut s, &actor("d", false), rate(id, "r", 6)).unwrap_err(),
+        Rejection::BadRequest(_)
+    ));
+    assert!(matches!(
+        run(&mut s, &actor("d", false), vote(id, "r", &[1])).unwrap_err(),
+        Rejection::BadRequest(_)
+    ));
+    let tally = s.interactions.get(id).unwrap().tally();
+    assert_eq!(tally.counts, [0, 0, 0, 2, 1]);
+    assert!((tally.average - 13.0 / 3.0).abs() < 1e-9);
+    let mine = s.interactions.get(id).unwrap().view(ATTENDEE).unwrap().mine;
+    assert_eq!(mine.unwrap().rating, 5);
+}
+
+#[test]
+fn a_crowd_vote_is_a_tap_counted_once_per_user() {
+    let mut s = created();
+    let id = publish(
+        &mut s,
+        Spec::CrowdVote(CrowdVoteSpec {
+            statement: "Louder!".into(),
+            emoji: "👍".into(),
+            share_results: true,
+        }),
+    );
+    run(&mut s, &actor("a", false), vote(id, "t", &[])).unwrap();
+    run(&mut s, &actor("b", false), vote(id, "t", &[])).unwrap();
+    assert!(matches!(
+        run(&mut s, &actor("c", false), vote(id, "t", &[0])).unwrap_err(),
+        Rejection::BadRequest(_)
+    ));
+    let tally = s.interactions.get(id).unwrap().tally();
+    assert_eq!((tally.voters, tally.counts.len()), (2, 0));
+}
+
+#[test]
+fn a_quiz_keeps_its_answer_from_attendees_until_it_ends_and_scores_each_vote() {
+    let mut s = created();
+    let id = publish(
+        &mut s,
+        Spec::Quiz(QuizSpec {
+            question: "Primes?".into(),
+            options: vec!["2".into(), "4".into(), "5".into()],
+            correct: vec![0, 2],
+            show_correct: true,
+            share_results: false,
+        }),
+    );
+    let quiz_of = |i: v1::Interaction| match i.spec.and_then(|s| s.kind) {
+        Some(v1::interaction_spec::Kind::Quiz(q)) => q,
+        other => panic!("{other:?}"),
+    };
+    let record = |s: &ContextState| s.interactions.get(id).unwrap().clone();
+    assert!(
+        quiz_of(record(&s).view(ATTENDEE).unwrap())
+            .correct
+            .is_empty()
+    );
+    assert_eq!(quiz_of(record(&s).view(MODERATOR).unwrap()).correct, [0, 2]);
+    run(&mut s, &actor("a", false), vote(id, "q", &[0, 2])).unwrap();
+    let (_, events) = run(&mut s, &actor("b", false), vote(id, "q", &[0])).unwrap();
+    let Some(Kind::VoteCast(cast)) = &events[0].kind else {
+        panic!("no vote");
+    };
+    assert_eq!(cast.points, 500, "one of two correct answers");
+    // Before the end, neither the score nor the answer is told.
+    let mine = record(&s).view(ATTENDEE).unwrap().mine.unwrap();
+    assert_eq!((mine.options, mine.points), (vec![0, 2], 0));
+    run(&mut s, &actor("m", true), act(id, InteractionAction::End)).unwrap();
+    let ended = record(&s);
+    assert_eq!(ended.view(ATTENDEE).unwrap().mine.unwrap().points, 1_000);
+    assert_eq!(ended.tally().correct, [0, 2]);
+    assert!(
+        ended.view(ATTENDEE).unwrap().tally.is_none(),
+        "results not shared"
+    );
+}
+
+#[test]
+fn an_announcement_takes_no_votes_and_refuses_script_urls() {
+    let mut s = created();
+    let m = actor("m", true);
+    let announcement = |url: &str| {
+        Spec::Announcement(AnnouncementSpec {
+            title: String::new(),
+            text: "Get your questions ready".into(),
+            cta_label: "Go".into(),
+            cta_url: url.into(),
+        })
+    };
+    assert!(matches!(
+        run(&mut s, &m, save(0, announcement("javascript:alert(1)"))).unwrap_err(),
+        Rejection::BadRequest(_)
+    ));
+    let id = publish(&mut s, announcement("https://example.com/register"));
+    assert!(matches!(
+        run(&mut s, &actor("a", false), vote(id, "v", &[])).unwrap_err(),
+        Rejection::BadRequest(_)
+    ));
 }
 
 #[derive(Clone, Debug)]
