@@ -71,35 +71,11 @@ impl MessageRecord {
 /// The messages of a context (flattened into the context's snapshot).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Chat {
-    #[serde(with = "id_keys")]
+    #[serde(with = "super::id_keys")]
     pub messages: BTreeMap<u64, MessageRecord>,
     /// `(user id, client message id)` → message id, for idempotent resends.
     #[serde(with = "pair_keys")]
     pub client_ids: HashMap<(String, String), u64>,
-}
-
-/// Message ids are JSON object keys, so strings. Read through a string-keyed map: a
-/// flattened struct is deserialised from buffered content, which does not turn string
-/// keys back into numbers by itself.
-mod id_keys {
-    use std::collections::BTreeMap;
-
-    use serde::{Deserialize, Deserializer, Serialize, Serializer, de::Error};
-
-    use super::MessageRecord;
-
-    type Map = BTreeMap<u64, MessageRecord>;
-
-    pub(super) fn serialize<S: Serializer>(map: &Map, s: S) -> Result<S::Ok, S::Error> {
-        map.serialize(s)
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Map, D::Error> {
-        BTreeMap::<String, MessageRecord>::deserialize(d)?
-            .into_iter()
-            .map(|(id, m)| Ok((id.parse().map_err(D::Error::custom)?, m)))
-            .collect()
-    }
 }
 
 /// JSON maps need string keys: the `(user, client id)` map is stored as a list.

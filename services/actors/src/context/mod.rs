@@ -12,6 +12,7 @@ mod backchannel;
 pub mod chat;
 pub mod command;
 pub mod feed;
+mod id_keys;
 pub mod interactions;
 pub mod moderation;
 pub mod qa;

@@ -314,7 +314,7 @@ impl InteractionRecord {
 /// A context's interactions (a part of its snapshot).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Interactions {
-    #[serde(default)]
+    #[serde(default, with = "super::id_keys")]
     pub interactions: BTreeMap<u64, InteractionRecord>,
 }
 

@@ -472,6 +472,53 @@ fn an_announcement_takes_no_votes_and_refuses_script_urls() {
     ));
 }
 
+#[test]
+fn every_kind_with_its_votes_survives_a_snapshot() {
+    use crate::Snapshots;
+    let mut s = created();
+    let poll_id = publish(&mut s, poll(3, true, true));
+    let quiz_id = publish(
+        &mut s,
+        Spec::Quiz(QuizSpec {
+            question: "Q?".into(),
+            options: vec!["a".into(), "b".into()],
+            correct: vec![1],
+            show_correct: true,
+            share_results: true,
+        }),
+    );
+    let rating_id = publish(
+        &mut s,
+        Spec::Rating(RatingSpec {
+            statement: "S".into(),
+            emoji: "⭐".into(),
+            share_results: false,
+        }),
+    );
+    let m = actor("m", true);
+    run(
+        &mut s,
+        &m,
+        save(
+            0,
+            Spec::CrowdVote(CrowdVoteSpec {
+                statement: "C".into(),
+                emoji: "👍".into(),
+                share_results: false,
+            }),
+        ),
+    )
+    .unwrap();
+    let a = actor("a", false);
+    run(&mut s, &a, vote(poll_id, "p", &[0, 2])).unwrap();
+    run(&mut s, &a, vote(quiz_id, "q", &[1])).unwrap();
+    run(&mut s, &a, rate(rating_id, "r", 3)).unwrap();
+    run(&mut s, &m, act(quiz_id, InteractionAction::End)).unwrap();
+    let restored = ContextState::from_snapshot(&s.to_snapshot().unwrap()).unwrap();
+    assert_eq!(restored.interactions, s.interactions);
+    assert_eq!(restored.interactions.interactions.len(), 4);
+}
+
 #[derive(Clone, Debug)]
 enum Step {
     Vote {
