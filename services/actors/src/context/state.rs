@@ -299,7 +299,7 @@ impl ContextState {
         qa::apply(&mut self.qa, &actor.user_id, kind);
         self.feed.apply(event, kind);
         self.updates.apply(event, kind);
-        self.interactions.apply(event, &actor.user_id, kind);
+        self.interactions.apply(event, &actor, kind);
     }
 }
 
@@ -873,7 +873,7 @@ mod tests {
             .collect();
         keys.sort_unstable();
         // Snapshots written by earlier versions have exactly these keys, and
-        // `interactions`, added since (see below).
+        // `interactions` and `quiz_scores`, added since (see below).
         assert_eq!(
             keys,
             [
@@ -889,6 +889,7 @@ mod tests {
                 "pinned",
                 "published",
                 "qa",
+                "quiz_scores",
                 "seq",
                 "settings",
                 "updates",
@@ -902,6 +903,7 @@ mod tests {
         // A snapshot from before interactions loads, with none.
         let mut older = json.clone();
         older.as_object_mut().unwrap().remove("interactions");
+        older.as_object_mut().unwrap().remove("quiz_scores");
         let older = ContextState::from_snapshot(&serde_json::to_vec(&older).unwrap()).unwrap();
         assert_eq!(older, s);
     }

@@ -244,6 +244,7 @@ pub fn snapshot(state: &ContextState, viewer: Viewer<'_>, recent: usize) -> Snap
         updates: state.updates.view(),
         published: feed::view(state),
         interactions: state.interactions.view(viewer),
+        leaderboard: state.interactions.leaderboard(Some(viewer.user_id)),
         messages,
         pinned,
         liked_by_me,

@@ -307,6 +307,7 @@ impl InteractionRecord {
                     0
                 },
             }),
+            leaderboard: None,
         })
     }
 }
@@ -316,7 +317,22 @@ impl InteractionRecord {
 pub struct Interactions {
     #[serde(default, with = "super::id_keys")]
     pub interactions: BTreeMap<u64, InteractionRecord>,
+    /// Quiz points per user over every ended quiz question (they stay when a quiz is
+    /// unpublished: it was played).
+    #[serde(default, rename = "quiz_scores")]
+    pub scores: BTreeMap<String, Score>,
 }
+
+/// A user's quiz score, with the name they answered under.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Score {
+    pub given_name: String,
+    pub family_name: String,
+    pub points: u64,
+}
+
+/// Entries in a pushed leaderboard.
+pub const LEADERBOARD_TOP: usize = 10;
 
 impl Interactions {
     pub fn get(&self, id: u64) -> Option<&InteractionRecord> {
@@ -462,7 +478,8 @@ impl Interactions {
         })))
     }
 
-    pub(super) fn apply(&mut self, event: &ContextEvent, voter: &str, kind: &Kind) {
+    pub(super) fn apply(&mut self, event: &ContextEvent, actor: &events::Actor, kind: &Kind) {
+        let voter = actor.user_id.as_str();
         match kind {
             Kind::InteractionSaved(s) => {
                 let Some(spec) = s.spec.as_ref().and_then(Spec::from_stored) else {
@@ -510,6 +527,13 @@ impl Interactions {
             Kind::InteractionEnded(e) => {
                 if let Some(i) = self.interactions.get_mut(&e.interaction_id) {
                     i.status = Status::Ended;
+                    if matches!(i.spec, Spec::Quiz(_)) {
+                        for (user, vote) in &i.votes {
+                            if let Some(score) = self.scores.get_mut(user) {
+                                score.points += u64::from(vote.points);
+                            }
+                        }
+                    }
                 }
             }
             Kind::VoteCast(v) => {
@@ -527,6 +551,11 @@ impl Interactions {
                     {
                         *count += 1;
                         i.results.sum += u64::from(v.rating);
+                    }
+                    if matches!(i.spec, Spec::Quiz(_)) {
+                        let score = self.scores.entry(voter.to_owned()).or_default();
+                        score.given_name.clone_from(&actor.given_name);
+                        score.family_name.clone_from(&actor.family_name);
                     }
                     i.votes.insert(
                         voter.to_owned(),
@@ -550,6 +579,49 @@ impl Interactions {
             .values()
             .filter_map(|i| i.view(viewer))
             .collect()
+    }
+
+    /// The quiz leaderboard: the top entries and, when `me` took part, theirs. `None`
+    /// before any quiz question ended.
+    pub fn leaderboard(&self, me: Option<&str>) -> Option<v1::Leaderboard> {
+        let ended_quiz = self
+            .interactions
+            .values()
+            .any(|i| matches!(i.spec, Spec::Quiz(_)) && i.status == Status::Ended);
+        if !ended_quiz && self.scores.values().all(|s| s.points == 0) {
+            return None;
+        }
+        let mut ranked: Vec<(&String, &Score)> = self.scores.iter().collect();
+        ranked.sort_by(|a, b| b.1.points.cmp(&a.1.points).then(a.0.cmp(b.0)));
+        let mut entries = Vec::with_capacity(LEADERBOARD_TOP);
+        let mut mine = None;
+        let mut rank = 0;
+        for (place, (user, score)) in ranked.iter().enumerate() {
+            if place == 0 || ranked[place - 1].1.points != score.points {
+                rank = place as u32 + 1;
+            }
+            let entry = || v1::LeaderboardEntry {
+                rank,
+                user_id: (*user).clone(),
+                given_name: score.given_name.clone(),
+                family_name: score.family_name.clone(),
+                points: score.points.min(u64::from(u32::MAX)) as u32,
+            };
+            if place < LEADERBOARD_TOP {
+                entries.push(entry());
+            }
+            if me == Some(user.as_str()) {
+                mine = Some(entry());
+            }
+            if place >= LEADERBOARD_TOP && (mine.is_some() || me.is_none()) {
+                break;
+            }
+        }
+        Some(v1::Leaderboard {
+            top: entries,
+            participants: self.scores.len() as u32,
+            mine,
+        })
     }
 
     /// The tallies `viewer` may see, of interactions with votes.
@@ -587,8 +659,12 @@ pub(super) fn push_body(state: &ContextState, kind: &Kind, viewer: Viewer<'_>) -
             }))
         }
         _ => {
-            let mut view = state.interactions.get(id)?.view(viewer)?;
+            let record = state.interactions.get(id)?;
+            let mut view = record.view(viewer)?;
             view.toast = matches!(kind, Kind::InteractionPublished(_));
+            if matches!(kind, Kind::InteractionEnded(_)) && matches!(record.spec, Spec::Quiz(_)) {
+                view.leaderboard = state.interactions.leaderboard(None);
+            }
             Some(Body::Interaction(view))
         }
     }

@@ -450,6 +450,67 @@ fn a_quiz_keeps_its_answer_from_attendees_until_it_ends_and_scores_each_vote() {
 }
 
 #[test]
+fn a_leaderboard_ranks_quiz_points_over_every_ended_question_ties_sharing_a_rank() {
+    let mut s = created();
+    let m = actor("m", true);
+    let quiz = |s: &mut ContextState| {
+        publish(
+            s,
+            Spec::Quiz(QuizSpec {
+                question: "Q?".into(),
+                options: vec!["right".into(), "wrong".into()],
+                correct: vec![0],
+                show_correct: false,
+                share_results: false,
+            }),
+        )
+    };
+    let first = quiz(&mut s);
+    assert!(
+        s.interactions.leaderboard(None).is_none(),
+        "no quiz ended yet"
+    );
+    for (user, option) in [("a", 0), ("b", 0), ("c", 1)] {
+        run(&mut s, &actor(user, false), vote(first, "v", &[option])).unwrap();
+    }
+    let (_, ended) = run(&mut s, &m, act(first, InteractionAction::End)).unwrap();
+    let Some(Body::Interaction(pushed)) = view::push_body(&s, &ended[0], ATTENDEE) else {
+        panic!("no push");
+    };
+    let board = pushed.leaderboard.expect("the leaderboard with the end");
+    let ranks: Vec<(u32, &str, u32)> = board
+        .top
+        .iter()
+        .map(|e| (e.rank, e.user_id.as_str(), e.points))
+        .collect();
+    assert_eq!(ranks, [(1, "a", 1000), (1, "b", 1000), (3, "c", 0)]);
+    assert_eq!(board.participants, 3);
+    assert!(
+        board.mine.is_none(),
+        "pushed to everyone: nobody's own entry"
+    );
+    // A second question: points add up; the snapshot has the viewer's own entry.
+    let second = quiz(&mut s);
+    run(&mut s, &actor("c", false), vote(second, "v", &[0])).unwrap();
+    run(&mut s, &actor("b", false), vote(second, "v", &[1])).unwrap();
+    run(&mut s, &m, act(second, InteractionAction::End)).unwrap();
+    let c = Viewer {
+        user_id: "c",
+        role: Role::Attendee,
+    };
+    let board = view::snapshot(&s, c, 50).leaderboard.unwrap();
+    assert_eq!(board.top[0].points, 1000);
+    assert_eq!(board.top.len(), 3);
+    let mine = board.mine.unwrap();
+    assert_eq!(
+        (mine.rank, mine.points),
+        (1, 1000),
+        "a, b and c all have 1000"
+    );
+    assert_eq!(mine.given_name, "c");
+}
+
+#[test]
 fn an_announcement_takes_no_votes_and_refuses_script_urls() {
     let mut s = created();
     let m = actor("m", true);
