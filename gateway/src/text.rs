@@ -65,6 +65,7 @@ pub fn check_command(command: &mut Command) -> Result<(), TextError> {
         }
         Command::SaveInteraction(c) => {
             use plenary_proto::v1::interaction_spec::Kind;
+            check_id("client_save_id", &c.client_save_id)?;
             let check_all =
                 |texts: &mut [String]| texts.iter_mut().try_for_each(|t| check_text("options", t));
             match c.spec.as_mut().and_then(|s| s.kind.as_mut()) {

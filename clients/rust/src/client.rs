@@ -340,6 +340,7 @@ impl Client {
             context_id: context_id.to_owned(),
             interaction_id,
             spec: Some(spec),
+            client_save_id: String::new(),
         }))
         .await
     }

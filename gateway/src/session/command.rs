@@ -220,6 +220,7 @@ impl TryFrom<Command> for SessionCommand {
             Command::SaveInteraction(c) => chat(
                 c.context_id,
                 ChatCommand::SaveInteraction {
+                    client_save_id: c.client_save_id,
                     interaction_id: c.interaction_id,
                     spec: Spec::from_wire(&c.spec.unwrap_or_default())
                         .map_err(|e| CommandError::Spec(e.to_string()))?,

@@ -71,6 +71,8 @@ pub enum ChatCommand {
     SaveInteraction {
         interaction_id: u64,
         spec: Spec,
+        /// Makes a retried creation idempotent (empty: none).
+        client_save_id: String,
     },
     /// A moderator moves an interaction through its life cycle.
     Interaction {

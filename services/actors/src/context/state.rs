@@ -194,9 +194,10 @@ impl ContextState {
             ChatCommand::SaveInteraction {
                 interaction_id,
                 spec,
+                client_save_id,
             } => {
                 moderators_only()?;
-                self.decide_save_interaction(limits, *interaction_id, spec)
+                self.decide_save_interaction(limits, actor, *interaction_id, spec, client_save_id)
             }
             ChatCommand::Interaction {
                 interaction_id,

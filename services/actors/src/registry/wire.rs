@@ -695,9 +695,11 @@ impl From<ChatCommand> for pb::chat_command::Command {
             ChatCommand::SaveInteraction {
                 interaction_id,
                 spec,
+                client_save_id,
             } => C::SaveInteraction(c::SaveInteraction {
                 interaction_id,
                 spec: Some(spec.stored()),
+                client_save_id,
             }),
             ChatCommand::Interaction {
                 interaction_id,
@@ -793,7 +795,9 @@ impl TryFrom<pb::chat_command::Command> for ChatCommand {
             C::SaveInteraction(c::SaveInteraction {
                 interaction_id,
                 spec,
+                client_save_id,
             }) => ChatCommand::SaveInteraction {
+                client_save_id,
                 interaction_id,
                 spec: spec
                     .as_ref()
@@ -1014,6 +1018,7 @@ mod tests {
                 user_id: "u-3".into(),
             },
             ChatCommand::SaveInteraction {
+                client_save_id: "s-1".into(),
                 interaction_id: 0,
                 spec: Spec::Poll(crate::context::interactions::poll::Poll {
                     question: "Which?".into(),
@@ -1023,6 +1028,7 @@ mod tests {
                 }),
             },
             ChatCommand::SaveInteraction {
+                client_save_id: String::new(),
                 interaction_id: 4,
                 spec: Spec::Quiz(plenary_proto::v1::events::QuizSpec {
                     question: "2 + 2?".into(),

@@ -242,6 +242,9 @@ pub struct InteractionRecord {
     /// Seq and time of its publication (0 for a draft).
     pub published_seq: u64,
     pub published_at_ms: u64,
+    /// Who created it and with which client save id (empty: none), for retries.
+    #[serde(default)]
+    pub created_by: (String, String),
     /// Voter's user id → their vote.
     pub votes: BTreeMap<String, VoteRecord>,
     pub results: Results,
@@ -344,11 +347,29 @@ impl Interactions {
         &self,
         max_text_chars: usize,
         next_seq: u64,
+        (creator, client_save_id): (&str, &str),
         id: u64,
         spec: &Spec,
     ) -> Result<Decision, Rejection> {
-        spec.validate(max_text_chars)?;
+        if client_save_id.len() > MAX_CLIENT_VOTE_ID {
+            return Err(Rejection::BadRequest(format!(
+                "client_save_id is longer than {MAX_CLIENT_VOTE_ID} bytes"
+            )));
+        }
         let created = id == 0;
+        if created
+            && !client_save_id.is_empty()
+            && let Some(earlier) = self
+                .interactions
+                .values()
+                .find(|i| i.created_by.0 == creator && i.created_by.1 == client_save_id)
+        {
+            return Ok(Decision::Already(CommandOutcome::Interaction {
+                interaction_id: earlier.id,
+                seq: earlier.id,
+            }));
+        }
+        spec.validate(max_text_chars)?;
         let interaction_id = if created {
             if self.interactions.len() >= MAX_INTERACTIONS {
                 return Err(Rejection::LimitReached(
@@ -374,6 +395,11 @@ impl Interactions {
             interaction_id,
             spec: Some(spec.stored()),
             created,
+            client_save_id: if created {
+                client_save_id.to_owned()
+            } else {
+                String::new()
+            },
         })))
     }
 
@@ -502,6 +528,7 @@ impl Interactions {
                                 status: Status::Draft,
                                 published_seq: 0,
                                 published_at_ms: 0,
+                                created_by: (voter.to_owned(), s.client_save_id.clone()),
                                 votes: BTreeMap::new(),
                             },
                         );
@@ -675,11 +702,18 @@ impl ContextState {
     pub(super) fn decide_save_interaction(
         &self,
         limits: &ChatLimits,
+        actor: &events::Actor,
         id: u64,
         spec: &Spec,
+        client_save_id: &str,
     ) -> Result<Decision, Rejection> {
-        self.interactions
-            .decide_save(limits.max_text_chars, self.seq + 1, id, spec)
+        self.interactions.decide_save(
+            limits.max_text_chars,
+            self.seq + 1,
+            (&actor.user_id, client_save_id),
+            id,
+            spec,
+        )
     }
 }
 

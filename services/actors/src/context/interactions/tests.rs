@@ -61,7 +61,26 @@ fn save(id: u64, spec: Spec) -> ChatCommand {
     ChatCommand::SaveInteraction {
         interaction_id: id,
         spec,
+        client_save_id: String::new(),
     }
+}
+
+#[test]
+fn a_retried_creation_with_its_client_save_id_makes_one_draft() {
+    let mut s = created();
+    let m = actor("m", true);
+    let with_id = |client: &str| ChatCommand::SaveInteraction {
+        interaction_id: 0,
+        spec: poll(2, false, false),
+        client_save_id: client.into(),
+    };
+    let (first, _) = run(&mut s, &m, with_id("s-1")).unwrap();
+    let (again, events) = run(&mut s, &m, with_id("s-1")).unwrap();
+    assert!(events.is_empty());
+    assert_eq!(first, again);
+    run(&mut s, &m, with_id("s-2")).unwrap();
+    run(&mut s, &actor("m2", true), with_id("s-1")).unwrap();
+    assert_eq!(s.interactions.interactions.len(), 3);
 }
 
 fn act(id: u64, action: InteractionAction) -> ChatCommand {
