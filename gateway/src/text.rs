@@ -79,6 +79,7 @@ pub fn check_command(command: &mut Command) -> Result<(), TextError> {
                 }
                 Some(Kind::Rating(r)) => check_text("statement", &mut r.statement),
                 Some(Kind::CrowdVote(v)) => check_text("statement", &mut v.statement),
+                Some(Kind::OpenQuestion(o)) => check_text("question", &mut o.question),
                 Some(Kind::Announcement(a)) => {
                     if !a.title.is_empty() {
                         match check_text("title", &mut a.title) {
@@ -94,7 +95,14 @@ pub fn check_command(command: &mut Command) -> Result<(), TextError> {
                 None => Ok(()),
             }
         }
-        Command::Vote(c) => check_id("client_vote_id", &c.client_vote_id),
+        Command::Vote(c) => {
+            check_id("client_vote_id", &c.client_vote_id)?;
+            if c.text.is_empty() {
+                Ok(())
+            } else {
+                check_text("text", &mut c.text)
+            }
+        }
         _ => Ok(()),
     }
 }

@@ -306,6 +306,7 @@ async fn cast(
             client_vote_id: "v".into(),
             options,
             rating,
+            text: String::new(),
         })
         .await
 }
@@ -388,6 +389,38 @@ async fn quizzes_ratings_crowd_votes_and_announcements_through_sockets() {
         tally = expect_push(&m, tally_of(crowd)).await;
     }
     assert_eq!(tally.voters, 1);
+
+    // An open-ended question: answers and a word cloud, for moderators until shared.
+    let open = publish(Kind::OpenQuestion(plenary_client::v1::OpenQuestionSpec {
+        question: "What did you like?".into(),
+        share_results: false,
+    }))
+    .await;
+    alice
+        .cast(plenary_client::v1::Vote {
+            context_id: CTX.into(),
+            interaction_id: open,
+            client_vote_id: "o".into(),
+            text: "Great demo, great pace".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let tally = expect_push(&m, tally_of(open)).await;
+    assert_eq!(tally.answers.len(), 1);
+    assert_eq!(tally.words[0].word, "great");
+    assert_eq!(tally.words[0].count, 2);
+    m.interaction_action(CTX, open, Action::ShowResults)
+        .await
+        .unwrap();
+    let shown = expect_push(&bob, |p| {
+        interaction(p).filter(|i| i.id == open && i.results_shown)
+    })
+    .await;
+    assert_eq!(
+        shown.tally.unwrap().answers[0].text,
+        "Great demo, great pace"
+    );
 
     // An announcement: a script URL is refused; a real one goes out; no votes.
     let with_url = |url: &str| {

@@ -103,7 +103,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// The messages only clients send: the command bodies of `ClientFrame` and what they
 /// hold.
-const CLIENT_COMMAND_MESSAGES: [&str; 35] = [
+const CLIENT_COMMAND_MESSAGES: [&str; 36] = [
     "Connect",
     "Position",
     "Join",
@@ -137,6 +137,7 @@ const CLIENT_COMMAND_MESSAGES: [&str; 35] = [
     "RatingSpec",
     "CrowdVoteSpec",
     "AnnouncementSpec",
+    "OpenQuestionSpec",
     "InteractionAction",
     "Vote",
 ];

@@ -375,6 +375,7 @@ impl Client {
             client_vote_id: client_vote_id.to_owned(),
             options: options.to_vec(),
             rating: 0,
+            text: String::new(),
         })
         .await
     }

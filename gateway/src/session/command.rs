@@ -241,6 +241,7 @@ impl TryFrom<Command> for SessionCommand {
                     answer: Ballot {
                         options: c.options,
                         rating: c.rating,
+                        text: c.text,
                     },
                 },
             ),

@@ -728,6 +728,7 @@ impl From<ChatCommand> for pb::chat_command::Command {
                 client_vote_id,
                 options: answer.options,
                 rating: answer.rating,
+                text: answer.text,
             }),
         }
     }
@@ -832,10 +833,15 @@ impl TryFrom<pb::chat_command::Command> for ChatCommand {
                 client_vote_id,
                 options,
                 rating,
+                text,
             }) => ChatCommand::Vote {
                 interaction_id,
                 client_vote_id,
-                answer: Ballot { options, rating },
+                answer: Ballot {
+                    options,
+                    rating,
+                    text,
+                },
             },
         })
     }
@@ -1044,6 +1050,7 @@ mod tests {
                 answer: Ballot {
                     options: vec![0, 1],
                     rating: 4,
+                    text: "an answer".into(),
                 },
             },
         ];

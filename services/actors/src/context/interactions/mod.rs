@@ -15,6 +15,7 @@
 
 pub mod announcement;
 pub mod crowd;
+pub mod open;
 pub mod poll;
 pub mod quiz;
 pub mod rating;
@@ -28,7 +29,8 @@ use plenary_proto::{
         events::{
             self, AnnouncementSpec, ContextEvent, CrowdVoteSpec, InteractionDeleted,
             InteractionEnded, InteractionPublished, InteractionResults, InteractionSaved,
-            InteractionUnpublished, QuizSpec, RatingSpec, VoteCast, context_event::Kind,
+            InteractionUnpublished, OpenQuestionSpec, QuizSpec, RatingSpec, VoteCast,
+            context_event::Kind,
         },
         push::Body,
     },
@@ -55,6 +57,7 @@ pub enum Spec {
     Quiz(QuizSpec),
     Rating(RatingSpec),
     CrowdVote(CrowdVoteSpec),
+    OpenQuestion(OpenQuestionSpec),
     Announcement(AnnouncementSpec),
 }
 
@@ -65,6 +68,8 @@ pub struct Ballot {
     pub options: Vec<u32>,
     /// Rating scale: 1 to 5.
     pub rating: u32,
+    /// Open-ended question: the answer.
+    pub text: String,
 }
 
 impl Spec {
@@ -74,6 +79,7 @@ impl Spec {
             Spec::Quiz(q) => quiz::validate(q),
             Spec::Rating(r) => rating::validate(r),
             Spec::CrowdVote(c) => crowd::validate(c),
+            Spec::OpenQuestion(o) => open::validate(o),
             Spec::Announcement(a) => announcement::validate(a, max_text_chars),
         }
     }
@@ -85,6 +91,7 @@ impl Spec {
             Spec::Quiz(q) => q.share_results,
             Spec::Rating(r) => r.share_results,
             Spec::CrowdVote(c) => c.share_results,
+            Spec::OpenQuestion(o) => o.share_results,
             Spec::Announcement(_) => false,
         }
     }
@@ -94,11 +101,11 @@ impl Spec {
             Spec::Poll(p) => p.options.len(),
             Spec::Quiz(q) => q.options.len(),
             Spec::Rating(_) => rating::MAX_RATING as usize,
-            Spec::CrowdVote(_) | Spec::Announcement(_) => 0,
+            Spec::CrowdVote(_) | Spec::OpenQuestion(_) | Spec::Announcement(_) => 0,
         };
         Results {
             counts: vec![0; counts],
-            sum: 0,
+            ..Results::default()
         }
     }
 
@@ -136,6 +143,10 @@ impl Spec {
                 crowd::check_vote(&answer.options, answer.rating)?;
                 Ok((vec![c.emoji.clone()], 0))
             }
+            Spec::OpenQuestion(_) => {
+                open::check_vote(&answer.options, answer.rating, &answer.text)?;
+                Ok((Vec::new(), 0))
+            }
             Spec::Announcement(_) => Err(Rejection::BadRequest(
                 "an announcement takes no votes".into(),
             )),
@@ -151,6 +162,7 @@ impl Spec {
                 Spec::Quiz(q) => K::Quiz(q.clone()),
                 Spec::Rating(r) => K::Rating(r.clone()),
                 Spec::CrowdVote(c) => K::CrowdVote(c.clone()),
+                Spec::OpenQuestion(o) => K::OpenQuestion(o.clone()),
                 Spec::Announcement(a) => K::Announcement(a.clone()),
             }),
         }
@@ -171,6 +183,7 @@ impl Spec {
                 }
                 Spec::Rating(r) => K::Rating(recode(r)),
                 Spec::CrowdVote(c) => K::CrowdVote(recode(c)),
+                Spec::OpenQuestion(o) => K::OpenQuestion(recode(o)),
                 Spec::Announcement(a) => K::Announcement(recode(a)),
             }),
         }
@@ -184,6 +197,7 @@ impl Spec {
             Some(K::Quiz(q)) => Ok(Spec::Quiz(recode(q))),
             Some(K::Rating(r)) => Ok(Spec::Rating(recode(r))),
             Some(K::CrowdVote(c)) => Ok(Spec::CrowdVote(recode(c))),
+            Some(K::OpenQuestion(o)) => Ok(Spec::OpenQuestion(recode(o))),
             Some(K::Announcement(a)) => Ok(Spec::Announcement(recode(a))),
             None => Err(Rejection::BadRequest(
                 "an interaction needs a spec (`poll`, `quiz`, `rating`, `crowd_vote` or `announcement`)"
@@ -200,6 +214,7 @@ impl Spec {
             K::Quiz(q) => Spec::Quiz(q.clone()),
             K::Rating(r) => Spec::Rating(r.clone()),
             K::CrowdVote(c) => Spec::CrowdVote(c.clone()),
+            K::OpenQuestion(o) => Spec::OpenQuestion(o.clone()),
             K::Announcement(a) => Spec::Announcement(a.clone()),
         })
     }
@@ -222,6 +237,8 @@ pub struct VoteRecord {
     pub rating: u32,
     #[serde(default)]
     pub points: u32,
+    #[serde(default)]
+    pub text: String,
     pub seq: u64,
 }
 
@@ -231,6 +248,11 @@ pub struct VoteRecord {
 pub struct Results {
     pub counts: Vec<u32>,
     pub sum: u64,
+    /// Open-ended question: word counts, and the latest answers (seq, text).
+    #[serde(default)]
+    pub words: BTreeMap<String, u32>,
+    #[serde(default)]
+    pub recent: std::collections::VecDeque<(u64, String)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -279,6 +301,16 @@ impl InteractionRecord {
                 }
                 _ => Vec::new(),
             },
+            words: open::top(&self.results.words),
+            answers: self
+                .results
+                .recent
+                .iter()
+                .map(|(seq, text)| v1::OpenAnswer {
+                    seq: *seq,
+                    text: text.clone(),
+                })
+                .collect(),
         }
     }
 
@@ -303,6 +335,7 @@ impl InteractionRecord {
             mine: self.votes.get(viewer.user_id).map(|v| MyVote {
                 options: v.options.clone(),
                 rating: v.rating,
+                text: v.text.clone(),
                 // A quiz's score is told once it ended (it gives the answer away).
                 points: if self.status == Status::Ended {
                     v.points
@@ -501,6 +534,7 @@ impl Interactions {
             option_texts,
             rating: answer.rating,
             points,
+            text: answer.text.clone(),
         })))
     }
 
@@ -573,6 +607,13 @@ impl Interactions {
                             *count += 1;
                         }
                     }
+                    if !v.text.is_empty() {
+                        open::count(&mut i.results.words, &v.text);
+                        i.results.recent.push_back((event.seq, v.text.clone()));
+                        if i.results.recent.len() > open::RECENT_ANSWERS {
+                            i.results.recent.pop_front();
+                        }
+                    }
                     if v.rating > 0
                         && let Some(count) = counts.get_mut(v.rating as usize - 1)
                     {
@@ -591,6 +632,7 @@ impl Interactions {
                             options: v.options.clone(),
                             rating: v.rating,
                             points: v.points,
+                            text: v.text.clone(),
                             seq: event.seq,
                         },
                     );

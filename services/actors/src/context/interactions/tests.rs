@@ -97,6 +97,7 @@ fn vote(id: u64, client: &str, options: &[u32]) -> ChatCommand {
         answer: Ballot {
             options: options.to_vec(),
             rating: 0,
+            text: String::new(),
         },
     }
 }
@@ -371,6 +372,7 @@ fn rate(id: u64, client: &str, rating: u32) -> ChatCommand {
         answer: Ballot {
             options: Vec::new(),
             rating,
+            text: String::new(),
         },
     }
 }
