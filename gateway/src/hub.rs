@@ -30,11 +30,30 @@ pub struct Outbound {
     /// The resync notice sockets get when this push starts a new epoch, made once and
     /// shared like the push itself.
     epoch_resync: OnceLock<Box<Outbound>>,
+    /// The push asks clients to show a toast (an interaction's publication, an update).
+    pub toast: bool,
+    /// The same push without the toast, for users who turned toasts off, made once.
+    quiet: OnceLock<Box<Outbound>>,
+    /// A private `settings` push: the user's toast setting it carries.
+    pub toast_setting: Option<bool>,
 }
 
 impl Outbound {
     fn new(push: Push) -> Self {
+        use plenary_proto::v1::push::Body;
+        let toast = match &push.body {
+            Some(Body::Interaction(i)) => i.toast,
+            Some(Body::Update(u)) => u.toast,
+            _ => false,
+        };
+        let toast_setting = match &push.body {
+            Some(Body::Settings(s)) => Some(s.toast),
+            _ => None,
+        };
         Outbound {
+            toast,
+            toast_setting,
+            quiet: OnceLock::new(),
             epoch: push.epoch,
             seq: push.seq,
             resync: matches!(push.body, Some(plenary_proto::v1::push::Body::Resync(_))),
@@ -71,6 +90,31 @@ impl Outbound {
                 plenary_proto::v1::Resync {},
             )),
         })
+    }
+
+    /// The frame for a connection, in its wire format: without the toast flag when its
+    /// user turned toasts off.
+    pub fn message_for(&self, format: WireFormat, toasts: bool) -> Message {
+        if toasts || !self.toast {
+            return self.message(format);
+        }
+        self.quiet
+            .get_or_init(|| {
+                use plenary_proto::v1::push::Body;
+                let mut frame = self.frame.clone();
+                if let Some(Frame::Push(push)) = &mut frame.frame {
+                    match &mut push.body {
+                        Some(Body::Interaction(i)) => i.toast = false,
+                        Some(Body::Update(u)) => u.toast = false,
+                        _ => {}
+                    }
+                }
+                let mut quiet = Outbound::new(Push::default());
+                quiet.frame = frame;
+                quiet.toast = false;
+                Box::new(quiet)
+            })
+            .message(format)
     }
 
     /// The frame in a wire format; cloning a `Message` shares its bytes.

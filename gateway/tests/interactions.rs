@@ -451,3 +451,60 @@ async fn quizzes_ratings_crowd_votes_and_announcements_through_sockets() {
     );
     server.stop().await;
 }
+
+/// The user's `toast` setting decides whether their connections get the toast flag on
+/// interaction and update pushes (learnt from the private stream each connection opens).
+#[tokio::test]
+async fn a_user_who_turned_toasts_off_gets_pushes_without_the_toast_flag() {
+    const CTX: &str = "toasts";
+    let server = start(|_| {}).await;
+    let m = connect(&server.ws_url, moderator_token("m1", CTX)).await;
+    let alice = connect(&server.ws_url, attendee_token("alice")).await;
+    let bob = connect(&server.ws_url, attendee_token("bob")).await;
+    for c in [&m, &alice, &bob] {
+        c.join(CTX).await.unwrap();
+    }
+    alice.private_open().await.unwrap();
+    bob.private_open().await.unwrap();
+    alice
+        .update_settings(plenary_client::v1::UpdateSettings {
+            toast: Some(false),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    // The setting reaches alice's connection on her private stream first.
+    expect_push(&alice, |p| match &p.body {
+        Some(Body::Settings(s)) if !s.toast => Some(()),
+        _ => None,
+    })
+    .await;
+    let id = m
+        .save_interaction(CTX, 0, poll("Toast?", &["yes", "no"], false))
+        .await
+        .unwrap()
+        .interaction_id;
+    m.interaction_action(CTX, id, Action::Publish)
+        .await
+        .unwrap();
+    m.post_update(CTX, "Heads up", "Q&A in five minutes", true)
+        .await
+        .unwrap();
+    let quiet = expect_push(&alice, |p| interaction(p).filter(|i| i.id == id)).await;
+    assert!(!quiet.toast);
+    let loud = expect_push(&bob, |p| interaction(p).filter(|i| i.id == id)).await;
+    assert!(loud.toast);
+    let update = |p: &plenary_client::v1::Push| match &p.body {
+        Some(Body::Update(u)) => Some(u.toast),
+        _ => None,
+    };
+    assert!(!expect_push(&alice, update).await);
+    assert!(expect_push(&bob, update).await);
+    // A new connection of alice's learns the setting when it opens the private stream.
+    let again = connect(&server.ws_url, attendee_token("alice")).await;
+    again.join(CTX).await.unwrap();
+    again.private_open().await.unwrap();
+    m.post_update(CTX, "Again", "Now", true).await.unwrap();
+    assert!(!expect_push(&again, update).await);
+    server.stop().await;
+}

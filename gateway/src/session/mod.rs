@@ -195,6 +195,9 @@ struct SessionState {
     /// session instead of one shared atomic add per push.
     pushes_unreported: u64,
     pushes_reported_at: Instant,
+    /// Whether the user wants toasts (their setting, learnt from the private stream on
+    /// this connection; until it is open, as the default: yes).
+    toasts: bool,
 }
 
 impl SessionState {
@@ -366,6 +369,7 @@ impl<T: Transport> Session<T> {
             rate_strikes: 0,
             pushes_unreported: 0,
             pushes_reported_at: Instant::now(),
+            toasts: true,
         };
         let end = self.serve_loop(&mut state, shutdown).await;
         if end.code.is_some_and(|code| code != CloseCode::SlowConsumer) {

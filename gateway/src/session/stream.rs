@@ -305,6 +305,11 @@ impl<T: Transport> Session<T> {
                 return self.conn.send(&refusal).await;
             }
         };
+        if let ReplyResult::PrivateOpen(ok) = &opened.reply
+            && let Some(toasts) = toast_setting(ok)
+        {
+            state.toasts = toasts;
+        }
         let presence = &self.shared.presence;
         if previous.is_some() && listening.is_context() {
             // Replaced, not left: presence is counted again below.
@@ -388,6 +393,9 @@ impl<T: Transport> Session<T> {
                             .await?;
                         joined.last_seq = 0;
                     }
+                    if let Some(toasts) = outbound.toast_setting {
+                        state.toasts = toasts;
+                    }
                     if outbound.seq > joined.last_seq {
                         joined.epoch = outbound.epoch;
                         joined.last_seq = outbound.seq;
@@ -398,7 +406,9 @@ impl<T: Transport> Session<T> {
                                     Channel::ContextPublic(_) | Channel::Private(_)
                                 )
                         );
-                        self.conn.write(outbound.message(format), false).await?;
+                        self.conn
+                            .write(outbound.message_for(format, state.toasts), false)
+                            .await?;
                         written += 1;
                     }
                 }
@@ -472,4 +482,20 @@ async fn join_or_create(
         .join(context, request)
         .await
         .map_err(JoinRefused::Rejected)
+}
+
+/// The user's toast setting as an opened private stream tells it: the snapshot's, or
+/// the last `settings` push among those recovered.
+fn toast_setting(ok: &plenary_proto::v1::PrivateOk) -> Option<bool> {
+    use plenary_proto::v1::push::Body;
+    let recovered = ok.missed.iter().rev().find_map(|p| match &p.body {
+        Some(Body::Settings(s)) => Some(s.toast),
+        _ => None,
+    });
+    recovered.or_else(|| {
+        ok.snapshot
+            .as_ref()
+            .and_then(|s| s.settings.as_ref())
+            .map(|s| s.toast)
+    })
 }
