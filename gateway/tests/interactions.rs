@@ -35,16 +35,29 @@ fn tally_of(id: u64) -> impl FnMut(&plenary_client::v1::Push) -> Option<Tally> {
     }
 }
 
+/// A moderator of `context` and two attendees, each joined to it.
+async fn moderator_and_two_attendees(
+    server: &TestServer,
+    context: &str,
+) -> (
+    plenary_client::Client,
+    plenary_client::Client,
+    plenary_client::Client,
+) {
+    let m = connect(&server.ws_url, moderator_token("m1", context)).await;
+    let alice = connect(&server.ws_url, attendee_token("alice")).await;
+    let bob = connect(&server.ws_url, attendee_token("bob")).await;
+    for c in [&m, &alice, &bob] {
+        c.join(context).await.unwrap();
+    }
+    (m, alice, bob)
+}
+
 #[tokio::test]
 async fn a_poll_from_draft_to_unpublished() {
     const CTX: &str = "poll-life";
     let server = start(|_| {}).await;
-    let m = connect(&server.ws_url, moderator_token("m1", CTX)).await;
-    let alice = connect(&server.ws_url, attendee_token("alice")).await;
-    let bob = connect(&server.ws_url, attendee_token("bob")).await;
-    for c in [&m, &alice, &bob] {
-        c.join(CTX).await.unwrap();
-    }
+    let (m, alice, bob) = moderator_and_two_attendees(&server, CTX).await;
 
     // A draft: the moderator sees it, attendees see nothing of it.
     let draft = m
@@ -316,12 +329,7 @@ async fn quizzes_ratings_crowd_votes_and_announcements_through_sockets() {
     use plenary_client::v1::{AnnouncementSpec, CrowdVoteSpec, QuizSpec, RatingSpec};
     const CTX: &str = "kinds";
     let server = start(|_| {}).await;
-    let m = connect(&server.ws_url, moderator_token("m1", CTX)).await;
-    let alice = connect(&server.ws_url, attendee_token("alice")).await;
-    let bob = connect(&server.ws_url, attendee_token("bob")).await;
-    for c in [&m, &alice, &bob] {
-        c.join(CTX).await.unwrap();
-    }
+    let (m, alice, bob) = moderator_and_two_attendees(&server, CTX).await;
     let publish = |kind: Kind| {
         let m = &m;
         async move {
@@ -458,12 +466,7 @@ async fn quizzes_ratings_crowd_votes_and_announcements_through_sockets() {
 async fn a_user_who_turned_toasts_off_gets_pushes_without_the_toast_flag() {
     const CTX: &str = "toasts";
     let server = start(|_| {}).await;
-    let m = connect(&server.ws_url, moderator_token("m1", CTX)).await;
-    let alice = connect(&server.ws_url, attendee_token("alice")).await;
-    let bob = connect(&server.ws_url, attendee_token("bob")).await;
-    for c in [&m, &alice, &bob] {
-        c.join(CTX).await.unwrap();
-    }
+    let (m, alice, bob) = moderator_and_two_attendees(&server, CTX).await;
     alice.private_open().await.unwrap();
     bob.private_open().await.unwrap();
     alice
