@@ -80,6 +80,22 @@ pub fn check_command(command: &mut Command) -> Result<(), TextError> {
                 Some(Kind::Rating(r)) => check_text("statement", &mut r.statement),
                 Some(Kind::CrowdVote(v)) => check_text("statement", &mut v.statement),
                 Some(Kind::OpenQuestion(o)) => check_text("question", &mut o.question),
+                Some(Kind::Survey(v)) => {
+                    for text in [&mut v.name, &mut v.intro, &mut v.start_label] {
+                        if !text.is_empty() {
+                            check_text("survey", text)?;
+                        }
+                    }
+                    for q in &mut v.questions {
+                        if !q.text.is_empty() {
+                            check_text("questions", &mut q.text)?;
+                        }
+                        q.options
+                            .iter_mut()
+                            .try_for_each(|o| check_text("options", o))?;
+                    }
+                    Ok(())
+                }
                 Some(Kind::Announcement(a)) => {
                     if !a.title.is_empty() {
                         match check_text("title", &mut a.title) {
@@ -97,11 +113,13 @@ pub fn check_command(command: &mut Command) -> Result<(), TextError> {
         }
         Command::Vote(c) => {
             check_id("client_vote_id", &c.client_vote_id)?;
-            if c.text.is_empty() {
-                Ok(())
-            } else {
-                check_text("text", &mut c.text)
+            if !c.text.is_empty() {
+                check_text("text", &mut c.text)?;
             }
+            c.survey
+                .iter_mut()
+                .filter(|a| !a.text.is_empty())
+                .try_for_each(|a| check_text("text", &mut a.text))
         }
         _ => Ok(()),
     }

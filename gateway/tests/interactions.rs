@@ -319,7 +319,7 @@ async fn cast(
             client_vote_id: "v".into(),
             options,
             rating,
-            text: String::new(),
+            ..Default::default()
         })
         .await
 }
@@ -429,6 +429,91 @@ async fn quizzes_ratings_crowd_votes_and_announcements_through_sockets() {
         shown.tally.unwrap().answers[0].text,
         "Great demo, great pace"
     );
+
+    // A survey: defaults filled in, an 11th question refused, mandatory answers named.
+    use plenary_client::v1::{SurveyAnswer, SurveyQuestion, SurveyQuestionKind, SurveySpec};
+    let question = |kind: SurveyQuestionKind, mandatory: bool| SurveyQuestion {
+        kind: kind as i32,
+        text: "Which one?".into(),
+        options: vec!["red".into(), "blue".into()],
+        emoji: "⭐".into(),
+        mandatory,
+        ..Default::default()
+    };
+    let spec = |questions: Vec<SurveyQuestion>| InteractionSpec {
+        kind: Some(Kind::Survey(SurveySpec {
+            questions,
+            share_results: false,
+            ..Default::default()
+        })),
+    };
+    let eleven = vec![question(SurveyQuestionKind::Open, false); 11];
+    assert_eq!(
+        refused(m.save_interaction(CTX, 0, spec(eleven))).await,
+        ErrorCode::BadRequest
+    );
+    let survey = m
+        .save_interaction(
+            CTX,
+            0,
+            spec(vec![
+                question(SurveyQuestionKind::MultipleChoice, true),
+                question(SurveyQuestionKind::Rating, false),
+            ]),
+        )
+        .await
+        .unwrap()
+        .interaction_id;
+    m.interaction_action(CTX, survey, Action::Publish)
+        .await
+        .unwrap();
+    let shown = expect_push(&alice, |p| interaction(p).filter(|i| i.id == survey)).await;
+    let Some(Kind::Survey(s)) = shown.spec.and_then(|s| s.kind) else {
+        panic!("no survey");
+    };
+    assert_eq!(
+        (s.name.as_str(), s.intro.as_str(), s.start_label.as_str()),
+        (
+            CTX,
+            "Please take a moment to take a quick survey",
+            "Take survey"
+        )
+    );
+    let submit = |answers: Vec<SurveyAnswer>| {
+        alice.cast(plenary_client::v1::Vote {
+            context_id: CTX.into(),
+            interaction_id: survey,
+            client_vote_id: format!("s{}", answers.len()),
+            survey: answers,
+            ..Default::default()
+        })
+    };
+    let rating_only = SurveyAnswer {
+        question: 1,
+        rating: 4,
+        ..Default::default()
+    };
+    let missing = submit(vec![rating_only.clone()]).await.unwrap_err();
+    assert_eq!(missing.server_code(), Some(ErrorCode::BadRequest));
+    assert!(
+        missing
+            .to_string()
+            .contains("mandatory questions not answered: 1"),
+        "{missing}"
+    );
+    submit(vec![
+        SurveyAnswer {
+            question: 0,
+            options: vec![1],
+            ..Default::default()
+        },
+        rating_only,
+    ])
+    .await
+    .unwrap();
+    let tally = expect_push(&m, tally_of(survey)).await;
+    assert_eq!(tally.questions[0].counts, [0, 1]);
+    assert_eq!(tally.questions[1].average, 4.0);
 
     // An announcement: a script URL is refused; a real one goes out; no votes.
     let with_url = |url: &str| {

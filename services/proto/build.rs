@@ -70,6 +70,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "interaction_action_kind",
         ),
         (".plenary.v1.Interaction.status", "interaction_status"),
+        (".plenary.v1.SurveyQuestion.kind", "survey_question_kind"),
         (".plenary.v1.Person.status", "peer_status"),
         (
             ".plenary.v1.events.ConnectionChanged.change",
@@ -103,7 +104,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// The messages only clients send: the command bodies of `ClientFrame` and what they
 /// hold.
-const CLIENT_COMMAND_MESSAGES: [&str; 36] = [
+const CLIENT_COMMAND_MESSAGES: [&str; 39] = [
     "Connect",
     "Position",
     "Join",
@@ -138,6 +139,9 @@ const CLIENT_COMMAND_MESSAGES: [&str; 36] = [
     "CrowdVoteSpec",
     "AnnouncementSpec",
     "OpenQuestionSpec",
+    "SurveySpec",
+    "SurveyQuestion",
+    "SurveyAnswer",
     "InteractionAction",
     "Vote",
 ];

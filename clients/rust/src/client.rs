@@ -376,6 +376,7 @@ impl Client {
             options: options.to_vec(),
             rating: 0,
             text: String::new(),
+            survey: Vec::new(),
         })
         .await
     }

@@ -242,6 +242,7 @@ impl TryFrom<Command> for SessionCommand {
                         options: c.options,
                         rating: c.rating,
                         text: c.text,
+                        survey: c.survey.iter().map(plenary_proto::recode).collect(),
                     },
                 },
             ),

@@ -729,6 +729,7 @@ impl From<ChatCommand> for pb::chat_command::Command {
                 options: answer.options,
                 rating: answer.rating,
                 text: answer.text,
+                survey: answer.survey,
             }),
         }
     }
@@ -834,6 +835,7 @@ impl TryFrom<pb::chat_command::Command> for ChatCommand {
                 options,
                 rating,
                 text,
+                survey,
             }) => ChatCommand::Vote {
                 interaction_id,
                 client_vote_id,
@@ -841,6 +843,7 @@ impl TryFrom<pb::chat_command::Command> for ChatCommand {
                     options,
                     rating,
                     text,
+                    survey,
                 },
             },
         })
@@ -1051,6 +1054,12 @@ mod tests {
                     options: vec![0, 1],
                     rating: 4,
                     text: "an answer".into(),
+                    survey: vec![plenary_proto::v1::events::SurveyAnswer {
+                        question: 1,
+                        options: vec![2],
+                        rating: 3,
+                        text: "t".into(),
+                    }],
                 },
             },
         ];

@@ -19,6 +19,7 @@ pub mod open;
 pub mod poll;
 pub mod quiz;
 pub mod rating;
+pub mod survey;
 
 use std::collections::BTreeMap;
 
@@ -29,8 +30,8 @@ use plenary_proto::{
         events::{
             self, AnnouncementSpec, ContextEvent, CrowdVoteSpec, InteractionDeleted,
             InteractionEnded, InteractionPublished, InteractionResults, InteractionSaved,
-            InteractionUnpublished, OpenQuestionSpec, QuizSpec, RatingSpec, VoteCast,
-            context_event::Kind,
+            InteractionUnpublished, OpenQuestionSpec, QuizSpec, RatingSpec, SurveyAnswer,
+            SurveySpec, VoteCast, context_event::Kind,
         },
         push::Body,
     },
@@ -58,6 +59,7 @@ pub enum Spec {
     Rating(RatingSpec),
     CrowdVote(CrowdVoteSpec),
     OpenQuestion(OpenQuestionSpec),
+    Survey(SurveySpec),
     Announcement(AnnouncementSpec),
 }
 
@@ -70,6 +72,8 @@ pub struct Ballot {
     pub rating: u32,
     /// Open-ended question: the answer.
     pub text: String,
+    /// Survey: the answers.
+    pub survey: Vec<SurveyAnswer>,
 }
 
 impl Spec {
@@ -80,6 +84,7 @@ impl Spec {
             Spec::Rating(r) => rating::validate(r),
             Spec::CrowdVote(c) => crowd::validate(c),
             Spec::OpenQuestion(o) => open::validate(o),
+            Spec::Survey(v) => survey::validate(v),
             Spec::Announcement(a) => announcement::validate(a, max_text_chars),
         }
     }
@@ -92,6 +97,7 @@ impl Spec {
             Spec::Rating(r) => r.share_results,
             Spec::CrowdVote(c) => c.share_results,
             Spec::OpenQuestion(o) => o.share_results,
+            Spec::Survey(v) => v.share_results,
             Spec::Announcement(_) => false,
         }
     }
@@ -102,9 +108,30 @@ impl Spec {
             Spec::Quiz(q) => q.options.len(),
             Spec::Rating(_) => rating::MAX_RATING as usize,
             Spec::CrowdVote(_) | Spec::OpenQuestion(_) | Spec::Announcement(_) => 0,
+            Spec::Survey(_) => 0,
+        };
+        let questions = match self {
+            Spec::Survey(v) => v
+                .questions
+                .iter()
+                .map(|q| {
+                    use events::SurveyQuestionKind as K;
+                    let n = match K::try_from(q.kind) {
+                        Ok(K::MultipleChoice | K::IconChoice) => q.options.len(),
+                        Ok(K::Rating) => rating::MAX_RATING as usize,
+                        _ => 0,
+                    };
+                    Results {
+                        counts: vec![0; n],
+                        ..Results::default()
+                    }
+                })
+                .collect(),
+            _ => Vec::new(),
         };
         Results {
             counts: vec![0; counts],
+            questions,
             ..Results::default()
         }
     }
@@ -147,6 +174,14 @@ impl Spec {
                 open::check_vote(&answer.options, answer.rating, &answer.text)?;
                 Ok((Vec::new(), 0))
             }
+            Spec::Survey(v) => {
+                if !answer.options.is_empty() || answer.rating != 0 || !answer.text.is_empty() {
+                    return Err(Rejection::BadRequest(
+                        "a survey is answered in `survey`, question by question".into(),
+                    ));
+                }
+                Ok((survey::check_vote(v, &answer.survey)?, 0))
+            }
             Spec::Announcement(_) => Err(Rejection::BadRequest(
                 "an announcement takes no votes".into(),
             )),
@@ -163,6 +198,7 @@ impl Spec {
                 Spec::Rating(r) => K::Rating(r.clone()),
                 Spec::CrowdVote(c) => K::CrowdVote(c.clone()),
                 Spec::OpenQuestion(o) => K::OpenQuestion(o.clone()),
+                Spec::Survey(v) => K::Survey(v.clone()),
                 Spec::Announcement(a) => K::Announcement(a.clone()),
             }),
         }
@@ -184,6 +220,7 @@ impl Spec {
                 Spec::Rating(r) => K::Rating(recode(r)),
                 Spec::CrowdVote(c) => K::CrowdVote(recode(c)),
                 Spec::OpenQuestion(o) => K::OpenQuestion(recode(o)),
+                Spec::Survey(v) => K::Survey(recode(v)),
                 Spec::Announcement(a) => K::Announcement(recode(a)),
             }),
         }
@@ -198,6 +235,7 @@ impl Spec {
             Some(K::Rating(r)) => Ok(Spec::Rating(recode(r))),
             Some(K::CrowdVote(c)) => Ok(Spec::CrowdVote(recode(c))),
             Some(K::OpenQuestion(o)) => Ok(Spec::OpenQuestion(recode(o))),
+            Some(K::Survey(v)) => Ok(Spec::Survey(recode(v))),
             Some(K::Announcement(a)) => Ok(Spec::Announcement(recode(a))),
             None => Err(Rejection::BadRequest(
                 "an interaction needs a spec (`poll`, `quiz`, `rating`, `crowd_vote` or `announcement`)"
@@ -215,6 +253,7 @@ impl Spec {
             K::Rating(r) => Spec::Rating(r.clone()),
             K::CrowdVote(c) => Spec::CrowdVote(c.clone()),
             K::OpenQuestion(o) => Spec::OpenQuestion(o.clone()),
+            K::Survey(v) => Spec::Survey(v.clone()),
             K::Announcement(a) => Spec::Announcement(a.clone()),
         })
     }
@@ -239,6 +278,8 @@ pub struct VoteRecord {
     pub points: u32,
     #[serde(default)]
     pub text: String,
+    #[serde(default)]
+    pub survey: Vec<SurveyAnswer>,
     pub seq: u64,
 }
 
@@ -253,6 +294,71 @@ pub struct Results {
     pub words: BTreeMap<String, u32>,
     #[serde(default)]
     pub recent: std::collections::VecDeque<(u64, String)>,
+    /// Answers counted, and ratings among them (for the mean).
+    #[serde(default)]
+    pub answered: u32,
+    #[serde(default)]
+    pub ratings: u32,
+    /// Survey: each question's results.
+    #[serde(default)]
+    pub questions: Vec<Results>,
+}
+
+impl Results {
+    /// Counts one answer: chosen options, a rating, a text.
+    fn count(&mut self, seq: u64, options: &[u32], rating: u32, text: &str) {
+        self.answered += 1;
+        for &o in options {
+            if let Some(count) = self.counts.get_mut(o as usize) {
+                *count += 1;
+            }
+        }
+        if rating > 0
+            && let Some(count) = self.counts.get_mut(rating as usize - 1)
+        {
+            *count += 1;
+            self.ratings += 1;
+            self.sum += u64::from(rating);
+        }
+        if !text.is_empty() {
+            open::count(&mut self.words, text);
+            self.recent.push_back((seq, text.to_owned()));
+            if self.recent.len() > open::RECENT_ANSWERS {
+                self.recent.pop_front();
+            }
+        }
+    }
+
+    /// These results as clients see them, for `id` (an interaction, or a survey's
+    /// question index) with `voters` voters.
+    fn tally(&self, id: u64, voters: u32) -> Tally {
+        Tally {
+            interaction_id: id,
+            voters,
+            counts: self.counts.clone(),
+            average: if self.ratings > 0 {
+                self.sum as f64 / f64::from(self.ratings)
+            } else {
+                0.0
+            },
+            correct: Vec::new(),
+            words: open::top(&self.words),
+            answers: self
+                .recent
+                .iter()
+                .map(|(seq, text)| v1::OpenAnswer {
+                    seq: *seq,
+                    text: text.clone(),
+                })
+                .collect(),
+            questions: self
+                .questions
+                .iter()
+                .enumerate()
+                .map(|(i, q)| q.tally(i as u64, q.answered))
+                .collect(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -286,32 +392,14 @@ impl InteractionRecord {
     /// The results. A quiz's correct answers are in it only once it ended with
     /// `show_correct` set (the moderators have them in the spec).
     pub fn tally(&self) -> Tally {
-        let voters = self.votes.len() as u32;
-        Tally {
-            interaction_id: self.id,
-            voters,
-            counts: self.results.counts.clone(),
-            average: match (&self.spec, voters) {
-                (Spec::Rating(_), 1..) => self.results.sum as f64 / f64::from(voters),
-                _ => 0.0,
-            },
-            correct: match &self.spec {
-                Spec::Quiz(q) if q.show_correct && self.status == Status::Ended => {
-                    q.correct.clone()
-                }
-                _ => Vec::new(),
-            },
-            words: open::top(&self.results.words),
-            answers: self
-                .results
-                .recent
-                .iter()
-                .map(|(seq, text)| v1::OpenAnswer {
-                    seq: *seq,
-                    text: text.clone(),
-                })
-                .collect(),
+        let mut tally = self.results.tally(self.id, self.votes.len() as u32);
+        if let Spec::Quiz(q) = &self.spec
+            && q.show_correct
+            && self.status == Status::Ended
+        {
+            tally.correct = q.correct.clone();
         }
+        tally
     }
 
     /// The interaction as `viewer` sees it; `None` when they may not.
@@ -336,6 +424,7 @@ impl InteractionRecord {
                 options: v.options.clone(),
                 rating: v.rating,
                 text: v.text.clone(),
+                survey: v.survey.iter().map(recode).collect(),
                 // A quiz's score is told once it ended (it gives the answer away).
                 points: if self.status == Status::Ended {
                     v.points
@@ -535,6 +624,7 @@ impl Interactions {
             rating: answer.rating,
             points,
             text: answer.text.clone(),
+            survey: answer.survey.clone(),
         })))
     }
 
@@ -601,24 +691,11 @@ impl Interactions {
                 if let Some(i) = self.interactions.get_mut(&v.interaction_id)
                     && !i.votes.contains_key(voter)
                 {
-                    let counts = &mut i.results.counts;
-                    for &o in &v.options {
-                        if let Some(count) = counts.get_mut(o as usize) {
-                            *count += 1;
+                    i.results.count(event.seq, &v.options, v.rating, &v.text);
+                    for a in &v.survey {
+                        if let Some(q) = i.results.questions.get_mut(a.question as usize) {
+                            q.count(event.seq, &a.options, a.rating, &a.text);
                         }
-                    }
-                    if !v.text.is_empty() {
-                        open::count(&mut i.results.words, &v.text);
-                        i.results.recent.push_back((event.seq, v.text.clone()));
-                        if i.results.recent.len() > open::RECENT_ANSWERS {
-                            i.results.recent.pop_front();
-                        }
-                    }
-                    if v.rating > 0
-                        && let Some(count) = counts.get_mut(v.rating as usize - 1)
-                    {
-                        *count += 1;
-                        i.results.sum += u64::from(v.rating);
                     }
                     if matches!(i.spec, Spec::Quiz(_)) {
                         let score = self.scores.entry(voter.to_owned()).or_default();
@@ -633,6 +710,7 @@ impl Interactions {
                             rating: v.rating,
                             points: v.points,
                             text: v.text.clone(),
+                            survey: v.survey.clone(),
                             seq: event.seq,
                         },
                     );
@@ -749,6 +827,15 @@ impl ContextState {
         spec: &Spec,
         client_save_id: &str,
     ) -> Result<Decision, Rejection> {
+        let with_defaults;
+        let spec = match spec {
+            Spec::Survey(v) => {
+                let name = self.settings.as_ref().map_or(self.id.as_str(), |s| &s.name);
+                with_defaults = Spec::Survey(survey::with_defaults(v.clone(), name));
+                &with_defaults
+            }
+            other => other,
+        };
         self.interactions.decide_save(
             limits.max_text_chars,
             self.seq + 1,

@@ -49,10 +49,15 @@ pub fn check_question(field: &str, text: &str) -> Result<(), Rejection> {
 /// Checks a list of options (a poll's, a quiz's): 2 to 5, each 1 to 200 characters,
 /// no two the same.
 pub fn check_options(options: &[String]) -> Result<(), Rejection> {
+    check_options_up_to(options, MAX_OPTIONS)
+}
+
+/// [`check_options`] with another most (a survey's multiple choice takes 8).
+pub fn check_options_up_to(options: &[String], max: usize) -> Result<(), Rejection> {
     let bad = |why: String| Err(Rejection::BadRequest(why));
-    if !(MIN_OPTIONS..=MAX_OPTIONS).contains(&options.len()) {
+    if !(MIN_OPTIONS..=max).contains(&options.len()) {
         return bad(format!(
-            "{MIN_OPTIONS} to {MAX_OPTIONS} options, not {}",
+            "{MIN_OPTIONS} to {max} options, not {}",
             options.len()
         ));
     }

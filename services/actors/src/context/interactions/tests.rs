@@ -98,6 +98,7 @@ fn vote(id: u64, client: &str, options: &[u32]) -> ChatCommand {
             options: options.to_vec(),
             rating: 0,
             text: String::new(),
+            survey: Vec::new(),
         },
     }
 }
@@ -373,6 +374,7 @@ fn rate(id: u64, client: &str, rating: u32) -> ChatCommand {
             options: Vec::new(),
             rating,
             text: String::new(),
+            survey: Vec::new(),
         },
     }
 }
