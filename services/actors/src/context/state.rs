@@ -874,7 +874,8 @@ mod tests {
             .collect();
         keys.sort_unstable();
         // Snapshots written by earlier versions have exactly these keys, and
-        // `interactions` and `quiz_scores`, added since (see below).
+        // `interactions`, `interaction_answer_bytes` and `quiz_scores`, added since (see
+        // below).
         assert_eq!(
             keys,
             [
@@ -884,6 +885,7 @@ mod tests {
                 "emails",
                 "epoch",
                 "id",
+                "interaction_answer_bytes",
                 "interactions",
                 "messages",
                 "moderator_activity",
@@ -905,6 +907,10 @@ mod tests {
         let mut older = json.clone();
         older.as_object_mut().unwrap().remove("interactions");
         older.as_object_mut().unwrap().remove("quiz_scores");
+        older
+            .as_object_mut()
+            .unwrap()
+            .remove("interaction_answer_bytes");
         let older = ContextState::from_snapshot(&serde_json::to_vec(&older).unwrap()).unwrap();
         assert_eq!(older, s);
     }

@@ -446,6 +446,19 @@ pub struct Interactions {
     /// unpublished: it was played).
     #[serde(default, rename = "quiz_scores")]
     pub scores: BTreeMap<String, Score>,
+    /// Bytes of answer text held (open questions, surveys), against [`MAX_ANSWER_BYTES`].
+    #[serde(default, rename = "interaction_answer_bytes")]
+    pub answer_bytes: u64,
+}
+
+/// Most answer text a context holds (open questions and surveys together): it bounds
+/// a context's memory however many attendees answer. Past it, text answers are refused
+/// `LIMIT_REACHED` (choices and ratings still count).
+pub const MAX_ANSWER_BYTES: u64 = 32 * 1024 * 1024;
+
+/// The answer text a ballot carries, in bytes.
+fn text_bytes(text: &str, survey: &[SurveyAnswer]) -> u64 {
+    (text.len() + survey.iter().map(|a| a.text.len()).sum::<usize>()) as u64
 }
 
 /// A user's quiz score, with the name they answered under.
@@ -616,6 +629,11 @@ impl Interactions {
             Status::Published => {}
         }
         let (option_texts, points) = i.spec.check_vote(answer)?;
+        if self.answer_bytes + text_bytes(&answer.text, &answer.survey) > MAX_ANSWER_BYTES {
+            return Err(Rejection::LimitReached(
+                "answer text in this context (32 MiB)".into(),
+            ));
+        }
         Ok(Decision::Emit(Kind::VoteCast(VoteCast {
             interaction_id: id,
             client_vote_id: client_vote_id.to_owned(),
@@ -692,6 +710,7 @@ impl Interactions {
                     && !i.votes.contains_key(voter)
                 {
                     i.results.count(event.seq, &v.options, v.rating, &v.text);
+                    self.answer_bytes += text_bytes(&v.text, &v.survey);
                     for a in &v.survey {
                         if let Some(q) = i.results.questions.get_mut(a.question as usize) {
                             q.count(event.seq, &a.options, a.rating, &a.text);

@@ -603,6 +603,33 @@ fn every_kind_with_its_votes_survives_a_snapshot() {
     assert_eq!(restored.interactions.interactions.len(), 4);
 }
 
+#[test]
+fn answer_text_is_bounded_per_context() {
+    let mut s = created();
+    let id = publish(
+        &mut s,
+        Spec::OpenQuestion(plenary_proto::v1::events::OpenQuestionSpec {
+            question: "Why?".into(),
+            share_results: false,
+        }),
+    );
+    s.interactions.answer_bytes = MAX_ANSWER_BYTES - 3;
+    let answer = |text: &str| ChatCommand::Vote {
+        interaction_id: id,
+        client_vote_id: "o".into(),
+        answer: Ballot {
+            text: text.into(),
+            ..Ballot::default()
+        },
+    };
+    assert!(matches!(
+        run(&mut s, &actor("a", false), answer("four")).unwrap_err(),
+        Rejection::LimitReached(_)
+    ));
+    run(&mut s, &actor("b", false), answer("abc")).unwrap();
+    assert_eq!(s.interactions.answer_bytes, MAX_ANSWER_BYTES);
+}
+
 #[derive(Clone, Debug)]
 enum Step {
     Vote {
