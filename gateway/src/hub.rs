@@ -101,18 +101,17 @@ impl Outbound {
         self.quiet
             .get_or_init(|| {
                 use plenary_proto::v1::push::Body;
-                let mut frame = self.frame.clone();
-                if let Some(Frame::Push(push)) = &mut frame.frame {
-                    match &mut push.body {
-                        Some(Body::Interaction(i)) => i.toast = false,
-                        Some(Body::Update(u)) => u.toast = false,
-                        _ => {}
-                    }
+                // (An outbound frame is always a push: `new` makes it one.)
+                let mut push = match &self.frame.frame {
+                    Some(Frame::Push(push)) => push.clone(),
+                    _ => Push::default(),
+                };
+                match &mut push.body {
+                    Some(Body::Interaction(i)) => i.toast = false,
+                    Some(Body::Update(u)) => u.toast = false,
+                    _ => {}
                 }
-                let mut quiet = Outbound::new(Push::default());
-                quiet.frame = frame;
-                quiet.toast = false;
-                Box::new(quiet)
+                Box::new(Outbound::new(push))
             })
             .message(format)
     }

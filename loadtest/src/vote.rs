@@ -249,9 +249,7 @@ pub(crate) async fn run(args: VoteArgs) -> anyhow::Result<()> {
     let counted_per_option: Vec<u64> = tally.counts.iter().map(|&c| u64::from(c)).collect();
 
     watchers.abort_all();
-    for c in keep {
-        c.close().await;
-    }
+    connect::close_within_wind_down(keep, args.connect.connect_concurrency).await;
     moderator.close().await;
     reader.close().await;
 

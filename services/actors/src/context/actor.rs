@@ -175,8 +175,9 @@ struct ContextActor {
     state: ContextState,
     /// Like counts held back for one summary push (message id → count).
     likes: Throttled<u64, u32>,
-    /// Interaction tallies held back for one summary push (interaction id → tally).
-    tallies: Throttled<u64, Tally>,
+    /// Interactions whose tallies changed, held back for one summary push; each tally
+    /// is computed once, when pushed, not on every vote.
+    tallies: Throttled<u64, ()>,
     /// When the held like counts and tallies are pushed.
     summaries_due: Option<Instant>,
     /// When claims of moderators away too long are next looked for.
@@ -534,10 +535,9 @@ impl ContextActor {
                 } else {
                     Audience::Moderators
                 };
-                let tally = interaction.tally();
                 let held = self
                     .tallies
-                    .hold(tally.interaction_id, tally, event.seq, shown_to);
+                    .hold(vote.interaction_id, (), event.seq, shown_to);
                 if let Some(earlier) = held {
                     self.push_tallies(earlier).await;
                 }
@@ -674,8 +674,17 @@ impl ContextActor {
     }
 
     /// One push of held tallies, for the audience they were held for.
-    async fn push_tallies(&mut self, summary: Summary<u64, Tally>) {
-        let tallies: Vec<Tally> = summary.changes.into_iter().map(|(_, t)| t).collect();
+    async fn push_tallies(&mut self, summary: Summary<u64, ()>) {
+        let tallies: Vec<Tally> = summary
+            .changes
+            .iter()
+            .filter_map(|(id, ())| self.state.interactions.get(*id))
+            .map(|i| i.tally())
+            .collect();
+        if tallies.is_empty() {
+            // Unpublished meanwhile: nothing left to count.
+            return;
+        }
         let (epoch, seq) = (self.state.epoch, summary.seq);
         let rendered = self.render(&summary.audience, |_| {
             Some(Body::Tallies(Tallies {

@@ -1029,7 +1029,7 @@ mod tests {
             ChatCommand::SaveInteraction {
                 client_save_id: "s-1".into(),
                 interaction_id: 0,
-                spec: Spec::Poll(crate::context::interactions::poll::Poll {
+                spec: Spec::Poll(plenary_proto::v1::events::PollSpec {
                     question: "Which?".into(),
                     options: vec!["a".into(), "b".into()],
                     share_results: true,

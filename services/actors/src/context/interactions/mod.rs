@@ -30,7 +30,7 @@ use plenary_proto::{
         events::{
             self, AnnouncementSpec, ContextEvent, CrowdVoteSpec, InteractionDeleted,
             InteractionEnded, InteractionPublished, InteractionResults, InteractionSaved,
-            InteractionUnpublished, OpenQuestionSpec, QuizSpec, RatingSpec, SurveyAnswer,
+            InteractionUnpublished, OpenQuestionSpec, PollSpec, QuizSpec, RatingSpec, SurveyAnswer,
             SurveySpec, VoteCast, context_event::Kind,
         },
         push::Body,
@@ -44,17 +44,16 @@ use super::{
     view::Viewer,
 };
 use crate::identity::Role;
-use poll::Poll;
 
 /// Most interactions (drafts and published, not yet unpublished) a context holds.
 pub const MAX_INTERACTIONS: usize = 100;
 /// Longest client vote id, in bytes.
 pub const MAX_CLIENT_VOTE_ID: usize = 64;
 
-/// What an interaction asks. The kinds after `Poll` are held as the log stores them.
+/// What an interaction asks, each kind held as the log stores it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Spec {
-    Poll(Poll),
+    Poll(PollSpec),
     Quiz(QuizSpec),
     Rating(RatingSpec),
     CrowdVote(CrowdVoteSpec),
@@ -79,7 +78,7 @@ pub struct Ballot {
 impl Spec {
     pub fn validate(&self, max_text_chars: usize) -> Result<(), Rejection> {
         match self {
-            Spec::Poll(p) => p.validate(),
+            Spec::Poll(p) => poll::validate(p),
             Spec::Quiz(q) => quiz::validate(q),
             Spec::Rating(r) => rating::validate(r),
             Spec::CrowdVote(c) => crowd::validate(c),
@@ -148,7 +147,7 @@ impl Spec {
         match self {
             Spec::Poll(p) => {
                 no_rating()?;
-                p.check_vote(&answer.options)?;
+                poll::check_vote(p, &answer.options)?;
                 Ok((poll::texts(&p.options, &answer.options), 0))
             }
             Spec::Quiz(q) => {
@@ -193,7 +192,7 @@ impl Spec {
         use events::interaction_spec::Kind as K;
         events::InteractionSpec {
             kind: Some(match self {
-                Spec::Poll(p) => K::Poll(p.into()),
+                Spec::Poll(p) => K::Poll(p.clone()),
                 Spec::Quiz(q) => K::Quiz(q.clone()),
                 Spec::Rating(r) => K::Rating(r.clone()),
                 Spec::CrowdVote(c) => K::CrowdVote(c.clone()),
@@ -209,7 +208,7 @@ impl Spec {
         use v1::interaction_spec::Kind as K;
         v1::InteractionSpec {
             kind: Some(match self {
-                Spec::Poll(p) => K::Poll(p.into()),
+                Spec::Poll(p) => K::Poll(recode(p)),
                 Spec::Quiz(q) => {
                     let mut quiz: v1::QuizSpec = recode(q);
                     if !moderator {
@@ -230,7 +229,7 @@ impl Spec {
     pub fn from_wire(spec: &v1::InteractionSpec) -> Result<Spec, Rejection> {
         use v1::interaction_spec::Kind as K;
         match &spec.kind {
-            Some(K::Poll(p)) => Ok(Spec::Poll(p.into())),
+            Some(K::Poll(p)) => Ok(Spec::Poll(recode(p))),
             Some(K::Quiz(q)) => Ok(Spec::Quiz(recode(q))),
             Some(K::Rating(r)) => Ok(Spec::Rating(recode(r))),
             Some(K::CrowdVote(c)) => Ok(Spec::CrowdVote(recode(c))),
@@ -248,7 +247,7 @@ impl Spec {
     pub fn from_stored(spec: &events::InteractionSpec) -> Option<Spec> {
         use events::interaction_spec::Kind as K;
         Some(match spec.kind.as_ref()? {
-            K::Poll(p) => Spec::Poll(p.into()),
+            K::Poll(p) => Spec::Poll(p.clone()),
             K::Quiz(q) => Spec::Quiz(q.clone()),
             K::Rating(r) => Spec::Rating(r.clone()),
             K::CrowdVote(c) => Spec::CrowdVote(c.clone()),

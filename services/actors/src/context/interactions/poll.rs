@@ -1,8 +1,7 @@
 //! Polls: a question and 2 to 5 options, results shared or not, one or several answers.
 //! Pure: the spec's limits and a vote's validity; the option checks quizzes share.
 
-use plenary_proto::v1::{self, events};
-use serde::{Deserialize, Serialize};
+use plenary_proto::v1::events::PollSpec;
 
 use crate::context::command::Rejection;
 
@@ -13,27 +12,16 @@ pub const MAX_OPTIONS: usize = 5;
 pub const MAX_QUESTION_CHARS: usize = 500;
 pub const MAX_OPTION_CHARS: usize = 200;
 
-/// A poll as its moderator wrote it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Poll {
-    pub question: String,
-    pub options: Vec<String>,
-    pub share_results: bool,
-    pub multiple_answers: bool,
+/// Checks a poll's limits: a question, 2 to 5 distinct non-empty options.
+pub fn validate(poll: &PollSpec) -> Result<(), Rejection> {
+    check_question("question", &poll.question)?;
+    check_options(&poll.options)
 }
 
-impl Poll {
-    /// Checks the poll's limits: a question, 2 to 5 distinct non-empty options.
-    pub fn validate(&self) -> Result<(), Rejection> {
-        check_question("question", &self.question)?;
-        check_options(&self.options)
-    }
-
-    /// Checks a vote's chosen options: distinct, existing, one unless the poll allows
-    /// several.
-    pub fn check_vote(&self, options: &[u32]) -> Result<(), Rejection> {
-        check_choice(self.options.len(), self.multiple_answers, options)
-    }
+/// Checks a vote's chosen options: distinct, existing, one unless the poll allows
+/// several.
+pub fn check_vote(poll: &PollSpec, options: &[u32]) -> Result<(), Rejection> {
+    check_choice(poll.options.len(), poll.multiple_answers, options)
 }
 
 /// Checks a question or statement: something visible, at most 500 characters.
@@ -106,56 +94,12 @@ pub fn texts(options: &[String], chosen: &[u32]) -> Vec<String> {
         .collect()
 }
 
-impl From<&events::PollSpec> for Poll {
-    fn from(p: &events::PollSpec) -> Self {
-        Poll {
-            question: p.question.clone(),
-            options: p.options.clone(),
-            share_results: p.share_results,
-            multiple_answers: p.multiple_answers,
-        }
-    }
-}
-
-impl From<&v1::PollSpec> for Poll {
-    fn from(p: &v1::PollSpec) -> Self {
-        Poll {
-            question: p.question.clone(),
-            options: p.options.clone(),
-            share_results: p.share_results,
-            multiple_answers: p.multiple_answers,
-        }
-    }
-}
-
-impl From<&Poll> for events::PollSpec {
-    fn from(p: &Poll) -> Self {
-        events::PollSpec {
-            question: p.question.clone(),
-            options: p.options.clone(),
-            share_results: p.share_results,
-            multiple_answers: p.multiple_answers,
-        }
-    }
-}
-
-impl From<&Poll> for v1::PollSpec {
-    fn from(p: &Poll) -> Self {
-        v1::PollSpec {
-            question: p.question.clone(),
-            options: p.options.clone(),
-            share_results: p.share_results,
-            multiple_answers: p.multiple_answers,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn poll(options: &[&str], multiple: bool) -> Poll {
-        Poll {
+    fn poll(options: &[&str], multiple: bool) -> PollSpec {
+        PollSpec {
             question: "Which?".into(),
             options: options.iter().map(|o| o.to_string()).collect(),
             share_results: false,
@@ -165,46 +109,34 @@ mod tests {
 
     #[test]
     fn a_poll_has_a_question_and_two_to_five_distinct_options() {
-        assert!(poll(&["a", "b"], false).validate().is_ok());
-        assert!(poll(&["a", "b", "c", "d", "e"], false).validate().is_ok());
-        let six = poll(&["a", "b", "c", "d", "e", "f"], false).validate();
+        assert!(validate(&poll(&["a", "b"], false)).is_ok());
+        assert!(validate(&poll(&["a", "b", "c", "d", "e"], false)).is_ok());
+        let six = validate(&poll(&["a", "b", "c", "d", "e", "f"], false));
         assert_eq!(
             six,
             Err(Rejection::BadRequest("2 to 5 options, not 6".into()))
         );
-        assert!(poll(&["a"], false).validate().is_err());
-        assert!(poll(&["a", " "], false).validate().is_err());
-        assert!(poll(&["a", "a "], false).validate().is_err());
+        assert!(validate(&poll(&["a"], false)).is_err());
+        assert!(validate(&poll(&["a", " "], false)).is_err());
+        assert!(validate(&poll(&["a", "a "], false)).is_err());
         let mut empty = poll(&["a", "b"], false);
         empty.question = "  ".into();
-        assert!(empty.validate().is_err());
+        assert!(validate(&empty).is_err());
         let mut long = poll(&["a", "b"], false);
         long.question = "x".repeat(MAX_QUESTION_CHARS + 1);
-        assert!(long.validate().is_err());
+        assert!(validate(&long).is_err());
     }
 
     #[test]
     fn a_vote_chooses_existing_distinct_options_one_unless_several_are_allowed() {
         let single = poll(&["a", "b", "c"], false);
-        assert!(single.check_vote(&[2]).is_ok());
-        assert!(single.check_vote(&[]).is_err());
-        assert!(single.check_vote(&[0, 1]).is_err());
-        assert!(single.check_vote(&[3]).is_err());
+        assert!(check_vote(&single, &[2]).is_ok());
+        assert!(check_vote(&single, &[]).is_err());
+        assert!(check_vote(&single, &[0, 1]).is_err());
+        assert!(check_vote(&single, &[3]).is_err());
         let multiple = poll(&["a", "b", "c"], true);
-        assert!(multiple.check_vote(&[0, 2]).is_ok());
-        assert!(multiple.check_vote(&[1, 1]).is_err());
+        assert!(check_vote(&multiple, &[0, 2]).is_ok());
+        assert!(check_vote(&multiple, &[1, 1]).is_err());
         assert_eq!(texts(&multiple.options, &[2, 0]), ["c", "a"]);
-    }
-
-    #[test]
-    fn a_poll_keeps_every_field_from_the_wire_to_the_log_and_back() {
-        let wire = v1::PollSpec {
-            question: "Q".into(),
-            options: vec!["a".into(), "b".into()],
-            share_results: true,
-            multiple_answers: true,
-        };
-        let stored = events::PollSpec::from(&Poll::from(&wire));
-        assert_eq!(v1::PollSpec::from(&Poll::from(&stored)), wire);
     }
 }

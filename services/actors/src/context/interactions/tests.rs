@@ -7,7 +7,7 @@ use plenary_proto::v1::{
 };
 use proptest::prelude::*;
 
-use super::{poll::Poll, *};
+use super::*;
 use crate::context::{
     command::ChatCommand,
     state::ChatLimits,
@@ -49,7 +49,7 @@ fn run(
 }
 
 fn poll(options: usize, share: bool, multiple: bool) -> Spec {
-    Spec::Poll(Poll {
+    Spec::Poll(plenary_proto::v1::events::PollSpec {
         question: "Which one?".into(),
         options: (0..options).map(|i| format!("option {i}")).collect(),
         share_results: share,
