@@ -1,5 +1,6 @@
-//! Throttled aggregates: hot counters (like counts today; poll tallies and reaction
-//! counts next) whose changes are not pushed one by one. Each change is stored in the
+//! Throttled aggregates: hot counters (like counts; vote tallies, held by interaction
+//! id only and computed when pushed; reaction counts next) whose changes are not pushed
+//! one by one. Each change is stored in the
 //! log as usual; its push is held, keeping only the latest value per key, and
 //! everything held goes out as one summary push when the actor flushes (a timer, or
 //! before any other push, so order is kept). One summary is for one audience: a change
