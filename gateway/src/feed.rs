@@ -76,7 +76,8 @@ impl Stream for ContextFeed {
             }
         }
         let take_own = match (&this.shared_head, &this.own_head) {
-            (Some(shared), Some(own)) => own.seq < shared.seq,
+            // (A push that is not an event goes by the seq it follows, after it.)
+            (Some(shared), Some(own)) => own.order < shared.order,
             (None, Some(_)) => true,
             (Some(_), None) => false,
             (None, None) if this.shared_ended => return Poll::Ready(None),
@@ -163,6 +164,48 @@ mod tests {
             vec![1, 2, 4, 5, 6, 7],
             "in order, without other users' pushes"
         );
+    }
+
+    #[tokio::test]
+    async fn a_push_that_is_no_event_keeps_its_place_after_the_events_before_it() {
+        use plenary_proto::v1::{Leaderboard, push::Body};
+        let hub = Hub::new(16);
+        let (ctx, me): (Arc<str>, Arc<str>) = ("c".into(), "me".into());
+        let public = Channel::ContextPublic(ctx.clone());
+        let shared = BroadcastStream::new(hub.subscribe(public.clone()));
+        let own = hub.subscribe_user(&ctx, &me);
+        let mut feed = ContextFeed::new(shared, Some(own));
+        let mine = Channel::ContextUser(ctx.clone(), me.clone());
+        let event = |seq| BusPush {
+            push: Some(Push {
+                seq,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        // Events 1 and 2 on the public channel, then a rank (seq 0) published after
+        // event 2 on the user's own queue, then event 3.
+        hub.deliver(&public, event(1));
+        hub.deliver(&public, event(2));
+        hub.deliver(
+            &mine,
+            BusPush {
+                push: Some(Push {
+                    seq: 0,
+                    body: Some(Body::Rank(Leaderboard::default())),
+                    ..Default::default()
+                }),
+                prev_seq: 2,
+                ..Default::default()
+            },
+        );
+        hub.deliver(&public, event(3));
+        let mut order = Vec::new();
+        for _ in 0..4 {
+            let item = feed.next().await.unwrap().unwrap();
+            order.push((item.seq, item.ephemeral));
+        }
+        assert_eq!(order, [(1, false), (2, false), (0, true), (3, false)]);
     }
 
     #[tokio::test]

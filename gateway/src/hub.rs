@@ -24,6 +24,13 @@ pub struct Outbound {
     pub seq: u64,
     /// A resync notice (the listener may have missed pushes), not an event.
     pub resync: bool,
+    /// Not an event either (`seq` 0: reactions, a quiz rank): passed on as it comes,
+    /// without moving anyone's position.
+    pub ephemeral: bool,
+    /// Its place in publish order: `seq`, or for a push that is not an event the seq of
+    /// the last event published before it (a session's merge of its shared and own
+    /// pushes goes by this).
+    pub order: u64,
     frame: ServerFrame,
     json: OnceLock<Message>,
     proto: OnceLock<Message>,
@@ -50,13 +57,16 @@ impl Outbound {
             Some(Body::Settings(s)) => Some(s.toast),
             _ => None,
         };
+        let resync = matches!(push.body, Some(plenary_proto::v1::push::Body::Resync(_)));
         Outbound {
+            ephemeral: push.seq == 0 && !resync && push.body.is_some(),
+            order: push.seq,
+            resync,
             toast,
             toast_setting,
             quiet: OnceLock::new(),
             epoch: push.epoch,
             seq: push.seq,
-            resync: matches!(push.body, Some(plenary_proto::v1::push::Body::Resync(_))),
             frame: ServerFrame {
                 frame: Some(Frame::Push(push)),
             },
@@ -292,7 +302,8 @@ impl Hub {
         let sent = match self.channels.get(channel) {
             Some(listeners) => {
                 let (epoch, seq, prev_seq) = at;
-                let gap = lock(&listeners.heads)[head].advance(epoch, seq, prev_seq);
+                // A push that is not an event (seq 0) is no position.
+                let gap = seq != 0 && lock(&listeners.heads)[head].advance(epoch, seq, prev_seq);
                 let mut sent = true;
                 if gap {
                     telemetry::push_gap(channel_kind(channel), prev_seq);
@@ -333,14 +344,20 @@ impl LocalDelivery for Hub {
                 .clone()
         };
         // An announcement only moves the heads: there is nothing to show.
-        let item = (!bus.announce).then(|| Arc::new(Outbound::new(push)));
+        let item = (!bus.announce).then(|| {
+            let mut outbound = Outbound::new(push);
+            if outbound.ephemeral {
+                outbound.order = bus.prev_seq;
+            }
+            Arc::new(outbound)
+        });
         if let Channel::ContextUser(context, user) = channel {
             // A full queue means a session not reading: dropping its sender ends its
             // stream, and the session closes as a slow consumer. Closed queues go too.
             self.users
                 .remove_if_mut(&(context.clone(), user.clone()), |_, user| {
                     let (epoch, seq, prev_seq) = at;
-                    if user.head.advance(epoch, seq, prev_seq) {
+                    if seq != 0 && user.head.advance(epoch, seq, prev_seq) {
                         telemetry::push_gap(channel_kind(channel), prev_seq);
                         let notice = resync();
                         user.senders

@@ -16,6 +16,8 @@
 //! - [`feed`]: one session's pushes of a context, shared and own merged in order.
 //! - [`limits`]: per-user connection counts and command rate.
 //! - [`presence`]: joined users per context.
+//! - [`live`]: reactions counted here and attendee counts, reported to each context's
+//!   actor once per window.
 //! - [`directory`]: who was seen in which context, and `search` over it (private
 //!   chat's people search).
 //! - [`protocol`]: close codes and error-code mapping.
@@ -33,6 +35,7 @@ pub mod directory;
 pub mod feed;
 pub mod hub;
 pub mod limits;
+pub mod live;
 pub mod logging;
 pub mod presence;
 pub mod protocol;
@@ -126,6 +129,12 @@ pub async fn run(
         directory,
     ));
     let ready = Arc::new(AtomicBool::new(true));
+    live::spawn(
+        shared.reactions.clone(),
+        shared.presence.clone(),
+        shared.registry.clone(),
+        shutdown.clone(),
+    );
 
     let admin_router = admin::router(
         admin::AdminService {

@@ -363,6 +363,27 @@ async fn quizzes_ratings_crowd_votes_and_announcements_through_sockets() {
     m.interaction_action(CTX, quiz, Action::End).await.unwrap();
     let ended = expect_push(&alice, |p| interaction(p).filter(|i| i.id == quiz)).await;
     assert_eq!(ended.tally.unwrap().correct, [0, 2]);
+    // Each participant is told their own place, as a push that is not an event.
+    let rank = |p: &plenary_client::v1::Push| match &p.body {
+        Some(Body::Rank(board)) => {
+            assert_eq!(p.seq, 0, "a rank is not an event");
+            Some(board.clone())
+        }
+        _ => None,
+    };
+    let (mine, theirs) = (
+        expect_push(&alice, rank).await,
+        expect_push(&bob, rank).await,
+    );
+    let (mine_entry, theirs_entry) = (mine.mine.unwrap(), theirs.mine.unwrap());
+    assert_eq!((mine_entry.user_id.as_str(), mine_entry.rank), ("alice", 1));
+    assert!(mine_entry.points > 0);
+    assert_eq!(
+        (theirs_entry.user_id.as_str(), theirs_entry.rank),
+        ("bob", 2)
+    );
+    assert_eq!((mine.participants, theirs.participants), (2, 2));
+    assert!(mine.top.is_empty(), "the top 10 came with the interaction");
 
     // A rating scale: the distribution and the mean.
     let rating = publish(Kind::Rating(RatingSpec {
@@ -384,19 +405,47 @@ async fn quizzes_ratings_crowd_votes_and_announcements_through_sockets() {
     assert_eq!(tally.counts, [0, 1, 0, 0, 1]);
     assert!((tally.average - 3.5).abs() < 1e-9);
 
-    // A crowd vote: a tap.
+    // A crowd vote: a tap; the result is the voters and their share of the attendees
+    // present (the node reports them within about a second of a change).
     let crowd = publish(Kind::CrowdVote(CrowdVoteSpec {
         statement: "Louder please".into(),
         emoji: "👍".into(),
         share_results: false,
     }))
     .await;
+    let watcher = connect(&server.ws_url, moderator_token("m2", CTX)).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let ok = watcher.join(CTX).await.unwrap();
+        let present = ok
+            .snapshot
+            .unwrap()
+            .interactions
+            .iter()
+            .find(|i| i.id == crowd)
+            .and_then(|i| i.tally.as_ref())
+            .map_or(0, |t| t.present);
+        if present == 2 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "present: {present}, not 2"
+        );
+        watcher.leave(CTX).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     cast(&alice, crowd, vec![], 0).await.unwrap();
     let mut tally = expect_push(&m, tally_of(crowd)).await;
     while tally.voters < 1 {
         tally = expect_push(&m, tally_of(crowd)).await;
     }
     assert_eq!(tally.voters, 1);
+    assert_eq!(
+        tally.present, 2,
+        "alice and bob (moderators are not attendees)"
+    );
+    assert!((tally.share - 50.0).abs() < 1e-9);
 
     // An open-ended question: answers and a word cloud, for moderators until shared.
     let open = publish(Kind::OpenQuestion(plenary_client::v1::OpenQuestionSpec {

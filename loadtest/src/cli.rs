@@ -36,6 +36,39 @@ pub(crate) enum Scenario {
     /// window; checks every acknowledged vote is counted exactly once and every client
     /// sees the final tally, and counts tally pushes per client per second.
     Vote(VoteArgs),
+    /// Reactions: N attendees each send R reactions per second for D seconds (and a
+    /// moderator a crowd reaction per second); checks every client's reactions pushes
+    /// sum to exactly the reactions acknowledged, counts pushes per client per second,
+    /// and reads the server's CPU time (`--server-pid`).
+    React(ReactArgs),
+}
+
+/// `react` flags.
+#[derive(Clone, Debug, Args)]
+pub(crate) struct ReactArgs {
+    /// Attendees; each reacts at `--rate`.
+    #[arg(long)]
+    pub(crate) attendees: usize,
+    /// Reactions per second per attendee.
+    #[arg(long, value_name = "R", default_value_t = 2.0)]
+    pub(crate) rate: f64,
+    /// Length of the reaction phase (and of the idle phase before it), in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    pub(crate) duration: f64,
+    #[arg(long, value_name = "OUT.json")]
+    pub(crate) json: PathBuf,
+    /// Context (default: a fresh `react-<unix-ms>`).
+    #[arg(long, value_name = "ID")]
+    pub(crate) context: Option<String>,
+    /// A server process whose CPU time to read from /proc (repeat for several nodes on
+    /// this machine). Without it there is no idle phase and no CPU figure.
+    #[arg(long, value_name = "PID")]
+    pub(crate) server_pid: Vec<u32>,
+    /// After the last reaction, how long every client may take to see the full count.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub(crate) converge_timeout: u64,
+    #[command(flatten)]
+    pub(crate) connect: ConnectArgs,
 }
 
 /// `vote` flags.

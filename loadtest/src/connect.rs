@@ -341,6 +341,31 @@ pub(crate) async fn attendees(
     .await
 }
 
+/// A moderator of `context` (`load-mod-0`, on the first URL) and `count` attendees,
+/// all joined: the moderator, the attendees that made it, and how many did not.
+pub(crate) async fn moderator_and_attendees(
+    plan: &Plan,
+    count: usize,
+    concurrency: usize,
+    context: &str,
+) -> anyhow::Result<(plenary_client::Client, Vec<plenary_client::Client>, u64)> {
+    let claims = Claims::new("load-mod-0").with_moderates([context.to_owned()]);
+    let (moderator, _) = plenary_client::Client::connect(plan.config(0, claims)?)
+        .await
+        .context("the moderator could not connect")?;
+    join_retrying(&moderator, context)
+        .await
+        .context("the moderator could not join")?;
+    let connected = attendees(plan, count, concurrency, context, |c| c).await;
+    let failed = connected.errors.total();
+    let attendees: Vec<_> = connected.clients.into_iter().map(|(_, c)| c).collect();
+    if attendees.is_empty() {
+        bail!("none of the {count} attendees connected");
+    }
+    tracing::info!(attendees = attendees.len(), "connected and joined");
+    Ok((moderator, attendees, failed))
+}
+
 /// The node owning a context's shard, read from the cluster's Redis lease.
 pub(crate) async fn owner_node(
     redis_url: &str,

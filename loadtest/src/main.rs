@@ -11,12 +11,16 @@
 //! - `vote`: N attendees vote once each on one poll; checks the count is exact and every
 //!   client converges on the final tally, and measures vote acknowledgements and tally
 //!   pushes per client per second.
+//! - `react`: N attendees react at R per second; checks every client's reactions pushes
+//!   add up to exactly what was acknowledged, and measures pushes per client per second
+//!   and the server's CPU time against an idle phase.
 //!
 //! Layout:
 //! - [`cli`]: the command line.
 //! - [`connect`]: opening many clients over several source addresses and gateways with
 //!   bounded concurrency; the open-file limit.
-//! - [`fanout`], [`idle`], [`qa`], [`dm`], [`failover`], [`vote`]: the scenarios.
+//! - [`fanout`], [`idle`], [`qa`], [`dm`], [`failover`], [`vote`], [`react`]: the
+//!   scenarios.
 //! - [`report`]: latency histograms, error tallies, the JSON report and the table.
 
 mod cli;
@@ -26,6 +30,7 @@ mod failover;
 mod fanout;
 mod idle;
 mod qa;
+mod react;
 mod report;
 mod vote;
 
@@ -52,6 +57,7 @@ async fn main() -> ExitCode {
         Scenario::Qa(args) => qa::run(args).await,
         Scenario::Dm(args) => dm::run(args).await,
         Scenario::Vote(args) => vote::run(args).await,
+        Scenario::React(args) => react::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

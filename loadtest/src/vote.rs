@@ -83,26 +83,14 @@ pub(crate) async fn run(args: VoteArgs) -> anyhow::Result<()> {
     let plan = Plan::new(&args.connect, crate::cli::Format::Json).await?;
 
     let moderator_claims = || Claims::new("load-mod-0").with_moderates([context.clone()]);
-    let (moderator, _) = Client::connect(plan.config(0, moderator_claims())?)
-        .await
-        .context("the moderator could not connect")?;
-    connect::join_retrying(&moderator, &context)
-        .await
-        .context("the moderator could not join")?;
-    let connected = connect::attendees(
+    let (moderator, mut attendees, failed) = connect::moderator_and_attendees(
         &plan,
         args.attendees,
         args.connect.connect_concurrency,
         &context,
-        |c| c,
     )
-    .await;
-    let errors = Arc::new(AtomicU64::new(connected.errors.total()));
-    let mut attendees: Vec<Client> = connected.clients.into_iter().map(|(_, c)| c).collect();
-    if attendees.is_empty() {
-        bail!("none of the {} attendees connected", args.attendees);
-    }
-    tracing::info!(attendees = attendees.len(), "connected and joined");
+    .await?;
+    let errors = Arc::new(AtomicU64::new(failed));
 
     let spec = InteractionSpec {
         kind: Some(Kind::Poll(PollSpec {

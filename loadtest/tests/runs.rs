@@ -272,3 +272,50 @@ async fn vote_counts_every_acknowledged_vote_once_and_everyone_converges() {
         "{report:#}"
     );
 }
+
+#[tokio::test]
+async fn react_every_client_sees_exactly_the_reactions_acknowledged() {
+    let (url, _dir) = start_gateway().await;
+    let out = out_file("react");
+    // This test process is the server: its CPU time is what gets read.
+    let pid = std::process::id().to_string();
+    let output = run_binary(&[
+        "react",
+        "--url",
+        &url,
+        "--jwt-secret",
+        SECRET,
+        "--attendees",
+        "30",
+        "--rate",
+        "4",
+        "--duration",
+        "2",
+        "--server-pid",
+        &pid,
+        "--source-ips",
+        "2",
+        "--json",
+        out.to_str().unwrap(),
+    ])
+    .await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report = read_report(&out);
+    // 30 attendees × 4/s × 2 s, and the moderator's 2 crowd reactions.
+    assert_eq!(report["sent"], 242, "{report:#}");
+    assert_eq!(report["acknowledged"], 242, "{report:#}");
+    assert_eq!(report["counted_min"], 242, "{report:#}");
+    assert_eq!(report["counted_max"], 242, "{report:#}");
+    assert_eq!(report["exact_clients"], 31, "{report:#}");
+    assert_eq!(report["errors"], 0, "{report:#}");
+    let per_sec = report["max_pushes_per_sec"].as_u64().unwrap();
+    assert!((1..=5).contains(&per_sec), "{report:#}");
+    assert!(
+        report["server_cpu_react_secs"].as_f64().unwrap() > 0.0,
+        "{report:#}"
+    );
+}

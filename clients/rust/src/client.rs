@@ -12,8 +12,8 @@ use plenary_proto::v1::{
     client_frame::Command, reply,
 };
 use plenary_proto::v1::{
-    InteractionAction, InteractionActionKind, InteractionOk, InteractionSpec, SaveInteraction,
-    Vote, VoteOk,
+    InteractionAction, InteractionActionKind, InteractionOk, InteractionSpec, React, Reaction,
+    SaveInteraction, Vote, VoteOk,
 };
 use tokio::sync::{mpsc, watch};
 
@@ -385,6 +385,22 @@ impl Client {
     /// options nor rating).
     pub async fn cast(&self, vote: Vote) -> Result<VoteOk, ClientError> {
         self.call(Command::Vote(vote)).await
+    }
+
+    /// Sends a reaction to a joined context; `crowd` (moderators only) makes it a crowd
+    /// reaction. Everyone sees the counts per window in `Reactions` pushes.
+    pub async fn react(
+        &self,
+        context_id: &str,
+        reaction: Reaction,
+        crowd: bool,
+    ) -> Result<Ack, ClientError> {
+        self.call(Command::React(React {
+            context_id: context_id.to_owned(),
+            reaction: reaction as i32,
+            crowd,
+        }))
+        .await
     }
 
     /// Likes a message.

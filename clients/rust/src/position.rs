@@ -59,8 +59,12 @@ impl Tracker {
         self.on_joined(context_id, join_position(ok));
     }
 
-    /// A push of `context_id` at `position` was queued for the user.
+    /// A push of `context_id` at `position` was queued for the user. A push that is
+    /// not an event (seq 0: reactions, a quiz rank) is no position.
     pub(crate) fn on_push(&mut self, context_id: &str, position: Position) {
+        if position.seq == 0 {
+            return;
+        }
         if let Some(current) = self.positions.get_mut(context_id)
             && key(position) > key(*current)
         {
@@ -99,6 +103,10 @@ impl Tracker {
         if matches!(push.body, Some(plenary_proto::v1::push::Body::Resync(_))) {
             return true;
         }
+        // Nor has a push that is not an event (seq 0): it is live, never stale.
+        if push.seq == 0 {
+            return true;
+        }
         let Some(floor) = self.floors.get(&push.context_id) else {
             return true;
         };
@@ -130,6 +138,22 @@ mod tests {
             recovered,
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn a_push_that_is_no_event_neither_moves_the_position_nor_is_hidden() {
+        let mut t = Tracker::default();
+        t.on_join_ok("w1", &join_ok(2, 9, false));
+        t.on_push("w1", Position { epoch: 3, seq: 0 });
+        assert_eq!(t.position("w1"), Some(Position { epoch: 2, seq: 9 }));
+        assert!(
+            t.admit(&push("w1", 2, 0)),
+            "below the floor, but not an event"
+        );
+        assert!(
+            !t.admit(&push("w1", 2, 9)),
+            "the floor still hides what it covers"
+        );
     }
 
     #[test]

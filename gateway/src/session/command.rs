@@ -7,6 +7,7 @@ use plenary_actors::{
         InteractionAction,
         command::ThreadAction,
         interactions::{Ballot, Spec},
+        reactions,
     },
     user::{ConnectionAction, PairCommand, SettingsPatch},
 };
@@ -45,6 +46,12 @@ pub(super) enum SessionCommand {
     },
     /// For the user's private chat.
     Private(PrivateCommand),
+    /// A reaction (`reaction` 0 to 4) to a joined context, counted on this node.
+    React {
+        context_id: String,
+        reaction: usize,
+        crowd: bool,
+    },
 }
 
 /// A private chat command other than opening the stream.
@@ -77,6 +84,8 @@ pub(super) enum CommandError {
     ConnectionAction,
     #[error("missing or unknown interaction action")]
     InteractionAction,
+    #[error("missing or unknown reaction: 1 to 5 (CLAP, HEART, LAUGH, THUMBS_UP, WOW)")]
+    Reaction,
     #[error("{0}")]
     Spec(String),
 }
@@ -246,6 +255,11 @@ impl TryFrom<Command> for SessionCommand {
                     },
                 },
             ),
+            Command::React(c) => SessionCommand::React {
+                context_id: c.context_id,
+                reaction: reactions::index_of(c.reaction).ok_or(CommandError::Reaction)?,
+                crowd: c.crowd,
+            },
             Command::People(c) => SessionCommand::Private(PrivateCommand::People {
                 query: c.query,
                 limit: match c.limit {
@@ -321,6 +335,7 @@ pub(super) fn command_name(command: &Command) -> &'static str {
         Command::SaveInteraction(_) => "save_interaction",
         Command::InteractionAction(_) => "interaction_action",
         Command::Vote(_) => "vote",
+        Command::React(_) => "react",
     }
 }
 
@@ -407,6 +422,27 @@ mod tests {
                 peer: "u2".into(),
                 command: PairCommand::Connection(ConnectionAction::Accept),
             }))
+        );
+    }
+
+    #[test]
+    fn a_reaction_is_one_of_the_five() {
+        let react = |reaction| {
+            SessionCommand::try_from(Command::React(plenary_proto::v1::React {
+                context_id: "c1".into(),
+                reaction,
+                crowd: true,
+            }))
+        };
+        assert_eq!(react(0), Err(CommandError::Reaction));
+        assert_eq!(react(6), Err(CommandError::Reaction));
+        assert_eq!(
+            react(plenary_proto::v1::Reaction::Wow as i32),
+            Ok(SessionCommand::React {
+                context_id: "c1".into(),
+                reaction: 4,
+                crowd: true,
+            })
         );
     }
 

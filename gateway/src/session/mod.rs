@@ -79,6 +79,8 @@ pub struct Shared {
     pub admission: Arc<Admission>,
     /// Budgets of contexts created by joins.
     pub implicit_contexts: Arc<ImplicitContexts>,
+    /// Reactions counted on this node since the last report ([`crate::live`]).
+    pub reactions: Arc<crate::live::Reactions>,
 }
 
 impl Shared {
@@ -120,6 +122,7 @@ impl Shared {
             directory,
             admission,
             implicit_contexts,
+            reactions: Arc::default(),
         }
     }
 }
@@ -548,8 +551,40 @@ impl<T: Transport> Session<T> {
                 context_id,
                 command,
             } => self.chat(state, id, context_id, command),
+            SessionCommand::React {
+                context_id,
+                reaction,
+                crowd,
+            } => {
+                let frame = self.react(state, id, &context_id, reaction, crowd);
+                state.ready(frame);
+            }
         }
         Ok(())
+    }
+
+    /// Counts a reaction on this node (the context's actor hears of it with the next
+    /// report): joined contexts only, crowd reactions from moderators only.
+    fn react(
+        &self,
+        state: &SessionState,
+        id: u64,
+        context_id: &str,
+        reaction: usize,
+        crowd: bool,
+    ) -> ServerFrame {
+        let joined = (!context_id.is_empty())
+            .then(|| state.joined.get_key_value(context_id))
+            .flatten();
+        let Some((context, joined)) = joined else {
+            telemetry::command_refused(ErrorCode::NotJoined.as_str_name());
+            return error_reply(id, ErrorCode::NotJoined, "join the context first", 0);
+        };
+        if crowd && joined.role != Role::Moderator {
+            return refused(id, &Rejection::Forbidden);
+        }
+        self.shared.reactions.react(context, reaction, crowd);
+        reply(id, ReplyResult::Ack(Ack { seq: 0 }))
     }
 
     /// Sends a command to the actor of a joined context.

@@ -385,6 +385,10 @@ impl<T: Transport> Session<T> {
                     joined.last_seq = 0;
                     self.conn.write(outbound.message(format), false).await?;
                     written += 1;
+                } else if outbound.ephemeral {
+                    // Not an event: no position to check or move.
+                    self.conn.write(outbound.message(format), false).await?;
+                    written += 1;
                 } else {
                     if joined.epoch != 0 && outbound.epoch != joined.epoch {
                         // The context restarted with a new epoch.

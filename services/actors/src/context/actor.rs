@@ -1,7 +1,8 @@
 //! The context actor: the [`ContextState`] state machine on the shared runtime
 //! ([`crate::runtime`], which loads, batches, commits, holds replies, snapshots and
 //! passivates), plus what only contexts do: joins with snapshot or recovery, the
-//! pushes per audience, held-back like counts and the Q&A auto-release timer.
+//! pushes per audience, held-back like counts, the reactions window and the Q&A
+//! auto-release timer.
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
@@ -22,6 +23,7 @@ use super::{
     aggregate::{Summary, Throttled},
     command::{AdminCommand, ChatCommand, CommandOutcome, Rejection},
     qa::{ModeratorPresence, QaCommand, QaMode, ThreadState},
+    reactions::{Live, NodeReport},
     state::{ChatLimits, ContextState, Decision, outcome_of},
     view::{self, Audience, Viewer},
 };
@@ -132,6 +134,8 @@ pub(crate) enum Request {
     /// A moderator's connection is still here (`present`, sent every ping interval)
     /// or left the context (for the Q&A auto-release).
     ModeratorPresence { user_id: String, present: bool },
+    /// A gateway node's reactions and attendees since its last report.
+    NodeReport(NodeReport),
 }
 
 /// The sending side of a context actor's mailbox.
@@ -154,6 +158,7 @@ pub(crate) fn spawn(start: Start, bus: Bus) -> ContextHandle {
         likes: Throttled::default(),
         tallies: Throttled::default(),
         summaries_due: None,
+        live: Live::default(),
         release_due: config
             .qa_auto_release
             .map(|_| Instant::now() + RELEASE_TICK),
@@ -180,6 +185,8 @@ struct ContextActor {
     tallies: Throttled<u64, ()>,
     /// When the held like counts and tallies are pushed.
     summaries_due: Option<Instant>,
+    /// The open reactions window and the attendees each node reported.
+    live: Live,
     /// When claims of moderators away too long are next looked for.
     release_due: Option<Instant>,
     channel_public: Channel,
@@ -279,6 +286,12 @@ impl Machine for ContextActor {
                     self.moderators.left(&user_id);
                 }
             }
+            Request::NodeReport(report) => {
+                let now = Instant::now();
+                if self.live.report(report, now) {
+                    self.state.interactions.present = self.live.present(now);
+                }
+            }
         }
     }
 
@@ -304,16 +317,16 @@ impl Machine for ContextActor {
             Request::Join { reply, .. } => drop(reply.send(Err(why))),
             Request::Chat { reply, .. } => drop(reply.send(Err(why))),
             Request::Admin { reply, .. } | Request::Get { reply } => drop(reply.send(Err(why))),
-            Request::ModeratorPresence { .. } => return,
+            Request::ModeratorPresence { .. } | Request::NodeReport(_) => return,
         }
         warn!("refused a request: context unavailable");
     }
 
     fn wake_at(&self) -> Option<Instant> {
-        match (self.summaries_due, self.release_due) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [self.summaries_due, self.release_due, self.live.due()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     async fn wake(&mut self, journal: &mut Journal<ContextEvent>) {
@@ -324,6 +337,15 @@ impl Machine for ContextActor {
         if self.release_due.is_some_and(|due| due <= now) {
             self.release_due = Some(now + RELEASE_TICK);
             self.auto_release(journal);
+        }
+        if self.live.due().is_some_and(|due| due <= now) {
+            // Nodes that stopped reporting drop out of the count here too.
+            self.state.interactions.present = self.live.present(now);
+            if let Some(reactions) = self.live.take(now) {
+                let channel = self.channel_public.clone();
+                self.send_ephemeral(channel, Body::Reactions(reactions))
+                    .await;
+            }
         }
     }
 
@@ -548,6 +570,63 @@ impl ContextActor {
         let state = &self.state;
         let rendered = self.render(&audience, |viewer| view::push_body(state, event, viewer));
         self.send(event.epoch, event.seq, rendered).await;
+        if let Kind::InteractionEnded(ended) = kind
+            && self
+                .state
+                .interactions
+                .get(ended.interaction_id)
+                .is_some_and(|i| matches!(i.spec, super::interactions::Spec::Quiz(_)))
+        {
+            self.push_ranks().await;
+        }
+    }
+
+    /// Tells every quiz participant their own place on the leaderboard, on their own
+    /// queue (the top 10 went out with the quiz's end, to everyone).
+    async fn push_ranks(&mut self) {
+        let ranks: Vec<(Arc<str>, v1::Leaderboard)> = self
+            .state
+            .interactions
+            .ranks()
+            .into_iter()
+            .map(|(user, rank)| (Arc::from(user), rank))
+            .collect();
+        for (user, rank) in ranks {
+            let channel = Channel::ContextUser(self.id.clone(), user);
+            self.send_ephemeral(channel, Body::Rank(rank)).await;
+        }
+    }
+
+    /// Publishes a push that is not an event (reactions, a rank): `seq` 0, so gateways
+    /// pass it on without counting it as a position, and it moves no channel's head.
+    /// Its `prev_seq` is the last event's seq (every push of it went out before): its
+    /// place in publish order.
+    async fn send_ephemeral(&self, channel: Channel, body: Body) {
+        let (epoch, after) = (self.state.epoch, self.state.seq);
+        self.publish_push(&channel, epoch, 0, after, body).await;
+    }
+
+    /// Publishes one push on a channel.
+    async fn publish_push(
+        &self,
+        channel: &Channel,
+        epoch: u64,
+        seq: u64,
+        prev_seq: u64,
+        body: Body,
+    ) {
+        let push = Push {
+            context_id: self.id.to_string(),
+            epoch,
+            seq,
+            body: Some(body),
+        };
+        let bus = BusPush {
+            push: Some(push),
+            prev_seq,
+            announce: false,
+        };
+        self.bus.publish(channel, bus).await;
     }
 
     /// The channels an audience is published on, each with the viewer its pushes are
@@ -606,20 +685,7 @@ impl ContextActor {
     async fn send(&mut self, epoch: u64, seq: u64, rendered: Vec<(Channel, Body)>) {
         for (channel, body) in rendered {
             let prev_seq = self.heads.insert(channel.clone(), seq).unwrap_or(0);
-            self.bus
-                .publish(
-                    &channel,
-                    BusPush {
-                        push: Some(Push {
-                            context_id: self.id.to_string(),
-                            epoch,
-                            seq,
-                            body: Some(body),
-                        }),
-                        prev_seq,
-                        announce: false,
-                    },
-                )
+            self.publish_push(&channel, epoch, seq, prev_seq, body)
                 .await;
         }
     }
@@ -679,7 +745,7 @@ impl ContextActor {
             .changes
             .iter()
             .filter_map(|(id, ())| self.state.interactions.get(*id))
-            .map(|i| i.tally())
+            .map(|i| i.tally(self.state.interactions.present))
             .collect();
         if tallies.is_empty() {
             // Unpublished meanwhile: nothing left to count.

@@ -2,7 +2,8 @@
 //!
 //! Layout: `command` (what clients and the admin API ask), `state` (the state machine:
 //! routes commands and events to one module per concept — `chat`, `backchannel`,
-//! `moderation`, `qa`, `feed`, `updates`, `interactions` — each with its decide, apply and views),
+//! `moderation`, `qa`, `feed`, `updates`, `interactions` — each with its decide, apply and views;
+//! `reactions`, what gateway nodes report each window, is not state: nothing of it is stored),
 //! `view` (the visibility rule, pushes and snapshots, asking each concept), `actor`
 //! (the task that runs it).
 
@@ -16,6 +17,7 @@ mod id_keys;
 pub mod interactions;
 pub mod moderation;
 pub mod qa;
+pub mod reactions;
 pub mod state;
 #[cfg(test)]
 mod testing;

@@ -15,7 +15,7 @@ use super::wire::{Answer, Forward};
 use crate::{
     context::{
         AdminCommand, ChatCommand, CommandOutcome, ContextHandle, ContextView, JoinRequest,
-        Rejection, Request,
+        Rejection, Request, reactions::NodeReport,
     },
     identity::Identity,
     user::{
@@ -203,6 +203,25 @@ impl Call for ModeratorPresence {
         let _ = reply.send(Ok(()));
         let ModeratorPresence { user_id, present } = self;
         Mail::Context(Request::ModeratorPresence { user_id, present })
+    }
+}
+
+/// What a gateway node saw of a context since its last report: `Report<true>` carries
+/// reactions and starts the actor if it is not running (a click is a request like any
+/// other: a context passivated while attendees stayed joined must still get it);
+/// `Report<false>` only attendee counts, for a running actor only (a fresh one learns
+/// them from the next refresh, and counts alone must not keep idle contexts loaded).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Report<const REACTIONS: bool>(pub NodeReport);
+
+impl<const REACTIONS: bool> Call for Report<REACTIONS> {
+    type Answer = ();
+    fn without_actor() -> Option<()> {
+        (!REACTIONS).then_some(())
+    }
+    fn mail(self, reply: Reply<()>) -> Mail {
+        let _ = reply.send(Ok(()));
+        Mail::Context(Request::NodeReport(self.0))
     }
 }
 

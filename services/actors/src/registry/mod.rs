@@ -29,7 +29,7 @@ use crate::telemetry::{self, ActorKind};
 use crate::{
     context::{
         AdminCommand, ChatCommand, CommandOutcome, ContextConfig, ContextView, JoinRequest,
-        Rejection, spawn,
+        Rejection, reactions::NodeReport, spawn,
     },
     identity::Identity,
     user::{
@@ -39,7 +39,9 @@ use crate::{
         user_stream_id,
     },
 };
-use call::{Admin, Call, Card, Chat, Get, Handle, ModeratorPresence, Notices, Undelivered, asked};
+use call::{
+    Admin, Call, Card, Chat, Get, Handle, ModeratorPresence, Notices, Report, Undelivered, asked,
+};
 
 pub use private::MAX_HISTORY_PAGE;
 
@@ -342,6 +344,47 @@ impl ContextRegistry {
             user_id: user_id.to_owned(),
             present,
         };
+        self.tell(context_id, call);
+    }
+
+    /// Tells a context what this node saw of it since the last report: reactions and
+    /// attendees; the report's `node` is filled in here. Fire and forget. With
+    /// reactions it starts the actor if need be (and is dropped when that fails: the
+    /// clicks of one window); attendee counts alone go to a running actor only
+    /// ([`Self::tell`]).
+    pub fn node_report(&self, context_id: &str, mut report: NodeReport) {
+        report.node = match &self.cluster {
+            Some(cluster) => cluster.ownership.node_id().to_owned(),
+            None => String::new(),
+        };
+        if !report.has_reactions() {
+            self.tell(context_id, Report::<false>(report));
+            return;
+        }
+        // A running local actor without a task; one that is stopping (passivation)
+        // gets its successor started by `run`.
+        if let Some(Route::Local(handle)) = self.route_running(context_id) {
+            let (mail, _) = asked(Report::<true>(report.clone()));
+            match handle.try_send(mail) {
+                Err(Undelivered::Closed) => {}
+                Err(why) => return drop(self.undelivered(why)),
+                Ok(()) => return,
+            }
+        }
+        let Some(registry) = self.me.upgrade() else {
+            return;
+        };
+        let context_id = context_id.to_owned();
+        tokio::spawn(async move {
+            if let Err(why) = registry.run(&context_id, Report::<true>(report)).await {
+                debug!(context_id, %why, "a window of reactions was dropped");
+            }
+        });
+    }
+
+    /// Sends a call that needs no answer to a running actor only, here or on its
+    /// owner, without waiting: a full mailbox drops it.
+    fn tell<C: Call<Answer = ()>>(&self, context_id: &str, call: C) {
         match self.route_running(context_id) {
             Some(Route::Local(handle)) => {
                 let (mail, _) = asked(call);

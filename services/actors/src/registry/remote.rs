@@ -118,6 +118,8 @@ impl ContextRegistry {
             Ok(Request::Admin(call)) => self.serve(stream, call, reply),
             Ok(Request::Get(call)) => self.serve(stream, call, reply),
             Ok(Request::ModeratorPresence(call)) => self.serve(stream, call, reply),
+            Ok(Request::Report(call)) => self.serve(stream, call, reply),
+            Ok(Request::Reacted(call)) => self.serve(stream, call, reply),
             Ok(Request::PrivateOpen(call)) => self.serve(stream, call, reply),
             Ok(Request::Settings(call)) => self.serve(stream, call, reply),
             Ok(Request::Card(call)) => self.serve(stream, call, reply),

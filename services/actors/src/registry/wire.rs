@@ -14,7 +14,7 @@ use plenary_proto::v1::{DirectHistoryOk, JoinOk, PrivateOk, internal as pb};
 use prost::Message;
 
 use super::call::{
-    Admin, Call, Card, Chat, Get, History, ModeratorPresence, Notices, Pair, PrivateOpen,
+    Admin, Call, Card, Chat, Get, History, ModeratorPresence, Notices, Pair, PrivateOpen, Report,
     UserSettings,
 };
 use crate::{
@@ -23,6 +23,7 @@ use crate::{
         Rejection, SettingsPatch,
         command::ThreadAction,
         interactions::{Ballot, Spec},
+        reactions::{self, NodeReport},
     },
     identity::Identity,
     user::{ConnectionAction, PairCommand, Party, UserCard, actor::Notice, inbox},
@@ -393,6 +394,8 @@ pub(crate) enum Request {
     Admin(Admin),
     Get(Get),
     ModeratorPresence(ModeratorPresence),
+    Report(Report<false>),
+    Reacted(Report<true>),
     PrivateOpen(PrivateOpen),
     Settings(UserSettings),
     Card(Card),
@@ -437,6 +440,19 @@ impl TryFrom<pb::forwarded::Op> for Request {
                 user_id: p.user_id,
                 present: p.present,
             }),
+            Op::NodeReport(r) => {
+                let report = NodeReport {
+                    node: r.node,
+                    reactions: counts(&r.reactions),
+                    crowd: counts(&r.crowd),
+                    attendees: r.attendees,
+                };
+                if report.has_reactions() {
+                    Request::Reacted(Report(report))
+                } else {
+                    Request::Report(Report(report))
+                }
+            }
             Op::PrivateOpen(open) => Request::PrivateOpen(PrivateOpen {
                 identity: identity(open.identity)?,
                 since: open.since,
@@ -562,6 +578,33 @@ impl Forward for ModeratorPresence {
             present: self.present,
         })
     }
+}
+
+impl<const REACTIONS: bool> Forward for Report<REACTIONS> {
+    fn forward(self) -> pb::forwarded::Op {
+        let NodeReport {
+            node,
+            reactions,
+            crowd,
+            attendees,
+        } = self.0;
+        pb::forwarded::Op::NodeReport(pb::NodeReport {
+            node,
+            reactions: reactions.to_vec(),
+            crowd: crowd.to_vec(),
+            attendees,
+        })
+    }
+}
+
+/// Reaction counts from the wire: missing ones are 0, extra ones (reactions a newer
+/// release added) are dropped.
+fn counts(wire: &[u32]) -> [u32; reactions::KINDS] {
+    let mut counts = [0; reactions::KINDS];
+    for (count, n) in counts.iter_mut().zip(wire) {
+        *count = *n;
+    }
+    counts
 }
 
 impl Forward for PrivateOpen {
@@ -953,6 +996,8 @@ mod tests {
             Request::Admin(c) => encode_request(id, c),
             Request::Get(c) => encode_request(id, c),
             Request::ModeratorPresence(c) => encode_request(id, c),
+            Request::Report(c) => encode_request(id, c),
+            Request::Reacted(c) => encode_request(id, c),
             Request::PrivateOpen(c) => encode_request(id, c),
             Request::Settings(c) => encode_request(id, c),
             Request::Card(c) => encode_request(id, c),
@@ -1147,6 +1192,16 @@ mod tests {
                 user_id: "m".into(),
                 present: false,
             }),
+            Request::Reacted(Report(NodeReport {
+                node: "node-a".into(),
+                reactions: [1, 0, 7, 0, u32::MAX],
+                crowd: [0, 2, 0, 0, 0],
+                attendees: Some(12),
+            })),
+            Request::Report(Report(NodeReport {
+                attendees: None,
+                ..NodeReport::default()
+            })),
             Request::PrivateOpen(PrivateOpen {
                 identity: identity(),
                 since,
@@ -1203,12 +1258,27 @@ mod tests {
     fn every_request_reaches_the_owner_as_it_was_sent() {
         let requests = every_request();
         let kinds: HashSet<_> = requests.iter().map(std::mem::discriminant).collect();
-        assert_eq!(kinds.len(), 11, "every kind of request");
+        assert_eq!(kinds.len(), 13, "every kind of request");
         for request in requests {
             let bytes = forward(request.clone());
             assert_ne!(bytes.first(), Some(&b'{'), "never mistaken for JSON");
             assert_eq!(received(&bytes), Ok(request));
         }
+    }
+
+    #[test]
+    fn reaction_counts_of_another_length_are_padded_or_cut_not_refused() {
+        let op = pb::forwarded::Op::NodeReport(pb::NodeReport {
+            node: "n".into(),
+            reactions: vec![1, 2],
+            crowd: vec![1, 2, 3, 4, 5, 6, 7],
+            attendees: None,
+        });
+        let Ok(Request::Reacted(Report(report))) = Request::try_from(op) else {
+            panic!("not a report");
+        };
+        assert_eq!(report.reactions, [1, 2, 0, 0, 0]);
+        assert_eq!(report.crowd, [1, 2, 3, 4, 5]);
     }
 
     fn round_trip<A: Answer + Clone + PartialEq + std::fmt::Debug>(answer: A) {

@@ -356,6 +356,8 @@ impl Results {
                 .enumerate()
                 .map(|(i, q)| q.tally(i as u64, q.answered))
                 .collect(),
+            present: 0,
+            share: 0.0,
         }
     }
 }
@@ -388,21 +390,27 @@ impl InteractionRecord {
         viewer.role == Role::Moderator || (self.results_shown && self.status != Status::Draft)
     }
 
-    /// The results. A quiz's correct answers are in it only once it ended with
-    /// `show_correct` set (the moderators have them in the spec).
-    pub fn tally(&self) -> Tally {
+    /// The results, with `present` attendees in the context. A quiz's correct answers
+    /// are in it only once it ended with `show_correct` set (the moderators have them
+    /// in the spec); a crowd vote's share is of the attendees present.
+    pub fn tally(&self, present: u32) -> Tally {
         let mut tally = self.results.tally(self.id, self.votes.len() as u32);
-        if let Spec::Quiz(q) = &self.spec
-            && q.show_correct
-            && self.status == Status::Ended
-        {
-            tally.correct = q.correct.clone();
+        match &self.spec {
+            Spec::Quiz(q) if q.show_correct && self.status == Status::Ended => {
+                tally.correct = q.correct.clone();
+            }
+            Spec::CrowdVote(_) => {
+                tally.present = present;
+                tally.share = crowd::share(tally.voters, present);
+            }
+            _ => {}
         }
         tally
     }
 
-    /// The interaction as `viewer` sees it; `None` when they may not.
-    pub fn view(&self, viewer: Viewer<'_>) -> Option<v1::Interaction> {
+    /// The interaction as `viewer` sees it (with `present` attendees in the context);
+    /// `None` when they may not.
+    pub fn view(&self, viewer: Viewer<'_>, present: u32) -> Option<v1::Interaction> {
         if !self.visible_to(viewer) {
             return None;
         }
@@ -418,7 +426,7 @@ impl InteractionRecord {
             published_seq: self.published_seq,
             published_at_ms: self.published_at_ms,
             toast: false,
-            tally: self.results_visible_to(viewer).then(|| self.tally()),
+            tally: self.results_visible_to(viewer).then(|| self.tally(present)),
             mine: self.votes.get(viewer.user_id).map(|v| MyVote {
                 options: v.options.clone(),
                 rating: v.rating,
@@ -448,6 +456,11 @@ pub struct Interactions {
     /// Bytes of answer text held (open questions, surveys), against [`MAX_ANSWER_BYTES`].
     #[serde(default, rename = "interaction_answer_bytes")]
     pub answer_bytes: u64,
+    /// Attendees present in the context (all nodes, as the gateways last reported):
+    /// what a crowd vote's share is of. Not stored: a fresh actor learns it within
+    /// seconds.
+    #[serde(skip)]
+    pub present: u32,
 }
 
 /// Most answer text a context holds (open questions and surveys together): it bounds
@@ -742,13 +755,46 @@ impl Interactions {
     pub fn view(&self, viewer: Viewer<'_>) -> Vec<v1::Interaction> {
         self.interactions
             .values()
-            .filter_map(|i| i.view(viewer))
+            .filter_map(|i| i.view(viewer, self.present))
             .collect()
     }
 
     /// The quiz leaderboard: the top entries and, when `me` took part, theirs. `None`
     /// before any quiz question ended.
     pub fn leaderboard(&self, me: Option<&str>) -> Option<v1::Leaderboard> {
+        let ranked = self.ranked()?;
+        let top = ranked.iter().take(LEADERBOARD_TOP).map(entry).collect();
+        let mine = me.and_then(|me| ranked.iter().find(|(_, user, _)| *user == me).map(entry));
+        Some(v1::Leaderboard {
+            top,
+            participants: self.scores.len() as u32,
+            mine,
+        })
+    }
+
+    /// Each participant's own place (`mine` and `participants` only), best first:
+    /// what each is told when a quiz question ends. Empty before any ended.
+    pub fn ranks(&self) -> Vec<(&str, v1::Leaderboard)> {
+        let participants = self.scores.len() as u32;
+        self.ranked()
+            .unwrap_or_default()
+            .iter()
+            .map(|ranked| {
+                (
+                    ranked.1,
+                    v1::Leaderboard {
+                        top: Vec::new(),
+                        participants,
+                        mine: Some(entry(ranked)),
+                    },
+                )
+            })
+            .collect()
+    }
+
+    /// Every participant with their rank, best first (ties share a rank: 1, 2, 2, 4;
+    /// equal points in user id order). `None` before any quiz question ended.
+    fn ranked(&self) -> Option<Vec<(u32, &str, &Score)>> {
         let ended_quiz = self
             .interactions
             .values()
@@ -756,37 +802,22 @@ impl Interactions {
         if !ended_quiz && self.scores.values().all(|s| s.points == 0) {
             return None;
         }
-        let mut ranked: Vec<(&String, &Score)> = self.scores.iter().collect();
-        ranked.sort_by(|a, b| b.1.points.cmp(&a.1.points).then(a.0.cmp(b.0)));
-        let mut entries = Vec::with_capacity(LEADERBOARD_TOP);
-        let mut mine = None;
+        let mut ranked: Vec<(u32, &str, &Score)> = self
+            .scores
+            .iter()
+            .map(|(user, score)| (0, user.as_str(), score))
+            .collect();
+        ranked.sort_by(|a, b| b.2.points.cmp(&a.2.points).then(a.1.cmp(b.1)));
         let mut rank = 0;
-        for (place, (user, score)) in ranked.iter().enumerate() {
-            if place == 0 || ranked[place - 1].1.points != score.points {
+        let mut previous = None;
+        for (place, entry) in ranked.iter_mut().enumerate() {
+            if previous != Some(entry.2.points) {
                 rank = place as u32 + 1;
+                previous = Some(entry.2.points);
             }
-            let entry = || v1::LeaderboardEntry {
-                rank,
-                user_id: (*user).clone(),
-                given_name: score.given_name.clone(),
-                family_name: score.family_name.clone(),
-                points: score.points.min(u64::from(u32::MAX)) as u32,
-            };
-            if place < LEADERBOARD_TOP {
-                entries.push(entry());
-            }
-            if me == Some(user.as_str()) {
-                mine = Some(entry());
-            }
-            if place >= LEADERBOARD_TOP && (mine.is_some() || me.is_none()) {
-                break;
-            }
+            entry.0 = rank;
         }
-        Some(v1::Leaderboard {
-            top: entries,
-            participants: self.scores.len() as u32,
-            mine,
-        })
+        Some(ranked)
     }
 
     /// The tallies `viewer` may see, of interactions with votes.
@@ -794,8 +825,19 @@ impl Interactions {
         self.interactions
             .values()
             .filter(|i| !i.votes.is_empty() && i.visible_to(viewer) && i.results_visible_to(viewer))
-            .map(InteractionRecord::tally)
+            .map(|i| i.tally(self.present))
             .collect()
+    }
+}
+
+/// A ranked participant as a leaderboard entry.
+fn entry(&(rank, user, score): &(u32, &str, &Score)) -> v1::LeaderboardEntry {
+    v1::LeaderboardEntry {
+        rank,
+        user_id: user.to_owned(),
+        given_name: score.given_name.clone(),
+        family_name: score.family_name.clone(),
+        points: score.points.min(u64::from(u32::MAX)) as u32,
     }
 }
 
@@ -825,7 +867,7 @@ pub(super) fn push_body(state: &ContextState, kind: &Kind, viewer: Viewer<'_>) -
         }
         _ => {
             let record = state.interactions.get(id)?;
-            let mut view = record.view(viewer)?;
+            let mut view = record.view(viewer, state.interactions.present)?;
             view.toast = matches!(kind, Kind::InteractionPublished(_));
             if matches!(kind, Kind::InteractionEnded(_)) && matches!(record.spec, Spec::Quiz(_)) {
                 view.leaderboard = state.interactions.leaderboard(None);

@@ -271,7 +271,7 @@ fn one_final_vote_per_user_idempotent_by_client_id() {
         run(&mut s, &a, vote(id, "v-2", &[2])).unwrap_err(),
         Rejection::AlreadyVoted
     );
-    let tally = s.interactions.get(id).unwrap().tally();
+    let tally = s.interactions.get(id).unwrap().tally(0);
     assert_eq!((tally.voters, tally.counts), (1, vec![0, 1, 0]));
     // The vote is an event with what the poll-votes report needs.
     let Some(Kind::VoteCast(v)) = &events_of(&mut s, &actor("b", false), vote(id, "x", &[0])).kind
@@ -401,10 +401,16 @@ fn a_rating_scale_tallies_the_distribution_and_the_mean() {
         run(&mut s, &actor("d", false), vote(id, "r", &[1])).unwrap_err(),
         Rejection::BadRequest(_)
     ));
-    let tally = s.interactions.get(id).unwrap().tally();
+    let tally = s.interactions.get(id).unwrap().tally(0);
     assert_eq!(tally.counts, [0, 0, 0, 2, 1]);
     assert!((tally.average - 13.0 / 3.0).abs() < 1e-9);
-    let mine = s.interactions.get(id).unwrap().view(ATTENDEE).unwrap().mine;
+    let mine = s
+        .interactions
+        .get(id)
+        .unwrap()
+        .view(ATTENDEE, 0)
+        .unwrap()
+        .mine;
     assert_eq!(mine.unwrap().rating, 5);
 }
 
@@ -425,7 +431,7 @@ fn a_crowd_vote_is_a_tap_counted_once_per_user() {
         run(&mut s, &actor("c", false), vote(id, "t", &[0])).unwrap_err(),
         Rejection::BadRequest(_)
     ));
-    let tally = s.interactions.get(id).unwrap().tally();
+    let tally = s.interactions.get(id).unwrap().tally(0);
     assert_eq!((tally.voters, tally.counts.len()), (2, 0));
 }
 
@@ -448,11 +454,14 @@ fn a_quiz_keeps_its_answer_from_attendees_until_it_ends_and_scores_each_vote() {
     };
     let record = |s: &ContextState| s.interactions.get(id).unwrap().clone();
     assert!(
-        quiz_of(record(&s).view(ATTENDEE).unwrap())
+        quiz_of(record(&s).view(ATTENDEE, 0).unwrap())
             .correct
             .is_empty()
     );
-    assert_eq!(quiz_of(record(&s).view(MODERATOR).unwrap()).correct, [0, 2]);
+    assert_eq!(
+        quiz_of(record(&s).view(MODERATOR, 0).unwrap()).correct,
+        [0, 2]
+    );
     run(&mut s, &actor("a", false), vote(id, "q", &[0, 2])).unwrap();
     let (_, events) = run(&mut s, &actor("b", false), vote(id, "q", &[0])).unwrap();
     let Some(Kind::VoteCast(cast)) = &events[0].kind else {
@@ -460,14 +469,14 @@ fn a_quiz_keeps_its_answer_from_attendees_until_it_ends_and_scores_each_vote() {
     };
     assert_eq!(cast.points, 500, "one of two correct answers");
     // Before the end, neither the score nor the answer is told.
-    let mine = record(&s).view(ATTENDEE).unwrap().mine.unwrap();
+    let mine = record(&s).view(ATTENDEE, 0).unwrap().mine.unwrap();
     assert_eq!((mine.options, mine.points), (vec![0, 2], 0));
     run(&mut s, &actor("m", true), act(id, InteractionAction::End)).unwrap();
     let ended = record(&s);
-    assert_eq!(ended.view(ATTENDEE).unwrap().mine.unwrap().points, 1_000);
-    assert_eq!(ended.tally().correct, [0, 2]);
+    assert_eq!(ended.view(ATTENDEE, 0).unwrap().mine.unwrap().points, 1_000);
+    assert_eq!(ended.tally(0).correct, [0, 2]);
     assert!(
-        ended.view(ATTENDEE).unwrap().tally.is_none(),
+        ended.view(ATTENDEE, 0).unwrap().tally.is_none(),
         "results not shared"
     );
 }
@@ -695,7 +704,7 @@ proptest! {
                 recount[o as usize] += 1;
             }
         }
-        let tally = interaction.tally();
+        let tally = interaction.tally(0);
         prop_assert_eq!(tally.voters as usize, accepted.len());
         prop_assert_eq!(tally.counts, recount);
         // Replayed from its events, the state is the same.
