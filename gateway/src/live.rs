@@ -12,20 +12,20 @@ use std::{
 use dashmap::DashMap;
 use plenary_actors::{
     ContextRegistry,
-    context::reactions::{self, KINDS, NodeReport},
+    context::reactions::{KINDS, NodeReport},
 };
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
 use crate::presence::Presence;
 
-/// Reports are sent this often (the actor's own window is as long, so a click is on
-/// screens within about 500 ms).
-pub const REPORT_INTERVAL: Duration = reactions::WINDOW;
+/// Reports are sent this often (the actor pushes at most every 300 ms, so a click is
+/// on screens within about 550 ms).
+pub const REPORT_INTERVAL: Duration = Duration::from_millis(250);
 /// Attendee counts are looked at every this many reports (once a second)...
 const ATTENDANCE_EVERY: u32 = 4;
 /// ...and sent when they changed, or at least this often (the actor forgets a node
-/// not heard of for [`reactions::PRESENCE_TTL`]).
+/// not heard of for [`plenary_actors::context::reactions::PRESENCE_TTL`]).
 const ATTENDANCE_REFRESH: Duration = Duration::from_secs(5);
 
 /// Reactions counted on this node since the last report, per context.

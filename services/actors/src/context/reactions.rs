@@ -1,7 +1,8 @@
 //! Reactions and presence: what each gateway node reports of a context every window —
 //! the reactions sent there and the attendees joined there ([`NodeReport`]). Neither
 //! is an event: nothing here is stored or recovered. Reactions go out as one
-//! `Reactions` push per window, whatever the number of clicks or nodes; the attendee
+//! `Reactions` push at most every 300 ms (at once when the last was longer ago),
+//! whatever the number of clicks or nodes; the attendee
 //! count, summed over the nodes heard from lately, is what a crowd vote's share is
 //! of.
 
@@ -13,9 +14,11 @@ use tokio::time::Instant;
 /// The reactions (`plenary.v1.Reaction` 1 to 5).
 pub const KINDS: usize = 5;
 
-/// How long a window of reactions runs before its push (clients see reactions within
-/// 250 ms of the node's own window, so at most 500 ms after the click).
-pub const WINDOW: Duration = Duration::from_millis(250);
+/// The shortest time between two reactions pushes of a context. A report arriving
+/// later than that after the last push is pushed at once, so a click is on screens
+/// within one node report window (250 ms) plus at most this. Above 250 ms so that
+/// delivery jitter cannot put five pushes into one second at a client.
+pub const WINDOW: Duration = Duration::from_millis(300);
 
 /// A node not heard from for this long no longer counts towards presence (nodes report
 /// at least every 5 s).
@@ -54,6 +57,8 @@ pub struct Live {
     crowd: [u32; KINDS],
     /// When the open window started (its first reaction arrived); `None` when empty.
     opened: Option<Instant>,
+    /// When the last push went out.
+    pushed: Option<Instant>,
     nodes: HashMap<String, (u32, Instant)>,
 }
 
@@ -71,14 +76,20 @@ impl Live {
         }
     }
 
-    /// When the open window's push is due.
+    /// When the open window's push is due: at once, unless the last push was less than
+    /// [`WINDOW`] ago.
     pub fn due(&self) -> Option<Instant> {
-        self.opened.map(|at| at + WINDOW)
+        let opened = self.opened?;
+        Some(match self.pushed {
+            Some(pushed) => opened.max(pushed + WINDOW),
+            None => opened,
+        })
     }
 
     /// The open window as one push, and a new window; `None` when nothing was sent.
     pub fn take(&mut self, now: Instant) -> Option<Reactions> {
-        let opened = self.opened.take()?;
+        self.opened.take()?;
+        let since = self.pushed.replace(now);
         let counts = |n: &mut [u32; KINDS]| -> Vec<ReactionCount> {
             let counts = n
                 .iter()
@@ -95,10 +106,12 @@ impl Live {
         Some(Reactions {
             counts: counts(&mut self.reactions),
             crowd: counts(&mut self.crowd),
-            window_ms: now
-                .saturating_duration_since(opened)
-                .as_millis()
-                .min(u128::from(u32::MAX)) as u32,
+            // What the clicks were collected over: since the last push, between one
+            // node report window and two.
+            window_ms: since
+                .map_or(WINDOW, |at| now.saturating_duration_since(at))
+                .clamp(WINDOW, 2 * WINDOW)
+                .as_millis() as u32,
         })
     }
 
@@ -138,7 +151,7 @@ mod tests {
         let t0 = Instant::now();
         assert!(live.take(t0).is_none(), "nothing sent, nothing pushed");
         live.report(report("a", [3, 0, 1, 0, 0], None), t0);
-        assert_eq!(live.due(), Some(t0 + WINDOW));
+        assert_eq!(live.due(), Some(t0), "the first window goes out at once");
         live.report(
             NodeReport {
                 crowd: [0, 0, 0, 0, 1],
@@ -146,14 +159,31 @@ mod tests {
             },
             t0 + Duration::from_millis(100),
         );
-        let push = live.take(t0 + WINDOW).unwrap();
+        let t1 = t0 + Duration::from_millis(100);
+        let push = live.take(t1).unwrap();
         let pairs = |c: &[ReactionCount]| -> Vec<(i32, u32)> {
             c.iter().map(|c| (c.reaction, c.count)).collect()
         };
         assert_eq!(pairs(&push.counts), [(1, 5), (3, 1)]);
         assert_eq!(pairs(&push.crowd), [(5, 1)]);
-        assert_eq!(push.window_ms, 250);
-        assert!(live.due().is_none() && live.take(t0 + WINDOW).is_none());
+        assert_eq!(push.window_ms, 300);
+        assert!(live.due().is_none() && live.take(t1).is_none());
+        // The next window waits until 300 ms after that push, however early it opens.
+        live.report(
+            report("b", [1, 0, 0, 0, 0], None),
+            t1 + Duration::from_millis(10),
+        );
+        assert_eq!(live.due(), Some(t1 + WINDOW));
+        // A window opening long after the last push goes out at once.
+        let t2 = t1 + Duration::from_secs(5);
+        live.take(t1 + WINDOW);
+        live.report(report("b", [1, 0, 0, 0, 0], None), t2);
+        assert_eq!(live.due(), Some(t2));
+        assert_eq!(
+            live.take(t2).unwrap().window_ms,
+            600,
+            "capped at two windows"
+        );
     }
 
     #[test]
