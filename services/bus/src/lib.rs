@@ -20,7 +20,7 @@ mod telemetry;
 pub use bus::{Bus, Channel, LocalDelivery};
 pub use error::BusError;
 pub use event::StoredEvent;
-pub use log::{EventLog, LoadedContext, Snapshot, SyncMode};
+pub use log::{EventLog, LoadedContext, LogEntry, Snapshot, SyncMode};
 
 /// Wall-clock time in Unix milliseconds (0 if the clock is before 1970).
 pub fn now_ms() -> u64 {

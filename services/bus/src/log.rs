@@ -90,6 +90,20 @@ enum Backend {
     Redis(crate::redis::RedisLog),
 }
 
+/// One event as a consumer of the whole log reads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogEntry {
+    /// Its place in the global order: the consumer's cursor once processed.
+    pub position: u64,
+    /// The stream it belongs to (a context id, `~u/<user>` or `~dm/<a>/<b>`): which
+    /// event type `payload` decodes as.
+    pub stream_id: String,
+    pub seq: u64,
+    pub at_ms: u64,
+    /// The encoded event.
+    pub payload: Vec<u8>,
+}
+
 /// One actor's append, for the writer task.
 #[derive(Debug)]
 struct AppendJob {
@@ -128,9 +142,12 @@ impl EventLog {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
+        let last: Option<i64> = sqlx::query_scalar("SELECT MAX(g) FROM events")
+            .fetch_one(&pool)
+            .await?;
         let connection = pool.acquire().await?.detach();
         let (writer, jobs) = mpsc::channel(WRITER_QUEUE);
-        tokio::spawn(write_loop(connection, jobs));
+        tokio::spawn(write_loop(connection, jobs, last.unwrap_or(0) as u64));
         Ok(EventLog {
             backend: Backend::Sqlite { pool, writer },
         })
@@ -196,6 +213,35 @@ impl EventLog {
             }
             (Backend::Redis(_), None) => Err(BusError::NotOwner),
         }
+    }
+
+    /// Reads up to `limit` events of every stream after position `after` of the global
+    /// order (0: from the start), in that order: what a consumer such as the reporting
+    /// service reads, storing the last position it processed as its cursor. Embedded
+    /// mode only (cluster mode: the per-shard reporting streams).
+    pub async fn read_after(&self, after: u64, limit: usize) -> Result<Vec<LogEntry>, BusError> {
+        let Backend::Sqlite { pool, .. } = &self.backend else {
+            return Err(BusError::Unavailable(
+                "the cluster's log is read through its reporting streams".into(),
+            ));
+        };
+        let rows = sqlx::query(
+            "SELECT g, context_id, seq, at_ms, payload FROM events WHERE g > ? ORDER BY g LIMIT ?",
+        )
+        .bind(after as i64)
+        .bind(limit.min(i64::MAX as usize) as i64)
+        .fetch_all(pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| LogEntry {
+                position: row.get::<i64, _>(0) as u64,
+                stream_id: row.get(1),
+                seq: row.get::<i64, _>(2) as u64,
+                at_ms: row.get::<i64, _>(3) as u64,
+                payload: row.get(4),
+            })
+            .collect())
     }
 
     /// Stores a snapshot, unless a later one is stored already. In cluster mode `fence`
@@ -310,11 +356,13 @@ async fn submit(
     answer.await.map_err(|_| gone())?
 }
 
-/// The writer task: commits the appends waiting, many per transaction.
-async fn write_loop(mut conn: SqliteConnection, mut jobs: mpsc::Receiver<AppendJob>) {
+/// The writer task: commits the appends waiting, many per transaction, numbering the
+/// events in the global order after `last` (a failed transaction leaves a gap).
+async fn write_loop(mut conn: SqliteConnection, mut jobs: mpsc::Receiver<AppendJob>, last: u64) {
     let mut batch = Vec::with_capacity(WRITER_BATCH);
+    let mut order = last;
     while jobs.recv_many(&mut batch, WRITER_BATCH).await > 0 {
-        let results = commit_batch(&mut conn, &batch).await;
+        let results = commit_batch(&mut conn, &batch, &mut order).await;
         for (job, result) in batch.drain(..).zip(results) {
             // The actor may have gone; nothing to tell it then.
             let _ = job.reply.send(result);
@@ -328,8 +376,9 @@ async fn write_loop(mut conn: SqliteConnection, mut jobs: mpsc::Receiver<AppendJ
 async fn commit_batch(
     conn: &mut SqliteConnection,
     batch: &[AppendJob],
+    order: &mut u64,
 ) -> Vec<Result<(), BusError>> {
-    let together = in_transaction(conn, batch).await;
+    let together = in_transaction(conn, batch, order).await;
     match together {
         Ok(()) => {
             // Appends only: a snapshot rides along but is not one.
@@ -341,7 +390,7 @@ async fn commit_batch(
         Err(BusError::Storage(e)) if batch.len() > 1 && is_refused_row(&e) => {
             let mut results = Vec::with_capacity(batch.len());
             for job in batch {
-                results.push(in_transaction(conn, std::slice::from_ref(job)).await);
+                results.push(in_transaction(conn, std::slice::from_ref(job), order).await);
             }
             results
         }
@@ -363,7 +412,11 @@ fn is_refused_row(e: &sqlx::Error) -> bool {
 }
 
 /// Commits `jobs` in one transaction, or nothing.
-async fn in_transaction(conn: &mut SqliteConnection, jobs: &[AppendJob]) -> Result<(), BusError> {
+async fn in_transaction(
+    conn: &mut SqliteConnection,
+    jobs: &[AppendJob],
+    order: &mut u64,
+) -> Result<(), BusError> {
     if let Err(e) = sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await {
         // A transaction left open by an earlier failure must not block the next one.
         let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
@@ -371,7 +424,7 @@ async fn in_transaction(conn: &mut SqliteConnection, jobs: &[AppendJob]) -> Resu
     }
     let mut inserted = Ok(());
     for job in jobs {
-        inserted = insert(conn, job).await;
+        inserted = insert(conn, job, order).await;
         if inserted.is_err() {
             break;
         }
@@ -390,7 +443,11 @@ async fn in_transaction(conn: &mut SqliteConnection, jobs: &[AppendJob]) -> Resu
 
 /// The statements of one append: its events (in one statement), and the stream's
 /// epoch with its first event.
-async fn insert(conn: &mut SqliteConnection, job: &AppendJob) -> Result<(), sqlx::Error> {
+async fn insert(
+    conn: &mut SqliteConnection,
+    job: &AppendJob,
+    order: &mut u64,
+) -> Result<(), sqlx::Error> {
     if let Some(snapshot) = &job.snapshot {
         // A newer snapshot stored already stays.
         sqlx::query(
@@ -414,21 +471,23 @@ async fn insert(conn: &mut SqliteConnection, job: &AppendJob) -> Result<(), sqlx
             .execute(&mut *conn)
             .await?;
     }
-    let mut sql = String::from("INSERT INTO events (context_id, seq, at_ms, payload) VALUES ");
+    let mut sql = String::from("INSERT INTO events (context_id, seq, at_ms, payload, g) VALUES ");
     for i in 0..job.rows.len() {
         sql.push_str(if i == 0 {
-            "(?, ?, ?, ?)"
+            "(?, ?, ?, ?, ?)"
         } else {
-            ", (?, ?, ?, ?)"
+            ", (?, ?, ?, ?, ?)"
         });
     }
     let mut query = sqlx::query(&sql);
     for (seq, at_ms, payload) in &job.rows {
+        *order += 1;
         query = query
             .bind(&job.context_id)
             .bind(*seq as i64)
             .bind(*at_ms as i64)
-            .bind(payload);
+            .bind(payload)
+            .bind(*order as i64);
     }
     query.execute(&mut *conn).await?;
     Ok(())
@@ -452,6 +511,111 @@ mod tests {
                 ..Default::default()
             })),
         }
+    }
+
+    #[tokio::test]
+    async fn the_whole_log_reads_in_commit_order_after_a_cursor() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = EventLog::open(dir.path(), SyncMode::Normal).await.unwrap();
+        log.append("c1", 7, &[posted(1), posted(2)], None)
+            .await
+            .unwrap();
+        let mut other = posted(1);
+        other.context_id = "c2".into();
+        log.append("c2", 9, &[other], None).await.unwrap();
+        // A refused append (duplicate seq) takes no place in the order.
+        assert!(log.append("c1", 7, &[posted(2)], None).await.is_err());
+        log.append("c1", 7, &[posted(3)], None).await.unwrap();
+
+        let all = log.read_after(0, 100).await.unwrap();
+        let seen: Vec<(&str, u64)> = all.iter().map(|e| (e.stream_id.as_str(), e.seq)).collect();
+        assert_eq!(seen, [("c1", 1), ("c1", 2), ("c2", 1), ("c1", 3)]);
+        assert!(all.windows(2).all(|w| w[0].position < w[1].position));
+        assert_eq!(
+            <ContextEvent as prost::Message>::decode(&all[3].payload[..])
+                .unwrap()
+                .seq,
+            3
+        );
+        // After a cursor, in pages.
+        let page = log.read_after(all[1].position, 1).await.unwrap();
+        assert_eq!((page[0].stream_id.as_str(), page[0].seq), ("c2", 1));
+        assert!(
+            log.read_after(all[3].position, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        // Reopened: the order goes on after the last position.
+        drop(log);
+        let log = EventLog::open(dir.path(), SyncMode::Normal).await.unwrap();
+        log.append(
+            "c2",
+            9,
+            &[ContextEvent {
+                context_id: "c2".into(),
+                ..posted(2)
+            }],
+            None,
+        )
+        .await
+        .unwrap();
+        let next = log.read_after(all[3].position, 10).await.unwrap();
+        assert_eq!((next[0].stream_id.as_str(), next[0].seq), ("c2", 2));
+    }
+
+    #[tokio::test]
+    async fn events_stored_before_the_global_order_are_numbered_stream_by_stream() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plenary.db");
+        {
+            // A log as the release before this one left it: no order column.
+            let options = SqliteConnectOptions::new()
+                .filename(&path)
+                .create_if_missing(true);
+            let pool = SqlitePoolOptions::new()
+                .connect_with(options)
+                .await
+                .unwrap();
+            for sql in [
+                include_str!("../migrations/0001_events.sql"),
+                include_str!("../migrations/0002_snapshots.sql"),
+            ] {
+                sqlx::raw_sql(sql).execute(&pool).await.unwrap();
+            }
+            for (stream, seq, at_ms) in [("b", 1, 30), ("a", 1, 10), ("a", 2, 40), ("b", 2, 20)] {
+                sqlx::query(
+                    "INSERT INTO events (context_id, seq, at_ms, payload) VALUES (?, ?, ?, x'')",
+                )
+                .bind(stream)
+                .bind(seq)
+                .bind(at_ms)
+                .execute(&pool)
+                .await
+                .unwrap();
+            }
+            pool.close().await;
+        }
+        let log = EventLog::open(dir.path(), SyncMode::Normal).await.unwrap();
+        let all = log.read_after(0, 10).await.unwrap();
+        let seen: Vec<(&str, u64, u64)> = all
+            .iter()
+            .map(|e| (e.stream_id.as_str(), e.seq, e.position))
+            .collect();
+        assert_eq!(seen, [("a", 1, 1), ("a", 2, 2), ("b", 1, 3), ("b", 2, 4)]);
+        // New events come after them.
+        log.append(
+            "a",
+            1,
+            &[ContextEvent {
+                context_id: "a".into(),
+                ..posted(3)
+            }],
+            None,
+        )
+        .await
+        .unwrap();
+        assert_eq!(log.read_after(4, 10).await.unwrap()[0].position, 5);
     }
 
     #[tokio::test]
