@@ -1,5 +1,6 @@
-//! The admin port: the gRPC admin API (API-key auth) plus `/metrics`, `/healthz` and
-//! `/readyz`, served together by one axum router.
+//! The admin port: the gRPC admin API and, in embedded mode, the reporting service
+//! (both API-key auth), plus `/metrics`, `/healthz` and `/readyz`, served together by
+//! one axum router.
 
 use std::sync::{
     Arc, OnceLock,
@@ -12,6 +13,7 @@ use plenary_actors::{
     ContextRegistry, Rejection,
     context::{AdminCommand, ContextView, SettingsPatch},
 };
+use plenary_proto::v1::reporting::reporting_server::ReportingServer;
 use plenary_proto::v1::{
     QaMode,
     admin::{
@@ -21,6 +23,7 @@ use plenary_proto::v1::{
     },
     events::{Actor, ContextSettings},
 };
+use plenary_reporting::ReportingService;
 use tonic::{Request, Response, Status};
 
 use crate::presence::Presence;
@@ -234,11 +237,20 @@ pub fn metrics_handle() -> PrometheusHandle {
 }
 
 /// Builds the admin router.
-pub fn router(service: AdminService, api_key: Option<String>, ready: Arc<AtomicBool>) -> Router {
+pub fn router(
+    service: AdminService,
+    reporting: Option<ReportingService>,
+    api_key: Option<String>,
+    ready: Arc<AtomicBool>,
+) -> Router {
     let metrics = metrics_handle();
-    let grpc = AdminServer::with_interceptor(service, api_key_check(api_key.map(Arc::from)));
-    tonic::service::Routes::new(grpc)
-        .into_axum_router()
+    let check = api_key_check(api_key.map(Arc::from));
+    let mut grpc =
+        tonic::service::Routes::new(AdminServer::with_interceptor(service, check.clone()));
+    if let Some(reporting) = reporting {
+        grpc = grpc.add_service(ReportingServer::with_interceptor(reporting, check));
+    }
+    grpc.into_axum_router()
         .route("/healthz", get(|| async { "ok\n" }))
         .route(
             "/readyz",

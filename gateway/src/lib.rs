@@ -98,20 +98,26 @@ pub async fn run(
     let hub = Arc::new(hub::Hub::new(config.outbound_queue));
     let context_config = context_config(&config);
     let presence = Arc::new(presence::Presence::default());
-    let (registry, cluster) = match &config.redis_url {
+    let (registry, cluster, reporting) = match &config.redis_url {
         Some(url) => {
             let (registry, node) = cluster::join(&config, url, context_config).await?;
             node.spawn_presence(presence.clone(), shutdown.clone());
             node.spawn_resync_on_data_loss(hub.clone());
-            (registry, Some(node))
+            (registry, Some(node), None)
         }
         None => {
             let log = EventLog::open(&config.data_dir, config.sync_mode)
                 .await
                 .context("cannot open the event log")?;
+            // Reports in-process, from the same log, into data_dir/reporting.db.
+            let reporting =
+                plenary_reporting::start_embedded(log.clone(), &config.data_dir, shutdown.clone())
+                    .await
+                    .context("cannot open the reporting store")?;
             (
                 ContextRegistry::new(context_config, log, Bus::memory()),
                 None,
+                Some(reporting),
             )
         }
     };
@@ -142,6 +148,7 @@ pub async fn run(
             presence: shared.presence.clone(),
             cluster: cluster.clone(),
         },
+        reporting,
         settings.admin_api_key.clone(),
         ready.clone(),
     );

@@ -13,6 +13,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "events.proto",
         "admin.proto",
         "internal.proto",
+        "reporting.proto",
     ]
     .map(|f| root.join("plenary/v1").join(f));
     for f in &files {

@@ -30,7 +30,8 @@ pub struct TestServer {
     pub admin: SocketAddr,
     shutdown: CancellationToken,
     task: Option<JoinHandle<anyhow::Result<()>>>,
-    pub dir: tempfile::TempDir,
+    /// The data directory, when the server made its own (see [`start_in`]).
+    pub dir: Option<tempfile::TempDir>,
 }
 
 impl TestServer {
@@ -63,10 +64,18 @@ pub fn base_config(data_dir: &Path) -> Config {
     ])
 }
 
-/// Starts an embedded node in this process.
+/// Starts an embedded node in this process, with a data directory of its own.
 pub async fn start(configure: impl FnOnce(&mut Config)) -> TestServer {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = base_config(dir.path());
+    let mut server = start_in(dir.path(), configure).await;
+    server.dir = Some(dir);
+    server
+}
+
+/// Starts an embedded node in this process on `data_dir` (which outlives it: a
+/// restart on the same directory).
+pub async fn start_in(data_dir: &Path, configure: impl FnOnce(&mut Config)) -> TestServer {
+    let mut config = base_config(data_dir);
     configure(&mut config);
     let settings = config
         .validate_with(Some(SECRET.into()), Some(ADMIN_KEY.into()))
@@ -79,7 +88,7 @@ pub async fn start(configure: impl FnOnce(&mut Config)) -> TestServer {
         admin: bound.admin,
         shutdown,
         task: Some(task),
-        dir,
+        dir: None,
     }
 }
 

@@ -37,6 +37,11 @@ pub mod v1 {
     pub mod internal {
         include!(concat!(env!("OUT_DIR"), "/plenary.v1.internal.rs"));
     }
+
+    /// The reporting service (`reporting.proto`).
+    pub mod reporting {
+        include!(concat!(env!("OUT_DIR"), "/plenary.v1.reporting.rs"));
+    }
 }
 
 pub use wire::{DecodeError, WireFormat};

@@ -1,0 +1,441 @@
+//! Reports over gRPC (embedded mode, in-process on the admin port): a scripted webinar
+//! through real sockets, and every report row compared with what the script says
+//! happened — computed here from the script, not read back from the store.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use plenary_client::{
+    Claims, ClientConfig, mint_hs256,
+    v1::{
+        CrowdVoteSpec, InteractionActionKind as Action, InteractionSpec, OpenQuestionSpec,
+        PollSpec, RatingSpec, SurveyAnswer, SurveyQuestion, SurveyQuestionKind, SurveySpec, Vote,
+        interaction_spec::Kind,
+    },
+};
+use plenary_proto::v1::reporting::{
+    BlockedUserRow, PollVoteRow, ReportRequest, StatusRequest, reporting_client::ReportingClient,
+};
+use tonic::{Code, Request, metadata::MetadataValue, transport::Channel};
+
+const CTX: &str = "report-webinar";
+
+fn authed<T>(message: T) -> Request<T> {
+    let mut r = Request::new(message);
+    r.metadata_mut().insert(
+        "authorization",
+        MetadataValue::try_from(format!("Bearer {ADMIN_KEY}")).unwrap(),
+    );
+    r
+}
+
+/// A user of the script: id, first and last name, email.
+struct Person {
+    id: &'static str,
+    first: &'static str,
+    last: &'static str,
+}
+
+impl Person {
+    fn email(&self) -> String {
+        format!("{}@example.com", self.id)
+    }
+
+    async fn connect(&self, server: &TestServer, moderator: bool) -> plenary_client::Client {
+        let mut claims = Claims::new(self.id)
+            .with_name(self.first, self.last)
+            .with_email(self.email());
+        if moderator {
+            claims = claims.with_moderates([CTX]);
+        }
+        let token = mint_hs256(SECRET.as_bytes(), &claims).unwrap();
+        let (client, _) = plenary_client::Client::connect(ClientConfig::new(&server.ws_url, token))
+            .await
+            .unwrap();
+        client.join(CTX).await.unwrap();
+        client
+    }
+}
+
+const MODERATOR: Person = Person {
+    id: "mod-1",
+    first: "Maria",
+    last: "Mod",
+};
+const PEOPLE: [Person; 6] = [
+    Person {
+        id: "a0",
+        first: "Ann",
+        last: "Archer",
+    },
+    Person {
+        id: "a1",
+        first: "Ben",
+        last: "Baker, Jr.",
+    },
+    Person {
+        id: "a2",
+        first: "Cy",
+        last: "Cole",
+    },
+    Person {
+        id: "a3",
+        first: "Di",
+        last: "Dunn",
+    },
+    Person {
+        id: "a4",
+        first: "Ed",
+        last: "Eel",
+    },
+    Person {
+        id: "a5",
+        first: "Flo",
+        last: "Fry",
+    },
+];
+
+/// Reads a report until it has `want` rows (ingestion runs behind the log by up to a
+/// few hundred ms), with the as-of metadata of the last read.
+async fn rows_until<T, F, Fut>(want: usize, mut read: F) -> (Vec<T>, u64)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<tonic::Response<tonic::Streaming<T>>, tonic::Status>>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let response = read().await.unwrap();
+        let as_of: u64 = response
+            .metadata()
+            .get("x-plenary-as-of-position")
+            .expect("as-of position")
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let mut stream = response.into_inner();
+        let mut rows = Vec::new();
+        while let Some(row) = stream.message().await.unwrap() {
+            rows.push(row);
+        }
+        if rows.len() >= want || tokio::time::Instant::now() > deadline {
+            return (rows, as_of);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn blocked_users_and_poll_votes_match_the_script() {
+    let server = start(|_| {}).await;
+    let started = plenary_bus::now_ms();
+    let m = MODERATOR.connect(&server, true).await;
+    let mut people = Vec::new();
+    for p in &PEOPLE {
+        people.push(p.connect(&server, false).await);
+    }
+
+    // Blocks: a4 and a5 post (so their emails are known), both are blocked, a5 is
+    // unblocked again. Expected: a4 only.
+    for i in [4, 5] {
+        people[i]
+            .send(CTX, "buy now", &format!("spam-{i}"), 0)
+            .await
+            .unwrap();
+    }
+    m.block(CTX, "a4").await.unwrap();
+    m.block(CTX, "a5").await.unwrap();
+    m.unblock(CTX, "a5").await.unwrap();
+
+    // Interactions and votes; each expected row is written down as the vote is cast.
+    let publish = |kind: Kind| {
+        let m = &m;
+        async move {
+            let id = m
+                .save_interaction(CTX, 0, InteractionSpec { kind: Some(kind) })
+                .await
+                .unwrap()
+                .interaction_id;
+            m.interaction_action(CTX, id, Action::Publish)
+                .await
+                .unwrap();
+            id
+        }
+    };
+    let mut expected: Vec<(usize, u64, &str, String)> = Vec::new();
+    let vote = |who: usize, id: u64, options: Vec<u32>, rating: u32, text: &str| Vote {
+        context_id: CTX.into(),
+        interaction_id: id,
+        client_vote_id: format!("v-{who}-{id}"),
+        options,
+        rating,
+        text: text.into(),
+        survey: Vec::new(),
+    };
+    let tea = publish(Kind::Poll(PollSpec {
+        question: "Tea or coffee?".into(),
+        options: vec!["Tea".into(), "Coffee".into()],
+        share_results: false,
+        multiple_answers: false,
+    }))
+    .await;
+    for (who, option, text) in [(0, 0, "Tea"), (1, 1, "Coffee"), (2, 0, "Tea")] {
+        people[who]
+            .cast(vote(who, tea, vec![option], 0, ""))
+            .await
+            .unwrap();
+        expected.push((who, tea, "Tea or coffee?", text.into()));
+    }
+    let days = publish(Kind::Poll(PollSpec {
+        question: "Which days suit you?".into(),
+        options: vec!["Mon".into(), "Tue".into(), "Wed".into()],
+        share_results: true,
+        multiple_answers: true,
+    }))
+    .await;
+    people[0]
+        .cast(vote(0, days, vec![0, 2], 0, ""))
+        .await
+        .unwrap();
+    expected.push((0, days, "Which days suit you?", "Mon; Wed".into()));
+    let rating = publish(Kind::Rating(RatingSpec {
+        statement: "Rate the talk".into(),
+        emoji: "⭐".into(),
+        share_results: false,
+    }))
+    .await;
+    people[1]
+        .cast(vote(1, rating, vec![], 4, ""))
+        .await
+        .unwrap();
+    expected.push((1, rating, "Rate the talk", "4".into()));
+    let crowd = publish(Kind::CrowdVote(CrowdVoteSpec {
+        statement: "Louder please".into(),
+        emoji: "👍".into(),
+        share_results: false,
+    }))
+    .await;
+    people[3].cast(vote(3, crowd, vec![], 0, "")).await.unwrap();
+    expected.push((3, crowd, "Louder please", "👍".into()));
+    let open = publish(Kind::OpenQuestion(OpenQuestionSpec {
+        question: "What did you like?".into(),
+        share_results: false,
+    }))
+    .await;
+    people[2]
+        .cast(vote(2, open, vec![], 0, "The \"demo\", and the pace"))
+        .await
+        .unwrap();
+    expected.push((
+        2,
+        open,
+        "What did you like?",
+        "The \"demo\", and the pace".into(),
+    ));
+    // A survey's answers are not poll votes (they have their own report).
+    let survey = publish(Kind::Survey(SurveySpec {
+        name: "Feedback".into(),
+        questions: vec![SurveyQuestion {
+            kind: SurveyQuestionKind::Open as i32,
+            text: "Anything else?".into(),
+            mandatory: true,
+            ..Default::default()
+        }],
+        ..Default::default()
+    }))
+    .await;
+    people[0]
+        .cast(Vote {
+            survey: vec![SurveyAnswer {
+                question: 0,
+                text: "No".into(),
+                ..Default::default()
+            }],
+            ..vote(0, survey, vec![], 0, "")
+        })
+        .await
+        .unwrap();
+    let ended = plenary_bus::now_ms() + 1;
+
+    let mut api = ReportingClient::connect(format!("http://{}", server.admin))
+        .await
+        .unwrap();
+    let all = || ReportRequest {
+        context_id: CTX.into(),
+        ..Default::default()
+    };
+
+    let want_votes: Vec<PollVoteRow> = expected
+        .iter()
+        .map(|(who, id, question, vote)| {
+            let p = &PEOPLE[*who];
+            PollVoteRow {
+                context_id: CTX.into(),
+                poll_id: *id,
+                user_id: p.id.into(),
+                user_first_name: p.first.into(),
+                user_last_name: p.last.into(),
+                user_email: p.email(),
+                question: (*question).into(),
+                vote: vote.clone(),
+                vote_time_ms: 0,
+            }
+        })
+        .collect();
+    let (votes, as_of) = rows_until(want_votes.len(), || {
+        let mut api = api.clone();
+        async move { api.poll_votes(authed(all())).await }
+    })
+    .await;
+    assert!(as_of > 0, "the as-of position is said");
+    for row in &votes {
+        assert!(
+            (started..ended).contains(&row.vote_time_ms),
+            "vote time {} outside the run",
+            row.vote_time_ms
+        );
+    }
+    let without_time: Vec<PollVoteRow> = votes
+        .iter()
+        .cloned()
+        .map(|r| PollVoteRow {
+            vote_time_ms: 0,
+            ..r
+        })
+        .collect();
+    assert_eq!(without_time, want_votes);
+
+    let (blocked, _) = rows_until(1, || {
+        let mut api = api.clone();
+        async move { api.blocked_users(authed(all())).await }
+    })
+    .await;
+    assert_eq!(blocked.len(), 1, "{blocked:?}");
+    let row = &blocked[0];
+    assert!((started..ended).contains(&row.blocked_at_ms));
+    assert_eq!(
+        row,
+        &BlockedUserRow {
+            user_id: "a4".into(),
+            user_email: PEOPLE[4].email(),
+            context_id: CTX.into(),
+            moderator_id: MODERATOR.id.into(),
+            moderator_email: MODERATOR.email(),
+            blocked_at_ms: row.blocked_at_ms,
+        }
+    );
+
+    // A time range before the run holds nothing; another context nothing either.
+    let (none, _) = rows_until(0, || {
+        let mut api = api.clone();
+        async move {
+            api.poll_votes(authed(ReportRequest {
+                to_ms: started,
+                ..all()
+            }))
+            .await
+        }
+    })
+    .await;
+    assert!(none.is_empty());
+    let (other, _) = rows_until(0, || {
+        let mut api = api.clone();
+        async move {
+            api.poll_votes(authed(ReportRequest {
+                context_id: "elsewhere".into(),
+                ..Default::default()
+            }))
+            .await
+        }
+    })
+    .await;
+    assert!(other.is_empty());
+
+    // Refusals: no key; an empty or backwards range.
+    let no_key = api.poll_votes(Request::new(all())).await.unwrap_err();
+    assert_eq!(no_key.code(), Code::Unauthenticated);
+    let backwards = api
+        .blocked_users(authed(ReportRequest {
+            from_ms: 10,
+            to_ms: 5,
+            ..all()
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(backwards.code(), Code::InvalidArgument);
+
+    let status = api
+        .status(authed(StatusRequest {}))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        status.position >= as_of && status.ingested > 0,
+        "{status:?}"
+    );
+    assert_eq!(status.unreadable, 0);
+    server.stop().await;
+}
+
+/// Ingestion survives a restart: the store's cursor is committed with what it covers,
+/// so a restarted node goes on where it stopped.
+#[tokio::test]
+async fn a_restarted_node_goes_on_where_ingestion_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let read = |server: &TestServer, want: usize| {
+        let admin = server.admin;
+        async move {
+            let api = ReportingClient::connect(format!("http://{admin}"))
+                .await
+                .unwrap();
+            rows_until(want, || {
+                let mut api: ReportingClient<Channel> = api.clone();
+                async move {
+                    api.poll_votes(authed(ReportRequest {
+                        context_id: CTX.into(),
+                        ..Default::default()
+                    }))
+                    .await
+                }
+            })
+            .await
+            .0
+        }
+    };
+    let server = start_in(dir.path(), |_| {}).await;
+    let m = MODERATOR.connect(&server, true).await;
+    let a = PEOPLE[0].connect(&server, false).await;
+    let id = m
+        .save_interaction(
+            CTX,
+            0,
+            InteractionSpec {
+                kind: Some(Kind::Poll(PollSpec {
+                    question: "Again?".into(),
+                    options: vec!["Yes".into(), "No".into()],
+                    share_results: false,
+                    multiple_answers: false,
+                })),
+            },
+        )
+        .await
+        .unwrap()
+        .interaction_id;
+    m.interaction_action(CTX, id, Action::Publish)
+        .await
+        .unwrap();
+    a.vote(CTX, id, "v1", &[0]).await.unwrap();
+    assert_eq!(read(&server, 1).await.len(), 1);
+    drop((m, a));
+    server.stop().await;
+
+    let server = start_in(dir.path(), |_| {}).await;
+    let b = PEOPLE[1].connect(&server, false).await;
+    b.vote(CTX, id, "v2", &[1]).await.unwrap();
+    let rows = read(&server, 2).await;
+    let voters: Vec<&str> = rows.iter().map(|r| r.user_id.as_str()).collect();
+    assert_eq!(voters, ["a0", "a1"]);
+    server.stop().await;
+}

@@ -1,0 +1,199 @@
+//! What an event of the log means for the reports: a pure function from one decoded
+//! event to the changes it makes to the store ([`Change`]), so the rules are tested
+//! without a database and the store only writes.
+
+use plenary_proto::v1::events::{
+    Actor, ContextEvent, InteractionSpec, context_event::Kind, interaction_spec::Kind as SpecKind,
+};
+
+/// One change to the reporting store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// An interaction was saved (created or edited): how its votes are shown.
+    Interaction {
+        context_id: String,
+        interaction_id: u64,
+        kind: &'static str,
+        question: String,
+        emoji: String,
+    },
+    /// A vote (one per user per interaction: a second one for the same is ignored).
+    Vote {
+        context_id: String,
+        interaction_id: u64,
+        voter: Actor,
+        /// The chosen options' texts joined with "; ", the rating, or the answer; empty
+        /// for a crowd vote's tap (shown as its emoji) and a survey (its own report).
+        vote: String,
+        at_ms: u64,
+        seq: u64,
+    },
+    Blocked {
+        context_id: String,
+        user_id: String,
+        user_email: String,
+        moderator: Actor,
+        at_ms: u64,
+    },
+    Unblocked {
+        context_id: String,
+        user_id: String,
+    },
+}
+
+/// Separates a multiple-answer vote's option texts in the `vote` column.
+pub const OPTION_SEPARATOR: &str = "; ";
+
+/// The changes a context event makes (none for the kinds no report reads yet).
+pub fn context_changes(event: &ContextEvent) -> Vec<Change> {
+    let context_id = || event.context_id.clone();
+    let actor = || event.actor.clone().unwrap_or_default();
+    let Some(kind) = &event.kind else {
+        return Vec::new();
+    };
+    match kind {
+        Kind::InteractionSaved(saved) => {
+            let (kind, question, emoji) = describe(saved.spec.as_ref());
+            vec![Change::Interaction {
+                context_id: context_id(),
+                interaction_id: saved.interaction_id,
+                kind,
+                question,
+                emoji,
+            }]
+        }
+        Kind::VoteCast(vote) => {
+            let shown = if !vote.option_texts.is_empty() {
+                vote.option_texts.join(OPTION_SEPARATOR)
+            } else if vote.rating > 0 {
+                vote.rating.to_string()
+            } else {
+                vote.text.clone()
+            };
+            vec![Change::Vote {
+                context_id: context_id(),
+                interaction_id: vote.interaction_id,
+                voter: actor(),
+                vote: shown,
+                at_ms: event.at_ms,
+                seq: event.seq,
+            }]
+        }
+        Kind::UserBlocked(blocked) => vec![Change::Blocked {
+            context_id: context_id(),
+            user_id: blocked.user_id.clone(),
+            user_email: blocked.email.clone(),
+            moderator: actor(),
+            at_ms: event.at_ms,
+        }],
+        Kind::UserUnblocked(unblocked) => vec![Change::Unblocked {
+            context_id: context_id(),
+            user_id: unblocked.user_id.clone(),
+        }],
+        _ => Vec::new(),
+    }
+}
+
+/// An interaction's kind, the text its votes answer, and its emoji (crowd votes,
+/// rating scales).
+fn describe(spec: Option<&InteractionSpec>) -> (&'static str, String, String) {
+    match spec.and_then(|s| s.kind.as_ref()) {
+        Some(SpecKind::Poll(p)) => ("poll", p.question.clone(), String::new()),
+        Some(SpecKind::Quiz(q)) => ("quiz", q.question.clone(), String::new()),
+        Some(SpecKind::Rating(r)) => ("rating", r.statement.clone(), r.emoji.clone()),
+        Some(SpecKind::CrowdVote(c)) => ("crowd_vote", c.statement.clone(), c.emoji.clone()),
+        Some(SpecKind::OpenQuestion(o)) => ("open_question", o.question.clone(), String::new()),
+        Some(SpecKind::Survey(s)) => ("survey", s.name.clone(), String::new()),
+        Some(SpecKind::Announcement(a)) => ("announcement", a.title.clone(), String::new()),
+        None => ("unknown", String::new(), String::new()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use plenary_proto::v1::events::{
+        CrowdVoteSpec, InteractionSaved, PollSpec, UserBlocked, VoteCast,
+    };
+
+    use super::*;
+
+    fn event(kind: Kind) -> ContextEvent {
+        ContextEvent {
+            context_id: "w1".into(),
+            epoch: 1,
+            seq: 9,
+            at_ms: 1_000,
+            actor: Some(Actor {
+                user_id: "u1".into(),
+                email: "u1@example.com".into(),
+                given_name: "Ann".into(),
+                family_name: "Lee".into(),
+                moderator: false,
+            }),
+            kind: Some(kind),
+        }
+    }
+
+    #[test]
+    fn a_vote_is_shown_as_its_option_texts_rating_or_answer() {
+        let vote = |v: VoteCast| match &context_changes(&event(Kind::VoteCast(v)))[..] {
+            [Change::Vote { vote, voter, .. }] => (vote.clone(), voter.given_name.clone()),
+            other => panic!("{other:?}"),
+        };
+        let texts = VoteCast {
+            option_texts: vec!["Tea".into(), "Coffee, black".into()],
+            ..Default::default()
+        };
+        assert_eq!(vote(texts), ("Tea; Coffee, black".into(), "Ann".into()));
+        let rating = VoteCast {
+            rating: 4,
+            ..Default::default()
+        };
+        assert_eq!(vote(rating).0, "4");
+        let answer = VoteCast {
+            text: "Great pace".into(),
+            ..Default::default()
+        };
+        assert_eq!(vote(answer).0, "Great pace");
+        assert_eq!(vote(VoteCast::default()).0, "", "a tap");
+    }
+
+    #[test]
+    fn saved_interactions_say_their_kind_question_and_emoji() {
+        let saved = |spec: SpecKind| {
+            context_changes(&event(Kind::InteractionSaved(InteractionSaved {
+                interaction_id: 3,
+                spec: Some(InteractionSpec { kind: Some(spec) }),
+                ..Default::default()
+            })))
+        };
+        assert!(matches!(
+            &saved(SpecKind::Poll(PollSpec {
+                question: "Tea?".into(),
+                ..Default::default()
+            }))[..],
+            [Change::Interaction { kind: "poll", question, interaction_id: 3, .. }] if question == "Tea?"
+        ));
+        assert!(matches!(
+            &saved(SpecKind::CrowdVote(CrowdVoteSpec {
+                statement: "Louder".into(),
+                emoji: "👍".into(),
+                ..Default::default()
+            }))[..],
+            [Change::Interaction { kind: "crowd_vote", emoji, .. }] if emoji == "👍"
+        ));
+    }
+
+    #[test]
+    fn a_block_names_the_moderator_who_made_it() {
+        let changes = context_changes(&event(Kind::UserBlocked(UserBlocked {
+            user_id: "troll".into(),
+            email: "troll@example.com".into(),
+        })));
+        assert!(matches!(
+            &changes[..],
+            [Change::Blocked { user_id, moderator, at_ms: 1_000, .. }]
+                if user_id == "troll" && moderator.user_id == "u1"
+        ));
+    }
+}

@@ -1,0 +1,97 @@
+//! The `Reporting` gRPC service: report rows streamed from the store, with how far
+//! ingestion had got in the response's initial metadata.
+
+use std::{pin::Pin, sync::Arc, sync::atomic::Ordering};
+
+use futures_util::{Stream, StreamExt};
+use plenary_proto::v1::reporting::{
+    BlockedUserRow, IngestStatus, PollVoteRow, ReportRequest, StatusRequest,
+    reporting_server::Reporting,
+};
+use tonic::{Request, Response, Status, metadata::MetadataValue};
+
+use crate::{
+    ingest::Progress,
+    store::{Store, StoreError},
+};
+
+/// A stream of report rows.
+pub type Rows<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
+
+#[derive(Clone, Debug)]
+pub struct ReportingService {
+    store: Store,
+    progress: Arc<Progress>,
+}
+
+impl ReportingService {
+    pub fn new(store: Store, progress: Arc<Progress>) -> Self {
+        ReportingService { store, progress }
+    }
+
+    /// A response of rows, saying in its metadata how far ingestion had got.
+    async fn respond<T: Send + 'static>(
+        &self,
+        rows: impl Stream<Item = Result<T, StoreError>> + Send + 'static,
+    ) -> Result<Response<Rows<T>>, Status> {
+        let cursor = self.store.cursor().await.map_err(unavailable)?;
+        let rows: Rows<T> = Box::pin(rows.map(|row| row.map_err(unavailable)));
+        let mut response = Response::new(rows);
+        let metadata = response.metadata_mut();
+        metadata.insert(
+            "x-plenary-as-of-position",
+            MetadataValue::from(cursor.position),
+        );
+        metadata.insert(
+            "x-plenary-as-of-ms",
+            MetadataValue::from(cursor.last_event_ms),
+        );
+        Ok(response)
+    }
+}
+
+fn unavailable(e: StoreError) -> Status {
+    Status::unavailable(e.to_string())
+}
+
+fn checked(request: Request<ReportRequest>) -> Result<ReportRequest, Status> {
+    let request = request.into_inner();
+    if request.to_ms != 0 && request.to_ms <= request.from_ms {
+        return Err(Status::invalid_argument(
+            "to_ms must be after from_ms (or 0 for open-ended)",
+        ));
+    }
+    Ok(request)
+}
+
+#[tonic::async_trait]
+impl Reporting for ReportingService {
+    type BlockedUsersStream = Rows<BlockedUserRow>;
+    type PollVotesStream = Rows<PollVoteRow>;
+
+    async fn blocked_users(
+        &self,
+        request: Request<ReportRequest>,
+    ) -> Result<Response<Self::BlockedUsersStream>, Status> {
+        let request = checked(request)?;
+        self.respond(self.store.blocked_users(&request)).await
+    }
+
+    async fn poll_votes(
+        &self,
+        request: Request<ReportRequest>,
+    ) -> Result<Response<Self::PollVotesStream>, Status> {
+        let request = checked(request)?;
+        self.respond(self.store.poll_votes(&request)).await
+    }
+
+    async fn status(&self, _: Request<StatusRequest>) -> Result<Response<IngestStatus>, Status> {
+        let cursor = self.store.cursor().await.map_err(unavailable)?;
+        Ok(Response::new(IngestStatus {
+            position: cursor.position,
+            last_event_ms: cursor.last_event_ms,
+            ingested: self.progress.ingested.load(Ordering::Relaxed),
+            unreadable: self.progress.unreadable.load(Ordering::Relaxed),
+        }))
+    }
+}

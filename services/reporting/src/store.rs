@@ -1,0 +1,453 @@
+//! The reporting store (SQLite, `reporting.db`): what the projection derived from the
+//! log, and the cursor saying how far it got — written in one transaction with what it
+//! covers, so a restart goes on exactly where the last commit ended: nothing is lost or
+//! counted twice. A per-stream high-water mark makes applying an event twice harmless
+//! too (for consumers that deliver at least once).
+
+use std::{path::Path, str::FromStr, time::Duration};
+
+use futures_util::{Stream, StreamExt};
+use plenary_bus::LogEntry;
+use plenary_proto::v1::{
+    events::ContextEvent,
+    reporting::{BlockedUserRow, PollVoteRow, ReportRequest},
+};
+use prost::Message;
+use sqlx::{
+    Row, SqliteConnection,
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions},
+};
+
+use crate::projection::{Change, context_changes};
+
+/// A failure of the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("reporting store: {0}")]
+    Sql(#[from] sqlx::Error),
+    #[error("reporting store migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// How far ingestion has got.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Cursor {
+    /// The last log position applied.
+    pub position: u64,
+    /// The time of the last event applied (Unix ms).
+    pub last_event_ms: u64,
+}
+
+/// What one ingested batch did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Ingested {
+    pub applied: u64,
+    /// Events set aside as unreadable (in the `unreadable` table, and logged).
+    pub unreadable: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `path`.
+    pub async fn open(path: &Path) -> Result<Store, StoreError> {
+        let options = SqliteConnectOptions::from_str("sqlite:")?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Store { pool })
+    }
+
+    pub async fn cursor(&self) -> Result<Cursor, StoreError> {
+        let row = sqlx::query("SELECT position, last_event_ms FROM cursor WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(Cursor {
+            position: row.get::<i64, _>(0) as u64,
+            last_event_ms: row.get::<i64, _>(1) as u64,
+        })
+    }
+
+    /// Applies a batch of log entries (in log order) and moves the cursor to the last,
+    /// in one transaction.
+    pub async fn ingest(&self, entries: &[LogEntry]) -> Result<Ingested, StoreError> {
+        let Some(last) = entries.last() else {
+            return Ok(Ingested::default());
+        };
+        let mut tx = self.pool.begin().await?;
+        let mut done = Ingested::default();
+        for entry in entries {
+            match apply(&mut tx, entry).await? {
+                true => done.applied += 1,
+                false => done.unreadable += 1,
+            }
+        }
+        sqlx::query(
+            "UPDATE cursor SET position = ?, last_event_ms = MAX(last_event_ms, ?) WHERE id = 1",
+        )
+        .bind(last.position as i64)
+        .bind(last.at_ms as i64)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    /// The blocked users report's rows, streamed (bounded memory however many).
+    pub fn blocked_users(
+        &self,
+        request: &ReportRequest,
+    ) -> impl Stream<Item = Result<BlockedUserRow, StoreError>> + Send + 'static {
+        let (context, from, to) = filters(request);
+        let pool = self.pool.clone();
+        async_stream(move |tx| async move {
+            let mut rows = sqlx::query(
+                "SELECT user_id, user_email, context_id, moderator_id, moderator_email, \
+                 blocked_at_ms FROM blocks \
+                 WHERE (?1 = '' OR context_id = ?1) AND blocked_at_ms >= ?2 AND blocked_at_ms < ?3 \
+                 ORDER BY context_id, blocked_at_ms, user_id",
+            )
+            .bind(context)
+            .bind(from)
+            .bind(to)
+            .fetch(&pool);
+            while let Some(row) = rows.next().await {
+                let row = row.map(|r| BlockedUserRow {
+                    user_id: r.get(0),
+                    user_email: r.get(1),
+                    context_id: r.get(2),
+                    moderator_id: r.get(3),
+                    moderator_email: r.get(4),
+                    blocked_at_ms: r.get::<i64, _>(5) as u64,
+                });
+                if tx.send(row.map_err(Into::into)).await.is_err() {
+                    break;
+                }
+            }
+        })
+    }
+
+    /// The poll votes report's rows (every kind with a vote but surveys), streamed.
+    pub fn poll_votes(
+        &self,
+        request: &ReportRequest,
+    ) -> impl Stream<Item = Result<PollVoteRow, StoreError>> + Send + 'static {
+        let (context, from, to) = filters(request);
+        let pool = self.pool.clone();
+        async_stream(move |tx| async move {
+            let mut rows = sqlx::query(
+                "SELECT v.context_id, v.interaction_id, v.user_id, v.first_name, v.last_name, \
+                 v.email, COALESCE(i.question, ''), \
+                 CASE WHEN i.kind = 'crowd_vote' THEN i.emoji ELSE v.vote END, v.at_ms \
+                 FROM votes v LEFT JOIN interactions i \
+                   ON i.context_id = v.context_id AND i.interaction_id = v.interaction_id \
+                 WHERE (?1 = '' OR v.context_id = ?1) AND v.at_ms >= ?2 AND v.at_ms < ?3 \
+                   AND COALESCE(i.kind, '') NOT IN ('survey', 'announcement') \
+                 ORDER BY v.context_id, v.seq",
+            )
+            .bind(context)
+            .bind(from)
+            .bind(to)
+            .fetch(&pool);
+            while let Some(row) = rows.next().await {
+                let row = row.map(|r| PollVoteRow {
+                    context_id: r.get(0),
+                    poll_id: r.get::<i64, _>(1) as u64,
+                    user_id: r.get(2),
+                    user_first_name: r.get(3),
+                    user_last_name: r.get(4),
+                    user_email: r.get(5),
+                    question: r.get(6),
+                    vote: r.get(7),
+                    vote_time_ms: r.get::<i64, _>(8) as u64,
+                });
+                if tx.send(row.map_err(Into::into)).await.is_err() {
+                    break;
+                }
+            }
+        })
+    }
+}
+
+/// A report's filters as bind values: the context ('' for all) and [from, to) in ms.
+fn filters(request: &ReportRequest) -> (String, i64, i64) {
+    let to = match request.to_ms {
+        0 => i64::MAX,
+        t => t.min(i64::MAX as u64) as i64,
+    };
+    (
+        request.context_id.clone(),
+        request.from_ms.min(i64::MAX as u64) as i64,
+        to,
+    )
+}
+
+/// Rows produced by a task into a small channel: a report streams with bounded memory,
+/// and stops reading when the reader goes away.
+fn async_stream<T, F, Fut>(produce: F) -> impl Stream<Item = T> + Send + 'static
+where
+    T: Send + 'static,
+    F: FnOnce(tokio::sync::mpsc::Sender<T>) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (tx, rx) = tokio::sync::mpsc::channel(256);
+    tokio::spawn(produce(tx));
+    tokio_stream::wrappers::ReceiverStream::new(rx)
+}
+
+/// Applies one entry; false when it could not be read (then set aside).
+async fn apply(tx: &mut SqliteConnection, entry: &LogEntry) -> Result<bool, StoreError> {
+    // Private streams (`~u/`, `~dm/`) feed reports not built yet.
+    if entry.stream_id.starts_with('~') {
+        return Ok(true);
+    }
+    let event = match ContextEvent::decode(&entry.payload[..]) {
+        Ok(event) => event,
+        Err(e) => {
+            set_aside(tx, entry, &e.to_string()).await?;
+            return Ok(false);
+        }
+    };
+    // At or before the stream's last applied event: applied already.
+    let applied: Option<(i64, i64)> =
+        sqlx::query_as("SELECT epoch, seq FROM streams WHERE stream_id = ?")
+            .bind(&entry.stream_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if applied.is_some_and(|(epoch, seq)| (event.epoch, event.seq) <= (epoch as u64, seq as u64)) {
+        return Ok(true);
+    }
+    for change in context_changes(&event) {
+        write(tx, change).await?;
+    }
+    sqlx::query(
+        "INSERT INTO streams (stream_id, epoch, seq) VALUES (?, ?, ?) \
+         ON CONFLICT (stream_id) DO UPDATE SET epoch = excluded.epoch, seq = excluded.seq",
+    )
+    .bind(&entry.stream_id)
+    .bind(event.epoch as i64)
+    .bind(event.seq as i64)
+    .execute(&mut *tx)
+    .await?;
+    Ok(true)
+}
+
+async fn set_aside(
+    tx: &mut SqliteConnection,
+    entry: &LogEntry,
+    reason: &str,
+) -> Result<(), StoreError> {
+    tracing::error!(
+        position = entry.position,
+        stream_id = %entry.stream_id,
+        seq = entry.seq,
+        reason,
+        "an event of the log could not be read: set aside in the reporting store's `unreadable` table"
+    );
+    sqlx::query(
+        "INSERT OR REPLACE INTO unreadable (position, stream_id, seq, reason) VALUES (?, ?, ?, ?)",
+    )
+    .bind(entry.position as i64)
+    .bind(&entry.stream_id)
+    .bind(entry.seq as i64)
+    .bind(reason)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+async fn write(tx: &mut SqliteConnection, change: Change) -> Result<(), StoreError> {
+    match change {
+        Change::Interaction {
+            context_id,
+            interaction_id,
+            kind,
+            question,
+            emoji,
+        } => {
+            sqlx::query(
+                "INSERT INTO interactions (context_id, interaction_id, kind, question, emoji) \
+                 VALUES (?, ?, ?, ?, ?) ON CONFLICT (context_id, interaction_id) DO UPDATE SET \
+                 kind = excluded.kind, question = excluded.question, emoji = excluded.emoji",
+            )
+            .bind(context_id)
+            .bind(interaction_id as i64)
+            .bind(kind)
+            .bind(question)
+            .bind(emoji)
+            .execute(&mut *tx)
+            .await?;
+        }
+        Change::Vote {
+            context_id,
+            interaction_id,
+            voter,
+            vote,
+            at_ms,
+            seq,
+        } => {
+            sqlx::query(
+                "INSERT OR IGNORE INTO votes (context_id, interaction_id, user_id, first_name, \
+                 last_name, email, vote, at_ms, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(context_id)
+            .bind(interaction_id as i64)
+            .bind(voter.user_id)
+            .bind(voter.given_name)
+            .bind(voter.family_name)
+            .bind(voter.email)
+            .bind(vote)
+            .bind(at_ms as i64)
+            .bind(seq as i64)
+            .execute(&mut *tx)
+            .await?;
+        }
+        Change::Blocked {
+            context_id,
+            user_id,
+            user_email,
+            moderator,
+            at_ms,
+        } => {
+            sqlx::query(
+                "INSERT INTO blocks (context_id, user_id, user_email, moderator_id, \
+                 moderator_email, blocked_at_ms) VALUES (?, ?, ?, ?, ?, ?) \
+                 ON CONFLICT (context_id, user_id) DO UPDATE SET user_email = excluded.user_email, \
+                 moderator_id = excluded.moderator_id, moderator_email = excluded.moderator_email, \
+                 blocked_at_ms = excluded.blocked_at_ms",
+            )
+            .bind(context_id)
+            .bind(user_id)
+            .bind(user_email)
+            .bind(moderator.user_id)
+            .bind(moderator.email)
+            .bind(at_ms as i64)
+            .execute(&mut *tx)
+            .await?;
+        }
+        Change::Unblocked {
+            context_id,
+            user_id,
+        } => {
+            sqlx::query("DELETE FROM blocks WHERE context_id = ? AND user_id = ?")
+                .bind(context_id)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use futures_util::TryStreamExt;
+    use plenary_proto::v1::events::{Actor, UserBlocked, UserUnblocked, context_event::Kind};
+
+    use super::*;
+
+    fn entry(position: u64, seq: u64, kind: Kind) -> LogEntry {
+        let event = ContextEvent {
+            context_id: "w1".into(),
+            epoch: 1,
+            seq,
+            at_ms: 1_000 + seq,
+            actor: Some(Actor {
+                user_id: "mod".into(),
+                email: "mod@example.com".into(),
+                ..Default::default()
+            }),
+            kind: Some(kind),
+        };
+        LogEntry {
+            position,
+            stream_id: "w1".into(),
+            seq,
+            at_ms: event.at_ms,
+            payload: event.encode_to_vec(),
+        }
+    }
+
+    async fn blocked(store: &Store) -> Vec<String> {
+        store
+            .blocked_users(&ReportRequest::default())
+            .map_ok(|r| r.user_id)
+            .try_collect()
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_event_applied_again_changes_nothing_and_the_cursor_moves_with_the_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("r.db")).await.unwrap();
+        let block = entry(
+            1,
+            1,
+            Kind::UserBlocked(UserBlocked {
+                user_id: "troll".into(),
+                email: "t@example.com".into(),
+            }),
+        );
+        let unblock = entry(
+            2,
+            2,
+            Kind::UserUnblocked(UserUnblocked {
+                user_id: "troll".into(),
+                email: String::new(),
+            }),
+        );
+        store.ingest(std::slice::from_ref(&block)).await.unwrap();
+        assert_eq!(blocked(&store).await, ["troll"]);
+        store.ingest(&[unblock]).await.unwrap();
+        assert_eq!(
+            store.cursor().await.unwrap(),
+            Cursor {
+                position: 2,
+                last_event_ms: 1_002
+            }
+        );
+        // Delivered again (an at-least-once consumer): the old block stays undone.
+        let again = LogEntry {
+            position: 3,
+            ..block
+        };
+        assert_eq!(store.ingest(&[again]).await.unwrap().applied, 1);
+        assert!(blocked(&store).await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_event_is_set_aside_not_skipped_silently() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("r.db")).await.unwrap();
+        let garbage = LogEntry {
+            position: 7,
+            stream_id: "w1".into(),
+            seq: 3,
+            at_ms: 5,
+            payload: vec![0xff, 0xff, 0xff],
+        };
+        let done = store.ingest(&[garbage]).await.unwrap();
+        assert_eq!((done.applied, done.unreadable), (0, 1));
+        let (stream, seq): (String, i64) =
+            sqlx::query_as("SELECT stream_id, seq FROM unreadable WHERE position = 7")
+                .fetch_one(&store.pool)
+                .await
+                .unwrap();
+        assert_eq!((stream.as_str(), seq), ("w1", 3));
+        assert_eq!(
+            store.cursor().await.unwrap().position,
+            7,
+            "and ingestion goes on"
+        );
+    }
+}
