@@ -16,7 +16,8 @@ use plenary_client::{
     },
 };
 use plenary_proto::v1::reporting::{
-    BlockedUserRow, PollVoteRow, ReportRequest, StatusRequest, reporting_client::ReportingClient,
+    BlockedUserRow, ContextStatsRow, ModeratorThreads, PollVoteRow, ReportRequest, StatusRequest,
+    reporting_client::ReportingClient,
 };
 use tonic::{Code, Request, metadata::MetadataValue, transport::Channel};
 
@@ -437,5 +438,149 @@ async fn a_restarted_node_goes_on_where_ingestion_stopped() {
     let rows = read(&server, 2).await;
     let voters: Vec<&str> = rows.iter().map(|r| r.user_id.as_str()).collect();
     assert_eq!(voters, ["a0", "a1"]);
+    server.stop().await;
+}
+
+/// Context stats: Q&A threads in every state (one reopened), messages by role, blocks,
+/// the last moderator action, and the moderators owning threads — each compared with
+/// what the script did.
+#[tokio::test]
+async fn context_stats_match_the_script() {
+    use plenary_client::v1::ThreadActionKind as T;
+    const M2: Person = Person {
+        id: "mod-2",
+        first: "Nils",
+        last: "Mod",
+    };
+    let server = start(|_| {}).await;
+    let started = plenary_bus::now_ms();
+    let m1 = MODERATOR.connect(&server, true).await;
+    let m2 = M2.connect(&server, true).await;
+    let mut people = Vec::new();
+    for p in &PEOPLE {
+        people.push(p.connect(&server, false).await);
+    }
+    let (mut user_messages, mut moderator_messages) = (0u64, 0u64);
+    let mut ask = async |who: usize, text: &str| {
+        user_messages += 1;
+        people[who].ask(CTX, text, "", 0).await.unwrap().thread_id
+    };
+    let pending = ask(0, "Is it recorded?").await;
+    let owned = ask(1, "Slides?").await;
+    let resolved_by_m1 = ask(2, "Price?").await;
+    let done = ask(3, "Dates?").await;
+    let reopened = ask(4, "Certificate?").await;
+    let resolved_by_m2 = ask(5, "Links?").await;
+    let _ = pending;
+    m1.thread_action(CTX, owned, T::Claim).await.unwrap();
+    m1.thread_action(CTX, resolved_by_m1, T::Claim)
+        .await
+        .unwrap();
+    m1.thread_action(CTX, resolved_by_m1, T::Resolve)
+        .await
+        .unwrap();
+    m2.answer(CTX, done, "Next week.", "").await.unwrap();
+    moderator_messages += 1;
+    m2.thread_action(CTX, done, T::Resolve).await.unwrap();
+    m2.thread_action(CTX, done, T::Clear).await.unwrap();
+    m2.thread_action(CTX, reopened, T::Claim).await.unwrap();
+    m2.thread_action(CTX, reopened, T::Resolve).await.unwrap();
+    // A new question reopens the resolved thread: pending again.
+    assert_eq!(ask(4, "And a PDF?").await, reopened);
+    m2.thread_action(CTX, resolved_by_m2, T::Claim)
+        .await
+        .unwrap();
+    m2.thread_action(CTX, resolved_by_m2, T::Resolve)
+        .await
+        .unwrap();
+    // Group chat, a deleted message (still counted: it was sent) and the backchannel.
+    let sent = people[0].send(CTX, "hello", "c1", 0).await.unwrap();
+    people[0].delete(CTX, sent.message_id).await.unwrap();
+    user_messages += 1;
+    m1.send(CTX, "welcome", "c2", 0).await.unwrap();
+    m1.send_backchannel(CTX, "between us", "c3", 0)
+        .await
+        .unwrap();
+    moderator_messages += 2;
+    let before_last_action = plenary_bus::now_ms();
+    m1.block(CTX, "a5").await.unwrap();
+    let ended = plenary_bus::now_ms() + 1;
+
+    let api = ReportingClient::connect(format!("http://{}", server.admin))
+        .await
+        .unwrap();
+    let range = ReportRequest {
+        context_id: CTX.into(),
+        from_ms: started,
+        to_ms: ended,
+    };
+    // Wait until the last event (the block) is ingested.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let row = loop {
+        let (rows, _) = rows_until(1, || {
+            let mut api = api.clone();
+            let range = range.clone();
+            async move { api.context_stats(authed(range)).await }
+        })
+        .await;
+        if rows.first().is_some_and(|r| r.blocked == 1) || tokio::time::Instant::now() > deadline {
+            break rows.into_iter().next().expect("a row for the context");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(
+        (before_last_action..ended).contains(&row.last_activity_ms),
+        "last moderator action at {}",
+        row.last_activity_ms
+    );
+    let expected = ContextStatsRow {
+        context_id: CTX.into(),
+        // Created by the first join: named after its id.
+        context_name: CTX.into(),
+        last_activity_ms: row.last_activity_ms,
+        pending: 2,
+        owned: 1,
+        resolved: 2,
+        done: 1,
+        blocked: 1,
+        user_messages,
+        moderator_messages,
+        moderators_owning_resolved: vec![
+            ModeratorThreads {
+                email: MODERATOR.email(),
+                threads: 1,
+            },
+            ModeratorThreads {
+                email: M2.email(),
+                threads: 1,
+            },
+        ],
+        moderators_owning_unresolved: vec![ModeratorThreads {
+            email: MODERATOR.email(),
+            threads: 1,
+        }],
+    };
+    assert_eq!(row, expected);
+
+    // A range that ended before the webinar: nothing. No range: refused.
+    let (none, _) = rows_until(0, || {
+        let mut api = api.clone();
+        async move {
+            api.context_stats(authed(ReportRequest {
+                from_ms: 1,
+                to_ms: started - 60_000,
+                ..Default::default()
+            }))
+            .await
+        }
+    })
+    .await;
+    assert!(none.is_empty(), "{none:?}");
+    let missing = api
+        .clone()
+        .context_stats(authed(ReportRequest::default()))
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), Code::InvalidArgument);
     server.stop().await;
 }

@@ -3,7 +3,8 @@
 //! without a database and the store only writes.
 
 use plenary_proto::v1::events::{
-    Actor, ContextEvent, InteractionSpec, context_event::Kind, interaction_spec::Kind as SpecKind,
+    Actor, ContextCreated, ContextEvent, ContextUpdated, InteractionSpec, context_event::Kind,
+    interaction_spec::Kind as SpecKind,
 };
 
 /// One change to the reporting store.
@@ -39,28 +40,110 @@ pub enum Change {
         context_id: String,
         user_id: String,
     },
+    /// Every event: the context exists, and when a moderator last acted in it.
+    Activity {
+        context_id: String,
+        at_ms: u64,
+        by_moderator: bool,
+    },
+    /// The context's name (created or updated).
+    Named {
+        context_id: String,
+        name: String,
+    },
+    Message {
+        context_id: String,
+        message_id: u64,
+        author: Actor,
+        thread_id: u64,
+        backchannel: bool,
+        text: String,
+        at_ms: u64,
+    },
+    MessageDeleted {
+        context_id: String,
+        message_id: u64,
+    },
+    /// A Q&A thread moved to `state` (`pending`, `owned`, `resolved`, `done`); `owner`
+    /// is the moderator who claimed or resolved it (kept while it stays theirs).
+    Thread {
+        context_id: String,
+        thread_id: u64,
+        state: &'static str,
+        attendee_id: Option<String>,
+        owner: Option<Actor>,
+        at_ms: u64,
+    },
 }
 
 /// Separates a multiple-answer vote's option texts in the `vote` column.
 pub const OPTION_SEPARATOR: &str = "; ";
 
-/// The changes a context event makes (none for the kinds no report reads yet).
+/// The changes a context event makes (besides its activity, none for the kinds no
+/// report reads yet).
 pub fn context_changes(event: &ContextEvent) -> Vec<Change> {
     let context_id = || event.context_id.clone();
     let actor = || event.actor.clone().unwrap_or_default();
     let Some(kind) = &event.kind else {
         return Vec::new();
     };
-    match kind {
+    let activity = Change::Activity {
+        context_id: context_id(),
+        at_ms: event.at_ms,
+        by_moderator: event.actor.as_ref().is_some_and(|a| a.moderator),
+    };
+    let thread = |thread_id: u64, state: &'static str, owner: Option<Actor>| Change::Thread {
+        context_id: context_id(),
+        thread_id,
+        state,
+        attendee_id: None,
+        owner,
+        at_ms: event.at_ms,
+    };
+    let change = match kind {
+        Kind::Created(ContextCreated { settings, .. })
+        | Kind::Updated(ContextUpdated { settings }) => Change::Named {
+            context_id: context_id(),
+            name: settings
+                .as_ref()
+                .map(|s| s.name.clone())
+                .unwrap_or_default(),
+        },
+        Kind::MessagePosted(m) => Change::Message {
+            context_id: context_id(),
+            message_id: m.message_id,
+            author: actor(),
+            thread_id: m.thread_id,
+            backchannel: m.backchannel,
+            text: m.text.clone(),
+            at_ms: event.at_ms,
+        },
+        Kind::MessageDeleted(d) => Change::MessageDeleted {
+            context_id: context_id(),
+            message_id: d.message_id,
+        },
+        Kind::ThreadOpened(o) => Change::Thread {
+            context_id: context_id(),
+            thread_id: o.thread_id,
+            state: "pending",
+            attendee_id: Some(o.attendee_id.clone()),
+            owner: None,
+            at_ms: event.at_ms,
+        },
+        Kind::ThreadReopened(r) => thread(r.thread_id, "pending", None),
+        Kind::ThreadReleased(r) => thread(r.thread_id, "pending", None),
+        Kind::ThreadClaimed(c) => thread(c.thread_id, "owned", Some(actor())),
+        Kind::ThreadResolved(r) => thread(r.thread_id, "resolved", Some(actor())),
+        Kind::ThreadCleared(c) => thread(c.thread_id, "done", None),
         Kind::InteractionSaved(saved) => {
             let (kind, question, emoji) = describe(saved.spec.as_ref());
-            vec![Change::Interaction {
+            Change::Interaction {
                 context_id: context_id(),
                 interaction_id: saved.interaction_id,
                 kind,
                 question,
                 emoji,
-            }]
+            }
         }
         Kind::VoteCast(vote) => {
             let shown = if !vote.option_texts.is_empty() {
@@ -70,28 +153,29 @@ pub fn context_changes(event: &ContextEvent) -> Vec<Change> {
             } else {
                 vote.text.clone()
             };
-            vec![Change::Vote {
+            Change::Vote {
                 context_id: context_id(),
                 interaction_id: vote.interaction_id,
                 voter: actor(),
                 vote: shown,
                 at_ms: event.at_ms,
                 seq: event.seq,
-            }]
+            }
         }
-        Kind::UserBlocked(blocked) => vec![Change::Blocked {
+        Kind::UserBlocked(blocked) => Change::Blocked {
             context_id: context_id(),
             user_id: blocked.user_id.clone(),
             user_email: blocked.email.clone(),
             moderator: actor(),
             at_ms: event.at_ms,
-        }],
-        Kind::UserUnblocked(unblocked) => vec![Change::Unblocked {
+        },
+        Kind::UserUnblocked(unblocked) => Change::Unblocked {
             context_id: context_id(),
             user_id: unblocked.user_id.clone(),
-        }],
-        _ => Vec::new(),
-    }
+        },
+        _ => return vec![activity],
+    };
+    vec![activity, change]
 }
 
 /// An interaction's kind, the text its votes answer, and its emoji (crowd votes,
@@ -137,7 +221,9 @@ mod tests {
     #[test]
     fn a_vote_is_shown_as_its_option_texts_rating_or_answer() {
         let vote = |v: VoteCast| match &context_changes(&event(Kind::VoteCast(v)))[..] {
-            [Change::Vote { vote, voter, .. }] => (vote.clone(), voter.given_name.clone()),
+            [Change::Activity { .. }, Change::Vote { vote, voter, .. }] => {
+                (vote.clone(), voter.given_name.clone())
+            }
             other => panic!("{other:?}"),
         };
         let texts = VoteCast {
@@ -172,7 +258,7 @@ mod tests {
                 question: "Tea?".into(),
                 ..Default::default()
             }))[..],
-            [Change::Interaction { kind: "poll", question, interaction_id: 3, .. }] if question == "Tea?"
+            [_, Change::Interaction { kind: "poll", question, interaction_id: 3, .. }] if question == "Tea?"
         ));
         assert!(matches!(
             &saved(SpecKind::CrowdVote(CrowdVoteSpec {
@@ -180,7 +266,7 @@ mod tests {
                 emoji: "👍".into(),
                 ..Default::default()
             }))[..],
-            [Change::Interaction { kind: "crowd_vote", emoji, .. }] if emoji == "👍"
+            [_, Change::Interaction { kind: "crowd_vote", emoji, .. }] if emoji == "👍"
         ));
     }
 
@@ -192,7 +278,7 @@ mod tests {
         })));
         assert!(matches!(
             &changes[..],
-            [Change::Blocked { user_id, moderator, at_ms: 1_000, .. }]
+            [_, Change::Blocked { user_id, moderator, at_ms: 1_000, .. }]
                 if user_id == "troll" && moderator.user_id == "u1"
         ));
     }

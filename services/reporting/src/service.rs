@@ -5,7 +5,7 @@ use std::{pin::Pin, sync::Arc, sync::atomic::Ordering};
 
 use futures_util::{Stream, StreamExt};
 use plenary_proto::v1::reporting::{
-    BlockedUserRow, IngestStatus, PollVoteRow, ReportRequest, StatusRequest,
+    BlockedUserRow, ContextStatsRow, IngestStatus, PollVoteRow, ReportRequest, StatusRequest,
     reporting_server::Reporting,
 };
 use tonic::{Request, Response, Status, metadata::MetadataValue};
@@ -68,6 +68,20 @@ fn checked(request: Request<ReportRequest>) -> Result<ReportRequest, Status> {
 impl Reporting for ReportingService {
     type BlockedUsersStream = Rows<BlockedUserRow>;
     type PollVotesStream = Rows<PollVoteRow>;
+    type ContextStatsStream = Rows<ContextStatsRow>;
+
+    async fn context_stats(
+        &self,
+        request: Request<ReportRequest>,
+    ) -> Result<Response<Self::ContextStatsStream>, Status> {
+        let request = checked(request)?;
+        if request.from_ms == 0 || request.to_ms == 0 {
+            return Err(Status::invalid_argument(
+                "context stats needs a time range: set from_ms and to_ms",
+            ));
+        }
+        self.respond(self.store.context_stats(&request)).await
+    }
 
     async fn blocked_users(
         &self,

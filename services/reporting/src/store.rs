@@ -10,7 +10,7 @@ use futures_util::{Stream, StreamExt};
 use plenary_bus::LogEntry;
 use plenary_proto::v1::{
     events::ContextEvent,
-    reporting::{BlockedUserRow, PollVoteRow, ReportRequest},
+    reporting::{BlockedUserRow, ContextStatsRow, ModeratorThreads, PollVoteRow, ReportRequest},
 };
 use prost::Message;
 use sqlx::{
@@ -178,6 +178,112 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The context stats report's rows (`request` has a range), streamed.
+    pub fn context_stats(
+        &self,
+        request: &ReportRequest,
+    ) -> impl Stream<Item = Result<ContextStatsRow, StoreError>> + Send + 'static {
+        let (context, from, to) = filters(request);
+        let pool = self.pool.clone();
+        async_stream(move |tx| async move {
+            let mut contexts = sqlx::query(
+                "SELECT context_id, name, last_moderator_ms FROM contexts \
+                 WHERE (?1 = '' OR context_id = ?1) AND first_event_ms < ?3 AND last_event_ms >= ?2 \
+                 ORDER BY context_id",
+            )
+            .bind(context)
+            .bind(from)
+            .bind(to)
+            .fetch(&pool);
+            while let Some(row) = contexts.next().await {
+                let row = match row {
+                    Ok(r) => context_stats_row(&pool, r.get(0), r.get(1), r.get(2), from, to).await,
+                    Err(e) => Err(e.into()),
+                };
+                if tx.send(row).await.is_err() {
+                    break;
+                }
+            }
+        })
+    }
+}
+
+/// One context's stats over [from, to).
+async fn context_stats_row(
+    pool: &SqlitePool,
+    context_id: String,
+    name: String,
+    last_moderator_ms: i64,
+    from: i64,
+    to: i64,
+) -> Result<ContextStatsRow, StoreError> {
+    let mut row = ContextStatsRow {
+        context_name: name,
+        last_activity_ms: last_moderator_ms as u64,
+        ..Default::default()
+    };
+    let states: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT state, COUNT(*) FROM threads WHERE context_id = ? AND opened_ms < ? GROUP BY state",
+    )
+    .bind(&context_id)
+    .bind(to)
+    .fetch_all(pool)
+    .await?;
+    for (state, n) in states {
+        let n = n as u32;
+        match state.as_str() {
+            "pending" => row.pending = n,
+            "owned" => row.owned = n,
+            "resolved" => row.resolved = n,
+            _ => row.done = n,
+        }
+    }
+    row.blocked = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM blocks WHERE context_id = ?")
+        .bind(&context_id)
+        .fetch_one(pool)
+        .await? as u32;
+    let messages: Vec<(bool, i64)> = sqlx::query_as(
+        "SELECT by_moderator, COUNT(*) FROM messages \
+         WHERE context_id = ? AND at_ms >= ? AND at_ms < ? GROUP BY by_moderator",
+    )
+    .bind(&context_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await?;
+    for (by_moderator, n) in messages {
+        if by_moderator {
+            row.moderator_messages = n as u64;
+        } else {
+            row.user_messages = n as u64;
+        }
+    }
+    let owners = |state: &'static str| {
+        sqlx::query_as::<_, (String, i64)>(
+            "SELECT CASE WHEN owner_email = '' THEN owner_id ELSE owner_email END AS who, COUNT(*) AS n \
+             FROM threads WHERE context_id = ? AND opened_ms < ? AND state = ? \
+             GROUP BY who ORDER BY n DESC, who",
+        )
+        .bind(context_id.clone())
+        .bind(to)
+        .bind(state)
+        .fetch_all(pool)
+    };
+    let per_moderator = |rows: Vec<(String, i64)>| {
+        rows.into_iter()
+            .map(|(email, n)| ModeratorThreads {
+                email,
+                threads: n as u32,
+            })
+            .collect()
+    };
+    row.moderators_owning_resolved = per_moderator(owners("resolved").await?);
+    row.moderators_owning_unresolved = per_moderator(owners("owned").await?);
+    row.context_id = context_id;
+    Ok(row)
+}
+
 /// A report's filters as bind values: the context ('' for all) and [from, to) in ms.
 fn filters(request: &ReportRequest) -> (String, i64, i64) {
     let to = match request.to_ms {
@@ -343,6 +449,106 @@ async fn write(tx: &mut SqliteConnection, change: Change) -> Result<(), StoreErr
                 .bind(user_id)
                 .execute(&mut *tx)
                 .await?;
+        }
+        Change::Activity {
+            context_id,
+            at_ms,
+            by_moderator,
+        } => {
+            let moderator_ms = if by_moderator { at_ms as i64 } else { 0 };
+            sqlx::query(
+                "INSERT INTO contexts (context_id, last_moderator_ms, first_event_ms, last_event_ms) \
+                 VALUES (?1, ?2, ?3, ?3) ON CONFLICT (context_id) DO UPDATE SET \
+                 last_moderator_ms = MAX(last_moderator_ms, ?2), \
+                 first_event_ms = MIN(first_event_ms, ?3), last_event_ms = MAX(last_event_ms, ?3)",
+            )
+            .bind(context_id)
+            .bind(moderator_ms)
+            .bind(at_ms as i64)
+            .execute(&mut *tx)
+            .await?;
+        }
+        Change::Named { context_id, name } => {
+            sqlx::query("UPDATE contexts SET name = ? WHERE context_id = ?")
+                .bind(name)
+                .bind(context_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        Change::Message {
+            context_id,
+            message_id,
+            author,
+            thread_id,
+            backchannel,
+            text,
+            at_ms,
+        } => {
+            sqlx::query(
+                "INSERT OR IGNORE INTO messages (context_id, message_id, author_id, author_email, \
+                 by_moderator, thread_id, backchannel, text, at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(context_id)
+            .bind(message_id as i64)
+            .bind(author.user_id)
+            .bind(author.email)
+            .bind(author.moderator)
+            .bind(thread_id as i64)
+            .bind(backchannel)
+            .bind(text)
+            .bind(at_ms as i64)
+            .execute(&mut *tx)
+            .await?;
+        }
+        Change::MessageDeleted {
+            context_id,
+            message_id,
+        } => {
+            sqlx::query("UPDATE messages SET deleted = 1 WHERE context_id = ? AND message_id = ?")
+                .bind(context_id)
+                .bind(message_id as i64)
+                .execute(&mut *tx)
+                .await?;
+        }
+        Change::Thread {
+            context_id,
+            thread_id,
+            state,
+            attendee_id,
+            owner,
+            at_ms,
+        } => {
+            let (owner_id, owner_email) = owner.map(|o| (o.user_id, o.email)).unwrap_or_default();
+            match attendee_id {
+                Some(attendee) => {
+                    sqlx::query(
+                        "INSERT OR IGNORE INTO threads (context_id, thread_id, attendee_id, state, \
+                         owner_id, owner_email, opened_ms, changed_ms) VALUES (?, ?, ?, ?, '', '', ?, ?)",
+                    )
+                    .bind(context_id)
+                    .bind(thread_id as i64)
+                    .bind(attendee)
+                    .bind(state)
+                    .bind(at_ms as i64)
+                    .bind(at_ms as i64)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                None => {
+                    sqlx::query(
+                        "UPDATE threads SET state = ?, owner_id = ?, owner_email = ?, changed_ms = ? \
+                         WHERE context_id = ? AND thread_id = ?",
+                    )
+                    .bind(state)
+                    .bind(owner_id)
+                    .bind(owner_email)
+                    .bind(at_ms as i64)
+                    .bind(context_id)
+                    .bind(thread_id as i64)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
         }
     }
     Ok(())
