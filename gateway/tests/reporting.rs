@@ -225,16 +225,12 @@ async fn blocked_users_and_poll_votes_match_the_script() {
         share_results: false,
     }))
     .await;
+    let answer = "=HYPERLINK(\"x\"), the \"demo\", and the pace";
     people[2]
-        .cast(vote(2, open, vec![], 0, "The \"demo\", and the pace"))
+        .cast(vote(2, open, vec![], 0, answer))
         .await
         .unwrap();
-    expected.push((
-        2,
-        open,
-        "What did you like?",
-        "The \"demo\", and the pace".into(),
-    ));
+    expected.push((2, open, "What did you like?", answer.into()));
     // A survey's answers are not poll votes (they have their own report).
     let survey = publish(Kind::Survey(SurveySpec {
         name: "Feedback".into(),
@@ -307,6 +303,54 @@ async fn blocked_users_and_poll_votes_match_the_script() {
         })
         .collect();
     assert_eq!(without_time, want_votes);
+
+    // The same report as CSV (`plenary-reporting export`): the reference's column names,
+    // and every cell as the row has it — quotes, commas and a formula-like answer
+    // (neutralised with a leading ') included.
+    let mut csv_bytes = Vec::new();
+    let args = plenary_reporting::export::ExportArgs {
+        report: plenary_reporting::export::ReportName::PollVotes,
+        url: format!("http://{}", server.admin),
+        api_key: ADMIN_KEY.into(),
+        context: Some(CTX.into()),
+        from: None,
+        to: None,
+    };
+    plenary_reporting::export::run(&args, &mut csv_bytes)
+        .await
+        .unwrap();
+    let mut reader = csv::Reader::from_reader(&csv_bytes[..]);
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        [
+            "contextId",
+            "pollId",
+            "userId",
+            "userFirstName",
+            "userLastName",
+            "userEmail",
+            "question",
+            "vote",
+            "voteTime"
+        ]
+    );
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(records.len(), want_votes.len());
+    for (record, (want, row)) in records.iter().zip(want_votes.iter().zip(&votes)) {
+        let neutral = |s: &str| plenary_reporting::csv_out::neutralise(s.to_owned());
+        assert_eq!(&record[0], want.context_id);
+        assert_eq!(record[1], want.poll_id.to_string());
+        assert_eq!(&record[4], want.user_last_name, "a comma inside");
+        assert_eq!(record[7], neutral(&want.vote));
+        assert_eq!(
+            plenary_reporting::export::parse_time(&record[8]).unwrap(),
+            row.vote_time_ms
+        );
+    }
+    assert_eq!(
+        &records[6][7], "'=HYPERLINK(\"x\"), the \"demo\", and the pace",
+        "formula neutralised, quotes and comma intact"
+    );
 
     let (blocked, _) = rows_until(1, || {
         let mut api = api.clone();

@@ -7,10 +7,15 @@
 //!   report queries, streamed.
 //! - [`ingest`]: the loop that reads the log after the cursor and applies it.
 //! - [`service`]: the `Reporting` gRPC service.
+//! - [`csv_out`]: reports as CSV (quoting, formula neutralising, chunks).
+//! - [`export`]: the `plenary-reporting export` command: a report's CSV from a running
+//!   service.
 //!
 //! Embedded mode runs ingestion and the service inside the gateway process
 //! ([`start_embedded`]).
 
+pub mod csv_out;
+pub mod export;
 pub mod ingest;
 pub mod projection;
 pub mod service;

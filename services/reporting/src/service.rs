@@ -5,12 +5,13 @@ use std::{pin::Pin, sync::Arc, sync::atomic::Ordering};
 
 use futures_util::{Stream, StreamExt};
 use plenary_proto::v1::reporting::{
-    BlockedUserRow, ContextStatsRow, IngestStatus, PollVoteRow, ReportRequest, StatusRequest,
-    reporting_server::Reporting,
+    BlockedUserRow, ContextStatsRow, CsvChunk, ExportRequest, IngestStatus, PollVoteRow, Report,
+    ReportRequest, StatusRequest, reporting_server::Reporting,
 };
 use tonic::{Request, Response, Status, metadata::MetadataValue};
 
 use crate::{
+    csv_out,
     ingest::Progress,
     store::{Store, StoreError},
 };
@@ -54,6 +55,16 @@ fn unavailable(e: StoreError) -> Status {
     Status::unavailable(e.to_string())
 }
 
+/// Context stats are over a time range: both ends are required.
+fn require_range(request: &ReportRequest) -> Result<(), Status> {
+    if request.from_ms == 0 || request.to_ms == 0 {
+        return Err(Status::invalid_argument(
+            "context stats needs a time range: set from_ms and to_ms",
+        ));
+    }
+    Ok(())
+}
+
 fn checked(request: Request<ReportRequest>) -> Result<ReportRequest, Status> {
     let request = request.into_inner();
     if request.to_ms != 0 && request.to_ms <= request.from_ms {
@@ -69,17 +80,41 @@ impl Reporting for ReportingService {
     type BlockedUsersStream = Rows<BlockedUserRow>;
     type PollVotesStream = Rows<PollVoteRow>;
     type ContextStatsStream = Rows<ContextStatsRow>;
+    type ExportStream = Rows<CsvChunk>;
+
+    async fn export(
+        &self,
+        request: Request<ExportRequest>,
+    ) -> Result<Response<Self::ExportStream>, Status> {
+        let ExportRequest { report, filter } = request.into_inner();
+        let filter = checked(Request::new(filter.unwrap_or_default()))?;
+        let chunks = |bytes: Result<Vec<u8>, StoreError>| bytes.map(|data| CsvChunk { data });
+        match Report::try_from(report) {
+            Ok(Report::BlockedUsers) => {
+                let rows = csv_out::encode(self.store.blocked_users(&filter));
+                self.respond(rows.map(chunks)).await
+            }
+            Ok(Report::PollVotes) => {
+                let rows = csv_out::encode(self.store.poll_votes(&filter));
+                self.respond(rows.map(chunks)).await
+            }
+            Ok(Report::ContextStats) => {
+                require_range(&filter)?;
+                let rows = csv_out::encode(self.store.context_stats(&filter));
+                self.respond(rows.map(chunks)).await
+            }
+            Ok(Report::Unspecified) | Err(_) => Err(Status::invalid_argument(
+                "report: REPORT_BLOCKED_USERS, REPORT_POLL_VOTES or REPORT_CONTEXT_STATS",
+            )),
+        }
+    }
 
     async fn context_stats(
         &self,
         request: Request<ReportRequest>,
     ) -> Result<Response<Self::ContextStatsStream>, Status> {
         let request = checked(request)?;
-        if request.from_ms == 0 || request.to_ms == 0 {
-            return Err(Status::invalid_argument(
-                "context stats needs a time range: set from_ms and to_ms",
-            ));
-        }
+        require_range(&request)?;
         self.respond(self.store.context_stats(&request)).await
     }
 
