@@ -628,3 +628,134 @@ async fn context_stats_match_the_script() {
     assert_eq!(missing.code(), Code::InvalidArgument);
     server.stop().await;
 }
+
+/// User stats and both transcripts: private chat between attendees and with a
+/// moderator (connections made and removed, a deleted message), and a Q&A thread —
+/// each row as the script says.
+#[tokio::test]
+async fn user_stats_and_transcripts_match_the_script() {
+    use plenary_client::v1::{ConnectionActionKind as C, ThreadActionKind as T};
+    use plenary_proto::v1::reporting::{ModeratorTranscriptRow, PeerTranscriptRow, UserStatsRow};
+    let server = start(|_| {}).await;
+    let m = MODERATOR.connect(&server, true).await;
+    let mut people = Vec::new();
+    for p in &PEOPLE[..3] {
+        people.push(p.connect(&server, false).await);
+    }
+    for c in people.iter().chain([&m]) {
+        c.private_open().await.unwrap();
+    }
+    let (a0, a1, a2) = (&people[0], &people[1], &people[2]);
+    // Connections: a0–a1 stays; a0–a2 is removed again; a1–moderator stays.
+    a0.connection("a1", C::Request).await.unwrap();
+    a1.connection("a0", C::Accept).await.unwrap();
+    a0.connection("a2", C::Request).await.unwrap();
+    a2.connection("a0", C::Accept).await.unwrap();
+    a2.connection("a0", C::Remove).await.unwrap();
+    a1.connection(MODERATOR.id, C::Request).await.unwrap();
+    m.connection("a1", C::Accept).await.unwrap();
+    // Private messages: between attendees (internal), and with the moderator (not).
+    let one = a0.dm_send("a1", "one", "d1").await.unwrap();
+    a0.dm_send("a1", "two, with a comma", "d2").await.unwrap();
+    a1.dm_send("a0", "three", "d3").await.unwrap();
+    a0.dm_delete("a1", one.message_id).await.unwrap();
+    a1.dm_send(MODERATOR.id, "hello mod", "d4").await.unwrap();
+    m.dm_send("a1", "hi", "d5").await.unwrap();
+    // Q&A: a2 asks (nobody owns the thread yet), the moderator answers (claiming it),
+    // a2 follows up (to its owner), the moderator resolves.
+    let thread = a2.ask(CTX, "question", "q1", 0).await.unwrap().thread_id;
+    m.answer(CTX, thread, "answer", "q2").await.unwrap();
+    a2.ask(CTX, "follow-up", "q3", thread).await.unwrap();
+    m.thread_action(CTX, thread, T::Resolve).await.unwrap();
+
+    let api = ReportingClient::connect(format!("http://{}", server.admin))
+        .await
+        .unwrap();
+    let user = |p: &Person, connections, internal: (u64, u64), external: (u64, u64)| UserStatsRow {
+        id: p.id.into(),
+        email: p.email(),
+        connections,
+        internal_received: internal.0,
+        internal_sent: internal.1,
+        external_received: external.0,
+        external_sent: external.1,
+    };
+    let want_users = vec![
+        user(&PEOPLE[0], 1, (1, 2), (0, 0)),
+        user(&PEOPLE[1], 2, (2, 1), (0, 0)),
+        user(&PEOPLE[2], 0, (0, 0), (1, 2)),
+        user(&MODERATOR, 1, (0, 0), (0, 0)),
+    ];
+    // Read until the last event (the resolve) is in: a2's external counts complete.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let users = loop {
+        let (rows, _) = rows_until(4, || {
+            let mut api = api.clone();
+            async move { api.user_stats(authed(ReportRequest::default())).await }
+        })
+        .await;
+        if rows == want_users || tokio::time::Instant::now() > deadline {
+            break rows;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(users, want_users);
+
+    let (peer, _) = rows_until(5, || {
+        let mut api = api.clone();
+        async move { api.peer_transcripts(authed(ReportRequest::default())).await }
+    })
+    .await;
+    let peer: Vec<(String, String, String)> = peer
+        .into_iter()
+        .map(|r: PeerTranscriptRow| (r.sender, r.recipient, r.message))
+        .collect();
+    let row = |s: &str, r: &str, m: &str| (s.to_owned(), r.to_owned(), m.to_owned());
+    assert_eq!(
+        peer,
+        [
+            row("a0", "a1", ""), // deleted: the row stays, its text does not
+            row("a0", "a1", "two, with a comma"),
+            row("a1", "a0", "three"),
+            row("a1", MODERATOR.id, "hello mod"),
+            row(MODERATOR.id, "a1", "hi"),
+        ]
+    );
+
+    let (qa, _) = rows_until(3, || {
+        let mut api = api.clone();
+        async move {
+            api.moderator_transcripts(authed(ReportRequest {
+                context_id: CTX.into(),
+                ..Default::default()
+            }))
+            .await
+        }
+    })
+    .await;
+    let qa: Vec<(String, String, String, String, String)> = qa
+        .into_iter()
+        .map(|r: ModeratorTranscriptRow| {
+            assert_eq!((r.creator.as_str(), r.context_id.as_str()), ("a2", CTX));
+            (r.state, r.sender, r.recipient, r.message, r.creator)
+        })
+        .collect();
+    let line = |sender: &str, recipient: &str, message: &str| {
+        (
+            "resolved".to_owned(),
+            sender.to_owned(),
+            recipient.to_owned(),
+            message.to_owned(),
+            "a2".to_owned(),
+        )
+    };
+    assert_eq!(
+        qa,
+        [
+            line("a2", "", "question"),
+            line(MODERATOR.id, "a2", "answer"),
+            line("a2", MODERATOR.id, "follow-up"),
+        ]
+    );
+    server.stop().await;
+}

@@ -6,7 +6,8 @@
 
 use futures_util::{Stream, StreamExt};
 use plenary_proto::v1::reporting::{
-    BlockedUserRow, ContextStatsRow, ModeratorThreads, PollVoteRow,
+    BlockedUserRow, ContextStatsRow, ModeratorThreads, ModeratorTranscriptRow, PeerTranscriptRow,
+    PollVoteRow, UserStatsRow,
 };
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
@@ -161,6 +162,64 @@ impl CsvRow for ContextStatsRow {
             self.moderator_messages.to_string(),
             owners(&self.moderators_owning_resolved),
             owners(&self.moderators_owning_unresolved),
+        ]
+    }
+}
+
+impl CsvRow for UserStatsRow {
+    const HEADER: &'static [&'static str] = &[
+        "id",
+        "email",
+        "connections",
+        "internalReceived",
+        "internalSent",
+        "externalReceived",
+        "externalSent",
+    ];
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.id.clone(),
+            self.email.clone(),
+            self.connections.to_string(),
+            self.internal_received.to_string(),
+            self.internal_sent.to_string(),
+            self.external_received.to_string(),
+            self.external_sent.to_string(),
+        ]
+    }
+}
+
+impl CsvRow for PeerTranscriptRow {
+    const HEADER: &'static [&'static str] = &["sender", "recipient", "time", "message"];
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.sender.clone(),
+            self.recipient.clone(),
+            time_cell(self.time_ms),
+            self.message.clone(),
+        ]
+    }
+}
+
+impl CsvRow for ModeratorTranscriptRow {
+    const HEADER: &'static [&'static str] = &[
+        "creator",
+        "contextId",
+        "state",
+        "sender",
+        "recipient",
+        "time",
+        "message",
+    ];
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.creator.clone(),
+            self.context_id.clone(),
+            self.state.clone(),
+            self.sender.clone(),
+            self.recipient.clone(),
+            time_cell(self.time_ms),
+            self.message.clone(),
         ]
     }
 }

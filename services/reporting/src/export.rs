@@ -16,6 +16,9 @@ pub enum ReportName {
     BlockedUsers,
     PollVotes,
     ContextStats,
+    UserStats,
+    PeerTranscripts,
+    ModeratorTranscripts,
 }
 
 /// `export` flags.
@@ -84,6 +87,9 @@ pub async fn run(args: &ExportArgs, out: &mut impl Write) -> Result<u64, ExportE
             ReportName::BlockedUsers => Report::BlockedUsers,
             ReportName::PollVotes => Report::PollVotes,
             ReportName::ContextStats => Report::ContextStats,
+            ReportName::UserStats => Report::UserStats,
+            ReportName::PeerTranscripts => Report::PeerTranscripts,
+            ReportName::ModeratorTranscripts => Report::ModeratorTranscripts,
         } as i32,
         filter: Some(ReportRequest {
             context_id: args.context.clone().unwrap_or_default(),

@@ -3,8 +3,8 @@
 //! without a database and the store only writes.
 
 use plenary_proto::v1::events::{
-    Actor, ContextCreated, ContextEvent, ContextUpdated, InteractionSpec, context_event::Kind,
-    interaction_spec::Kind as SpecKind,
+    Actor, ConnectionChange, ContextCreated, ContextEvent, ContextUpdated, ConversationEvent,
+    InteractionSpec, context_event::Kind, conversation_event, interaction_spec::Kind as SpecKind,
 };
 
 /// One change to the reporting store.
@@ -64,6 +64,33 @@ pub enum Change {
         context_id: String,
         message_id: u64,
     },
+    /// A user and their email, as an event showed them (the latest non-empty wins).
+    User {
+        user_id: String,
+        email: String,
+    },
+    /// A private-chat connection between two users was accepted (`connected`) or
+    /// removed.
+    Connection {
+        user_id: String,
+        peer_id: String,
+        connected: bool,
+    },
+    /// A private message; `message_id` is its seq in the pair's stream.
+    DirectMessage {
+        stream_id: String,
+        message_id: u64,
+        sender_id: String,
+        recipient_id: String,
+        /// Both are attendees (moderate no context): "internal" in user stats.
+        between_attendees: bool,
+        text: String,
+        at_ms: u64,
+    },
+    DirectMessageDeleted {
+        stream_id: String,
+        message_id: u64,
+    },
     /// A Q&A thread moved to `state` (`pending`, `owned`, `resolved`, `done`); `owner`
     /// is the moderator who claimed or resolved it (kept while it stays theirs).
     Thread {
@@ -87,11 +114,17 @@ pub fn context_changes(event: &ContextEvent) -> Vec<Change> {
     let Some(kind) = &event.kind else {
         return Vec::new();
     };
-    let activity = Change::Activity {
+    let mut changes = vec![Change::Activity {
         context_id: context_id(),
         at_ms: event.at_ms,
         by_moderator: event.actor.as_ref().is_some_and(|a| a.moderator),
-    };
+    }];
+    if let Some(a) = event.actor.as_ref().filter(|a| !a.email.is_empty()) {
+        changes.push(Change::User {
+            user_id: a.user_id.clone(),
+            email: a.email.clone(),
+        });
+    }
     let thread = |thread_id: u64, state: &'static str, owner: Option<Actor>| Change::Thread {
         context_id: context_id(),
         thread_id,
@@ -173,9 +206,67 @@ pub fn context_changes(event: &ContextEvent) -> Vec<Change> {
             context_id: context_id(),
             user_id: unblocked.user_id.clone(),
         },
-        _ => return vec![activity],
+        _ => return changes,
     };
-    vec![activity, change]
+    changes.push(change);
+    changes
+}
+
+/// The changes a private conversation's event makes (stream `~dm/<a>/<b>`).
+pub fn conversation_changes(event: &ConversationEvent) -> Vec<Change> {
+    let Some(kind) = &event.kind else {
+        return Vec::new();
+    };
+    let mut changes: Vec<Change> = event
+        .actor
+        .iter()
+        .filter(|a| !a.email.is_empty())
+        .map(|a| Change::User {
+            user_id: a.user_id.clone(),
+            email: a.email.clone(),
+        })
+        .collect();
+    match kind {
+        conversation_event::Kind::ConnectionChanged(c) => {
+            let connected = match ConnectionChange::try_from(c.change) {
+                Ok(ConnectionChange::Accepted) => Some(true),
+                Ok(ConnectionChange::Removed) => Some(false),
+                _ => None,
+            };
+            if let Some(connected) = connected {
+                changes.push(Change::Connection {
+                    user_id: c.user_id.clone(),
+                    peer_id: c.peer_id.clone(),
+                    connected,
+                });
+            }
+        }
+        conversation_event::Kind::DirectMessagePosted(m) => {
+            if !m.recipient_email.is_empty() {
+                changes.push(Change::User {
+                    user_id: m.recipient_id.clone(),
+                    email: m.recipient_email.clone(),
+                });
+            }
+            changes.push(Change::DirectMessage {
+                stream_id: event.stream_id.clone(),
+                message_id: event.seq,
+                sender_id: m.sender_id.clone(),
+                recipient_id: m.recipient_id.clone(),
+                between_attendees: !m.sender_moderator && !m.recipient_moderator,
+                text: m.text.clone(),
+                at_ms: event.at_ms,
+            });
+        }
+        conversation_event::Kind::DirectMessageDeleted(d) => {
+            changes.push(Change::DirectMessageDeleted {
+                stream_id: event.stream_id.clone(),
+                message_id: d.message_id,
+            });
+        }
+        conversation_event::Kind::DirectMessageRead(_) => {}
+    }
+    changes
 }
 
 /// An interaction's kind, the text its votes answer, and its emoji (crowd votes,
@@ -221,9 +312,11 @@ mod tests {
     #[test]
     fn a_vote_is_shown_as_its_option_texts_rating_or_answer() {
         let vote = |v: VoteCast| match &context_changes(&event(Kind::VoteCast(v)))[..] {
-            [Change::Activity { .. }, Change::Vote { vote, voter, .. }] => {
-                (vote.clone(), voter.given_name.clone())
-            }
+            [
+                Change::Activity { .. },
+                Change::User { .. },
+                Change::Vote { vote, voter, .. },
+            ] => (vote.clone(), voter.given_name.clone()),
             other => panic!("{other:?}"),
         };
         let texts = VoteCast {
@@ -258,7 +351,7 @@ mod tests {
                 question: "Tea?".into(),
                 ..Default::default()
             }))[..],
-            [_, Change::Interaction { kind: "poll", question, interaction_id: 3, .. }] if question == "Tea?"
+            [.., Change::Interaction { kind: "poll", question, interaction_id: 3, .. }] if question == "Tea?"
         ));
         assert!(matches!(
             &saved(SpecKind::CrowdVote(CrowdVoteSpec {
@@ -266,7 +359,71 @@ mod tests {
                 emoji: "👍".into(),
                 ..Default::default()
             }))[..],
-            [_, Change::Interaction { kind: "crowd_vote", emoji, .. }] if emoji == "👍"
+            [.., Change::Interaction { kind: "crowd_vote", emoji, .. }] if emoji == "👍"
+        ));
+    }
+
+    #[test]
+    fn private_chat_gives_connections_messages_and_who_is_an_attendee() {
+        use plenary_proto::v1::events::{ConnectionChanged, DirectMessagePosted};
+        let conversation = |kind| ConversationEvent {
+            stream_id: "~dm/a/b".into(),
+            epoch: 1,
+            seq: 4,
+            at_ms: 2_000,
+            actor: Some(Actor {
+                user_id: "a".into(),
+                email: "a@example.com".into(),
+                ..Default::default()
+            }),
+            kind: Some(kind),
+        };
+        let accepted = conversation_changes(&conversation(
+            conversation_event::Kind::ConnectionChanged(Box::new(ConnectionChanged {
+                user_id: "a".into(),
+                peer_id: "b".into(),
+                change: ConnectionChange::Accepted as i32,
+                ..Default::default()
+            })),
+        ));
+        assert!(matches!(
+            &accepted[..],
+            [
+                Change::User { .. },
+                Change::Connection {
+                    connected: true,
+                    ..
+                }
+            ]
+        ));
+        let ignored = conversation_changes(&conversation(
+            conversation_event::Kind::ConnectionChanged(Box::new(ConnectionChanged {
+                change: ConnectionChange::Ignored as i32,
+                ..Default::default()
+            })),
+        ));
+        assert!(
+            !ignored
+                .iter()
+                .any(|c| matches!(c, Change::Connection { .. }))
+        );
+        let posted = conversation_changes(&conversation(
+            conversation_event::Kind::DirectMessagePosted(Box::new(DirectMessagePosted {
+                sender_id: "a".into(),
+                recipient_id: "b".into(),
+                text: "hi".into(),
+                recipient_moderator: true,
+                recipient_email: "b@example.com".into(),
+                ..Default::default()
+            })),
+        ));
+        assert!(matches!(
+            &posted[..],
+            [
+                Change::User { .. },
+                Change::User { user_id, .. },
+                Change::DirectMessage { message_id: 4, between_attendees: false, .. }
+            ] if user_id == "b"
         ));
     }
 
@@ -278,7 +435,7 @@ mod tests {
         })));
         assert!(matches!(
             &changes[..],
-            [_, Change::Blocked { user_id, moderator, at_ms: 1_000, .. }]
+            [.., Change::Blocked { user_id, moderator, at_ms: 1_000, .. }]
                 if user_id == "troll" && moderator.user_id == "u1"
         ));
     }

@@ -5,8 +5,9 @@ use std::{pin::Pin, sync::Arc, sync::atomic::Ordering};
 
 use futures_util::{Stream, StreamExt};
 use plenary_proto::v1::reporting::{
-    BlockedUserRow, ContextStatsRow, CsvChunk, ExportRequest, IngestStatus, PollVoteRow, Report,
-    ReportRequest, StatusRequest, reporting_server::Reporting,
+    BlockedUserRow, ContextStatsRow, CsvChunk, ExportRequest, IngestStatus, ModeratorTranscriptRow,
+    PeerTranscriptRow, PollVoteRow, Report, ReportRequest, StatusRequest, UserStatsRow,
+    reporting_server::Reporting,
 };
 use tonic::{Request, Response, Status, metadata::MetadataValue};
 
@@ -81,6 +82,33 @@ impl Reporting for ReportingService {
     type PollVotesStream = Rows<PollVoteRow>;
     type ContextStatsStream = Rows<ContextStatsRow>;
     type ExportStream = Rows<CsvChunk>;
+    type UserStatsStream = Rows<UserStatsRow>;
+    type PeerTranscriptsStream = Rows<PeerTranscriptRow>;
+    type ModeratorTranscriptsStream = Rows<ModeratorTranscriptRow>;
+
+    async fn user_stats(
+        &self,
+        _: Request<ReportRequest>,
+    ) -> Result<Response<Self::UserStatsStream>, Status> {
+        self.respond(self.store.user_stats()).await
+    }
+
+    async fn peer_transcripts(
+        &self,
+        request: Request<ReportRequest>,
+    ) -> Result<Response<Self::PeerTranscriptsStream>, Status> {
+        let request = checked(request)?;
+        self.respond(self.store.peer_transcripts(&request)).await
+    }
+
+    async fn moderator_transcripts(
+        &self,
+        request: Request<ReportRequest>,
+    ) -> Result<Response<Self::ModeratorTranscriptsStream>, Status> {
+        let request = checked(request)?;
+        self.respond(self.store.moderator_transcripts(&request))
+            .await
+    }
 
     async fn export(
         &self,
@@ -103,8 +131,21 @@ impl Reporting for ReportingService {
                 let rows = csv_out::encode(self.store.context_stats(&filter));
                 self.respond(rows.map(chunks)).await
             }
+            Ok(Report::UserStats) => {
+                let rows = csv_out::encode(self.store.user_stats());
+                self.respond(rows.map(chunks)).await
+            }
+            Ok(Report::PeerTranscripts) => {
+                let rows = csv_out::encode(self.store.peer_transcripts(&filter));
+                self.respond(rows.map(chunks)).await
+            }
+            Ok(Report::ModeratorTranscripts) => {
+                let rows = csv_out::encode(self.store.moderator_transcripts(&filter));
+                self.respond(rows.map(chunks)).await
+            }
             Ok(Report::Unspecified) | Err(_) => Err(Status::invalid_argument(
-                "report: REPORT_BLOCKED_USERS, REPORT_POLL_VOTES or REPORT_CONTEXT_STATS",
+                "report: one of REPORT_BLOCKED_USERS, REPORT_POLL_VOTES, REPORT_CONTEXT_STATS, \
+                 REPORT_USER_STATS, REPORT_PEER_TRANSCRIPTS, REPORT_MODERATOR_TRANSCRIPTS",
             )),
         }
     }

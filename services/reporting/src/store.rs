@@ -9,8 +9,11 @@ use std::{path::Path, str::FromStr, time::Duration};
 use futures_util::{Stream, StreamExt};
 use plenary_bus::LogEntry;
 use plenary_proto::v1::{
-    events::ContextEvent,
-    reporting::{BlockedUserRow, ContextStatsRow, ModeratorThreads, PollVoteRow, ReportRequest},
+    events::{ContextEvent, ConversationEvent},
+    reporting::{
+        BlockedUserRow, ContextStatsRow, ModeratorThreads, ModeratorTranscriptRow,
+        PeerTranscriptRow, PollVoteRow, ReportRequest, UserStatsRow,
+    },
 };
 use prost::Message;
 use sqlx::{
@@ -18,7 +21,7 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions},
 };
 
-use crate::projection::{Change, context_changes};
+use crate::projection::{Change, context_changes, conversation_changes};
 
 /// A failure of the store.
 #[derive(Debug, thiserror::Error)]
@@ -209,6 +212,117 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The user stats report's rows (everything; no filters), streamed.
+    pub fn user_stats(
+        &self,
+    ) -> impl Stream<Item = Result<UserStatsRow, StoreError>> + Send + 'static {
+        let pool = self.pool.clone();
+        async_stream(move |tx| async move {
+            let mut rows = sqlx::query(
+                "WITH ids AS ( \
+                   SELECT user_id AS id FROM users \
+                   UNION SELECT sender_id FROM direct_messages \
+                   UNION SELECT recipient_id FROM direct_messages \
+                   UNION SELECT attendee_id FROM threads \
+                   UNION SELECT user_id FROM connections) \
+                 SELECT ids.id, COALESCE(u.email, ''), \
+                   (SELECT COUNT(*) FROM connections c WHERE c.user_id = ids.id), \
+                   (SELECT COUNT(*) FROM direct_messages d \
+                      WHERE d.recipient_id = ids.id AND d.between_attendees), \
+                   (SELECT COUNT(*) FROM direct_messages d \
+                      WHERE d.sender_id = ids.id AND d.between_attendees), \
+                   (SELECT COUNT(*) FROM threads t JOIN messages m \
+                      ON m.context_id = t.context_id AND m.thread_id = t.thread_id \
+                      WHERE t.attendee_id = ids.id AND m.by_moderator), \
+                   (SELECT COUNT(*) FROM messages m \
+                      WHERE m.author_id = ids.id AND m.thread_id != 0 AND NOT m.by_moderator) \
+                 FROM ids LEFT JOIN users u ON u.user_id = ids.id ORDER BY ids.id",
+            )
+            .fetch(&pool);
+            while let Some(row) = rows.next().await {
+                let row = row.map(|r| UserStatsRow {
+                    id: r.get(0),
+                    email: r.get(1),
+                    connections: r.get::<i64, _>(2) as u32,
+                    internal_received: r.get::<i64, _>(3) as u64,
+                    internal_sent: r.get::<i64, _>(4) as u64,
+                    external_received: r.get::<i64, _>(5) as u64,
+                    external_sent: r.get::<i64, _>(6) as u64,
+                });
+                if tx.send(row.map_err(Into::into)).await.is_err() {
+                    break;
+                }
+            }
+        })
+    }
+
+    /// The peer-to-peer transcripts' rows, in time order, streamed.
+    pub fn peer_transcripts(
+        &self,
+        request: &ReportRequest,
+    ) -> impl Stream<Item = Result<PeerTranscriptRow, StoreError>> + Send + 'static {
+        let (_, from, to) = filters(request);
+        let pool = self.pool.clone();
+        async_stream(move |tx| async move {
+            let mut rows = sqlx::query(
+                "SELECT sender_id, recipient_id, at_ms, text FROM direct_messages \
+                 WHERE at_ms >= ? AND at_ms < ? ORDER BY at_ms, stream_id, message_id",
+            )
+            .bind(from)
+            .bind(to)
+            .fetch(&pool);
+            while let Some(row) = rows.next().await {
+                let row = row.map(|r| PeerTranscriptRow {
+                    sender: r.get(0),
+                    recipient: r.get(1),
+                    time_ms: r.get::<i64, _>(2) as u64,
+                    message: r.get(3),
+                });
+                if tx.send(row.map_err(Into::into)).await.is_err() {
+                    break;
+                }
+            }
+        })
+    }
+
+    /// The moderator transcripts' rows (Q&A thread messages), streamed.
+    pub fn moderator_transcripts(
+        &self,
+        request: &ReportRequest,
+    ) -> impl Stream<Item = Result<ModeratorTranscriptRow, StoreError>> + Send + 'static {
+        let (context, from, to) = filters(request);
+        let pool = self.pool.clone();
+        async_stream(move |tx| async move {
+            let mut rows = sqlx::query(
+                "SELECT t.attendee_id, m.context_id, t.state, m.author_id, m.recipient_id, \
+                 m.at_ms, m.text FROM messages m JOIN threads t \
+                   ON t.context_id = m.context_id AND t.thread_id = m.thread_id \
+                 WHERE (?1 = '' OR m.context_id = ?1) AND m.at_ms >= ?2 AND m.at_ms < ?3 \
+                 ORDER BY m.context_id, m.thread_id, m.message_id",
+            )
+            .bind(context)
+            .bind(from)
+            .bind(to)
+            .fetch(&pool);
+            while let Some(row) = rows.next().await {
+                let row = row.map(|r| ModeratorTranscriptRow {
+                    creator: r.get(0),
+                    context_id: r.get(1),
+                    state: r.get(2),
+                    sender: r.get(3),
+                    recipient: r.get(4),
+                    time_ms: r.get::<i64, _>(5) as u64,
+                    message: r.get(6),
+                });
+                if tx.send(row.map_err(Into::into)).await.is_err() {
+                    break;
+                }
+            }
+        })
+    }
+}
+
 /// One context's stats over [from, to).
 async fn context_stats_row(
     pool: &SqlitePool,
@@ -312,12 +426,18 @@ where
 
 /// Applies one entry; false when it could not be read (then set aside).
 async fn apply(tx: &mut SqliteConnection, entry: &LogEntry) -> Result<bool, StoreError> {
-    // Private streams (`~u/`, `~dm/`) feed reports not built yet.
-    if entry.stream_id.starts_with('~') {
+    // A user's own stream (settings, what their devices were told) feeds no report.
+    if entry.stream_id.starts_with(USER_STREAMS) {
         return Ok(true);
     }
-    let event = match ContextEvent::decode(&entry.payload[..]) {
-        Ok(event) => event,
+    let decoded = if entry.stream_id.starts_with(PAIR_STREAMS) {
+        ConversationEvent::decode(&entry.payload[..])
+            .map(|e| ((e.epoch, e.seq), conversation_changes(&e)))
+    } else {
+        ContextEvent::decode(&entry.payload[..]).map(|e| ((e.epoch, e.seq), context_changes(&e)))
+    };
+    let ((epoch, seq), changes) = match decoded {
+        Ok(decoded) => decoded,
         Err(e) => {
             set_aside(tx, entry, &e.to_string()).await?;
             return Ok(false);
@@ -329,10 +449,10 @@ async fn apply(tx: &mut SqliteConnection, entry: &LogEntry) -> Result<bool, Stor
             .bind(&entry.stream_id)
             .fetch_optional(&mut *tx)
             .await?;
-    if applied.is_some_and(|(epoch, seq)| (event.epoch, event.seq) <= (epoch as u64, seq as u64)) {
+    if applied.is_some_and(|(e, s)| (epoch, seq) <= (e as u64, s as u64)) {
         return Ok(true);
     }
-    for change in context_changes(&event) {
+    for change in changes {
         write(tx, change).await?;
     }
     sqlx::query(
@@ -340,12 +460,16 @@ async fn apply(tx: &mut SqliteConnection, entry: &LogEntry) -> Result<bool, Stor
          ON CONFLICT (stream_id) DO UPDATE SET epoch = excluded.epoch, seq = excluded.seq",
     )
     .bind(&entry.stream_id)
-    .bind(event.epoch as i64)
-    .bind(event.seq as i64)
+    .bind(epoch as i64)
+    .bind(seq as i64)
     .execute(&mut *tx)
     .await?;
     Ok(true)
 }
+
+/// Stream id prefixes of private chat (`plenary-actors`' user and pair streams).
+const USER_STREAMS: &str = "~u/";
+const PAIR_STREAMS: &str = "~dm/";
 
 async fn set_aside(
     tx: &mut SqliteConnection,
@@ -484,9 +608,14 @@ async fn write(tx: &mut SqliteConnection, change: Change) -> Result<(), StoreErr
             text,
             at_ms,
         } => {
+            // In a Q&A thread: to its attendee (a moderator's message) or to its owner now
+            // (the attendee's; nobody while it is unowned).
             sqlx::query(
                 "INSERT OR IGNORE INTO messages (context_id, message_id, author_id, author_email, \
-                 by_moderator, thread_id, backchannel, text, at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 by_moderator, thread_id, backchannel, text, at_ms, recipient_id) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, COALESCE((SELECT CASE WHEN ?5 \
+                 THEN attendee_id ELSE owner_id END FROM threads \
+                 WHERE context_id = ?1 AND thread_id = ?6), ''))",
             )
             .bind(context_id)
             .bind(message_id as i64)
@@ -504,11 +633,74 @@ async fn write(tx: &mut SqliteConnection, change: Change) -> Result<(), StoreErr
             context_id,
             message_id,
         } => {
-            sqlx::query("UPDATE messages SET deleted = 1 WHERE context_id = ? AND message_id = ?")
+            // Reports keep that it was sent, not what it said.
+            sqlx::query(
+                "UPDATE messages SET deleted = 1, text = '' WHERE context_id = ? AND message_id = ?",
+            )
                 .bind(context_id)
                 .bind(message_id as i64)
                 .execute(&mut *tx)
                 .await?;
+        }
+        Change::User { user_id, email } => {
+            sqlx::query(
+                "INSERT INTO users (user_id, email) VALUES (?, ?) \
+                 ON CONFLICT (user_id) DO UPDATE SET email = excluded.email",
+            )
+            .bind(user_id)
+            .bind(email)
+            .execute(&mut *tx)
+            .await?;
+        }
+        Change::Connection {
+            user_id,
+            peer_id,
+            connected,
+        } => {
+            for (a, b) in [(&user_id, &peer_id), (&peer_id, &user_id)] {
+                let sql = if connected {
+                    "INSERT OR IGNORE INTO connections (user_id, peer_id) VALUES (?, ?)"
+                } else {
+                    "DELETE FROM connections WHERE user_id = ? AND peer_id = ?"
+                };
+                sqlx::query(sql).bind(a).bind(b).execute(&mut *tx).await?;
+            }
+        }
+        Change::DirectMessage {
+            stream_id,
+            message_id,
+            sender_id,
+            recipient_id,
+            between_attendees,
+            text,
+            at_ms,
+        } => {
+            sqlx::query(
+                "INSERT OR IGNORE INTO direct_messages (stream_id, message_id, sender_id, \
+                 recipient_id, between_attendees, text, at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(stream_id)
+            .bind(message_id as i64)
+            .bind(sender_id)
+            .bind(recipient_id)
+            .bind(between_attendees)
+            .bind(text)
+            .bind(at_ms as i64)
+            .execute(&mut *tx)
+            .await?;
+        }
+        Change::DirectMessageDeleted {
+            stream_id,
+            message_id,
+        } => {
+            sqlx::query(
+                "UPDATE direct_messages SET deleted = 1, text = '' \
+                 WHERE stream_id = ? AND message_id = ?",
+            )
+            .bind(stream_id)
+            .bind(message_id as i64)
+            .execute(&mut *tx)
+            .await?;
         }
         Change::Thread {
             context_id,
