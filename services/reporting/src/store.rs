@@ -110,33 +110,22 @@ impl Store {
         &self,
         request: &ReportRequest,
     ) -> impl Stream<Item = Result<BlockedUserRow, StoreError>> + Send + 'static {
-        let (context, from, to) = filters(request);
-        let pool = self.pool.clone();
-        async_stream(move |tx| async move {
-            let mut rows = sqlx::query(
-                "SELECT user_id, user_email, context_id, moderator_id, moderator_email, \
+        stream_rows(
+            self.pool.clone(),
+            "SELECT user_id, user_email, context_id, moderator_id, moderator_email, \
                  blocked_at_ms FROM blocks \
                  WHERE (?1 = '' OR context_id = ?1) AND blocked_at_ms >= ?2 AND blocked_at_ms < ?3 \
                  ORDER BY context_id, blocked_at_ms, user_id",
-            )
-            .bind(context)
-            .bind(from)
-            .bind(to)
-            .fetch(&pool);
-            while let Some(row) = rows.next().await {
-                let row = row.map(|r| BlockedUserRow {
-                    user_id: r.get(0),
-                    user_email: r.get(1),
-                    context_id: r.get(2),
-                    moderator_id: r.get(3),
-                    moderator_email: r.get(4),
-                    blocked_at_ms: r.get::<i64, _>(5) as u64,
-                });
-                if tx.send(row.map_err(Into::into)).await.is_err() {
-                    break;
-                }
-            }
-        })
+            Binds::All(filters(request)),
+            |r| BlockedUserRow {
+                user_id: r.get(0),
+                user_email: r.get(1),
+                context_id: r.get(2),
+                moderator_id: r.get(3),
+                moderator_email: r.get(4),
+                blocked_at_ms: r.get::<i64, _>(5) as u64,
+            },
+        )
     }
 
     /// The poll votes report's rows (every kind with a vote but surveys), streamed.
@@ -144,11 +133,9 @@ impl Store {
         &self,
         request: &ReportRequest,
     ) -> impl Stream<Item = Result<PollVoteRow, StoreError>> + Send + 'static {
-        let (context, from, to) = filters(request);
-        let pool = self.pool.clone();
-        async_stream(move |tx| async move {
-            let mut rows = sqlx::query(
-                "SELECT v.context_id, v.interaction_id, v.user_id, v.first_name, v.last_name, \
+        stream_rows(
+            self.pool.clone(),
+            "SELECT v.context_id, v.interaction_id, v.user_id, v.first_name, v.last_name, \
                  v.email, COALESCE(i.question, ''), \
                  CASE WHEN i.kind = 'crowd_vote' THEN i.emoji ELSE v.vote END, v.at_ms \
                  FROM votes v LEFT JOIN interactions i \
@@ -156,28 +143,19 @@ impl Store {
                  WHERE (?1 = '' OR v.context_id = ?1) AND v.at_ms >= ?2 AND v.at_ms < ?3 \
                    AND COALESCE(i.kind, '') NOT IN ('survey', 'announcement') \
                  ORDER BY v.context_id, v.seq",
-            )
-            .bind(context)
-            .bind(from)
-            .bind(to)
-            .fetch(&pool);
-            while let Some(row) = rows.next().await {
-                let row = row.map(|r| PollVoteRow {
-                    context_id: r.get(0),
-                    poll_id: r.get::<i64, _>(1) as u64,
-                    user_id: r.get(2),
-                    user_first_name: r.get(3),
-                    user_last_name: r.get(4),
-                    user_email: r.get(5),
-                    question: r.get(6),
-                    vote: r.get(7),
-                    vote_time_ms: r.get::<i64, _>(8) as u64,
-                });
-                if tx.send(row.map_err(Into::into)).await.is_err() {
-                    break;
-                }
-            }
-        })
+            Binds::All(filters(request)),
+            |r| PollVoteRow {
+                context_id: r.get(0),
+                poll_id: r.get::<i64, _>(1) as u64,
+                user_id: r.get(2),
+                user_first_name: r.get(3),
+                user_last_name: r.get(4),
+                user_email: r.get(5),
+                question: r.get(6),
+                vote: r.get(7),
+                vote_time_ms: r.get::<i64, _>(8) as u64,
+            },
+        )
     }
 }
 
@@ -217,10 +195,9 @@ impl Store {
     pub fn user_stats(
         &self,
     ) -> impl Stream<Item = Result<UserStatsRow, StoreError>> + Send + 'static {
-        let pool = self.pool.clone();
-        async_stream(move |tx| async move {
-            let mut rows = sqlx::query(
-                "WITH ids AS ( \
+        stream_rows(
+            self.pool.clone(),
+            "WITH ids AS ( \
                    SELECT user_id AS id FROM users \
                    UNION SELECT sender_id FROM direct_messages \
                    UNION SELECT recipient_id FROM direct_messages \
@@ -238,23 +215,17 @@ impl Store {
                    (SELECT COUNT(*) FROM messages m \
                       WHERE m.author_id = ids.id AND m.thread_id != 0 AND NOT m.by_moderator) \
                  FROM ids LEFT JOIN users u ON u.user_id = ids.id ORDER BY ids.id",
-            )
-            .fetch(&pool);
-            while let Some(row) = rows.next().await {
-                let row = row.map(|r| UserStatsRow {
-                    id: r.get(0),
-                    email: r.get(1),
-                    connections: r.get::<i64, _>(2) as u32,
-                    internal_received: r.get::<i64, _>(3) as u64,
-                    internal_sent: r.get::<i64, _>(4) as u64,
-                    external_received: r.get::<i64, _>(5) as u64,
-                    external_sent: r.get::<i64, _>(6) as u64,
-                });
-                if tx.send(row.map_err(Into::into)).await.is_err() {
-                    break;
-                }
-            }
-        })
+            Binds::None,
+            |r| UserStatsRow {
+                id: r.get(0),
+                email: r.get(1),
+                connections: r.get::<i64, _>(2) as u32,
+                internal_received: r.get::<i64, _>(3) as u64,
+                internal_sent: r.get::<i64, _>(4) as u64,
+                external_received: r.get::<i64, _>(5) as u64,
+                external_sent: r.get::<i64, _>(6) as u64,
+            },
+        )
     }
 
     /// The peer-to-peer transcripts' rows, in time order, streamed.
@@ -262,28 +233,21 @@ impl Store {
         &self,
         request: &ReportRequest,
     ) -> impl Stream<Item = Result<PeerTranscriptRow, StoreError>> + Send + 'static {
-        let (_, from, to) = filters(request);
-        let pool = self.pool.clone();
-        async_stream(move |tx| async move {
-            let mut rows = sqlx::query(
-                "SELECT sender_id, recipient_id, at_ms, text FROM direct_messages \
+        stream_rows(
+            self.pool.clone(),
+            "SELECT sender_id, recipient_id, at_ms, text FROM direct_messages \
                  WHERE at_ms >= ? AND at_ms < ? ORDER BY at_ms, stream_id, message_id",
-            )
-            .bind(from)
-            .bind(to)
-            .fetch(&pool);
-            while let Some(row) = rows.next().await {
-                let row = row.map(|r| PeerTranscriptRow {
-                    sender: r.get(0),
-                    recipient: r.get(1),
-                    time_ms: r.get::<i64, _>(2) as u64,
-                    message: r.get(3),
-                });
-                if tx.send(row.map_err(Into::into)).await.is_err() {
-                    break;
-                }
-            }
-        })
+            {
+                let (_, from, to) = filters(request);
+                Binds::Range(from, to)
+            },
+            |r| PeerTranscriptRow {
+                sender: r.get(0),
+                recipient: r.get(1),
+                time_ms: r.get::<i64, _>(2) as u64,
+                message: r.get(3),
+            },
+        )
     }
 
     /// The moderator transcripts' rows (Q&A thread messages), streamed.
@@ -291,35 +255,24 @@ impl Store {
         &self,
         request: &ReportRequest,
     ) -> impl Stream<Item = Result<ModeratorTranscriptRow, StoreError>> + Send + 'static {
-        let (context, from, to) = filters(request);
-        let pool = self.pool.clone();
-        async_stream(move |tx| async move {
-            let mut rows = sqlx::query(
-                "SELECT t.attendee_id, m.context_id, t.state, m.author_id, m.recipient_id, \
+        stream_rows(
+            self.pool.clone(),
+            "SELECT t.attendee_id, m.context_id, t.state, m.author_id, m.recipient_id, \
                  m.at_ms, m.text FROM messages m JOIN threads t \
                    ON t.context_id = m.context_id AND t.thread_id = m.thread_id \
                  WHERE (?1 = '' OR m.context_id = ?1) AND m.at_ms >= ?2 AND m.at_ms < ?3 \
                  ORDER BY m.context_id, m.thread_id, m.message_id",
-            )
-            .bind(context)
-            .bind(from)
-            .bind(to)
-            .fetch(&pool);
-            while let Some(row) = rows.next().await {
-                let row = row.map(|r| ModeratorTranscriptRow {
-                    creator: r.get(0),
-                    context_id: r.get(1),
-                    state: r.get(2),
-                    sender: r.get(3),
-                    recipient: r.get(4),
-                    time_ms: r.get::<i64, _>(5) as u64,
-                    message: r.get(6),
-                });
-                if tx.send(row.map_err(Into::into)).await.is_err() {
-                    break;
-                }
-            }
-        })
+            Binds::All(filters(request)),
+            |r| ModeratorTranscriptRow {
+                creator: r.get(0),
+                context_id: r.get(1),
+                state: r.get(2),
+                sender: r.get(3),
+                recipient: r.get(4),
+                time_ms: r.get::<i64, _>(5) as u64,
+                message: r.get(6),
+            },
+        )
     }
 }
 
@@ -409,6 +362,37 @@ fn filters(request: &ReportRequest) -> (String, i64, i64) {
         request.from_ms.min(i64::MAX as u64) as i64,
         to,
     )
+}
+
+/// What a report's query binds: nothing, `?1`/`?2` = [from, to), or `?1` = context,
+/// `?2`/`?3` = [from, to).
+enum Binds {
+    None,
+    Range(i64, i64),
+    All((String, i64, i64)),
+}
+
+/// Runs a report's query and streams its rows, each mapped by `map`.
+fn stream_rows<T: Send + 'static>(
+    pool: SqlitePool,
+    sql: &'static str,
+    binds: Binds,
+    map: fn(sqlx::sqlite::SqliteRow) -> T,
+) -> impl Stream<Item = Result<T, StoreError>> + Send + 'static {
+    async_stream(move |tx| async move {
+        let query = sqlx::query(sql);
+        let query = match binds {
+            Binds::None => query,
+            Binds::Range(from, to) => query.bind(from).bind(to),
+            Binds::All((context, from, to)) => query.bind(context).bind(from).bind(to),
+        };
+        let mut rows = query.fetch(&pool);
+        while let Some(row) = rows.next().await {
+            if tx.send(row.map(map).map_err(Into::into)).await.is_err() {
+                break;
+            }
+        }
+    })
 }
 
 /// Rows produced by a task into a small channel: a report streams with bounded memory,
