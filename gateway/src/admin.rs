@@ -247,8 +247,32 @@ pub fn router(
     let check = api_key_check(api_key.map(Arc::from));
     let mut grpc =
         tonic::service::Routes::new(AdminServer::with_interceptor(service, check.clone()));
+    // Standard gRPC health and reflection (so `grpcurl` works without the .proto files),
+    // without the key: they tell what is served, nothing of its data.
+    let (health, health_service) = tonic_health::server::health_reporter();
+    let serving = |name: &'static str| {
+        let health = health.clone();
+        tokio::spawn(async move {
+            health
+                .set_service_status(name, tonic_health::ServingStatus::Serving)
+                .await
+        });
+    };
+    serving("");
+    serving("plenary.v1.admin.Admin");
     if let Some(reporting) = reporting {
         grpc = grpc.add_service(ReportingServer::with_interceptor(reporting, check));
+        serving("plenary.v1.reporting.Reporting");
+    }
+    grpc = grpc.add_service(health_service);
+    match tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(plenary_proto::v1::FILE_DESCRIPTOR_SET)
+        .build_v1()
+    {
+        Ok(reflection) => grpc = grpc.add_service(reflection),
+        Err(e) => {
+            tracing::warn!(error = %e, "gRPC reflection is off: the descriptors did not load")
+        }
     }
     grpc.into_axum_router()
         .route("/healthz", get(|| async { "ok\n" }))

@@ -759,3 +759,60 @@ async fn user_stats_and_transcripts_match_the_script() {
     );
     server.stop().await;
 }
+
+/// Standard gRPC health and reflection on the admin port, without the key: load
+/// balancers check it, `grpcurl` lists and calls the services without .proto files.
+#[tokio::test]
+async fn health_and_reflection_answer_without_the_key() {
+    use tonic_health::pb::{
+        HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+    };
+    use tonic_reflection::pb::v1::{
+        ServerReflectionRequest, server_reflection_client::ServerReflectionClient,
+        server_reflection_request::MessageRequest, server_reflection_response::MessageResponse,
+    };
+    let server = start(|_| {}).await;
+    let url = format!("http://{}", server.admin);
+    let channel = Channel::from_shared(url).unwrap().connect().await.unwrap();
+    let mut health = HealthClient::new(channel.clone());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let status = health
+            .check(HealthCheckRequest {
+                service: "plenary.v1.reporting.Reporting".into(),
+            })
+            .await
+            .map(|r| r.into_inner().status);
+        if status
+            .as_ref()
+            .is_ok_and(|s| *s == ServingStatus::Serving as i32)
+        {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{status:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let mut reflection = ServerReflectionClient::new(channel);
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut answers = reflection
+        .server_reflection_info(tokio_stream::iter([request]))
+        .await
+        .unwrap()
+        .into_inner();
+    let answer = answers.message().await.unwrap().unwrap();
+    let Some(MessageResponse::ListServicesResponse(list)) = answer.message_response else {
+        panic!("not a service list: {answer:?}");
+    };
+    let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+    for service in ["plenary.v1.reporting.Reporting", "plenary.v1.admin.Admin"] {
+        assert!(
+            names.iter().any(|n| n == service),
+            "{service} not in {names:?}"
+        );
+    }
+    server.stop().await;
+}

@@ -22,6 +22,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut config = prost_build::Config::new();
     config.protoc_executable(protoc_bin_vendored::protoc_bin_path()?);
+    // For gRPC server reflection (`grpcurl` without the .proto files).
+    config.file_descriptor_set_path(
+        PathBuf::from(std::env::var("OUT_DIR")?).join("plenary_descriptor.bin"),
+    );
 
     let mut builder = tonic_prost_build::configure()
         .build_client(true)

@@ -38,6 +38,11 @@ pub mod v1 {
         include!(concat!(env!("OUT_DIR"), "/plenary.v1.internal.rs"));
     }
 
+    /// Every `.proto` above, encoded as a `FileDescriptorSet`: what gRPC server
+    /// reflection serves.
+    pub const FILE_DESCRIPTOR_SET: &[u8] =
+        include_bytes!(concat!(env!("OUT_DIR"), "/plenary_descriptor.bin"));
+
     /// The reporting service (`reporting.proto`).
     pub mod reporting {
         include!(concat!(env!("OUT_DIR"), "/plenary.v1.reporting.rs"));
