@@ -23,7 +23,7 @@ use plenary_proto::v1::{
     },
     events::{Actor, ContextSettings},
 };
-use plenary_reporting::ReportingService;
+use plenary_reporting::{ReportingService, Scope};
 use tonic::{Request, Response, Status};
 
 use crate::presence::Presence;
@@ -222,6 +222,47 @@ fn api_key_check(
     }
 }
 
+/// Who may read reports: the admin API key reads everything; a token the gateway's
+/// verifier accepts reads the contexts its `report_contexts` claim lists (the service
+/// checks each request against that [`Scope`]); a valid token listing none is
+/// `PERMISSION_DENIED`; anything else `UNAUTHENTICATED`.
+fn reporting_access(
+    api_key: Option<Arc<str>>,
+    verifier: crate::auth::Verifier,
+) -> impl Fn(Request<()>) -> Result<Request<()>, Status> + Clone {
+    move |mut request: Request<()>| {
+        let presented = request
+            .metadata()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default()
+            .to_owned();
+        let is_key = api_key
+            .as_ref()
+            .is_some_and(|key| constant_time_eq(presented.as_bytes(), key.as_bytes()));
+        let scope = if is_key {
+            Scope::All
+        } else {
+            match verifier.verify(&presented) {
+                Ok(v) if !v.report_contexts.is_empty() => Scope::Contexts(v.report_contexts),
+                Ok(_) => {
+                    return Err(Status::permission_denied(
+                        "this token may read no reports: its `report_contexts` claim lists none",
+                    ));
+                }
+                Err(e) => {
+                    return Err(Status::unauthenticated(format!(
+                        "reports need the admin API key or a token with `report_contexts` ({e})"
+                    )));
+                }
+            }
+        };
+        request.extensions_mut().insert(scope);
+        Ok(request)
+    }
+}
+
 /// The process-wide Prometheus recorder (installed once).
 pub fn metrics_handle() -> PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
@@ -239,12 +280,13 @@ pub fn metrics_handle() -> PrometheusHandle {
 /// Builds the admin router.
 pub fn router(
     service: AdminService,
-    reporting: Option<ReportingService>,
+    reporting: Option<(ReportingService, crate::auth::Verifier)>,
     api_key: Option<String>,
     ready: Arc<AtomicBool>,
 ) -> Router {
     let metrics = metrics_handle();
-    let check = api_key_check(api_key.map(Arc::from));
+    let api_key: Option<Arc<str>> = api_key.map(Arc::from);
+    let check = api_key_check(api_key.clone());
     let mut grpc =
         tonic::service::Routes::new(AdminServer::with_interceptor(service, check.clone()));
     // Standard gRPC health and reflection (so `grpcurl` works without the .proto files),
@@ -260,8 +302,11 @@ pub fn router(
     };
     serving("");
     serving("plenary.v1.admin.Admin");
-    if let Some(reporting) = reporting {
-        grpc = grpc.add_service(ReportingServer::with_interceptor(reporting, check));
+    if let Some((reporting, verifier)) = reporting {
+        grpc = grpc.add_service(ReportingServer::with_interceptor(
+            reporting,
+            reporting_access(api_key, verifier),
+        ));
         serving("plenary.v1.reporting.Reporting");
     }
     grpc = grpc.add_service(health_service);

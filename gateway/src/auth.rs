@@ -30,6 +30,9 @@ struct Claims {
     /// Moderates every context.
     #[serde(default)]
     admin: bool,
+    /// Contexts whose reports the token may read (the reporting service).
+    #[serde(default)]
+    report_contexts: Vec<String>,
     /// Expiry, seconds since the Unix epoch (required and checked by the validation).
     exp: u64,
 }
@@ -41,6 +44,8 @@ pub struct Verified {
     /// When the token stops being valid (`exp` plus the leeway), Unix seconds. An open
     /// connection is closed with 4001 once this has passed.
     pub valid_until_secs: u64,
+    /// Contexts whose reports it may read.
+    pub report_contexts: Vec<String>,
 }
 
 /// Why a token was refused.
@@ -130,6 +135,7 @@ impl Verifier {
         }
         Ok(Verified {
             valid_until_secs: c.exp.saturating_add(self.validation.leeway),
+            report_contexts: c.report_contexts,
             identity: Identity {
                 user_id: c.sub,
                 email: text::clean_name(&c.email),

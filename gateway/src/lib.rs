@@ -148,7 +148,7 @@ pub async fn run(
             presence: shared.presence.clone(),
             cluster: cluster.clone(),
         },
-        reporting,
+        reporting.map(|r| (r, shared.verifier.clone())),
         settings.admin_api_key.clone(),
         ready.clone(),
     );

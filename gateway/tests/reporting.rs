@@ -816,3 +816,102 @@ async fn health_and_reflection_answer_without_the_key() {
     }
     server.stop().await;
 }
+
+/// Access: a token whose `report_contexts` lists context A reads A's reports and
+/// nothing else; a token listing none, or no valid token, reads nothing.
+#[tokio::test]
+async fn a_token_reads_the_reports_of_the_contexts_it_lists_only() {
+    let server = start(|_| {}).await;
+    let m = MODERATOR.connect(&server, true).await;
+    let a = PEOPLE[4].connect(&server, false).await;
+    a.send(CTX, "spam", "s1", 0).await.unwrap();
+    m.block(CTX, "a4").await.unwrap();
+    let api = ReportingClient::connect(format!("http://{}", server.admin))
+        .await
+        .unwrap();
+    fn with<T>(token: &str, message: T) -> Request<T> {
+        let mut r = Request::new(message);
+        r.metadata_mut().insert(
+            "authorization",
+            MetadataValue::try_from(format!("Bearer {token}")).unwrap(),
+        );
+        r
+    }
+    let token = |claims: Claims| mint_hs256(SECRET.as_bytes(), &claims).unwrap();
+    let reader = token(Claims::new("analyst").with_report_contexts([CTX]));
+    let of = |context: &str| ReportRequest {
+        context_id: context.into(),
+        ..Default::default()
+    };
+
+    // Its own context: the rows (once ingested).
+    let (rows, _) = rows_until(1, || {
+        let mut api = api.clone();
+        let r = with(&reader, of(CTX));
+        async move { api.blocked_users(r).await }
+    })
+    .await;
+    assert_eq!(rows.len(), 1);
+    // Another context, every context, reports beyond contexts: PERMISSION_DENIED.
+    let mut denied = Vec::new();
+    for request in [of("other"), of("")] {
+        denied.push(
+            api.clone()
+                .blocked_users(with(&reader, request))
+                .await
+                .unwrap_err()
+                .code(),
+        );
+    }
+    denied.push(
+        api.clone()
+            .user_stats(with(&reader, of(CTX)))
+            .await
+            .unwrap_err()
+            .code(),
+    );
+    denied.push(
+        api.clone()
+            .peer_transcripts(with(&reader, of(CTX)))
+            .await
+            .unwrap_err()
+            .code(),
+    );
+    let export_other = plenary_proto::v1::reporting::ExportRequest {
+        report: plenary_proto::v1::reporting::Report::PollVotes as i32,
+        filter: Some(of("other")),
+    };
+    denied.push(
+        api.clone()
+            .export(with(&reader, export_other))
+            .await
+            .unwrap_err()
+            .code(),
+    );
+    // A valid token that lists no report contexts.
+    let attendee = attendee_token("a4");
+    denied.push(
+        api.clone()
+            .blocked_users(with(&attendee, of(CTX)))
+            .await
+            .unwrap_err()
+            .code(),
+    );
+    assert_eq!(denied, [Code::PermissionDenied; 6]);
+    // Not a token at all, or one signed with another key.
+    let forged = mint_hs256(
+        b"another-secret-0123456789abcdef",
+        &Claims::new("analyst").with_report_contexts([CTX]),
+    )
+    .unwrap();
+    for bad in ["not-a-token", forged.as_str()] {
+        let code = api
+            .clone()
+            .blocked_users(with(bad, of(CTX)))
+            .await
+            .unwrap_err()
+            .code();
+        assert_eq!(code, Code::Unauthenticated, "{bad}");
+    }
+    server.stop().await;
+}

@@ -38,6 +38,9 @@ pub struct Claims {
     /// An administrator moderates every context.
     #[serde(default)]
     pub admin: bool,
+    /// Contexts whose reports this token may read (the reporting service).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub report_contexts: Vec<String>,
     /// Expiry, seconds since the Unix epoch.
     pub exp: u64,
     /// Not valid before, seconds since the Unix epoch.
@@ -71,6 +74,7 @@ impl Claims {
             sub,
             moderates: Vec::new(),
             admin: false,
+            report_contexts: Vec::new(),
             exp: now + DEFAULT_LIFETIME.as_secs(),
             nbf: None,
             iat: now,
@@ -103,6 +107,16 @@ impl Claims {
         S: Into<String>,
     {
         self.moderates = contexts.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets the contexts whose reports this token may read.
+    pub fn with_report_contexts<I, S>(mut self, contexts: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.report_contexts = contexts.into_iter().map(Into::into).collect();
         self
     }
 

@@ -324,6 +324,7 @@ impl<T: Transport> Session<T> {
         let Verified {
             identity,
             valid_until_secs,
+            ..
         } = verified;
         let user: Arc<str> = Arc::from(identity.user_id.as_str());
         let Some(_slot) = self.shared.limits.connect(&user) else {

@@ -26,7 +26,7 @@ use std::{path::Path, sync::Arc};
 use plenary_bus::EventLog;
 use tokio_util::sync::CancellationToken;
 
-pub use service::ReportingService;
+pub use service::{ReportingService, Scope};
 pub use store::{Store, StoreError};
 
 /// The reporting store's file in an embedded node's data directory.

@@ -17,6 +17,41 @@ use crate::{
     store::{Store, StoreError},
 };
 
+/// What a caller may read, put in the request's extensions by the server's
+/// interceptor (the admin API key: everything; a token: its `report_contexts`). A
+/// request without one is refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    Contexts(Vec<String>),
+}
+
+impl Scope {
+    /// A report of one context (`context_id`): the scope must hold it, and a limited
+    /// scope must name it.
+    fn context<T>(request: &Request<T>, context_id: &str) -> Result<(), Status> {
+        match request.extensions().get::<Scope>() {
+            Some(Scope::All) => Ok(()),
+            Some(Scope::Contexts(allowed)) if allowed.iter().any(|c| c == context_id) => Ok(()),
+            Some(Scope::Contexts(allowed)) => Err(Status::permission_denied(format!(
+                "this token reads the reports of {} only: set context_id to one of them",
+                allowed.join(", ")
+            ))),
+            None => Err(Status::permission_denied("no access scope")),
+        }
+    }
+
+    /// A report beyond contexts (user stats, private chat): the admin API key only.
+    fn everything<T>(request: &Request<T>) -> Result<(), Status> {
+        match request.extensions().get::<Scope>() {
+            Some(Scope::All) => Ok(()),
+            _ => Err(Status::permission_denied(
+                "user stats and private chat transcripts need the admin API key",
+            )),
+        }
+    }
+}
+
 /// A stream of report rows.
 pub type Rows<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
 
@@ -66,8 +101,14 @@ fn require_range(request: &ReportRequest) -> Result<(), Status> {
     Ok(())
 }
 
+/// The request of a per-context report, after its scope and range are checked.
 fn checked(request: Request<ReportRequest>) -> Result<ReportRequest, Status> {
-    let request = request.into_inner();
+    Scope::context(&request, &request.get_ref().context_id)?;
+    checked_range(request.into_inner())
+}
+
+/// A request whose range, if closed, ends after it starts.
+fn checked_range(request: ReportRequest) -> Result<ReportRequest, Status> {
     if request.to_ms != 0 && request.to_ms <= request.from_ms {
         return Err(Status::invalid_argument(
             "to_ms must be after from_ms (or 0 for open-ended)",
@@ -88,8 +129,9 @@ impl Reporting for ReportingService {
 
     async fn user_stats(
         &self,
-        _: Request<ReportRequest>,
+        request: Request<ReportRequest>,
     ) -> Result<Response<Self::UserStatsStream>, Status> {
+        Scope::everything(&request)?;
         self.respond(self.store.user_stats()).await
     }
 
@@ -97,7 +139,8 @@ impl Reporting for ReportingService {
         &self,
         request: Request<ReportRequest>,
     ) -> Result<Response<Self::PeerTranscriptsStream>, Status> {
-        let request = checked(request)?;
+        Scope::everything(&request)?;
+        let request = checked_range(request.into_inner())?;
         self.respond(self.store.peer_transcripts(&request)).await
     }
 
@@ -114,8 +157,19 @@ impl Reporting for ReportingService {
         &self,
         request: Request<ExportRequest>,
     ) -> Result<Response<Self::ExportStream>, Status> {
+        let report_kind = Report::try_from(request.get_ref().report);
+        if matches!(report_kind, Ok(Report::UserStats | Report::PeerTranscripts)) {
+            Scope::everything(&request)?;
+        } else {
+            let context = request
+                .get_ref()
+                .filter
+                .as_ref()
+                .map(|f| f.context_id.as_str());
+            Scope::context(&request, context.unwrap_or_default())?;
+        }
         let ExportRequest { report, filter } = request.into_inner();
-        let filter = checked(Request::new(filter.unwrap_or_default()))?;
+        let filter = checked_range(filter.unwrap_or_default())?;
         let chunks = |bytes: Result<Vec<u8>, StoreError>| bytes.map(|data| CsvChunk { data });
         match Report::try_from(report) {
             Ok(Report::BlockedUsers) => {
