@@ -6,8 +6,8 @@
 
 use futures_util::{Stream, StreamExt};
 use plenary_proto::v1::reporting::{
-    BlockedUserRow, ContextStatsRow, ModeratorThreads, ModeratorTranscriptRow, PeerTranscriptRow,
-    PollVoteRow, UserStatsRow,
+    BlockedUserRow, ContextStatsRow, ModeratorPerformanceRow, ModeratorThreads,
+    ModeratorTranscriptRow, PeerTranscriptRow, PollVoteRow, UserStatsRow,
 };
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
@@ -220,6 +220,42 @@ impl CsvRow for ModeratorTranscriptRow {
             self.recipient.clone(),
             time_cell(self.time_ms),
             self.message.clone(),
+        ]
+    }
+}
+
+impl CsvRow for ModeratorPerformanceRow {
+    const HEADER: &'static [&'static str] = &[
+        "contextId",
+        "moderatorId",
+        "moderatorEmail",
+        "threadsClaimed",
+        "threadsResolved",
+        "firstResponses",
+        "firstResponseMedianMs",
+        "firstResponseP90Ms",
+        "firstResponseMaxMs",
+        "timedResolutions",
+        "claimToResolveMedianMs",
+        "claimToResolveP90Ms",
+        "claimToResolveMaxMs",
+    ];
+    fn cells(&self) -> Vec<String> {
+        let ms = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_default();
+        vec![
+            self.context_id.clone(),
+            self.moderator_id.clone(),
+            self.moderator_email.clone(),
+            self.threads_claimed.to_string(),
+            self.threads_resolved.to_string(),
+            self.first_responses.to_string(),
+            ms(self.first_response_median_ms),
+            ms(self.first_response_p90_ms),
+            ms(self.first_response_max_ms),
+            self.timed_resolutions.to_string(),
+            ms(self.claim_to_resolve_median_ms),
+            ms(self.claim_to_resolve_p90_ms),
+            ms(self.claim_to_resolve_max_ms),
         ]
     }
 }

@@ -19,6 +19,7 @@ pub enum ReportName {
     UserStats,
     PeerTranscripts,
     ModeratorTranscripts,
+    ModeratorPerformance,
 }
 
 /// `export` flags.
@@ -90,6 +91,7 @@ pub async fn run(args: &ExportArgs, out: &mut impl Write) -> Result<u64, ExportE
             ReportName::UserStats => Report::UserStats,
             ReportName::PeerTranscripts => Report::PeerTranscripts,
             ReportName::ModeratorTranscripts => Report::ModeratorTranscripts,
+            ReportName::ModeratorPerformance => Report::ModeratorPerformance,
         } as i32,
         filter: Some(ReportRequest {
             context_id: args.context.clone().unwrap_or_default(),

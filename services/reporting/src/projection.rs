@@ -91,16 +91,42 @@ pub enum Change {
         stream_id: String,
         message_id: u64,
     },
-    /// A Q&A thread moved to `state` (`pending`, `owned`, `resolved`, `done`); `owner`
-    /// is the moderator who claimed or resolved it (kept while it stays theirs).
+    /// A Q&A thread took a `step`; `owner` is the moderator who claimed or resolved it
+    /// (kept while it stays theirs).
     Thread {
         context_id: String,
         thread_id: u64,
-        state: &'static str,
+        step: ThreadStep,
         attendee_id: Option<String>,
         owner: Option<Actor>,
         at_ms: u64,
     },
+}
+
+/// What happened to a Q&A thread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ThreadStep {
+    /// Opened by an attendee's question: it waits for a moderator.
+    Opened,
+    /// Reopened by a new question after it was resolved: it waits again, from now.
+    Reopened,
+    /// Given back to the queue (by its owner, or automatically).
+    Released,
+    Claimed,
+    Resolved,
+    Cleared,
+}
+
+impl ThreadStep {
+    /// The state the thread is in after the step.
+    pub fn state(self) -> &'static str {
+        match self {
+            ThreadStep::Opened | ThreadStep::Reopened | ThreadStep::Released => "pending",
+            ThreadStep::Claimed => "owned",
+            ThreadStep::Resolved => "resolved",
+            ThreadStep::Cleared => "done",
+        }
+    }
 }
 
 /// Separates a multiple-answer vote's option texts in the `vote` column.
@@ -125,10 +151,10 @@ pub fn context_changes(event: &ContextEvent) -> Vec<Change> {
             email: a.email.clone(),
         });
     }
-    let thread = |thread_id: u64, state: &'static str, owner: Option<Actor>| Change::Thread {
+    let thread = |thread_id: u64, step: ThreadStep, owner: Option<Actor>| Change::Thread {
         context_id: context_id(),
         thread_id,
-        state,
+        step,
         attendee_id: None,
         owner,
         at_ms: event.at_ms,
@@ -158,16 +184,16 @@ pub fn context_changes(event: &ContextEvent) -> Vec<Change> {
         Kind::ThreadOpened(o) => Change::Thread {
             context_id: context_id(),
             thread_id: o.thread_id,
-            state: "pending",
+            step: ThreadStep::Opened,
             attendee_id: Some(o.attendee_id.clone()),
             owner: None,
             at_ms: event.at_ms,
         },
-        Kind::ThreadReopened(r) => thread(r.thread_id, "pending", None),
-        Kind::ThreadReleased(r) => thread(r.thread_id, "pending", None),
-        Kind::ThreadClaimed(c) => thread(c.thread_id, "owned", Some(actor())),
-        Kind::ThreadResolved(r) => thread(r.thread_id, "resolved", Some(actor())),
-        Kind::ThreadCleared(c) => thread(c.thread_id, "done", None),
+        Kind::ThreadReopened(r) => thread(r.thread_id, ThreadStep::Reopened, None),
+        Kind::ThreadReleased(r) => thread(r.thread_id, ThreadStep::Released, None),
+        Kind::ThreadClaimed(c) => thread(c.thread_id, ThreadStep::Claimed, Some(actor())),
+        Kind::ThreadResolved(r) => thread(r.thread_id, ThreadStep::Resolved, Some(actor())),
+        Kind::ThreadCleared(c) => thread(c.thread_id, ThreadStep::Cleared, None),
         Kind::InteractionSaved(saved) => {
             let (kind, question, emoji) = describe(saved.spec.as_ref());
             Change::Interaction {

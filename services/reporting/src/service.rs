@@ -5,9 +5,9 @@ use std::{pin::Pin, sync::Arc, sync::atomic::Ordering};
 
 use futures_util::{Stream, StreamExt};
 use plenary_proto::v1::reporting::{
-    BlockedUserRow, ContextStatsRow, CsvChunk, ExportRequest, IngestStatus, ModeratorTranscriptRow,
-    PeerTranscriptRow, PollVoteRow, Report, ReportRequest, StatusRequest, UserStatsRow,
-    reporting_server::Reporting,
+    BlockedUserRow, ContextStatsRow, CsvChunk, ExportRequest, IngestStatus,
+    ModeratorPerformanceRow, ModeratorTranscriptRow, PeerTranscriptRow, PollVoteRow, Report,
+    ReportRequest, StatusRequest, UserStatsRow, reporting_server::Reporting,
 };
 use tonic::{Request, Response, Status, metadata::MetadataValue};
 
@@ -91,6 +91,25 @@ fn unavailable(e: StoreError) -> Status {
     Status::unavailable(e.to_string())
 }
 
+impl ReportingService {
+    /// Moderator performance rows (computed whole: one row per context and moderator),
+    /// as a stream like the other reports.
+    async fn performance_rows(
+        &self,
+        request: &ReportRequest,
+    ) -> Result<
+        impl Stream<Item = Result<ModeratorPerformanceRow, StoreError>> + Send + 'static,
+        Status,
+    > {
+        let rows = self
+            .store
+            .moderator_performance(request)
+            .await
+            .map_err(unavailable)?;
+        Ok(futures_util::stream::iter(rows.into_iter().map(Ok)))
+    }
+}
+
 /// Context stats are over a time range: both ends are required.
 fn require_range(request: &ReportRequest) -> Result<(), Status> {
     if request.from_ms == 0 || request.to_ms == 0 {
@@ -126,6 +145,15 @@ impl Reporting for ReportingService {
     type UserStatsStream = Rows<UserStatsRow>;
     type PeerTranscriptsStream = Rows<PeerTranscriptRow>;
     type ModeratorTranscriptsStream = Rows<ModeratorTranscriptRow>;
+    type ModeratorPerformanceStream = Rows<ModeratorPerformanceRow>;
+
+    async fn moderator_performance(
+        &self,
+        request: Request<ReportRequest>,
+    ) -> Result<Response<Self::ModeratorPerformanceStream>, Status> {
+        let request = checked(request)?;
+        self.respond(self.performance_rows(&request).await?).await
+    }
 
     async fn user_stats(
         &self,
@@ -197,9 +225,14 @@ impl Reporting for ReportingService {
                 let rows = csv_out::encode(self.store.moderator_transcripts(&filter));
                 self.respond(rows.map(chunks)).await
             }
+            Ok(Report::ModeratorPerformance) => {
+                let rows = csv_out::encode(self.performance_rows(&filter).await?);
+                self.respond(rows.map(chunks)).await
+            }
             Ok(Report::Unspecified) | Err(_) => Err(Status::invalid_argument(
                 "report: one of REPORT_BLOCKED_USERS, REPORT_POLL_VOTES, REPORT_CONTEXT_STATS, \
-                 REPORT_USER_STATS, REPORT_PEER_TRANSCRIPTS, REPORT_MODERATOR_TRANSCRIPTS",
+                 REPORT_USER_STATS, REPORT_PEER_TRANSCRIPTS, REPORT_MODERATOR_TRANSCRIPTS, \
+                 REPORT_MODERATOR_PERFORMANCE",
             )),
         }
     }

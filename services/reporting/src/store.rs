@@ -4,15 +4,15 @@
 //! counted twice. A per-stream high-water mark makes applying an event twice harmless
 //! too (for consumers that deliver at least once).
 
-use std::{path::Path, str::FromStr, time::Duration};
+use std::{collections::BTreeMap, path::Path, str::FromStr, time::Duration};
 
 use futures_util::{Stream, StreamExt};
 use plenary_bus::LogEntry;
 use plenary_proto::v1::{
     events::{ContextEvent, ConversationEvent},
     reporting::{
-        BlockedUserRow, ContextStatsRow, ModeratorThreads, ModeratorTranscriptRow,
-        PeerTranscriptRow, PollVoteRow, ReportRequest, UserStatsRow,
+        BlockedUserRow, ContextStatsRow, ModeratorPerformanceRow, ModeratorThreads,
+        ModeratorTranscriptRow, PeerTranscriptRow, PollVoteRow, ReportRequest, UserStatsRow,
     },
 };
 use prost::Message;
@@ -21,7 +21,7 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions},
 };
 
-use crate::projection::{Change, context_changes, conversation_changes};
+use crate::projection::{Change, ThreadStep, context_changes, conversation_changes};
 
 /// A failure of the store.
 #[derive(Debug, thiserror::Error)]
@@ -276,6 +276,90 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Moderator performance over [from, to): claims and resolutions in the range,
+    /// waits that started in it, per context and moderator.
+    pub async fn moderator_performance(
+        &self,
+        request: &ReportRequest,
+    ) -> Result<Vec<ModeratorPerformanceRow>, StoreError> {
+        let (context, from, to) = filters(request);
+        #[derive(Default)]
+        struct Acc {
+            email: String,
+            claimed: u32,
+            resolved: u32,
+            waits: Vec<u64>,
+            resolves: Vec<u64>,
+        }
+        let mut per: BTreeMap<(String, String), Acc> = BTreeMap::new();
+        // One row per claim, resolution and answered wait in the range: (what, context,
+        // moderator, email, from, to).
+        let facts: Vec<(String, String, String, String, Option<i64>, i64)> = sqlx::query_as(
+            "SELECT 'claim', context_id, moderator_id, moderator_email, NULL, at_ms FROM claims \
+               WHERE (?1 = '' OR context_id = ?1) AND at_ms >= ?2 AND at_ms < ?3 \
+             UNION ALL SELECT 'resolve', context_id, moderator_id, moderator_email, claimed_ms, \
+               resolved_ms FROM resolutions \
+               WHERE (?1 = '' OR context_id = ?1) AND resolved_ms >= ?2 AND resolved_ms < ?3 \
+             UNION ALL SELECT 'wait', context_id, replier_id, replier_email, started_ms, \
+               replied_ms FROM waits WHERE (?1 = '' OR context_id = ?1) \
+               AND started_ms >= ?2 AND started_ms < ?3 AND replied_ms IS NOT NULL",
+        )
+        .bind(&context)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?;
+        for (what, ctx, moderator, email, start, end) in facts {
+            let acc = per.entry((ctx, moderator)).or_default();
+            if acc.email.is_empty() {
+                acc.email = email;
+            }
+            let took = start.map(|start| end.saturating_sub(start).max(0) as u64);
+            match what.as_str() {
+                "claim" => acc.claimed += 1,
+                "resolve" => {
+                    acc.resolved += 1;
+                    acc.resolves.extend(took);
+                }
+                _ => acc.waits.extend(took),
+            }
+        }
+        Ok(per
+            .into_iter()
+            .map(|((context_id, moderator_id), mut acc)| {
+                let (wait, resolve) = (spread(&mut acc.waits), spread(&mut acc.resolves));
+                ModeratorPerformanceRow {
+                    context_id,
+                    moderator_id,
+                    moderator_email: acc.email,
+                    threads_claimed: acc.claimed,
+                    threads_resolved: acc.resolved,
+                    first_responses: acc.waits.len() as u32,
+                    first_response_median_ms: wait.map(|s| s.0),
+                    first_response_p90_ms: wait.map(|s| s.1),
+                    first_response_max_ms: wait.map(|s| s.2),
+                    timed_resolutions: acc.resolves.len() as u32,
+                    claim_to_resolve_median_ms: resolve.map(|s| s.0),
+                    claim_to_resolve_p90_ms: resolve.map(|s| s.1),
+                    claim_to_resolve_max_ms: resolve.map(|s| s.2),
+                }
+            })
+            .collect())
+    }
+}
+
+/// Median, p90 and max of some durations, by nearest rank (the median of an even count
+/// is the lower middle one); `None` for none.
+pub fn spread(values: &mut [u64]) -> Option<(u64, u64, u64)> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_unstable();
+    let rank = |p: usize| values[(values.len() * p).div_ceil(100).max(1) - 1];
+    Some((rank(50), rank(90), values[values.len() - 1]))
+}
+
 /// One context's stats over [from, to).
 async fn context_stats_row(
     pool: &SqlitePool,
@@ -451,6 +535,78 @@ async fn apply(tx: &mut SqliteConnection, entry: &LogEntry) -> Result<bool, Stor
     Ok(true)
 }
 
+/// Keeps what moderator performance needs of a thread's step: its waits (opened or
+/// reopened: waiting from now), the claim in force, every claim, every resolution with
+/// the claim it ended.
+async fn performance(
+    tx: &mut SqliteConnection,
+    context_id: &str,
+    thread_id: u64,
+    step: ThreadStep,
+    (moderator_id, moderator_email): (&str, &str),
+    at_ms: u64,
+) -> Result<(), StoreError> {
+    let (thread, at) = (thread_id as i64, at_ms as i64);
+    match step {
+        ThreadStep::Opened | ThreadStep::Reopened => {
+            sqlx::query(
+                "INSERT OR IGNORE INTO waits (context_id, thread_id, started_ms) VALUES (?, ?, ?)",
+            )
+            .bind(context_id)
+            .bind(thread)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        ThreadStep::Claimed => {
+            sqlx::query(
+                "INSERT OR REPLACE INTO current_claims (context_id, thread_id, moderator_id, \
+                 claimed_ms) VALUES (?, ?, ?, ?)",
+            )
+            .bind(context_id)
+            .bind(thread)
+            .bind(moderator_id)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO claims (context_id, thread_id, moderator_id, moderator_email, at_ms) \
+                 VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(context_id)
+            .bind(thread)
+            .bind(moderator_id)
+            .bind(moderator_email)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+            return Ok(());
+        }
+        ThreadStep::Resolved => {
+            sqlx::query(
+                "INSERT INTO resolutions (context_id, thread_id, moderator_id, moderator_email, \
+                 claimed_ms, resolved_ms) VALUES (?1, ?2, ?3, ?4, (SELECT claimed_ms FROM \
+                 current_claims WHERE context_id = ?1 AND thread_id = ?2), ?5)",
+            )
+            .bind(context_id)
+            .bind(thread)
+            .bind(moderator_id)
+            .bind(moderator_email)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        ThreadStep::Released | ThreadStep::Cleared => {}
+    }
+    // Every step but a claim ends the claim in force.
+    sqlx::query("DELETE FROM current_claims WHERE context_id = ? AND thread_id = ?")
+        .bind(context_id)
+        .bind(thread)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
 /// Stream id prefixes of private chat (`plenary-actors`' user and pair streams).
 const USER_STREAMS: &str = "~u/";
 const PAIR_STREAMS: &str = "~dm/";
@@ -592,6 +748,22 @@ async fn write(tx: &mut SqliteConnection, change: Change) -> Result<(), StoreErr
             text,
             at_ms,
         } => {
+            // A moderator's message in a Q&A thread answers its open wait, if any.
+            if thread_id != 0 && author.moderator {
+                sqlx::query(
+                    "UPDATE waits SET replied_ms = ?, replier_id = ?, replier_email = ? \
+                     WHERE context_id = ? AND thread_id = ? AND replied_ms IS NULL \
+                     AND started_ms <= ?",
+                )
+                .bind(at_ms as i64)
+                .bind(&author.user_id)
+                .bind(&author.email)
+                .bind(&context_id)
+                .bind(thread_id as i64)
+                .bind(at_ms as i64)
+                .execute(&mut *tx)
+                .await?;
+            }
             // In a Q&A thread: to its attendee (a moderator's message) or to its owner now
             // (the attendee's; nobody while it is unowned).
             sqlx::query(
@@ -689,12 +861,22 @@ async fn write(tx: &mut SqliteConnection, change: Change) -> Result<(), StoreErr
         Change::Thread {
             context_id,
             thread_id,
-            state,
+            step,
             attendee_id,
             owner,
             at_ms,
         } => {
+            let state = step.state();
             let (owner_id, owner_email) = owner.map(|o| (o.user_id, o.email)).unwrap_or_default();
+            performance(
+                tx,
+                &context_id,
+                thread_id,
+                step,
+                (&owner_id, &owner_email),
+                at_ms,
+            )
+            .await?;
             match attendee_id {
                 Some(attendee) => {
                     sqlx::query(
@@ -805,6 +987,191 @@ mod tests {
         };
         assert_eq!(store.ingest(&[again]).await.unwrap().applied, 1);
         assert!(blocked(&store).await.is_empty());
+    }
+
+    #[test]
+    fn spread_is_median_p90_and_max_by_nearest_rank() {
+        assert_eq!(spread(&mut []), None);
+        assert_eq!(spread(&mut [7]), Some((7, 7, 7)));
+        assert_eq!(spread(&mut [4, 1, 3, 2]), Some((2, 4, 4)));
+        let mut hundred: Vec<u64> = (1..=100).rev().collect();
+        assert_eq!(spread(&mut hundred), Some((50, 90, 100)));
+    }
+
+    /// First response is measured from the question that opened the thread, and after
+    /// a reopening from the reopening question — not from the thread's creation;
+    /// claim-to-resolve from the claim the resolution ended.
+    #[tokio::test]
+    async fn moderator_performance_is_reopen_aware() {
+        use plenary_proto::v1::events::{
+            MessagePosted, ThreadClaimed, ThreadOpened, ThreadReleased, ThreadReopened,
+            ThreadResolved,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("r.db")).await.unwrap();
+        let who = |id: &str, moderator: bool| Actor {
+            user_id: id.into(),
+            email: format!("{id}@example.com"),
+            moderator,
+            ..Default::default()
+        };
+        let (att, m1, m2) = (who("att", false), who("m1", true), who("m2", true));
+        let post = |thread_id| {
+            Kind::MessagePosted(MessagePosted {
+                thread_id,
+                text: "x".into(),
+                ..Default::default()
+            })
+        };
+        let script: Vec<(u64, Actor, Kind)> = vec![
+            (
+                1_000,
+                att.clone(),
+                Kind::ThreadOpened(ThreadOpened {
+                    thread_id: 1,
+                    attendee_id: "att".into(),
+                }),
+            ),
+            (1_000, att.clone(), post(1)),
+            (
+                3_000,
+                m1.clone(),
+                Kind::ThreadClaimed(ThreadClaimed {
+                    thread_id: 1,
+                    ..Default::default()
+                }),
+            ),
+            (5_000, m1.clone(), post(1)), // first response: 4 s
+            (6_000, m1.clone(), post(1)), // not a first response
+            (
+                9_000,
+                m1.clone(),
+                Kind::ThreadResolved(ThreadResolved { thread_id: 1 }),
+            ), // 6 s after the claim
+            (
+                20_000,
+                att.clone(),
+                Kind::ThreadReopened(ThreadReopened { thread_id: 1 }),
+            ),
+            (20_000, att.clone(), post(1)),
+            (
+                20_100,
+                m2.clone(),
+                Kind::ThreadClaimed(ThreadClaimed {
+                    thread_id: 1,
+                    ..Default::default()
+                }),
+            ),
+            (
+                20_200,
+                m2.clone(),
+                Kind::ThreadReleased(ThreadReleased {
+                    thread_id: 1,
+                    automatic: false,
+                }),
+            ),
+            (
+                20_300,
+                m1.clone(),
+                Kind::ThreadClaimed(ThreadClaimed {
+                    thread_id: 1,
+                    ..Default::default()
+                }),
+            ),
+            (20_500, m1.clone(), post(1)), // 0.5 s after the reopening, not 19.5 s
+            (
+                30_300,
+                m1.clone(),
+                Kind::ThreadResolved(ThreadResolved { thread_id: 1 }),
+            ), // 10 s
+            // A second thread nobody answers: no first response for anyone.
+            (
+                40_000,
+                att.clone(),
+                Kind::ThreadOpened(ThreadOpened {
+                    thread_id: 2,
+                    attendee_id: "att".into(),
+                }),
+            ),
+        ];
+        let entries: Vec<LogEntry> = script
+            .into_iter()
+            .enumerate()
+            .map(|(i, (at_ms, actor, kind))| {
+                let event = ContextEvent {
+                    context_id: "w1".into(),
+                    epoch: 1,
+                    seq: i as u64 + 1,
+                    at_ms,
+                    actor: Some(actor),
+                    kind: Some(kind),
+                };
+                LogEntry {
+                    position: i as u64 + 1,
+                    stream_id: "w1".into(),
+                    seq: event.seq,
+                    at_ms,
+                    payload: event.encode_to_vec(),
+                }
+            })
+            .collect();
+        store.ingest(&entries).await.unwrap();
+        let rows = store
+            .moderator_performance(&ReportRequest::default())
+            .await
+            .unwrap();
+        let m1_row = rows.iter().find(|r| r.moderator_id == "m1").unwrap();
+        assert_eq!(
+            (
+                m1_row.threads_claimed,
+                m1_row.threads_resolved,
+                m1_row.first_responses
+            ),
+            (2, 2, 2)
+        );
+        assert_eq!(m1_row.moderator_email, "m1@example.com");
+        assert_eq!(
+            (
+                m1_row.first_response_median_ms,
+                m1_row.first_response_p90_ms,
+                m1_row.first_response_max_ms
+            ),
+            (Some(500), Some(4_000), Some(4_000))
+        );
+        assert_eq!(
+            (
+                m1_row.claim_to_resolve_median_ms,
+                m1_row.claim_to_resolve_max_ms
+            ),
+            (Some(6_000), Some(10_000))
+        );
+        let m2_row = rows.iter().find(|r| r.moderator_id == "m2").unwrap();
+        assert_eq!(
+            (
+                m2_row.threads_claimed,
+                m2_row.threads_resolved,
+                m2_row.first_responses
+            ),
+            (1, 0, 0)
+        );
+        assert_eq!(m2_row.first_response_median_ms, None);
+        assert_eq!(rows.len(), 2);
+        // A range holding only the reopened wait and the second resolution.
+        let later = store
+            .moderator_performance(&ReportRequest {
+                from_ms: 15_000,
+                to_ms: 35_000,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let m1_later = later.iter().find(|r| r.moderator_id == "m1").unwrap();
+        assert_eq!(m1_later.first_response_max_ms, Some(500));
+        assert_eq!(m1_later.claim_to_resolve_max_ms, Some(10_000));
+        assert_eq!(
+            (m1_later.threads_claimed, m1_later.threads_resolved),
+            (1, 1)
+        );
     }
 
     #[tokio::test]
