@@ -160,6 +160,24 @@ async fn health_readiness_and_metrics() {
     ] {
         assert!(body.contains(name), "{name} missing from /metrics");
     }
+    // The in-process reporting says how much it ingested and how far behind it is
+    // (once its first round has run).
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    let reporting = [
+        "plenary_reporting_ingested_total",
+        "plenary_reporting_lag_events",
+    ];
+    loop {
+        let body = http_get(server.admin, "/metrics").await.1;
+        if reporting.iter().all(|name| body.contains(name)) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{reporting:?} missing from /metrics"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     server.stop().await;
 }
 

@@ -244,6 +244,20 @@ impl EventLog {
             .collect())
     }
 
+    /// The position of the last event committed (0: none): how far a consumer of the
+    /// whole log could read. Embedded mode only.
+    pub async fn last_position(&self) -> Result<u64, BusError> {
+        let Backend::Sqlite { pool, .. } = &self.backend else {
+            return Err(BusError::Unavailable(
+                "the cluster's log is read through its reporting streams".into(),
+            ));
+        };
+        let last: Option<i64> = sqlx::query_scalar("SELECT MAX(g) FROM events")
+            .fetch_one(pool)
+            .await?;
+        Ok(last.unwrap_or(0) as u64)
+    }
+
     /// Stores a snapshot, unless a later one is stored already. In cluster mode `fence`
     /// must hold the shard's lease.
     pub async fn store_snapshot(
