@@ -4,7 +4,12 @@
 //! counted twice. A per-stream high-water mark makes applying an event twice harmless
 //! too (for consumers that deliver at least once).
 
-use std::{collections::BTreeMap, path::Path, str::FromStr, time::Duration};
+use std::{
+    collections::{BTreeMap, HashMap},
+    path::Path,
+    str::FromStr,
+    time::Duration,
+};
 
 use futures_util::{Stream, StreamExt};
 use plenary_bus::LogEntry;
@@ -18,7 +23,9 @@ use plenary_proto::v1::{
 use prost::Message;
 use sqlx::{
     Row, SqliteConnection,
-    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions},
+    sqlite::{
+        SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    },
 };
 
 use crate::projection::{Change, ThreadStep, context_changes, conversation_changes};
@@ -61,6 +68,9 @@ impl Store {
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
+            // Derived data: a power loss may drop the last commits, and the cursor with
+            // them, so they are ingested again — nothing is lost either way.
+            .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(5));
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
@@ -88,12 +98,14 @@ impl Store {
         };
         let mut tx = self.pool.begin().await?;
         let mut done = Ingested::default();
+        let mut batch = Batch::default();
         for entry in entries {
-            match apply(&mut tx, entry).await? {
+            match apply(&mut tx, entry, &mut batch).await? {
                 true => done.applied += 1,
                 false => done.unreadable += 1,
             }
         }
+        batch.flush(&mut tx).await?;
         sqlx::query(
             "UPDATE cursor SET position = ?, last_event_ms = MAX(last_event_ms, ?) WHERE id = 1",
         )
@@ -198,23 +210,28 @@ impl Store {
         stream_rows(
             self.pool.clone(),
             "WITH ids AS ( \
-                   SELECT user_id AS id FROM users \
-                   UNION SELECT sender_id FROM direct_messages \
-                   UNION SELECT recipient_id FROM direct_messages \
-                   UNION SELECT attendee_id FROM threads \
-                   UNION SELECT user_id FROM connections) \
-                 SELECT ids.id, COALESCE(u.email, ''), \
-                   (SELECT COUNT(*) FROM connections c WHERE c.user_id = ids.id), \
-                   (SELECT COUNT(*) FROM direct_messages d \
-                      WHERE d.recipient_id = ids.id AND d.between_attendees), \
-                   (SELECT COUNT(*) FROM direct_messages d \
-                      WHERE d.sender_id = ids.id AND d.between_attendees), \
-                   (SELECT COUNT(*) FROM threads t JOIN messages m \
-                      ON m.context_id = t.context_id AND m.thread_id = t.thread_id \
-                      WHERE t.attendee_id = ids.id AND m.by_moderator), \
-                   (SELECT COUNT(*) FROM messages m \
-                      WHERE m.author_id = ids.id AND m.thread_id != 0 AND NOT m.by_moderator) \
-                 FROM ids LEFT JOIN users u ON u.user_id = ids.id ORDER BY ids.id",
+               SELECT user_id AS id FROM users \
+               UNION SELECT sender_id FROM direct_messages \
+               UNION SELECT recipient_id FROM direct_messages \
+               UNION SELECT attendee_id FROM threads \
+               UNION SELECT user_id FROM connections), \
+             conn AS MATERIALIZED (SELECT user_id AS id, COUNT(*) AS n FROM connections GROUP BY user_id), \
+             dm_in AS MATERIALIZED (SELECT recipient_id AS id, COUNT(*) AS n FROM direct_messages \
+               WHERE between_attendees GROUP BY recipient_id), \
+             dm_out AS MATERIALIZED (SELECT sender_id AS id, COUNT(*) AS n FROM direct_messages \
+               WHERE between_attendees GROUP BY sender_id), \
+             ext_in AS MATERIALIZED (SELECT t.attendee_id AS id, COUNT(*) AS n \
+               FROM messages m CROSS JOIN threads t \
+               ON t.context_id = m.context_id AND t.thread_id = m.thread_id \
+               WHERE m.thread_id != 0 AND m.by_moderator GROUP BY t.attendee_id), \
+             ext_out AS MATERIALIZED (SELECT author_id AS id, COUNT(*) AS n FROM messages \
+               WHERE thread_id != 0 AND NOT by_moderator GROUP BY author_id) \
+             SELECT ids.id, COALESCE(u.email, ''), COALESCE(conn.n, 0), COALESCE(dm_in.n, 0), \
+               COALESCE(dm_out.n, 0), COALESCE(ext_in.n, 0), COALESCE(ext_out.n, 0) \
+             FROM ids LEFT JOIN users u ON u.user_id = ids.id \
+             LEFT JOIN conn ON conn.id = ids.id LEFT JOIN dm_in ON dm_in.id = ids.id \
+             LEFT JOIN dm_out ON dm_out.id = ids.id LEFT JOIN ext_in ON ext_in.id = ids.id \
+             LEFT JOIN ext_out ON ext_out.id = ids.id ORDER BY ids.id",
             Binds::None,
             |r| UserStatsRow {
                 id: r.get(0),
@@ -493,7 +510,83 @@ where
 }
 
 /// Applies one entry; false when it could not be read (then set aside).
-async fn apply(tx: &mut SqliteConnection, entry: &LogEntry) -> Result<bool, StoreError> {
+/// What a batch changes that many of its events touch (the same stream's high-water
+/// mark, a context's activity, a user's email): gathered, and written once at its end.
+#[derive(Default)]
+struct Batch {
+    /// Per stream, the last event applied (`None`: none yet), loaded on first use.
+    marks: HashMap<String, Option<(u64, u64)>>,
+    /// Per context: first event, last event, last moderator event (ms).
+    activity: HashMap<String, (i64, i64, i64)>,
+    users: HashMap<String, String>,
+}
+
+impl Batch {
+    /// The stream's last applied event.
+    async fn mark(
+        &mut self,
+        tx: &mut SqliteConnection,
+        stream_id: &str,
+    ) -> Result<Option<(u64, u64)>, StoreError> {
+        if let Some(mark) = self.marks.get(stream_id) {
+            return Ok(*mark);
+        }
+        let stored: Option<(i64, i64)> =
+            sqlx::query_as("SELECT epoch, seq FROM streams WHERE stream_id = ?")
+                .bind(stream_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let mark = stored.map(|(e, s)| (e as u64, s as u64));
+        self.marks.insert(stream_id.to_owned(), mark);
+        Ok(mark)
+    }
+
+    async fn flush(self, tx: &mut SqliteConnection) -> Result<(), StoreError> {
+        for (stream_id, mark) in self.marks {
+            let Some((epoch, seq)) = mark else { continue };
+            sqlx::query(
+                "INSERT INTO streams (stream_id, epoch, seq) VALUES (?, ?, ?) \
+                 ON CONFLICT (stream_id) DO UPDATE SET epoch = excluded.epoch, seq = excluded.seq",
+            )
+            .bind(stream_id)
+            .bind(epoch as i64)
+            .bind(seq as i64)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for (context_id, (first, last, moderator)) in self.activity {
+            sqlx::query(
+                "INSERT INTO contexts (context_id, last_moderator_ms, first_event_ms, last_event_ms) \
+                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT (context_id) DO UPDATE SET \
+                 last_moderator_ms = MAX(last_moderator_ms, ?2), \
+                 first_event_ms = MIN(first_event_ms, ?3), last_event_ms = MAX(last_event_ms, ?4)",
+            )
+            .bind(context_id)
+            .bind(moderator)
+            .bind(first)
+            .bind(last)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for (user_id, email) in self.users {
+            sqlx::query(
+                "INSERT INTO users (user_id, email) VALUES (?, ?) \
+                 ON CONFLICT (user_id) DO UPDATE SET email = excluded.email",
+            )
+            .bind(user_id)
+            .bind(email)
+            .execute(&mut *tx)
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+async fn apply(
+    tx: &mut SqliteConnection,
+    entry: &LogEntry,
+    batch: &mut Batch,
+) -> Result<bool, StoreError> {
     // A user's own stream (settings, what their devices were told) feeds no report.
     if entry.stream_id.starts_with(USER_STREAMS) {
         return Ok(true);
@@ -512,26 +605,37 @@ async fn apply(tx: &mut SqliteConnection, entry: &LogEntry) -> Result<bool, Stor
         }
     };
     // At or before the stream's last applied event: applied already.
-    let applied: Option<(i64, i64)> =
-        sqlx::query_as("SELECT epoch, seq FROM streams WHERE stream_id = ?")
-            .bind(&entry.stream_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    if applied.is_some_and(|(e, s)| (epoch, seq) <= (e as u64, s as u64)) {
+    if batch
+        .mark(tx, &entry.stream_id)
+        .await?
+        .is_some_and(|mark| (epoch, seq) <= mark)
+    {
         return Ok(true);
     }
     for change in changes {
-        write(tx, change).await?;
+        match change {
+            Change::Activity {
+                context_id,
+                at_ms,
+                by_moderator,
+            } => {
+                let at = at_ms as i64;
+                let moderator = if by_moderator { at } else { 0 };
+                let seen = batch
+                    .activity
+                    .entry(context_id)
+                    .or_insert((at, at, moderator));
+                *seen = (seen.0.min(at), seen.1.max(at), seen.2.max(moderator));
+            }
+            Change::User { user_id, email } => {
+                batch.users.insert(user_id, email);
+            }
+            change => write(tx, change).await?,
+        }
     }
-    sqlx::query(
-        "INSERT INTO streams (stream_id, epoch, seq) VALUES (?, ?, ?) \
-         ON CONFLICT (stream_id) DO UPDATE SET epoch = excluded.epoch, seq = excluded.seq",
-    )
-    .bind(&entry.stream_id)
-    .bind(epoch as i64)
-    .bind(seq as i64)
-    .execute(&mut *tx)
-    .await?;
+    batch
+        .marks
+        .insert(entry.stream_id.clone(), Some((epoch, seq)));
     Ok(true)
 }
 
@@ -714,30 +818,17 @@ async fn write(tx: &mut SqliteConnection, change: Change) -> Result<(), StoreErr
                 .execute(&mut *tx)
                 .await?;
         }
-        Change::Activity {
-            context_id,
-            at_ms,
-            by_moderator,
-        } => {
-            let moderator_ms = if by_moderator { at_ms as i64 } else { 0 };
+        Change::Named { context_id, name } => {
+            // The batch's activity (always written with it) sets the real times.
             sqlx::query(
-                "INSERT INTO contexts (context_id, last_moderator_ms, first_event_ms, last_event_ms) \
-                 VALUES (?1, ?2, ?3, ?3) ON CONFLICT (context_id) DO UPDATE SET \
-                 last_moderator_ms = MAX(last_moderator_ms, ?2), \
-                 first_event_ms = MIN(first_event_ms, ?3), last_event_ms = MAX(last_event_ms, ?3)",
+                "INSERT INTO contexts (context_id, name, first_event_ms, last_event_ms) \
+                 VALUES (?, ?, 9223372036854775807, 0) \
+                 ON CONFLICT (context_id) DO UPDATE SET name = excluded.name",
             )
+            .bind(name)
             .bind(context_id)
-            .bind(moderator_ms)
-            .bind(at_ms as i64)
             .execute(&mut *tx)
             .await?;
-        }
-        Change::Named { context_id, name } => {
-            sqlx::query("UPDATE contexts SET name = ? WHERE context_id = ?")
-                .bind(name)
-                .bind(context_id)
-                .execute(&mut *tx)
-                .await?;
         }
         Change::Message {
             context_id,
@@ -798,16 +889,8 @@ async fn write(tx: &mut SqliteConnection, change: Change) -> Result<(), StoreErr
                 .execute(&mut *tx)
                 .await?;
         }
-        Change::User { user_id, email } => {
-            sqlx::query(
-                "INSERT INTO users (user_id, email) VALUES (?, ?) \
-                 ON CONFLICT (user_id) DO UPDATE SET email = excluded.email",
-            )
-            .bind(user_id)
-            .bind(email)
-            .execute(&mut *tx)
-            .await?;
-        }
+        // Gathered per batch and written once ([`Batch`]).
+        Change::Activity { .. } | Change::User { .. } => {}
         Change::Connection {
             user_id,
             peer_id,
