@@ -606,6 +606,51 @@ async fn context_stats_match_the_script() {
     };
     assert_eq!(row, expected);
 
+    // Activity over time, per minute over the run: every bucket listed, and the totals
+    // are the script's — 3 messages outside threads (one deleted, one in the
+    // backchannel), 7 questions (one reopening a thread), no votes.
+    use plenary_proto::v1::reporting::{ActivityRequest, Bucket};
+    let activity = |bucket: Bucket, to_ms: u64| ActivityRequest {
+        filter: Some(ReportRequest {
+            to_ms,
+            ..range.clone()
+        }),
+        bucket: bucket as i32,
+    };
+    let mut buckets = api
+        .clone()
+        .activity_over_time(authed(activity(Bucket::Minute, ended)))
+        .await
+        .unwrap()
+        .into_inner();
+    let (mut rows, mut totals) = (0u64, (0, 0, 0));
+    while let Some(b) = buckets.message().await.unwrap() {
+        assert_eq!(b.bucket_start_ms, started + rows * 60_000);
+        rows += 1;
+        totals = (
+            totals.0 + b.messages,
+            totals.1 + b.questions,
+            totals.2 + b.votes,
+        );
+    }
+    assert_eq!(rows, (ended - started).div_ceil(60_000));
+    assert_eq!(totals, (3, user_messages - 1, 0));
+    for (request, why) in [
+        (activity(Bucket::Unspecified, ended), "no bucket"),
+        (
+            activity(Bucket::Hour, started + 91 * 24 * 3_600_000),
+            "over 90 days",
+        ),
+    ] {
+        let code = api
+            .clone()
+            .activity_over_time(authed(request))
+            .await
+            .unwrap_err()
+            .code();
+        assert_eq!(code, Code::InvalidArgument, "{why}");
+    }
+
     // A range that ended before the webinar: nothing. No range: refused.
     let (none, _) = rows_until(0, || {
         let mut api = api.clone();

@@ -5,15 +5,16 @@ use std::{pin::Pin, sync::Arc, sync::atomic::Ordering};
 
 use futures_util::{Stream, StreamExt};
 use plenary_proto::v1::reporting::{
-    BlockedUserRow, ContextStatsRow, CsvChunk, ExportRequest, IngestStatus,
-    ModeratorPerformanceRow, ModeratorTranscriptRow, PeerTranscriptRow, PollVoteRow, Report,
-    ReportRequest, StatusRequest, UserStatsRow, reporting_server::Reporting,
+    ActivityRequest, ActivityRow, BlockedUserRow, Bucket, ContextStatsRow, CsvChunk, ExportRequest,
+    IngestStatus, ModeratorPerformanceRow, ModeratorTranscriptRow, PeerTranscriptRow, PollVoteRow,
+    Report, ReportRequest, StatusRequest, UserStatsRow, reporting_server::Reporting,
 };
 use tonic::{Request, Response, Status, metadata::MetadataValue};
 
 use crate::{
     csv_out,
     ingest::Progress,
+    store::ACTIVITY_MAX_RANGE_MS,
     store::{Store, StoreError},
 };
 
@@ -110,11 +111,11 @@ impl ReportingService {
     }
 }
 
-/// Context stats are over a time range: both ends are required.
+/// Context stats and activity are over a time range: both ends are required.
 fn require_range(request: &ReportRequest) -> Result<(), Status> {
     if request.from_ms == 0 || request.to_ms == 0 {
         return Err(Status::invalid_argument(
-            "context stats needs a time range: set from_ms and to_ms",
+            "this report needs a time range: set from_ms and to_ms",
         ));
     }
     Ok(())
@@ -146,6 +147,43 @@ impl Reporting for ReportingService {
     type PeerTranscriptsStream = Rows<PeerTranscriptRow>;
     type ModeratorTranscriptsStream = Rows<ModeratorTranscriptRow>;
     type ModeratorPerformanceStream = Rows<ModeratorPerformanceRow>;
+    type ActivityOverTimeStream = Rows<ActivityRow>;
+
+    async fn activity_over_time(
+        &self,
+        request: Request<ActivityRequest>,
+    ) -> Result<Response<Self::ActivityOverTimeStream>, Status> {
+        let context = request
+            .get_ref()
+            .filter
+            .as_ref()
+            .map(|f| f.context_id.clone())
+            .unwrap_or_default();
+        Scope::context(&request, &context)?;
+        let ActivityRequest { filter, bucket } = request.into_inner();
+        let filter = checked_range(filter.unwrap_or_default())?;
+        require_range(&filter)?;
+        if filter.to_ms - filter.from_ms > ACTIVITY_MAX_RANGE_MS {
+            return Err(Status::invalid_argument(
+                "activity over time covers at most 90 days",
+            ));
+        }
+        let bucket_ms = match Bucket::try_from(bucket) {
+            Ok(Bucket::Minute) => 60_000,
+            Ok(Bucket::Hour) => 3_600_000,
+            Ok(Bucket::Unspecified) | Err(_) => {
+                return Err(Status::invalid_argument(
+                    "bucket: BUCKET_MINUTE or BUCKET_HOUR",
+                ));
+            }
+        };
+        let rows = self
+            .store
+            .activity(&filter, bucket_ms)
+            .await
+            .map_err(unavailable)?;
+        self.respond(rows).await
+    }
 
     async fn moderator_performance(
         &self,

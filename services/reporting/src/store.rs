@@ -16,7 +16,7 @@ use plenary_bus::LogEntry;
 use plenary_proto::v1::{
     events::{ContextEvent, ConversationEvent},
     reporting::{
-        BlockedUserRow, ContextStatsRow, ModeratorPerformanceRow, ModeratorThreads,
+        ActivityRow, BlockedUserRow, ContextStatsRow, ModeratorPerformanceRow, ModeratorThreads,
         ModeratorTranscriptRow, PeerTranscriptRow, PollVoteRow, ReportRequest, UserStatsRow,
     },
 };
@@ -363,6 +363,57 @@ impl Store {
                 }
             })
             .collect())
+    }
+}
+
+/// Most a report of activity over time may span.
+pub const ACTIVITY_MAX_RANGE_MS: u64 = 90 * 24 * 3600 * 1000;
+
+impl Store {
+    /// Activity per bucket of `bucket_ms` over [from, to) (`request` has both ends):
+    /// every bucket, zeros included, streamed.
+    pub async fn activity(
+        &self,
+        request: &ReportRequest,
+        bucket_ms: u64,
+    ) -> Result<impl Stream<Item = Result<ActivityRow, StoreError>> + Send + 'static, StoreError>
+    {
+        let (context, from, to) = filters(request);
+        // (bucket, what) → count, for the buckets with anything in them.
+        let counted: Vec<(i64, String, i64)> = sqlx::query_as(
+            "SELECT (at_ms - ?2) / ?4 AS b, CASE WHEN thread_id = 0 THEN 'm' ELSE 'q' END, \
+               COUNT(*) FROM messages WHERE (?1 = '' OR context_id = ?1) \
+               AND at_ms >= ?2 AND at_ms < ?3 AND (thread_id = 0 OR NOT by_moderator) \
+               GROUP BY b, thread_id = 0 \
+             UNION ALL SELECT (at_ms - ?2) / ?4 AS b, 'v', COUNT(*) FROM votes \
+               WHERE (?1 = '' OR context_id = ?1) AND at_ms >= ?2 AND at_ms < ?3 GROUP BY b",
+        )
+        .bind(context)
+        .bind(from)
+        .bind(to)
+        .bind(bucket_ms as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut sparse: BTreeMap<u64, (u64, u64, u64)> = BTreeMap::new();
+        for (bucket, what, n) in counted {
+            let row = sparse.entry(bucket as u64).or_default();
+            match what.as_str() {
+                "m" => row.0 = n as u64,
+                "q" => row.1 = n as u64,
+                _ => row.2 = n as u64,
+            }
+        }
+        let (from, to) = (from as u64, to as u64);
+        let buckets = (to - from).div_ceil(bucket_ms);
+        Ok(futures_util::stream::iter((0..buckets).map(move |b| {
+            let (messages, questions, votes) = sparse.get(&b).copied().unwrap_or_default();
+            Ok(ActivityRow {
+                bucket_start_ms: from + b * bucket_ms,
+                messages,
+                questions,
+                votes,
+            })
+        })))
     }
 }
 
