@@ -304,6 +304,39 @@ async fn blocked_users_and_poll_votes_match_the_script() {
         .collect();
     assert_eq!(without_time, want_votes);
 
+    // Interaction results: each answer with how many gave it, surveys per question.
+    let (results, _) = rows_until(8, || {
+        let mut api = api.clone();
+        async move { api.interaction_results(authed(all())).await }
+    })
+    .await;
+    let results: Vec<(u64, &str, &str, u32, &str, u32)> = results
+        .iter()
+        .map(|r| {
+            (
+                r.interaction_id,
+                r.kind.as_str(),
+                r.item.as_str(),
+                r.item_index,
+                r.answer.as_str(),
+                r.count,
+            )
+        })
+        .collect();
+    assert_eq!(
+        results,
+        [
+            (tea, "poll", "", 0, "Tea", 2),
+            (tea, "poll", "", 0, "Coffee", 1),
+            (days, "poll", "", 0, "Mon", 1),
+            (days, "poll", "", 0, "Wed", 1),
+            (rating, "rating", "", 0, "4", 1),
+            (crowd, "crowd_vote", "", 0, "👍", 1),
+            (open, "open_question", "", 0, answer, 1),
+            (survey, "survey", "Anything else?", 0, "No", 1),
+        ]
+    );
+
     // The same report as CSV (`plenary-reporting export`): the reference's column names,
     // and every cell as the row has it — quotes, commas and a formula-like answer
     // (neutralised with a leading ') included.

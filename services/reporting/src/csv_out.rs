@@ -6,8 +6,8 @@
 
 use futures_util::{Stream, StreamExt};
 use plenary_proto::v1::reporting::{
-    BlockedUserRow, ContextStatsRow, ModeratorPerformanceRow, ModeratorThreads,
-    ModeratorTranscriptRow, PeerTranscriptRow, PollVoteRow, UserStatsRow,
+    BlockedUserRow, ContextStatsRow, InteractionResultRow, ModeratorPerformanceRow,
+    ModeratorThreads, ModeratorTranscriptRow, PeerTranscriptRow, PollVoteRow, UserStatsRow,
 };
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
@@ -256,6 +256,31 @@ impl CsvRow for ModeratorPerformanceRow {
             ms(self.claim_to_resolve_median_ms),
             ms(self.claim_to_resolve_p90_ms),
             ms(self.claim_to_resolve_max_ms),
+        ]
+    }
+}
+
+impl CsvRow for InteractionResultRow {
+    const HEADER: &'static [&'static str] = &[
+        "contextId",
+        "interactionId",
+        "kind",
+        "question",
+        "item",
+        "itemIndex",
+        "answer",
+        "count",
+    ];
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.context_id.clone(),
+            self.interaction_id.to_string(),
+            self.kind.clone(),
+            self.question.clone(),
+            self.item.clone(),
+            self.item_index.to_string(),
+            self.answer.clone(),
+            self.count.to_string(),
         ]
     }
 }

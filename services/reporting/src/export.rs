@@ -20,6 +20,7 @@ pub enum ReportName {
     PeerTranscripts,
     ModeratorTranscripts,
     ModeratorPerformance,
+    InteractionResults,
 }
 
 /// `export` flags.
@@ -92,6 +93,7 @@ pub async fn run(args: &ExportArgs, out: &mut impl Write) -> Result<u64, ExportE
             ReportName::PeerTranscripts => Report::PeerTranscripts,
             ReportName::ModeratorTranscripts => Report::ModeratorTranscripts,
             ReportName::ModeratorPerformance => Report::ModeratorPerformance,
+            ReportName::InteractionResults => Report::InteractionResults,
         } as i32,
         filter: Some(ReportRequest {
             context_id: args.context.clone().unwrap_or_default(),

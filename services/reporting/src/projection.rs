@@ -17,6 +17,8 @@ pub enum Change {
         kind: &'static str,
         question: String,
         emoji: String,
+        /// A survey's questions: text and options.
+        survey: Vec<(String, Vec<String>)>,
     },
     /// A vote (one per user per interaction: a second one for the same is ignored).
     Vote {
@@ -26,6 +28,8 @@ pub enum Change {
         /// The chosen options' texts joined with "; ", the rating, or the answer; empty
         /// for a crowd vote's tap (shown as its emoji) and a survey (its own report).
         vote: String,
+        /// Each answer: (survey question or 0, survey option index, value).
+        answers: Vec<Answer>,
         at_ms: u64,
         seq: u64,
     },
@@ -129,6 +133,15 @@ impl ThreadStep {
     }
 }
 
+/// One answer of a vote: a chosen option's text, a rating, an open answer (then
+/// `option` is `None`), or a survey choice by index (`value` empty).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Answer {
+    pub question: u32,
+    pub option: Option<u32>,
+    pub value: String,
+}
+
 /// Separates a multiple-answer vote's option texts in the `vote` column.
 pub const OPTION_SEPARATOR: &str = "; ";
 
@@ -196,12 +209,21 @@ pub fn context_changes(event: &ContextEvent) -> Vec<Change> {
         Kind::ThreadCleared(c) => thread(c.thread_id, ThreadStep::Cleared, None),
         Kind::InteractionSaved(saved) => {
             let (kind, question, emoji) = describe(saved.spec.as_ref());
+            let survey = match saved.spec.as_ref().and_then(|s| s.kind.as_ref()) {
+                Some(SpecKind::Survey(s)) => s
+                    .questions
+                    .iter()
+                    .map(|q| (q.text.clone(), q.options.clone()))
+                    .collect(),
+                _ => Vec::new(),
+            };
             Change::Interaction {
                 context_id: context_id(),
                 interaction_id: saved.interaction_id,
                 kind,
                 question,
                 emoji,
+                survey,
             }
         }
         Kind::VoteCast(vote) => {
@@ -212,11 +234,44 @@ pub fn context_changes(event: &ContextEvent) -> Vec<Change> {
             } else {
                 vote.text.clone()
             };
+            let value = |value: String| Answer {
+                question: 0,
+                option: None,
+                value,
+            };
+            // A survey's answers are its own; the vote's texts only summarise them. A
+            // rating's option text is its rating.
+            let mut answers: Vec<Answer> = Vec::new();
+            if vote.survey.is_empty() {
+                if !vote.option_texts.is_empty() {
+                    answers.extend(vote.option_texts.iter().cloned().map(value));
+                } else if vote.rating > 0 {
+                    answers.push(value(vote.rating.to_string()));
+                } else {
+                    // An open answer, or a crowd vote's tap (empty: shown as its emoji).
+                    answers.push(value(vote.text.clone()));
+                }
+            }
+            for a in &vote.survey {
+                let answer = |option: Option<u32>, value: String| Answer {
+                    question: a.question,
+                    option,
+                    value,
+                };
+                answers.extend(a.options.iter().map(|o| answer(Some(*o), String::new())));
+                if a.rating > 0 {
+                    answers.push(answer(None, a.rating.to_string()));
+                }
+                if !a.text.is_empty() {
+                    answers.push(answer(None, a.text.clone()));
+                }
+            }
             Change::Vote {
                 context_id: context_id(),
                 interaction_id: vote.interaction_id,
                 voter: actor(),
                 vote: shown,
+                answers,
                 at_ms: event.at_ms,
                 seq: event.seq,
             }

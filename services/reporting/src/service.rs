@@ -6,8 +6,9 @@ use std::{pin::Pin, sync::Arc, sync::atomic::Ordering};
 use futures_util::{Stream, StreamExt};
 use plenary_proto::v1::reporting::{
     ActivityRequest, ActivityRow, BlockedUserRow, Bucket, ContextStatsRow, CsvChunk, ExportRequest,
-    IngestStatus, ModeratorPerformanceRow, ModeratorTranscriptRow, PeerTranscriptRow, PollVoteRow,
-    Report, ReportRequest, StatusRequest, UserStatsRow, reporting_server::Reporting,
+    IngestStatus, InteractionResultRow, ModeratorPerformanceRow, ModeratorTranscriptRow,
+    PeerTranscriptRow, PollVoteRow, Report, ReportRequest, StatusRequest, UserStatsRow,
+    reporting_server::Reporting,
 };
 use tonic::{Request, Response, Status, metadata::MetadataValue};
 
@@ -148,6 +149,15 @@ impl Reporting for ReportingService {
     type ModeratorTranscriptsStream = Rows<ModeratorTranscriptRow>;
     type ModeratorPerformanceStream = Rows<ModeratorPerformanceRow>;
     type ActivityOverTimeStream = Rows<ActivityRow>;
+    type InteractionResultsStream = Rows<InteractionResultRow>;
+
+    async fn interaction_results(
+        &self,
+        request: Request<ReportRequest>,
+    ) -> Result<Response<Self::InteractionResultsStream>, Status> {
+        let request = checked(request)?;
+        self.respond(self.store.interaction_results(&request)).await
+    }
 
     async fn activity_over_time(
         &self,
@@ -263,6 +273,10 @@ impl Reporting for ReportingService {
                 let rows = csv_out::encode(self.store.moderator_transcripts(&filter));
                 self.respond(rows.map(chunks)).await
             }
+            Ok(Report::InteractionResults) => {
+                let rows = csv_out::encode(self.store.interaction_results(&filter));
+                self.respond(rows.map(chunks)).await
+            }
             Ok(Report::ModeratorPerformance) => {
                 let rows = csv_out::encode(self.performance_rows(&filter).await?);
                 self.respond(rows.map(chunks)).await
@@ -270,7 +284,7 @@ impl Reporting for ReportingService {
             Ok(Report::Unspecified) | Err(_) => Err(Status::invalid_argument(
                 "report: one of REPORT_BLOCKED_USERS, REPORT_POLL_VOTES, REPORT_CONTEXT_STATS, \
                  REPORT_USER_STATS, REPORT_PEER_TRANSCRIPTS, REPORT_MODERATOR_TRANSCRIPTS, \
-                 REPORT_MODERATOR_PERFORMANCE",
+                 REPORT_MODERATOR_PERFORMANCE, REPORT_INTERACTION_RESULTS",
             )),
         }
     }

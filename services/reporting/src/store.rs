@@ -16,8 +16,9 @@ use plenary_bus::LogEntry;
 use plenary_proto::v1::{
     events::{ContextEvent, ConversationEvent},
     reporting::{
-        ActivityRow, BlockedUserRow, ContextStatsRow, ModeratorPerformanceRow, ModeratorThreads,
-        ModeratorTranscriptRow, PeerTranscriptRow, PollVoteRow, ReportRequest, UserStatsRow,
+        ActivityRow, BlockedUserRow, ContextStatsRow, InteractionResultRow,
+        ModeratorPerformanceRow, ModeratorThreads, ModeratorTranscriptRow, PeerTranscriptRow,
+        PollVoteRow, ReportRequest, UserStatsRow,
     },
 };
 use prost::Message;
@@ -366,6 +367,45 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The interaction results' rows, streamed.
+    pub fn interaction_results(
+        &self,
+        request: &ReportRequest,
+    ) -> impl Stream<Item = Result<InteractionResultRow, StoreError>> + Send + 'static {
+        stream_rows(
+            self.pool.clone(),
+            "SELECT a.context_id, a.interaction_id, COALESCE(i.kind, ''), \
+               COALESCE(i.question, ''), COALESCE(sq.text, ''), a.question, \
+               CASE WHEN a.option_idx IS NOT NULL THEN COALESCE(so.text, '#' || a.option_idx) \
+                 WHEN i.kind = 'crowd_vote' THEN i.emoji ELSE a.value END AS answer, \
+               COUNT(*) AS n \
+             FROM answers a \
+             LEFT JOIN interactions i \
+               ON i.context_id = a.context_id AND i.interaction_id = a.interaction_id \
+             LEFT JOIN survey_questions sq ON sq.context_id = a.context_id \
+               AND sq.interaction_id = a.interaction_id AND sq.question = a.question \
+             LEFT JOIN survey_options so ON so.context_id = a.context_id \
+               AND so.interaction_id = a.interaction_id AND so.question = a.question \
+               AND so.option_idx = a.option_idx \
+             WHERE (?1 = '' OR a.context_id = ?1) \
+             GROUP BY a.context_id, a.interaction_id, a.question, answer \
+             ORDER BY a.context_id, a.interaction_id, a.question, n DESC, answer",
+            Binds::Context(request.context_id.clone()),
+            |r| InteractionResultRow {
+                context_id: r.get(0),
+                interaction_id: r.get::<i64, _>(1) as u64,
+                kind: r.get(2),
+                question: r.get(3),
+                item: r.get(4),
+                item_index: r.get::<i64, _>(5) as u32,
+                answer: r.get(6),
+                count: r.get::<i64, _>(7) as u32,
+            },
+        )
+    }
+}
+
 /// Most a report of activity over time may span.
 pub const ACTIVITY_MAX_RANGE_MS: u64 = 90 * 24 * 3600 * 1000;
 
@@ -520,6 +560,7 @@ fn filters(request: &ReportRequest) -> (String, i64, i64) {
 /// `?2`/`?3` = [from, to).
 enum Binds {
     None,
+    Context(String),
     Range(i64, i64),
     All((String, i64, i64)),
 }
@@ -535,6 +576,7 @@ fn stream_rows<T: Send + 'static>(
         let query = sqlx::query(sql);
         let query = match binds {
             Binds::None => query,
+            Binds::Context(context) => query.bind(context),
             Binds::Range(from, to) => query.bind(from).bind(to),
             Binds::All((context, from, to)) => query.bind(context).bind(from).bind(to),
         };
@@ -798,7 +840,42 @@ async fn write(tx: &mut SqliteConnection, change: Change) -> Result<(), StoreErr
             kind,
             question,
             emoji,
+            survey,
         } => {
+            for (table, _) in [("survey_questions", ()), ("survey_options", ())] {
+                sqlx::query(&format!(
+                    "DELETE FROM {table} WHERE context_id = ? AND interaction_id = ?"
+                ))
+                .bind(&context_id)
+                .bind(interaction_id as i64)
+                .execute(&mut *tx)
+                .await?;
+            }
+            for (q, (text, options)) in survey.into_iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO survey_questions (context_id, interaction_id, question, text) \
+                     VALUES (?, ?, ?, ?)",
+                )
+                .bind(&context_id)
+                .bind(interaction_id as i64)
+                .bind(q as i64)
+                .bind(text)
+                .execute(&mut *tx)
+                .await?;
+                for (o, option) in options.into_iter().enumerate() {
+                    sqlx::query(
+                        "INSERT INTO survey_options (context_id, interaction_id, question, \
+                         option_idx, text) VALUES (?, ?, ?, ?, ?)",
+                    )
+                    .bind(&context_id)
+                    .bind(interaction_id as i64)
+                    .bind(q as i64)
+                    .bind(o as i64)
+                    .bind(option)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
             sqlx::query(
                 "INSERT INTO interactions (context_id, interaction_id, kind, question, emoji) \
                  VALUES (?, ?, ?, ?, ?) ON CONFLICT (context_id, interaction_id) DO UPDATE SET \
@@ -817,14 +894,15 @@ async fn write(tx: &mut SqliteConnection, change: Change) -> Result<(), StoreErr
             interaction_id,
             voter,
             vote,
+            answers,
             at_ms,
             seq,
         } => {
-            sqlx::query(
+            let inserted = sqlx::query(
                 "INSERT OR IGNORE INTO votes (context_id, interaction_id, user_id, first_name, \
                  last_name, email, vote, at_ms, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             )
-            .bind(context_id)
+            .bind(&context_id)
             .bind(interaction_id as i64)
             .bind(voter.user_id)
             .bind(voter.given_name)
@@ -834,7 +912,24 @@ async fn write(tx: &mut SqliteConnection, change: Change) -> Result<(), StoreErr
             .bind(at_ms as i64)
             .bind(seq as i64)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
+            // One vote per user: a second one (never from a healthy actor) adds nothing.
+            if inserted == 1 {
+                for answer in answers {
+                    sqlx::query(
+                        "INSERT INTO answers (context_id, interaction_id, question, option_idx, \
+                         value) VALUES (?, ?, ?, ?, ?)",
+                    )
+                    .bind(&context_id)
+                    .bind(interaction_id as i64)
+                    .bind(i64::from(answer.question))
+                    .bind(answer.option.map(i64::from))
+                    .bind(answer.value)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
         }
         Change::Blocked {
             context_id,
