@@ -612,7 +612,13 @@ struct Batch {
     /// Per context: first event, last event, last moderator event (ms).
     activity: HashMap<String, (i64, i64, i64)>,
     users: HashMap<String, String>,
+    /// Messages not yet written: written together before any other change (so a
+    /// message's recipient and a thread's first reply see the thread as it was).
+    messages: Vec<Change>,
 }
+
+/// Messages written per statement.
+const MESSAGES_PER_INSERT: usize = 100;
 
 impl Batch {
     /// The stream's last applied event.
@@ -634,7 +640,92 @@ impl Batch {
         Ok(mark)
     }
 
-    async fn flush(self, tx: &mut SqliteConnection) -> Result<(), StoreError> {
+    /// Writes the messages gathered: many rows per statement; then the waits their
+    /// first moderator message per thread answers.
+    async fn flush_messages(&mut self, tx: &mut SqliteConnection) -> Result<(), StoreError> {
+        let messages = std::mem::take(&mut self.messages);
+        for chunk in messages.chunks(MESSAGES_PER_INSERT) {
+            let mut sql = String::from(
+                "INSERT OR IGNORE INTO messages (context_id, message_id, author_id, \
+                 author_email, by_moderator, thread_id, backchannel, text, at_ms, recipient_id) \
+                 VALUES ",
+            );
+            // In a Q&A thread: to its attendee (a moderator's message) or to its owner
+            // now (the attendee's; nobody while it is unowned).
+            let row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE((SELECT CASE WHEN ? \
+                       THEN attendee_id ELSE owner_id END FROM threads \
+                       WHERE context_id = ? AND thread_id = ?), ''))";
+            for i in 0..chunk.len() {
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(row);
+            }
+            let mut query = sqlx::query(&sql);
+            for message in chunk {
+                let Change::Message {
+                    context_id,
+                    message_id,
+                    author,
+                    thread_id,
+                    backchannel,
+                    text,
+                    at_ms,
+                } = message
+                else {
+                    continue;
+                };
+                query = query
+                    .bind(context_id)
+                    .bind(*message_id as i64)
+                    .bind(&author.user_id)
+                    .bind(&author.email)
+                    .bind(author.moderator)
+                    .bind(*thread_id as i64)
+                    .bind(*backchannel)
+                    .bind(text)
+                    .bind(*at_ms as i64)
+                    .bind(author.moderator)
+                    .bind(context_id)
+                    .bind(*thread_id as i64);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        // A moderator's message in a Q&A thread answers its open wait, if any: the
+        // first one per thread here.
+        let mut answered: HashMap<(&str, u64), ()> = HashMap::new();
+        for message in &messages {
+            if let Change::Message {
+                context_id,
+                author,
+                thread_id,
+                at_ms,
+                ..
+            } = message
+                && *thread_id != 0
+                && author.moderator
+                && answered.insert((context_id, *thread_id), ()).is_none()
+            {
+                sqlx::query(
+                    "UPDATE waits SET replied_ms = ?, replier_id = ?, replier_email = ? \
+                     WHERE context_id = ? AND thread_id = ? AND replied_ms IS NULL \
+                     AND started_ms <= ?",
+                )
+                .bind(*at_ms as i64)
+                .bind(&author.user_id)
+                .bind(&author.email)
+                .bind(context_id)
+                .bind(*thread_id as i64)
+                .bind(*at_ms as i64)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn flush(mut self, tx: &mut SqliteConnection) -> Result<(), StoreError> {
+        self.flush_messages(tx).await?;
         for (stream_id, mark) in self.marks {
             let Some((epoch, seq)) = mark else { continue };
             sqlx::query(
@@ -723,7 +814,16 @@ async fn apply(
             Change::User { user_id, email } => {
                 batch.users.insert(user_id, email);
             }
-            change => write(tx, change).await?,
+            message @ Change::Message { .. } => {
+                batch.messages.push(message);
+                if batch.messages.len() >= 5 * MESSAGES_PER_INSERT {
+                    batch.flush_messages(tx).await?;
+                }
+            }
+            change => {
+                batch.flush_messages(tx).await?;
+                write(tx, change).await?;
+            }
         }
     }
     batch
@@ -976,52 +1076,6 @@ async fn write(tx: &mut SqliteConnection, change: Change) -> Result<(), StoreErr
             .execute(&mut *tx)
             .await?;
         }
-        Change::Message {
-            context_id,
-            message_id,
-            author,
-            thread_id,
-            backchannel,
-            text,
-            at_ms,
-        } => {
-            // A moderator's message in a Q&A thread answers its open wait, if any.
-            if thread_id != 0 && author.moderator {
-                sqlx::query(
-                    "UPDATE waits SET replied_ms = ?, replier_id = ?, replier_email = ? \
-                     WHERE context_id = ? AND thread_id = ? AND replied_ms IS NULL \
-                     AND started_ms <= ?",
-                )
-                .bind(at_ms as i64)
-                .bind(&author.user_id)
-                .bind(&author.email)
-                .bind(&context_id)
-                .bind(thread_id as i64)
-                .bind(at_ms as i64)
-                .execute(&mut *tx)
-                .await?;
-            }
-            // In a Q&A thread: to its attendee (a moderator's message) or to its owner now
-            // (the attendee's; nobody while it is unowned).
-            sqlx::query(
-                "INSERT OR IGNORE INTO messages (context_id, message_id, author_id, author_email, \
-                 by_moderator, thread_id, backchannel, text, at_ms, recipient_id) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, COALESCE((SELECT CASE WHEN ?5 \
-                 THEN attendee_id ELSE owner_id END FROM threads \
-                 WHERE context_id = ?1 AND thread_id = ?6), ''))",
-            )
-            .bind(context_id)
-            .bind(message_id as i64)
-            .bind(author.user_id)
-            .bind(author.email)
-            .bind(author.moderator)
-            .bind(thread_id as i64)
-            .bind(backchannel)
-            .bind(text)
-            .bind(at_ms as i64)
-            .execute(&mut *tx)
-            .await?;
-        }
         Change::MessageDeleted {
             context_id,
             message_id,
@@ -1035,8 +1089,8 @@ async fn write(tx: &mut SqliteConnection, change: Change) -> Result<(), StoreErr
                 .execute(&mut *tx)
                 .await?;
         }
-        // Gathered per batch and written once ([`Batch`]).
-        Change::Activity { .. } | Change::User { .. } => {}
+        // Gathered per batch and written together ([`Batch`]).
+        Change::Activity { .. } | Change::User { .. } | Change::Message { .. } => {}
         Change::Connection {
             user_id,
             peer_id,
