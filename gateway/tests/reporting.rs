@@ -348,6 +348,7 @@ async fn blocked_users_and_poll_votes_match_the_script() {
         context: Some(CTX.into()),
         from: None,
         to: None,
+        bucket: None,
     };
     plenary_reporting::export::run(&args, &mut csv_bytes)
         .await
@@ -668,6 +669,34 @@ async fn context_stats_match_the_script() {
     }
     assert_eq!(rows, (ended - started).div_ceil(60_000));
     assert_eq!(totals, (3, user_messages - 1, 0));
+    // The same as CSV, per minute.
+    let mut csv_bytes = Vec::new();
+    let args = plenary_reporting::export::ExportArgs {
+        report: plenary_reporting::export::ReportName::ActivityOverTime,
+        url: format!("http://{}", server.admin),
+        api_key: ADMIN_KEY.into(),
+        context: Some(CTX.into()),
+        from: Some(started),
+        to: Some(ended),
+        bucket: Some(plenary_reporting::export::BucketName::Minute),
+    };
+    plenary_reporting::export::run(&args, &mut csv_bytes)
+        .await
+        .unwrap();
+    let mut reader = csv::Reader::from_reader(&csv_bytes[..]);
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        ["bucketStart", "messages", "questions", "votes"]
+    );
+    let csv_rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(csv_rows.len() as u64, rows);
+    let sum = |i: usize| {
+        csv_rows
+            .iter()
+            .map(|r| r[i].parse::<u64>().unwrap())
+            .sum::<u64>()
+    };
+    assert_eq!((sum(1), sum(2), sum(3)), totals);
     for (request, why) in [
         (activity(Bucket::Unspecified, ended), "no bucket"),
         (
@@ -958,6 +987,7 @@ async fn a_token_reads_the_reports_of_the_contexts_it_lists_only() {
     let export_other = plenary_proto::v1::reporting::ExportRequest {
         report: plenary_proto::v1::reporting::Report::PollVotes as i32,
         filter: Some(of("other")),
+        ..Default::default()
     };
     denied.push(
         api.clone()

@@ -6,7 +6,7 @@
 
 use futures_util::{Stream, StreamExt};
 use plenary_proto::v1::reporting::{
-    BlockedUserRow, ContextStatsRow, InteractionResultRow, ModeratorPerformanceRow,
+    ActivityRow, BlockedUserRow, ContextStatsRow, InteractionResultRow, ModeratorPerformanceRow,
     ModeratorThreads, ModeratorTranscriptRow, PeerTranscriptRow, PollVoteRow, UserStatsRow,
 };
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
@@ -281,6 +281,18 @@ impl CsvRow for InteractionResultRow {
             self.item_index.to_string(),
             self.answer.clone(),
             self.count.to_string(),
+        ]
+    }
+}
+
+impl CsvRow for ActivityRow {
+    const HEADER: &'static [&'static str] = &["bucketStart", "messages", "questions", "votes"];
+    fn cells(&self) -> Vec<String> {
+        vec![
+            time_cell(self.bucket_start_ms),
+            self.messages.to_string(),
+            self.questions.to_string(),
+            self.votes.to_string(),
         ]
     }
 }

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use clap::{Args, ValueEnum};
 use plenary_proto::v1::reporting::{
-    ExportRequest, Report, ReportRequest, reporting_client::ReportingClient,
+    Bucket, ExportRequest, Report, ReportRequest, reporting_client::ReportingClient,
 };
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 use tonic::{Request, metadata::MetadataValue};
@@ -21,6 +21,14 @@ pub enum ReportName {
     ModeratorTranscripts,
     ModeratorPerformance,
     InteractionResults,
+    ActivityOverTime,
+}
+
+/// Buckets of `activity-over-time`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BucketName {
+    Minute,
+    Hour,
 }
 
 /// `export` flags.
@@ -48,6 +56,9 @@ pub struct ExportArgs {
     /// End of the time range (exclusive), the same way.
     #[arg(long, value_parser = parse_time)]
     pub to: Option<u64>,
+    /// `activity-over-time`: per minute or per hour.
+    #[arg(long, value_enum)]
+    pub bucket: Option<BucketName>,
 }
 
 /// Why an export failed.
@@ -94,12 +105,18 @@ pub async fn run(args: &ExportArgs, out: &mut impl Write) -> Result<u64, ExportE
             ReportName::ModeratorTranscripts => Report::ModeratorTranscripts,
             ReportName::ModeratorPerformance => Report::ModeratorPerformance,
             ReportName::InteractionResults => Report::InteractionResults,
+            ReportName::ActivityOverTime => Report::ActivityOverTime,
         } as i32,
         filter: Some(ReportRequest {
             context_id: args.context.clone().unwrap_or_default(),
             from_ms: args.from.unwrap_or(0),
             to_ms: args.to.unwrap_or(0),
         }),
+        bucket: match args.bucket {
+            None => Bucket::Unspecified,
+            Some(BucketName::Minute) => Bucket::Minute,
+            Some(BucketName::Hour) => Bucket::Hour,
+        } as i32,
     });
     let key = MetadataValue::try_from(format!("Bearer {}", args.api_key))
         .map_err(|_| ExportError::BadKey)?;

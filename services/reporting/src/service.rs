@@ -112,6 +112,27 @@ impl ReportingService {
     }
 }
 
+/// An activity request's range (required, at most 90 days) and bucket in ms.
+fn activity_of(filter: ReportRequest, bucket: i32) -> Result<(ReportRequest, u64), Status> {
+    let filter = checked_range(filter)?;
+    require_range(&filter)?;
+    if filter.to_ms - filter.from_ms > ACTIVITY_MAX_RANGE_MS {
+        return Err(Status::invalid_argument(
+            "activity over time covers at most 90 days",
+        ));
+    }
+    let bucket_ms = match Bucket::try_from(bucket) {
+        Ok(Bucket::Minute) => 60_000,
+        Ok(Bucket::Hour) => 3_600_000,
+        Ok(Bucket::Unspecified) | Err(_) => {
+            return Err(Status::invalid_argument(
+                "bucket: BUCKET_MINUTE or BUCKET_HOUR",
+            ));
+        }
+    };
+    Ok((filter, bucket_ms))
+}
+
 /// Context stats and activity are over a time range: both ends are required.
 fn require_range(request: &ReportRequest) -> Result<(), Status> {
     if request.from_ms == 0 || request.to_ms == 0 {
@@ -171,22 +192,7 @@ impl Reporting for ReportingService {
             .unwrap_or_default();
         Scope::context(&request, &context)?;
         let ActivityRequest { filter, bucket } = request.into_inner();
-        let filter = checked_range(filter.unwrap_or_default())?;
-        require_range(&filter)?;
-        if filter.to_ms - filter.from_ms > ACTIVITY_MAX_RANGE_MS {
-            return Err(Status::invalid_argument(
-                "activity over time covers at most 90 days",
-            ));
-        }
-        let bucket_ms = match Bucket::try_from(bucket) {
-            Ok(Bucket::Minute) => 60_000,
-            Ok(Bucket::Hour) => 3_600_000,
-            Ok(Bucket::Unspecified) | Err(_) => {
-                return Err(Status::invalid_argument(
-                    "bucket: BUCKET_MINUTE or BUCKET_HOUR",
-                ));
-            }
-        };
+        let (filter, bucket_ms) = activity_of(filter.unwrap_or_default(), bucket)?;
         let rows = self
             .store
             .activity(&filter, bucket_ms)
@@ -244,7 +250,11 @@ impl Reporting for ReportingService {
                 .map(|f| f.context_id.as_str());
             Scope::context(&request, context.unwrap_or_default())?;
         }
-        let ExportRequest { report, filter } = request.into_inner();
+        let ExportRequest {
+            report,
+            filter,
+            bucket,
+        } = request.into_inner();
         let filter = checked_range(filter.unwrap_or_default())?;
         let chunks = |bytes: Result<Vec<u8>, StoreError>| bytes.map(|data| CsvChunk { data });
         match Report::try_from(report) {
@@ -273,6 +283,15 @@ impl Reporting for ReportingService {
                 let rows = csv_out::encode(self.store.moderator_transcripts(&filter));
                 self.respond(rows.map(chunks)).await
             }
+            Ok(Report::ActivityOverTime) => {
+                let (filter, bucket_ms) = activity_of(filter, bucket)?;
+                let rows = self
+                    .store
+                    .activity(&filter, bucket_ms)
+                    .await
+                    .map_err(unavailable)?;
+                self.respond(csv_out::encode(rows).map(chunks)).await
+            }
             Ok(Report::InteractionResults) => {
                 let rows = csv_out::encode(self.store.interaction_results(&filter));
                 self.respond(rows.map(chunks)).await
@@ -284,7 +303,8 @@ impl Reporting for ReportingService {
             Ok(Report::Unspecified) | Err(_) => Err(Status::invalid_argument(
                 "report: one of REPORT_BLOCKED_USERS, REPORT_POLL_VOTES, REPORT_CONTEXT_STATS, \
                  REPORT_USER_STATS, REPORT_PEER_TRANSCRIPTS, REPORT_MODERATOR_TRANSCRIPTS, \
-                 REPORT_MODERATOR_PERFORMANCE, REPORT_INTERACTION_RESULTS",
+                 REPORT_MODERATOR_PERFORMANCE, REPORT_INTERACTION_RESULTS, \
+                 REPORT_ACTIVITY_OVER_TIME",
             )),
         }
     }
