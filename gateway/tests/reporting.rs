@@ -19,6 +19,7 @@ use plenary_proto::v1::reporting::{
     BlockedUserRow, ContextStatsRow, ModeratorThreads, PollVoteRow, ReportRequest, StatusRequest,
     reporting_client::ReportingClient,
 };
+use plenary_reporting::export::ReportName;
 use tonic::{Code, Request, metadata::MetadataValue, transport::Channel};
 
 const CTX: &str = "report-webinar";
@@ -126,6 +127,29 @@ where
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// A report of `CTX` as CSV, the way `plenary-reporting export` gets it.
+async fn export_csv(
+    server: &TestServer,
+    report: ReportName,
+    range: Option<(u64, u64)>,
+    bucket: Option<plenary_reporting::export::BucketName>,
+) -> Vec<u8> {
+    let args = plenary_reporting::export::ExportArgs {
+        report,
+        url: format!("http://{}", server.admin),
+        api_key: ADMIN_KEY.into(),
+        context: Some(CTX.into()),
+        from: range.map(|r| r.0),
+        to: range.map(|r| r.1),
+        bucket,
+    };
+    let mut csv_bytes = Vec::new();
+    plenary_reporting::export::run(&args, &mut csv_bytes)
+        .await
+        .unwrap();
+    csv_bytes
 }
 
 #[tokio::test]
@@ -340,19 +364,7 @@ async fn blocked_users_and_poll_votes_match_the_script() {
     // The same report as CSV (`plenary-reporting export`): the reference's column names,
     // and every cell as the row has it — quotes, commas and a formula-like answer
     // (neutralised with a leading ') included.
-    let mut csv_bytes = Vec::new();
-    let args = plenary_reporting::export::ExportArgs {
-        report: plenary_reporting::export::ReportName::PollVotes,
-        url: format!("http://{}", server.admin),
-        api_key: ADMIN_KEY.into(),
-        context: Some(CTX.into()),
-        from: None,
-        to: None,
-        bucket: None,
-    };
-    plenary_reporting::export::run(&args, &mut csv_bytes)
-        .await
-        .unwrap();
+    let csv_bytes = export_csv(&server, ReportName::PollVotes, None, None).await;
     let mut reader = csv::Reader::from_reader(&csv_bytes[..]);
     assert_eq!(
         reader.headers().unwrap().iter().collect::<Vec<_>>(),
@@ -670,19 +682,9 @@ async fn context_stats_match_the_script() {
     assert_eq!(rows, (ended - started).div_ceil(60_000));
     assert_eq!(totals, (3, user_messages - 1, 0));
     // The same as CSV, per minute.
-    let mut csv_bytes = Vec::new();
-    let args = plenary_reporting::export::ExportArgs {
-        report: plenary_reporting::export::ReportName::ActivityOverTime,
-        url: format!("http://{}", server.admin),
-        api_key: ADMIN_KEY.into(),
-        context: Some(CTX.into()),
-        from: Some(started),
-        to: Some(ended),
-        bucket: Some(plenary_reporting::export::BucketName::Minute),
-    };
-    plenary_reporting::export::run(&args, &mut csv_bytes)
-        .await
-        .unwrap();
+    let minutes = Some(plenary_reporting::export::BucketName::Minute);
+    let run = Some((started, ended));
+    let csv_bytes = export_csv(&server, ReportName::ActivityOverTime, run, minutes).await;
     let mut reader = csv::Reader::from_reader(&csv_bytes[..]);
     assert_eq!(
         reader.headers().unwrap().iter().collect::<Vec<_>>(),
