@@ -198,6 +198,16 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// The credential of `authorization: Bearer <credential>` (empty without one).
+fn bearer(request: &Request<()>) -> &str {
+    request
+        .metadata()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default()
+}
+
 /// Checks `authorization: Bearer <key>` on every admin call.
 fn api_key_check(
     expected: Option<Arc<str>>,
@@ -208,13 +218,7 @@ fn api_key_check(
                 "the admin API is disabled: set PLENARY_ADMIN_API_KEY",
             ));
         };
-        let presented = request
-            .metadata()
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or_default();
-        if constant_time_eq(presented.as_bytes(), expected.as_bytes()) {
+        if constant_time_eq(bearer(&request).as_bytes(), expected.as_bytes()) {
             Ok(request)
         } else {
             Err(Status::unauthenticated("missing or wrong API key"))
@@ -231,13 +235,7 @@ fn reporting_access(
     verifier: crate::auth::Verifier,
 ) -> impl Fn(Request<()>) -> Result<Request<()>, Status> + Clone {
     move |mut request: Request<()>| {
-        let presented = request
-            .metadata()
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or_default()
-            .to_owned();
+        let presented = bearer(&request).to_owned();
         let is_key = api_key
             .as_ref()
             .is_some_and(|key| constant_time_eq(presented.as_bytes(), key.as_bytes()));

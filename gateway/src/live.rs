@@ -4,7 +4,7 @@
 //! per window however many clicked, and pushes one `Reactions` summary to everyone.
 
 use std::{
-    collections::{HashMap, hash_map::Entry},
+    collections::{HashMap, HashSet, hash_map::Entry},
     sync::Arc,
     time::Duration,
 };
@@ -83,9 +83,9 @@ impl Attendance {
     /// [`ATTENDANCE_REFRESH`], and a last 0 for contexts nobody is joined to any more.
     fn due(&mut self, current: Vec<(Arc<str>, u32)>, now: Instant) -> Vec<(Arc<str>, u32)> {
         let mut due = Vec::new();
-        let mut seen: HashMap<Arc<str>, ()> = HashMap::with_capacity(current.len());
+        let mut seen: HashSet<Arc<str>> = HashSet::with_capacity(current.len());
         for (context, n) in current {
-            seen.insert(context.clone(), ());
+            seen.insert(context.clone());
             match self.sent.entry(context.clone()) {
                 Entry::Occupied(mut sent) => {
                     let (was, at) = *sent.get();
@@ -101,7 +101,7 @@ impl Attendance {
             }
         }
         self.sent.retain(|context, _| {
-            let still = seen.contains_key(context);
+            let still = seen.contains(context);
             if !still {
                 due.push((context.clone(), 0));
             }

@@ -330,20 +330,7 @@ async fn quizzes_ratings_crowd_votes_and_announcements_through_sockets() {
     const CTX: &str = "kinds";
     let server = start(|_| {}).await;
     let (m, alice, bob) = moderator_and_two_attendees(&server, CTX).await;
-    let publish = |kind: Kind| {
-        let m = &m;
-        async move {
-            let id = m
-                .save_interaction(CTX, 0, InteractionSpec { kind: Some(kind) })
-                .await
-                .unwrap()
-                .interaction_id;
-            m.interaction_action(CTX, id, Action::Publish)
-                .await
-                .unwrap();
-            id
-        }
-    };
+    let publish = |kind: Kind| publish_interaction(&m, CTX, kind);
     // A quiz: attendees do not see the correct answers while it runs.
     let quiz = publish(Kind::Quiz(QuizSpec {
         question: "Which are primes?".into(),

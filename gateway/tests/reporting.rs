@@ -175,20 +175,7 @@ async fn blocked_users_and_poll_votes_match_the_script() {
     m.unblock(CTX, "a5").await.unwrap();
 
     // Interactions and votes; each expected row is written down as the vote is cast.
-    let publish = |kind: Kind| {
-        let m = &m;
-        async move {
-            let id = m
-                .save_interaction(CTX, 0, InteractionSpec { kind: Some(kind) })
-                .await
-                .unwrap()
-                .interaction_id;
-            m.interaction_action(CTX, id, Action::Publish)
-                .await
-                .unwrap();
-            id
-        }
-    };
+    let publish = |kind: Kind| publish_interaction(&m, CTX, kind);
     let mut expected: Vec<(usize, u64, &str, String)> = Vec::new();
     let vote = |who: usize, id: u64, options: Vec<u32>, rating: u32, text: &str| Vote {
         context_id: CTX.into(),

@@ -117,6 +117,25 @@ pub async fn connect(url: &str, token: String) -> Client {
     client
 }
 
+/// Saves an interaction as `moderator` in `context` and publishes it; its id.
+pub async fn publish_interaction(
+    moderator: &Client,
+    context: &str,
+    kind: v1::interaction_spec::Kind,
+) -> u64 {
+    let spec = v1::InteractionSpec { kind: Some(kind) };
+    let id = moderator
+        .save_interaction(context, 0, spec)
+        .await
+        .unwrap()
+        .interaction_id;
+    moderator
+        .interaction_action(context, id, v1::InteractionActionKind::Publish)
+        .await
+        .unwrap();
+    id
+}
+
 /// The error code a refused command got; fails the test if it was accepted.
 pub async fn refused<T: std::fmt::Debug>(
     call: impl std::future::Future<Output = Result<T, plenary_client::ClientError>>,

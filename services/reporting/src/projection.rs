@@ -55,15 +55,7 @@ pub enum Change {
         context_id: String,
         name: String,
     },
-    Message {
-        context_id: String,
-        message_id: u64,
-        author: Actor,
-        thread_id: u64,
-        backchannel: bool,
-        text: String,
-        at_ms: u64,
-    },
+    Message(Posted),
     MessageDeleted {
         context_id: String,
         message_id: u64,
@@ -133,6 +125,19 @@ impl ThreadStep {
     }
 }
 
+/// A message posted in a context (group chat, backchannel or a Q&A thread).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Posted {
+    pub context_id: String,
+    pub message_id: u64,
+    pub author: Actor,
+    /// 0: not in a Q&A thread.
+    pub thread_id: u64,
+    pub backchannel: bool,
+    pub text: String,
+    pub at_ms: u64,
+}
+
 /// One answer of a vote: a chosen option's text, a rating, an open answer (then
 /// `option` is `None`), or a survey choice by index (`value` empty).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -181,7 +186,7 @@ pub fn context_changes(event: &ContextEvent) -> Vec<Change> {
                 .map(|s| s.name.clone())
                 .unwrap_or_default(),
         },
-        Kind::MessagePosted(m) => Change::Message {
+        Kind::MessagePosted(m) => Change::Message(Posted {
             context_id: context_id(),
             message_id: m.message_id,
             author: actor(),
@@ -189,7 +194,7 @@ pub fn context_changes(event: &ContextEvent) -> Vec<Change> {
             backchannel: m.backchannel,
             text: m.text.clone(),
             at_ms: event.at_ms,
-        },
+        }),
         Kind::MessageDeleted(d) => Change::MessageDeleted {
             context_id: context_id(),
             message_id: d.message_id,

@@ -5,7 +5,7 @@
 //! too (for consumers that deliver at least once).
 
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::{BTreeMap, HashMap, HashSet},
     path::Path,
     str::FromStr,
     time::Duration,
@@ -29,7 +29,7 @@ use sqlx::{
     },
 };
 
-use crate::projection::{Change, ThreadStep, context_changes, conversation_changes};
+use crate::projection::{Change, Posted, ThreadStep, context_changes, conversation_changes};
 
 /// A failure of the store.
 #[derive(Debug, thiserror::Error)]
@@ -614,7 +614,7 @@ struct Batch {
     users: HashMap<String, String>,
     /// Messages not yet written: written together before any other change (so a
     /// message's recipient and a thread's first reply see the thread as it was).
-    messages: Vec<Change>,
+    messages: Vec<Posted>,
 }
 
 /// Messages written per statement.
@@ -662,61 +662,42 @@ impl Batch {
                 sql.push_str(row);
             }
             let mut query = sqlx::query(&sql);
-            for message in chunk {
-                let Change::Message {
-                    context_id,
-                    message_id,
-                    author,
-                    thread_id,
-                    backchannel,
-                    text,
-                    at_ms,
-                } = message
-                else {
-                    continue;
-                };
+            for m in chunk {
                 query = query
-                    .bind(context_id)
-                    .bind(*message_id as i64)
-                    .bind(&author.user_id)
-                    .bind(&author.email)
-                    .bind(author.moderator)
-                    .bind(*thread_id as i64)
-                    .bind(*backchannel)
-                    .bind(text)
-                    .bind(*at_ms as i64)
-                    .bind(author.moderator)
-                    .bind(context_id)
-                    .bind(*thread_id as i64);
+                    .bind(&m.context_id)
+                    .bind(m.message_id as i64)
+                    .bind(&m.author.user_id)
+                    .bind(&m.author.email)
+                    .bind(m.author.moderator)
+                    .bind(m.thread_id as i64)
+                    .bind(m.backchannel)
+                    .bind(&m.text)
+                    .bind(m.at_ms as i64)
+                    .bind(m.author.moderator)
+                    .bind(&m.context_id)
+                    .bind(m.thread_id as i64);
             }
             query.execute(&mut *tx).await?;
         }
         // A moderator's message in a Q&A thread answers its open wait, if any: the
         // first one per thread here.
-        let mut answered: HashMap<(&str, u64), ()> = HashMap::new();
-        for message in &messages {
-            if let Change::Message {
-                context_id,
-                author,
-                thread_id,
-                at_ms,
-                ..
-            } = message
-                && *thread_id != 0
-                && author.moderator
-                && answered.insert((context_id, *thread_id), ()).is_none()
+        let mut answered: HashSet<(&str, u64)> = HashSet::new();
+        for m in &messages {
+            if m.thread_id != 0
+                && m.author.moderator
+                && answered.insert((&m.context_id, m.thread_id))
             {
                 sqlx::query(
                     "UPDATE waits SET replied_ms = ?, replier_id = ?, replier_email = ? \
                      WHERE context_id = ? AND thread_id = ? AND replied_ms IS NULL \
                      AND started_ms <= ?",
                 )
-                .bind(*at_ms as i64)
-                .bind(&author.user_id)
-                .bind(&author.email)
-                .bind(context_id)
-                .bind(*thread_id as i64)
-                .bind(*at_ms as i64)
+                .bind(m.at_ms as i64)
+                .bind(&m.author.user_id)
+                .bind(&m.author.email)
+                .bind(&m.context_id)
+                .bind(m.thread_id as i64)
+                .bind(m.at_ms as i64)
                 .execute(&mut *tx)
                 .await?;
             }
@@ -814,7 +795,7 @@ async fn apply(
             Change::User { user_id, email } => {
                 batch.users.insert(user_id, email);
             }
-            message @ Change::Message { .. } => {
+            Change::Message(message) => {
                 batch.messages.push(message);
                 if batch.messages.len() >= 5 * MESSAGES_PER_INSERT {
                     batch.flush_messages(tx).await?;
@@ -1090,7 +1071,7 @@ async fn write(tx: &mut SqliteConnection, change: Change) -> Result<(), StoreErr
                 .await?;
         }
         // Gathered per batch and written together ([`Batch`]).
-        Change::Activity { .. } | Change::User { .. } | Change::Message { .. } => {}
+        Change::Activity { .. } | Change::User { .. } | Change::Message(_) => {}
         Change::Connection {
             user_id,
             peer_id,
