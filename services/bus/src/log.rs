@@ -102,6 +102,9 @@ pub struct LogEntry {
     pub at_ms: u64,
     /// The encoded event.
     pub payload: Vec<u8>,
+    /// Where it was read from when `position` does not say: `<shard>/<entry id>` for
+    /// a Redis reporting stream; empty for the embedded log.
+    pub origin: String,
 }
 
 /// One actor's append, for the writer task.
@@ -240,6 +243,7 @@ impl EventLog {
                 seq: row.get::<i64, _>(2) as u64,
                 at_ms: row.get::<i64, _>(3) as u64,
                 payload: row.get(4),
+                origin: String::new(),
             })
             .collect())
     }

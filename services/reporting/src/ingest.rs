@@ -70,7 +70,7 @@ pub async fn round(
 ) -> Result<usize, RoundError> {
     let cursor = store.cursor().await?;
     let entries = log.read_after(cursor.position, BATCH).await?;
-    let done = store.ingest(&entries).await?;
+    let done = store.ingest(&entries, &[]).await?;
     progress.ingested.fetch_add(done.applied, Ordering::Relaxed);
     progress
         .unreadable

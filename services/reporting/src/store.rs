@@ -7,8 +7,6 @@
 use std::{
     collections::{BTreeMap, HashMap, HashSet},
     path::Path,
-    str::FromStr,
-    time::Duration,
 };
 
 use futures_util::{Stream, StreamExt};
@@ -23,10 +21,8 @@ use plenary_proto::v1::{
 };
 use prost::Message;
 use sqlx::{
-    Row, SqliteConnection,
-    sqlite::{
-        SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-    },
+    AnyConnection, AnyPool, Connection, Executor, Row,
+    any::{AnyPoolOptions, AnyRow},
 };
 
 use crate::projection::{Change, Posted, ThreadStep, context_changes, conversation_changes};
@@ -38,6 +34,12 @@ pub enum StoreError {
     Sql(#[from] sqlx::Error),
     #[error("reporting store migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error(
+        "reporting store: shard {shard} is fenced (another reporter took it over, fence {stored} > {ours})"
+    )]
+    Fenced { shard: u32, stored: u64, ours: u64 },
+    #[error("reporting store: {0}")]
+    Config(String),
 }
 
 /// How far ingestion has got.
@@ -57,27 +59,81 @@ pub struct Ingested {
     pub unreadable: u64,
 }
 
+/// The reporting store: SQLite (embedded mode) or PostgreSQL (cluster mode), through
+/// sqlx's `Any` driver. The SQL is written once in the dialect both share (`$n`
+/// parameters, `ON CONFLICT`, `CASE` for a two-value max); each backend has its own
+/// migrations (`migrations/sqlite`, `migrations/postgres`).
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: AnyPool,
 }
 
 impl Store {
-    /// Opens (creating if needed) the store at `path`.
+    /// Opens (creating if needed) the SQLite store at `path` (embedded mode).
     pub async fn open(path: &Path) -> Result<Store, StoreError> {
-        let options = SqliteConnectOptions::from_str("sqlite:")?
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // Derived data: a power loss may drop the last commits, and the cursor with
-            // them, so they are ingested again — nothing is lost either way.
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new()
+        sqlx::any::install_default_drivers();
+        let path = path
+            .to_str()
+            .ok_or_else(|| StoreError::Config(format!("{} is not UTF-8", path.display())))?;
+        let pool = AnyPoolOptions::new()
             .max_connections(4)
-            .connect_with(options)
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    // Derived data: a power loss may drop the last commits, and the
+                    // cursor with them, so they are ingested again — nothing is lost.
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                         PRAGMA busy_timeout = 5000;",
+                    )
+                    .await?;
+                    Ok(())
+                })
+            })
+            .connect(&format!("sqlite://{path}?mode=rwc"))
             .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        Ok(Store { pool })
+    }
+
+    /// Connects to the PostgreSQL store at `url` (cluster mode), in `schema` when given
+    /// (created if missing; tests use one each), and brings it up to date.
+    pub async fn connect_postgres(url: &str, schema: Option<&str>) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        if !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
+            return Err(StoreError::Config(format!(
+                "--postgres must be a postgres:// URL, not {url:?}"
+            )));
+        }
+        let schema = match schema {
+            Some(s) if !s.is_empty() => {
+                if !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                    return Err(StoreError::Config(format!(
+                        "schema {s:?}: letters, digits and _ only"
+                    )));
+                }
+                let mut conn = AnyConnection::connect(url).await?;
+                conn.execute(format!("CREATE SCHEMA IF NOT EXISTS {s}").as_str())
+                    .await?;
+                conn.close().await?;
+                Some(s.to_owned())
+            }
+            _ => None,
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(8)
+            .after_connect(move |conn, _| {
+                let schema = schema.clone();
+                Box::pin(async move {
+                    if let Some(schema) = schema {
+                        conn.execute(format!("SET search_path TO {schema}").as_str())
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(url)
+            .await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         Ok(Store { pool })
     }
 
@@ -93,11 +149,22 @@ impl Store {
 
     /// Applies a batch of log entries (in log order) and moves the cursor to the last,
     /// in one transaction.
-    pub async fn ingest(&self, entries: &[LogEntry]) -> Result<Ingested, StoreError> {
+    ///
+    /// `fences` (cluster mode: the reporting-stream shards the entries come from, with
+    /// this reporter's fence for each) are checked in the same transaction: a reporter
+    /// whose shard was taken over by a newer one commits nothing ([`StoreError::Fenced`]).
+    pub async fn ingest(
+        &self,
+        entries: &[LogEntry],
+        fences: &[(u32, u64)],
+    ) -> Result<Ingested, StoreError> {
         let Some(last) = entries.last() else {
             return Ok(Ingested::default());
         };
         let mut tx = self.pool.begin().await?;
+        for &(shard, fence) in fences {
+            check_fence(&mut tx, shard, fence).await?;
+        }
         let mut done = Ingested::default();
         let mut batch = Batch::default();
         for entry in entries {
@@ -108,7 +175,9 @@ impl Store {
         }
         batch.flush(&mut tx).await?;
         sqlx::query(
-            "UPDATE cursor SET position = ?, last_event_ms = MAX(last_event_ms, ?) WHERE id = 1",
+            "UPDATE cursor SET position = CASE WHEN $1 > position THEN $1 ELSE position END, \
+             last_event_ms = CASE WHEN $2 > last_event_ms THEN $2 ELSE last_event_ms END \
+             WHERE id = 1",
         )
         .bind(last.position as i64)
         .bind(last.at_ms as i64)
@@ -127,7 +196,7 @@ impl Store {
             self.pool.clone(),
             "SELECT user_id, user_email, context_id, moderator_id, moderator_email, \
                  blocked_at_ms FROM blocks \
-                 WHERE (?1 = '' OR context_id = ?1) AND blocked_at_ms >= ?2 AND blocked_at_ms < ?3 \
+                 WHERE ($1 = '' OR context_id = $1) AND blocked_at_ms >= $2 AND blocked_at_ms < $3 \
                  ORDER BY context_id, blocked_at_ms, user_id",
             Binds::All(filters(request)),
             |r| BlockedUserRow {
@@ -153,7 +222,7 @@ impl Store {
                  CASE WHEN i.kind = 'crowd_vote' THEN i.emoji ELSE v.vote END, v.at_ms \
                  FROM votes v LEFT JOIN interactions i \
                    ON i.context_id = v.context_id AND i.interaction_id = v.interaction_id \
-                 WHERE (?1 = '' OR v.context_id = ?1) AND v.at_ms >= ?2 AND v.at_ms < ?3 \
+                 WHERE ($1 = '' OR v.context_id = $1) AND v.at_ms >= $2 AND v.at_ms < $3 \
                    AND COALESCE(i.kind, '') NOT IN ('survey', 'announcement') \
                  ORDER BY v.context_id, v.seq",
             Binds::All(filters(request)),
@@ -183,7 +252,7 @@ impl Store {
         async_stream(move |tx| async move {
             let mut contexts = sqlx::query(
                 "SELECT context_id, name, last_moderator_ms FROM contexts \
-                 WHERE (?1 = '' OR context_id = ?1) AND first_event_ms < ?3 AND last_event_ms >= ?2 \
+                 WHERE ($1 = '' OR context_id = $1) AND first_event_ms < $3 AND last_event_ms >= $2 \
                  ORDER BY context_id",
             )
             .bind(context)
@@ -222,7 +291,7 @@ impl Store {
              dm_out AS MATERIALIZED (SELECT sender_id AS id, COUNT(*) AS n FROM direct_messages \
                WHERE between_attendees GROUP BY sender_id), \
              ext_in AS MATERIALIZED (SELECT t.attendee_id AS id, COUNT(*) AS n \
-               FROM messages m CROSS JOIN threads t \
+               FROM messages m JOIN threads t \
                ON t.context_id = m.context_id AND t.thread_id = m.thread_id \
                WHERE m.thread_id != 0 AND m.by_moderator GROUP BY t.attendee_id), \
              ext_out AS MATERIALIZED (SELECT author_id AS id, COUNT(*) AS n FROM messages \
@@ -254,7 +323,7 @@ impl Store {
         stream_rows(
             self.pool.clone(),
             "SELECT sender_id, recipient_id, at_ms, text FROM direct_messages \
-                 WHERE at_ms >= ? AND at_ms < ? ORDER BY at_ms, stream_id, message_id",
+                 WHERE at_ms >= $1 AND at_ms < $2 ORDER BY at_ms, stream_id, message_id",
             {
                 let (_, from, to) = filters(request);
                 Binds::Range(from, to)
@@ -278,7 +347,7 @@ impl Store {
             "SELECT t.attendee_id, m.context_id, t.state, m.author_id, m.recipient_id, \
                  m.at_ms, m.text FROM messages m JOIN threads t \
                    ON t.context_id = m.context_id AND t.thread_id = m.thread_id \
-                 WHERE (?1 = '' OR m.context_id = ?1) AND m.at_ms >= ?2 AND m.at_ms < ?3 \
+                 WHERE ($1 = '' OR m.context_id = $1) AND m.at_ms >= $2 AND m.at_ms < $3 \
                  ORDER BY m.context_id, m.thread_id, m.message_id",
             Binds::All(filters(request)),
             |r| ModeratorTranscriptRow {
@@ -315,13 +384,13 @@ impl Store {
         // moderator, email, from, to).
         let facts: Vec<(String, String, String, String, Option<i64>, i64)> = sqlx::query_as(
             "SELECT 'claim', context_id, moderator_id, moderator_email, NULL, at_ms FROM claims \
-               WHERE (?1 = '' OR context_id = ?1) AND at_ms >= ?2 AND at_ms < ?3 \
+               WHERE ($1 = '' OR context_id = $1) AND at_ms >= $2 AND at_ms < $3 \
              UNION ALL SELECT 'resolve', context_id, moderator_id, moderator_email, claimed_ms, \
                resolved_ms FROM resolutions \
-               WHERE (?1 = '' OR context_id = ?1) AND resolved_ms >= ?2 AND resolved_ms < ?3 \
+               WHERE ($1 = '' OR context_id = $1) AND resolved_ms >= $2 AND resolved_ms < $3 \
              UNION ALL SELECT 'wait', context_id, replier_id, replier_email, started_ms, \
-               replied_ms FROM waits WHERE (?1 = '' OR context_id = ?1) \
-               AND started_ms >= ?2 AND started_ms < ?3 AND replied_ms IS NOT NULL",
+               replied_ms FROM waits WHERE ($1 = '' OR context_id = $1) \
+               AND started_ms >= $2 AND started_ms < $3 AND replied_ms IS NOT NULL",
         )
         .bind(&context)
         .bind(from)
@@ -388,7 +457,7 @@ impl Store {
              LEFT JOIN survey_options so ON so.context_id = a.context_id \
                AND so.interaction_id = a.interaction_id AND so.question = a.question \
                AND so.option_idx = a.option_idx \
-             WHERE (?1 = '' OR a.context_id = ?1) \
+             WHERE ($1 = '' OR a.context_id = $1) \
              GROUP BY a.context_id, a.interaction_id, a.question, answer \
              ORDER BY a.context_id, a.interaction_id, a.question, n DESC, answer",
             Binds::Context(request.context_id.clone()),
@@ -421,12 +490,12 @@ impl Store {
         let (context, from, to) = filters(request);
         // (bucket, what) → count, for the buckets with anything in them.
         let counted: Vec<(i64, String, i64)> = sqlx::query_as(
-            "SELECT (at_ms - ?2) / ?4 AS b, CASE WHEN thread_id = 0 THEN 'm' ELSE 'q' END, \
-               COUNT(*) FROM messages WHERE (?1 = '' OR context_id = ?1) \
-               AND at_ms >= ?2 AND at_ms < ?3 AND (thread_id = 0 OR NOT by_moderator) \
+            "SELECT (at_ms - $2) / $4 AS b, CASE WHEN thread_id = 0 THEN 'm' ELSE 'q' END, \
+               COUNT(*) FROM messages WHERE ($1 = '' OR context_id = $1) \
+               AND at_ms >= $2 AND at_ms < $3 AND (thread_id = 0 OR NOT by_moderator) \
                GROUP BY b, thread_id = 0 \
-             UNION ALL SELECT (at_ms - ?2) / ?4 AS b, 'v', COUNT(*) FROM votes \
-               WHERE (?1 = '' OR context_id = ?1) AND at_ms >= ?2 AND at_ms < ?3 GROUP BY b",
+             UNION ALL SELECT (at_ms - $2) / $4 AS b, 'v', COUNT(*) FROM votes \
+               WHERE ($1 = '' OR context_id = $1) AND at_ms >= $2 AND at_ms < $3 GROUP BY b",
         )
         .bind(context)
         .bind(from)
@@ -470,7 +539,7 @@ pub fn spread(values: &mut [u64]) -> Option<(u64, u64, u64)> {
 
 /// One context's stats over [from, to).
 async fn context_stats_row(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     context_id: String,
     name: String,
     last_moderator_ms: i64,
@@ -483,7 +552,7 @@ async fn context_stats_row(
         ..Default::default()
     };
     let states: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT state, COUNT(*) FROM threads WHERE context_id = ? AND opened_ms < ? GROUP BY state",
+        "SELECT state, COUNT(*) FROM threads WHERE context_id = $1 AND opened_ms < $2 GROUP BY state",
     )
     .bind(&context_id)
     .bind(to)
@@ -498,13 +567,13 @@ async fn context_stats_row(
             _ => row.done = n,
         }
     }
-    row.blocked = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM blocks WHERE context_id = ?")
+    row.blocked = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM blocks WHERE context_id = $1")
         .bind(&context_id)
         .fetch_one(pool)
         .await? as u32;
-    let messages: Vec<(bool, i64)> = sqlx::query_as(
-        "SELECT by_moderator, COUNT(*) FROM messages \
-         WHERE context_id = ? AND at_ms >= ? AND at_ms < ? GROUP BY by_moderator",
+    let messages: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT CASE WHEN by_moderator THEN 1 ELSE 0 END, COUNT(*) FROM messages \
+         WHERE context_id = $1 AND at_ms >= $2 AND at_ms < $3 GROUP BY by_moderator",
     )
     .bind(&context_id)
     .bind(from)
@@ -512,7 +581,7 @@ async fn context_stats_row(
     .fetch_all(pool)
     .await?;
     for (by_moderator, n) in messages {
-        if by_moderator {
+        if by_moderator == 1 {
             row.moderator_messages = n as u64;
         } else {
             row.user_messages = n as u64;
@@ -521,7 +590,7 @@ async fn context_stats_row(
     let owners = |state: &'static str| {
         sqlx::query_as::<_, (String, i64)>(
             "SELECT CASE WHEN owner_email = '' THEN owner_id ELSE owner_email END AS who, COUNT(*) AS n \
-             FROM threads WHERE context_id = ? AND opened_ms < ? AND state = ? \
+             FROM threads WHERE context_id = $1 AND opened_ms < $2 AND state = $3 \
              GROUP BY who ORDER BY n DESC, who",
         )
         .bind(context_id.clone())
@@ -567,10 +636,10 @@ enum Binds {
 
 /// Runs a report's query and streams its rows, each mapped by `map`.
 fn stream_rows<T: Send + 'static>(
-    pool: SqlitePool,
+    pool: AnyPool,
     sql: &'static str,
     binds: Binds,
-    map: fn(sqlx::sqlite::SqliteRow) -> T,
+    map: fn(AnyRow) -> T,
 ) -> impl Stream<Item = Result<T, StoreError>> + Send + 'static {
     async_stream(move |tx| async move {
         let query = sqlx::query(sql);
@@ -624,14 +693,14 @@ impl Batch {
     /// The stream's last applied event.
     async fn mark(
         &mut self,
-        tx: &mut SqliteConnection,
+        tx: &mut AnyConnection,
         stream_id: &str,
     ) -> Result<Option<(u64, u64)>, StoreError> {
         if let Some(mark) = self.marks.get(stream_id) {
             return Ok(*mark);
         }
         let stored: Option<(i64, i64)> =
-            sqlx::query_as("SELECT epoch, seq FROM streams WHERE stream_id = ?")
+            sqlx::query_as("SELECT epoch, seq FROM streams WHERE stream_id = $1")
                 .bind(stream_id)
                 .fetch_optional(&mut *tx)
                 .await?;
@@ -642,25 +711,41 @@ impl Batch {
 
     /// Writes the messages gathered: many rows per statement; then the waits their
     /// first moderator message per thread answers.
-    async fn flush_messages(&mut self, tx: &mut SqliteConnection) -> Result<(), StoreError> {
+    async fn flush_messages(&mut self, tx: &mut AnyConnection) -> Result<(), StoreError> {
         let messages = std::mem::take(&mut self.messages);
         for chunk in messages.chunks(MESSAGES_PER_INSERT) {
             let mut sql = String::from(
-                "INSERT OR IGNORE INTO messages (context_id, message_id, author_id, \
+                "INSERT INTO messages (context_id, message_id, author_id, \
                  author_email, by_moderator, thread_id, backchannel, text, at_ms, recipient_id) \
                  VALUES ",
             );
-            // In a Q&A thread: to its attendee (a moderator's message) or to its owner
-            // now (the attendee's; nobody while it is unowned).
-            let row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE((SELECT CASE WHEN ? \
-                       THEN attendee_id ELSE owner_id END FROM threads \
-                       WHERE context_id = ? AND thread_id = ?), ''))";
             for i in 0..chunk.len() {
                 if i > 0 {
                     sql.push_str(", ");
                 }
-                sql.push_str(row);
+                // Nine parameters a row. In a Q&A thread: to its attendee (a
+                // moderator's message) or to its owner now (the attendee's; nobody
+                // while it is unowned).
+                let p = |n: usize| i * 9 + n;
+                sql.push_str(&format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, COALESCE((SELECT CASE WHEN ${} \
+                     THEN attendee_id ELSE owner_id END FROM threads \
+                     WHERE context_id = ${} AND thread_id = ${}), ''))",
+                    p(1),
+                    p(2),
+                    p(3),
+                    p(4),
+                    p(5),
+                    p(6),
+                    p(7),
+                    p(8),
+                    p(9),
+                    p(5),
+                    p(1),
+                    p(6)
+                ));
             }
+            sql.push_str(" ON CONFLICT DO NOTHING");
             let mut query = sqlx::query(&sql);
             for m in chunk {
                 query = query
@@ -672,10 +757,7 @@ impl Batch {
                     .bind(m.thread_id as i64)
                     .bind(m.backchannel)
                     .bind(&m.text)
-                    .bind(m.at_ms as i64)
-                    .bind(m.author.moderator)
-                    .bind(&m.context_id)
-                    .bind(m.thread_id as i64);
+                    .bind(m.at_ms as i64);
             }
             query.execute(&mut *tx).await?;
         }
@@ -688,9 +770,9 @@ impl Batch {
                 && answered.insert((&m.context_id, m.thread_id))
             {
                 sqlx::query(
-                    "UPDATE waits SET replied_ms = ?, replier_id = ?, replier_email = ? \
-                     WHERE context_id = ? AND thread_id = ? AND replied_ms IS NULL \
-                     AND started_ms <= ?",
+                    "UPDATE waits SET replied_ms = $1, replier_id = $2, replier_email = $3 \
+                     WHERE context_id = $4 AND thread_id = $5 AND replied_ms IS NULL \
+                     AND started_ms <= $6",
                 )
                 .bind(m.at_ms as i64)
                 .bind(&m.author.user_id)
@@ -705,12 +787,12 @@ impl Batch {
         Ok(())
     }
 
-    async fn flush(mut self, tx: &mut SqliteConnection) -> Result<(), StoreError> {
+    async fn flush(mut self, tx: &mut AnyConnection) -> Result<(), StoreError> {
         self.flush_messages(tx).await?;
         for (stream_id, mark) in self.marks {
             let Some((epoch, seq)) = mark else { continue };
             sqlx::query(
-                "INSERT INTO streams (stream_id, epoch, seq) VALUES (?, ?, ?) \
+                "INSERT INTO streams (stream_id, epoch, seq) VALUES ($1, $2, $3) \
                  ON CONFLICT (stream_id) DO UPDATE SET epoch = excluded.epoch, seq = excluded.seq",
             )
             .bind(stream_id)
@@ -722,9 +804,13 @@ impl Batch {
         for (context_id, (first, last, moderator)) in self.activity {
             sqlx::query(
                 "INSERT INTO contexts (context_id, last_moderator_ms, first_event_ms, last_event_ms) \
-                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT (context_id) DO UPDATE SET \
-                 last_moderator_ms = MAX(last_moderator_ms, ?2), \
-                 first_event_ms = MIN(first_event_ms, ?3), last_event_ms = MAX(last_event_ms, ?4)",
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (context_id) DO UPDATE SET \
+                 last_moderator_ms = CASE WHEN $2 > contexts.last_moderator_ms THEN $2 \
+                   ELSE contexts.last_moderator_ms END, \
+                 first_event_ms = CASE WHEN $3 < contexts.first_event_ms THEN $3 \
+                   ELSE contexts.first_event_ms END, \
+                 last_event_ms = CASE WHEN $4 > contexts.last_event_ms THEN $4 \
+                   ELSE contexts.last_event_ms END",
             )
             .bind(context_id)
             .bind(moderator)
@@ -733,9 +819,12 @@ impl Batch {
             .execute(&mut *tx)
             .await?;
         }
-        for (user_id, email) in self.users {
+        // In key order: two reporters upserting the same users lock them in one order.
+        let mut users: Vec<_> = self.users.into_iter().collect();
+        users.sort_unstable();
+        for (user_id, email) in users {
             sqlx::query(
-                "INSERT INTO users (user_id, email) VALUES (?, ?) \
+                "INSERT INTO users (user_id, email) VALUES ($1, $2) \
                  ON CONFLICT (user_id) DO UPDATE SET email = excluded.email",
             )
             .bind(user_id)
@@ -748,7 +837,7 @@ impl Batch {
 }
 
 async fn apply(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     entry: &LogEntry,
     batch: &mut Batch,
 ) -> Result<bool, StoreError> {
@@ -817,7 +906,7 @@ async fn apply(
 /// reopened: waiting from now), the claim in force, every claim, every resolution with
 /// the claim it ended.
 async fn performance(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     context_id: &str,
     thread_id: u64,
     step: ThreadStep,
@@ -828,7 +917,7 @@ async fn performance(
     match step {
         ThreadStep::Opened | ThreadStep::Reopened => {
             sqlx::query(
-                "INSERT OR IGNORE INTO waits (context_id, thread_id, started_ms) VALUES (?, ?, ?)",
+                "INSERT INTO waits (context_id, thread_id, started_ms) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
             )
             .bind(context_id)
             .bind(thread)
@@ -838,8 +927,9 @@ async fn performance(
         }
         ThreadStep::Claimed => {
             sqlx::query(
-                "INSERT OR REPLACE INTO current_claims (context_id, thread_id, moderator_id, \
-                 claimed_ms) VALUES (?, ?, ?, ?)",
+                "INSERT INTO current_claims (context_id, thread_id, moderator_id, claimed_ms) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (context_id, thread_id) DO UPDATE SET \
+                 moderator_id = excluded.moderator_id, claimed_ms = excluded.claimed_ms",
             )
             .bind(context_id)
             .bind(thread)
@@ -849,7 +939,7 @@ async fn performance(
             .await?;
             sqlx::query(
                 "INSERT INTO claims (context_id, thread_id, moderator_id, moderator_email, at_ms) \
-                 VALUES (?, ?, ?, ?, ?)",
+                 VALUES ($1, $2, $3, $4, $5)",
             )
             .bind(context_id)
             .bind(thread)
@@ -863,8 +953,8 @@ async fn performance(
         ThreadStep::Resolved => {
             sqlx::query(
                 "INSERT INTO resolutions (context_id, thread_id, moderator_id, moderator_email, \
-                 claimed_ms, resolved_ms) VALUES (?1, ?2, ?3, ?4, (SELECT claimed_ms FROM \
-                 current_claims WHERE context_id = ?1 AND thread_id = ?2), ?5)",
+                 claimed_ms, resolved_ms) VALUES ($1, $2, $3, $4, (SELECT claimed_ms FROM \
+                 current_claims WHERE context_id = $1 AND thread_id = $2), $5)",
             )
             .bind(context_id)
             .bind(thread)
@@ -877,11 +967,38 @@ async fn performance(
         ThreadStep::Released | ThreadStep::Cleared => {}
     }
     // Every step but a claim ends the claim in force.
-    sqlx::query("DELETE FROM current_claims WHERE context_id = ? AND thread_id = ?")
+    sqlx::query("DELETE FROM current_claims WHERE context_id = $1 AND thread_id = $2")
         .bind(context_id)
         .bind(thread)
         .execute(&mut *tx)
         .await?;
+    Ok(())
+}
+
+/// Refuses the transaction unless `fence` is at least the newest fence committed for
+/// `shard`, and records it: of two reporters that both think they hold a shard, only
+/// the one that took it last can commit.
+async fn check_fence(tx: &mut AnyConnection, shard: u32, fence: u64) -> Result<(), StoreError> {
+    let updated = sqlx::query(
+        "INSERT INTO shard_fences (shard, fence) VALUES ($1, $2) ON CONFLICT (shard) \
+         DO UPDATE SET fence = excluded.fence WHERE shard_fences.fence <= excluded.fence",
+    )
+    .bind(i64::from(shard))
+    .bind(fence as i64)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if updated == 0 {
+        let stored: i64 = sqlx::query_scalar("SELECT fence FROM shard_fences WHERE shard = $1")
+            .bind(i64::from(shard))
+            .fetch_one(&mut *tx)
+            .await?;
+        return Err(StoreError::Fenced {
+            shard,
+            stored: stored as u64,
+            ours: fence,
+        });
+    }
     Ok(())
 }
 
@@ -890,21 +1007,24 @@ const USER_STREAMS: &str = "~u/";
 const PAIR_STREAMS: &str = "~dm/";
 
 async fn set_aside(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     entry: &LogEntry,
     reason: &str,
 ) -> Result<(), StoreError> {
     tracing::error!(
         position = entry.position,
+        origin = %entry.origin,
         stream_id = %entry.stream_id,
         seq = entry.seq,
         reason,
         "an event of the log could not be read: set aside in the reporting store's `unreadable` table"
     );
     sqlx::query(
-        "INSERT OR REPLACE INTO unreadable (position, stream_id, seq, reason) VALUES (?, ?, ?, ?)",
+        "INSERT INTO unreadable (position, entry, stream_id, seq, reason) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
     )
     .bind(entry.position as i64)
+    .bind(&entry.origin)
     .bind(&entry.stream_id)
     .bind(entry.seq as i64)
     .bind(reason)
@@ -913,7 +1033,7 @@ async fn set_aside(
     Ok(())
 }
 
-async fn write(tx: &mut SqliteConnection, change: Change) -> Result<(), StoreError> {
+async fn write(tx: &mut AnyConnection, change: Change) -> Result<(), StoreError> {
     match change {
         Change::Interaction {
             context_id,
@@ -925,7 +1045,7 @@ async fn write(tx: &mut SqliteConnection, change: Change) -> Result<(), StoreErr
         } => {
             for (table, _) in [("survey_questions", ()), ("survey_options", ())] {
                 sqlx::query(&format!(
-                    "DELETE FROM {table} WHERE context_id = ? AND interaction_id = ?"
+                    "DELETE FROM {table} WHERE context_id = $1 AND interaction_id = $2"
                 ))
                 .bind(&context_id)
                 .bind(interaction_id as i64)
@@ -935,7 +1055,7 @@ async fn write(tx: &mut SqliteConnection, change: Change) -> Result<(), StoreErr
             for (q, (text, options)) in survey.into_iter().enumerate() {
                 sqlx::query(
                     "INSERT INTO survey_questions (context_id, interaction_id, question, text) \
-                     VALUES (?, ?, ?, ?)",
+                     VALUES ($1, $2, $3, $4)",
                 )
                 .bind(&context_id)
                 .bind(interaction_id as i64)
@@ -946,7 +1066,7 @@ async fn write(tx: &mut SqliteConnection, change: Change) -> Result<(), StoreErr
                 for (o, option) in options.into_iter().enumerate() {
                     sqlx::query(
                         "INSERT INTO survey_options (context_id, interaction_id, question, \
-                         option_idx, text) VALUES (?, ?, ?, ?, ?)",
+                         option_idx, text) VALUES ($1, $2, $3, $4, $5)",
                     )
                     .bind(&context_id)
                     .bind(interaction_id as i64)
@@ -959,7 +1079,7 @@ async fn write(tx: &mut SqliteConnection, change: Change) -> Result<(), StoreErr
             }
             sqlx::query(
                 "INSERT INTO interactions (context_id, interaction_id, kind, question, emoji) \
-                 VALUES (?, ?, ?, ?, ?) ON CONFLICT (context_id, interaction_id) DO UPDATE SET \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (context_id, interaction_id) DO UPDATE SET \
                  kind = excluded.kind, question = excluded.question, emoji = excluded.emoji",
             )
             .bind(context_id)
@@ -980,8 +1100,8 @@ async fn write(tx: &mut SqliteConnection, change: Change) -> Result<(), StoreErr
             seq,
         } => {
             let inserted = sqlx::query(
-                "INSERT OR IGNORE INTO votes (context_id, interaction_id, user_id, first_name, \
-                 last_name, email, vote, at_ms, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO votes (context_id, interaction_id, user_id, first_name, \
+                 last_name, email, vote, at_ms, seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
             )
             .bind(&context_id)
             .bind(interaction_id as i64)
@@ -1000,7 +1120,7 @@ async fn write(tx: &mut SqliteConnection, change: Change) -> Result<(), StoreErr
                 for answer in answers {
                     sqlx::query(
                         "INSERT INTO answers (context_id, interaction_id, question, option_idx, \
-                         value) VALUES (?, ?, ?, ?, ?)",
+                         value) VALUES ($1, $2, $3, $4, $5)",
                     )
                     .bind(&context_id)
                     .bind(interaction_id as i64)
@@ -1021,7 +1141,7 @@ async fn write(tx: &mut SqliteConnection, change: Change) -> Result<(), StoreErr
         } => {
             sqlx::query(
                 "INSERT INTO blocks (context_id, user_id, user_email, moderator_id, \
-                 moderator_email, blocked_at_ms) VALUES (?, ?, ?, ?, ?, ?) \
+                 moderator_email, blocked_at_ms) VALUES ($1, $2, $3, $4, $5, $6) \
                  ON CONFLICT (context_id, user_id) DO UPDATE SET user_email = excluded.user_email, \
                  moderator_id = excluded.moderator_id, moderator_email = excluded.moderator_email, \
                  blocked_at_ms = excluded.blocked_at_ms",
@@ -1039,7 +1159,7 @@ async fn write(tx: &mut SqliteConnection, change: Change) -> Result<(), StoreErr
             context_id,
             user_id,
         } => {
-            sqlx::query("DELETE FROM blocks WHERE context_id = ? AND user_id = ?")
+            sqlx::query("DELETE FROM blocks WHERE context_id = $1 AND user_id = $2")
                 .bind(context_id)
                 .bind(user_id)
                 .execute(&mut *tx)
@@ -1049,7 +1169,7 @@ async fn write(tx: &mut SqliteConnection, change: Change) -> Result<(), StoreErr
             // The batch's activity (always written with it) sets the real times.
             sqlx::query(
                 "INSERT INTO contexts (context_id, name, first_event_ms, last_event_ms) \
-                 VALUES (?, ?, 9223372036854775807, 0) \
+                 VALUES ($1, $2, 9223372036854775807, 0) \
                  ON CONFLICT (context_id) DO UPDATE SET name = excluded.name",
             )
             .bind(name)
@@ -1063,7 +1183,7 @@ async fn write(tx: &mut SqliteConnection, change: Change) -> Result<(), StoreErr
         } => {
             // Reports keep that it was sent, not what it said.
             sqlx::query(
-                "UPDATE messages SET deleted = 1, text = '' WHERE context_id = ? AND message_id = ?",
+                "UPDATE messages SET deleted = TRUE, text = '' WHERE context_id = $1 AND message_id = $2",
             )
                 .bind(context_id)
                 .bind(message_id as i64)
@@ -1079,9 +1199,9 @@ async fn write(tx: &mut SqliteConnection, change: Change) -> Result<(), StoreErr
         } => {
             for (a, b) in [(&user_id, &peer_id), (&peer_id, &user_id)] {
                 let sql = if connected {
-                    "INSERT OR IGNORE INTO connections (user_id, peer_id) VALUES (?, ?)"
+                    "INSERT INTO connections (user_id, peer_id) VALUES ($1, $2) ON CONFLICT DO NOTHING"
                 } else {
-                    "DELETE FROM connections WHERE user_id = ? AND peer_id = ?"
+                    "DELETE FROM connections WHERE user_id = $1 AND peer_id = $2"
                 };
                 sqlx::query(sql).bind(a).bind(b).execute(&mut *tx).await?;
             }
@@ -1096,8 +1216,8 @@ async fn write(tx: &mut SqliteConnection, change: Change) -> Result<(), StoreErr
             at_ms,
         } => {
             sqlx::query(
-                "INSERT OR IGNORE INTO direct_messages (stream_id, message_id, sender_id, \
-                 recipient_id, between_attendees, text, at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO direct_messages (stream_id, message_id, sender_id, \
+                 recipient_id, between_attendees, text, at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
             )
             .bind(stream_id)
             .bind(message_id as i64)
@@ -1114,8 +1234,8 @@ async fn write(tx: &mut SqliteConnection, change: Change) -> Result<(), StoreErr
             message_id,
         } => {
             sqlx::query(
-                "UPDATE direct_messages SET deleted = 1, text = '' \
-                 WHERE stream_id = ? AND message_id = ?",
+                "UPDATE direct_messages SET deleted = TRUE, text = '' \
+                 WHERE stream_id = $1 AND message_id = $2",
             )
             .bind(stream_id)
             .bind(message_id as i64)
@@ -1144,8 +1264,8 @@ async fn write(tx: &mut SqliteConnection, change: Change) -> Result<(), StoreErr
             match attendee_id {
                 Some(attendee) => {
                     sqlx::query(
-                        "INSERT OR IGNORE INTO threads (context_id, thread_id, attendee_id, state, \
-                         owner_id, owner_email, opened_ms, changed_ms) VALUES (?, ?, ?, ?, '', '', ?, ?)",
+                        "INSERT INTO threads (context_id, thread_id, attendee_id, state, \
+                         owner_id, owner_email, opened_ms, changed_ms) VALUES ($1, $2, $3, $4, '', '', $5, $6) ON CONFLICT DO NOTHING",
                     )
                     .bind(context_id)
                     .bind(thread_id as i64)
@@ -1158,8 +1278,8 @@ async fn write(tx: &mut SqliteConnection, change: Change) -> Result<(), StoreErr
                 }
                 None => {
                     sqlx::query(
-                        "UPDATE threads SET state = ?, owner_id = ?, owner_email = ?, changed_ms = ? \
-                         WHERE context_id = ? AND thread_id = ?",
+                        "UPDATE threads SET state = $1, owner_id = $2, owner_email = $3, changed_ms = $4 \
+                         WHERE context_id = $5 AND thread_id = $6",
                     )
                     .bind(state)
                     .bind(owner_id)
@@ -1174,6 +1294,91 @@ async fn write(tx: &mut SqliteConnection, change: Change) -> Result<(), StoreErr
         }
     }
     Ok(())
+}
+
+/// For tests (this crate's and the gateway's): stores on the local servers, each in a
+/// place of its own.
+pub mod test_support {
+    use super::Store;
+
+    /// The PostgreSQL every machine here runs (trust auth, database `test`);
+    /// `PLENARY_TEST_POSTGRES` overrides it.
+    pub fn postgres_url() -> String {
+        std::env::var("PLENARY_TEST_POSTGRES")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+    }
+
+    /// A schema name no other test run uses.
+    pub fn unique_schema(tag: &str) -> String {
+        let tag: String = tag
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .take(20)
+            .collect();
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or_default();
+        format!("t_{tag}_{}_{nanos}", std::process::id()).to_lowercase()
+    }
+
+    /// A PostgreSQL store in a new schema; panics saying what to start when the server
+    /// is not there.
+    pub async fn postgres_store(schema: &str) -> Store {
+        Store::connect_postgres(&postgres_url(), Some(schema))
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "PostgreSQL 15 must run on 127.0.0.1:5432 with trust auth and a database \
+                     `test` (start it: pg_ctlcluster 15 main start): {e}"
+                )
+            })
+    }
+
+    /// Drops a schema a test made (and everything in it).
+    pub async fn drop_schema(schema: &str) {
+        use sqlx::{Connection, Executor};
+        let mut conn = sqlx::AnyConnection::connect(&postgres_url())
+            .await
+            .expect("PostgreSQL on 127.0.0.1:5432");
+        conn.execute(format!("DROP SCHEMA IF EXISTS {schema} CASCADE").as_str())
+            .await
+            .expect("drop the test schema");
+    }
+
+    /// One SQLite and one PostgreSQL store, for a test that must hold on both.
+    pub struct Backends {
+        _dir: tempfile::TempDir,
+        stores: Vec<Store>,
+        schema: String,
+    }
+
+    impl Backends {
+        pub async fn new(tag: &str) -> Backends {
+            let dir = tempfile::tempdir().expect("a temporary directory");
+            let sqlite = Store::open(&dir.path().join("r.db"))
+                .await
+                .expect("a SQLite store");
+            let schema = unique_schema(tag);
+            let postgres = postgres_store(&schema).await;
+            Backends {
+                _dir: dir,
+                stores: vec![sqlite, postgres],
+                schema,
+            }
+        }
+
+        pub fn stores(&self) -> &[Store] {
+            &self.stores
+        }
+
+        pub async fn drop(self) {
+            for store in &self.stores {
+                store.pool.close().await;
+            }
+            drop_schema(&self.schema).await;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -1202,6 +1407,7 @@ mod tests {
             seq,
             at_ms: event.at_ms,
             payload: event.encode_to_vec(),
+            origin: String::new(),
         }
     }
 
@@ -1216,8 +1422,17 @@ mod tests {
 
     #[tokio::test]
     async fn an_event_applied_again_changes_nothing_and_the_cursor_moves_with_the_batch() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("r.db")).await.unwrap();
+        let backends = test_support::Backends::new("an_event_applied_aga").await;
+        for store in backends.stores() {
+            an_event_applied_again_changes_nothing_and_the_cursor_moves_with_the_batch_on(store)
+                .await;
+        }
+        backends.drop().await;
+    }
+
+    async fn an_event_applied_again_changes_nothing_and_the_cursor_moves_with_the_batch_on(
+        store: &Store,
+    ) {
         let block = entry(
             1,
             1,
@@ -1234,9 +1449,12 @@ mod tests {
                 email: String::new(),
             }),
         );
-        store.ingest(std::slice::from_ref(&block)).await.unwrap();
+        store
+            .ingest(std::slice::from_ref(&block), &[])
+            .await
+            .unwrap();
         assert_eq!(blocked(&store).await, ["troll"]);
-        store.ingest(&[unblock]).await.unwrap();
+        store.ingest(&[unblock], &[]).await.unwrap();
         assert_eq!(
             store.cursor().await.unwrap(),
             Cursor {
@@ -1249,7 +1467,7 @@ mod tests {
             position: 3,
             ..block
         };
-        assert_eq!(store.ingest(&[again]).await.unwrap().applied, 1);
+        assert_eq!(store.ingest(&[again], &[]).await.unwrap().applied, 1);
         assert!(blocked(&store).await.is_empty());
     }
 
@@ -1267,12 +1485,18 @@ mod tests {
     /// claim-to-resolve from the claim the resolution ended.
     #[tokio::test]
     async fn moderator_performance_is_reopen_aware() {
+        let backends = test_support::Backends::new("moderator_performanc").await;
+        for store in backends.stores() {
+            moderator_performance_is_reopen_aware_on(store).await;
+        }
+        backends.drop().await;
+    }
+
+    async fn moderator_performance_is_reopen_aware_on(store: &Store) {
         use plenary_proto::v1::events::{
             MessagePosted, ThreadClaimed, ThreadOpened, ThreadReleased, ThreadReopened,
             ThreadResolved,
         };
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("r.db")).await.unwrap();
         let who = |id: &str, moderator: bool| Actor {
             user_id: id.into(),
             email: format!("{id}@example.com"),
@@ -1376,10 +1600,11 @@ mod tests {
                     seq: event.seq,
                     at_ms,
                     payload: event.encode_to_vec(),
+                    origin: String::new(),
                 }
             })
             .collect();
-        store.ingest(&entries).await.unwrap();
+        store.ingest(&entries, &[]).await.unwrap();
         let rows = store
             .moderator_performance(&ReportRequest::default())
             .await
@@ -1440,16 +1665,63 @@ mod tests {
 
     #[tokio::test]
     async fn an_unreadable_event_is_set_aside_not_skipped_silently() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("r.db")).await.unwrap();
+        let backends = test_support::Backends::new("an_unreadable_event_").await;
+        for store in backends.stores() {
+            an_unreadable_event_is_set_aside_not_skipped_silently_on(store).await;
+        }
+        backends.drop().await;
+    }
+
+    #[tokio::test]
+    async fn a_reporter_with_an_older_fence_commits_nothing() {
+        let backends = test_support::Backends::new("fence").await;
+        for store in backends.stores() {
+            let first = entry(
+                0,
+                1,
+                Kind::UserBlocked(UserBlocked {
+                    user_id: "a".into(),
+                    email: String::new(),
+                }),
+            );
+            let second = entry(
+                0,
+                2,
+                Kind::UserBlocked(UserBlocked {
+                    user_id: "b".into(),
+                    email: String::new(),
+                }),
+            );
+            store.ingest(&[first], &[(3, 5)]).await.unwrap();
+            let refused = store.ingest(std::slice::from_ref(&second), &[(3, 4)]).await;
+            assert!(
+                matches!(
+                    refused,
+                    Err(StoreError::Fenced {
+                        shard: 3,
+                        stored: 5,
+                        ours: 4
+                    })
+                ),
+                "{refused:?}"
+            );
+            assert_eq!(blocked(store).await, ["a"], "nothing of the refused batch");
+            store.ingest(&[second], &[(3, 5), (4, 1)]).await.unwrap();
+            assert_eq!(blocked(store).await, ["a", "b"]);
+        }
+        backends.drop().await;
+    }
+
+    async fn an_unreadable_event_is_set_aside_not_skipped_silently_on(store: &Store) {
         let garbage = LogEntry {
             position: 7,
             stream_id: "w1".into(),
             seq: 3,
             at_ms: 5,
             payload: vec![0xff, 0xff, 0xff],
+            origin: String::new(),
         };
-        let done = store.ingest(&[garbage]).await.unwrap();
+        let done = store.ingest(&[garbage], &[]).await.unwrap();
         assert_eq!((done.applied, done.unreadable), (0, 1));
         let (stream, seq): (String, i64) =
             sqlx::query_as("SELECT stream_id, seq FROM unreadable WHERE position = 7")
