@@ -37,20 +37,9 @@ fn event(seq: u64) -> ContextEvent {
 }
 
 async fn cleanup(prefix: &str) {
-    let client = redis::Client::open("redis://127.0.0.1:6379/").unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("*{prefix}*"))
-        .query_async(&mut conn)
+    plenary_bus::redis::delete_keys_of("redis://127.0.0.1:6379/", prefix)
         .await
         .unwrap();
-    if !keys.is_empty() {
-        let _: () = redis::cmd("DEL")
-            .arg(keys)
-            .query_async(&mut conn)
-            .await
-            .unwrap();
-    }
 }
 
 #[tokio::test]

@@ -1,14 +1,24 @@
-//! Reporting benchmark (embedded mode, SQLite): fills a fresh event log with a webinar
-//! of `--attendees` users and `--messages` Q&A messages, then measures ingestion
-//! (events/s, CPU), the context stats, moderator performance and user stats reports,
-//! and a CSV export of every message (moderator transcripts) with the process's peak
-//! RSS before and after.
+//! Reporting benchmark: fills a fresh log with a webinar of `--attendees` users and
+//! `--messages` Q&A messages, then measures ingestion (events/s, CPU), the context
+//! stats, moderator performance and user stats reports, and a CSV export of every
+//! message (moderator transcripts) with the process's peak RSS before and after.
 //!
+//! Embedded mode (SQLite log into a SQLite store):
 //! `cargo run --release -p plenary-reporting --example bench -- --messages 1000000`
+//!
+//! Cluster mode (`--postgres 1`): the events are appended to the Redis reporting
+//! streams on 127.0.0.1:6379 as a gateway appends them (under a bench key prefix),
+//! then ingested by the cluster ingestion (consumer group, fenced batches) into
+//! PostgreSQL on 127.0.0.1:5432 (a schema of its own, dropped at the end):
+//! `cargo run --release -p plenary-reporting --example bench -- --messages 1000000 --postgres 1`
 
 use std::{sync::Arc, time::Instant};
 
 use futures_util::StreamExt;
+use plenary_bus::redis::{
+    ClusterConfig, Fence, Ownership, RedisLog,
+    report::{ReportConsumer, ReportConsumerConfig},
+};
 use plenary_bus::{EventLog, SyncMode};
 use plenary_proto::v1::{
     events::{
@@ -17,7 +27,22 @@ use plenary_proto::v1::{
     },
     reporting::ReportRequest,
 };
-use plenary_reporting::{Store, csv_out, ingest};
+use plenary_reporting::{Store, cluster, csv_out, ingest, store::test_support};
+
+/// Where the generated events go.
+enum Sink {
+    Sqlite(EventLog),
+    Redis(RedisLog, Fence),
+}
+
+impl Sink {
+    async fn append(&self, batch: &[ContextEvent]) {
+        match self {
+            Sink::Sqlite(log) => log.append("w1", 1, batch, None).await.unwrap(),
+            Sink::Redis(log, fence) => log.append("w1", 1, batch, fence).await.unwrap(),
+        }
+    }
+}
 
 fn arg(name: &str, default: u64) -> u64 {
     let args: Vec<String> = std::env::args().collect();
@@ -55,7 +80,33 @@ async fn main() {
     if arg("--keep", 0) == 1 {
         println!("data in {}", dir.path().display());
     }
-    let log = EventLog::open(dir.path(), SyncMode::Normal).await.unwrap();
+    let postgres = arg("--postgres", 0) == 1;
+    let prefix = format!("plenary-bench-{}", std::process::id());
+    let cluster_config = ClusterConfig {
+        redis_url: "redis://127.0.0.1:6379/".into(),
+        prefix: prefix.clone(),
+        node_id: "bench".into(),
+        shards: 8,
+        lease_ttl: std::time::Duration::from_secs(60),
+        forward_timeout: std::time::Duration::from_secs(2),
+        stream_cap: 1_000,
+        snapshot_every: 1_000,
+    };
+    let (sink, redis) = if postgres {
+        let (_, conn) = plenary_bus::redis::connect(&cluster_config).await.unwrap();
+        let owner = Ownership::new(&cluster_config, conn.clone());
+        owner.tick().await.unwrap();
+        let fence = owner
+            .fence_for(plenary_bus::redis::shard_of("w1", 8))
+            .unwrap();
+        (
+            Sink::Redis(RedisLog::new(&cluster_config, conn.clone()), fence),
+            Some(conn),
+        )
+    } else {
+        let log = EventLog::open(dir.path(), SyncMode::Normal).await.unwrap();
+        (Sink::Sqlite(log), None)
+    };
 
     // The webinar: every attendee opens a thread; a moderator claims and resolves it;
     // then the messages go round the threads (every 4th one a moderator's).
@@ -116,7 +167,7 @@ async fn main() {
         );
         if batch.len() >= 500 {
             total += batch.len() as u64;
-            log.append("w1", 1, &batch, None).await.unwrap();
+            sink.append(&batch).await;
             batch.clear();
         }
     }
@@ -142,7 +193,7 @@ async fn main() {
         );
         if batch.len() >= 500 {
             total += batch.len() as u64;
-            log.append("w1", 1, &batch, None).await.unwrap();
+            sink.append(&batch).await;
             batch.clear();
         }
     }
@@ -155,23 +206,52 @@ async fn main() {
         );
         if batch.len() >= 500 {
             total += batch.len() as u64;
-            log.append("w1", 1, &batch, None).await.unwrap();
+            sink.append(&batch).await;
             batch.clear();
         }
     }
     total += batch.len() as u64;
-    log.append("w1", 1, &batch, None).await.unwrap();
+    sink.append(&batch).await;
     println!(
         "log filled: {total} events in {:.1} s",
         t0.elapsed().as_secs_f64()
     );
 
-    let store = Store::open(&dir.path().join("reporting.db")).await.unwrap();
+    let schema = test_support::unique_schema("bench");
     let progress = Arc::new(ingest::Progress::default());
-    let (cpu0, _) = cpu_and_peak_rss();
-    let t = Instant::now();
-    while ingest::round(&log, &store, &progress).await.unwrap() > 0 {}
-    let secs = t.elapsed().as_secs_f64();
+    let (store, secs, cpu0) = match (&sink, redis) {
+        (Sink::Sqlite(log), _) => {
+            let store = Store::open(&dir.path().join("reporting.db")).await.unwrap();
+            let (cpu0, _) = cpu_and_peak_rss();
+            let t = Instant::now();
+            while ingest::round(log, &store, &progress).await.unwrap() > 0 {}
+            (store, t.elapsed().as_secs_f64(), cpu0)
+        }
+        (Sink::Redis(..), Some(conn)) => {
+            let store = test_support::postgres_store(&schema).await;
+            let mut consumer = ReportConsumer::new(
+                ReportConsumerConfig {
+                    prefix: prefix.clone(),
+                    shards: 8,
+                    consumer: "bench".into(),
+                    lease_ttl: std::time::Duration::from_secs(60),
+                },
+                conn,
+            )
+            .await
+            .unwrap();
+            consumer.balance().await.unwrap();
+            let (cpu0, _) = cpu_and_peak_rss();
+            let t = Instant::now();
+            while progress.ingested.load(std::sync::atomic::Ordering::Relaxed) < total {
+                cluster::round(&mut consumer, &store, &progress)
+                    .await
+                    .unwrap();
+            }
+            (store, t.elapsed().as_secs_f64(), cpu0)
+        }
+        (Sink::Redis(..), None) => unreachable!("a Redis sink has its connection"),
+    };
     let (cpu1, rss_after_ingest) = cpu_and_peak_rss();
     println!(
         "ingest: {total} events in {secs:.2} s = {:.0} events/s; {:.2} CPU-s ({:.1} µs CPU per event)",
@@ -222,6 +302,12 @@ async fn main() {
         rss_after_ingest as f64 / 1048576.0,
         rss_after_export as f64 / 1048576.0
     );
+    if postgres {
+        plenary_bus::redis::delete_keys_of("redis://127.0.0.1:6379/", &prefix)
+            .await
+            .unwrap();
+        test_support::drop_schema(&schema).await;
+    }
     if arg("--keep", 0) == 1 {
         let _ = dir.keep();
     }

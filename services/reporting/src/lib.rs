@@ -10,10 +10,15 @@
 //! - [`csv_out`]: reports as CSV (quoting, formula neutralising, chunks).
 //! - [`export`]: the `plenary-reporting export` command: a report's CSV from a running
 //!   service.
+//! - [`cluster`]: cluster mode's ingestion from the Redis reporting streams.
+//! - [`serve`]: `plenary-reporting serve`, the service as its own process (cluster
+//!   mode: Redis in, PostgreSQL store, gRPC out).
+//! - [`access`]: who may read which reports (admin API key, report tokens).
 //!
 //! Embedded mode runs ingestion and the service inside the gateway process
 //! ([`start_embedded`]).
 
+pub mod cluster;
 pub mod csv_out;
 pub mod export;
 pub mod ingest;

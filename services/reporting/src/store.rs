@@ -187,6 +187,15 @@ impl Store {
         Ok(done)
     }
 
+    /// Sets one entry aside as unreadable (with `reason`) in a transaction of its own:
+    /// for an entry the store refused as data, so the entries after it go on.
+    pub async fn set_aside(&self, entry: &LogEntry, reason: &str) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        set_aside(&mut tx, entry, reason).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// The blocked users report's rows, streamed (bounded memory however many).
     pub fn blocked_users(
         &self,
@@ -1453,7 +1462,7 @@ mod tests {
             .ingest(std::slice::from_ref(&block), &[])
             .await
             .unwrap();
-        assert_eq!(blocked(&store).await, ["troll"]);
+        assert_eq!(blocked(store).await, ["troll"]);
         store.ingest(&[unblock], &[]).await.unwrap();
         assert_eq!(
             store.cursor().await.unwrap(),
@@ -1468,7 +1477,7 @@ mod tests {
             ..block
         };
         assert_eq!(store.ingest(&[again], &[]).await.unwrap().applied, 1);
-        assert!(blocked(&store).await.is_empty());
+        assert!(blocked(store).await.is_empty());
     }
 
     #[test]

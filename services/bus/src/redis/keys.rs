@@ -44,9 +44,28 @@ impl Keys {
         format!("{}:ctx:{context}:snap", self.tag(shard))
     }
 
-    /// The shard's partition of the reporting stream.
+    /// The shard's partition of the reporting stream (fields `c` = stream id, `e` =
+    /// event), read by the [`REPORT_GROUP`](super::report::REPORT_GROUP) consumer group
+    /// and trimmed only past what that group acknowledged.
     pub fn report_stream(&self, shard: u32) -> String {
         format!("{}:report", self.tag(shard))
+    }
+
+    /// The reporter lease of a shard's reporting stream: `<consumer>:<fence>`, with a
+    /// TTL. Separate from the node lease ([`Keys::lease`]): it says which reporting
+    /// process may read the stream, not which node may write the shard.
+    pub fn report_lease(&self, shard: u32) -> String {
+        format!("{}:report:lease", self.tag(shard))
+    }
+
+    /// The fencing counter of a shard's reporter lease; never expires, only grows.
+    pub fn report_fence(&self, shard: u32) -> String {
+        format!("{}:report:fence", self.tag(shard))
+    }
+
+    /// Live reporting processes: a sorted set of consumer name → last heartbeat (ms).
+    pub fn reporters(&self) -> String {
+        format!("{{{}}}:reporters", self.prefix)
     }
 
     /// Live nodes: a sorted set of node id → last heartbeat (ms).

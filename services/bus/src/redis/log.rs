@@ -1,8 +1,11 @@
 //! The event log on Redis Streams: one capped stream per context (entry id `<seq>-0`)
 //! for recovery and rebuild, a snapshot per context so a new owner need not replay from
 //! the beginning, and a stream per shard that the reporting service reads with a
-//! consumer group. Appends and snapshots go through Lua scripts that check the shard
-//! lease first: a node whose lease lapsed is refused.
+//! consumer group. The reporting stream is not capped here: an append never drops what
+//! a lagging reporter has not read; the reporter trims it only past what its group
+//! acknowledged ([`ReportConsumer::trim`](super::report::ReportConsumer::trim)).
+//! Appends and snapshots go through Lua scripts that check the shard lease first: a
+//! node whose lease lapsed is refused.
 
 use std::collections::HashMap;
 
@@ -23,7 +26,7 @@ elseif epoch ~= ARGV[3] then
 end
 for i = 5, #ARGV, 2 do
   redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], ARGV[i] .. '-0', 'e', ARGV[i + 1])
-  redis.call('XADD', KEYS[3], 'MAXLEN', '~', '100000', '*', 'c', ARGV[4], 'e', ARGV[i + 1])
+  redis.call('XADD', KEYS[3], '*', 'c', ARGV[4], 'e', ARGV[i + 1])
 end
 return 'OK'
 ";

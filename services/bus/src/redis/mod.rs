@@ -11,6 +11,7 @@ pub mod lease;
 pub mod log;
 pub mod presence;
 pub mod pubsub;
+pub mod report;
 
 use std::time::Duration;
 
@@ -32,6 +33,7 @@ pub use keys::Keys;
 pub use lease::{Fence, Ownership, ShardOwner};
 pub use log::RedisLog;
 pub use pubsub::{RedisBus, RpcHandler};
+pub use report::{Balance, REPORT_GROUP, ReportConsumer, ReportConsumerConfig, ReportEntry};
 
 use crate::BusError;
 
@@ -129,6 +131,22 @@ pub async fn connect(config: &ClusterConfig) -> Result<(PubSubSource, RedisConn)
         },
         RedisConn::Cluster(commands),
     ))
+}
+
+/// Deletes every key whose name holds `prefix`: the keys a test run or a benchmark
+/// made under a prefix of its own. It lists them with `KEYS`, so it is not for a
+/// production Redis.
+pub async fn delete_keys_of(redis_url: &str, prefix: &str) -> Result<(), BusError> {
+    let client = redis::Client::open(redis_url)?;
+    let mut conn = client.get_multiplexed_async_connection().await?;
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("*{prefix}*"))
+        .query_async(&mut conn)
+        .await?;
+    for chunk in keys.chunks(1_000) {
+        let _: () = redis::cmd("DEL").arg(chunk).query_async(&mut conn).await?;
+    }
+    Ok(())
 }
 
 /// A stable 64-bit FNV-1a hash: shard placement must agree across nodes and versions,
