@@ -66,7 +66,13 @@ pub struct Ingested {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
+    /// Users' emails as committed: most events name a user whose email the store
+    /// already holds, and the batch writes only the ones that changed.
+    known_users: std::sync::Arc<std::sync::Mutex<HashMap<String, String>>>,
 }
+
+/// Most users remembered in [`Store::known_users`] (forgotten all at once past it).
+const KNOWN_USERS: usize = 200_000;
 
 impl Store {
     /// Opens (creating if needed) the SQLite store at `path` (embedded mode).
@@ -92,7 +98,7 @@ impl Store {
             .connect(&format!("sqlite://{path}?mode=rwc"))
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(Store { pool })
+        Ok(Store::with_pool(pool))
     }
 
     /// Connects to the PostgreSQL store at `url` (cluster mode), in `schema` when given
@@ -134,7 +140,14 @@ impl Store {
             .connect(url)
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(Store { pool })
+        Ok(Store::with_pool(pool))
+    }
+
+    fn with_pool(pool: AnyPool) -> Store {
+        Store {
+            pool,
+            known_users: Default::default(),
+        }
     }
 
     pub async fn cursor(&self) -> Result<Cursor, StoreError> {
@@ -173,6 +186,17 @@ impl Store {
                 false => done.unreadable += 1,
             }
         }
+        {
+            let known = self.known_users.lock().unwrap_or_else(|e| e.into_inner());
+            batch
+                .users
+                .retain(|user, email| known.get(user) != Some(email));
+        }
+        let users: Vec<(String, String)> = batch
+            .users
+            .iter()
+            .map(|(u, e)| (u.clone(), e.clone()))
+            .collect();
         batch.flush(&mut tx).await?;
         sqlx::query(
             "UPDATE cursor SET position = CASE WHEN $1 > position THEN $1 ELSE position END, \
@@ -184,6 +208,11 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        let mut known = self.known_users.lock().unwrap_or_else(|e| e.into_inner());
+        if known.len() + users.len() > KNOWN_USERS {
+            known.clear();
+        }
+        known.extend(users);
         Ok(done)
     }
 
@@ -695,8 +724,24 @@ struct Batch {
     messages: Vec<Posted>,
 }
 
-/// Messages written per statement.
-const MESSAGES_PER_INSERT: usize = 100;
+/// Rows written per statement (messages, users, answered waits).
+const MESSAGES_PER_INSERT: usize = 250;
+
+/// `($1, …, $width), ($width+1, …), …` for `rows` rows of `width` parameters.
+fn placeholders(rows: usize, width: usize) -> String {
+    let mut out = String::with_capacity(rows * width * 5);
+    for r in 0..rows {
+        out.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 1..=width {
+            if c > 1 {
+                out.push_str(", ");
+            }
+            out.push_str(&format!("${}", r * width + c));
+        }
+        out.push(')');
+    }
+    out
+}
 
 impl Batch {
     /// The stream's last applied event.
@@ -773,25 +818,32 @@ impl Batch {
         // A moderator's message in a Q&A thread answers its open wait, if any: the
         // first one per thread here.
         let mut answered: HashSet<(&str, u64)> = HashSet::new();
-        for m in &messages {
-            if m.thread_id != 0
-                && m.author.moderator
-                && answered.insert((&m.context_id, m.thread_id))
-            {
-                sqlx::query(
-                    "UPDATE waits SET replied_ms = $1, replier_id = $2, replier_email = $3 \
-                     WHERE context_id = $4 AND thread_id = $5 AND replied_ms IS NULL \
-                     AND started_ms <= $6",
-                )
-                .bind(m.at_ms as i64)
-                .bind(&m.author.user_id)
-                .bind(&m.author.email)
-                .bind(&m.context_id)
-                .bind(m.thread_id as i64)
-                .bind(m.at_ms as i64)
-                .execute(&mut *tx)
-                .await?;
+        let firsts: Vec<&Posted> = messages
+            .iter()
+            .filter(|m| {
+                m.thread_id != 0
+                    && m.author.moderator
+                    && answered.insert((&m.context_id, m.thread_id))
+            })
+            .collect();
+        for chunk in firsts.chunks(MESSAGES_PER_INSERT) {
+            let sql = format!(
+                "UPDATE waits SET replied_ms = v.column3, replier_id = v.column4, \
+                 replier_email = v.column5 FROM (VALUES {}) AS v \
+                 WHERE waits.context_id = v.column1 AND waits.thread_id = v.column2 \
+                 AND waits.replied_ms IS NULL AND waits.started_ms <= v.column3",
+                placeholders(chunk.len(), 5)
+            );
+            let mut query = sqlx::query(&sql);
+            for m in chunk {
+                query = query
+                    .bind(&m.context_id)
+                    .bind(m.thread_id as i64)
+                    .bind(m.at_ms as i64)
+                    .bind(&m.author.user_id)
+                    .bind(&m.author.email);
             }
+            query.execute(&mut *tx).await?;
         }
         Ok(())
     }
@@ -831,15 +883,17 @@ impl Batch {
         // In key order: two reporters upserting the same users lock them in one order.
         let mut users: Vec<_> = self.users.into_iter().collect();
         users.sort_unstable();
-        for (user_id, email) in users {
-            sqlx::query(
-                "INSERT INTO users (user_id, email) VALUES ($1, $2) \
+        for chunk in users.chunks(MESSAGES_PER_INSERT) {
+            let sql = format!(
+                "INSERT INTO users (user_id, email) VALUES {} \
                  ON CONFLICT (user_id) DO UPDATE SET email = excluded.email",
-            )
-            .bind(user_id)
-            .bind(email)
-            .execute(&mut *tx)
-            .await?;
+                placeholders(chunk.len(), 2)
+            );
+            let mut query = sqlx::query(&sql);
+            for (user_id, email) in chunk {
+                query = query.bind(user_id).bind(email);
+            }
+            query.execute(&mut *tx).await?;
         }
         Ok(())
     }
@@ -933,6 +987,10 @@ async fn performance(
             .bind(at)
             .execute(&mut *tx)
             .await?;
+            // A new thread has no claim to end.
+            if step == ThreadStep::Opened {
+                return Ok(());
+            }
         }
         ThreadStep::Claimed => {
             sqlx::query(
