@@ -23,7 +23,10 @@ use plenary_proto::v1::{
     },
     events::{Actor, ContextSettings},
 };
-use plenary_reporting::{ReportingService, Scope};
+use plenary_reporting::{
+    ReportingService,
+    access::{bearer, constant_time_eq, reporting_access},
+};
 use tonic::{Request, Response, Status};
 
 use crate::presence::Presence;
@@ -193,21 +196,6 @@ impl Admin for AdminService {
     }
 }
 
-/// Compares without an early exit, so the time taken does not reveal the key.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// The credential of `authorization: Bearer <credential>` (empty without one).
-fn bearer(request: &Request<()>) -> &str {
-    request
-        .metadata()
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default()
-}
-
 /// Checks `authorization: Bearer <key>` on every admin call.
 fn api_key_check(
     expected: Option<Arc<str>>,
@@ -223,41 +211,6 @@ fn api_key_check(
         } else {
             Err(Status::unauthenticated("missing or wrong API key"))
         }
-    }
-}
-
-/// Who may read reports: the admin API key reads everything; a token the gateway's
-/// verifier accepts reads the contexts its `report_contexts` claim lists (the service
-/// checks each request against that [`Scope`]); a valid token listing none is
-/// `PERMISSION_DENIED`; anything else `UNAUTHENTICATED`.
-fn reporting_access(
-    api_key: Option<Arc<str>>,
-    verifier: crate::auth::Verifier,
-) -> impl Fn(Request<()>) -> Result<Request<()>, Status> + Clone {
-    move |mut request: Request<()>| {
-        let presented = bearer(&request).to_owned();
-        let is_key = api_key
-            .as_ref()
-            .is_some_and(|key| constant_time_eq(presented.as_bytes(), key.as_bytes()));
-        let scope = if is_key {
-            Scope::All
-        } else {
-            match verifier.verify(&presented) {
-                Ok(v) if !v.report_contexts.is_empty() => Scope::Contexts(v.report_contexts),
-                Ok(_) => {
-                    return Err(Status::permission_denied(
-                        "this token may read no reports: its `report_contexts` claim lists none",
-                    ));
-                }
-                Err(e) => {
-                    return Err(Status::unauthenticated(format!(
-                        "reports need the admin API key or a token with `report_contexts` ({e})"
-                    )));
-                }
-            }
-        };
-        request.extensions_mut().insert(scope);
-        Ok(request)
     }
 }
 
@@ -287,36 +240,15 @@ pub fn router(
     let check = api_key_check(api_key.clone());
     let mut grpc =
         tonic::service::Routes::new(AdminServer::with_interceptor(service, check.clone()));
-    // Standard gRPC health and reflection (so `grpcurl` works without the .proto files),
-    // without the key: they tell what is served, nothing of its data.
-    let (health, health_service) = tonic_health::server::health_reporter();
-    let serving = |name: &'static str| {
-        let health = health.clone();
-        tokio::spawn(async move {
-            health
-                .set_service_status(name, tonic_health::ServingStatus::Serving)
-                .await
-        });
-    };
-    serving("");
-    serving("plenary.v1.admin.Admin");
+    let mut serving = vec!["", "plenary.v1.admin.Admin"];
     if let Some((reporting, verifier)) = reporting {
         grpc = grpc.add_service(ReportingServer::with_interceptor(
             reporting,
-            reporting_access(api_key, verifier),
+            reporting_access(api_key, verifier.tokens().clone()),
         ));
-        serving("plenary.v1.reporting.Reporting");
+        serving.push("plenary.v1.reporting.Reporting");
     }
-    grpc = grpc.add_service(health_service);
-    match tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(plenary_proto::v1::FILE_DESCRIPTOR_SET)
-        .build_v1()
-    {
-        Ok(reflection) => grpc = grpc.add_service(reflection),
-        Err(e) => {
-            tracing::warn!(error = %e, "gRPC reflection is off: the descriptors did not load")
-        }
-    }
+    let grpc = plenary_reporting::serve::with_health_and_reflection(grpc, &serving);
     grpc.into_axum_router()
         .route("/healthz", get(|| async { "ok\n" }))
         .route(
@@ -339,16 +271,4 @@ pub fn router(
                 async move { body }
             }),
         )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn api_key_compare() {
-        assert!(constant_time_eq(b"abc", b"abc"));
-        assert!(!constant_time_eq(b"abc", b"abd"));
-        assert!(!constant_time_eq(b"abc", b"ab"));
-    }
 }

@@ -7,19 +7,7 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 use clap::{Parser, ValueEnum};
 use plenary_bus::SyncMode;
 
-/// JWT signature algorithm (pinned: tokens signed otherwise are refused).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum JwtAlgorithm {
-    /// HMAC-SHA256 with the shared secret in `PLENARY_JWT_SECRET`.
-    #[value(name = "HS256")]
-    Hs256,
-    /// RSA-SHA256, verified with the public key in `--jwt-public-key-file`.
-    #[value(name = "RS256")]
-    Rs256,
-    /// Ed25519, verified with the public key in `--jwt-public-key-file`.
-    #[value(name = "EdDSA")]
-    EdDsa,
-}
+pub use plenary_auth::{JwtAlgorithm, JwtArgs, JwtKey};
 
 /// Log line format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -50,26 +38,9 @@ pub struct Config {
     #[arg(long, env = "PLENARY_SYNC_MODE", default_value = "full", value_parser = parse_sync_mode)]
     pub sync_mode: SyncMode,
 
-    /// JWT algorithm.
-    #[arg(
-        long,
-        env = "PLENARY_JWT_ALGORITHM",
-        value_enum,
-        default_value = "HS256"
-    )]
-    pub jwt_algorithm: JwtAlgorithm,
-    /// PEM public key for RS256 or EdDSA.
-    #[arg(long, env = "PLENARY_JWT_PUBLIC_KEY_FILE")]
-    pub jwt_public_key_file: Option<PathBuf>,
-    /// Required `aud` claim.
-    #[arg(long, env = "PLENARY_JWT_AUDIENCE", default_value = "plenary")]
-    pub jwt_audience: String,
-    /// Required `iss` claim.
-    #[arg(long, env = "PLENARY_JWT_ISSUER", default_value = "plenary")]
-    pub jwt_issuer: String,
-    /// Clock skew allowed on `exp` and `nbf`, in seconds.
-    #[arg(long, env = "PLENARY_JWT_LEEWAY_SECS", default_value_t = 30)]
-    pub jwt_leeway_secs: u64,
+    /// The `--jwt-*` flags (shared with the reporting service).
+    #[command(flatten)]
+    pub jwt: JwtArgs,
 
     /// Allowed `Origin` values (comma-separated, exact match). Empty: any origin.
     /// Connections without an `Origin` header (non-browser clients) are allowed.
@@ -219,13 +190,6 @@ fn parse_sync_mode(s: &str) -> Result<SyncMode, String> {
     s.parse()
 }
 
-/// JWT verification material, read and checked at start-up.
-#[derive(Clone)]
-pub enum JwtKey {
-    Secret(Vec<u8>),
-    PublicKeyPem(Vec<u8>),
-}
-
 /// Settings that passed validation.
 #[derive(Clone)]
 pub struct Settings {
@@ -264,27 +228,7 @@ impl Config {
         admin_api_key: Option<String>,
     ) -> Result<Settings, ConfigError> {
         let err = |m: String| Err(ConfigError(m));
-        let jwt_key = match self.jwt_algorithm {
-            JwtAlgorithm::Hs256 => match jwt_secret {
-                Some(s) if s.len() >= 16 => JwtKey::Secret(s.into_bytes()),
-                Some(_) => return err("PLENARY_JWT_SECRET must be at least 16 bytes".into()),
-                None => return err("PLENARY_JWT_SECRET is not set (needed for HS256)".into()),
-            },
-            JwtAlgorithm::Rs256 | JwtAlgorithm::EdDsa => {
-                let Some(path) = &self.jwt_public_key_file else {
-                    return err("--jwt-public-key-file (PLENARY_JWT_PUBLIC_KEY_FILE) is required for RS256 and EdDSA".into());
-                };
-                match std::fs::read(path) {
-                    Ok(pem) => JwtKey::PublicKeyPem(pem),
-                    Err(e) => {
-                        return err(format!(
-                            "cannot read JWT public key {}: {e}",
-                            path.display()
-                        ));
-                    }
-                }
-            }
-        };
+        let jwt_key = self.jwt.key(jwt_secret).map_err(ConfigError)?;
         let positive = [
             ("--connect-timeout-ms", self.connect_timeout_ms),
             ("--max-frame-bytes", self.max_frame_bytes as u64),

@@ -95,8 +95,8 @@ async fn hs256_refusals() {
 #[tokio::test]
 async fn rs256_refuses_hs256_signed_with_the_public_key() {
     let server = start(|c| {
-        c.jwt_algorithm = plenary_gateway::config::JwtAlgorithm::Rs256;
-        c.jwt_public_key_file = Some(fixture("rsa_public.pem"));
+        c.jwt.algorithm = plenary_gateway::config::JwtAlgorithm::Rs256;
+        c.jwt.public_key_file = Some(fixture("rsa_public.pem"));
     })
     .await;
     let claims = Claims::new("rsa-user");
@@ -125,8 +125,8 @@ async fn rs256_refuses_hs256_signed_with_the_public_key() {
 #[tokio::test]
 async fn eddsa_tokens_are_accepted_when_configured() {
     let server = start(|c| {
-        c.jwt_algorithm = plenary_gateway::config::JwtAlgorithm::EdDsa;
-        c.jwt_public_key_file = Some(fixture("ed25519_public.pem"));
+        c.jwt.algorithm = plenary_gateway::config::JwtAlgorithm::EdDsa;
+        c.jwt.public_key_file = Some(fixture("ed25519_public.pem"));
     })
     .await;
     let token = jsonwebtoken::encode(
@@ -205,7 +205,7 @@ async fn unknown_subprotocol_is_refused() {
 #[tokio::test]
 async fn an_open_connection_is_closed_when_its_token_expires() {
     let server = start(|c| {
-        c.jwt_leeway_secs = 0;
+        c.jwt.leeway_secs = 0;
         c.ping_interval_secs = 1;
         c.idle_timeout_secs = 30;
     })

@@ -156,7 +156,7 @@ async fn measure_and_trim(consumer: &ReportConsumer, progress: &Progress) {
 
 /// A reporting-stream entry as the store reads it: no global position (0); where it
 /// came from in `origin`.
-fn log_entry(entry: &ReportEntry) -> LogEntry {
+pub fn log_entry(entry: &ReportEntry) -> LogEntry {
     LogEntry {
         position: 0,
         stream_id: entry.stream_id.clone(),
@@ -169,7 +169,7 @@ fn log_entry(entry: &ReportEntry) -> LogEntry {
 
 /// The fence each shard's entries were read under (the oldest, should a batch hold
 /// two): the store commits them only if no newer holder of the shard has committed.
-fn fences_of(entries: &[ReportEntry]) -> Vec<(u32, u64)> {
+pub fn fences_of(entries: &[ReportEntry]) -> Vec<(u32, u64)> {
     let mut fences: std::collections::BTreeMap<u32, u64> = std::collections::BTreeMap::new();
     for e in entries {
         let fence = fences.entry(e.shard).or_insert(e.fence);

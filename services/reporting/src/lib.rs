@@ -18,11 +18,13 @@
 //! Embedded mode runs ingestion and the service inside the gateway process
 //! ([`start_embedded`]).
 
+pub mod access;
 pub mod cluster;
 pub mod csv_out;
 pub mod export;
 pub mod ingest;
 pub mod projection;
+pub mod serve;
 pub mod service;
 pub mod store;
 
