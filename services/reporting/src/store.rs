@@ -5,7 +5,7 @@
 //! too (for consumers that deliver at least once).
 
 use std::{
-    collections::{BTreeMap, HashMap, HashSet},
+    collections::{BTreeMap, HashMap},
     path::Path,
 };
 
@@ -25,7 +25,9 @@ use sqlx::{
     any::{AnyPoolOptions, AnyRow},
 };
 
-use crate::projection::{Change, Posted, ThreadStep, context_changes, conversation_changes};
+use crate::projection::{Change, Posted, context_changes, conversation_changes};
+
+mod threads;
 
 /// A failure of the store.
 #[derive(Debug, thiserror::Error)]
@@ -719,9 +721,11 @@ struct Batch {
     /// Per context: first event, last event, last moderator event (ms).
     activity: HashMap<String, (i64, i64, i64)>,
     users: HashMap<String, String>,
-    /// Messages not yet written: written together before any other change (so a
-    /// message's recipient and a thread's first reply see the thread as it was).
-    messages: Vec<Posted>,
+    /// Messages not yet written, each with its recipient when the batch's threads say
+    /// it: written together before any change but a thread step.
+    messages: Vec<(Posted, Option<String>)>,
+    /// Thread steps: applied in memory, written at the end ([`threads`]).
+    threads: threads::Threads,
 }
 
 /// Rows written per statement (messages, users, answered waits).
@@ -729,16 +733,32 @@ const MESSAGES_PER_INSERT: usize = 250;
 
 /// `($1, …, $width), ($width+1, …), …` for `rows` rows of `width` parameters.
 fn placeholders(rows: usize, width: usize) -> String {
-    let mut out = String::with_capacity(rows * width * 5);
-    for r in 0..rows {
-        out.push_str(if r == 0 { "(" } else { ", (" });
-        for c in 1..=width {
-            if c > 1 {
-                out.push_str(", ");
-            }
-            out.push_str(&format!("${}", r * width + c));
+    let one: Vec<String> = (1..=width).map(|n| format!("${n}")).collect();
+    repeat_rows(&format!("({})", one.join(", ")), width, rows)
+}
+
+/// `rows` copies of a row template whose parameters are `$1`…`$width`, joined by
+/// commas, the parameters of copy `i` renumbered `$(i × width + n)`.
+fn repeat_rows(template: &str, width: usize, rows: usize) -> String {
+    let mut out = String::with_capacity((template.len() + 8) * rows);
+    for i in 0..rows {
+        if i > 0 {
+            out.push_str(", ");
         }
-        out.push(')');
+        let mut chars = template.char_indices().peekable();
+        while let Some((_, c)) = chars.next() {
+            if c != '$' {
+                out.push(c);
+                continue;
+            }
+            let mut n = 0usize;
+            while let Some(&(_, d)) = chars.peek() {
+                let Some(digit) = d.to_digit(10) else { break };
+                n = n * 10 + digit as usize;
+                chars.next();
+            }
+            out.push_str(&format!("${}", i * width + n));
+        }
     }
     out
 }
@@ -763,8 +783,7 @@ impl Batch {
         Ok(mark)
     }
 
-    /// Writes the messages gathered: many rows per statement; then the waits their
-    /// first moderator message per thread answers.
+    /// Writes the messages gathered, many rows per statement.
     async fn flush_messages(&mut self, tx: &mut AnyConnection) -> Result<(), StoreError> {
         let messages = std::mem::take(&mut self.messages);
         for chunk in messages.chunks(MESSAGES_PER_INSERT) {
@@ -773,35 +792,18 @@ impl Batch {
                  author_email, by_moderator, thread_id, backchannel, text, at_ms, recipient_id) \
                  VALUES ",
             );
-            for i in 0..chunk.len() {
-                if i > 0 {
-                    sql.push_str(", ");
-                }
-                // Nine parameters a row. In a Q&A thread: to its attendee (a
-                // moderator's message) or to its owner now (the attendee's; nobody
-                // while it is unowned).
-                let p = |n: usize| i * 9 + n;
-                sql.push_str(&format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, COALESCE((SELECT CASE WHEN ${} \
-                     THEN attendee_id ELSE owner_id END FROM threads \
-                     WHERE context_id = ${} AND thread_id = ${}), ''))",
-                    p(1),
-                    p(2),
-                    p(3),
-                    p(4),
-                    p(5),
-                    p(6),
-                    p(7),
-                    p(8),
-                    p(9),
-                    p(5),
-                    p(1),
-                    p(6)
-                ));
-            }
+            // Ten parameters a row; the recipient ($10) is NULL unless the batch's
+            // threads say it: then as the stored thread says.
+            sql.push_str(&repeat_rows(
+                "($1, $2, $3, $4, $5, $6, $7, $8, $9, COALESCE($10, (SELECT CASE WHEN $5 \
+                 THEN attendee_id ELSE owner_id END FROM threads \
+                 WHERE context_id = $1 AND thread_id = $6), ''))",
+                10,
+                chunk.len(),
+            ));
             sql.push_str(" ON CONFLICT DO NOTHING");
             let mut query = sqlx::query(&sql);
-            for m in chunk {
+            for (m, recipient) in chunk {
                 query = query
                     .bind(&m.context_id)
                     .bind(m.message_id as i64)
@@ -811,37 +813,8 @@ impl Batch {
                     .bind(m.thread_id as i64)
                     .bind(m.backchannel)
                     .bind(&m.text)
-                    .bind(m.at_ms as i64);
-            }
-            query.execute(&mut *tx).await?;
-        }
-        // A moderator's message in a Q&A thread answers its open wait, if any: the
-        // first one per thread here.
-        let mut answered: HashSet<(&str, u64)> = HashSet::new();
-        let firsts: Vec<&Posted> = messages
-            .iter()
-            .filter(|m| {
-                m.thread_id != 0
-                    && m.author.moderator
-                    && answered.insert((&m.context_id, m.thread_id))
-            })
-            .collect();
-        for chunk in firsts.chunks(MESSAGES_PER_INSERT) {
-            let sql = format!(
-                "UPDATE waits SET replied_ms = v.column3, replier_id = v.column4, \
-                 replier_email = v.column5 FROM (VALUES {}) AS v \
-                 WHERE waits.context_id = v.column1 AND waits.thread_id = v.column2 \
-                 AND waits.replied_ms IS NULL AND waits.started_ms <= v.column3",
-                placeholders(chunk.len(), 5)
-            );
-            let mut query = sqlx::query(&sql);
-            for m in chunk {
-                query = query
-                    .bind(&m.context_id)
-                    .bind(m.thread_id as i64)
                     .bind(m.at_ms as i64)
-                    .bind(&m.author.user_id)
-                    .bind(&m.author.email);
+                    .bind(recipient.as_deref());
             }
             query.execute(&mut *tx).await?;
         }
@@ -850,6 +823,7 @@ impl Batch {
 
     async fn flush(mut self, tx: &mut AnyConnection) -> Result<(), StoreError> {
         self.flush_messages(tx).await?;
+        std::mem::take(&mut self.threads).write(tx).await?;
         for (stream_id, mark) in self.marks {
             let Some((epoch, seq)) = mark else { continue };
             sqlx::query(
@@ -948,11 +922,23 @@ async fn apply(
                 batch.users.insert(user_id, email);
             }
             Change::Message(message) => {
-                batch.messages.push(message);
+                let recipient = batch.threads.recipient(&message);
+                batch.threads.moderator_message(&message);
+                batch.messages.push((message, recipient));
                 if batch.messages.len() >= 5 * MESSAGES_PER_INSERT {
                     batch.flush_messages(tx).await?;
                 }
             }
+            Change::Thread {
+                context_id,
+                thread_id,
+                step,
+                attendee_id,
+                owner,
+                at_ms,
+            } => batch
+                .threads
+                .step((context_id, thread_id), step, attendee_id, owner, at_ms),
             change => {
                 batch.flush_messages(tx).await?;
                 write(tx, change).await?;
@@ -963,83 +949,6 @@ async fn apply(
         .marks
         .insert(entry.stream_id.clone(), Some((epoch, seq)));
     Ok(true)
-}
-
-/// Keeps what moderator performance needs of a thread's step: its waits (opened or
-/// reopened: waiting from now), the claim in force, every claim, every resolution with
-/// the claim it ended.
-async fn performance(
-    tx: &mut AnyConnection,
-    context_id: &str,
-    thread_id: u64,
-    step: ThreadStep,
-    (moderator_id, moderator_email): (&str, &str),
-    at_ms: u64,
-) -> Result<(), StoreError> {
-    let (thread, at) = (thread_id as i64, at_ms as i64);
-    match step {
-        ThreadStep::Opened | ThreadStep::Reopened => {
-            sqlx::query(
-                "INSERT INTO waits (context_id, thread_id, started_ms) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-            )
-            .bind(context_id)
-            .bind(thread)
-            .bind(at)
-            .execute(&mut *tx)
-            .await?;
-            // A new thread has no claim to end.
-            if step == ThreadStep::Opened {
-                return Ok(());
-            }
-        }
-        ThreadStep::Claimed => {
-            sqlx::query(
-                "INSERT INTO current_claims (context_id, thread_id, moderator_id, claimed_ms) \
-                 VALUES ($1, $2, $3, $4) ON CONFLICT (context_id, thread_id) DO UPDATE SET \
-                 moderator_id = excluded.moderator_id, claimed_ms = excluded.claimed_ms",
-            )
-            .bind(context_id)
-            .bind(thread)
-            .bind(moderator_id)
-            .bind(at)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(
-                "INSERT INTO claims (context_id, thread_id, moderator_id, moderator_email, at_ms) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(context_id)
-            .bind(thread)
-            .bind(moderator_id)
-            .bind(moderator_email)
-            .bind(at)
-            .execute(&mut *tx)
-            .await?;
-            return Ok(());
-        }
-        ThreadStep::Resolved => {
-            sqlx::query(
-                "INSERT INTO resolutions (context_id, thread_id, moderator_id, moderator_email, \
-                 claimed_ms, resolved_ms) VALUES ($1, $2, $3, $4, (SELECT claimed_ms FROM \
-                 current_claims WHERE context_id = $1 AND thread_id = $2), $5)",
-            )
-            .bind(context_id)
-            .bind(thread)
-            .bind(moderator_id)
-            .bind(moderator_email)
-            .bind(at)
-            .execute(&mut *tx)
-            .await?;
-        }
-        ThreadStep::Released | ThreadStep::Cleared => {}
-    }
-    // Every step but a claim ends the claim in force.
-    sqlx::query("DELETE FROM current_claims WHERE context_id = $1 AND thread_id = $2")
-        .bind(context_id)
-        .bind(thread)
-        .execute(&mut *tx)
-        .await?;
-    Ok(())
 }
 
 /// Refuses the transaction unless `fence` is at least the newest fence committed for
@@ -1258,7 +1167,10 @@ async fn write(tx: &mut AnyConnection, change: Change) -> Result<(), StoreError>
                 .await?;
         }
         // Gathered per batch and written together ([`Batch`]).
-        Change::Activity { .. } | Change::User { .. } | Change::Message(_) => {}
+        Change::Activity { .. }
+        | Change::User { .. }
+        | Change::Message(_)
+        | Change::Thread { .. } => {}
         Change::Connection {
             user_id,
             peer_id,
@@ -1308,56 +1220,6 @@ async fn write(tx: &mut AnyConnection, change: Change) -> Result<(), StoreError>
             .bind(message_id as i64)
             .execute(&mut *tx)
             .await?;
-        }
-        Change::Thread {
-            context_id,
-            thread_id,
-            step,
-            attendee_id,
-            owner,
-            at_ms,
-        } => {
-            let state = step.state();
-            let (owner_id, owner_email) = owner.map(|o| (o.user_id, o.email)).unwrap_or_default();
-            performance(
-                tx,
-                &context_id,
-                thread_id,
-                step,
-                (&owner_id, &owner_email),
-                at_ms,
-            )
-            .await?;
-            match attendee_id {
-                Some(attendee) => {
-                    sqlx::query(
-                        "INSERT INTO threads (context_id, thread_id, attendee_id, state, \
-                         owner_id, owner_email, opened_ms, changed_ms) VALUES ($1, $2, $3, $4, '', '', $5, $6) ON CONFLICT DO NOTHING",
-                    )
-                    .bind(context_id)
-                    .bind(thread_id as i64)
-                    .bind(attendee)
-                    .bind(state)
-                    .bind(at_ms as i64)
-                    .bind(at_ms as i64)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                None => {
-                    sqlx::query(
-                        "UPDATE threads SET state = $1, owner_id = $2, owner_email = $3, changed_ms = $4 \
-                         WHERE context_id = $5 AND thread_id = $6",
-                    )
-                    .bind(state)
-                    .bind(owner_id)
-                    .bind(owner_email)
-                    .bind(at_ms as i64)
-                    .bind(context_id)
-                    .bind(thread_id as i64)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-            }
         }
     }
     Ok(())
@@ -1451,6 +1313,15 @@ pub mod test_support {
 #[cfg(test)]
 mod tests {
     use futures_util::TryStreamExt;
+
+    #[test]
+    fn row_templates_are_renumbered_per_copy() {
+        assert_eq!(super::placeholders(2, 2), "($1, $2), ($3, $4)");
+        assert_eq!(
+            super::repeat_rows("($1, f($2, $1), $10)", 10, 2),
+            "($1, f($2, $1), $10), ($11, f($12, $11), $20)"
+        );
+    }
     use plenary_proto::v1::events::{Actor, UserBlocked, UserUnblocked, context_event::Kind};
 
     use super::*;
