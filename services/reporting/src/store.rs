@@ -330,10 +330,9 @@ impl Store {
                WHERE between_attendees GROUP BY recipient_id), \
              dm_out AS MATERIALIZED (SELECT sender_id AS id, COUNT(*) AS n FROM direct_messages \
                WHERE between_attendees GROUP BY sender_id), \
-             ext_in AS MATERIALIZED (SELECT t.attendee_id AS id, COUNT(*) AS n \
-               FROM messages m JOIN threads t \
-               ON t.context_id = m.context_id AND t.thread_id = m.thread_id \
-               WHERE m.thread_id != 0 AND m.by_moderator GROUP BY t.attendee_id), \
+             ext_in AS MATERIALIZED (SELECT recipient_id AS id, COUNT(*) AS n FROM messages \
+               WHERE thread_id != 0 AND by_moderator AND recipient_id != '' \
+               GROUP BY recipient_id), \
              ext_out AS MATERIALIZED (SELECT author_id AS id, COUNT(*) AS n FROM messages \
                WHERE thread_id != 0 AND NOT by_moderator GROUP BY author_id) \
              SELECT ids.id, COALESCE(u.email, ''), COALESCE(conn.n, 0), COALESCE(dm_in.n, 0), \
