@@ -129,6 +129,10 @@ pub struct Config {
     /// disconnected this many seconds (0: never).
     #[arg(long, env = "PLENARY_QA_AUTO_RELEASE_SECS", default_value_t = 0)]
     pub qa_auto_release_secs: u64,
+    /// Joins are counted per window of this many ms and written as one event each, for
+    /// the activity report (a divisor of 60,000: windows fall into minutes).
+    #[arg(long, env = "PLENARY_JOINS_WINDOW_MS", default_value_t = 10_000)]
+    pub joins_window_ms: u64,
     /// Recent events per context kept for reconnect recovery.
     #[arg(long, env = "PLENARY_RECOVERY_WINDOW", default_value_t = 2_000)]
     pub recovery_window: usize,
@@ -269,6 +273,11 @@ impl Config {
             if value == 0 {
                 return err(format!("{name} must be greater than 0"));
             }
+        }
+        if !(100..=60_000).contains(&self.joins_window_ms) || 60_000 % self.joins_window_ms != 0 {
+            return err(
+                "--joins-window-ms must divide 60000 and be at least 100 (e.g. 10000)".into(),
+            );
         }
         if self.redis_url.is_some() {
             if !(1..=4096).contains(&self.shards) {

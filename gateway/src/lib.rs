@@ -212,6 +212,7 @@ pub(crate) fn context_config(config: &Config) -> ContextConfig {
         moderator_presence_grace: config.ping_interval() * 2 + Duration::from_secs(5),
         private_passivate_after: Duration::from_secs(config.private_passivate_secs.max(1)),
         passivate_after: Duration::from_secs(config.context_passivate_secs.max(1)),
+        joins_window: Duration::from_millis(config.joins_window_ms),
         ..ContextConfig::default()
     }
 }

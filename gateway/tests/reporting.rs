@@ -675,7 +675,7 @@ async fn context_stats_match_the_script() {
     let mut reader = csv::Reader::from_reader(&csv_bytes[..]);
     assert_eq!(
         reader.headers().unwrap().iter().collect::<Vec<_>>(),
-        ["bucketStart", "messages", "questions", "votes"]
+        ["bucketStart", "messages", "questions", "votes", "joins"]
     );
     let csv_rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(csv_rows.len() as u64, rows);
@@ -1011,4 +1011,89 @@ async fn a_token_reads_the_reports_of_the_contexts_it_lists_only() {
         assert_eq!(code, Code::Unauthenticated, "{bad}");
     }
     server.stop().await;
+}
+
+#[tokio::test]
+async fn joins_are_counted_in_the_activity_report_and_a_resumed_join_is_not() {
+    use plenary_proto::v1::{
+        Position,
+        reporting::{ActivityRequest, Bucket},
+    };
+    let server = start(|c| c.joins_window_ms = 100).await;
+    let now = plenary_bus::now_ms();
+    let from = now - now % 3_600_000;
+    // Six attendees and a moderator join: seven joins.
+    let mut clients = Vec::new();
+    for person in &PEOPLE {
+        clients.push(person.connect(&server, false).await);
+    }
+    clients.push(MODERATOR.connect(&server, true).await);
+    // A second device of a0 joins fresh (an eighth join), then a third resumes where
+    // the second was (`since`): a resumed join is not counted.
+    let token = mint_hs256(
+        SECRET.as_bytes(),
+        &Claims::new(PEOPLE[0].id).with_email(PEOPLE[0].email()),
+    )
+    .unwrap();
+    let (second, _) = plenary_client::Client::connect(ClientConfig::new(&server.ws_url, &token))
+        .await
+        .unwrap();
+    let fresh = second.join(CTX).await.unwrap();
+    let (third, _) = plenary_client::Client::connect(ClientConfig::new(&server.ws_url, &token))
+        .await
+        .unwrap();
+    let resumed = third
+        .join_since(
+            CTX,
+            Position {
+                epoch: fresh.epoch,
+                seq: fresh.seq,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(resumed.recovered, "resumed, not joined afresh");
+
+    let api = ReportingClient::connect(format!("http://{}", server.admin))
+        .await
+        .unwrap();
+    let joins = || {
+        let mut api = api.clone();
+        async move {
+            let mut rows = api
+                .activity_over_time(authed(ActivityRequest {
+                    filter: Some(ReportRequest {
+                        context_id: CTX.into(),
+                        from_ms: from,
+                        to_ms: from + 2 * 3_600_000,
+                    }),
+                    bucket: Bucket::Hour as i32,
+                }))
+                .await
+                .unwrap()
+                .into_inner();
+            let mut total = 0;
+            while let Some(row) = rows.message().await.unwrap() {
+                total += row.joins;
+            }
+            total
+        }
+    };
+    // Windows of 100 ms are written once over; ingestion follows within ~200 ms.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while joins().await < 8 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "joins counted: {}",
+            joins().await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        joins().await,
+        8,
+        "each join once; the resumed one not at all"
+    );
+    drop((clients, second, third));
 }

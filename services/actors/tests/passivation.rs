@@ -88,10 +88,22 @@ async fn an_idle_context_leaves_the_registry_and_comes_back_from_the_log() {
         passivate_after: Duration::from_millis(200),
         ..ContextConfig::default()
     };
-    let (registry, _log, _dir) = registry(config).await;
+    let (registry, log, _dir) = registry(config).await;
     let created = registry.join("adhoc", join(true)).await.unwrap();
     assert_eq!(registry.actors_in_memory(), 1);
     until_empty(&registry).await;
+    // Stopping cleanly, it wrote the joins of the window in progress (one join).
+    let events = log.load("adhoc").await.unwrap().events;
+    match &events.last().and_then(|e| e.kind.as_ref()) {
+        Some(plenary_proto::v1::events::context_event::Kind::JoinsCounted(counted)) => {
+            assert_eq!(counted.joins, 1)
+        }
+        other => panic!("the last event is not the joins counted: {other:?}"),
+    }
     let again = registry.join("adhoc", join(false)).await.unwrap();
-    assert_eq!((again.epoch, again.seq), (created.epoch, created.seq));
+    assert_eq!(
+        (again.epoch, again.seq),
+        (created.epoch, created.seq + 1),
+        "back from the log, as it was left"
+    );
 }

@@ -19,8 +19,9 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use crate::{
-    ingest::{BATCH, LAG_WARNING, Progress},
+    ingest::{BATCH, Progress},
     store::{Store, StoreError},
+    telemetry,
 };
 
 /// How long a read waits for new entries when there are none.
@@ -121,35 +122,18 @@ pub async fn round(
 fn counted(progress: &Progress, applied: u64, unreadable: u64) {
     progress.ingested.fetch_add(applied, Ordering::Relaxed);
     progress.unreadable.fetch_add(unreadable, Ordering::Relaxed);
-    metrics::counter!("plenary_reporting_ingested_total").increment(applied);
-    if unreadable > 0 {
-        metrics::counter!("plenary_reporting_unreadable_total").increment(unreadable);
-    }
+    telemetry::ingested(applied, unreadable);
 }
 
 /// Trims what the group acknowledged and publishes the lag (entries not yet
-/// acknowledged); warns at most once a minute while it is past [`LAG_WARNING`].
+/// acknowledged, over the shards this reporter holds).
 async fn measure_and_trim(consumer: &ReportConsumer, progress: &Progress) {
     match consumer.trim().await {
-        Ok(n) if n > 0 => metrics::counter!("plenary_reporting_trimmed_total").increment(n),
-        Ok(_) => {}
+        Ok(n) => telemetry::trimmed(n),
         Err(e) => warn!(error = %e, "reporting: the reporting streams could not be trimmed"),
     }
     match consumer.lag().await {
-        Ok(lag) => {
-            metrics::gauge!("plenary_reporting_lag_events").set(lag as f64);
-            if lag > LAG_WARNING {
-                let now = plenary_bus::now_ms();
-                if now.saturating_sub(progress.warned_at_ms.load(Ordering::Relaxed)) >= 60_000 {
-                    progress.warned_at_ms.store(now, Ordering::Relaxed);
-                    warn!(
-                        lag,
-                        "reporting: ingestion is behind the reporting streams (nothing is \
-                         trimmed before it is acknowledged, so Redis memory grows meanwhile)"
-                    );
-                }
-            }
-        }
+        Ok(lag) => telemetry::lag(lag, None, &progress.warned_at_ms),
         Err(e) => warn!(error = %e, "reporting: the lag could not be measured"),
     }
 }

@@ -286,13 +286,15 @@ impl CsvRow for InteractionResultRow {
 }
 
 impl CsvRow for ActivityRow {
-    const HEADER: &'static [&'static str] = &["bucketStart", "messages", "questions", "votes"];
+    const HEADER: &'static [&'static str] =
+        &["bucketStart", "messages", "questions", "votes", "joins"];
     fn cells(&self) -> Vec<String> {
         vec![
             time_cell(self.bucket_start_ms),
             self.messages.to_string(),
             self.questions.to_string(),
             self.votes.to_string(),
+            self.joins.to_string(),
         ]
     }
 }

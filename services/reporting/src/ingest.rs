@@ -15,7 +15,10 @@ use plenary_bus::EventLog;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use crate::store::{Store, StoreError};
+use crate::{
+    store::{Store, StoreError},
+    telemetry,
+};
 
 /// Log entries applied per transaction.
 pub const BATCH: usize = 1_000;
@@ -58,9 +61,7 @@ pub fn spawn(
     })
 }
 
-/// Lag (events not yet ingested) past which ingestion warns in the log, at most once a
-/// minute; the `plenary_reporting_lag_events` gauge always says it.
-pub const LAG_WARNING: u64 = 100_000;
+pub use crate::telemetry::LAG_WARNING;
 
 /// One batch: how many entries it read.
 pub async fn round(
@@ -75,28 +76,17 @@ pub async fn round(
     progress
         .unreadable
         .fetch_add(done.unreadable, Ordering::Relaxed);
-    metrics::counter!("plenary_reporting_ingested_total").increment(done.applied);
-    if done.unreadable > 0 {
-        metrics::counter!("plenary_reporting_unreadable_total").increment(done.unreadable);
-    }
+    telemetry::ingested(done.applied, done.unreadable);
     // How far behind: events committed but not ingested, and the age of the last one
     // ingested while any are.
     let head = log.last_position().await?;
     let at = entries.last().map_or(cursor.position, |e| e.position);
     let lag = head.saturating_sub(at);
-    metrics::gauge!("plenary_reporting_lag_events").set(lag as f64);
     let behind_secs = match entries.last() {
         Some(e) if lag > 0 => plenary_bus::now_ms().saturating_sub(e.at_ms) as f64 / 1000.0,
         _ => 0.0,
     };
-    metrics::gauge!("plenary_reporting_lag_seconds").set(behind_secs);
-    if lag > LAG_WARNING {
-        let now = plenary_bus::now_ms();
-        if now.saturating_sub(progress.warned_at_ms.load(Ordering::Relaxed)) >= 60_000 {
-            progress.warned_at_ms.store(now, Ordering::Relaxed);
-            warn!(lag, behind_secs, "reporting: ingestion is behind the log");
-        }
-    }
+    telemetry::lag(lag, Some(behind_secs), &progress.warned_at_ms);
     Ok(entries.len())
 }
 

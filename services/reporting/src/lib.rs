@@ -27,6 +27,7 @@ pub mod projection;
 pub mod serve;
 pub mod service;
 pub mod store;
+mod telemetry;
 
 use std::{path::Path, sync::Arc};
 

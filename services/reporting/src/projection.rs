@@ -97,6 +97,12 @@ pub enum Change {
         owner: Option<Actor>,
         at_ms: u64,
     },
+    /// Joins of a context counted over a window starting then.
+    Joins {
+        context_id: String,
+        window_start_ms: u64,
+        joins: u32,
+    },
 }
 
 /// What happened to a Q&A thread.
@@ -291,6 +297,11 @@ pub fn context_changes(event: &ContextEvent) -> Vec<Change> {
         Kind::UserUnblocked(unblocked) => Change::Unblocked {
             context_id: context_id(),
             user_id: unblocked.user_id.clone(),
+        },
+        Kind::JoinsCounted(counted) => Change::Joins {
+            context_id: context_id(),
+            window_start_ms: counted.window_start_ms,
+            joins: counted.joins,
         },
         _ => return changes,
     };

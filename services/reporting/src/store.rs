@@ -534,7 +534,10 @@ impl Store {
                AND at_ms >= $2 AND at_ms < $3 AND (thread_id = 0 OR NOT by_moderator) \
                GROUP BY b, thread_id = 0 \
              UNION ALL SELECT (at_ms - $2) / $4 AS b, 'v', COUNT(*) FROM votes \
-               WHERE ($1 = '' OR context_id = $1) AND at_ms >= $2 AND at_ms < $3 GROUP BY b",
+               WHERE ($1 = '' OR context_id = $1) AND at_ms >= $2 AND at_ms < $3 GROUP BY b \
+             UNION ALL SELECT (window_start_ms - $2) / $4 AS b, 'j', \
+               CAST(SUM(joins) AS BIGINT) FROM joins WHERE ($1 = '' OR context_id = $1) \
+               AND window_start_ms >= $2 AND window_start_ms < $3 GROUP BY b",
         )
         .bind(context)
         .bind(from)
@@ -542,24 +545,26 @@ impl Store {
         .bind(bucket_ms as i64)
         .fetch_all(&self.pool)
         .await?;
-        let mut sparse: BTreeMap<u64, (u64, u64, u64)> = BTreeMap::new();
+        let mut sparse: BTreeMap<u64, (u64, u64, u64, u64)> = BTreeMap::new();
         for (bucket, what, n) in counted {
             let row = sparse.entry(bucket as u64).or_default();
             match what.as_str() {
                 "m" => row.0 = n as u64,
                 "q" => row.1 = n as u64,
-                _ => row.2 = n as u64,
+                "v" => row.2 = n as u64,
+                _ => row.3 = n as u64,
             }
         }
         let (from, to) = (from as u64, to as u64);
         let buckets = (to - from).div_ceil(bucket_ms);
         Ok(futures_util::stream::iter((0..buckets).map(move |b| {
-            let (messages, questions, votes) = sparse.get(&b).copied().unwrap_or_default();
+            let (messages, questions, votes, joins) = sparse.get(&b).copied().unwrap_or_default();
             Ok(ActivityRow {
                 bucket_start_ms: from + b * bucket_ms,
                 messages,
                 questions,
                 votes,
+                joins,
             })
         })))
     }
@@ -1149,6 +1154,24 @@ async fn write(tx: &mut AnyConnection, change: Change) -> Result<(), StoreError>
             )
             .bind(name)
             .bind(context_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        Change::Joins {
+            context_id,
+            window_start_ms,
+            joins,
+        } => {
+            // Added: a window may be counted in two events (an actor restarted in it);
+            // an event is applied once (the stream's high-water mark).
+            sqlx::query(
+                "INSERT INTO joins (context_id, window_start_ms, joins) VALUES ($1, $2, $3) \
+                 ON CONFLICT (context_id, window_start_ms) DO UPDATE SET \
+                 joins = joins.joins + excluded.joins",
+            )
+            .bind(context_id)
+            .bind(window_start_ms as i64)
+            .bind(i64::from(joins))
             .execute(&mut *tx)
             .await?;
         }

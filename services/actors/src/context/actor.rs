@@ -22,6 +22,7 @@ use tracing::{info_span, warn};
 use super::{
     aggregate::{Summary, Throttled},
     command::{AdminCommand, ChatCommand, CommandOutcome, Rejection},
+    joins::JoinCounter,
     qa::{ModeratorPresence, QaCommand, QaMode, ThreadState},
     reactions::{Live, NodeReport},
     state::{ChatLimits, ContextState, Decision, outcome_of},
@@ -32,6 +33,16 @@ use crate::{
     runtime::{Held, Journal, Machine, Replayed, Start, Stop},
     telemetry::{self, ActorKind},
 };
+
+/// The actor of the events Plenary itself writes (an automatic release, joins
+/// counted).
+fn plenary_actor() -> Actor {
+    Actor {
+        user_id: "plenary".into(),
+        given_name: "Plenary".into(),
+        ..Default::default()
+    }
+}
 
 /// Tunables of context actors.
 #[derive(Clone, Debug)]
@@ -66,6 +77,9 @@ pub struct ContextConfig {
     /// for a moderator it has not seen to report in before releasing their claims;
     /// longer than the interval at which sessions report.
     pub moderator_presence_grace: Duration,
+    /// Joins are counted per window of this length and written as one event each
+    /// (`JoinsCounted`, for the activity report); a divisor of a minute.
+    pub joins_window: Duration,
 }
 
 impl Default for ContextConfig {
@@ -84,6 +98,7 @@ impl Default for ContextConfig {
             snapshot_every: 1_000,
             qa_auto_release: None,
             moderator_presence_grace: Duration::from_secs(60),
+            joins_window: Duration::from_secs(10),
         }
     }
 }
@@ -154,6 +169,7 @@ pub(crate) fn spawn(start: Start, bus: Bus) -> ContextHandle {
         heads: HashMap::new(),
         moderators: ModeratorPresence::default(),
         started: Instant::now(),
+        joins: JoinCounter::new(config.joins_window.as_millis() as u64),
         state: ContextState::new(&id),
         likes: Throttled::default(),
         tallies: Throttled::default(),
@@ -198,6 +214,8 @@ struct ContextActor {
     moderators: ModeratorPresence,
     /// When this actor started: owners never seen connected count as away from here.
     started: Instant,
+    /// Joins of the window in progress (the activity report).
+    joins: JoinCounter,
 }
 
 impl Machine for ContextActor {
@@ -323,10 +341,18 @@ impl Machine for ContextActor {
     }
 
     fn wake_at(&self) -> Option<Instant> {
-        [self.summaries_due, self.release_due, self.live.due()]
-            .into_iter()
-            .flatten()
-            .min()
+        let joins_due = self.joins.due_ms().map(|due| {
+            Instant::now() + Duration::from_millis(due.saturating_sub(plenary_bus::now_ms()))
+        });
+        [
+            self.summaries_due,
+            self.release_due,
+            self.live.due(),
+            joins_due,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     async fn wake(&mut self, journal: &mut Journal<ContextEvent>) {
@@ -337,6 +363,9 @@ impl Machine for ContextActor {
         if self.release_due.is_some_and(|due| due <= now) {
             self.release_due = Some(now + RELEASE_TICK);
             self.auto_release(journal);
+        }
+        if let Some(counted) = self.joins.take_if_over(plenary_bus::now_ms()) {
+            self.emit(journal, plenary_actor(), Kind::JoinsCounted(counted));
         }
         if self.live.due().is_some_and(|due| due <= now) {
             // Nodes that stopped reporting drop out of the count here too.
@@ -353,6 +382,12 @@ impl Machine for ContextActor {
         // A join refused or a look-up of an unknown id: nothing to keep (a stream of
         // unknown ids would otherwise pile up actors until the idle time-out).
         !self.state.exists()
+    }
+
+    async fn closing(&mut self, journal: &mut Journal<ContextEvent>) {
+        if let Some(counted) = self.joins.take() {
+            self.emit(journal, plenary_actor(), Kind::JoinsCounted(counted));
+        }
     }
 
     async fn stopping(&mut self) {
@@ -407,11 +442,7 @@ impl ContextActor {
             })
             .map(|t| t.id)
             .collect();
-        let system = Actor {
-            user_id: "plenary".into(),
-            given_name: "Plenary".into(),
-            ..Default::default()
-        };
+        let system = plenary_actor();
         let mode = QaMode::from(self.state.qa_mode());
         let mut emitted = 0;
         for thread in stale {
@@ -488,6 +519,10 @@ impl ContextActor {
                 viewer,
                 journal.config.snapshot_messages,
             ));
+            // A join that got the context fresh (not a resumed one) counts.
+            if let Some(closed) = self.joins.joined(plenary_bus::now_ms()) {
+                self.emit(journal, plenary_actor(), Kind::JoinsCounted(closed));
+            }
         }
         Ok(ok)
     }

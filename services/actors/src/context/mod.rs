@@ -15,6 +15,7 @@ pub mod command;
 pub mod feed;
 mod id_keys;
 pub mod interactions;
+mod joins;
 pub mod moderation;
 pub mod qa;
 pub mod reactions;

@@ -141,6 +141,8 @@ pub fn audience_of_kind(state: &ContextState, kind: &Kind) -> Audience {
         Kind::InteractionSaved(_) | Kind::InteractionDeleted(_) | Kind::VoteCast(_) => {
             return Audience::Moderators;
         }
+        // Counted for the reports; shown to nobody (no push body).
+        Kind::JoinsCounted(_) => return Audience::Moderators,
         // Settings, updates and the feed are for everyone (a published Q&A is a
         // moderator's deliberate copy of two thread messages into the feed).
         _ => Area::GroupChat,
@@ -150,8 +152,12 @@ pub fn audience_of_kind(state: &ContextState, kind: &Kind) -> Audience {
 
 /// Whether an event is published when committed. A vote is not (its tally is, in a
 /// throttled summary); a recovering voter still gets it, rendered with their vote.
+/// Joins counted are for the reports only.
 pub fn pushed_live(event: &ContextEvent) -> bool {
-    !matches!(event.kind, None | Some(Kind::VoteCast(_)))
+    !matches!(
+        event.kind,
+        None | Some(Kind::VoteCast(_) | Kind::JoinsCounted(_))
+    )
 }
 
 /// Whether a viewer may see events for an audience.
@@ -216,6 +222,7 @@ pub fn push_body(state: &ContextState, event: &ContextEvent, viewer: Viewer<'_>)
         | Kind::InteractionEnded(_)
         | Kind::InteractionUnpublished(_)
         | Kind::VoteCast(_) => interactions::push_body(state, kind, viewer),
+        Kind::JoinsCounted(_) => None,
     }
 }
 

@@ -236,6 +236,14 @@ pub(crate) trait Machine: Send + Sized + 'static {
     fn is_gone(&self) -> bool {
         false
     }
+    /// The mailbox closed and is empty (passivation, shutdown): last events, committed
+    /// before the actor stops.
+    fn closing(
+        &mut self,
+        _journal: &mut Journal<EventOf<Self>>,
+    ) -> impl Future<Output = ()> + Send {
+        async {}
+    }
     /// Stopping cleanly (passivation): last pushes.
     fn stopping(&mut self) -> impl Future<Output = ()> + Send {
         async {}
@@ -367,6 +375,8 @@ async fn live<M: Machine>(
         tokio::select! {
             received = rx.recv_many(&mut batch, journal.config.batch_max) => {
                 if received == 0 {
+                    machine.closing(journal).await;
+                    commit(machine, journal, Vec::new()).await?;
                     return Ok(());
                 }
                 let mut held = Vec::with_capacity(batch.len());
