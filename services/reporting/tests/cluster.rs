@@ -439,3 +439,61 @@ async fn connect_grpc(port: u16) -> ReportingClient<tonic::transport::Channel> {
         }
     }
 }
+
+#[tokio::test]
+async fn an_entry_postgresql_refuses_as_data_is_set_aside_and_the_rest_applied() {
+    let cluster = Cluster::new("bad").await;
+    cluster.produce("webinar-a", 0, 100).await;
+    // Then two chat messages; PostgreSQL refuses a NUL character in text (SQLSTATE
+    // 22021), so the first can never be stored; the second must not wait for it. (The
+    // gateway refuses control characters in texts: this is the store's guard for an
+    // entry written some other way.)
+    let fence = cluster
+        .owner
+        .fence_for(shard_of("webinar-a", SHARDS))
+        .unwrap();
+    let message = |seq: u64, text: &str| ContextEvent {
+        context_id: "webinar-a".into(),
+        epoch: 1,
+        seq,
+        at_ms: 1_767_225_600_000 + seq,
+        actor: Some(Actor {
+            user_id: "att-x".into(),
+            ..Default::default()
+        }),
+        kind: Some(Kind::MessagePosted(MessagePosted {
+            message_id: seq,
+            text: text.into(),
+            ..Default::default()
+        })),
+    };
+    let events = [message(301, "bad\0text"), message(302, "fine")];
+    cluster
+        .log
+        .append("webinar-a", 1, &events, &fence)
+        .await
+        .unwrap();
+
+    let mut consumer = cluster.consumer("r1").await;
+    let progress = plenary_reporting::ingest::Progress::default();
+    while ingestion::round(&mut consumer, &cluster.store, &progress)
+        .await
+        .unwrap()
+        > 0
+    {}
+    use std::sync::atomic::Ordering::Relaxed;
+    assert_eq!(
+        progress.unreadable.load(Relaxed),
+        1,
+        "set aside and counted"
+    );
+    assert_eq!(progress.ingested.load(Relaxed), 301);
+    assert_eq!(cluster.claims("webinar-a").await, 100);
+    assert_eq!(
+        cluster.questions("webinar-a").await,
+        101,
+        "the questions and \"fine\""
+    );
+    assert_eq!(consumer.lag().await.unwrap(), 0, "all acknowledged");
+    cluster.cleanup().await;
+}
