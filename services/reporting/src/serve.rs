@@ -93,6 +93,14 @@ impl ServeArgs {
         if self.lease_ttl_ms < 1_000 {
             return err("--lease-ttl-ms must be at least 1000");
         }
+        // A lease holds `<consumer>:<fence>`: a name with ':' could pass for another's.
+        if self
+            .consumer
+            .as_deref()
+            .is_some_and(|c| c.is_empty() || c.contains(':') || c.len() > 200)
+        {
+            return err("--consumer must be 1 to 200 characters without ':'");
+        }
         Ok(())
     }
 
@@ -233,6 +241,46 @@ pub fn with_health_and_reflection(
         Err(e) => {
             tracing::warn!(error = %e, "gRPC reflection is off: the descriptors did not load");
             grpc
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    fn check(extra: &[&str]) -> Result<(), String> {
+        let mut args = vec![
+            "plenary-reporting",
+            "--redis-url",
+            "redis://127.0.0.1:6379/",
+            "--postgres",
+            "postgres://postgres@127.0.0.1:5432/test",
+        ];
+        args.extend_from_slice(extra);
+        let cli = Cli::try_parse_from(args).map_err(|e| e.to_string())?;
+        cli.serve.check().map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn bad_settings_are_refused_by_name_before_anything_starts() {
+        assert_eq!(check(&[]), Ok(()));
+        for (extra, named) in [
+            (&["--shards", "0"][..], "--shards"),
+            (&["--redis-prefix", "a{b}"][..], "--redis-prefix"),
+            (&["--lease-ttl-ms", "10"][..], "--lease-ttl-ms"),
+            (&["--consumer", "r:1"][..], "--consumer"),
+        ] {
+            let refused = check(extra).expect_err("refused");
+            assert!(refused.contains(named), "{refused}");
         }
     }
 }
