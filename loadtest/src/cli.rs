@@ -1,5 +1,6 @@
 //! The command line.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -41,6 +42,34 @@ pub(crate) enum Scenario {
     /// sum to exactly the reactions acknowledged, counts pushes per client per second,
     /// and reads the server's CPU time (`--server-pid`).
     React(ReactArgs),
+    /// The limit baseline: a minimal broadcast WebSocket server (no auth, no storage)
+    /// that frames each published message once and writes it to every other joined
+    /// socket; `fanout --raw` drives it with the same client code as a gateway.
+    Baseline(BaselineArgs),
+}
+
+/// `baseline` flags.
+#[derive(Clone, Debug, Args)]
+pub(crate) struct BaselineArgs {
+    /// Address to listen on, loopback only (e.g. 127.0.0.1:9100; port 0 picks a free
+    /// one). The first line on stdout says where it listens.
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) listen: SocketAddr,
+    /// Stop after this many seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 600)]
+    pub(crate) duration_secs: u64,
+    /// Do not stop when stdin closes (for a background run whose stdin is /dev/null;
+    /// `--duration-secs`, SIGTERM and SIGINT still stop it).
+    #[arg(long)]
+    pub(crate) ignore_stdin: bool,
+    /// Frames queued for one socket that cannot take them; one more and the socket is
+    /// dropped as a slow consumer (counted).
+    #[arg(long, value_name = "FRAMES", default_value_t = 1024)]
+    pub(crate) max_queued: usize,
+    /// Broadcast walkers, each writing to its share of the sockets (default: one per
+    /// core).
+    #[arg(long, value_name = "K")]
+    pub(crate) shards: Option<usize>,
 }
 
 /// `react` flags.
@@ -281,6 +310,16 @@ pub(crate) struct FanoutArgs {
     /// The gateways' `PLENARY_SHARDS`.
     #[arg(long, default_value_t = 64)]
     pub(crate) shards: u32,
+    /// The server is `plenary-loadtest baseline`, not a gateway: the same clients,
+    /// joins and sends; the run fails if the server is not the baseline (or, without
+    /// `--raw`, if it is), so a report is never mislabelled.
+    #[arg(long, conflicts_with = "redis_url")]
+    pub(crate) raw: bool,
+    /// A server process whose CPU time to read from /proc over the send and the drain
+    /// (repeat for several nodes on this machine): adds `server_cpu_seconds` and
+    /// `server_cpu_s_per_million` to the report.
+    #[arg(long, value_name = "PID")]
+    pub(crate) server_pid: Vec<u32>,
 }
 
 /// `idle` flags.
@@ -340,6 +379,57 @@ mod tests {
         assert_eq!(args.common.format, Format::Proto);
         assert_eq!(args.drain_timeout, 10);
         assert_eq!(args.common.connect.jwt_audience, "plenary");
+        assert!(!args.raw);
+        assert!(args.server_pid.is_empty());
+    }
+
+    #[test]
+    fn parses_fanout_raw_and_baseline() {
+        let fanout = |extra: &[&str]| {
+            let mut argv = vec![
+                "plenary-loadtest",
+                "fanout",
+                "--url",
+                "ws://127.0.0.1:1/ws",
+                "--jwt-secret",
+                "s",
+                "--clients",
+                "10",
+                "--rate",
+                "0",
+                "--messages",
+                "5",
+                "--size",
+                "100",
+                "--json",
+                "out.json",
+            ];
+            argv.extend_from_slice(extra);
+            Cli::try_parse_from(argv)
+        };
+        let cli = fanout(&["--raw", "--server-pid", "7", "--server-pid", "8"]).unwrap();
+        let Scenario::Fanout(args) = cli.scenario else {
+            panic!("not fanout");
+        };
+        assert!(args.raw);
+        assert_eq!(args.server_pid, [7, 8]);
+        assert!(
+            fanout(&["--raw", "--redis-url", "redis://127.0.0.1:6379/"]).is_err(),
+            "no cluster placement against the baseline"
+        );
+
+        let cli = Cli::try_parse_from(["plenary-loadtest", "baseline", "--listen", "127.0.0.1:0"])
+            .unwrap();
+        let Scenario::Baseline(args) = cli.scenario else {
+            panic!("not baseline");
+        };
+        assert_eq!(args.listen.port(), 0);
+        assert_eq!((args.duration_secs, args.max_queued), (600, 1024));
+        assert!(!args.ignore_stdin);
+        assert_eq!(args.shards, None);
+        assert!(
+            Cli::try_parse_from(["plenary-loadtest", "baseline", "--listen", "localhost"]).is_err()
+        );
     }
 
     #[test]

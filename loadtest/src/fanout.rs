@@ -1,6 +1,9 @@
 //! The `fanout` scenario: N attendees and one publisher in one context. The publisher
 //! sends M messages whose text carries the message index and the send time; every
-//! attendee times each delivery and counts losses and duplicates.
+//! attendee times each delivery and counts losses and duplicates. With `--raw` the
+//! same clients drive the limit baseline (`plenary-loadtest baseline`) instead of a
+//! gateway; with `--server-pid` the server's CPU time over the send and the drain is
+//! reported per million deliveries.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cli::FanoutArgs;
 use crate::connect::{self, Plan};
+use crate::procfs;
 use crate::report::{self, Clock, ErrorTally, FanoutReport, Latencies, LatencySummary};
 
 /// Sends in flight at once.
@@ -39,6 +43,9 @@ pub(crate) async fn run(args: FanoutArgs) -> anyhow::Result<()> {
     if !args.rate.is_finite() || args.rate < 0.0 {
         bail!("--rate must be 0 (unlimited) or a positive number");
     }
+    // Fails fast on a wrong pid, before anything connects.
+    procfs::total_cpu_secs(&args.server_pid)
+        .context("--server-pid: cannot read the server's CPU time")?;
     connect::ensure_fd_budget(common.clients + 1)?;
     connect::warn_about_ports(common.clients + 1, usize::from(common.connect.source_ips));
 
@@ -83,6 +90,16 @@ pub(crate) async fn run(args: FanoutArgs) -> anyhow::Result<()> {
         }
     };
     let publisher_node = hello.node_id.clone();
+    let is_baseline = publisher_node == crate::baseline::NODE_ID;
+    if args.raw != is_baseline {
+        publisher.close().await;
+        if args.raw {
+            bail!(
+                "--raw: `{publisher_url}` is not `plenary-loadtest baseline` (node `{publisher_node}`)"
+            );
+        }
+        bail!("`{publisher_url}` is `plenary-loadtest baseline`: pass --raw");
+    }
     if let Some(owner) = &owner {
         tracing::info!(%owner, publisher_node, "publisher placed on a non-owner node");
     }
@@ -157,7 +174,13 @@ pub(crate) async fn run(args: FanoutArgs) -> anyhow::Result<()> {
         };
         let shared = Arc::clone(&shared);
         receivers.spawn(async move {
-            let tally = receive(i, pushes, &shared).await;
+            let mut tally = receive(i, pushes, &shared).await;
+            if tally.disconnect.is_some()
+                && let Some(info) = client.close_info()
+                && info.is_close_frame()
+            {
+                tally.disconnect = Some(format!("attendee disconnected (close {})", info.code));
+            }
             (client, tally)
         });
     }
@@ -165,8 +188,10 @@ pub(crate) async fn run(args: FanoutArgs) -> anyhow::Result<()> {
     let publisher = Arc::new(publisher);
     let drain_publisher = tokio::spawn(drain(publisher_pushes, shared.stop.clone()));
 
-    // Sending.
+    // Sending. The server's CPU time counts from just before the first send.
     tracing::info!(messages = args.messages, rate = args.rate, size, "sending");
+    let cpu_before = procfs::total_cpu_secs(&args.server_pid)
+        .context("--server-pid: cannot read the server's CPU time")?;
     let sending = send_all(&publisher, &context, &args, size, &shared).await;
     errors.merge(sending.errors.clone());
     let first_send_ns = sending.first_send_ns;
@@ -186,19 +211,27 @@ pub(crate) async fn run(args: FanoutArgs) -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(10)).await;
     };
     let drain_seconds = drain_started.elapsed().as_secs_f64();
+    let cpu_after = procfs::total_cpu_secs(&args.server_pid).unwrap_or_else(|e| {
+        tracing::warn!("--server-pid: {e:#}; no CPU figure");
+        None
+    });
     shared.stop.cancel();
 
-    // Collect the receivers' counts.
+    // Collect the receivers' counts, and which members the server closed: their
+    // connection ended before this tool closed it.
     let mut totals = Totals::default();
+    let mut disconnected = 0u64;
     let mut attendees = Vec::with_capacity(clients);
     for (client, tally) in connect::collect_within_wind_down(&mut receivers).await {
         totals.add(&tally, &sending.sent_set);
+        disconnected += u64::from(tally.disconnect.is_some() || !client.is_open());
         if let Some(kind) = tally.disconnect {
             errors.add_kind(kind);
         }
         attendees.push(client);
     }
     let _ = drain_publisher.await;
+    disconnected += u64::from(!publisher.is_open());
 
     // Close everything, bounded in time.
     if let Ok(publisher) = Arc::try_unwrap(publisher) {
@@ -209,6 +242,12 @@ pub(crate) async fn run(args: FanoutArgs) -> anyhow::Result<()> {
     let histogram = shared.latencies.merged()?;
     let last_delivery_ns = shared.last_delivery_ns.load(Ordering::Relaxed);
     let delivery_window = Duration::from_nanos(last_delivery_ns.saturating_sub(first_send_ns));
+    let server_cpu_seconds = cpu_before
+        .zip(cpu_after)
+        .map(|(before, after)| (after - before).max(0.0));
+    let server_cpu_s_per_million = server_cpu_seconds
+        .filter(|_| totals.deliveries > 0)
+        .map(|cpu| cpu * 1e6 / totals.deliveries as f64);
     let report = FanoutReport {
         scenario: "fanout",
         started_at: report::rfc3339(started_at),
@@ -246,6 +285,9 @@ pub(crate) async fn run(args: FanoutArgs) -> anyhow::Result<()> {
         connect_errors,
         send_errors: sending.errors.total(),
         disconnects: totals.disconnects,
+        disconnected,
+        server_cpu_seconds,
+        server_cpu_s_per_million,
         error_kinds: errors,
         duration_seconds: run_started.elapsed().as_secs_f64(),
     };

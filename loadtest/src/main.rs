@@ -14,6 +14,8 @@
 //! - `react`: N attendees react at R per second; checks every client's reactions pushes
 //!   add up to exactly what was acknowledged, and measures pushes per client per second
 //!   and the server's CPU time against an idle phase.
+//! - `baseline`: not a scenario but a server, the limit a gateway's delivery cost is
+//!   measured against: a minimal broadcast WebSocket server that `fanout --raw` drives.
 //!
 //! Layout:
 //! - [`cli`]: the command line.
@@ -22,13 +24,17 @@
 //! - [`fanout`], [`idle`], [`qa`], [`dm`], [`failover`], [`vote`], [`react`]: the
 //!   scenarios.
 //! - [`report`]: latency histograms, error tallies, the JSON report and the table.
+//! - [`procfs`]: a server process's CPU time from `/proc`.
+//! - [`baseline`]: the limit baseline server.
 
+mod baseline;
 mod cli;
 mod connect;
 mod dm;
 mod failover;
 mod fanout;
 mod idle;
+mod procfs;
 mod qa;
 mod react;
 mod report;
@@ -58,6 +64,7 @@ async fn main() -> ExitCode {
         Scenario::Dm(args) => dm::run(args).await,
         Scenario::Vote(args) => vote::run(args).await,
         Scenario::React(args) => react::run(args).await,
+        Scenario::Baseline(args) => baseline::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -227,6 +227,14 @@ pub(crate) struct FanoutReport {
     pub(crate) send_errors: u64,
     /// Attendee connections that ended before the run did.
     pub(crate) disconnects: u64,
+    /// Members (attendees and the publisher) the server closed during the run: their
+    /// connection had ended, with a close frame or without, before the tool closed it.
+    pub(crate) disconnected: u64,
+    /// Server CPU seconds (user + system, `--server-pid`) from just before the first
+    /// send to the end of the drain, and per million `deliveries`; `null` without
+    /// `--server-pid` (and the second also without deliveries).
+    pub(crate) server_cpu_seconds: Option<f64>,
+    pub(crate) server_cpu_s_per_million: Option<f64>,
     pub(crate) error_kinds: ErrorTally,
     pub(crate) duration_seconds: f64,
 }
@@ -305,6 +313,17 @@ impl FanoutReport {
                 ),
             ),
             ("rate limited", self.rate_limited.to_string()),
+            ("disconnected by server", self.disconnected.to_string()),
+            (
+                "server CPU",
+                match (self.server_cpu_seconds, self.server_cpu_s_per_million) {
+                    (Some(cpu), Some(per_million)) => {
+                        format!("{cpu:.2} s, {per_million:.2} s per million deliveries")
+                    }
+                    (Some(cpu), None) => format!("{cpu:.2} s"),
+                    _ => "n/a (no --server-pid)".to_owned(),
+                },
+            ),
             (
                 "errors",
                 format!("{} ({})", self.errors, self.error_kinds.summary()),

@@ -1,5 +1,6 @@
 //! Runs the `plenary-loadtest` binary against the real embedded gateway, started in
-//! this process, and checks the JSON reports.
+//! this process, or against its own limit baseline (`plenary-loadtest baseline`, a child
+//! process), and checks the JSON reports.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -57,6 +58,20 @@ async fn run_binary(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// A fanout report in which every attendee got every message once, nobody was closed
+/// and the drain finished.
+fn assert_every_delivery(report: &serde_json::Value, clients: u64, messages: u64) {
+    assert_eq!(report["clients"], clients, "{report:#}");
+    assert_eq!(report["messages_sent"], messages, "{report:#}");
+    for field in ["expected_deliveries", "deliveries", "distinct_deliveries"] {
+        assert_eq!(report[field], clients * messages, "{field}: {report:#}");
+    }
+    for field in ["lost", "duplicates", "errors", "disconnected"] {
+        assert_eq!(report[field], 0, "{field}: {report:#}");
+    }
+    assert_eq!(report["drained"], true, "{report:#}");
+}
+
 fn read_report(path: &PathBuf) -> serde_json::Value {
     let text = std::fs::read_to_string(path).unwrap();
     let _ = std::fs::remove_file(path);
@@ -103,14 +118,11 @@ async fn fanout_delivers_everything_to_everyone() {
         println!("{stdout}");
         assert!(stdout.contains("latency p50"), "{stdout}");
         let report = read_report(&out);
-        assert_eq!(report["clients"], 40, "{report:#}");
-        assert_eq!(report["messages_sent"], 30, "{report:#}");
-        assert_eq!(report["expected_deliveries"], 1200, "{report:#}");
-        assert_eq!(report["deliveries"], 1200, "{report:#}");
-        assert_eq!(report["lost"], 0, "{report:#}");
-        assert_eq!(report["duplicates"], 0, "{report:#}");
-        assert_eq!(report["errors"], 0, "{report:#}");
-        assert_eq!(report["drained"], true, "{report:#}");
+        assert_every_delivery(&report, 40, 30);
+        assert!(
+            report["server_cpu_s_per_million"].is_null(),
+            "no --server-pid"
+        );
         assert_eq!(report["format"], format);
         assert!(report["rate_limited"].as_u64().unwrap() > 0, "{report:#}");
         assert!(report["p99_ms"].as_f64().unwrap() > 0.0, "{report:#}");
@@ -121,6 +133,162 @@ async fn fanout_delivers_everything_to_everyone() {
         assert_eq!(report["size"], 300);
         assert!(report["started_at"].as_str().unwrap().ends_with('Z'));
     }
+}
+
+/// `plenary-loadtest baseline` on 127.0.0.1:0, as a child process; stops when its
+/// stdin (held in the guard) closes, or is killed when the guard drops.
+struct Baseline {
+    child: tokio::process::Child,
+    stdout: tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
+    url: String,
+}
+
+impl Baseline {
+    async fn start() -> Baseline {
+        use tokio::io::AsyncBufReadExt as _;
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_plenary-loadtest"))
+            .args([
+                "baseline",
+                "--listen",
+                "127.0.0.1:0",
+                "--duration-secs",
+                "120",
+            ])
+            .env("RUST_LOG", "warn")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let mut stdout = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = tokio::time::timeout(Duration::from_secs(30), stdout.next_line())
+            .await
+            .expect("the baseline says where it listens")
+            .unwrap()
+            .unwrap();
+        let url = first
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+            .to_owned();
+        Baseline { child, stdout, url }
+    }
+
+    fn pid(&self) -> String {
+        self.child.id().unwrap().to_string()
+    }
+
+    /// Closes its stdin; it stops and prints its summary line.
+    async fn stop(mut self) -> serde_json::Value {
+        drop(self.child.stdin.take());
+        let line = tokio::time::timeout(Duration::from_secs(10), self.stdout.next_line())
+            .await
+            .expect("the baseline stops when stdin closes")
+            .unwrap()
+            .unwrap();
+        let status = self.child.wait().await.unwrap();
+        assert!(status.success(), "{status}");
+        serde_json::from_str(&line).unwrap()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fanout_raw_delivers_everything_through_the_baseline() {
+    let baseline = Baseline::start().await;
+    let pid = baseline.pid();
+    for format in ["json", "proto"] {
+        let out = out_file(&format!("fanout-raw-{format}"));
+        let output = run_binary(&[
+            "fanout",
+            "--raw",
+            "--url",
+            &baseline.url,
+            "--jwt-secret",
+            "unchecked",
+            "--clients",
+            "20",
+            "--rate",
+            "0",
+            "--messages",
+            "5",
+            "--size",
+            "100",
+            "--source-ips",
+            "2",
+            "--format",
+            format,
+            "--server-pid",
+            &pid,
+            "--json",
+            out.to_str().unwrap(),
+        ])
+        .await;
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(stdout.contains("per million deliveries"), "{stdout}");
+        let report = read_report(&out);
+        assert_eq!(report["publisher_node"], "plenary-loadtest-baseline");
+        assert_every_delivery(&report, 20, 5);
+        assert_eq!(report["format"], format);
+        assert!(report["p99_ms"].as_f64().unwrap() > 0.0, "{report:#}");
+        // Present (CPU ticks are 10 ms: a run this short may show 0).
+        assert!(
+            report["server_cpu_seconds"].as_f64().unwrap() >= 0.0,
+            "{report:#}"
+        );
+        assert!(
+            report["server_cpu_s_per_million"].as_f64().unwrap() >= 0.0,
+            "{report:#}"
+        );
+    }
+    let summary = baseline.stop().await;
+    assert_eq!(summary["reason"], "stdin closed", "{summary:#}");
+    // Two runs of 21 members each; every message to the 20 others.
+    assert_eq!(summary["joined"], 42, "{summary:#}");
+    assert_eq!(summary["messages"], 10, "{summary:#}");
+    assert_eq!(summary["deliveries"], 200, "{summary:#}");
+    assert_eq!(summary["dropped_slow"], 0, "{summary:#}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fanout_refuses_a_mislabelled_server() {
+    let (gateway, _dir) = start_gateway().await;
+    let baseline = Baseline::start().await;
+    for (url, raw, expected) in [
+        (&gateway, true, "is not `plenary-loadtest baseline`"),
+        (&baseline.url, false, "pass --raw"),
+    ] {
+        let out = out_file(&format!("fanout-mislabelled-{raw}"));
+        let mut args = vec![
+            "fanout",
+            "--url",
+            url,
+            "--jwt-secret",
+            SECRET,
+            "--clients",
+            "2",
+            "--rate",
+            "0",
+            "--messages",
+            "1",
+            "--size",
+            "10",
+            "--json",
+            out.to_str().unwrap(),
+        ];
+        if raw {
+            args.push("--raw");
+        }
+        let output = run_binary(&args).await;
+        assert!(!output.status.success());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(expected), "{stderr}");
+        assert!(!out.exists());
+    }
+    baseline.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
