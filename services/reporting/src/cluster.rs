@@ -125,8 +125,8 @@ fn counted(progress: &Progress, applied: u64, unreadable: u64) {
     telemetry::ingested(applied, unreadable);
 }
 
-/// Trims what the group acknowledged and publishes the lag (entries not yet
-/// acknowledged, over the shards this reporter holds).
+/// Trims what the group acknowledged (in the shards this reporter holds) and publishes
+/// the lag (entries of every reporting stream the group has not acknowledged).
 async fn measure_and_trim(consumer: &ReportConsumer, progress: &Progress) {
     match consumer.trim().await {
         Ok(n) => telemetry::trimmed(n),

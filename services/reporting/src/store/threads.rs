@@ -215,7 +215,9 @@ impl Threads {
         for chunk in opened.chunks(MESSAGES_PER_INSERT) {
             let sql = format!(
                 "INSERT INTO threads (context_id, thread_id, attendee_id, state, owner_id, \
-                 owner_email, opened_ms, changed_ms) VALUES {} ON CONFLICT DO NOTHING",
+                 owner_email, opened_ms, changed_ms) VALUES {} ON CONFLICT (context_id, thread_id) \
+                 DO UPDATE SET state = excluded.state, owner_id = excluded.owner_id, \
+                 owner_email = excluded.owner_email, changed_ms = excluded.changed_ms",
                 placeholders(chunk.len(), 8)
             );
             let mut query = sqlx::query(&sql);
