@@ -1546,7 +1546,9 @@ mod tests {
                 m1.clone(),
                 Kind::ThreadResolved(ThreadResolved { thread_id: 1 }),
             ), // 10 s
-            // A second thread nobody answers: no first response for anyone.
+            // A second thread resolved without a reply, then reopened and answered:
+            // its first wait ends unanswered at the resolution (no value); the reply
+            // answers the reopening's wait only — 0.7 s, not 60.7 s.
             (
                 40_000,
                 att.clone(),
@@ -1555,6 +1557,18 @@ mod tests {
                     attendee_id: "att".into(),
                 }),
             ),
+            (
+                41_000,
+                m2.clone(),
+                Kind::ThreadResolved(ThreadResolved { thread_id: 2 }),
+            ),
+            (
+                100_000,
+                att.clone(),
+                Kind::ThreadReopened(ThreadReopened { thread_id: 2 }),
+            ),
+            (100_000, att.clone(), post(2)),
+            (100_700, m2.clone(), post(2)),
         ];
         let entries: Vec<LogEntry> = script
             .into_iter()
@@ -1624,9 +1638,10 @@ mod tests {
                 m2_row.threads_resolved,
                 m2_row.first_responses
             ),
-            (1, 0, 0)
+            (1, 1, 1)
         );
-        assert_eq!(m2_row.first_response_median_ms, None);
+        assert_eq!(m2_row.first_response_max_ms, Some(700));
+        assert_eq!(m2_row.timed_resolutions, 0, "resolved unclaimed");
         assert_eq!(rows.len(), 2);
         // A range holding only the reopened wait and the second resolution.
         let later = store

@@ -5,7 +5,7 @@
 //! store would have: who a message in a thread is to, which claim a resolution ended,
 //! which waits a moderator's message answers.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use plenary_proto::v1::events::Actor;
 use sqlx::AnyConnection;
@@ -56,6 +56,9 @@ pub(super) struct Threads {
     /// Stored waits answered: the first moderator message of the batch in each thread.
     answers: Vec<(Key, i64, String, String)>,
     answered: HashSet<Key>,
+    /// Threads resolved or cleared in this batch before any reply: their stored waits
+    /// still open end unanswered (deleted at the end), and no later reply answers them.
+    closed: BTreeSet<Key>,
 }
 
 impl Threads {
@@ -90,6 +93,14 @@ impl Threads {
                 resolved_ms: at,
             }),
             ThreadStep::Released | ThreadStep::Cleared => {}
+        }
+        // A resolved or cleared thread waits for nobody: its open waits end unanswered
+        // (no value), so a reply after a reopening answers only the reopening's wait.
+        if matches!(step, ThreadStep::Resolved | ThreadStep::Cleared) {
+            self.waits.retain(|w| w.key != key || w.replied.is_some());
+            if !self.answered.contains(&key) {
+                self.closed.insert(key.clone());
+            }
         }
         // Every step but a claim ends the claim in force (a new thread has none).
         match step {
@@ -161,7 +172,7 @@ impl Threads {
                 wait.replied = Some((at, replier.0.clone(), replier.1.clone()));
             }
         }
-        if self.answered.insert(key.clone()) {
+        if !self.closed.contains(&key) && self.answered.insert(key.clone()) {
             self.answers.push((key, at, replier.0, replier.1));
         }
     }
@@ -185,6 +196,23 @@ impl Threads {
                     .bind(*at)
                     .bind(id)
                     .bind(email);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        for chunk in self
+            .closed
+            .iter()
+            .collect::<Vec<_>>()
+            .chunks(MESSAGES_PER_INSERT)
+        {
+            let sql = format!(
+                "DELETE FROM waits WHERE replied_ms IS NULL AND (context_id, thread_id) IN \
+                 (VALUES {})",
+                placeholders(chunk.len(), 2)
+            );
+            let mut query = sqlx::query(&sql);
+            for (context_id, thread_id) in chunk {
+                query = query.bind(context_id).bind(*thread_id as i64);
             }
             query.execute(&mut *tx).await?;
         }
