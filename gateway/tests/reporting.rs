@@ -1097,3 +1097,133 @@ async fn joins_are_counted_in_the_activity_report_and_a_resumed_join_is_not() {
     );
     drop((clients, second, third));
 }
+
+/// Moderator performance through real sockets. The server's event times are not known
+/// here, so each step is bracketed by the wall clock before and after its call: counts
+/// must be exact, times inside their brackets — and the reopened thread's first
+/// response must be measured from the reopening question, not the first one.
+#[tokio::test]
+async fn moderator_performance_matches_the_script_and_is_reopen_aware() {
+    use plenary_client::v1::ThreadActionKind as T;
+    use plenary_proto::v1::reporting::ModeratorPerformanceRow;
+    let server = start(|_| {}).await;
+    let started = plenary_bus::now_ms();
+    let m1 = MODERATOR.connect(&server, true).await;
+    let a0 = PEOPLE[0].connect(&server, false).await;
+    let now = plenary_bus::now_ms;
+    // Each step: (before, after) its call.
+    let b = now();
+    let thread = a0.ask(CTX, "Recorded?", "", 0).await.unwrap().thread_id;
+    let ask1 = (b, now());
+    let b = now();
+    m1.thread_action(CTX, thread, T::Claim).await.unwrap();
+    let claim1 = (b, now());
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let b = now();
+    m1.answer(CTX, thread, "Yes.", "").await.unwrap();
+    let reply1 = (b, now());
+    let b = now();
+    m1.thread_action(CTX, thread, T::Resolve).await.unwrap();
+    let resolve1 = (b, now());
+    // Reopened well after: a wait measured from the first question would be long.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let b = now();
+    assert_eq!(
+        a0.ask(CTX, "Where?", "", thread).await.unwrap().thread_id,
+        thread
+    );
+    let ask2 = (b, now());
+    let b = now();
+    m1.thread_action(CTX, thread, T::Claim).await.unwrap();
+    let claim2 = (b, now());
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    let b = now();
+    m1.answer(CTX, thread, "On the site.", "").await.unwrap();
+    let reply2 = (b, now());
+    let b = now();
+    m1.thread_action(CTX, thread, T::Resolve).await.unwrap();
+    let resolve2 = (b, now());
+    let ended = now() + 1;
+
+    let api = ReportingClient::connect(format!("http://{}", server.admin))
+        .await
+        .unwrap();
+    let request = ReportRequest {
+        context_id: CTX.into(),
+        from_ms: started,
+        to_ms: ended,
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let row: ModeratorPerformanceRow = loop {
+        let mut rows = api
+            .clone()
+            .moderator_performance(authed(request.clone()))
+            .await
+            .unwrap()
+            .into_inner();
+        let mut found = None;
+        while let Some(r) = rows.message().await.unwrap() {
+            found = Some(r);
+        }
+        if let Some(r) = found.filter(|r| r.threads_resolved == 2) {
+            break r;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "not ingested");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    // The span between two bracketed steps: at least (later.before − earlier.after),
+    // at most (later.after − earlier.before).
+    let span = |from: (u64, u64), to: (u64, u64)| (to.0.saturating_sub(from.1), to.1 - from.0);
+    let within = |value: Option<u64>, (lo, hi): (u64, u64), what: &str| {
+        let v = value.unwrap_or_else(|| panic!("{what}: no value"));
+        assert!((lo..=hi).contains(&v), "{what}: {v} not in [{lo}, {hi}]");
+    };
+    assert_eq!(
+        (
+            row.context_id.as_str(),
+            row.moderator_id.as_str(),
+            row.moderator_email.clone()
+        ),
+        (CTX, MODERATOR.id, MODERATOR.email())
+    );
+    assert_eq!(
+        (
+            row.threads_claimed,
+            row.threads_resolved,
+            row.first_responses,
+            row.timed_resolutions
+        ),
+        (2, 2, 2, 2)
+    );
+    let (w1, w2) = (span(ask1, reply1), span(ask2, reply2));
+    let (r1, r2) = (span(claim1, resolve1), span(claim2, resolve2));
+    // Two values: the median is the lower, p90 and max the higher.
+    let lower = |a: (u64, u64), b: (u64, u64)| (a.0.min(b.0), a.1.min(b.1));
+    let higher = |a: (u64, u64), b: (u64, u64)| (a.0.max(b.0), a.1.max(b.1));
+    within(
+        row.first_response_median_ms,
+        lower(w1, w2),
+        "first response median",
+    );
+    within(
+        row.first_response_max_ms,
+        higher(w1, w2),
+        "first response max",
+    );
+    within(
+        row.claim_to_resolve_median_ms,
+        lower(r1, r2),
+        "claim to resolve median",
+    );
+    within(
+        row.claim_to_resolve_max_ms,
+        higher(r1, r2),
+        "claim to resolve max",
+    );
+    // Reopen-aware: measured from the first question, the second wait would be at
+    // least the time from the first question to the reopening.
+    assert!(
+        row.first_response_max_ms.unwrap() < ask2.0 - ask1.1,
+        "the reopened thread's wait was measured from its first question"
+    );
+}
