@@ -345,15 +345,13 @@ mod tests {
         Cli::command().debug_assert();
     }
 
-    #[test]
-    fn parses_fanout_with_several_urls() {
-        let cli = Cli::try_parse_from([
+    /// `fanout` with every required flag (one url) and `extra` after them.
+    fn fanout(extra: &[&str]) -> Result<Cli, clap::Error> {
+        let mut argv = vec![
             "plenary-loadtest",
             "fanout",
             "--url",
             "ws://127.0.0.1:1/ws",
-            "--url",
-            "ws://127.0.0.1:2/ws",
             "--jwt-secret",
             "s",
             "--clients",
@@ -366,10 +364,14 @@ mod tests {
             "100",
             "--json",
             "out.json",
-            "--format",
-            "proto",
-        ])
-        .unwrap();
+        ];
+        argv.extend_from_slice(extra);
+        Cli::try_parse_from(argv)
+    }
+
+    #[test]
+    fn parses_fanout_with_several_urls() {
+        let cli = fanout(&["--url", "ws://127.0.0.1:2/ws", "--format", "proto"]).unwrap();
         let Scenario::Fanout(args) = cli.scenario else {
             panic!("not fanout");
         };
@@ -385,28 +387,6 @@ mod tests {
 
     #[test]
     fn parses_fanout_raw_and_baseline() {
-        let fanout = |extra: &[&str]| {
-            let mut argv = vec![
-                "plenary-loadtest",
-                "fanout",
-                "--url",
-                "ws://127.0.0.1:1/ws",
-                "--jwt-secret",
-                "s",
-                "--clients",
-                "10",
-                "--rate",
-                "0",
-                "--messages",
-                "5",
-                "--size",
-                "100",
-                "--json",
-                "out.json",
-            ];
-            argv.extend_from_slice(extra);
-            Cli::try_parse_from(argv)
-        };
         let cli = fanout(&["--raw", "--server-pid", "7", "--server-pid", "8"]).unwrap();
         let Scenario::Fanout(args) = cli.scenario else {
             panic!("not fanout");

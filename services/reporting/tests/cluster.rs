@@ -14,7 +14,7 @@ use std::{
 
 use futures_util::TryStreamExt;
 use plenary_bus::redis::{
-    ClusterConfig, Ownership, RedisConn, RedisLog, connect,
+    ClusterConfig, Keys, Ownership, RedisConn, RedisLog, connect,
     report::{ReportConsumer, ReportConsumerConfig},
     shard_of,
 };
@@ -208,6 +208,40 @@ impl Cluster {
         }
     }
 
+    fn keys(&self) -> Keys {
+        Keys::new(&self.prefix, SHARDS)
+    }
+
+    /// Waits until every shard's reporter lease is held, by `holders` reporters in all.
+    async fn wait_for_lease_holders(&self, holders: usize) {
+        let client = redis::Client::open(REDIS).unwrap();
+        let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let mut names = std::collections::BTreeSet::new();
+            let mut held = 0;
+            for shard in 0..SHARDS {
+                let lease: Option<String> = redis::cmd("GET")
+                    .arg(self.keys().report_lease(shard))
+                    .query_async(&mut conn)
+                    .await
+                    .unwrap();
+                if let Some((name, _fence)) = lease.as_deref().and_then(|l| l.rsplit_once(':')) {
+                    held += 1;
+                    names.insert(name.to_owned());
+                }
+            }
+            if held == SHARDS && names.len() == holders {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{held} of {SHARDS} shards held, by {names:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// The length of each shard's reporting stream.
     async fn stream_lengths(&self) -> Vec<u64> {
         let client = redis::Client::open(REDIS).unwrap();
@@ -215,7 +249,7 @@ impl Cluster {
         let mut lengths = Vec::new();
         for shard in 0..SHARDS {
             let n: u64 = redis::cmd("XLEN")
-                .arg(format!("{{{}:s{shard}}}:report", self.prefix))
+                .arg(self.keys().report_stream(shard))
                 .query_async(&mut conn)
                 .await
                 .unwrap();
@@ -399,7 +433,7 @@ async fn two_reporters_in_one_group_count_each_event_once_and_one_takes_over_fro
     let mut a = cluster.reporter("reporter-a", &format!("127.0.0.1:{port}"));
     let _b = cluster.reporter("reporter-b", "127.0.0.1:0");
     // Both are up and have split the shards before events arrive.
-    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    cluster.wait_for_lease_holders(2).await;
 
     let contexts: Vec<(String, u64)> = (0..8).map(|i| (format!("webinar-{i}"), 2_000)).collect();
     for (context, threads) in &contexts {
