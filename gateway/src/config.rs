@@ -55,7 +55,8 @@ pub struct Config {
     /// Longest chat message text, in characters.
     #[arg(long, env = "PLENARY_MAX_TEXT_CHARS", default_value_t = 2_000)]
     pub max_text_chars: u32,
-    /// Pushes queued for one connection before it is closed as a slow consumer.
+    /// Frames that may wait for one connection's socket (or for its join's answer)
+    /// before it is closed as a slow consumer.
     #[arg(long, env = "PLENARY_OUTBOUND_QUEUE", default_value_t = 1_024)]
     pub outbound_queue: usize,
     /// A write to a socket that does not complete in this time closes it.

@@ -12,8 +12,10 @@
 //!   WebSocket messages): `connect` and the serve loop; `connection` (framing, writes,
 //!   the polite close), `command` (frame → command conversions), `stream` (joined
 //!   contexts and the private stream, opened one way), `private` (private chat).
-//! - [`hub`]: this node's fan-out, one shared encoding per push and format.
-//! - [`feed`]: one session's pushes of a context, shared and own merged in order.
+//! - [`hub`]: this node's fan-out: one shared encoding per push and format, written to
+//!   the sockets by one walker task per core.
+//! - [`outlet`]: a connection's one ordered way out: writes without waiting, a writer
+//!   task only for what the socket does not take at once, the slow-consumer rule.
 //! - [`limits`]: per-user connection counts and command rate.
 //! - [`presence`]: joined users per context.
 //! - [`live`]: reactions counted here and attendee counts, reported to each context's
@@ -32,11 +34,11 @@ pub mod auth;
 pub mod cluster;
 pub mod config;
 pub mod directory;
-pub mod feed;
 pub mod hub;
 pub mod limits;
 pub mod live;
 pub mod logging;
+pub mod outlet;
 pub mod presence;
 pub mod protocol;
 pub mod server;
@@ -95,7 +97,7 @@ pub async fn run(
     // Install the metrics recorder before anything records (the first ownership round).
     let _ = admin::metrics_handle();
     let verifier = auth::Verifier::new(&settings).map_err(anyhow::Error::msg)?;
-    let hub = Arc::new(hub::Hub::new(config.outbound_queue));
+    let hub = Arc::new(hub::Hub::per_core());
     let context_config = context_config(&config);
     let presence = Arc::new(presence::Presence::default());
     let (registry, cluster, reporting) = match &config.redis_url {

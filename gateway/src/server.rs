@@ -25,7 +25,13 @@ use tokio_tungstenite::{
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use tracing::{debug, info, warn};
 
-use crate::{admission::Refusal, session, session::Shared, telemetry};
+use crate::{
+    admission::Refusal,
+    outlet::{Outlet, OutletIo},
+    session,
+    session::Shared,
+    telemetry,
+};
 
 /// The answer to a socket over the pending budget, written before its request is read.
 const BUSY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\n\
@@ -157,30 +163,36 @@ pub async fn serve(
         let origins = config.allowed_origins.clone();
         let handshake_timeout = config.connect_timeout();
         let connect_deadline = tokio::time::Instant::now() + handshake_timeout;
+        let write_timeout = config.write_timeout();
+        let max_queued = config.outbound_queue;
         tracker.spawn(async move {
             let mut format = WireFormat::Json;
+            // Every byte out, the handshake's included, goes through the outlet.
+            let outlet = Outlet::tcp(stream, write_timeout, max_queued);
             let accept = accept_hdr_async_with_config(
-                stream,
+                OutletIo(outlet.clone()),
                 |req: &Request, resp: Response| handshake(req, resp, &origins, &mut format),
                 Some(ws_config),
             );
             let upgraded = tokio::select! {
                 // Draining: a socket still in its handshake has no session to close.
-                () = stop.cancelled() => return,
-                upgraded = tokio::time::timeout_at(connect_deadline, accept) => upgraded,
+                () = stop.cancelled() => None,
+                upgraded = tokio::time::timeout_at(connect_deadline, accept) => Some(upgraded),
             };
             let ws = match upgraded {
-                Ok(Ok(ws)) => ws,
-                Ok(Err(e)) => {
+                Some(Ok(Ok(ws))) => ws,
+                None => return outlet.finish(),
+                Some(Ok(Err(e))) => {
                     debug!(%peer, error = %e, "handshake failed");
-                    return;
+                    return outlet.finish();
                 }
-                Err(_) => {
+                Some(Err(_)) => {
                     telemetry::handshake_refused("handshake_timeout");
-                    return;
+                    return outlet.finish();
                 }
             };
-            session::run(ws, format, shared, connect_deadline, pending, stop).await;
+            outlet.set_format(format);
+            session::run(ws, outlet, format, shared, connect_deadline, pending, stop).await;
         });
     }
     ready.store(false, Ordering::Relaxed);

@@ -67,6 +67,17 @@ pub(crate) fn pushes_written(n: u64) {
     metrics::counter!("plenary_pushes_written_total").increment(n);
 }
 
+/// A fan-out walker had [`crate::hub::WALKER_QUEUE`] pushes waiting: the node cannot
+/// write pushes as fast as they come. It drops pushes until it catches up, and its
+/// connections are told to resync.
+pub(crate) fn walker_overflow() {
+    metrics::counter!("plenary_fanout_overflows_total").increment(1);
+    warn!(
+        queue = crate::hub::WALKER_QUEUE,
+        "a fan-out walker fell behind: pushes dropped, its connections resync"
+    );
+}
+
 pub(crate) fn drain_started(connections: usize) {
     info!(connections, "draining: closing connections with 1012");
 }

@@ -14,6 +14,10 @@
 //! replies and tungstenite's own pongs and close replies included, goes through that
 //! one ordered path.
 //!
+//! The gateway's outlet (`gateway/src/outlet.rs`) follows the same pattern; this file
+//! keeps its own copy on purpose: a baseline sharing code with what it measures would
+//! move with it, and the ratio would hide a regression.
+//!
 //! It stops by itself after `--duration-secs`, when stdin closes (unless
 //! `--ignore-stdin`), or on SIGTERM/SIGINT, and then prints a one-line JSON summary.
 
@@ -27,7 +31,7 @@ use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context as _, bail};
-use bytes::{Buf as _, BufMut as _, Bytes, BytesMut};
+use bytes::{Buf as _, Bytes};
 use futures_util::{SinkExt as _, StreamExt as _};
 use plenary_proto::v1::{
     Ack, ChatMessage, ClientFrame, ConnectOk, Error as ErrorReply, ErrorCode, JoinOk, Limits, Pong,
@@ -56,9 +60,6 @@ const MAX_MESSAGE_BYTES: usize = 1 << 20;
 const SHARD_QUEUE: usize = 1024;
 /// How many slow-consumer drops and write errors are logged before only counting.
 const LOGGED_DROPS: u64 = 5;
-/// WebSocket opcodes of data frames.
-const OPCODE_TEXT: u8 = 0x1;
-const OPCODE_BINARY: u8 = 0x2;
 
 /// Runs the server until its duration ends, stdin closes or a signal arrives.
 pub(crate) async fn run(args: BaselineArgs) -> anyhow::Result<()> {
@@ -261,8 +262,10 @@ impl Server {
     async fn broadcast(&self, format: WireFormat, from: u64, context_id: &str, text: &str) -> u64 {
         let seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
         let frame = match format {
-            WireFormat::Json => ws_frame(OPCODE_TEXT, push_json(context_id, seq, text).as_bytes()),
-            WireFormat::Proto => ws_frame(OPCODE_BINARY, &push_proto(context_id, seq, text)),
+            WireFormat::Json => {
+                WireFormat::Json.server_frame(push_json(context_id, seq, text).as_bytes())
+            }
+            WireFormat::Proto => WireFormat::Proto.server_frame(&push_proto(context_id, seq, text)),
         };
         self.stats.messages.fetch_add(1, Ordering::Relaxed);
         for shard in &self.shards {
@@ -672,8 +675,8 @@ async fn answer(
         })),
     };
     match format {
-        WireFormat::Json => ws_frame(OPCODE_TEXT, wire::encode_json(&frame).as_bytes()),
-        WireFormat::Proto => ws_frame(OPCODE_BINARY, &wire::encode_proto(&frame)),
+        WireFormat::Json => format.server_frame(wire::encode_json(&frame).as_bytes()),
+        WireFormat::Proto => format.server_frame(&wire::encode_proto(&frame)),
     }
 }
 
@@ -701,24 +704,6 @@ fn push_proto(context_id: &str, seq: u64, text: &str) -> Bytes {
     })
 }
 
-/// A complete, final, unmasked (server) WebSocket frame: header and payload.
-fn ws_frame(opcode: u8, payload: &[u8]) -> Bytes {
-    let len = payload.len();
-    let mut frame = BytesMut::with_capacity(len + 10);
-    frame.put_u8(0x80 | opcode);
-    if len < 126 {
-        frame.put_u8(len as u8);
-    } else if let Ok(len) = u16::try_from(len) {
-        frame.put_u8(126);
-        frame.put_u16(len);
-    } else {
-        frame.put_u8(127);
-        frame.put_u64(len as u64);
-    }
-    frame.extend_from_slice(payload);
-    frame.freeze()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -730,12 +715,19 @@ mod tests {
     fn frames_match_tungstenite() {
         for len in [0usize, 1, 125, 126, 127, 65_535, 65_536, 70_000] {
             let payload = vec![b'x'; len];
-            for (opcode, data) in [(OPCODE_TEXT, Data::Text), (OPCODE_BINARY, Data::Binary)] {
+            for (format, data) in [
+                (WireFormat::Json, Data::Text),
+                (WireFormat::Proto, Data::Binary),
+            ] {
                 let mut expected = Vec::new();
                 Frame::message(payload.clone(), OpCode::Data(data), true)
                     .format(&mut expected)
                     .unwrap();
-                assert_eq!(ws_frame(opcode, &payload)[..], expected[..], "length {len}");
+                assert_eq!(
+                    format.server_frame(&payload)[..],
+                    expected[..],
+                    "length {len}"
+                );
             }
         }
     }

@@ -138,10 +138,6 @@ impl<T: Transport> Connection<T> {
         }
     }
 
-    pub(super) fn format(&self) -> WireFormat {
-        self.format
-    }
-
     /// The client's next message (cancel-safe).
     pub(super) async fn read(&mut self) -> Option<Result<Message, tungstenite::Error>> {
         self.ws.next().await

@@ -1,14 +1,15 @@
 //! One WebSocket connection: authenticate, then read commands, route them to context
-//! and user actors and write replies (in command order) and pushes (shared,
-//! pre-encoded).
+//! and user actors and write replies (in command order). Pushes do not pass through
+//! the session: the node's fan-out walkers write them to the connection's
+//! [`Outlet`], the one ordered way out that the session's own writes take too.
 //!
 //! Generic over the [`Transport`], so it runs the same on TCP and over in-memory
 //! channels (the unit tests). Layout:
 //! - this module: the session's life — `connect`, the serve loop, command dispatch.
 //! - `connection`: the socket — framing, writes within the time-out, the polite close.
 //! - `command`: frame → session and actor commands, with typed errors.
-//! - `stream`: the streams a session listens to (contexts, private): opening, pushes,
-//!   leaving.
+//! - `stream`: the streams a session listens to (contexts, private): opening (its
+//!   pushes start once the answer is written) and leaving.
 //! - `private`: private chat commands other than opening the stream.
 
 mod command;
@@ -38,7 +39,6 @@ use plenary_proto::{
     },
 };
 use tokio::time::{Instant, MissedTickBehavior, timeout};
-use tokio_stream::StreamMap;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 use tracing::instrument;
@@ -48,9 +48,9 @@ use crate::{
     auth::{Verified, Verifier},
     config::Config,
     directory::Directory,
-    feed::ContextFeed,
     hub::Hub,
     limits::{ImplicitContexts, PrivateRates, UserLimits},
+    outlet::{Failure, Outlet},
     presence::Presence,
     protocol::{self, CloseCode, error_reply, rejection_code, rejection_reply, reply},
     telemetry, text,
@@ -129,9 +129,11 @@ impl Shared {
 
 /// Runs a connection to its end. `pending` is its place in the pending budget, given
 /// back when the `connect` succeeds and the connection takes a slot of the node.
+/// `outlet` is the connection's way out, which `ws` writes through too.
 #[instrument(skip_all, fields(format = ?format, user_id))]
 pub async fn run<T: Transport>(
     ws: T,
+    outlet: Arc<Outlet>,
     format: WireFormat,
     shared: Arc<Shared>,
     connect_deadline: Instant,
@@ -143,6 +145,7 @@ pub async fn run<T: Transport>(
     let mut session = Session {
         conn: Connection::new(ws, format, shared.config.write_timeout()),
         shared,
+        outlet,
     };
     let mut pending = Some(pending);
     let mut slot = None;
@@ -162,6 +165,8 @@ pub async fn run<T: Transport>(
         Some(code) => session.conn.close(code, &end).await,
         None => session.conn.let_go().await,
     }
+    // The writer writes what is still queued (the close frame) and lets go.
+    session.outlet.finish();
     telemetry::connection_closed(end.code, &end.reason);
     // The socket leaves its budget only now that it is closed.
     drop((pending, slot));
@@ -170,6 +175,7 @@ pub async fn run<T: Transport>(
 struct Session<T> {
     conn: Connection<T>,
     shared: Arc<Shared>,
+    outlet: Arc<Outlet>,
 }
 
 /// A command's answer, ready in command order.
@@ -191,27 +197,14 @@ struct SessionState {
     user: Arc<str>,
     joined: HashMap<Arc<str>, Joined>,
     joining: HashSet<Arc<str>>,
-    pushes: StreamMap<Arc<str>, ContextFeed>,
     in_flight: FuturesOrdered<BoxFuture<'static, Completion>>,
     rate_strikes: u32,
-    /// Pushes written since the metric was last updated: a hot counter, batched per
-    /// session instead of one shared atomic add per push.
-    pushes_unreported: u64,
-    pushes_reported_at: Instant,
-    /// Whether the user wants toasts (their setting, learnt from the private stream on
-    /// this connection; until it is open, as the default: yes).
-    toasts: bool,
 }
 
 impl SessionState {
     /// The joined contexts (not the private stream).
     fn contexts(&self) -> impl Iterator<Item = &Arc<str>> {
         self.joined.keys().filter(|k| !k.is_empty())
-    }
-
-    fn report_pushes(&mut self) {
-        telemetry::pushes_written(std::mem::take(&mut self.pushes_unreported));
-        self.pushes_reported_at = Instant::now();
     }
 
     /// Queues an actor call: its answer, or its refusal (counted), comes in command
@@ -368,18 +361,13 @@ impl<T: Transport> Session<T> {
             user,
             joined: HashMap::new(),
             joining: HashSet::new(),
-            pushes: StreamMap::new(),
             in_flight: FuturesOrdered::new(),
             rate_strikes: 0,
-            pushes_unreported: 0,
-            pushes_reported_at: Instant::now(),
-            toasts: true,
         };
         let end = self.serve_loop(&mut state, shutdown).await;
         if end.code.is_some_and(|code| code != CloseCode::SlowConsumer) {
             self.answer_in_flight(&mut state).await;
         }
-        state.report_pushes();
         let joined: Vec<(Arc<str>, Joined)> = state.joined.drain().collect();
         for (context, joined) in joined {
             self.unjoin(&mut state, &context, joined);
@@ -421,11 +409,13 @@ impl<T: Transport> Session<T> {
                         return end;
                     }
                 }
-                Some((context, item)) = state.pushes.next(), if !state.pushes.is_empty() => {
-                    if let Err(end) = self.deliver(state, context, item).await {
-                        return end;
-                    }
-                }
+                () = self.outlet.ended() => return match self.outlet.failure() {
+                    Some(Failure::SlowConsumer) => End::close(
+                        CloseCode::SlowConsumer,
+                        "slow consumer: pushes not read; reconnect and recover",
+                    ),
+                    _ => End::gone("write failed"),
+                },
                 message = self.conn.read(), if state.in_flight.len() < config.max_in_flight => {
                     last_seen = Instant::now();
                     let message = match message {

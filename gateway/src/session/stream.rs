@@ -1,31 +1,26 @@
 //! The streams a session listens to — its joined contexts and the user's private
-//! stream: opening one (one path for both), delivering its pushes, and leaving it.
+//! stream: opening one (one path for both) and leaving it. Their pushes are written by
+//! the node's fan-out walkers ([`crate::hub`]), from the moment the answer to the
+//! opening is written.
 
 use std::sync::Arc;
 
-use futures_util::{FutureExt, StreamExt, future::BoxFuture};
+use futures_util::{FutureExt, future::BoxFuture};
 use plenary_actors::{ContextRegistry, JoinRequest, Rejection, Role, user::user_stream_id};
 use plenary_bus::Channel;
 use plenary_proto::v1::{ErrorCode, JoinOk, Position, ServerFrame, reply::Result as ReplyResult};
-use tokio::sync::broadcast;
-use tokio_stream::wrappers::BroadcastStream;
 
 use super::{Completion, End, Session, SessionState, Shared, Transport, rate_limited, refused};
 use crate::{
-    feed::{ContextFeed, FeedError},
-    hub::Outbound,
+    hub::Subscriber,
     limits::{CreationRefused, ImplicitContexts},
-    protocol::{CloseCode, error_reply, reply},
+    protocol::{error_reply, reply},
     telemetry,
 };
 
 /// The key of the private stream among a session's joined streams (contexts have
 /// non-empty ids); private pushes carry this empty `context_id`.
 const PRIVATE: &str = "";
-/// Pushes written before one flush.
-const PUSH_BATCH: usize = 64;
-/// How often a session adds its written pushes to the shared metric.
-const PUSH_METRIC_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// A stream to open.
 pub(super) enum Open {
@@ -42,57 +37,60 @@ pub(super) struct Opened {
     reply: ReplyResult,
 }
 
-/// What listening to a context (or the private stream) holds: the hub receivers until
-/// they become the session's feed, local hub entries and (in cluster mode) Redis
-/// subscriptions. Dropping it gives them back, however the join or the session ends —
-/// the receivers first, so the hub sees its listeners gone.
+/// What listening to a context (or the private stream) holds: its subscription to the
+/// node's hub and (in cluster mode) Redis subscriptions. Dropping it gives them back,
+/// however the join or the session ends.
 pub(super) struct Listening {
     shared: Arc<Shared>,
     /// The stream's key among the joined streams: the context id, or [`PRIVATE`].
     key: Arc<str>,
     user: Arc<str>,
     channel: Channel,
-    /// Whether the user's own queue (an attendee's in a context) is subscribed.
-    own: bool,
     /// Whether the bus subscriptions were taken.
     acquired: bool,
-    /// The shared broadcast and (attendees) their own queue, until taken by `feed`.
-    receivers: Option<Receivers>,
+    /// The hub subscription, until muted or dropped.
+    subscriber: Option<Arc<Subscriber>>,
 }
 
-/// A stream's hub receivers: the shared broadcast, and an attendee's own queue.
-type Receivers = (
-    broadcast::Receiver<Arc<Outbound>>,
-    Option<tokio::sync::mpsc::Receiver<Arc<Outbound>>>,
-);
-
 impl Listening {
-    /// Subscribes to `channel` (and, with `own`, the user's own queue) before the
-    /// actor answers, so nothing falls between its answer and the pushes.
+    /// Subscribes to `channel` (and, with `own`, the user's own pushes in the context)
+    /// before the actor answers, so nothing falls between its answer and the pushes:
+    /// they are held until [`Listening::open`].
     fn start(
-        shared: &Arc<Shared>,
+        session: &Session<impl Transport>,
         key: Arc<str>,
         user: Arc<str>,
         channel: Channel,
         own: bool,
     ) -> Self {
-        let receiver = shared.hub.subscribe(channel.clone());
-        let own_queue = own.then(|| shared.hub.subscribe_user(&key, &user));
+        let shared = &session.shared;
+        let mut channels = vec![channel.clone()];
+        if own {
+            channels.push(Channel::ContextUser(key.clone(), user.clone()));
+        }
+        let subscriber = shared.hub.subscribe(&session.outlet, key.clone(), channels);
         Listening {
             shared: shared.clone(),
             key,
             user,
             channel,
-            own,
             acquired: false,
-            receivers: Some((receiver, own_queue)),
+            subscriber: Some(subscriber),
         }
     }
 
-    /// The session's feed of this stream (once).
-    fn feed(&mut self) -> Option<ContextFeed> {
-        let (receiver, own) = self.receivers.take()?;
-        Some(ContextFeed::new(BroadcastStream::new(receiver), own))
+    /// The answer (at `epoch`, `seq`) is written: the stream's pushes after it follow.
+    fn open(&self, epoch: u64, seq: u64) {
+        if let Some(subscriber) = &self.subscriber {
+            self.shared.hub.open(subscriber, epoch, seq);
+        }
+    }
+
+    /// Stops the stream's pushes now (a re-open replaces it).
+    fn mute(&mut self) {
+        if let Some(subscriber) = self.subscriber.take() {
+            self.shared.hub.unsubscribe(&subscriber);
+        }
     }
 
     /// A context's stream, not the private one: its listeners count in presence.
@@ -103,9 +101,7 @@ impl Listening {
 
 impl Drop for Listening {
     fn drop(&mut self) {
-        self.receivers.take();
-        self.shared.hub.release(&self.channel);
-        self.shared.hub.release_user(&self.key, &self.user);
+        self.mute();
         if self.acquired {
             self.shared
                 .registry
@@ -119,11 +115,6 @@ impl Drop for Listening {
 pub(super) struct Joined {
     listening: Listening,
     pub(super) role: Role,
-    /// The epoch of the pushes delivered; a push from another epoch means the context
-    /// restarted (Redis lost its data) and the client must resync.
-    epoch: u64,
-    /// The highest seq delivered; older pushes are duplicates and skipped.
-    last_seq: u64,
 }
 
 /// The bus channels a listener of `channel` needs: moderators get public pushes too,
@@ -163,10 +154,13 @@ impl<T: Transport> Session<T> {
             state.ready(error_reply(id, ErrorCode::BadRequest, why, 0));
             return;
         }
-        let reopen = state.joined.contains_key(&key);
-        if reopen {
-            state.pushes.remove(&key);
-        }
+        let reopen = match state.joined.get_mut(&key) {
+            Some(joined) => {
+                joined.listening.mute();
+                true
+            }
+            None => false,
+        };
         if !reopen
             && matches!(open, Open::Context(_))
             && state.contexts().count() + state.joining.len()
@@ -196,8 +190,7 @@ impl<T: Transport> Session<T> {
         };
         // Pushes the answer already covers are skipped by seq.
         let own = matches!(open, Open::Context(_)) && role == Role::Attendee;
-        let mut listening =
-            Listening::start(&self.shared, key.clone(), state.user.clone(), channel, own);
+        let mut listening = Listening::start(self, key.clone(), state.user.clone(), channel, own);
         state.joining.insert(key);
         let answer = self.answer(state, id, open, since);
         let registry = self.shared.registry.clone();
@@ -288,7 +281,7 @@ impl<T: Transport> Session<T> {
         &mut self,
         state: &mut SessionState,
         id: u64,
-        mut listening: Listening,
+        listening: Listening,
         role: Role,
         result: Result<Opened, ServerFrame>,
     ) -> Result<(), End> {
@@ -308,7 +301,7 @@ impl<T: Transport> Session<T> {
         if let ReplyResult::PrivateOpen(ok) = &opened.reply
             && let Some(toasts) = toast_setting(ok)
         {
-            state.toasts = toasts;
+            self.outlet.set_toasts(toasts);
         }
         let presence = &self.shared.presence;
         if previous.is_some() && listening.is_context() {
@@ -319,29 +312,15 @@ impl<T: Transport> Session<T> {
         if listening.is_context() {
             presence.join(&key, &state.user, role == Role::Moderator);
         }
-        let own = listening.own.then(|| (key.clone(), state.user.clone()));
-        self.shared
-            .hub
-            .joined_at(&listening.channel, own.as_ref(), opened.epoch, opened.seq);
-        if let Some(feed) = listening.feed() {
-            state.pushes.insert(key.clone(), feed);
-        }
-        state.joined.insert(
-            key,
-            Joined {
-                listening,
-                role,
-                epoch: opened.epoch,
-                last_seq: opened.seq,
-            },
-        );
-        self.conn.send(&reply(id, opened.reply)).await
+        let sent = self.conn.send(&reply(id, opened.reply)).await;
+        // Pushes after the answer follow it.
+        listening.open(opened.epoch, opened.seq);
+        state.joined.insert(key, Joined { listening, role });
+        sent
     }
 
     /// Stops listening to a stream this connection had open.
     pub(super) fn unjoin(&self, state: &mut SessionState, key: &Arc<str>, joined: Joined) {
-        // The feed (the receivers) goes first, so the hub sees its listeners gone.
-        state.pushes.remove(key);
         self.shared.presence.leave(key, &state.user);
         if joined.role == Role::Moderator {
             self.shared
@@ -349,84 +328,6 @@ impl<T: Transport> Session<T> {
                 .moderator_presence(key, &state.user, false);
         }
         drop(joined);
-    }
-
-    /// Writes a push and any others already waiting, then flushes once.
-    pub(super) async fn deliver(
-        &mut self,
-        state: &mut SessionState,
-        key: Arc<str>,
-        item: Result<Arc<Outbound>, FeedError>,
-    ) -> Result<(), End> {
-        let format = self.conn.format();
-        let mut next = Some((key, item));
-        let mut written = 0u64;
-        while let Some((key, item)) = next.take() {
-            let outbound = match item {
-                Ok(outbound) => outbound,
-                Err(FeedError::UserQueueOverflow) => {
-                    return Err(End::close(
-                        CloseCode::SlowConsumer,
-                        "slow consumer: own pushes not read; reconnect and recover",
-                    ));
-                }
-                Err(FeedError::Lagged(n)) => {
-                    return Err(End::close(
-                        CloseCode::SlowConsumer,
-                        format!("slow consumer: {n} pushes dropped; reconnect and recover"),
-                    ));
-                }
-            };
-            if let Some(joined) = state.joined.get_mut(&key) {
-                if outbound.resync {
-                    // Pushes may have been lost on the way: the client must rejoin
-                    // with `since`. Until it does, pass everything on.
-                    joined.epoch = 0;
-                    joined.last_seq = 0;
-                    self.conn.write(outbound.message(format), false).await?;
-                    written += 1;
-                } else if outbound.ephemeral {
-                    // Not an event: no position to check or move.
-                    self.conn.write(outbound.message(format), false).await?;
-                    written += 1;
-                } else {
-                    if joined.epoch != 0 && outbound.epoch != joined.epoch {
-                        // The context restarted with a new epoch.
-                        self.conn
-                            .write(outbound.epoch_resync(format), false)
-                            .await?;
-                        joined.last_seq = 0;
-                    }
-                    if let Some(toasts) = outbound.toast_setting {
-                        state.toasts = toasts;
-                    }
-                    if outbound.seq > joined.last_seq {
-                        joined.epoch = outbound.epoch;
-                        joined.last_seq = outbound.seq;
-                        debug_assert!(
-                            joined.role == Role::Moderator
-                                || matches!(
-                                    joined.listening.channel,
-                                    Channel::ContextPublic(_) | Channel::Private(_)
-                                )
-                        );
-                        self.conn
-                            .write(outbound.message_for(format, state.toasts), false)
-                            .await?;
-                        written += 1;
-                    }
-                }
-            }
-            if written < PUSH_BATCH as u64 {
-                next = state.pushes.next().now_or_never().flatten();
-            }
-        }
-        self.conn.flush().await?;
-        state.pushes_unreported += written;
-        if state.pushes_reported_at.elapsed() >= PUSH_METRIC_INTERVAL {
-            state.report_pushes();
-        }
-        Ok(())
     }
 }
 

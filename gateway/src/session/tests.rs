@@ -31,8 +31,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Shared, Transport, run};
 use crate::{
-    auth::Verifier, config::Config, directory::Directory, hub::Hub, presence::Presence,
-    protocol::CloseCode,
+    auth::Verifier, config::Config, directory::Directory, hub::Hub, outlet::Outlet,
+    presence::Presence, protocol::CloseCode,
 };
 
 const SECRET: &str = "session-unit-test-secret-0123456789";
@@ -102,7 +102,7 @@ impl Node {
             .await
             .unwrap();
         let registry = ContextRegistry::new(crate::context_config(&config), log, Bus::memory());
-        let hub = Arc::new(Hub::new(config.outbound_queue));
+        let hub = Arc::new(Hub::new(2));
         registry.bus().attach(hub.clone());
         let shared = Shared::new(
             config,
@@ -123,6 +123,7 @@ impl Node {
     fn open(&self) -> Client {
         let (to_server, incoming) = unbounded_channel();
         let (outgoing, from_server) = unbounded_channel();
+        let outlet = Outlet::messages(outgoing.clone(), WireFormat::Json);
         let socket = ChannelSocket { incoming, outgoing };
         let pending = self
             .shared
@@ -132,6 +133,7 @@ impl Node {
         let deadline = Instant::now() + self.shared.config.connect_timeout();
         let session = tokio::spawn(run(
             socket,
+            outlet,
             WireFormat::Json,
             self.shared.clone(),
             deadline,
@@ -437,8 +439,10 @@ async fn streams_open_reopen_and_are_given_back() {
 /// Answers are boxed now; this keeps it so (sizes of this unoptimised test build).
 #[test]
 fn an_idle_connection_task_stays_small() {
-    type Ws = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
-    fn future_size<A, B, C, D, E, G, Fut, F: FnOnce(A, B, C, D, E, G) -> Fut>(_: &F) -> usize {
+    type Ws = tokio_tungstenite::WebSocketStream<crate::outlet::OutletIo>;
+    fn future_size<A, B, C, D, E, G, H, Fut, F: FnOnce(A, B, C, D, E, G, H) -> Fut>(
+        _: &F,
+    ) -> usize {
         std::mem::size_of::<Fut>()
     }
     fn method_size<A, B, C, Fut, F: FnOnce(A, B, C) -> Fut>(_: &F) -> usize {

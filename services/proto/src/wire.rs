@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use bytes::{Buf, Bytes};
+use bytes::{Buf, BufMut as _, Bytes};
 use prost::Message;
 use serde::{
     Deserialize, Deserializer, Serialize,
@@ -70,6 +70,32 @@ impl WireFormat {
             .into_iter()
             .flat_map(|v| v.split(','))
             .find_map(Self::from_subprotocol)
+    }
+}
+
+impl WireFormat {
+    /// A whole WebSocket data frame from server to client — final, unmasked, text for
+    /// JSON and binary for protobuf — carrying `payload`: a push framed once, header
+    /// included, is the same bytes for every socket.
+    pub fn server_frame(self, payload: &[u8]) -> Bytes {
+        let opcode = match self {
+            WireFormat::Json => 0x1,
+            WireFormat::Proto => 0x2,
+        };
+        let len = payload.len();
+        let mut frame = bytes::BytesMut::with_capacity(len + 10);
+        frame.put_u8(0x80 | opcode);
+        if len < 126 {
+            frame.put_u8(len as u8);
+        } else if let Ok(len) = u16::try_from(len) {
+            frame.put_u8(126);
+            frame.put_u16(len);
+        } else {
+            frame.put_u8(127);
+            frame.put_u64(len as u64);
+        }
+        frame.extend_from_slice(payload);
+        frame.freeze()
     }
 }
 
