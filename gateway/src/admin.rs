@@ -60,7 +60,9 @@ fn status_of(rejection: Rejection) -> Status {
         Rejection::Forbidden | Rejection::Blocked => {
             Status::permission_denied(rejection.to_string())
         }
-        Rejection::LimitReached(_) => Status::resource_exhausted(rejection.to_string()),
+        Rejection::LimitReached(_) | Rejection::RateLimited { .. } => {
+            Status::resource_exhausted(rejection.to_string())
+        }
         Rejection::AlreadyClaimed(_)
         | Rejection::InvalidState(_)
         | Rejection::NotConnected
@@ -76,6 +78,7 @@ fn context_reply(view: ContextView) -> Context {
         ends_at_ms: view.settings.ends_at_ms,
         registered_attendees: view.settings.registered_attendees,
         qa_mode: view.settings.qa_mode,
+        slow_mode_secs: view.settings.slow_mode_secs,
         created_at_ms: view.created_at_ms,
         epoch: view.epoch,
         seq: view.seq,
@@ -141,6 +144,7 @@ impl Admin for AdminService {
             ends_at_ms: r.ends_at_ms,
             registered_attendees: r.registered_attendees,
             qa_mode: r.qa_mode,
+            slow_mode_secs: r.slow_mode_secs,
         };
         self.run(&r.id, AdminCommand::Create(settings)).await
     }
@@ -160,6 +164,7 @@ impl Admin for AdminService {
             ends_at_ms: r.ends_at_ms,
             registered_attendees: r.registered_attendees,
             qa_mode: r.qa_mode,
+            slow_mode_secs: r.slow_mode_secs,
         };
         self.run(&r.id, AdminCommand::Update(patch)).await
     }

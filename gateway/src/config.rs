@@ -134,6 +134,11 @@ pub struct Config {
     /// the activity report (a divisor of 60,000: windows fall into minutes).
     #[arg(long, env = "PLENARY_JOINS_WINDOW_MS", default_value_t = 10_000)]
     pub joins_window_ms: u64,
+    /// Group-chat pushes per second one room may make a node write: a message costs
+    /// the room's audience on its busiest node, and one over budget is refused with
+    /// RATE_LIMITED (0: no budget).
+    #[arg(long, env = "PLENARY_ROOM_DELIVERIES_PER_SEC", default_value_t = plenary_actors::context::DEFAULT_ROOM_DELIVERIES_PER_SEC)]
+    pub room_deliveries_per_sec: u32,
     /// Recent events per context kept for reconnect recovery.
     #[arg(long, env = "PLENARY_RECOVERY_WINDOW", default_value_t = 2_000)]
     pub recovery_window: usize,

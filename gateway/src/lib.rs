@@ -215,6 +215,7 @@ pub(crate) fn context_config(config: &Config) -> ContextConfig {
         private_passivate_after: Duration::from_secs(config.private_passivate_secs.max(1)),
         passivate_after: Duration::from_secs(config.context_passivate_secs.max(1)),
         joins_window: Duration::from_millis(config.joins_window_ms),
+        room_deliveries_per_sec: config.room_deliveries_per_sec,
         ..ContextConfig::default()
     }
 }

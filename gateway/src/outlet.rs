@@ -68,6 +68,8 @@ pub struct Outlet {
     wake: tokio::sync::Notify,
     /// Cancelled when the outlet ends: it failed, or the session is over.
     ended: CancellationToken,
+    /// The same, for the hot path: a token's `is_cancelled` takes a lock.
+    closed: AtomicBool,
     failure: OnceLock<Failure>,
     /// Whether the user wants toasts (their setting, learnt from the private stream on
     /// this connection; until it is open, the default: yes).
@@ -95,6 +97,7 @@ impl Outlet {
             write_timeout,
             wake: tokio::sync::Notify::new(),
             ended: CancellationToken::new(),
+            closed: AtomicBool::new(false),
             failure: OnceLock::new(),
             toasts: AtomicBool::new(true),
         }
@@ -154,13 +157,19 @@ impl Outlet {
     /// Ends the outlet early.
     pub(crate) fn fail(&self, failure: Failure) {
         let _ = self.failure.set(failure);
+        self.closed.store(true, Ordering::Release);
         self.ended.cancel();
     }
 
     /// The session is over: the writer writes what is still queued (within
     /// [`FINAL_FLUSH`]) and stops.
     pub fn finish(&self) {
+        self.closed.store(true, Ordering::Release);
         self.ended.cancel();
+    }
+
+    fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
     }
 
     fn stream(&self) -> Option<&TcpStream> {
@@ -184,7 +193,7 @@ impl Outlet {
             Wire::Tcp(_) => self.write(outbound.framed(self.format()), true),
             #[cfg(test)]
             Wire::Messages(tx) => {
-                !self.ended.is_cancelled() && tx.send(outbound.message(self.format())).is_ok()
+                !self.is_closed() && tx.send(outbound.message(self.format())).is_ok()
             }
         }
     }
@@ -199,11 +208,11 @@ impl Outlet {
     /// Writes `bytes` now if nothing is queued before them, else queues them; what the
     /// socket does not take at once is queued for the writer task. A push (`bounded`)
     /// finding `max_queued` chunks waiting ends the outlet as a slow consumer.
-    fn write(&self, bytes: Bytes, bounded: bool) -> bool {
+    fn write(&self, bytes: &Bytes, bounded: bool) -> bool {
         let Some(stream) = self.stream() else {
             return false;
         };
-        if self.ended.is_cancelled() {
+        if self.is_closed() {
             return false;
         }
         let mut queue = self.queue();
@@ -213,7 +222,7 @@ impl Outlet {
                 self.fail(Failure::SlowConsumer);
                 return false;
             }
-            queue.push_back(bytes);
+            queue.push_back(bytes.clone());
             return true;
         }
         let mut written = 0;
@@ -348,7 +357,7 @@ impl AsyncWrite for OutletIo {
         _cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        if self.0.write(Bytes::copy_from_slice(buf), false) {
+        if self.0.write(&Bytes::copy_from_slice(buf), false) {
             Poll::Ready(Ok(buf.len()))
         } else {
             Poll::Ready(Err(io::Error::new(
@@ -391,7 +400,7 @@ mod tests {
             .map(|i| Bytes::from(vec![(i % 251) as u8; 1_000]))
             .collect();
         for chunk in &chunks {
-            assert!(outlet.write(chunk.clone(), false));
+            assert!(outlet.write(chunk, false));
         }
         let mut received = vec![0u8; 2_000 * 1_000];
         client.read_exact(&mut received).await.unwrap();
@@ -406,10 +415,13 @@ mod tests {
         let chunk = Bytes::from(vec![7u8; 64 * 1024]);
         // The client never reads: the socket buffers fill, the rest waits in the queue
         // until the write time-out.
-        while outlet.write(chunk.clone(), false) && outlet.queue().is_empty() {}
+        while outlet.write(&chunk, false) && outlet.queue().is_empty() {}
         outlet.ended().await;
         assert_eq!(outlet.failure(), Some(Failure::SlowConsumer));
-        assert!(!outlet.write(chunk, false), "an ended outlet takes nothing");
+        assert!(
+            !outlet.write(&chunk, false),
+            "an ended outlet takes nothing"
+        );
     }
 
     #[tokio::test]
@@ -417,7 +429,7 @@ mod tests {
         let (server, _client) = pair().await;
         let outlet = Outlet::tcp(server, Duration::from_secs(60), 4);
         let chunk = Bytes::from(vec![7u8; 64 * 1024]);
-        while outlet.write(chunk.clone(), true) {}
+        while outlet.write(&chunk, true) {}
         assert_eq!(outlet.failure(), Some(Failure::SlowConsumer));
         assert!(outlet.queue().len() <= 4);
     }

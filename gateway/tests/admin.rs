@@ -8,21 +8,12 @@ use plenary_proto::v1::admin::{
     CreateContextRequest, GetContextRequest, GetPresenceRequest, UpdateContextRequest,
     admin_client::AdminClient,
 };
-use tonic::{Code, Request, metadata::MetadataValue, transport::Channel};
+use tonic::{Code, Request, transport::Channel};
 
 async fn admin(server: &TestServer) -> AdminClient<Channel> {
     AdminClient::connect(format!("http://{}", server.admin))
         .await
         .unwrap()
-}
-
-fn authed<T>(message: T) -> Request<T> {
-    let mut r = Request::new(message);
-    r.metadata_mut().insert(
-        "authorization",
-        MetadataValue::try_from(format!("Bearer {ADMIN_KEY}")).unwrap(),
-    );
-    r
 }
 
 #[tokio::test]
@@ -44,6 +35,7 @@ async fn create_update_get_and_presence() {
             ends_at_ms: 2_000,
             registered_attendees: 500,
             qa_mode: QaMode::MultiThread as i32,
+            slow_mode_secs: 0,
         }))
         .await
         .unwrap()

@@ -24,15 +24,6 @@ use tonic::{Code, Request, metadata::MetadataValue, transport::Channel};
 
 const CTX: &str = "report-webinar";
 
-fn authed<T>(message: T) -> Request<T> {
-    let mut r = Request::new(message);
-    r.metadata_mut().insert(
-        "authorization",
-        MetadataValue::try_from(format!("Bearer {ADMIN_KEY}")).unwrap(),
-    );
-    r
-}
-
 /// A user of the script: id, first and last name, email.
 struct Person {
     id: &'static str,

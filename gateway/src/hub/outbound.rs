@@ -107,14 +107,14 @@ impl Outbound {
         })
     }
 
-    /// The whole WebSocket frame in a wire format; cloning `Bytes` shares them.
-    pub fn framed(&self, format: WireFormat) -> Bytes {
+    /// The whole WebSocket frame in a wire format, shared (a socket that must queue it
+    /// clones the `Bytes`, which shares them too).
+    pub fn framed(&self, format: WireFormat) -> &Bytes {
         let (slot, payload): (_, fn(&ServerFrame) -> Bytes) = match format {
             WireFormat::Json => (&self.framed[0], |f| Bytes::from(wire::encode_json(f))),
             WireFormat::Proto => (&self.framed[1], wire::encode_proto),
         };
         slot.get_or_init(|| format.server_frame(&payload(&self.frame)))
-            .clone()
     }
 
     /// The frame as a WebSocket message (tests, which run without sockets).

@@ -13,7 +13,7 @@ use std::{
     collections::{HashMap, HashSet},
     sync::{
         Arc, Mutex, MutexGuard,
-        atomic::{AtomicBool, AtomicUsize, Ordering},
+        atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
     },
     time::Duration,
 };
@@ -42,20 +42,21 @@ pub struct Subscriber {
     pub(super) context: Arc<str>,
     pub(super) channels: Vec<Channel>,
     pub(super) walker: usize,
-    position: Mutex<Position>,
+    /// Where the stream's pushes stand. Only its walker reads or writes it (atomics
+    /// only because a `Subscriber` is shared with the session; `Relaxed` is enough).
+    position: Position,
 }
 
-/// Where a stream's pushes stand. Only its walker touches it.
 #[derive(Debug, Default)]
 struct Position {
     /// The join was answered: pushes are written, no longer held.
-    open: bool,
-    held: Vec<Arc<Outbound>>,
+    open: AtomicBool,
+    held: Mutex<Vec<Arc<Outbound>>>,
     /// The epoch of the pushes written; a push from another epoch means the context
     /// restarted (Redis lost its data) and the client must resync.
-    epoch: u64,
+    epoch: AtomicU64,
     /// The highest seq written; older pushes are duplicates and skipped.
-    last_seq: u64,
+    last_seq: AtomicU64,
 }
 
 impl Subscriber {
@@ -70,68 +71,69 @@ impl Subscriber {
             context,
             channels,
             walker,
-            position: Mutex::default(),
+            position: Position::default(),
         }
     }
 
-    fn position(&self) -> MutexGuard<'_, Position> {
-        self.position.lock().unwrap_or_else(|e| e.into_inner())
+    fn held(&self) -> MutexGuard<'_, Vec<Arc<Outbound>>> {
+        self.position.held.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Offers a push: held until the stream opens, then written if it is new. The
     /// pushes written.
     fn offer(&self, item: &Arc<Outbound>) -> u64 {
-        let mut position = self.position();
-        if !position.open {
-            if position.held.len() >= self.outlet.max_queued() {
+        if !self.position.open.load(Ordering::Relaxed) {
+            let mut held = self.held();
+            if held.len() >= self.outlet.max_queued() {
                 self.outlet.fail(Failure::SlowConsumer);
             } else {
-                position.held.push(item.clone());
+                held.push(item.clone());
             }
             return 0;
         }
-        write(&mut position, &self.outlet, item)
+        self.write(item)
     }
 
     /// The join was answered at `(epoch, seq)`: held pushes it did not cover are
     /// written, and so are those to come.
     fn open(&self, epoch: u64, seq: u64) -> u64 {
-        let mut position = self.position();
-        position.open = true;
-        position.epoch = epoch;
-        position.last_seq = seq;
-        let held = std::mem::take(&mut position.held);
-        held.iter()
-            .map(|item| write(&mut position, &self.outlet, item))
-            .sum()
+        let position = &self.position;
+        position.epoch.store(epoch, Ordering::Relaxed);
+        position.last_seq.store(seq, Ordering::Relaxed);
+        position.open.store(true, Ordering::Relaxed);
+        let held = std::mem::take(&mut *self.held());
+        held.iter().map(|item| self.write(item)).sum()
     }
-}
 
-/// Writes a push to an open stream if it is new to it. The pushes written.
-fn write(position: &mut Position, outlet: &Outlet, item: &Outbound) -> u64 {
-    if item.resync {
-        // Pushes may have been lost on the way: the client must rejoin with `since`.
-        // Until it does, everything is passed on.
-        position.epoch = 0;
-        position.last_seq = 0;
-        return u64::from(outlet.push(item));
+    /// Writes a push to an open stream if it is new to it. The pushes written.
+    fn write(&self, item: &Outbound) -> u64 {
+        let (outlet, epoch, last_seq) =
+            (&self.outlet, &self.position.epoch, &self.position.last_seq);
+        if item.resync {
+            // Pushes may have been lost on the way: the client must rejoin with
+            // `since`. Until it does, everything is passed on.
+            epoch.store(0, Ordering::Relaxed);
+            last_seq.store(0, Ordering::Relaxed);
+            return u64::from(outlet.push(item));
+        }
+        if item.ephemeral {
+            // Not an event: no position to check or move.
+            return u64::from(outlet.push(item));
+        }
+        let current = epoch.load(Ordering::Relaxed);
+        if current != 0 && item.epoch != current {
+            // The context restarted with a new epoch.
+            outlet.push(item.epoch_resync());
+            last_seq.store(0, Ordering::Relaxed);
+        }
+        outlet.learn_toasts(item);
+        if item.seq <= last_seq.load(Ordering::Relaxed) {
+            return 0;
+        }
+        epoch.store(item.epoch, Ordering::Relaxed);
+        last_seq.store(item.seq, Ordering::Relaxed);
+        u64::from(outlet.push(item))
     }
-    if item.ephemeral {
-        // Not an event: no position to check or move.
-        return u64::from(outlet.push(item));
-    }
-    if position.epoch != 0 && item.epoch != position.epoch {
-        // The context restarted with a new epoch.
-        outlet.push(item.epoch_resync());
-        position.last_seq = 0;
-    }
-    outlet.learn_toasts(item);
-    if item.seq <= position.last_seq {
-        return 0;
-    }
-    position.epoch = item.epoch;
-    position.last_seq = item.seq;
-    u64::from(outlet.push(item))
 }
 
 /// What a walker is told, in order.

@@ -25,6 +25,16 @@ use tokio_util::sync::CancellationToken;
 pub const SECRET: &str = "integration-test-secret-0123456789";
 pub const ADMIN_KEY: &str = "integration-admin-key-0123456789";
 
+/// A gRPC request carrying the admin API key (the admin and reporting APIs).
+pub fn authed<T>(message: T) -> tonic::Request<T> {
+    let mut r = tonic::Request::new(message);
+    r.metadata_mut().insert(
+        "authorization",
+        tonic::metadata::MetadataValue::try_from(format!("Bearer {ADMIN_KEY}")).unwrap(),
+    );
+    r
+}
+
 pub struct TestServer {
     pub ws_url: String,
     pub admin: SocketAddr,

@@ -90,3 +90,10 @@ pub(crate) fn private_notices_undelivered(notices: usize, user: &str, error: &im
     warn!(user_id = %user, error = %error,
         "a user's actor cannot be told of a conversation's change; the conversation stops and tells it when it starts again");
 }
+
+/// A group-chat message was refused by its room's pace: the delivery budget (the
+/// room sends faster than its fan-out can deliver) or slow mode. Counted only: a
+/// flood would otherwise flood the log too.
+pub(crate) fn room_paced(reason: &'static str) {
+    metrics::counter!("plenary_room_paced_total", "reason" => reason).increment(1);
+}

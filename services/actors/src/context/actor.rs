@@ -23,6 +23,7 @@ use super::{
     aggregate::{Summary, Throttled},
     command::{AdminCommand, ChatCommand, CommandOutcome, Rejection},
     joins::JoinCounter,
+    pace::{self, Pace},
     qa::{ModeratorPresence, QaCommand, QaMode, ThreadState},
     reactions::{Live, NodeReport},
     state::{ChatLimits, ContextState, Decision, outcome_of},
@@ -80,6 +81,9 @@ pub struct ContextConfig {
     /// Joins are counted per window of this length and written as one event each
     /// (`JoinsCounted`, for the activity report); a divisor of a minute.
     pub joins_window: Duration,
+    /// Group-chat pushes per second a context may make its busiest node write (a
+    /// message costs that node's audience); 0 turns the budget off ([`super::pace`]).
+    pub room_deliveries_per_sec: u32,
 }
 
 impl Default for ContextConfig {
@@ -99,6 +103,7 @@ impl Default for ContextConfig {
             qa_auto_release: None,
             moderator_presence_grace: Duration::from_secs(60),
             joins_window: Duration::from_secs(10),
+            room_deliveries_per_sec: DEFAULT_ROOM_DELIVERIES_PER_SEC,
         }
     }
 }
@@ -175,6 +180,7 @@ pub(crate) fn spawn(start: Start, bus: Bus) -> ContextHandle {
         tallies: Throttled::default(),
         summaries_due: None,
         live: Live::default(),
+        pace: Pace::new(config.room_deliveries_per_sec, Instant::now()),
         release_due: config
             .qa_auto_release
             .map(|_| Instant::now() + RELEASE_TICK),
@@ -190,6 +196,12 @@ pub(crate) fn spawn(start: Start, bus: Bus) -> ContextHandle {
 /// How often claims of moderators away too long are looked for.
 const RELEASE_TICK: Duration = Duration::from_secs(1);
 
+/// The default delivery budget of a room (`--room-deliveries-per-sec`): issue 13
+/// measured this 2-core box writing ~150,000 pushes a second with nothing else to do
+/// (docs/BENCHMARKS.md); a room may take about half of that, so a node keeps room for
+/// its other rooms, commands and joins.
+pub const DEFAULT_ROOM_DELIVERIES_PER_SEC: u32 = 75_000;
+
 struct ContextActor {
     id: Arc<str>,
     bus: Bus,
@@ -203,6 +215,8 @@ struct ContextActor {
     summaries_due: Option<Instant>,
     /// The open reactions window and the attendees each node reported.
     live: Live,
+    /// The delivery budget and slow mode.
+    pace: Pace,
     /// When claims of moderators away too long are next looked for.
     release_due: Option<Instant>,
     channel_public: Channel,
@@ -263,7 +277,9 @@ impl Machine for ContextActor {
                     .decide_as(limits, &actor, identity.admin, &command)
                 {
                     // The last event answers the command (the message, for a post).
-                    Ok(Decision::Emit(kind)) => Ok(self.emit(journal, actor, kind)),
+                    Ok(Decision::Emit(kind)) => self
+                        .admit(&kind, &actor)
+                        .map(|()| self.emit(journal, actor, kind)),
                     Ok(Decision::EmitAll(kinds)) => Ok(kinds
                         .into_iter()
                         .fold(CommandOutcome::Done { seq: 0 }, |_, kind| {
@@ -460,6 +476,27 @@ impl ContextActor {
         if emitted > 0 {
             telemetry::qa_auto_released(emitted);
         }
+    }
+
+    /// Checks a group-chat message against the room's delivery budget and slow mode;
+    /// anything else passes.
+    fn admit(&mut self, kind: &Kind, actor: &Actor) -> Result<(), Rejection> {
+        let Kind::MessagePosted(posted) = kind else {
+            return Ok(());
+        };
+        if posted.backchannel || posted.thread_id != 0 {
+            // Moderators only, or one attendee's thread: not the whole room.
+            return Ok(());
+        }
+        let now = Instant::now();
+        let slow_mode = self.state.settings.as_ref().map_or(0, |s| s.slow_mode_secs);
+        let message = pace::Message {
+            user_id: &actor.user_id,
+            moderator: actor.moderator,
+            audience: self.live.busiest_node(now),
+            slow_mode: Duration::from_secs(u64::from(slow_mode)),
+        };
+        self.pace.admit(&message, now)
     }
 
     fn join(

@@ -125,6 +125,7 @@ pub struct SettingsPatch {
     pub ends_at_ms: Option<u64>,
     pub registered_attendees: Option<u32>,
     pub qa_mode: Option<i32>,
+    pub slow_mode_secs: Option<u32>,
 }
 
 impl SettingsPatch {
@@ -138,6 +139,7 @@ impl SettingsPatch {
                 .registered_attendees
                 .unwrap_or(current.registered_attendees),
             qa_mode: self.qa_mode.unwrap_or(current.qa_mode),
+            slow_mode_secs: self.slow_mode_secs.unwrap_or(current.slow_mode_secs),
         }
     }
 }
@@ -201,6 +203,12 @@ pub enum Rejection {
     PrivateChatDisabled,
     #[error("you already voted on this interaction")]
     AlreadyVoted,
+    /// Too fast for the room's fan-out or its slow mode: retry after the time given.
+    #[error("too many {what}; retry in {retry_after_ms} ms")]
+    RateLimited {
+        what: Cow<'static, str>,
+        retry_after_ms: u64,
+    },
     /// The command may have taken effect: retry it as it was (same `client_msg_id`).
     #[error("outcome unknown: {0}")]
     OutcomeUnknown(String),

@@ -17,6 +17,7 @@ mod id_keys;
 pub mod interactions;
 mod joins;
 pub mod moderation;
+pub mod pace;
 pub mod qa;
 pub mod reactions;
 pub mod state;
@@ -25,7 +26,9 @@ mod testing;
 pub mod updates;
 pub mod view;
 
-pub use actor::{ContextConfig, ContextHandle, ContextView, JoinRequest};
+pub use actor::{
+    ContextConfig, ContextHandle, ContextView, DEFAULT_ROOM_DELIVERIES_PER_SEC, JoinRequest,
+};
 pub(crate) use actor::{Request, spawn};
 pub use command::{
     AdminCommand, ChatCommand, CommandOutcome, InteractionAction, Rejection, SettingsPatch,

@@ -115,6 +115,13 @@ impl Live {
         })
     }
 
+    /// The most attendees one node reported (of the nodes heard from within
+    /// [`PRESENCE_TTL`]): the node a message to the room costs most.
+    pub fn busiest_node(&mut self, now: Instant) -> u32 {
+        self.present(now);
+        self.nodes.values().map(|(n, _)| *n).max().unwrap_or(0)
+    }
+
     /// Attendees present: the sum of the nodes heard from within [`PRESENCE_TTL`]
     /// (the others are forgotten).
     pub fn present(&mut self, now: Instant) -> u32 {

@@ -22,6 +22,7 @@ use super::{
     feed::Feed,
     interactions::{self, Interactions},
     moderation::Moderation,
+    pace::MAX_SLOW_MODE_SECS,
     qa::{self, QaQueue},
     updates::Updates,
     view::Viewer,
@@ -231,6 +232,11 @@ impl ContextState {
                 return Err(Rejection::BadRequest(
                     "name is longer than 200 characters".into(),
                 ));
+            }
+            if s.slow_mode_secs > MAX_SLOW_MODE_SECS {
+                return Err(Rejection::BadRequest(format!(
+                    "slow_mode_secs is at most {MAX_SLOW_MODE_SECS} (an hour)"
+                )));
             }
             Ok(())
         };

@@ -181,6 +181,7 @@ pub fn context_info(id: &str, settings: &ContextSettings) -> ContextInfo {
         ends_at_ms: settings.ends_at_ms,
         registered_attendees: settings.registered_attendees,
         qa_mode: settings.qa_mode,
+        slow_mode_secs: settings.slow_mode_secs,
     }
 }
 

@@ -327,6 +327,7 @@ impl Answer for UserCard {
 impl From<Rejection> for pb::Refused {
     fn from(rejection: Rejection) -> Self {
         use pb::refused::Reason as R;
+        let mut retry_after_ms = 0;
         let (reason, detail, max) = match rejection {
             Rejection::Forbidden => (R::Forbidden, String::new(), 0),
             Rejection::NotFound(what) => (R::NotFound, what.into_owned(), 0),
@@ -347,11 +348,19 @@ impl From<Rejection> for pb::Refused {
             Rejection::PrivateChatDisabled => (R::PrivateChatDisabled, String::new(), 0),
             Rejection::OutcomeUnknown(why) => (R::OutcomeUnknown, why, 0),
             Rejection::AlreadyVoted => (R::AlreadyVoted, String::new(), 0),
+            Rejection::RateLimited {
+                what,
+                retry_after_ms: wait,
+            } => {
+                retry_after_ms = wait;
+                (R::RateLimited, what.into_owned(), 0)
+            }
         };
         pb::Refused {
             reason: reason.into(),
             detail,
             max,
+            retry_after_ms,
         }
     }
 }
@@ -378,6 +387,10 @@ impl From<pb::Refused> for Rejection {
             R::PrivateChatDisabled => Rejection::PrivateChatDisabled,
             R::OutcomeUnknown => Rejection::OutcomeUnknown(detail),
             R::AlreadyVoted => Rejection::AlreadyVoted,
+            R::RateLimited => Rejection::RateLimited {
+                what: detail.into(),
+                retry_after_ms: refused.retry_after_ms,
+            },
             // A reason added by a newer release: say what the owner said.
             R::Unspecified => Rejection::BadRequest(format!("refused by the owner: {detail}")),
         }
@@ -432,6 +445,7 @@ impl TryFrom<pb::forwarded::Op> for Request {
                         ends_at_ms: patch.ends_at_ms,
                         registered_attendees: patch.registered_attendees,
                         qa_mode: patch.qa_mode,
+                        slow_mode_secs: patch.slow_mode_secs,
                     }),
                 },
             }),
@@ -556,6 +570,7 @@ impl Forward for Admin {
                 ends_at_ms: p.ends_at_ms,
                 registered_attendees: p.registered_attendees,
                 qa_mode: p.qa_mode,
+                slow_mode_secs: p.slow_mode_secs,
             }),
         };
         pb::forwarded::Op::Admin(pb::Admin {
@@ -1175,6 +1190,7 @@ mod tests {
                     ends_at_ms: 2,
                     registered_attendees: 3,
                     qa_mode: 2,
+                    slow_mode_secs: 30,
                 }),
             }),
             Request::Admin(Admin {
@@ -1185,6 +1201,7 @@ mod tests {
                     ends_at_ms: Some(0),
                     registered_attendees: Some(10),
                     qa_mode: None,
+                    slow_mode_secs: Some(0),
                 }),
             }),
             Request::Get(Get),
@@ -1363,6 +1380,10 @@ mod tests {
             Rejection::PrivateChatDisabled,
             Rejection::OutcomeUnknown("maybe".into()),
             Rejection::AlreadyVoted,
+            Rejection::RateLimited {
+                what: "messages".into(),
+                retry_after_ms: 250,
+            },
         ];
         for refusal in refusals {
             let bytes = encode_answer::<CommandOutcome>(Err(refusal.clone()));
@@ -1376,7 +1397,7 @@ mod tests {
             result: Some(pb::answer::Result::Refused(pb::Refused {
                 reason: 99,
                 detail: "too many polls".into(),
-                max: 0,
+                ..Default::default()
             })),
         }
         .encode_to_vec();

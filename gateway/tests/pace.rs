@@ -1,0 +1,130 @@
+//! Room pace through real sockets: a room accepts messages only as fast as its budget
+//! of deliveries allows, and slow mode holds attendees (not moderators) to one message
+//! per interval. Members are never cut off because a sender was fast.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use plenary_client::v1::{ErrorCode, push::Body};
+use plenary_proto::v1::admin::{UpdateContextRequest, admin_client::AdminClient};
+use tonic::Code;
+
+const CTX: &str = "webinar-pace";
+
+#[tokio::test]
+async fn a_fast_sender_is_rate_limited_and_no_member_is_cut_off() {
+    // 20 deliveries a second: 20 messages while the node has not reported its three
+    // attendees yet, 6 once it has.
+    let server = start(|c| c.room_deliveries_per_sec = 20).await;
+    let sender = connect(&server.ws_url, attendee_token("fast")).await;
+    let members = [
+        connect(&server.ws_url, attendee_token("m1")).await,
+        connect(&server.ws_url, attendee_token("m2")).await,
+    ];
+    sender.join(CTX).await.unwrap();
+    for m in &members {
+        m.join(CTX).await.unwrap();
+    }
+    let (mut accepted, mut limited) = (Vec::new(), 0);
+    for i in 0..60 {
+        match sender
+            .send(CTX, &format!("m{i}"), &format!("c{i}"), 0)
+            .await
+        {
+            Ok(sent) => accepted.push(sent.message_id),
+            Err(e) => {
+                assert_eq!(e.server_code(), Some(ErrorCode::RateLimited), "{e}");
+                let wait = e.retry_after().expect("RATE_LIMITED says when to retry");
+                assert!(wait <= Duration::from_secs(1), "{wait:?}");
+                limited += 1;
+            }
+        }
+    }
+    assert!(
+        limited > 0,
+        "60 messages at once exceed 20 deliveries a second"
+    );
+    assert!(accepted.len() >= 6, "a full bucket admits a second's worth");
+    // A retry after the time given is accepted.
+    let e = sender.send(CTX, "one more", "more-0", 0).await.unwrap_err();
+    tokio::time::sleep(e.retry_after().unwrap()).await;
+    accepted.push(
+        sender
+            .send(CTX, "one more", "more-1", 0)
+            .await
+            .unwrap()
+            .message_id,
+    );
+    // Every member got every accepted message, and is still connected.
+    for m in &members {
+        for id in &accepted {
+            expect_push(m, |p| match &p.body {
+                Some(Body::Message(msg)) if msg.id == *id => Some(()),
+                _ => None,
+            })
+            .await;
+        }
+        m.ping().await.expect("still connected");
+    }
+}
+
+#[tokio::test]
+async fn slow_mode_holds_attendees_to_one_message_per_interval() {
+    let server = start(|_| {}).await;
+    let moderator = connect(&server.ws_url, moderator_token("mod", CTX)).await;
+    let alice = connect(&server.ws_url, attendee_token("alice")).await;
+    moderator.join(CTX).await.unwrap();
+    let mut api = AdminClient::connect(format!("http://{}", server.admin))
+        .await
+        .unwrap();
+    let too_slow = api
+        .update_context(authed(UpdateContextRequest {
+            id: CTX.into(),
+            slow_mode_secs: Some(3_601),
+            ..Default::default()
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(too_slow.code(), Code::InvalidArgument, "{too_slow:?}");
+    let updated = api
+        .update_context(authed(UpdateContextRequest {
+            id: CTX.into(),
+            slow_mode_secs: Some(30),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(updated.slow_mode_secs, 30);
+    let joined = alice.join(CTX).await.unwrap();
+    assert_eq!(joined.context.unwrap().slow_mode_secs, 30, "clients see it");
+
+    alice.send(CTX, "first", "a-1", 0).await.unwrap();
+    let e = alice.send(CTX, "second", "a-2", 0).await.unwrap_err();
+    assert_eq!(e.server_code(), Some(ErrorCode::RateLimited));
+    let wait = e.retry_after().unwrap();
+    assert!(
+        wait > Duration::from_secs(25) && wait <= Duration::from_secs(30),
+        "{wait:?}"
+    );
+    // The same message again is its duplicate, not a new one: still answered.
+    assert!(alice.send(CTX, "first", "a-1", 0).await.unwrap().duplicate);
+    // Moderators are exempt.
+    for i in 0..3 {
+        moderator
+            .send(CTX, &format!("mod {i}"), &format!("m-{i}"), 0)
+            .await
+            .unwrap();
+    }
+    // Turned off, attendees send freely again.
+    api.update_context(authed(UpdateContextRequest {
+        id: CTX.into(),
+        slow_mode_secs: Some(0),
+        ..Default::default()
+    }))
+    .await
+    .unwrap();
+    alice.send(CTX, "second", "a-2", 0).await.unwrap();
+}
