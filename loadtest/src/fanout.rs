@@ -25,8 +25,11 @@ use crate::report::{self, Clock, ErrorTally, FanoutReport, Latencies, LatencySum
 const MAX_IN_FLIGHT: usize = 64;
 /// Limit for one send's reply.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
-/// Attempts per message (rate limiting, unavailability, time-outs).
+/// Attempts per message that failed (unavailability, time-outs).
 const SEND_ATTEMPTS: u32 = 100;
+/// `RATE_LIMITED` answers one message may get before the run counts it as an error
+/// (a room's pace refuses a fast publisher often; each wait is the server's).
+const RATE_LIMITED_ATTEMPTS: u32 = 10_000;
 /// Longest wait between attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// Latencies a receiver collects before recording them in the shared histogram.
@@ -563,7 +566,8 @@ async fn send_one(
 ) {
     let client_msg_id = format!("load-{run_id:x}-{index}");
     let mut last_error = None;
-    for _ in 0..SEND_ATTEMPTS {
+    let (mut attempts, mut limited) = (0, 0);
+    while attempts < SEND_ATTEMPTS && limited < RATE_LIMITED_ATTEMPTS {
         let send_ns = clock.now_ns();
         let text = compose(index, send_ns, size);
         let outcome = tokio::time::timeout(
@@ -580,16 +584,26 @@ async fn send_one(
                 return;
             }
             Err(e) if e.is_rate_limited() => {
+                // The server asked to wait: not a failed attempt. The wait is spread
+                // (up to twice the time given), so the sends in flight that were all
+                // refused together do not all come back at the same instant.
+                limited += 1;
                 state.rate_limited.fetch_add(1, Ordering::Relaxed);
                 let wait = e.retry_after().unwrap_or(Duration::from_millis(100));
-                tokio::time::sleep(wait.min(MAX_BACKOFF)).await;
+                let spread = (clock.now_ns() % 1_000) as f64 / 1_000.0;
+                tokio::time::sleep(wait.mul_f64(1.0 + spread).min(MAX_BACKOFF)).await;
+                continue;
             }
             Err(e) if e.is_retryable() => {
+                attempts += 1;
                 let wait = e.retry_after().unwrap_or(Duration::from_millis(100));
                 tokio::time::sleep(wait.min(MAX_BACKOFF)).await;
                 last_error = Some(e);
             }
-            Err(e @ ClientError::Timeout(_)) if publisher.is_open() => last_error = Some(e),
+            Err(e @ ClientError::Timeout(_)) if publisher.is_open() => {
+                attempts += 1;
+                last_error = Some(e);
+            }
             Err(e) => {
                 last_error = Some(e);
                 break;

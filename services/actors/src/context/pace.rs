@@ -5,11 +5,13 @@
 //! listener there; the node with the most attendees of the context is the one that
 //! falls behind first. So a message costs the largest per-node audience (as the nodes
 //! report it, [`super::reactions::Live`]) out of a token bucket that refills at
-//! `deliveries_per_sec` and holds one second of it. Over budget, the sender is refused
+//! `deliveries_per_sec` and holds a tenth of a second of it ([`BURST`]: a burst of
+//! messages let through at once is written within about that long, so it does not
+//! make a latency spike). Over budget, the sender is refused
 //! with `RATE_LIMITED` and the time until the bucket has room — members are never cut
-//! off because one publisher was fast. A message costing more than a whole second of
-//! budget (a huge room on one node) is let through whenever the bucket is full, and the
-//! bucket goes into debt for it.
+//! off because one publisher was fast. A message costing more than the whole bucket (a
+//! huge room on one node) is let through whenever the bucket is full, and the bucket
+//! goes into debt for it.
 //!
 //! **Slow mode** (a context setting, off by default): an attendee may send one group-chat
 //! message per interval; moderators are exempt. The last message time of each attendee
@@ -28,13 +30,22 @@ use crate::telemetry;
 /// The longest slow-mode interval a context may set (an hour).
 pub const MAX_SLOW_MODE_SECS: u32 = 3_600;
 
+/// How much of the budget may be spent at once: this long's worth.
+pub const BURST: Duration = Duration::from_millis(100);
+
+/// Nano-deliveries per delivery.
+const NANOS: i128 = 1_000_000_000;
+
 /// A context's delivery budget and slow-mode memory.
 #[derive(Debug)]
 pub struct Pace {
     /// Deliveries per second per node; 0 turns the budget off.
-    rate: f64,
-    /// Deliveries that may go out now (negative: in debt).
-    tokens: f64,
+    rate: i128,
+    /// The bucket's size: [`BURST`] of `rate`, in nano-deliveries (like `tokens`).
+    capacity: i128,
+    /// Deliveries that may go out now, in billionths (negative: in debt). Whole
+    /// numbers, so that a retry after the time given is always admitted.
+    tokens: i128,
     refilled: Instant,
     /// Attendee → when their last message was accepted (slow mode).
     last_sent: HashMap<String, Instant>,
@@ -55,9 +66,12 @@ pub struct Message<'a> {
 
 impl Pace {
     pub fn new(deliveries_per_sec: u32, now: Instant) -> Self {
+        let rate = i128::from(deliveries_per_sec);
+        let capacity = rate * BURST.as_nanos() as i128;
         Pace {
-            rate: f64::from(deliveries_per_sec),
-            tokens: f64::from(deliveries_per_sec),
+            rate,
+            capacity,
+            tokens: capacity,
             refilled: now,
             last_sent: HashMap::new(),
             swept: now,
@@ -81,17 +95,17 @@ impl Pace {
                 }
             }
         }
-        if self.rate > 0.0 {
+        if self.rate > 0 {
             self.refill(now);
-            let cost = f64::from(message.audience.max(1));
+            let cost = i128::from(message.audience.max(1)) * NANOS;
             // A message larger than the whole bucket goes when the bucket is full.
-            let needed = cost.min(self.rate);
+            let needed = cost.min(self.capacity);
             if self.tokens < needed {
                 telemetry::room_paced("deliveries");
-                let wait = (needed - self.tokens) / self.rate;
+                let wait_ns = ((needed - self.tokens) as u128).div_ceil(self.rate as u128);
                 return Err(Rejection::RateLimited {
                     what: Cow::Borrowed("messages for this room right now (its delivery budget)"),
-                    retry_after_ms: millis(Duration::from_secs_f64(wait)),
+                    retry_after_ms: millis(Duration::from_nanos(wait_ns as u64)),
                 });
             }
             self.tokens -= cost;
@@ -103,8 +117,8 @@ impl Pace {
     }
 
     fn refill(&mut self, now: Instant) {
-        let elapsed = now.saturating_duration_since(self.refilled).as_secs_f64();
-        self.tokens = (self.tokens + elapsed * self.rate).min(self.rate);
+        let elapsed = now.saturating_duration_since(self.refilled).as_nanos() as i128;
+        self.tokens = (self.tokens + elapsed * self.rate).min(self.capacity);
         self.refilled = now;
     }
 
@@ -154,19 +168,19 @@ mod tests {
     #[test]
     fn a_room_gets_its_budget_per_second_and_is_told_when_to_retry() {
         let t0 = Instant::now();
-        // 10,000 deliveries per second for a room of 1,000 on its busiest node: ten
-        // messages a second.
-        let mut pace = Pace::new(10_000, t0);
+        // 100,000 deliveries per second for a room of 1,000 on its busiest node: a
+        // hundred messages a second, ten of them at once.
+        let mut pace = Pace::new(100_000, t0);
         for _ in 0..10 {
             pace.admit(&message("a", 1_000), t0).unwrap();
         }
         let wait = retry_after(pace.admit(&message("a", 1_000), t0));
-        assert_eq!(wait, 100, "one message's worth refills in 100 ms");
+        assert_eq!(wait, 10, "one message's worth refills in 10 ms");
         assert!(
-            pace.admit(&message("a", 1_000), t0 + Duration::from_millis(99))
+            pace.admit(&message("a", 1_000), t0 + Duration::from_millis(9))
                 .is_err()
         );
-        pace.admit(&message("a", 1_000), t0 + Duration::from_millis(100))
+        pace.admit(&message("a", 1_000), t0 + Duration::from_millis(10))
             .unwrap();
         // A smaller room may send more often.
         let t1 = t0 + Duration::from_secs(5);
@@ -181,7 +195,7 @@ mod tests {
         let t0 = Instant::now();
         let mut pace = Pace::new(1_000, t0);
         pace.admit(&message("a", 5_000), t0).unwrap();
-        // In debt by 4,000: the bucket is full again after five seconds.
+        // The bucket holds 100 and is in debt by 4,900: full again after five seconds.
         let wait = retry_after(pace.admit(&message("a", 5_000), t0));
         assert_eq!(wait, 5_000);
         pace.admit(&message("a", 5_000), t0 + Duration::from_secs(5))
