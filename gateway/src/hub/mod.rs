@@ -200,8 +200,15 @@ fn channel_kind(channel: &Channel) -> &'static str {
 
 impl LocalDelivery for Hub {
     fn deliver(&self, channel: &Channel, bus: BusPush) {
-        let Some(push) = bus.push else { return };
-        let at = (push.epoch, push.seq, bus.prev_seq);
+        let BusPush {
+            push,
+            prev_seq,
+            announce,
+            frame_json,
+            frame_proto,
+        } = bus;
+        let Some(push) = push else { return };
+        let at = (push.epoch, push.seq, prev_seq);
         let context = push.context_id.clone();
         let resync_notice = OnceLock::new();
         let resync = || {
@@ -210,7 +217,13 @@ impl LocalDelivery for Hub {
                 .clone()
         };
         // An announcement only moves the heads: there is nothing to show.
-        let item = (!bus.announce).then(|| Arc::new(Outbound::new(push)));
+        let item = (!announce).then(|| {
+            Arc::new(Outbound::with_frames(
+                push,
+                frame_json.into(),
+                frame_proto.into(),
+            ))
+        });
         let mut delivered = self.relay(channel, OWN, at, item.as_ref(), &resync);
         // Moderators listen on one local channel that carries everything, in order.
         if let Channel::ContextPublic(id) = channel {
@@ -241,6 +254,7 @@ impl LocalDelivery for Hub {
 
 #[cfg(test)]
 mod tests {
+    use bytes::Bytes;
     use plenary_proto::{
         WireFormat,
         v1::{Push, ServerFrame, server_frame::Frame},
@@ -261,6 +275,7 @@ mod tests {
             }),
             prev_seq,
             announce: false,
+            ..Default::default()
         }
     }
 
@@ -320,6 +335,22 @@ mod tests {
         let frame: ServerFrame =
             wire::decode_json(std::str::from_utf8(&json[2..]).unwrap()).unwrap();
         assert!(matches!(frame.frame, Some(Frame::Push(p)) if p.seq == 3));
+    }
+
+    #[test]
+    fn a_relayed_push_is_written_as_the_frames_its_publisher_encoded() {
+        let push = bus(4, 3).push.unwrap();
+        let (json, proto) = wire::push_frames(&push);
+        let outbound = Outbound::with_frames(push.clone(), json.clone(), proto.clone());
+        assert_eq!(outbound.framed(WireFormat::Json).as_ptr(), json.as_ptr());
+        assert_eq!(outbound.framed(WireFormat::Proto).as_ptr(), proto.as_ptr());
+        // The same bytes a node would have encoded itself.
+        let local = Outbound::new(push);
+        assert_eq!(local.framed(WireFormat::Json), &json);
+        assert_eq!(local.framed(WireFormat::Proto), &proto);
+        // A publisher that sent no frames (an older release): encoded here.
+        let bare = Outbound::with_frames(bus(4, 3).push.unwrap(), Bytes::new(), Bytes::new());
+        assert_eq!(bare.framed(WireFormat::Json), &json);
     }
 
     #[tokio::test]

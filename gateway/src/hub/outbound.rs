@@ -63,6 +63,18 @@ impl Outbound {
         }
     }
 
+    /// A push relayed from another node, with the client frames it encoded (empty ones
+    /// are encoded here on first use, as for a local push).
+    pub fn with_frames(push: Push, json: Bytes, proto: Bytes) -> Self {
+        let outbound = Outbound::new(push);
+        for (slot, frame) in outbound.framed.iter().zip([json, proto]) {
+            if !frame.is_empty() {
+                let _ = slot.set(frame);
+            }
+        }
+        outbound
+    }
+
     /// A resync notice for a context: the listener may have missed pushes.
     pub fn resync(context: &str) -> Self {
         Outbound::new(Push {

@@ -66,3 +66,77 @@ async fn a_mass_release_leaves_no_subscription_behind() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test]
+async fn a_published_push_carries_its_client_frames_encoded_once() {
+    use futures_util::StreamExt as _;
+    use plenary_proto::{
+        v1::{ChatMessage, Push, ServerFrame, internal::BusPush, push::Body, server_frame},
+        wire,
+    };
+    use prost::Message as _;
+
+    let prefix = format!("plenary-test-frames-{}", std::process::id());
+    let config = ClusterConfig {
+        redis_url: "redis://127.0.0.1:6379/".into(),
+        prefix: prefix.clone(),
+        node_id: "n1".into(),
+        shards: 4,
+        lease_ttl: Duration::from_secs(3),
+        forward_timeout: Duration::from_secs(1),
+        stream_cap: 1_000,
+        snapshot_every: 100,
+    };
+    let (source, publisher) = connect(&config).await.expect("Redis on 127.0.0.1:6379");
+    let bus = RedisBus::start(&config, source, publisher);
+    let channel = Channel::ContextPublic(Arc::from("c1"));
+    let name = Keys::new(&prefix, config.shards).channel(&channel);
+    let client = redis::Client::open("redis://127.0.0.1:6379/").unwrap();
+    let mut pubsub = client
+        .get_async_pubsub()
+        .await
+        .expect("Redis must run on 127.0.0.1:6379 (start redis-server)");
+    pubsub.subscribe(&name).await.unwrap();
+    let mut messages = pubsub.on_message();
+
+    let push = Push {
+        context_id: "c1".into(),
+        epoch: 7,
+        seq: 3,
+        body: Some(Body::Message(ChatMessage {
+            id: 3,
+            text: "hello".into(),
+            ..Default::default()
+        })),
+    };
+    for announce in [false, true] {
+        let sent = BusPush {
+            push: Some(push.clone()),
+            prev_seq: 2,
+            announce,
+            ..Default::default()
+        };
+        bus.publish(&channel, &sent).await;
+        let message = tokio::time::timeout(Duration::from_secs(5), messages.next())
+            .await
+            .expect("the push arrives")
+            .unwrap();
+        let got = BusPush::decode(message.get_payload_bytes()).unwrap();
+        assert_eq!((got.push.as_ref(), got.prev_seq), (Some(&push), 2));
+        if announce {
+            assert!(got.frame_json.is_empty() && got.frame_proto.is_empty());
+            continue;
+        }
+        let (json, proto) = wire::push_frames(&push);
+        assert_eq!(got.frame_json, json.to_vec());
+        assert_eq!(got.frame_proto, proto.to_vec());
+        // Whole frames: header (a final text frame, 7- or 16-bit length), then the
+        // server frame a client decodes.
+        assert_eq!(got.frame_json[0], 0x81);
+        let start = if got.frame_json[1] == 126 { 4 } else { 2 };
+        let decoded: ServerFrame =
+            wire::decode_json(std::str::from_utf8(&got.frame_json[start..]).unwrap()).unwrap();
+        assert_eq!(decoded.frame, Some(server_frame::Frame::Push(push.clone())));
+        assert_eq!(got.frame_proto[0], 0x82);
+    }
+}

@@ -99,6 +99,18 @@ impl WireFormat {
     }
 }
 
+/// A push as the whole WebSocket frames every client gets, in both subprotocols:
+/// (`plenary.v1.json`, `plenary.v1.proto`).
+pub fn push_frames(push: &crate::v1::Push) -> (Bytes, Bytes) {
+    let frame = crate::v1::ServerFrame {
+        frame: Some(crate::v1::server_frame::Frame::Push(push.clone())),
+    };
+    (
+        WireFormat::Json.server_frame(encode_json(&frame).as_bytes()),
+        WireFormat::Proto.server_frame(&encode_proto(&frame)),
+    )
+}
+
 /// Encodes a message as a JSON text payload.
 pub fn encode_json<T: Serialize>(msg: &T) -> String {
     // Generated types hold only strings, numbers, bools, lists and nested messages,

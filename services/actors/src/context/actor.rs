@@ -197,10 +197,11 @@ pub(crate) fn spawn(start: Start, bus: Bus) -> ContextHandle {
 const RELEASE_TICK: Duration = Duration::from_secs(1);
 
 /// The default delivery budget of a room (`--room-deliveries-per-sec`): issue 13
-/// measured this 2-core box writing ~150,000 pushes a second with nothing else to do
-/// (docs/BENCHMARKS.md); a room may take about half of that, so a node keeps room for
-/// its other rooms, commands and joins.
-pub const DEFAULT_ROOM_DELIVERIES_PER_SEC: u32 = 75_000;
+/// measured one embedded node on a 2-core box, sharing it with the load client,
+/// writing 167,000–209,000 pushes a second to 1,000 members without cutting anyone off
+/// (docs/BENCHMARKS.md); the default stays below that, and above the 100,000 a second
+/// of a 5,000-member room at 20 messages a second.
+pub const DEFAULT_ROOM_DELIVERIES_PER_SEC: u32 = 150_000;
 
 struct ContextActor {
     id: Arc<str>,
@@ -697,6 +698,7 @@ impl ContextActor {
             push: Some(push),
             prev_seq,
             announce: false,
+            ..Default::default()
         };
         self.bus.publish(channel, bus).await;
     }
@@ -794,6 +796,7 @@ impl ContextActor {
                         }),
                         prev_seq: *seq,
                         announce: true,
+                        ..Default::default()
                     },
                 )
                 .await;

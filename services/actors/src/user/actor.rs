@@ -252,6 +252,7 @@ impl Machine for UserActor {
                 push: Some(push),
                 prev_seq,
                 announce: false,
+                ..Default::default()
             };
             self.bus.publish(&self.channel, push).await;
         }
@@ -286,6 +287,7 @@ impl UserActor {
             }),
             prev_seq: self.head,
             announce: true,
+            ..Default::default()
         };
         self.bus.publish(&self.channel, announcement).await;
     }

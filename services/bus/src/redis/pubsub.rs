@@ -185,9 +185,23 @@ impl RedisBus {
         let _ = self.handler.set(handler);
     }
 
-    /// Publishes a push (in order with every other publish of this node).
+    /// Publishes a push (in order with every other publish of this node), with its
+    /// client frames encoded here once for every node that relays it.
     pub async fn publish(&self, channel: &Channel, push: &BusPush) {
         let name = self.keys.channel(channel);
+        let framed;
+        let push = match &push.push {
+            Some(shown) if !push.announce && push.frame_json.is_empty() => {
+                let (json, proto) = plenary_proto::wire::push_frames(shown);
+                framed = BusPush {
+                    frame_json: json.into(),
+                    frame_proto: proto.into(),
+                    ..push.clone()
+                };
+                &framed
+            }
+            _ => push,
+        };
         if self
             .publish_tx
             .send((name, push.encode_to_vec()))
