@@ -7,6 +7,20 @@ use plenary_bus::{
     redis::{ClusterConfig, Keys, RedisBus, connect},
 };
 
+/// One node's cluster settings, its keys under `prefix`.
+fn config(prefix: &str) -> ClusterConfig {
+    ClusterConfig {
+        redis_url: "redis://127.0.0.1:6379/".into(),
+        prefix: prefix.to_owned(),
+        node_id: "n1".into(),
+        shards: 4,
+        lease_ttl: Duration::from_secs(3),
+        forward_timeout: Duration::from_secs(1),
+        stream_cap: 1_000,
+        snapshot_every: 100,
+    }
+}
+
 async fn subscribers(names: &[String]) -> Vec<u64> {
     let client = redis::Client::open("redis://127.0.0.1:6379/").unwrap();
     let mut conn = client
@@ -27,16 +41,7 @@ async fn subscribers(names: &[String]) -> Vec<u64> {
 #[tokio::test(flavor = "current_thread")]
 async fn a_mass_release_leaves_no_subscription_behind() {
     let prefix = format!("plenary-test-release-{}", std::process::id());
-    let config = ClusterConfig {
-        redis_url: "redis://127.0.0.1:6379/".into(),
-        prefix: prefix.clone(),
-        node_id: "n1".into(),
-        shards: 4,
-        lease_ttl: Duration::from_secs(3),
-        forward_timeout: Duration::from_secs(1),
-        stream_cap: 1_000,
-        snapshot_every: 100,
-    };
+    let config = config(&prefix);
     let (source, publisher) = connect(&config).await.expect("Redis on 127.0.0.1:6379");
     let bus = RedisBus::start(&config, source, publisher);
     // More channels than the subscriber's command queue holds (4,096).
@@ -77,16 +82,7 @@ async fn a_published_push_carries_its_client_frames_encoded_once() {
     use prost::Message as _;
 
     let prefix = format!("plenary-test-frames-{}", std::process::id());
-    let config = ClusterConfig {
-        redis_url: "redis://127.0.0.1:6379/".into(),
-        prefix: prefix.clone(),
-        node_id: "n1".into(),
-        shards: 4,
-        lease_ttl: Duration::from_secs(3),
-        forward_timeout: Duration::from_secs(1),
-        stream_cap: 1_000,
-        snapshot_every: 100,
-    };
+    let config = config(&prefix);
     let (source, publisher) = connect(&config).await.expect("Redis on 127.0.0.1:6379");
     let bus = RedisBus::start(&config, source, publisher);
     let channel = Channel::ContextPublic(Arc::from("c1"));
