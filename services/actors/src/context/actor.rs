@@ -60,7 +60,8 @@ pub struct ContextConfig {
     pub mailbox_wait: Duration,
     /// Most commands committed in one batch.
     pub batch_max: usize,
-    /// Like counts are pushed as aggregates at most this often.
+    /// Like counts and vote tallies are pushed as aggregates at most this often. Above
+    /// 250 ms, so that delivery jitter cannot put five into one second at a client.
     pub like_flush: Duration,
     /// An actor with no commands for this long stops; it is rebuilt from the log on
     /// the next command.
@@ -95,7 +96,7 @@ impl Default for ContextConfig {
             mailbox: 4_096,
             mailbox_wait: Duration::from_secs(5),
             batch_max: 256,
-            like_flush: Duration::from_millis(250),
+            like_flush: Duration::from_millis(300),
             passivate_after: Duration::from_secs(600),
             private_passivate_after: Duration::from_secs(120),
             auto_create: true,
