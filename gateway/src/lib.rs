@@ -12,8 +12,10 @@
 //!   WebSocket messages): `connect` and the serve loop; `connection` (framing, writes,
 //!   the polite close), `command` (frame → command conversions), `stream` (joined
 //!   contexts and the private stream, opened one way), `private` (private chat).
-//! - [`hub`]: this node's fan-out: one shared encoding per push and format, written to
-//!   the sockets by one walker task per core.
+//! - [`hub`]: this node's fan-out: local channels and their gap heads, and one walker
+//!   task per core writing each push to its share of the sockets.
+//! - [`outbound`]: a push framed once per format (header included), shared by every
+//!   socket; in cluster mode with the frames its publisher encoded.
 //! - [`outlet`]: a connection's one ordered way out: writes without waiting, a writer
 //!   task only for what the socket does not take at once, the slow-consumer rule.
 //! - [`limits`]: per-user connection counts and command rate.
@@ -38,6 +40,7 @@ pub mod hub;
 pub mod limits;
 pub mod live;
 pub mod logging;
+pub mod outbound;
 pub mod outlet;
 pub mod presence;
 pub mod protocol;

@@ -30,7 +30,7 @@ use tokio::{
 };
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
-use crate::hub::Outbound;
+use crate::outbound::Outbound;
 
 /// After a session ends, its writer goes on writing what is queued (its last replies
 /// and the close frame) for at most this long.

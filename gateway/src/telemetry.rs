@@ -67,13 +67,13 @@ pub(crate) fn pushes_written(n: u64) {
     metrics::counter!("plenary_pushes_written_total").increment(n);
 }
 
-/// A fan-out walker had [`crate::hub::WALKER_QUEUE`] pushes waiting: the node cannot
-/// write pushes as fast as they come. It drops pushes until it catches up, and its
-/// connections are told to resync.
-pub(crate) fn walker_overflow() {
+/// A fan-out walker had `queue` pushes waiting: the node cannot write pushes as fast
+/// as they come. It drops pushes until it catches up, and its connections are told to
+/// resync.
+pub(crate) fn walker_overflow(queue: usize) {
     metrics::counter!("plenary_fanout_overflows_total").increment(1);
     warn!(
-        queue = crate::hub::WALKER_QUEUE,
+        queue,
         "a fan-out walker fell behind: pushes dropped, its connections resync"
     );
 }

@@ -1,4 +1,4 @@
-//! This node's fan-out: a push is wrapped once in an [`Outbound`], whose wire
+//! This node's fan-out: a push is wrapped once in an [`Outbound`] ([`crate::outbound`]), whose wire
 //! encodings are made at most once each and then shared by every socket — a room
 //! message is never encoded or copied per socket — and handed to the fan-out walkers
 //! ([`walker`]) that have listeners of its channel, which write it to their sockets.
@@ -7,7 +7,6 @@
 //! what it relayed from each bus channel feeding it (to notice pushes that never
 //! arrived and have the listeners resync).
 
-mod outbound;
 mod walker;
 
 use std::sync::{Arc, OnceLock};
@@ -16,11 +15,10 @@ use dashmap::DashMap;
 use plenary_bus::{Channel, LocalDelivery};
 use plenary_proto::v1::internal::BusPush;
 
-pub use outbound::Outbound;
 use walker::{Command, Walker};
 pub use walker::{Subscriber, WALKER_QUEUE};
 
-use crate::{outlet::Outlet, telemetry};
+use crate::{outbound::Outbound, outlet::Outlet, telemetry};
 
 /// The last push a local channel relayed from one bus channel, to notice pushes that
 /// never arrived: every push says the seq of the previous one its actor sent on the same

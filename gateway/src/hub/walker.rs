@@ -21,8 +21,8 @@ use std::{
 use plenary_bus::Channel;
 use tokio::{sync::mpsc, time::Instant};
 
-use super::Outbound;
 use crate::{
+    outbound::Outbound,
     outlet::{Failure, Outlet},
     telemetry,
 };
@@ -181,7 +181,7 @@ impl Walker {
         if self.queued.fetch_add(1, Ordering::Relaxed) >= WALKER_QUEUE {
             self.queued.fetch_sub(1, Ordering::Relaxed);
             if !self.lost.swap(true, Ordering::Relaxed) {
-                telemetry::walker_overflow();
+                telemetry::walker_overflow(WALKER_QUEUE);
             }
             return;
         }
