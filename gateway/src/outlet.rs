@@ -7,7 +7,9 @@
 //! socket does not take is queued, for the connection's writer task, which sleeps unless
 //! the socket would block. A socket that takes nothing for the write time-out, or lets
 //! more than [`Outlet::tcp`]'s `max_queued` pushes pile up, is a slow consumer: the
-//! outlet ends and the session closes the connection.
+//! outlet ends and the session closes the connection. The session's own writes
+//! (replies, pongs, the close) are never refused: they are bounded by the session
+//! (commands in flight, the user's command rate) and by the write time-out.
 
 use std::{
     collections::VecDeque,
@@ -157,8 +159,7 @@ impl Outlet {
     /// Ends the outlet early.
     pub(crate) fn fail(&self, failure: Failure) {
         let _ = self.failure.set(failure);
-        self.closed.store(true, Ordering::Release);
-        self.ended.cancel();
+        self.finish();
     }
 
     /// The session is over: the writer writes what is still queued (within

@@ -92,27 +92,23 @@ async fn slow_mode_holds_attendees_to_one_message_per_interval() {
     let moderator = connect(&server.ws_url, moderator_token("mod", CTX)).await;
     let alice = connect(&server.ws_url, attendee_token("alice")).await;
     moderator.join(CTX).await.unwrap();
-    let mut api = AdminClient::connect(format!("http://{}", server.admin))
+    let api = AdminClient::connect(format!("http://{}", server.admin))
         .await
         .unwrap();
-    let too_slow = api
-        .update_context(authed(UpdateContextRequest {
-            id: CTX.into(),
-            slow_mode_secs: Some(3_601),
-            ..Default::default()
-        }))
-        .await
-        .unwrap_err();
+    let slow_mode = |secs| {
+        let mut api = api.clone();
+        async move {
+            api.update_context(authed(UpdateContextRequest {
+                id: CTX.into(),
+                slow_mode_secs: Some(secs),
+                ..Default::default()
+            }))
+            .await
+        }
+    };
+    let too_slow = slow_mode(3_601).await.unwrap_err();
     assert_eq!(too_slow.code(), Code::InvalidArgument, "{too_slow:?}");
-    let updated = api
-        .update_context(authed(UpdateContextRequest {
-            id: CTX.into(),
-            slow_mode_secs: Some(30),
-            ..Default::default()
-        }))
-        .await
-        .unwrap()
-        .into_inner();
+    let updated = slow_mode(30).await.unwrap().into_inner();
     assert_eq!(updated.slow_mode_secs, 30);
     let joined = alice.join(CTX).await.unwrap();
     assert_eq!(joined.context.unwrap().slow_mode_secs, 30, "clients see it");
@@ -135,12 +131,6 @@ async fn slow_mode_holds_attendees_to_one_message_per_interval() {
             .unwrap();
     }
     // Turned off, attendees send freely again.
-    api.update_context(authed(UpdateContextRequest {
-        id: CTX.into(),
-        slow_mode_secs: Some(0),
-        ..Default::default()
-    }))
-    .await
-    .unwrap();
+    slow_mode(0).await.unwrap();
     alice.send(CTX, "second", "a-2", 0).await.unwrap();
 }

@@ -61,6 +61,17 @@ struct Listeners {
     heads: std::sync::Mutex<[Head; 2]>,
 }
 
+impl Listeners {
+    /// The walkers with at least one stream listening here.
+    fn walkers(&self) -> impl Iterator<Item = usize> + '_ {
+        self.per_walker
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(walker, _)| walker)
+    }
+}
+
 /// The index in `Listeners::heads` of a bus channel's head.
 const OWN: usize = 0;
 const PUBLIC: usize = 1;
@@ -166,12 +177,7 @@ impl Hub {
         if gap {
             telemetry::push_gap(channel_kind(channel), prev_seq);
         }
-        for (walker, _) in listeners
-            .per_walker
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| **n > 0)
-        {
+        for walker in listeners.walkers() {
             if gap {
                 self.walkers[walker].push(channel, &resync());
             }
@@ -243,7 +249,7 @@ impl LocalDelivery for Hub {
                 Channel::Private(_) => "",
             };
             let notice = Arc::new(Outbound::resync(id));
-            for (walker, _) in entry.per_walker.iter().enumerate().filter(|(_, n)| **n > 0) {
+            for walker in entry.walkers() {
                 self.walkers[walker].push(entry.key(), &notice);
             }
         }

@@ -247,13 +247,18 @@ async fn walk(
 }
 
 /// After dropped pushes: every stream of the walker's connections gets a resync
-/// notice (once, whatever the number of its channels).
+/// notice (once, whatever the number of its channels), one notice per context shared
+/// by all its streams like any push.
 fn resync_everyone(channels: &HashMap<Channel, Vec<Arc<Subscriber>>>) -> u64 {
     let mut seen = HashSet::new();
+    let mut notices: HashMap<&str, Arc<Outbound>> = HashMap::new();
     let mut written = 0;
     for subscriber in channels.values().flatten() {
         if seen.insert(Arc::as_ptr(subscriber)) {
-            written += subscriber.offer(&Arc::new(Outbound::resync(&subscriber.context)));
+            let notice = notices
+                .entry(&subscriber.context)
+                .or_insert_with(|| Arc::new(Outbound::resync(&subscriber.context)));
+            written += subscriber.offer(notice);
         }
     }
     written

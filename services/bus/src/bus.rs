@@ -91,7 +91,7 @@ impl Bus {
                     local.deliver(channel, push);
                 }
             }
-            Inner::Redis(r) => r.publish(channel, &push).await,
+            Inner::Redis(r) => r.publish(channel, push).await,
         }
     }
 

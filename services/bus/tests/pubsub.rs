@@ -112,7 +112,7 @@ async fn a_published_push_carries_its_client_frames_encoded_once() {
             announce,
             ..Default::default()
         };
-        bus.publish(&channel, &sent).await;
+        bus.publish(&channel, sent).await;
         let message = tokio::time::timeout(Duration::from_secs(5), messages.next())
             .await
             .expect("the push arrives")

@@ -187,21 +187,16 @@ impl RedisBus {
 
     /// Publishes a push (in order with every other publish of this node), with its
     /// client frames encoded here once for every node that relays it.
-    pub async fn publish(&self, channel: &Channel, push: &BusPush) {
+    pub async fn publish(&self, channel: &Channel, mut push: BusPush) {
         let name = self.keys.channel(channel);
-        let framed;
-        let push = match &push.push {
-            Some(shown) if !push.announce && push.frame_json.is_empty() => {
-                let (json, proto) = plenary_proto::wire::push_frames(shown);
-                framed = BusPush {
-                    frame_json: json.into(),
-                    frame_proto: proto.into(),
-                    ..push.clone()
-                };
-                &framed
-            }
-            _ => push,
-        };
+        if let Some(shown) = &push.push
+            && !push.announce
+            && push.frame_json.is_empty()
+        {
+            let (json, proto) = plenary_proto::wire::push_frames(shown);
+            push.frame_json = json.into();
+            push.frame_proto = proto.into();
+        }
         if self
             .publish_tx
             .send((name, push.encode_to_vec()))
