@@ -64,6 +64,7 @@ fn status_of(rejection: Rejection) -> Status {
             Status::resource_exhausted(rejection.to_string())
         }
         Rejection::AlreadyClaimed(_)
+        | Rejection::Archived(_)
         | Rejection::InvalidState(_)
         | Rejection::NotConnected
         | Rejection::PrivateChatDisabled => Status::failed_precondition(rejection.to_string()),

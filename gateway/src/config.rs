@@ -280,6 +280,12 @@ impl Config {
                 return err(format!("{name} must be greater than 0"));
             }
         }
+        let window = plenary_actors::context::chat::MESSAGE_WINDOW;
+        if self.snapshot_messages > window {
+            return err(format!(
+                "--snapshot-messages must be at most {window} (the messages a context keeps in memory per place)"
+            ));
+        }
         if !(100..=60_000).contains(&self.joins_window_ms) || 60_000 % self.joins_window_ms != 0 {
             return err(
                 "--joins-window-ms must divide 60000 and be at least 100 (e.g. 10000)".into(),

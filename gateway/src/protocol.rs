@@ -82,6 +82,7 @@ pub fn rejection_code(rejection: &Rejection) -> (ErrorCode, u64) {
         Rejection::PrivateChatDisabled => (ErrorCode::PrivateChatDisabled, 0),
         Rejection::OutcomeUnknown(_) => (ErrorCode::OutcomeUnknown, 500),
         Rejection::AlreadyVoted => (ErrorCode::AlreadyVoted, 0),
+        Rejection::Archived(_) => (ErrorCode::Archived, 0),
         Rejection::RateLimited { retry_after_ms, .. } => {
             (ErrorCode::RateLimited, (*retry_after_ms).max(1))
         }

@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use plenary_proto::v1::{
     Ack, BlockUser, Connect, ConnectOk, ConnectionAction, ConnectionActionKind, DeleteMessage,
-    DirectDelete, DirectHistory, DirectHistoryOk, DirectRead, DirectSend, FindPeople, Join, JoinOk,
-    Leave, LikeMessage, LikeOk, PeopleOk, PinMessage, Ping, Pong, Position, PrivateOk, PrivateOpen,
-    Push, SendMessage, SendOk, UnblockUser, UnlikeMessage, UnpinMessage, UpdateSettings,
-    client_frame::Command, reply,
+    DirectDelete, DirectHistory, DirectHistoryOk, DirectRead, DirectSend, FindPeople, History,
+    HistoryOk, Join, JoinOk, Leave, LikeMessage, LikeOk, PeopleOk, PinMessage, Ping, Pong,
+    Position, PrivateOk, PrivateOpen, Push, SendMessage, SendOk, UnblockUser, UnlikeMessage,
+    UnpinMessage, UpdateSettings, client_frame::Command, reply,
 };
 use plenary_proto::v1::{
     InteractionAction, InteractionActionKind, InteractionOk, InteractionSpec, React, Reaction,
@@ -76,6 +76,7 @@ from_reply!(
     Pong => Pong,
     PrivateOk => PrivateOpen,
     DirectHistoryOk => DmHistory,
+    HistoryOk => History,
     PeopleOk => People,
     InteractionOk => Interaction,
     VoteOk => Vote,
@@ -547,6 +548,24 @@ impl Client {
             user_id: user_id.to_owned(),
             before_id,
             limit,
+        }))
+        .await
+    }
+
+    /// A page of a joined context's group chat (`backchannel`: the moderators'
+    /// backchannel) older than `before_id` (0: the newest), oldest first.
+    pub async fn history(
+        &self,
+        context_id: &str,
+        before_id: u64,
+        limit: u32,
+        backchannel: bool,
+    ) -> Result<HistoryOk, ClientError> {
+        self.call(Command::History(History {
+            context_id: context_id.to_owned(),
+            before_id,
+            limit,
+            backchannel,
         }))
         .await
     }

@@ -20,7 +20,7 @@ const MAX_USER_ID_BYTES: usize = 128;
 /// Default and largest number of people in one search answer.
 const PEOPLE_DEFAULT: usize = 20;
 const PEOPLE_MAX: usize = 50;
-/// Messages in a private history page when the client names no limit.
+/// Messages in a history page (group chat or private) when the client names no limit.
 const HISTORY_DEFAULT: usize = 50;
 
 /// What a command asks of the session.
@@ -43,6 +43,13 @@ pub(super) enum SessionCommand {
     Chat {
         context_id: String,
         command: ChatCommand,
+    },
+    /// A page of a joined context's group chat (or backchannel).
+    History {
+        context_id: String,
+        before_id: u64,
+        limit: usize,
+        backchannel: bool,
     },
     /// For the user's private chat.
     Private(PrivateCommand),
@@ -260,6 +267,15 @@ impl TryFrom<Command> for SessionCommand {
                 reaction: reactions::index_of(c.reaction).ok_or(CommandError::Reaction)?,
                 crowd: c.crowd,
             },
+            Command::History(c) => SessionCommand::History {
+                context_id: c.context_id,
+                before_id: c.before_id,
+                limit: match c.limit {
+                    0 => HISTORY_DEFAULT,
+                    n => n as usize,
+                },
+                backchannel: c.backchannel,
+            },
             Command::People(c) => SessionCommand::Private(PrivateCommand::People {
                 query: c.query,
                 limit: match c.limit {
@@ -336,6 +352,7 @@ pub(super) fn command_name(command: &Command) -> &'static str {
         Command::InteractionAction(_) => "interaction_action",
         Command::Vote(_) => "vote",
         Command::React(_) => "react",
+        Command::History(_) => "history",
     }
 }
 

@@ -542,6 +542,12 @@ impl<T: Transport> Session<T> {
                 context_id,
                 command,
             } => self.chat(state, id, context_id, command),
+            SessionCommand::History {
+                context_id,
+                before_id,
+                limit,
+                backchannel,
+            } => self.history(state, id, context_id, before_id, limit, backchannel),
             SessionCommand::React {
                 context_id,
                 reaction,
@@ -578,11 +584,11 @@ impl<T: Transport> Session<T> {
         reply(id, ReplyResult::Ack(Ack { seq: 0 }))
     }
 
-    /// Sends a command to the actor of a joined context.
-    fn chat(&mut self, state: &mut SessionState, id: u64, context_id: String, chat: ChatCommand) {
+    /// Refuses a command for a context the connection has not joined (`false`).
+    fn joined_or_refuse(state: &mut SessionState, id: u64, context_id: &str) -> bool {
         // The private stream sits among the joined streams under the empty id: it is
         // not a context.
-        if context_id.is_empty() || !state.joined.contains_key(context_id.as_str()) {
+        if context_id.is_empty() || !state.joined.contains_key(context_id) {
             telemetry::command_refused(ErrorCode::NotJoined.as_str_name());
             state.ready(error_reply(
                 id,
@@ -590,6 +596,14 @@ impl<T: Transport> Session<T> {
                 "join the context first",
                 0,
             ));
+            return false;
+        }
+        true
+    }
+
+    /// Sends a command to the actor of a joined context.
+    fn chat(&mut self, state: &mut SessionState, id: u64, context_id: String, chat: ChatCommand) {
+        if !Self::joined_or_refuse(state, id, &context_id) {
             return;
         }
         let registry = self.shared.registry.clone();
@@ -598,6 +612,32 @@ impl<T: Transport> Session<T> {
             id,
             async move { registry.chat(&context_id, identity, chat).await },
             protocol::outcome_reply,
+        );
+    }
+
+    /// Asks a joined context's actor for a page of history.
+    fn history(
+        &mut self,
+        state: &mut SessionState,
+        id: u64,
+        context_id: String,
+        before_id: u64,
+        limit: usize,
+        backchannel: bool,
+    ) {
+        if !Self::joined_or_refuse(state, id, &context_id) {
+            return;
+        }
+        let registry = self.shared.registry.clone();
+        let identity = state.identity.clone();
+        state.call(
+            id,
+            async move {
+                registry
+                    .chat_history(&context_id, identity, before_id, limit, backchannel)
+                    .await
+            },
+            |id, page| reply(id, ReplyResult::History(page)),
         );
     }
 

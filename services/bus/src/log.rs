@@ -198,6 +198,52 @@ impl EventLog {
         }
     }
 
+    /// Reads up to `limit` events of one stream whose seqs are in `from..=to`, oldest
+    /// first, or newest first when `newest_first`: older history on demand. What the
+    /// log no longer keeps (Redis's capped tail) is simply not returned.
+    pub async fn read_seqs<E: StoredEvent>(
+        &self,
+        stream_id: &str,
+        from: u64,
+        to: u64,
+        limit: usize,
+        newest_first: bool,
+    ) -> Result<Vec<E>, BusError> {
+        if from > to || limit == 0 {
+            return Ok(Vec::new());
+        }
+        match &self.backend {
+            Backend::Sqlite { pool, .. } => {
+                let order = if newest_first { "DESC" } else { "ASC" };
+                let rows = sqlx::query(&format!(
+                    "SELECT seq, payload FROM events WHERE context_id = ? AND seq >= ? \
+                     AND seq <= ? ORDER BY seq {order} LIMIT ?"
+                ))
+                .bind(stream_id)
+                .bind(from.min(i64::MAX as u64) as i64)
+                .bind(to.min(i64::MAX as u64) as i64)
+                .bind(limit.min(i64::MAX as usize) as i64)
+                .fetch_all(pool)
+                .await?;
+                rows.into_iter()
+                    .map(|row| {
+                        let seq: i64 = row.get(0);
+                        let payload: &[u8] = row.get(1);
+                        E::decode(payload).map_err(|source| BusError::Corrupt {
+                            context_id: stream_id.to_owned(),
+                            seq: seq as u64,
+                            source,
+                        })
+                    })
+                    .collect()
+            }
+            Backend::Redis(log) => {
+                log.read_seqs(stream_id, from, to, limit, newest_first)
+                    .await
+            }
+        }
+    }
+
     /// Appends events of one context atomically. In cluster mode `fence` must hold the
     /// shard's lease; the append is refused otherwise.
     pub async fn append(

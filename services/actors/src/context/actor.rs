@@ -22,6 +22,7 @@ use tracing::{info_span, warn};
 use super::{
     aggregate::{Summary, Throttled},
     command::{AdminCommand, ChatCommand, CommandOutcome, Rejection},
+    history,
     joins::JoinCounter,
     pace::{self, Pace},
     qa::{ModeratorPresence, QaCommand, QaMode, ThreadState},
@@ -151,6 +152,14 @@ pub(crate) enum Request {
     },
     Get {
         reply: oneshot::Sender<Result<ContextView, Rejection>>,
+    },
+    /// A page of the group chat or backchannel.
+    History {
+        identity: Arc<Identity>,
+        before_id: u64,
+        limit: usize,
+        backchannel: bool,
+        reply: oneshot::Sender<Result<v1::HistoryOk, Rejection>>,
     },
     /// A moderator's connection is still here (`present`, sent every ping interval)
     /// or left the context (for the Q&A auto-release).
@@ -315,6 +324,39 @@ impl Machine for ContextActor {
                 };
                 held.push(Held::new(reply, result));
             }
+            Request::History {
+                identity,
+                before_id,
+                limit,
+                backchannel,
+                reply,
+            } => {
+                let viewer = Viewer {
+                    user_id: &identity.user_id,
+                    role: identity.role_in(&self.id),
+                };
+                let area = view::Area::of(backchannel, 0);
+                match history::plan(&self.state, viewer, area, before_id, limit) {
+                    Err(why) => held.push(Held::new(reply, Err(why))),
+                    Ok(plan) if !plan.reads_log() => {
+                        held.push(Held::new(reply, Ok(plan.into_page())));
+                    }
+                    Ok(plan) => {
+                        let (log, id) = (journal.log().clone(), self.id.clone());
+                        held.push(Held::then(reply, move |reply| {
+                            tokio::spawn(async move {
+                                let page = history::read_archive(&log, &id, plan).await;
+                                let _ = reply.send(page.map_err(|e| {
+                                    warn!(error = %e, "a history page could not be read");
+                                    Rejection::Unavailable(format!(
+                                        "the log could not be read: {e}"
+                                    ))
+                                }));
+                            });
+                        }));
+                    }
+                }
+            }
             Request::ModeratorPresence { user_id, present } => {
                 if present {
                     self.moderators.seen(&user_id);
@@ -353,6 +395,7 @@ impl Machine for ContextActor {
             Request::Join { reply, .. } => drop(reply.send(Err(why))),
             Request::Chat { reply, .. } => drop(reply.send(Err(why))),
             Request::Admin { reply, .. } | Request::Get { reply } => drop(reply.send(Err(why))),
+            Request::History { reply, .. } => drop(reply.send(Err(why))),
             Request::ModeratorPresence { .. } | Request::NodeReport(_) => return,
         }
         warn!("refused a request: context unavailable");

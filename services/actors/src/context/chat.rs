@@ -3,7 +3,7 @@
 //! message is the visibility rule's (`view::can_see`); the backchannel's own rules are
 //! in `backchannel`, a thread's in `qa`, the feed's in `feed`.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use plenary_proto::v1::{
     Author, ChatMessage, LikeCount, LikeCounts, MessageRemoved,
@@ -68,38 +68,193 @@ impl MessageRecord {
     }
 }
 
-/// The messages of a context (flattened into the context's snapshot).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+/// Messages of each area (the group chat, the backchannel, each Q&A thread) kept in
+/// memory: the last `MESSAGE_WINDOW` to `2 × MESSAGE_WINDOW` (older ones leave in a
+/// batch, so eviction costs little per message). Older messages are archived: read
+/// from the log by `history`, no longer liked, replied to, pinned or deleted.
+pub const MESSAGE_WINDOW: usize = 1_000;
+/// Client message ids remembered for idempotent resends: those of the last this many
+/// posts of the context. A resend of an older post is posted again.
+pub const CLIENT_ID_WINDOW: usize = 10_000;
+
+/// Where an area's archive ends: its messages up to `up_to` left memory in one batch
+/// when event `seq` was applied. Everything that changed them (likes, deletes) is in
+/// the log before `seq`, so history reads no further to render them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArchiveMark {
+    pub area: Area,
+    pub up_to: u64,
+    pub seq: u64,
+}
+
+/// The messages of a context (flattened into the context's snapshot). Bounded: the
+/// window of each area, plus the pinned and published messages older than it (held
+/// while referenced).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Chat {
     #[serde(with = "super::id_keys")]
     pub messages: BTreeMap<u64, MessageRecord>,
     /// `(user id, client message id)` → message id, for idempotent resends.
-    #[serde(with = "pair_keys")]
-    pub client_ids: HashMap<(String, String), u64>,
+    pub client_ids: ClientIds,
+    /// One mark per batch of messages that left memory, in order.
+    #[serde(default)]
+    pub archive: Vec<ArchiveMark>,
+    /// Held messages (pinned or published when their window moved on) that left
+    /// memory later, one at a time: message id → seq of the event that let them go.
+    #[serde(default, with = "super::id_keys")]
+    pub archived_late: BTreeMap<u64, u64>,
+    /// Ids in each area's window, oldest first: derived (from the messages and the
+    /// marks) when first needed after a snapshot is read.
+    #[serde(skip)]
+    windows: Option<HashMap<Area, VecDeque<u64>>>,
 }
 
-/// JSON maps need string keys: the `(user, client id)` map is stored as a list.
-mod pair_keys {
-    use std::collections::HashMap;
+impl PartialEq for Chat {
+    /// The derived windows are not compared: a state read from a snapshot equals the
+    /// one it was written from.
+    fn eq(&self, other: &Self) -> bool {
+        self.messages == other.messages
+            && self.client_ids == other.client_ids
+            && self.archive == other.archive
+            && self.archived_late == other.archived_late
+    }
+}
 
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+/// The client ids of the last [`CLIENT_ID_WINDOW`] posts: `(user, client id)` →
+/// message id, and the same in post order, to forget the oldest. Stored as a list of
+/// `(user, client id, message id)` (the shape snapshots always had).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ClientIds {
+    by_key: HashMap<(String, String), u64>,
+    by_id: BTreeMap<u64, (String, String)>,
+}
 
-    type Map = HashMap<(String, String), u64>;
+impl ClientIds {
+    pub fn get(&self, user_id: &str, client_msg_id: &str) -> Option<u64> {
+        self.by_key
+            .get(&(user_id.to_owned(), client_msg_id.to_owned()))
+            .copied()
+    }
 
-    pub(super) fn serialize<S: Serializer>(map: &Map, s: S) -> Result<S::Ok, S::Error> {
-        map.iter()
-            .map(|((u, c), id)| (u, c, id))
+    pub fn len(&self) -> usize {
+        self.by_key.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_key.is_empty()
+    }
+
+    fn insert(&mut self, key: (String, String), message_id: u64) {
+        if let Some(old) = self.by_key.insert(key.clone(), message_id) {
+            self.by_id.remove(&old);
+        }
+        self.by_id.insert(message_id, key);
+        while self.by_id.len() > CLIENT_ID_WINDOW {
+            if let Some((_, key)) = self.by_id.pop_first() {
+                self.by_key.remove(&key);
+            }
+        }
+    }
+}
+
+impl Serialize for ClientIds {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.by_id
+            .iter()
+            .map(|(id, (u, c))| (u, c, id))
             .collect::<Vec<_>>()
             .serialize(s)
     }
+}
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Map, D::Error> {
-        let list = Vec::<(String, String, u64)>::deserialize(d)?;
-        Ok(list.into_iter().map(|(u, c, id)| ((u, c), id)).collect())
+impl<'de> Deserialize<'de> for ClientIds {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut ids = ClientIds::default();
+        let mut list = Vec::<(String, String, u64)>::deserialize(d)?;
+        list.sort_unstable_by_key(|(_, _, id)| *id);
+        for (u, c, id) in list {
+            ids.insert((u, c), id);
+        }
+        Ok(ids)
     }
 }
 
 impl Chat {
+    /// The highest id of `area` that left memory in a batch (0: none did).
+    pub fn archived_up_to(&self, area: Area) -> u64 {
+        self.archive
+            .iter()
+            .rev()
+            .find(|m| m.area == area)
+            .map_or(0, |m| m.up_to)
+    }
+
+    /// Whether `id`, not in memory, may be an archived message rather than one that
+    /// never existed or was deleted in the window.
+    pub fn may_be_archived(&self, id: u64) -> bool {
+        self.archive.iter().any(|m| id <= m.up_to) || self.archived_late.contains_key(&id)
+    }
+
+    /// Whether the message is in memory only because it is referenced (pinned or
+    /// published): older than its area's window.
+    pub fn is_held(&self, id: u64) -> bool {
+        self.messages
+            .get(&id)
+            .is_some_and(|m| id <= self.archived_up_to(m.area()))
+    }
+
+    /// The windows, derived from the messages and the marks if not yet.
+    fn windows(&mut self) -> &mut HashMap<Area, VecDeque<u64>> {
+        if self.windows.is_none() {
+            let mut windows: HashMap<Area, VecDeque<u64>> = HashMap::new();
+            let mut bounds: HashMap<Area, u64> = HashMap::new();
+            for mark in &self.archive {
+                bounds.insert(mark.area, mark.up_to);
+            }
+            for (&id, m) in &self.messages {
+                if id > bounds.get(&m.area()).copied().unwrap_or(0) {
+                    windows.entry(m.area()).or_default().push_back(id);
+                }
+            }
+            self.windows = Some(windows);
+        }
+        self.windows.get_or_insert_with(HashMap::new)
+    }
+
+    /// Adds a posted message to its area's window; when the window holds twice
+    /// [`MESSAGE_WINDOW`], its oldest leave memory down to [`MESSAGE_WINDOW`] —
+    /// except those `held` says are referenced — and a mark records the batch.
+    pub(super) fn keep_window(
+        &mut self,
+        area: Area,
+        id: u64,
+        seq: u64,
+        held: impl Fn(u64) -> bool,
+    ) {
+        let window = self.windows().entry(area).or_default();
+        // Derived just now (after a snapshot), the window already has it.
+        if window.back() != Some(&id) {
+            window.push_back(id);
+        }
+        if window.len() < 2 * MESSAGE_WINDOW {
+            return;
+        }
+        let leaving: Vec<u64> = window.drain(..window.len() - MESSAGE_WINDOW).collect();
+        let up_to = leaving.last().copied().unwrap_or(id);
+        for id in leaving {
+            if !held(id) {
+                self.messages.remove(&id);
+            }
+        }
+        self.archive.push(ArchiveMark { area, up_to, seq });
+    }
+
+    /// A held message no longer referenced (or deleted) leaves memory at `seq`.
+    pub(super) fn let_go(&mut self, id: u64, seq: u64) {
+        self.messages.remove(&id);
+        self.archived_late.insert(id, seq);
+    }
+
     /// Folds a message event in; other events are not the chat's.
     pub(super) fn apply(&mut self, event: &ContextEvent, actor: &Actor, kind: &Kind) {
         match kind {
@@ -135,7 +290,12 @@ impl Chat {
                 }
             }
             Kind::MessageDeleted(d) => {
-                self.messages.remove(&d.message_id);
+                if let Some(m) = self.messages.remove(&d.message_id)
+                    && let Some(window) = self.windows().get_mut(&m.area())
+                    && let Ok(at) = window.binary_search(&d.message_id)
+                {
+                    window.remove(at);
+                }
             }
             _ => {}
         }
@@ -151,11 +311,11 @@ impl ContextState {
         what: &'static str,
         actor: &Actor,
     ) -> Result<&MessageRecord, Rejection> {
-        self.chat
-            .messages
-            .get(&id)
-            .filter(|m| view::can_see(self, m, Viewer::of(actor)))
-            .ok_or(Rejection::NotFound(what.into()))
+        match self.chat.messages.get(&id) {
+            Some(m) if view::can_see(self, m, Viewer::of(actor)) => Ok(m),
+            None if self.chat.may_be_archived(id) => Err(Rejection::Archived(what.into())),
+            _ => Err(Rejection::NotFound(what.into())),
+        }
     }
 
     /// Checks a `reply_to` for a post in `area`: the message must be one the actor may
@@ -193,10 +353,7 @@ impl ContextState {
             )));
         }
         if !client_msg_id.is_empty()
-            && let Some(&message_id) = self
-                .chat
-                .client_ids
-                .get(&(actor.user_id.clone(), client_msg_id.to_owned()))
+            && let Some(message_id) = self.chat.client_ids.get(&actor.user_id, client_msg_id)
         {
             return Ok(Some(CommandOutcome::Sent {
                 message_id,
@@ -391,20 +548,15 @@ pub(super) fn push_body(
     viewer: Viewer<'_>,
 ) -> Option<Body> {
     Some(match kind {
-        Kind::MessagePosted(m) => Body::Message(ChatMessage {
-            id: m.message_id,
-            author: event
+        Kind::MessagePosted(m) => Body::Message(posted_message(
+            event,
+            m,
+            event
                 .actor
                 .as_ref()
                 .map(|a| shown_author(state, a, m.thread_id, viewer)),
-            text: m.text.clone(),
-            reply_to: m.reply_to,
-            sent_at_ms: event.at_ms,
-            like_count: 0,
-            client_msg_id: m.client_msg_id.clone(),
-            backchannel: m.backchannel,
-            thread_id: m.thread_id,
-        }),
+            0,
+        )),
         Kind::MessageLiked(l) => like_counts(l.message_id, l.like_count),
         Kind::MessageUnliked(l) => like_counts(l.message_id, l.like_count),
         Kind::MessageDeleted(d) => Body::Deleted(MessageRemoved {
@@ -413,6 +565,26 @@ pub(super) fn push_body(
         }),
         _ => return None,
     })
+}
+
+/// A posted message as its event tells it, by `author`, with `like_count` likes.
+pub(super) fn posted_message(
+    event: &ContextEvent,
+    m: &MessagePosted,
+    author: Option<Author>,
+    like_count: u32,
+) -> ChatMessage {
+    ChatMessage {
+        id: m.message_id,
+        author,
+        text: m.text.clone(),
+        reply_to: m.reply_to,
+        sent_at_ms: event.at_ms,
+        like_count,
+        client_msg_id: m.client_msg_id.clone(),
+        backchannel: m.backchannel,
+        thread_id: m.thread_id,
+    }
 }
 
 fn like_counts(message_id: u64, count: u32) -> Body {

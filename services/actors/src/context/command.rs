@@ -203,6 +203,10 @@ pub enum Rejection {
     PrivateChatDisabled,
     #[error("you already voted on this interaction")]
     AlreadyVoted,
+    /// The message is older than the live window kept in memory: readable through
+    /// history, no longer changeable.
+    #[error("{0} is archived (older than the live window); it can only be read with history")]
+    Archived(Cow<'static, str>),
     /// Too fast for the room's fan-out or its slow mode: retry after the time given.
     #[error("too many {what}; retry in {retry_after_ms} ms")]
     RateLimited {

@@ -13,6 +13,7 @@ mod backchannel;
 pub mod chat;
 pub mod command;
 pub mod feed;
+mod history;
 mod id_keys;
 pub mod interactions;
 mod joins;

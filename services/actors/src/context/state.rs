@@ -25,7 +25,7 @@ use super::{
     pace::MAX_SLOW_MODE_SECS,
     qa::{self, QaQueue},
     updates::Updates,
-    view::Viewer,
+    view::{Area, Viewer},
 };
 pub use super::{
     chat::{ChatLimits, MessageRecord},
@@ -301,12 +301,64 @@ impl ContextState {
             Kind::Updated(u) => self.settings = u.settings.clone(),
             _ => {}
         }
+        // Held messages (older than their window) an unpin, unpublish or delete may
+        // let go of: looked up before the event changes what refers to them.
+        let released: Vec<u64> = match kind {
+            Kind::MessageUnpinned(p) => vec![p.message_id],
+            Kind::MessageDeleted(d) => vec![d.message_id],
+            Kind::FeedItemRemoved(r) => self
+                .feed
+                .published
+                .iter()
+                .filter(|p| p.item_id == r.item_id)
+                .flat_map(|p| [p.question_id, p.answer_id])
+                .collect(),
+            _ => Vec::new(),
+        };
+        let mut released: Vec<u64> = released
+            .into_iter()
+            .filter(|&id| self.chat.is_held(id))
+            .collect();
+        // A log written before messages were archived may like or delete one after it
+        // left memory (decisions refuse that now): history must read up to here to
+        // see it.
+        let late = match kind {
+            Kind::MessageLiked(MessageLiked { message_id, .. })
+            | Kind::MessageUnliked(MessageUnliked { message_id, .. }) => Some(*message_id),
+            Kind::MessageDeleted(d) => Some(d.message_id),
+            _ => None,
+        }
+        .filter(|id| !self.chat.messages.contains_key(id) && self.chat.may_be_archived(*id));
+        released.extend(late);
         self.chat.apply(event, &actor, kind);
         self.moderation.apply(event, &actor, kind);
         qa::apply(&mut self.qa, &actor.user_id, kind);
         self.feed.apply(event, kind);
         self.updates.apply(event, kind);
         self.interactions.apply(event, &actor, kind);
+        self.bound_messages(event.seq, kind, released);
+    }
+
+    /// Keeps the messages in memory bounded: a post may move its area's window on
+    /// (the oldest leave, unless pinned or published); a held message no longer
+    /// referenced, or deleted, leaves too.
+    fn bound_messages(&mut self, seq: u64, kind: &Kind, released: Vec<u64>) {
+        let (pinned, published) = (&self.moderation.pinned, &self.feed.published);
+        let referenced = |id: u64| {
+            pinned.contains(&id)
+                || published
+                    .iter()
+                    .any(|p| p.question_id == id || p.answer_id == id)
+        };
+        if let Kind::MessagePosted(m) = kind {
+            let area = Area::of(m.backchannel, m.thread_id);
+            self.chat.keep_window(area, m.message_id, seq, referenced);
+        }
+        for id in released {
+            if !referenced(id) {
+                self.chat.let_go(id, seq);
+            }
+        }
     }
 }
 
@@ -880,11 +932,13 @@ mod tests {
             .collect();
         keys.sort_unstable();
         // Snapshots written by earlier versions have exactly these keys, and
-        // `interactions`, `interaction_answer_bytes` and `quiz_scores`, added since (see
-        // below).
+        // `interactions`, `interaction_answer_bytes` and `quiz_scores`, added since, and
+        // the chat's `archive` and `archived_late` (see below).
         assert_eq!(
             keys,
             [
+                "archive",
+                "archived_late",
                 "blocked",
                 "client_ids",
                 "created_at_ms",
@@ -917,6 +971,8 @@ mod tests {
             .as_object_mut()
             .unwrap()
             .remove("interaction_answer_bytes");
+        older.as_object_mut().unwrap().remove("archive");
+        older.as_object_mut().unwrap().remove("archived_late");
         let older = ContextState::from_snapshot(&serde_json::to_vec(&older).unwrap()).unwrap();
         assert_eq!(older, s);
     }

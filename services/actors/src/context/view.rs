@@ -58,7 +58,7 @@ impl<'a> Viewer<'a> {
 }
 
 /// Where a message lives. Its area alone decides who may see it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Area {
     GroupChat,
     /// The moderators' backchannel.

@@ -5,7 +5,7 @@
 
 use std::{future::Future, sync::Arc, time::Duration};
 
-use plenary_proto::v1::{DirectHistoryOk, JoinOk, Position, PrivateOk, events::Actor};
+use plenary_proto::v1::{DirectHistoryOk, HistoryOk, JoinOk, Position, PrivateOk, events::Actor};
 use tokio::sync::{
     mpsc::{self, error::SendTimeoutError, error::TrySendError},
     oneshot,
@@ -168,6 +168,34 @@ impl Call for Admin {
         Mail::Context(Request::Admin {
             actor,
             command,
+            reply,
+        })
+    }
+}
+
+/// A page of a context's group chat (or backchannel), as `identity` sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct ChatHistory {
+    pub identity: Arc<Identity>,
+    pub before_id: u64,
+    pub limit: usize,
+    pub backchannel: bool,
+}
+
+impl Call for ChatHistory {
+    type Answer = HistoryOk;
+    fn mail(self, reply: Reply<HistoryOk>) -> Mail {
+        let ChatHistory {
+            identity,
+            before_id,
+            limit,
+            backchannel,
+        } = self;
+        Mail::Context(Request::History {
+            identity,
+            before_id,
+            limit,
+            backchannel,
             reply,
         })
     }

@@ -21,7 +21,7 @@ use plenary_bus::{
     Bus, EventLog,
     redis::{Fence, Ownership, RedisBus, RpcHandler, lease::OwnershipChange, shard_of},
 };
-use plenary_proto::v1::{JoinOk, events::Actor};
+use plenary_proto::v1::{HistoryOk, JoinOk, events::Actor};
 use tracing::{debug, warn};
 
 use crate::runtime::{Exited, Start};
@@ -40,7 +40,8 @@ use crate::{
     },
 };
 use call::{
-    Admin, Call, Card, Chat, Get, Handle, ModeratorPresence, Notices, Report, Undelivered, asked,
+    Admin, Call, Card, Chat, ChatHistory, Get, Handle, ModeratorPresence, Notices, Report,
+    Undelivered, asked,
 };
 
 pub use private::MAX_HISTORY_PAGE;
@@ -329,6 +330,25 @@ impl ContextRegistry {
         command: AdminCommand,
     ) -> Result<ContextView, Rejection> {
         self.run(context_id, Admin { actor, command }).await
+    }
+
+    /// A page of a context's group chat (or, for its moderators, backchannel) older
+    /// than `before_id` (0: the newest), at most `limit` messages (1 to 100).
+    pub async fn chat_history(
+        &self,
+        context_id: &str,
+        identity: Arc<Identity>,
+        before_id: u64,
+        limit: usize,
+        backchannel: bool,
+    ) -> Result<HistoryOk, Rejection> {
+        let call = ChatHistory {
+            identity,
+            before_id,
+            limit: limit.clamp(1, MAX_HISTORY_PAGE),
+            backchannel,
+        };
+        self.run(context_id, call).await
     }
 
     /// Reads a context's settings and position.

@@ -117,6 +117,7 @@ impl ContextRegistry {
             Ok(Request::Chat(call)) => self.serve(stream, call, reply),
             Ok(Request::Admin(call)) => self.serve(stream, call, reply),
             Ok(Request::Get(call)) => self.serve(stream, call, reply),
+            Ok(Request::ChatHistory(call)) => self.serve(stream, call, reply),
             Ok(Request::ModeratorPresence(call)) => self.serve(stream, call, reply),
             Ok(Request::Report(call)) => self.serve(stream, call, reply),
             Ok(Request::Reacted(call)) => self.serve(stream, call, reply),

@@ -10,12 +10,12 @@
 
 use std::{borrow::Cow, collections::BTreeMap, sync::Arc};
 
-use plenary_proto::v1::{DirectHistoryOk, JoinOk, PrivateOk, internal as pb};
+use plenary_proto::v1::{DirectHistoryOk, HistoryOk, JoinOk, PrivateOk, internal as pb};
 use prost::Message;
 
 use super::call::{
-    Admin, Call, Card, Chat, Get, History, ModeratorPresence, Notices, Pair, PrivateOpen, Report,
-    UserSettings,
+    Admin, Call, Card, Chat, ChatHistory, Get, History, ModeratorPresence, Notices, Pair,
+    PrivateOpen, Report, UserSettings,
 };
 use crate::{
     context::{
@@ -148,6 +148,19 @@ impl Answer for DirectHistoryOk {
     fn from_wire(result: pb::answer::Result) -> Option<Self> {
         match result {
             pb::answer::Result::History(ok) => Some(ok),
+            _ => None,
+        }
+    }
+}
+
+impl Answer for HistoryOk {
+    const WHAT: &'static str = "a chat history page";
+    fn into_wire(self) -> pb::answer::Result {
+        pb::answer::Result::ChatHistory(self)
+    }
+    fn from_wire(result: pb::answer::Result) -> Option<Self> {
+        match result {
+            pb::answer::Result::ChatHistory(ok) => Some(ok),
             _ => None,
         }
     }
@@ -348,6 +361,7 @@ impl From<Rejection> for pb::Refused {
             Rejection::PrivateChatDisabled => (R::PrivateChatDisabled, String::new(), 0),
             Rejection::OutcomeUnknown(why) => (R::OutcomeUnknown, why, 0),
             Rejection::AlreadyVoted => (R::AlreadyVoted, String::new(), 0),
+            Rejection::Archived(what) => (R::Archived, what.into_owned(), 0),
             Rejection::RateLimited {
                 what,
                 retry_after_ms: wait,
@@ -387,6 +401,7 @@ impl From<pb::Refused> for Rejection {
             R::PrivateChatDisabled => Rejection::PrivateChatDisabled,
             R::OutcomeUnknown => Rejection::OutcomeUnknown(detail),
             R::AlreadyVoted => Rejection::AlreadyVoted,
+            R::Archived => Rejection::Archived(detail.into()),
             R::RateLimited => Rejection::RateLimited {
                 what: detail.into(),
                 retry_after_ms: refused.retry_after_ms,
@@ -406,6 +421,7 @@ pub(crate) enum Request {
     Chat(Chat),
     Admin(Admin),
     Get(Get),
+    ChatHistory(ChatHistory),
     ModeratorPresence(ModeratorPresence),
     Report(Report<false>),
     Reacted(Report<true>),
@@ -508,6 +524,12 @@ impl TryFrom<pb::forwarded::Op> for Request {
                 before_id: h.before_id,
                 limit: h.limit as usize,
             }),
+            Op::ChatHistory(h) => Request::ChatHistory(ChatHistory {
+                identity: identity(h.identity)?,
+                before_id: h.before_id,
+                limit: h.limit as usize,
+                backchannel: h.backchannel,
+            }),
         })
     }
 }
@@ -556,6 +578,17 @@ impl Forward for Chat {
             command: Some(pb::ChatCommand {
                 command: Some(self.command.into()),
             }),
+        })
+    }
+}
+
+impl Forward for ChatHistory {
+    fn forward(self) -> pb::forwarded::Op {
+        pb::forwarded::Op::ChatHistory(pb::ChatHistory {
+            identity: Some(self.identity.as_ref().into()),
+            before_id: self.before_id,
+            limit: self.limit.try_into().unwrap_or(u32::MAX),
+            backchannel: self.backchannel,
         })
     }
 }
@@ -1010,6 +1043,7 @@ mod tests {
             Request::Chat(c) => encode_request(id, c),
             Request::Admin(c) => encode_request(id, c),
             Request::Get(c) => encode_request(id, c),
+            Request::ChatHistory(c) => encode_request(id, c),
             Request::ModeratorPresence(c) => encode_request(id, c),
             Request::Report(c) => encode_request(id, c),
             Request::Reacted(c) => encode_request(id, c),
@@ -1254,6 +1288,12 @@ mod tests {
                 before_id: 99,
                 limit: 100,
             }),
+            Request::ChatHistory(ChatHistory {
+                identity: identity(),
+                before_id: 1_234,
+                limit: 50,
+                backchannel: true,
+            }),
         ];
         requests.extend(chats.into_iter().chain(actions).map(|command| {
             Request::Chat(Chat {
@@ -1275,7 +1315,7 @@ mod tests {
     fn every_request_reaches_the_owner_as_it_was_sent() {
         let requests = every_request();
         let kinds: HashSet<_> = requests.iter().map(std::mem::discriminant).collect();
-        assert_eq!(kinds.len(), 13, "every kind of request");
+        assert_eq!(kinds.len(), 14, "every kind of request");
         for request in requests {
             let bytes = forward(request.clone());
             assert_ne!(bytes.first(), Some(&b'{'), "never mistaken for JSON");
@@ -1359,6 +1399,12 @@ mod tests {
             ..PrivateOk::default()
         });
         round_trip(DirectHistoryOk::default());
+        round_trip(HistoryOk {
+            context_id: "c".into(),
+            has_more: true,
+            liked_by_me: vec![3],
+            ..HistoryOk::default()
+        });
         round_trip(());
     }
 
@@ -1380,6 +1426,7 @@ mod tests {
             Rejection::PrivateChatDisabled,
             Rejection::OutcomeUnknown("maybe".into()),
             Rejection::AlreadyVoted,
+            Rejection::Archived("message".into()),
             Rejection::RateLimited {
                 what: "messages".into(),
                 retry_after_ms: 250,

@@ -50,6 +50,11 @@ impl<E: Event> Journal<E> {
         }
     }
 
+    /// The log this journal writes to, for reading older events on demand (history).
+    pub(crate) fn log(&self) -> &EventLog {
+        &self.log
+    }
+
     /// Rebuilds `state` from the latest snapshot (or `fresh`) and the events after
     /// it. Returns the events read, which reach back before the snapshot by at least
     /// the recovery window where the log still has them.

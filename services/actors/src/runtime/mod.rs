@@ -270,6 +270,19 @@ impl Held {
         }))
     }
 
+    /// An answer that takes more work after the commit (reading the log): `then`
+    /// runs once the batch committed and answers `reply` itself (it should not keep
+    /// the actor waiting: spawn); a failed batch refuses instead.
+    pub(crate) fn then<T: Send + 'static>(
+        reply: tokio::sync::oneshot::Sender<Result<T, Rejection>>,
+        then: impl FnOnce(tokio::sync::oneshot::Sender<Result<T, Rejection>>) + Send + 'static,
+    ) -> Self {
+        Held(Box::new(move |failed| match failed {
+            Some(why) => drop(reply.send(Err(why.clone()))),
+            None => then(reply),
+        }))
+    }
+
     /// Sends the answers.
     pub(crate) fn answer(held: Vec<Held>) {
         for h in held {

@@ -4,19 +4,23 @@
 //! from each side's point of view), in order, through the registry, and answers the
 //! command only once both have appended it to their own stream (and pushed it to every
 //! device of their user): whatever a sender was acknowledged is in both users' streams.
+//!
+//! History older than the messages in memory is read from the log by a task of its
+//! own (`read_archive`), so the actor never waits for it.
 
 use std::{sync::Arc, time::Duration};
 
+use plenary_bus::EventLog;
 use plenary_proto::v1::{
-    DirectHistoryOk, PeerUpdate,
+    DirectHistoryOk, DirectMessage, Peer, PeerUpdate,
     events::{Actor, ConversationEvent, conversation_event::Kind},
 };
-use tokio::sync::mpsc;
-use tracing::{info_span, warn};
+use tokio::sync::{Semaphore, mpsc};
+use tracing::{Instrument, Span, info_span, warn};
 
 use super::{
-    actor::{Call, Notice, PrivateRequest, UserCard, not_for},
-    pair::{ConversationState, PairCommand, PairDecision, Party},
+    actor::{Call, Notice, PrivateRequest, Reply, UserCard, not_for},
+    pair::{ConversationState, HistoryPage, PairCommand, PairDecision, Party},
 };
 use crate::{
     context::{CommandOutcome, ContextConfig, Rejection},
@@ -45,6 +49,12 @@ const NOTICE_ATTEMPTS: u32 = 8;
 /// The longest wait between two attempts.
 const NOTICE_BACKOFF_MAX: Duration = Duration::from_secs(1);
 
+/// History pages of one conversation read from the log at once; one more is refused
+/// (rate limited) rather than queued.
+const ARCHIVE_READS: usize = 4;
+/// How long reading one history page from the log may take.
+const ARCHIVE_READ_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Starts a conversation actor for the pair `(a, b)` (once its predecessor has
 /// exited).
 pub(crate) fn spawn_pair(
@@ -62,6 +72,7 @@ pub(crate) fn spawn_pair(
         state,
         messenger,
         refresh: false,
+        archive_reads: Arc::new(Semaphore::new(ARCHIVE_READS)),
     };
     let span = info_span!(parent: None, "conversation", stream = %start.id);
     // No recovery window: devices recover through their users' streams.
@@ -74,6 +85,8 @@ struct PairActor {
     /// A `Refresh` in the batch being decided: tell both users where things stand
     /// even if nothing changed.
     refresh: bool,
+    /// Bounds the history pages being read from the log.
+    archive_reads: Arc<Semaphore>,
 }
 
 impl Machine for PairActor {
@@ -154,13 +167,19 @@ impl Machine for PairActor {
                 limit,
                 reply,
             } => {
-                let (messages, has_more) = self.state.history(&viewer, before_id, limit);
-                let ok = DirectHistoryOk {
-                    messages,
-                    has_more,
-                    peer: Some(self.state.peer_view(&viewer)),
-                };
-                held.push(Held::new(reply, Ok(ok)));
+                let peer = self.state.peer_view(&viewer);
+                let page = self.state.history(&viewer, before_id, limit);
+                if page.next_read().is_none() {
+                    let (messages, has_more) = page.finish();
+                    let ok = DirectHistoryOk {
+                        messages,
+                        has_more,
+                        peer: Some(peer),
+                    };
+                    held.push(Held::new(reply, Ok(ok)));
+                } else {
+                    self.answer_from_log(journal, page, peer, reply, held);
+                }
             }
             other => other.refuse(&not_for("user")),
         }
@@ -175,8 +194,9 @@ impl Machine for PairActor {
         let refresh = std::mem::take(&mut self.refresh);
         // Notices describe each event from each side. The state already holds the
         // whole batch, so a notice shows where the conversation stands after it — and
-        // carries the event's own message or removal. A refresh with nothing new
-        // tells each user where things stand.
+        // carries the event's own message or removal (a batch, at most `batch_max`
+        // requests, is far smaller than `DM_WINDOW`: its messages are all in memory).
+        // A refresh with nothing new tells each user where things stand.
         let notices: Vec<Notice> = if events.is_empty() {
             if !refresh {
                 Held::answer(held);
@@ -216,6 +236,47 @@ impl Machine for PairActor {
 }
 
 impl PairActor {
+    /// Completes a history page from the log, in a task of its own started once the
+    /// batch is committed (the log then holds everything the page may show); the task
+    /// answers `reply`.
+    fn answer_from_log(
+        &self,
+        journal: &Journal<ConversationEvent>,
+        page: HistoryPage,
+        peer: Peer,
+        reply: Reply<DirectHistoryOk>,
+        held: &mut Vec<Held>,
+    ) {
+        let Ok(permit) = self.archive_reads.clone().try_acquire_owned() else {
+            let why = Rejection::RateLimited {
+                what: "history pages".into(),
+                retry_after_ms: 100,
+            };
+            held.push(Held::new(reply, Err(why)));
+            return;
+        };
+        let (log, stream) = (journal.log().clone(), journal.id.clone());
+        let span = Span::current();
+        held.push(Held::then(reply, move |reply| {
+            let task = async move {
+                let read = read_archive(&log, &stream, page);
+                let page = tokio::time::timeout(ARCHIVE_READ_TIMEOUT, read)
+                    .await
+                    .unwrap_or_else(|_| {
+                        warn!("reading private history from the event log timed out");
+                        Err(archive_unavailable())
+                    });
+                drop(permit);
+                let _ = reply.send(page.map(|(messages, has_more)| DirectHistoryOk {
+                    messages,
+                    has_more,
+                    peer: Some(peer),
+                }));
+            };
+            tokio::spawn(task.instrument(span));
+        }));
+    }
+
     /// Tells each user, in order, what their stream lacks of this conversation: a
     /// crash or a hand-over may have come between a commit and its notices. Also
     /// refreshes the names (as each user now shows theirs). False while a user's
@@ -244,7 +305,10 @@ impl PairActor {
             // Never told anything, or told part of this epoch: replay from there, if
             // the log still holds it; otherwise say where things stand.
             let same_epoch = epoch == self.state.epoch || (epoch, told) == (0, 0);
-            let replayable = same_epoch && events.first().is_some_and(|e| e.seq <= told + 1);
+            // A message replayed must still be in memory for its notice to carry it.
+            let replayable = same_epoch
+                && told >= self.state.archived_up_to()
+                && events.first().is_some_and(|e| e.seq <= told + 1);
             if replayable {
                 notices.extend(events.iter().filter(|e| e.seq > told).filter_map(|e| {
                     self.state.notice_for(user, e).map(|update| Notice {
@@ -313,6 +377,35 @@ impl PairActor {
         }
         false
     }
+}
+
+/// Does the reads of the log `page` asks for, one after the other, and finishes it.
+async fn read_archive(
+    log: &EventLog,
+    stream: &str,
+    mut page: HistoryPage,
+) -> Result<(Vec<DirectMessage>, bool), Rejection> {
+    while let Some(read) = page.next_read() {
+        let events = log
+            .read_seqs::<ConversationEvent>(
+                stream,
+                read.from,
+                read.to,
+                read.limit,
+                read.newest_first,
+            )
+            .await
+            .map_err(|e| {
+                warn!(error = %e, "cannot read private history from the event log");
+                archive_unavailable()
+            })?;
+        page.take(events);
+    }
+    Ok(page.finish())
+}
+
+fn archive_unavailable() -> Rejection {
+    Rejection::Unavailable("the event log is unavailable; retry".into())
 }
 
 #[cfg(test)]
@@ -432,16 +525,22 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn a_user_who_could_not_be_told_is_caught_up_when_the_conversation_revives() {
-        let dir = tempfile::tempdir().unwrap();
-        let log = EventLog::open(dir.path(), SyncMode::Normal).await.unwrap();
+    /// A conversation actor on `log` whose users `a` and `b` are connected.
+    async fn connected(log: &EventLog) -> (Arc<Users>, mpsc::Sender<PrivateRequest>) {
         let users = Arc::new(Users::default());
-        let tx = start(&log, &users);
+        let tx = start(log, &users);
         let request = PairCommand::Connection(ConnectionAction::Request);
         command(&tx, "a", "b", request).await.unwrap();
         let accept = PairCommand::Connection(ConnectionAction::Accept);
         command(&tx, "b", "a", accept).await.unwrap();
+        (users, tx)
+    }
+
+    #[tokio::test]
+    async fn a_user_who_could_not_be_told_is_caught_up_when_the_conversation_revives() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = EventLog::open(dir.path(), SyncMode::Normal).await.unwrap();
+        let (users, tx) = connected(&log).await;
         command(&tx, "a", "b", send("one")).await.unwrap();
 
         // Both users' actors are unreachable: the message is stored and answered,
@@ -483,5 +582,83 @@ mod tests {
                 .collect();
             assert_eq!(theirs, ["one", "two"], "{user}");
         }
+    }
+
+    async fn history(
+        tx: &mpsc::Sender<PrivateRequest>,
+        before_id: u64,
+        limit: usize,
+    ) -> Result<DirectHistoryOk, Rejection> {
+        let (reply, answer) = oneshot::channel();
+        let viewer = "b".into();
+        tx.send(PrivateRequest::History {
+            viewer,
+            before_id,
+            limit,
+            reply,
+        })
+        .await
+        .ok();
+        answer
+            .await
+            .unwrap_or(Err(Rejection::Unavailable("stopped".into())))
+    }
+
+    #[tokio::test]
+    async fn history_older_than_memory_is_read_from_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = EventLog::open(dir.path(), SyncMode::Normal).await.unwrap();
+        let (users, tx) = connected(&log).await;
+        // Queued together: they commit in batches, as under load. Two are deleted
+        // early (then archived), one late (still in memory).
+        let total = 2 * crate::user::pair::DM_WINDOW + 150;
+        let mut ids = Vec::new();
+        for (range, deleted) in [(0..10, &[1, 2][..]), (10..total, &[600][..])] {
+            let mut answers = Vec::new();
+            for i in range {
+                let (reply, answer) = oneshot::channel();
+                let op = Box::new((party("a"), party("b"), send(&format!("m{i}"))));
+                tx.send(PrivateRequest::Pair { op, reply }).await.unwrap();
+                answers.push(answer);
+            }
+            for answer in answers {
+                match answer.await.unwrap() {
+                    Ok(CommandOutcome::Sent { message_id, .. }) => ids.push(message_id),
+                    other => panic!("{other:?}"),
+                }
+            }
+            for &i in deleted {
+                let delete = PairCommand::Delete { message_id: ids[i] };
+                command(&tx, "a", "b", delete).await.unwrap();
+            }
+        }
+        assert_eq!(
+            command(&tx, "a", "b", PairCommand::Delete { message_id: ids[0] }).await,
+            Err(Rejection::Archived("message".into()))
+        );
+
+        let (mut texts, mut before) = (Vec::new(), 0);
+        loop {
+            let page = history(&tx, before, 100).await.unwrap();
+            texts.splice(0..0, page.messages.iter().map(|m| m.text.clone()));
+            if !page.has_more {
+                break;
+            }
+            before = page.messages[0].message_id;
+        }
+        let expected: Vec<String> = (0..total)
+            .filter(|i| ![1, 2, 600].contains(i))
+            .map(|i| format!("m{i}"))
+            .collect();
+        assert_eq!(texts, expected);
+
+        // A conversation started again (from the snapshot and the log) answers alike.
+        drop(tx);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let tx = start(&log, &users);
+        let first = history(&tx, ids[5], 100).await.unwrap();
+        let shown: Vec<&str> = first.messages.iter().map(|m| m.text.as_str()).collect();
+        assert_eq!(shown, ["m0", "m3", "m4"]);
+        assert!(!first.has_more);
     }
 }

@@ -5,6 +5,7 @@
 pub(crate) mod actor;
 pub mod connection;
 pub(crate) mod conversation;
+mod dm_history;
 pub mod inbox;
 pub mod pair;
 

@@ -1,8 +1,13 @@
 //! One conversation between two users — their connection, private messages and read
 //! markers — as a pure state machine. The conversation actor runs it; every change is
 //! a [`ConversationEvent`] on the pair's own stream (`~dm/<a>/<b>`).
+//!
+//! Memory is bounded: the state keeps the last [`DM_WINDOW`] to `2 × DM_WINDOW`
+//! messages and the client ids of the last [`DM_CLIENT_IDS`] messages sent with one.
+//! Older messages are archived: read-only, and read from the log page by page
+//! ([`HistoryPage`]).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use plenary_proto::v1::{
     DirectMessage, DirectMessageRef, Peer, PeerStatus, PeerUpdate,
@@ -13,8 +18,23 @@ use plenary_proto::v1::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::connection::{ConnectionCommand, ConnectionEvent, ConnectionRejection, Pair, PairState};
+pub use super::dm_history::{HistoryPage, LogRead};
+use super::{
+    connection::{ConnectionCommand, ConnectionEvent, ConnectionRejection, Pair, PairState},
+    dm_history::Step,
+};
 use crate::context::{CommandOutcome, Rejection, state::ChatLimits};
+
+/// Messages of a conversation kept in memory: when more than twice this many are held,
+/// the oldest leave in one batch down to this many (so eviction costs little per
+/// message). Messages that left are archived: `dm_history` reads them from the log,
+/// and they can no longer be deleted.
+pub const DM_WINDOW: usize = 500;
+
+/// Client message ids remembered for idempotent resends: those of the last this many
+/// messages of the conversation sent with one (either sender). A resend of an older
+/// message is posted again.
+pub const DM_CLIENT_IDS: usize = 1_000;
 
 /// Stream ids of conversations start with this; context ids may not.
 pub const PAIR_PREFIX: &str = "~dm/";
@@ -80,6 +100,64 @@ pub struct StoredMessage {
     pub deleted: bool,
 }
 
+/// One batch of messages that left memory: those with ids up to `up_to`, when event
+/// `seq` was applied. Deletes touch only messages in memory, so everything that changed
+/// them is in the log before `seq`: history reads no further to render them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArchiveMark {
+    pub up_to: u64,
+    pub seq: u64,
+}
+
+/// The client ids of the last [`DM_CLIENT_IDS`] messages sent with one:
+/// `sender \u{1f} client_msg_id` → message id, and the same by id to forget the oldest.
+/// Stored as the map alone (the shape snapshots always had): ids are seqs, so their
+/// order is the order the messages were posted in.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct ClientIds {
+    by_key: HashMap<String, u64>,
+    by_id: BTreeMap<u64, String>,
+}
+
+impl ClientIds {
+    fn get(&self, key: &str) -> Option<u64> {
+        self.by_key.get(key).copied()
+    }
+
+    fn insert(&mut self, key: String, message_id: u64) {
+        if let Some(old) = self.by_key.insert(key.clone(), message_id) {
+            self.by_id.remove(&old);
+        }
+        self.by_id.insert(message_id, key);
+        while self.by_id.len() > DM_CLIENT_IDS {
+            if let Some((_, key)) = self.by_id.pop_first() {
+                self.by_key.remove(&key);
+            }
+        }
+    }
+}
+
+impl Serialize for ClientIds {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.by_key.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for ClientIds {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut list: Vec<(String, u64)> = HashMap::<String, u64>::deserialize(d)?
+            .into_iter()
+            .collect();
+        list.sort_unstable_by_key(|(_, id)| *id);
+        // An older snapshot may hold more: the oldest are forgotten, as a replay would.
+        let mut ids = ClientIds::default();
+        for (key, id) in list {
+            ids.insert(key, id);
+        }
+        Ok(ids)
+    }
+}
+
 /// The state of one conversation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConversationState {
@@ -88,12 +166,20 @@ pub struct ConversationState {
     pub pair: Pair,
     /// Display names, by user id, as last known.
     names: BTreeMap<String, String>,
-    /// Every message, by id (ascending); deleted ones keep their place without text.
+    /// The messages in memory (the window), by id (ascending): every message after
+    /// the archive. Deleted ones keep their place without text.
     messages: Vec<StoredMessage>,
-    /// `sender \u{1f} client_msg_id` → message id.
-    client_ids: HashMap<String, u64>,
+    /// For idempotent resends.
+    client_ids: ClientIds,
     /// The last message each user has read.
     read: BTreeMap<String, u64>,
+    /// One mark per batch of messages that left memory, in order.
+    #[serde(default)]
+    archive: Vec<ArchiveMark>,
+    /// Archived messages deleted after they left memory: only logs written before
+    /// messages were archived hold such deletes (they are refused now).
+    #[serde(default)]
+    deleted_late: Vec<u64>,
 }
 
 /// What a decided command produces.
@@ -132,8 +218,10 @@ impl ConversationState {
             pair: Pair::new(x, y).map_err(connection_rejection)?,
             names: BTreeMap::new(),
             messages: Vec::new(),
-            client_ids: HashMap::new(),
+            client_ids: ClientIds::default(),
             read: BTreeMap::new(),
+            archive: Vec::new(),
+            deleted_late: Vec::new(),
         })
     }
 
@@ -149,8 +237,10 @@ impl ConversationState {
             },
             names: BTreeMap::new(),
             messages: Vec::new(),
-            client_ids: HashMap::new(),
+            client_ids: ClientIds::default(),
             read: BTreeMap::new(),
+            archive: Vec::new(),
+            deleted_late: Vec::new(),
         }
     }
 
@@ -240,7 +330,7 @@ impl ConversationState {
                     )));
                 }
                 if !client_msg_id.is_empty()
-                    && let Some(&id) = self.client_ids.get(&client_key(&me.user_id, client_msg_id))
+                    && let Some(id) = self.client_ids.get(&client_key(&me.user_id, client_msg_id))
                 {
                     return Ok(PairDecision::Already(CommandOutcome::Sent {
                         message_id: id,
@@ -273,6 +363,9 @@ impl ConversationState {
                 )]))
             }
             PairCommand::Delete { message_id } => {
+                if self.is_archived(*message_id) {
+                    return Err(Rejection::Archived("message".into()));
+                }
                 let message = self
                     .message(*message_id)
                     .filter(|m| !m.deleted)
@@ -288,6 +381,8 @@ impl ConversationState {
             }
             PairCommand::Refresh => Ok(PairDecision::Already(CommandOutcome::Done { seq: 0 })),
             PairCommand::Read { message_id } => {
+                // Needs no message body: an archived id is a marker like any other
+                // (the last message is always in memory).
                 let last = self.messages.last().map_or(0, |m| m.id);
                 let up_to = (*message_id).min(last);
                 if up_to <= self.read_by(&me.user_id) {
@@ -336,12 +431,21 @@ impl ConversationState {
                     client_msg_id: m.client_msg_id.clone(),
                     deleted: false,
                 });
+                self.keep_window(event.seq);
             }
             Some(Kind::DirectMessageDeleted(d)) => {
-                if let Ok(i) = self.messages.binary_search_by_key(&d.message_id, |m| m.id) {
-                    let message = &mut self.messages[i];
-                    message.deleted = true;
-                    message.text.clear();
+                match self.messages.binary_search_by_key(&d.message_id, |m| m.id) {
+                    Ok(i) => {
+                        let message = &mut self.messages[i];
+                        message.deleted = true;
+                        message.text.clear();
+                    }
+                    Err(_) if self.is_archived(d.message_id) => {
+                        if !self.deleted_late.contains(&d.message_id) {
+                            self.deleted_late.push(d.message_id);
+                        }
+                    }
+                    Err(_) => {}
                 }
             }
             Some(Kind::DirectMessageRead(r)) => {
@@ -350,6 +454,32 @@ impl ConversationState {
             }
             _ => {}
         }
+    }
+
+    /// When more than twice [`DM_WINDOW`] messages are held, the oldest leave memory
+    /// down to [`DM_WINDOW`], and a mark records the batch (with `seq`, the event that
+    /// made them leave). Part of `apply`: a replay, or a snapshot and the events after
+    /// it, leave exactly the same window.
+    fn keep_window(&mut self, seq: u64) {
+        if self.messages.len() <= 2 * DM_WINDOW {
+            return;
+        }
+        let leaving = self.messages.len() - DM_WINDOW;
+        let up_to = self.messages[leaving - 1].id;
+        self.messages.drain(..leaving);
+        self.archive.push(ArchiveMark { up_to, seq });
+    }
+
+    /// The highest id of the messages that left memory (0: none did). Every message
+    /// after it is in memory.
+    pub fn archived_up_to(&self) -> u64 {
+        self.archive.last().map_or(0, |m| m.up_to)
+    }
+
+    /// Whether `id` is at or before the archive's end: a message there (if it is one)
+    /// is only in the log.
+    fn is_archived(&self, id: u64) -> bool {
+        (1..=self.archived_up_to()).contains(&id)
     }
 
     fn message(&self, id: u64) -> Option<&StoredMessage> {
@@ -374,7 +504,9 @@ impl ConversationState {
         }
     }
 
-    /// Messages from the other side that `viewer` has not read.
+    /// Messages from the other side that `viewer` has not read, counted in memory:
+    /// exact while `viewer`'s read marker is in memory (it is at least within the last
+    /// [`DM_WINDOW`] messages), otherwise the unread messages among those in memory.
     pub fn unread(&self, viewer: &str) -> u32 {
         let read = self.read_by(viewer);
         self.messages
@@ -449,33 +581,55 @@ impl ConversationState {
         Some(update)
     }
 
-    /// A page of messages before `before_id` (0: the latest), oldest first, and
-    /// whether older ones exist.
-    pub fn history(
-        &self,
-        viewer: &str,
-        before_id: u64,
-        limit: usize,
-    ) -> (Vec<DirectMessage>, bool) {
+    /// A page of `viewer`'s messages before `before_id` (0: the latest), as memory
+    /// answers it: complete when memory holds enough, or the reads of the log that
+    /// complete it (see [`HistoryPage`]).
+    pub fn history(&self, viewer: &str, before_id: u64, limit: usize) -> HistoryPage {
+        let limit = limit.max(1);
         let end = if before_id == 0 {
             self.messages.len()
         } else {
             self.messages.partition_point(|m| m.id < before_id)
         };
-        let visible: Vec<&StoredMessage> = self.messages[..end]
+        // One more than the page: whether older ones exist.
+        let mut newer: Vec<DirectMessage> = self.messages[..end]
             .iter()
             .rev()
             .filter(|m| !m.deleted)
             .take(limit + 1)
-            .collect();
-        let has_more = visible.len() > limit;
-        let page = visible
-            .into_iter()
-            .take(limit)
-            .rev()
             .map(|m| self.direct(viewer, m))
             .collect();
-        (page, has_more)
+        newer.reverse();
+        let archived = self.archived_up_to();
+        let below = match before_id {
+            0 => archived + 1,
+            id => id.min(archived + 1),
+        };
+        let mut page = HistoryPage {
+            peer_id: self.other(viewer).to_owned(),
+            limit,
+            newer,
+            older: Vec::new(),
+            step: Step::Done,
+            cursor: below - 1,
+            marks: Vec::new(),
+            deleted_late: Vec::new(),
+            seq: self.seq,
+            pending: Vec::new(),
+            deleted: HashSet::new(),
+            scanned_from: u64::MAX,
+        };
+        if page.wanted() > 0 && page.cursor > 0 {
+            page.step = Step::Backward;
+            page.marks = self.archive.clone();
+            page.deleted_late = self
+                .deleted_late
+                .iter()
+                .copied()
+                .filter(|&id| id < below)
+                .collect();
+        }
+        page
     }
 }
 
@@ -610,14 +764,14 @@ mod tests {
             run(&mut s, &a, &b, PairCommand::Delete { message_id: ids[4] }),
             Err(Rejection::NotFound(_))
         ));
-        let (page, more) = s.history("b", 0, 2);
+        let (page, more) = s.history("b", 0, 2).finish();
         assert_eq!(
             page.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(),
             ["m2", "m3"]
         );
         assert!(more);
         assert_eq!(page[0].peer_id, "a");
-        let (page, more) = s.history("b", page[0].message_id, 10);
+        let (page, more) = s.history("b", page[0].message_id, 10).finish();
         assert_eq!(page.len(), 2);
         assert!(!more);
         assert_eq!(s.unread("b"), 4, "a deleted message is not unread");
@@ -705,7 +859,7 @@ mod tests {
                     proptest::prop_assert_eq!(s.unread(viewer), recount);
                 }
             }
-            let (all, more) = s.history("a", 0, 1_000);
+            let (all, more) = s.history("a", 0, 1_000).finish();
             proptest::prop_assert!(!more);
             let expected: Vec<u64> = sent.iter().map(|m| m.0).filter(|id| !deleted.contains(id)).collect();
             proptest::prop_assert_eq!(all.iter().map(|m| m.message_id).collect::<Vec<_>>(), expected);
@@ -718,5 +872,340 @@ mod tests {
         run(&mut s, &a, &b, send("kept", "k")).unwrap();
         let back = ConversationState::from_snapshot(&s.to_snapshot().unwrap()).unwrap();
         assert_eq!(back, s);
+    }
+
+    /// Answers a read from `log` (every event of the stream), as the event log does.
+    fn serve(log: &[ConversationEvent], read: LogRead) -> Vec<ConversationEvent> {
+        let mut events: Vec<ConversationEvent> = log
+            .iter()
+            .filter(|e| (read.from..=read.to).contains(&e.seq))
+            .cloned()
+            .collect();
+        if read.newest_first {
+            events.reverse();
+        }
+        events.truncate(read.limit);
+        events
+    }
+
+    /// A history page, reading archived messages from `log`.
+    fn page(
+        s: &ConversationState,
+        log: &[ConversationEvent],
+        before_id: u64,
+        limit: usize,
+    ) -> (Vec<DirectMessage>, bool) {
+        let mut page = s.history("b", before_id, limit);
+        while let Some(read) = page.next_read() {
+            page.take(serve(log, read));
+        }
+        page.finish()
+    }
+
+    /// Every message ids history shows, paging back from the latest by `limit`:
+    /// each page full but the last, `has_more` false only on the last.
+    fn page_back(s: &ConversationState, log: &[ConversationEvent], limit: usize) -> Vec<u64> {
+        let (mut all, mut before) = (Vec::new(), 0);
+        loop {
+            let (messages, more) = page(s, log, before, limit);
+            assert!(messages.len() <= limit);
+            if more {
+                assert_eq!(messages.len(), limit, "only the last page may be short");
+            }
+            all.splice(0..0, messages.iter().map(|m| m.message_id));
+            if !more {
+                return all;
+            }
+            before = messages[0].message_id;
+        }
+    }
+
+    /// Sends, deletes and reads like the actor does, keeping the log.
+    struct Logged {
+        a: Party,
+        b: Party,
+        s: ConversationState,
+        log: Vec<ConversationEvent>,
+    }
+
+    impl Logged {
+        fn new() -> Self {
+            let (a, b) = (party("a", true), party("b", true));
+            let mut s = ConversationState::new("a", "b").unwrap();
+            let mut log = run(&mut s, &a, &b, REQUEST).unwrap();
+            log.extend(run(&mut s, &b, &a, ACCEPT).unwrap());
+            Logged { a, b, s, log }
+        }
+
+        fn by(&mut self, a: bool, command: PairCommand) -> Result<u64, Rejection> {
+            let (me, peer) = if a {
+                (&self.a, &self.b)
+            } else {
+                (&self.b, &self.a)
+            };
+            let events = run(&mut self.s, me, peer, command)?;
+            let seq = events.last().map_or(0, |e| e.seq);
+            self.log.extend(events);
+            Ok(seq)
+        }
+
+        fn send(&mut self, a: bool, i: usize) -> u64 {
+            self.by(a, send(&format!("m{i}"), &format!("c{i}")))
+                .unwrap()
+        }
+    }
+
+    #[test]
+    fn memory_stays_bounded_and_history_pages_back_to_the_first_message() {
+        let mut chat = Logged::new();
+        let mut visible = Vec::new();
+        for i in 0..5_000 {
+            let by_a = i % 3 != 0;
+            let id = chat.send(by_a, i);
+            // Some are deleted at once, some a few hundred messages later (still in
+            // memory); others are read.
+            if i % 7 == 0 {
+                chat.by(by_a, PairCommand::Delete { message_id: id })
+                    .unwrap();
+            } else {
+                visible.push(id);
+            }
+            if i % 11 == 0 && i >= 300 {
+                let old = visible.remove(visible.len() - 250);
+                let by_a = chat.s.message(old).unwrap().sender == "a";
+                chat.by(by_a, PairCommand::Delete { message_id: old })
+                    .unwrap();
+            }
+            if i % 13 == 0 {
+                chat.by(!by_a, PairCommand::Read { message_id: id })
+                    .unwrap();
+            }
+            let held = chat.s.messages.len();
+            assert!(held <= 2 * DM_WINDOW && (i < DM_WINDOW || held >= DM_WINDOW));
+        }
+        assert!(chat.s.client_ids.by_key.len() <= DM_CLIENT_IDS);
+        assert_eq!(chat.s.archive.len(), (5_000 - DM_WINDOW) / (DM_WINDOW + 1));
+        let snapshot = chat.s.to_snapshot().unwrap();
+        assert!(snapshot.len() < 400_000, "{} bytes", snapshot.len());
+
+        for limit in [1, 37, 100] {
+            assert_eq!(
+                page_back(&chat.s, &chat.log, limit),
+                visible,
+                "limit {limit}"
+            );
+        }
+        // A page ending exactly at the archive's end, and one within the archive.
+        let boundary = chat.s.archived_up_to();
+        let (messages, more) = page(&chat.s, &chat.log, boundary + 1, 3);
+        let archived: Vec<u64> = visible
+            .iter()
+            .copied()
+            .filter(|&id| id <= boundary)
+            .collect();
+        assert_eq!(
+            messages.iter().map(|m| m.message_id).collect::<Vec<_>>(),
+            archived[archived.len() - 3..]
+        );
+        assert!(more);
+        // Rendered as in memory: `m<i>` was sent with client id `c<i>`.
+        for m in &messages {
+            assert_eq!(m.peer_id, "a");
+            assert_eq!(m.text[1..], m.client_msg_id[1..]);
+            assert_eq!(m.sent_at_ms, 1000 + m.message_id - 1);
+        }
+        let (first, more) = page(&chat.s, &chat.log, visible[2], 10);
+        assert_eq!(
+            first.iter().map(|m| m.message_id).collect::<Vec<_>>(),
+            visible[..2]
+        );
+        assert!(!more);
+    }
+
+    #[test]
+    fn archived_messages_cannot_be_deleted_but_read_markers_reach_them() {
+        let mut chat = Logged::new();
+        let ids: Vec<u64> = (0..2 * DM_WINDOW + 1).map(|i| chat.send(true, i)).collect();
+        assert_eq!(chat.s.archived_up_to(), ids[DM_WINDOW]);
+        assert_eq!(
+            chat.by(true, PairCommand::Delete { message_id: ids[0] }),
+            Err(Rejection::Archived("message".into()))
+        );
+        assert_eq!(
+            chat.by(
+                false,
+                PairCommand::Delete {
+                    message_id: ids[DM_WINDOW]
+                }
+            ),
+            Err(Rejection::Archived("message".into())),
+            "archived: the sender is no longer known"
+        );
+        assert!(matches!(
+            chat.by(true, PairCommand::Delete { message_id: 0 }),
+            Err(Rejection::NotFound(_))
+        ));
+        chat.by(
+            true,
+            PairCommand::Delete {
+                message_id: ids[DM_WINDOW + 1],
+            },
+        )
+        .unwrap();
+        // A read marker needs no message body.
+        chat.by(false, PairCommand::Read { message_id: ids[3] })
+            .unwrap();
+        assert_eq!(chat.s.peer_view("a").peer_read_id, ids[3]);
+        assert_eq!(
+            chat.s.unread("b"),
+            (DM_WINDOW - 1) as u32,
+            "counted in memory"
+        );
+    }
+
+    #[test]
+    fn client_ids_are_forgotten_first_in_first_out() {
+        let mut chat = Logged::new();
+        let first = chat.send(true, 0);
+        for i in 1..=DM_CLIENT_IDS {
+            chat.send(i % 2 == 0, i);
+        }
+        let resend = |s: &ConversationState, a: &Party, b: &Party, i: usize| {
+            s.decide(
+                &ChatLimits::default(),
+                a,
+                b,
+                &send("again", &format!("c{i}")),
+            )
+            .unwrap()
+        };
+        let (a, b) = (chat.a.clone(), chat.b.clone());
+        // `c0` is the oldest of DM_CLIENT_IDS + 1: forgotten, so posted again.
+        assert!(matches!(resend(&chat.s, &a, &b, 0), PairDecision::Emit(_)));
+        assert!(matches!(
+            resend(&chat.s, &a, &b, 2),
+            PairDecision::Already(CommandOutcome::Sent { duplicate: true, message_id, .. })
+                if message_id == first + 2
+        ));
+        assert_eq!(chat.s.client_ids.by_key.len(), DM_CLIENT_IDS);
+        // A snapshot keeps the order; an older one with more ids forgets the oldest.
+        let back = ConversationState::from_snapshot(&chat.s.to_snapshot().unwrap()).unwrap();
+        assert_eq!(back, chat.s);
+        let mut older = serde_json::to_value(&chat.s).unwrap();
+        older["client_ids"]["a\u{1f}c0"] = first.into();
+        let older = ConversationState::from_snapshot(older.to_string().as_bytes()).unwrap();
+        assert_eq!(older.client_ids, chat.s.client_ids);
+    }
+
+    #[test]
+    fn a_snapshot_without_archive_fields_is_read_and_trimmed_at_the_next_eviction() {
+        let mut chat = Logged::new();
+        for i in 0..2 * DM_WINDOW {
+            chat.send(true, i);
+        }
+        let mut old = serde_json::to_value(&chat.s).unwrap();
+        let fields = old.as_object_mut().unwrap();
+        fields.remove("archive");
+        fields.remove("deleted_late");
+        let mut back = ConversationState::from_snapshot(old.to_string().as_bytes()).unwrap();
+        assert_eq!(back, chat.s);
+        let event = chat.log.last().unwrap().clone();
+        let next = ConversationEvent {
+            seq: back.seq + 1,
+            ..event
+        };
+        back.apply(&next);
+        assert_eq!(back.messages.len(), DM_WINDOW);
+    }
+
+    #[test]
+    fn a_delete_of_an_archived_message_in_an_older_log_still_hides_it() {
+        let mut chat = Logged::new();
+        let first = chat.send(true, 0);
+        for i in 1..=2 * DM_WINDOW {
+            chat.send(true, i);
+        }
+        assert!(chat.s.is_archived(first));
+        // Written before messages were archived: a delete long after the message.
+        let delete = ConversationEvent {
+            stream_id: "p".into(),
+            epoch: 1,
+            seq: chat.s.seq + 1,
+            at_ms: 1,
+            actor: None,
+            kind: Some(Kind::DirectMessageDeleted(DirectMessageDeleted {
+                message_id: first,
+            })),
+        };
+        chat.s.apply(&delete);
+        chat.log.push(delete);
+        let all = page_back(&chat.s, &chat.log, 100);
+        assert_eq!(all.len(), 2 * DM_WINDOW);
+        assert!(!all.contains(&first));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+        /// With messages leaving memory, a replay and a snapshot plus the events after
+        /// it give the same state, and history shows every message not deleted,
+        /// exactly once and in order, as far back as the log holds them.
+        #[test]
+        fn eviction_keeps_replay_snapshots_and_history_consistent(
+            steps in proptest::collection::vec((proptest::bool::ANY, 0u8..10, 0usize..2_000), 1_300..2_800),
+            cut in 0usize..3_000,
+            limit in 1usize..=100,
+            floor in 0u64..3_000,
+        ) {
+            let mut chat = Logged::new();
+            let mut visible: Vec<u64> = Vec::new();
+            for (i, (by_a, op, n)) in steps.into_iter().enumerate() {
+                match op {
+                    0 if !visible.is_empty() => {
+                        let id = visible[visible.len() - 1 - n % visible.len()];
+                        let sender = chat.s.message(id).map(|m| m.sender == "a");
+                        if chat.by(sender.unwrap_or(by_a), PairCommand::Delete { message_id: id }).is_ok() {
+                            visible.retain(|&v| v != id);
+                        }
+                    }
+                    1 => {
+                        chat.by(by_a, PairCommand::Read { message_id: n as u64 * 3 }).unwrap();
+                    }
+                    2 if n % 50 == 0 => {
+                        // A resend: never posted twice while remembered.
+                        chat.by(by_a, send("again", &format!("c{}", i.saturating_sub(n % 20)))).unwrap();
+                        if let Some(Kind::DirectMessagePosted(_)) = chat.log.last().and_then(|e| e.kind.as_ref()) {
+                            visible.push(chat.log.last().unwrap().seq);
+                        }
+                    }
+                    _ => visible.push(chat.send(by_a, i)),
+                }
+            }
+            visible.dedup();
+
+            let replayed = chat.log.iter().fold(chat.s.emptied(), |mut s, e| {
+                s.apply(e);
+                s
+            });
+            proptest::prop_assert_eq!(&replayed, &chat.s);
+            let cut = cut.min(chat.log.len());
+            let mut at_cut = chat.s.emptied();
+            for e in &chat.log[..cut] {
+                at_cut.apply(e);
+            }
+            let mut resumed = ConversationState::from_snapshot(&at_cut.to_snapshot().unwrap()).unwrap();
+            for e in &chat.log[cut..] {
+                resumed.apply(e);
+            }
+            proptest::prop_assert_eq!(&resumed, &chat.s);
+
+            proptest::prop_assert_eq!(page_back(&chat.s, &chat.log, limit), visible.clone());
+            // A log that lost its oldest events (Redis's capped stream): history
+            // reaches back as far as it holds, and memory is always shown.
+            let capped: Vec<ConversationEvent> = chat.log.iter().filter(|e| e.seq > floor).cloned().collect();
+            let boundary = chat.s.archived_up_to();
+            let expected: Vec<u64> = visible.iter().copied().filter(|&id| id > floor || id > boundary).collect();
+            proptest::prop_assert_eq!(page_back(&chat.s, &capped, limit), expected);
+        }
     }
 }

@@ -61,6 +61,29 @@ impl std::fmt::Debug for RedisLog {
     }
 }
 
+/// The event of a stream entry (field `e`; entry id `<seq>-0`).
+fn decode_entry<E: crate::StoredEvent>(
+    context_id: &str,
+    entry: &redis::streams::StreamId,
+) -> Result<E, BusError> {
+    let Some(redis::Value::BulkString(payload)) = entry.map.get("e") else {
+        return Err(BusError::CorruptEntry {
+            context_id: context_id.to_owned(),
+            entry: entry.id.clone(),
+        });
+    };
+    E::decode(payload.as_slice()).map_err(|source| BusError::Corrupt {
+        context_id: context_id.to_owned(),
+        seq: entry
+            .id
+            .split('-')
+            .next()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_default(),
+        source,
+    })
+}
+
 fn fenced_or(e: redis::RedisError) -> BusError {
     if e.code() == Some("FENCED") || e.to_string().contains("FENCED") {
         BusError::Fenced(e.to_string())
@@ -84,6 +107,31 @@ impl RedisLog {
     /// The shard of a context.
     pub fn shard_of(&self, context_id: &str) -> u32 {
         shard_of(context_id, self.shards)
+    }
+
+    /// Up to `limit` events of a stream with seqs in `from..=to` (entry ids
+    /// `<seq>-0`), oldest or newest first: only what the capped stream still holds.
+    pub async fn read_seqs<E: crate::StoredEvent>(
+        &self,
+        context_id: &str,
+        from: u64,
+        to: u64,
+        limit: usize,
+        newest_first: bool,
+    ) -> Result<Vec<E>, BusError> {
+        let key = self.keys.context_log(self.shard_of(context_id), context_id);
+        let (start, end) = (format!("{from}-0"), format!("{to}-0"));
+        let mut conn = self.conn.clone();
+        let reply: StreamRangeReply = if newest_first {
+            conn.xrevrange_count(key, end, start, limit).await?
+        } else {
+            conn.xrange_count(key, start, end, limit).await?
+        };
+        reply
+            .ids
+            .into_iter()
+            .map(|entry| decode_entry(context_id, &entry))
+            .collect()
     }
 
     /// Reads a context: epoch, latest snapshot and the events in its stream.
@@ -117,23 +165,7 @@ impl RedisLog {
             .await?;
         let mut events = Vec::with_capacity(reply.ids.len());
         for entry in reply.ids {
-            let Some(redis::Value::BulkString(payload)) = entry.map.get("e") else {
-                return Err(BusError::CorruptEntry {
-                    context_id: context_id.to_owned(),
-                    entry: entry.id,
-                });
-            };
-            let event = E::decode(payload.as_slice()).map_err(|source| BusError::Corrupt {
-                context_id: context_id.to_owned(),
-                seq: entry
-                    .id
-                    .split('-')
-                    .next()
-                    .and_then(|s| s.parse().ok())
-                    .unwrap_or_default(),
-                source,
-            })?;
-            events.push(event);
+            events.push(decode_entry(context_id, &entry)?);
         }
         Ok(LoadedContext {
             epoch,

@@ -1,0 +1,647 @@
+//! Chat history a page at a time: the group chat, or for moderators the backchannel.
+//! A page comes from memory while the area's window reaches back far enough; its older
+//! part is read from the event log. An archived message (older than the window) can no
+//! longer change, so everything that changed it — likes, a delete — is in the log
+//! before the mark of the batch it left memory in: the page reads its posts backwards,
+//! then the events after them up to that mark, and renders them as they ended.
+//!
+//! [`plan`] is pure (the actor runs it on its state); [`read_archive`] does the I/O
+//! (a task the actor spawns, so it never waits on the log).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use plenary_bus::{BusError, EventLog};
+use plenary_proto::v1::{
+    ChatMessage, HistoryOk,
+    events::{ContextEvent, MessagePosted, context_event::Kind},
+};
+
+use super::{
+    chat::{self, ArchiveMark},
+    command::Rejection,
+    state::ContextState,
+    view::{self, Area, Viewer},
+};
+use crate::identity::author_of;
+
+/// Events read from the log at a time, backwards for posts or forwards for what
+/// changed them.
+const LOG_CHUNK: usize = 1_024;
+
+/// What a page needs once memory gave what it holds.
+#[derive(Debug)]
+pub(crate) struct Plan {
+    /// The part from memory, oldest first (the whole page when `archive` is `None`).
+    pub page: HistoryOk,
+    pub limit: usize,
+    /// The older part, to read from the log.
+    pub archive: Option<ArchiveRead>,
+}
+
+/// A read of an area's archive: posts with seqs up to `below`, newest first, until
+/// `want` visible ones are found.
+#[derive(Debug)]
+pub(crate) struct ArchiveRead {
+    area: Area,
+    below: u64,
+    want: usize,
+    viewer: String,
+    /// The area's marks, in order, and the held messages let go one at a time.
+    marks: Vec<ArchiveMark>,
+    late: BTreeMap<u64, u64>,
+    /// Messages older than the window still in memory (pinned or published): shown
+    /// as they are now.
+    held: HashMap<u64, (ChatMessage, bool)>,
+}
+
+/// Plans a page of `area` before `before_id` (0: the newest), at most `limit`
+/// messages, as `viewer` sees it.
+pub(crate) fn plan(
+    state: &ContextState,
+    viewer: Viewer<'_>,
+    area: Area,
+    before_id: u64,
+    limit: usize,
+) -> Result<Plan, Rejection> {
+    if !state.exists() {
+        return Err(Rejection::ContextNotFound(state.id.clone()));
+    }
+    if !view::sees(state, area, viewer) {
+        return Err(Rejection::Forbidden);
+    }
+    let before = if before_id == 0 { u64::MAX } else { before_id };
+    let boundary = state.chat.archived_up_to(area);
+    let start = boundary.saturating_add(1);
+    let recent: Vec<ChatMessage> = state
+        .chat
+        .messages
+        .range(start..before.max(start))
+        .rev()
+        .filter(|(_, m)| m.area() == area)
+        .take(limit + 1)
+        .map(|(id, m)| chat::chat_message(state, *id, m, viewer))
+        .collect();
+    let mut page = HistoryOk {
+        context_id: state.id.clone(),
+        messages: recent.into_iter().rev().collect(),
+        has_more: false,
+        liked_by_me: Vec::new(),
+    };
+    let archive = (page.messages.len() <= limit && boundary > 0 && before > 1).then(|| {
+        let held = state
+            .chat
+            .messages
+            .range(..=boundary)
+            .filter(|(_, m)| m.area() == area)
+            .map(|(id, m)| {
+                let liked = m.likers.contains(viewer.user_id);
+                (*id, (chat::chat_message(state, *id, m, viewer), liked))
+            })
+            .collect();
+        ArchiveRead {
+            area,
+            below: boundary.min(before - 1),
+            want: limit + 1 - page.messages.len(),
+            viewer: viewer.user_id.to_owned(),
+            marks: state
+                .chat
+                .archive
+                .iter()
+                .filter(|m| m.area == area)
+                .copied()
+                .collect(),
+            late: state.chat.archived_late.clone(),
+            held,
+        }
+    });
+    page.liked_by_me = chat::liked_by(state, page.messages.iter(), viewer);
+    let plan = Plan {
+        page,
+        limit,
+        archive,
+    };
+    Ok(match plan.archive {
+        Some(_) => plan,
+        None => plan.finish(Vec::new(), Vec::new()),
+    })
+}
+
+impl Plan {
+    /// The page: `older` (newest first, from the archive) before the part from
+    /// memory, cut to `limit` (the oldest beyond it only says that more exist).
+    fn finish(mut self, older: Vec<ChatMessage>, liked_older: Vec<u64>) -> Plan {
+        let mut messages: Vec<ChatMessage> = older.into_iter().rev().collect();
+        messages.append(&mut self.page.messages);
+        let extra = messages.len().saturating_sub(self.limit);
+        self.page.has_more = extra > 0;
+        messages.drain(..extra);
+        let first = messages.first().map_or(u64::MAX, |m| m.id);
+        self.page.liked_by_me.extend(liked_older);
+        self.page.liked_by_me.retain(|id| *id >= first);
+        self.page.liked_by_me.sort_unstable();
+        self.page.messages = messages;
+        self.archive = None;
+        self
+    }
+
+    /// Whether the page needs the log (else [`Self::into_page`] is the whole page).
+    pub(crate) fn reads_log(&self) -> bool {
+        self.archive.is_some()
+    }
+
+    /// The page, whole (when no archive read is needed).
+    pub(crate) fn into_page(self) -> HistoryOk {
+        self.page
+    }
+}
+
+/// Reads the older part of a page from the log and finishes it.
+pub(crate) async fn read_archive(
+    log: &EventLog,
+    stream_id: &str,
+    mut plan: Plan,
+) -> Result<HistoryOk, BusError> {
+    let Some(read) = plan.archive.take() else {
+        return Ok(plan.page);
+    };
+    let mut older: Vec<ChatMessage> = Vec::new();
+    let mut liked = Vec::new();
+    let mut upper = read.below;
+    while older.len() < read.want && upper > 0 {
+        let chunk: Vec<ContextEvent> = log.read_seqs(stream_id, 1, upper, LOG_CHUNK, true).await?;
+        let Some(last) = chunk.last() else { break };
+        upper = last.seq.saturating_sub(1);
+        let posts: Vec<(ContextEvent, MessagePosted)> = chunk
+            .into_iter()
+            .filter_map(|e| match &e.kind {
+                Some(Kind::MessagePosted(m))
+                    if Area::of(m.backchannel, m.thread_id) == read.area =>
+                {
+                    let m = m.clone();
+                    Some((e, m))
+                }
+                _ => None,
+            })
+            .collect();
+        let (Some((newest, _)), Some((oldest, _))) = (posts.first(), posts.last()) else {
+            continue;
+        };
+        let (lo, hi) = (oldest.seq, newest.seq);
+        let changes = changes_until(log, stream_id, lo, read.horizon(lo, hi)).await?;
+        for (event, m) in posts {
+            if older.len() == read.want {
+                break;
+            }
+            let id = m.message_id;
+            if let Some((live, likes)) = read.held.get(&id) {
+                older.push(live.clone());
+                if *likes {
+                    liked.push(id);
+                }
+                continue;
+            }
+            if changes.deleted.contains(&id) {
+                continue;
+            }
+            let likers = changes.likers.get(&id);
+            if likers.is_some_and(|l| l.contains(&read.viewer)) {
+                liked.push(id);
+            }
+            let author = event.actor.as_ref().map(author_of);
+            older.push(chat::posted_message(
+                &event,
+                &m,
+                author,
+                likers.map_or(0, |l| l.len() as u32),
+            ));
+        }
+    }
+    Ok(plan.finish(older, liked).into_page())
+}
+
+impl ArchiveRead {
+    /// The seq up to which the posts `lo..=hi` could change: the mark of the batch
+    /// the newest left memory in, or a later let-go of a held one among them.
+    fn horizon(&self, lo: u64, hi: u64) -> u64 {
+        let batch = self
+            .marks
+            .iter()
+            .find(|m| m.up_to >= hi)
+            .map_or(u64::MAX, |m| m.seq);
+        self.late
+            .range(lo..=hi)
+            .map(|(_, seq)| *seq)
+            .fold(batch, u64::max)
+    }
+}
+
+/// Likes and deletes of messages from `lo` up to `horizon`.
+#[derive(Default)]
+struct Changes {
+    likers: HashMap<u64, HashSet<String>>,
+    deleted: HashSet<u64>,
+}
+
+async fn changes_until(
+    log: &EventLog,
+    stream_id: &str,
+    lo: u64,
+    horizon: u64,
+) -> Result<Changes, BusError> {
+    let mut changes = Changes::default();
+    let mut from = lo.saturating_add(1);
+    while from <= horizon {
+        let chunk: Vec<ContextEvent> = log
+            .read_seqs(stream_id, from, horizon, LOG_CHUNK, false)
+            .await?;
+        let Some(last) = chunk.last() else { break };
+        from = last.seq.saturating_add(1);
+        for event in &chunk {
+            let user = event.actor.as_ref().map(|a| a.user_id.clone());
+            match (&event.kind, user) {
+                (Some(Kind::MessageLiked(l)), Some(user)) => {
+                    changes.likers.entry(l.message_id).or_default().insert(user);
+                }
+                (Some(Kind::MessageUnliked(l)), Some(user)) => {
+                    if let Some(likers) = changes.likers.get_mut(&l.message_id) {
+                        likers.remove(&user);
+                    }
+                }
+                (Some(Kind::MessageDeleted(d)), _) => {
+                    changes.deleted.insert(d.message_id);
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(changes)
+}
+
+#[cfg(test)]
+mod tests {
+    use plenary_bus::SyncMode;
+    use plenary_proto::v1::events::{Actor, ContextCreated, ContextSettings};
+
+    use super::*;
+    use crate::{
+        Snapshots,
+        context::{
+            chat::{CLIENT_ID_WINDOW, MESSAGE_WINDOW},
+            command::ChatCommand,
+            state::{ChatLimits, Decision},
+            testing::actor,
+        },
+        identity::Role,
+    };
+
+    /// A context and every event it was built from (what its log holds).
+    struct Built {
+        state: ContextState,
+        events: Vec<ContextEvent>,
+    }
+
+    impl Built {
+        fn new() -> Self {
+            let mut built = Built {
+                state: ContextState::new("w1"),
+                events: Vec::new(),
+            };
+            built.emit(
+                &actor("admin", true),
+                Kind::Created(ContextCreated {
+                    settings: Some(ContextSettings {
+                        name: "w1".into(),
+                        ..Default::default()
+                    }),
+                    implicit: false,
+                }),
+            );
+            built
+        }
+
+        fn emit(&mut self, who: &Actor, kind: Kind) -> u64 {
+            let event = ContextEvent {
+                context_id: "w1".into(),
+                epoch: 1,
+                seq: self.state.seq + 1,
+                at_ms: 1_000 + self.state.seq,
+                actor: Some(who.clone()),
+                kind: Some(kind),
+            };
+            self.state.apply(&event);
+            self.events.push(event);
+            self.state.seq
+        }
+
+        /// Decides and applies; the seq of the last event (a post's message id).
+        fn run(&mut self, who: &Actor, command: ChatCommand) -> Result<u64, Rejection> {
+            let kinds = match self.state.decide(&ChatLimits::default(), who, &command)? {
+                Decision::Already(_) => return Ok(0),
+                Decision::Emit(kind) => vec![kind],
+                Decision::EmitAll(kinds) => kinds,
+            };
+            Ok(kinds
+                .into_iter()
+                .map(|k| self.emit(who, k))
+                .last()
+                .unwrap_or(0))
+        }
+    }
+
+    fn send(text: &str, cid: &str, backchannel: bool) -> ChatCommand {
+        ChatCommand::Send {
+            text: text.into(),
+            client_msg_id: cid.into(),
+            reply_to: 0,
+            backchannel,
+            thread_id: 0,
+        }
+    }
+
+    /// What the scenario below leaves: the group chat's visible messages, with the
+    /// likes each has.
+    struct Expected {
+        group: Vec<(u64, u32)>,
+        pinned: u64,
+    }
+
+    /// 3,500 group posts (every 7th liked by `b`, every 11th deleted by its author,
+    /// a backchannel post every 5th), one early post pinned, liked after it left the
+    /// window, then unpinned.
+    fn webinar() -> (Built, Expected) {
+        let mut w = Built::new();
+        let (a, b, c, m) = (
+            actor("a", false),
+            actor("b", false),
+            actor("c", false),
+            actor("m", true),
+        );
+        let mut group = Vec::new();
+        let mut pinned = 0;
+        for i in 0..3_500u32 {
+            let who = if i % 2 == 0 { &a } else { &b };
+            let id = w
+                .run(who, send(&format!("m{i}"), &format!("c{i}"), false))
+                .unwrap();
+            let mut likes = 0;
+            if i % 7 == 0 {
+                w.run(&b, ChatCommand::Like { message_id: id }).unwrap();
+                likes = 1;
+            }
+            if i % 11 == 0 {
+                w.run(who, ChatCommand::Delete { message_id: id }).unwrap();
+            } else {
+                group.push((id, likes));
+            }
+            if i % 5 == 0 {
+                w.run(&m, send(&format!("b{i}"), "", true)).unwrap();
+            }
+            if i == 3 {
+                pinned = id;
+                w.run(&m, ChatCommand::Pin { message_id: id }).unwrap();
+            }
+            if i == 3_000 {
+                // Long past its window, still pinned: it is live.
+                w.run(&c, ChatCommand::Like { message_id: pinned }).unwrap();
+                w.run(&m, ChatCommand::Unpin { message_id: pinned })
+                    .unwrap();
+            }
+        }
+        group
+            .iter_mut()
+            .filter(|(id, _)| *id == pinned)
+            .for_each(|(_, likes)| *likes += 1);
+        (w, Expected { group, pinned })
+    }
+
+    #[test]
+    fn memory_stays_bounded_and_old_messages_are_read_only() {
+        let (w, expected) = webinar();
+        let s = &w.state;
+        let group = s
+            .chat
+            .messages
+            .values()
+            .filter(|m| m.area() == Area::GroupChat);
+        assert!(group.count() <= 2 * MESSAGE_WINDOW);
+        assert!(s.chat.messages.len() <= 3 * MESSAGE_WINDOW);
+        assert!(s.chat.client_ids.len() <= CLIENT_ID_WINDOW);
+        // Unpinned after its window moved on: it left memory then.
+        assert!(!s.chat.messages.contains_key(&expected.pinned));
+        assert!(s.chat.archived_late.contains_key(&expected.pinned));
+        let (oldest, _) = expected.group[0];
+        let a = actor("a", false);
+        let m = actor("m", true);
+        let archived = |what: &'static str| Err(Rejection::Archived(what.into()));
+        assert_eq!(
+            s.decide(
+                &ChatLimits::default(),
+                &a,
+                &ChatCommand::Like { message_id: oldest }
+            ),
+            archived("message")
+        );
+        assert_eq!(
+            s.decide(
+                &ChatLimits::default(),
+                &m,
+                &ChatCommand::Delete { message_id: oldest }
+            ),
+            archived("message")
+        );
+        assert_eq!(
+            s.decide(
+                &ChatLimits::default(),
+                &m,
+                &ChatCommand::Pin { message_id: oldest }
+            ),
+            archived("message")
+        );
+        let reply = ChatCommand::Send {
+            text: "re".into(),
+            client_msg_id: String::new(),
+            reply_to: oldest,
+            backchannel: false,
+            thread_id: 0,
+        };
+        assert_eq!(
+            s.decide(&ChatLimits::default(), &a, &reply),
+            archived("message replied to")
+        );
+        // An id past the end is not archived: it does not exist.
+        let unknown = ChatCommand::Like {
+            message_id: s.seq + 10,
+        };
+        assert_eq!(
+            s.decide(&ChatLimits::default(), &a, &unknown),
+            Err(Rejection::NotFound("message".into()))
+        );
+    }
+
+    #[test]
+    fn a_snapshot_anywhere_plus_the_tail_rebuilds_the_same_bounded_state() {
+        let (w, _) = webinar();
+        let mut replayed = ContextState::new("w1");
+        for event in &w.events {
+            replayed.apply(event);
+        }
+        assert!(replayed == w.state, "a replay of the whole log");
+        for cut in [100, 2_100, 3_200, 4_444, w.events.len() - 1] {
+            let mut before = ContextState::new("w1");
+            for event in &w.events[..cut] {
+                before.apply(event);
+            }
+            let mut state = ContextState::from_snapshot(&before.to_snapshot().unwrap()).unwrap();
+            for event in &w.events[cut..] {
+                state.apply(event);
+            }
+            assert!(
+                state == w.state,
+                "a snapshot after {cut} events, then the tail"
+            );
+        }
+    }
+
+    #[test]
+    fn client_ids_are_remembered_for_the_last_ten_thousand_posts() {
+        let mut w = Built::new();
+        let a = actor("a", false);
+        let first = w.run(&a, send("first", "first", false)).unwrap();
+        let again = send("first", "first", false);
+        assert_eq!(
+            w.run(&a, again.clone()),
+            Ok(0),
+            "a resend is answered, not posted"
+        );
+        for i in 0..CLIENT_ID_WINDOW - 1 {
+            w.run(&a, send("x", &format!("c{i}"), false)).unwrap();
+        }
+        assert_eq!(
+            w.run(&a, again.clone()),
+            Ok(0),
+            "still among the last 10,000"
+        );
+        w.run(&a, send("x", "one more", false)).unwrap();
+        assert!(w.run(&a, again).unwrap() > first, "forgotten: posted again");
+    }
+
+    #[tokio::test]
+    async fn an_older_log_that_changed_an_archived_message_is_shown_as_it_ended() {
+        use plenary_proto::v1::events::{MessageDeleted, MessageLiked};
+        let (mut w, mut expected) = webinar();
+        // Written before archiving existed: decisions refuse these now.
+        let (liked, deleted) = (expected.group[1].0, expected.group[2].0);
+        let c = actor("c", false);
+        let like = Kind::MessageLiked(MessageLiked {
+            message_id: liked,
+            like_count: 1,
+            backchannel: false,
+            thread_id: 0,
+        });
+        w.emit(&c, like);
+        let delete = Kind::MessageDeleted(MessageDeleted {
+            message_id: deleted,
+            author_id: "a".into(),
+            by_moderator: true,
+            backchannel: false,
+            thread_id: 0,
+        });
+        w.emit(&actor("m", true), delete);
+        expected.group.retain(|(id, _)| *id != deleted);
+        expected.group[1].1 += 1;
+        let dir = tempfile::tempdir().unwrap();
+        let log = EventLog::open(dir.path(), SyncMode::Normal).await.unwrap();
+        log.append("w1", 1, &w.events, None).await.unwrap();
+        let all = page_all(&log, &w.state, ("b", Role::Attendee), Area::GroupChat, 100).await;
+        let got: Vec<(u64, u32)> = all.iter().map(|m| (m.id, m.like_count)).collect();
+        assert_eq!(got, expected.group);
+    }
+
+    /// Pages back through `area` from the newest, as `who` sees it.
+    async fn page_all(
+        log: &EventLog,
+        state: &ContextState,
+        who: (&str, Role),
+        area: Area,
+        limit: usize,
+    ) -> Vec<ChatMessage> {
+        let viewer = Viewer {
+            user_id: who.0,
+            role: who.1,
+        };
+        let (mut all, mut before) = (Vec::new(), 0);
+        loop {
+            let plan = plan(state, viewer, area, before, limit).unwrap();
+            let page = read_archive(log, "w1", plan).await.unwrap();
+            assert!(page.messages.len() <= limit);
+            assert!(page.messages.windows(2).all(|w| w[0].id < w[1].id));
+            before = page.messages.first().map_or(0, |m| m.id);
+            let more = page.has_more;
+            all.splice(0..0, page.messages);
+            if !more {
+                return all;
+            }
+            assert_ne!(before, 0, "has_more with an empty page");
+        }
+    }
+
+    #[tokio::test]
+    async fn history_pages_back_to_the_first_message_from_memory_and_the_log() {
+        let (w, expected) = webinar();
+        let dir = tempfile::tempdir().unwrap();
+        let log = EventLog::open(dir.path(), SyncMode::Normal).await.unwrap();
+        for batch in w.events.chunks(500) {
+            log.append("w1", 1, batch, None).await.unwrap();
+        }
+        for limit in [100, 37] {
+            let all = page_all(
+                &log,
+                &w.state,
+                ("b", Role::Attendee),
+                Area::GroupChat,
+                limit,
+            )
+            .await;
+            let got: Vec<(u64, u32)> = all.iter().map(|m| (m.id, m.like_count)).collect();
+            assert_eq!(
+                got, expected.group,
+                "every visible message once, with its likes (limit {limit})"
+            );
+            assert!(all.iter().all(|m| !m.backchannel && m.author.is_some()));
+        }
+        // `b` liked every 7th: the page says which, archived or not.
+        let viewer = Viewer {
+            user_id: "b",
+            role: Role::Attendee,
+        };
+        let page = read_archive(
+            &log,
+            "w1",
+            plan(&w.state, viewer, Area::GroupChat, expected.group[40].0, 30).unwrap(),
+        )
+        .await
+        .unwrap();
+        let liked: Vec<u64> = page
+            .messages
+            .iter()
+            .filter(|m| m.like_count > 0 && m.id != expected.pinned)
+            .map(|m| m.id)
+            .collect();
+        assert_eq!(page.liked_by_me, liked);
+        // The backchannel: its moderators only.
+        let back = page_all(
+            &log,
+            &w.state,
+            ("m", Role::Moderator),
+            Area::Backchannel,
+            100,
+        )
+        .await;
+        assert_eq!(back.len(), 700);
+        assert!(back.iter().all(|m| m.backchannel));
+        assert_eq!(
+            plan(&w.state, viewer, Area::Backchannel, 0, 10).err(),
+            Some(Rejection::Forbidden)
+        );
+    }
+}
