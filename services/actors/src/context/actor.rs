@@ -32,7 +32,7 @@ use super::{
 };
 use crate::{
     identity::{Identity, Role},
-    runtime::{Held, Journal, Machine, Replayed, Start, Stop},
+    runtime::{ArchiveReads, Held, Journal, Machine, Replayed, Start, Stop, log_unavailable},
     telemetry::{self, ActorKind},
 };
 
@@ -45,6 +45,9 @@ fn plenary_actor() -> Actor {
         ..Default::default()
     }
 }
+
+/// History pages of one context read from the log at once (more: `RATE_LIMITED`).
+const ARCHIVE_READS: usize = 8;
 
 /// Tunables of context actors.
 #[derive(Clone, Debug)]
@@ -182,6 +185,7 @@ pub(crate) fn spawn(start: Start, bus: Bus) -> ContextHandle {
         channel_public: Channel::ContextPublic(id.clone()),
         channel_moderators: Channel::ContextModerators(id.clone()),
         heads: HashMap::new(),
+        archive_reads: ArchiveReads::new(ARCHIVE_READS),
         moderators: ModeratorPresence::default(),
         started: Instant::now(),
         joins: JoinCounter::new(config.joins_window.as_millis() as u64),
@@ -215,6 +219,8 @@ pub const DEFAULT_ROOM_DELIVERIES_PER_SEC: u32 = 150_000;
 
 struct ContextActor {
     id: Arc<str>,
+    /// History pages being read from the log.
+    archive_reads: ArchiveReads,
     bus: Bus,
     state: ContextState,
     /// Like counts held back for one summary push (message id → count).
@@ -343,17 +349,12 @@ impl Machine for ContextActor {
                     }
                     Ok(plan) => {
                         let (log, id) = (journal.log().clone(), self.id.clone());
-                        held.push(Held::then(reply, move |reply| {
-                            tokio::spawn(async move {
-                                let page = history::read_archive(&log, &id, plan).await;
-                                let _ = reply.send(page.map_err(|e| {
-                                    warn!(error = %e, "a history page could not be read");
-                                    Rejection::Unavailable(format!(
-                                        "the log could not be read: {e}"
-                                    ))
-                                }));
-                            });
-                        }));
+                        self.archive_reads.answer(reply, held, async move {
+                            history::read_archive(&log, &id, plan).await.map_err(|e| {
+                                warn!(error = %e, "cannot read chat history from the event log");
+                                log_unavailable()
+                            })
+                        });
                     }
                 }
             }

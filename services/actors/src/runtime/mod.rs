@@ -15,6 +15,7 @@
 //!   retryable error; an idle actor **passivates** (the registry starts a fresh one
 //!   from the log on the next request, once this one has exited).
 
+mod archive;
 mod journal;
 
 use std::{future::Future, sync::Arc, time::Duration};
@@ -37,6 +38,7 @@ use crate::{
     telemetry::{self, ActorKind},
 };
 
+pub(crate) use archive::{ArchiveReads, unavailable as log_unavailable};
 pub(crate) use journal::Journal;
 
 /// What every actor is started with (by the registry).

@@ -15,8 +15,8 @@ use plenary_proto::v1::{
     DirectHistoryOk, DirectMessage, Peer, PeerUpdate,
     events::{Actor, ConversationEvent, conversation_event::Kind},
 };
-use tokio::sync::{Semaphore, mpsc};
-use tracing::{Instrument, Span, info_span, warn};
+use tokio::sync::mpsc;
+use tracing::{info_span, warn};
 
 use super::{
     actor::{Call, Notice, PrivateRequest, Reply, UserCard, not_for},
@@ -24,7 +24,7 @@ use super::{
 };
 use crate::{
     context::{CommandOutcome, ContextConfig, Rejection},
-    runtime::{Held, Journal, Machine, Start, Stop},
+    runtime::{ArchiveReads, Held, Journal, Machine, Start, Stop, log_unavailable},
     telemetry::{self, ActorKind},
 };
 
@@ -52,8 +52,6 @@ const NOTICE_BACKOFF_MAX: Duration = Duration::from_secs(1);
 /// History pages of one conversation read from the log at once; one more is refused
 /// (rate limited) rather than queued.
 const ARCHIVE_READS: usize = 4;
-/// How long reading one history page from the log may take.
-const ARCHIVE_READ_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Starts a conversation actor for the pair `(a, b)` (once its predecessor has
 /// exited).
@@ -72,7 +70,7 @@ pub(crate) fn spawn_pair(
         state,
         messenger,
         refresh: false,
-        archive_reads: Arc::new(Semaphore::new(ARCHIVE_READS)),
+        archive_reads: ArchiveReads::new(ARCHIVE_READS),
     };
     let span = info_span!(parent: None, "conversation", stream = %start.id);
     // No recovery window: devices recover through their users' streams.
@@ -86,7 +84,7 @@ struct PairActor {
     /// even if nothing changed.
     refresh: bool,
     /// Bounds the history pages being read from the log.
-    archive_reads: Arc<Semaphore>,
+    archive_reads: ArchiveReads,
 }
 
 impl Machine for PairActor {
@@ -247,34 +245,15 @@ impl PairActor {
         reply: Reply<DirectHistoryOk>,
         held: &mut Vec<Held>,
     ) {
-        let Ok(permit) = self.archive_reads.clone().try_acquire_owned() else {
-            let why = Rejection::RateLimited {
-                what: "history pages".into(),
-                retry_after_ms: 100,
-            };
-            held.push(Held::new(reply, Err(why)));
-            return;
-        };
         let (log, stream) = (journal.log().clone(), journal.id.clone());
-        let span = Span::current();
-        held.push(Held::then(reply, move |reply| {
-            let task = async move {
-                let read = read_archive(&log, &stream, page);
-                let page = tokio::time::timeout(ARCHIVE_READ_TIMEOUT, read)
-                    .await
-                    .unwrap_or_else(|_| {
-                        warn!("reading private history from the event log timed out");
-                        Err(archive_unavailable())
-                    });
-                drop(permit);
-                let _ = reply.send(page.map(|(messages, has_more)| DirectHistoryOk {
-                    messages,
-                    has_more,
-                    peer: Some(peer),
-                }));
-            };
-            tokio::spawn(task.instrument(span));
-        }));
+        self.archive_reads.answer(reply, held, async move {
+            let (messages, has_more) = read_archive(&log, &stream, page).await?;
+            Ok(DirectHistoryOk {
+                messages,
+                has_more,
+                peer: Some(peer),
+            })
+        });
     }
 
     /// Tells each user, in order, what their stream lacks of this conversation: a
@@ -397,15 +376,11 @@ async fn read_archive(
             .await
             .map_err(|e| {
                 warn!(error = %e, "cannot read private history from the event log");
-                archive_unavailable()
+                log_unavailable()
             })?;
         page.take(events);
     }
     Ok(page.finish())
-}
-
-fn archive_unavailable() -> Rejection {
-    Rejection::Unavailable("the event log is unavailable; retry".into())
 }
 
 #[cfg(test)]
