@@ -15,6 +15,9 @@ use crate::{config::Settings, text};
 /// The claims Plenary reads.
 #[derive(Debug, Deserialize)]
 struct Claims {
+    /// Required (checked by the validation, which then names a missing one: a default
+    /// here lets the check run instead of a bare decoding error).
+    #[serde(default)]
     sub: String,
     #[serde(default)]
     email: String,
@@ -29,6 +32,7 @@ struct Claims {
     #[serde(default)]
     admin: bool,
     /// Expiry, seconds since the Unix epoch (required and checked by the validation).
+    #[serde(default)]
     exp: u64,
 }
 

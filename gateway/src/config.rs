@@ -24,6 +24,9 @@ pub enum LogFormat {
     about = "Plenary: real-time messaging for large webinars"
 )]
 pub struct Config {
+    /// Something else than running the node.
+    #[command(subcommand)]
+    pub command: Option<Command>,
     /// WebSocket listen address (the endpoint is `/ws`).
     #[arg(long, env = "PLENARY_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
@@ -215,6 +218,14 @@ impl std::fmt::Debug for Settings {
             .field("config", &self.config)
             .finish_non_exhaustive()
     }
+}
+
+/// What `plenary` does instead of running a node.
+#[derive(Clone, Debug, clap::Subcommand)]
+pub enum Command {
+    /// Prints an HS256 access token signed with PLENARY_JWT_SECRET (for trying Plenary
+    /// out and for tests; in production your identity provider issues the tokens).
+    Token(crate::token::TokenArgs),
 }
 
 /// A configuration error, reported before anything starts (exit code 64).

@@ -48,6 +48,7 @@ pub mod server;
 pub mod session;
 mod telemetry;
 pub mod text;
+pub mod token;
 
 use std::{
     net::SocketAddr,

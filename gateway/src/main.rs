@@ -18,6 +18,19 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(64);
         }
     };
+    if let Some(plenary_gateway::config::Command::Token(args)) = &config.command {
+        let secret = std::env::var("PLENARY_JWT_SECRET").ok();
+        return match plenary_gateway::token::mint(&config, args, secret.as_deref()) {
+            Ok(token) => {
+                println!("{token}");
+                std::process::ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("plenary token: {}", e.0);
+                std::process::ExitCode::from(64)
+            }
+        };
+    }
     let settings = match config.validate() {
         Ok(s) => s,
         Err(e) => {

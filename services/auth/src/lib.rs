@@ -140,6 +140,10 @@ pub enum AuthError {
     WrongAlgorithm,
     #[error("token signature is invalid")]
     BadSignature,
+    /// One of the claims every token must carry (`exp`, `sub`, `aud`, `iss`) is
+    /// missing: named, so whoever mints tokens knows what to add.
+    #[error("token lacks the `{0}` claim (every token needs exp, sub, aud and iss)")]
+    MissingClaim(String),
     #[error("token is malformed or lacks a required claim")]
     Malformed,
 }
@@ -206,6 +210,7 @@ impl TokenVerifier {
                 | ErrorKind::InvalidAlgorithmName
                 | ErrorKind::MissingAlgorithm => AuthError::WrongAlgorithm,
                 ErrorKind::InvalidSignature => AuthError::BadSignature,
+                ErrorKind::MissingRequiredClaim(claim) => AuthError::MissingClaim(claim.clone()),
                 _ => AuthError::Malformed,
             })
     }
@@ -562,12 +567,35 @@ mod tests {
             sub: None,
             ..Mint::new()
         };
+        // `sub` is read into the claims before the checks run: malformed.
         assert_eq!(verify(&v, &hs256(&no_sub)), Err(AuthError::Malformed));
         let no_exp = Mint {
             exp: None,
             ..Mint::new()
         };
-        assert_eq!(verify(&v, &hs256(&no_exp)), Err(AuthError::Malformed));
+        let missing = verify(&v, &hs256(&no_exp)).unwrap_err();
+        assert_eq!(missing, AuthError::MissingClaim("exp".into()));
+        assert!(missing.to_string().contains("`exp`"), "{missing}");
+        #[derive(Serialize)]
+        struct NoAud {
+            sub: &'static str,
+            iss: &'static str,
+            exp: u64,
+        }
+        let no_aud = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &NoAud {
+                sub: "eve",
+                iss: "plenary",
+                exp: now() + 60,
+            },
+            &EncodingKey::from_secret(SECRET.as_bytes()),
+        )
+        .unwrap();
+        assert_eq!(
+            verify(&v, &no_aud),
+            Err(AuthError::MissingClaim("aud".into()))
+        );
         assert_eq!(verify(&v, "not-a-jwt"), Err(AuthError::Malformed));
         assert_eq!(verify(&v, ""), Err(AuthError::Malformed));
     }

@@ -90,7 +90,10 @@ mod tests {
         Held::answer(held);
         assert!(matches!(
             second_answer.await.unwrap(),
-            Err(Rejection::RateLimited { retry_after_ms: 100, .. })
+            Err(Rejection::RateLimited {
+                retry_after_ms: 100,
+                ..
+            })
         ));
         gate.send(()).unwrap();
         assert_eq!(first_answer.await.unwrap(), Ok(1));
