@@ -593,7 +593,9 @@ fn like_counts(message_id: u64, count: u32) -> Body {
     })
 }
 
-/// The last `limit` messages of `area`, oldest first, when the viewer may see it.
+/// The last `limit` messages of `area`, oldest first, when the viewer may see it: from
+/// the area's window only (a pinned message held past it is not among the recent
+/// ones, so `history` before the oldest shown skips nothing).
 pub(super) fn recent_in(
     state: &ContextState,
     area: Area,
@@ -603,10 +605,11 @@ pub(super) fn recent_in(
     if !view::visible_to(&view::audience_of_area(state, area), viewer) {
         return Vec::new();
     }
+    let window = state.chat.archived_up_to(area).saturating_add(1)..;
     let mut v: Vec<ChatMessage> = state
         .chat
         .messages
-        .iter()
+        .range(window)
         .rev()
         .filter(|(_, m)| m.area() == area)
         .take(limit)

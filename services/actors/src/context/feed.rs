@@ -87,8 +87,15 @@ impl ContextState {
                 .get(&id)
                 .filter(|m| m.area() == Area::Thread(thread_id))
         };
-        let question = in_thread(question_id).ok_or(Rejection::NotFound("question".into()))?;
-        let answer = in_thread(answer_id).ok_or(Rejection::NotFound("answer".into()))?;
+        let missing = |id: u64, what: &'static str| {
+            if self.chat.may_be_archived(id) {
+                Rejection::Archived(what.into())
+            } else {
+                Rejection::NotFound(what.into())
+            }
+        };
+        let question = in_thread(question_id).ok_or_else(|| missing(question_id, "question"))?;
+        let answer = in_thread(answer_id).ok_or_else(|| missing(answer_id, "answer"))?;
         if question.author.user_id != thread.attendee || !answer.author.moderator {
             return Err(Rejection::BadRequest(
                 "publish the attendee's question with a moderator's answer".into(),

@@ -167,6 +167,10 @@ pub(crate) async fn read_archive(
     let mut older: Vec<ChatMessage> = Vec::new();
     let mut liked = Vec::new();
     let mut upper = read.below;
+    // What changed the posts found so far, and the seqs already read for it: each
+    // older chunk reads only what was not read yet.
+    let mut changes = Changes::default();
+    let mut scanned: Option<(u64, u64)> = None;
     while older.len() < read.want && upper > 0 {
         let chunk: Vec<ContextEvent> = log.read_seqs(stream_id, 1, upper, LOG_CHUNK, true).await?;
         let Some(last) = chunk.last() else { break };
@@ -187,7 +191,15 @@ pub(crate) async fn read_archive(
             continue;
         };
         let (lo, hi) = (oldest.seq, newest.seq);
-        let changes = changes_until(log, stream_id, lo, read.horizon(lo, hi)).await?;
+        let horizon = read.horizon(lo, hi);
+        let (from, to) = scanned.unwrap_or((hi.saturating_add(1), hi));
+        changes
+            .read(log, stream_id, lo.saturating_add(1), from.saturating_sub(1))
+            .await?;
+        changes
+            .read(log, stream_id, to.saturating_add(1), horizon)
+            .await?;
+        scanned = Some((from.min(lo.saturating_add(1)), to.max(horizon)));
         for (event, m) in posts {
             if older.len() == read.want {
                 break;
@@ -203,8 +215,7 @@ pub(crate) async fn read_archive(
             if changes.deleted.contains(&id) {
                 continue;
             }
-            let likers = changes.likers.get(&id);
-            if likers.is_some_and(|l| l.contains(&read.viewer)) {
+            if changes.likes(id, &read.viewer) {
                 liked.push(id);
             }
             let author = event.actor.as_ref().map(author_of);
@@ -212,7 +223,7 @@ pub(crate) async fn read_archive(
                 &event,
                 &m,
                 author,
-                likers.map_or(0, |l| l.len() as u32),
+                changes.like_count(id),
             ));
         }
     }
@@ -235,46 +246,67 @@ impl ArchiveRead {
     }
 }
 
-/// Likes and deletes of messages from `lo` up to `horizon`.
+/// Likes and deletes of archived messages, gathered from ranges of the log read in
+/// any order: each user's last like or unlike of a message (by seq) wins.
 #[derive(Default)]
 struct Changes {
-    likers: HashMap<u64, HashSet<String>>,
+    /// Message id → user → (seq of their last like or unlike, liked).
+    likes: HashMap<u64, HashMap<String, (u64, bool)>>,
     deleted: HashSet<u64>,
 }
 
-async fn changes_until(
-    log: &EventLog,
-    stream_id: &str,
-    lo: u64,
-    horizon: u64,
-) -> Result<Changes, BusError> {
-    let mut changes = Changes::default();
-    let mut from = lo.saturating_add(1);
-    while from <= horizon {
-        let chunk: Vec<ContextEvent> = log
-            .read_seqs(stream_id, from, horizon, LOG_CHUNK, false)
-            .await?;
-        let Some(last) = chunk.last() else { break };
-        from = last.seq.saturating_add(1);
-        for event in &chunk {
-            let user = event.actor.as_ref().map(|a| a.user_id.clone());
-            match (&event.kind, user) {
-                (Some(Kind::MessageLiked(l)), Some(user)) => {
-                    changes.likers.entry(l.message_id).or_default().insert(user);
-                }
-                (Some(Kind::MessageUnliked(l)), Some(user)) => {
-                    if let Some(likers) = changes.likers.get_mut(&l.message_id) {
-                        likers.remove(&user);
+impl Changes {
+    /// Reads the events with seqs `from..=to` (nothing when empty).
+    async fn read(
+        &mut self,
+        log: &EventLog,
+        stream_id: &str,
+        mut from: u64,
+        to: u64,
+    ) -> Result<(), BusError> {
+        while from <= to {
+            let chunk: Vec<ContextEvent> =
+                log.read_seqs(stream_id, from, to, LOG_CHUNK, false).await?;
+            let Some(last) = chunk.last() else { break };
+            from = last.seq.saturating_add(1);
+            for event in &chunk {
+                let user = event.actor.as_ref().map(|a| a.user_id.clone());
+                let (message_id, liked) = match &event.kind {
+                    Some(Kind::MessageLiked(l)) => (l.message_id, true),
+                    Some(Kind::MessageUnliked(l)) => (l.message_id, false),
+                    Some(Kind::MessageDeleted(d)) => {
+                        self.deleted.insert(d.message_id);
+                        continue;
                     }
+                    _ => continue,
+                };
+                let Some(user) = user else { continue };
+                let last = self
+                    .likes
+                    .entry(message_id)
+                    .or_default()
+                    .entry(user)
+                    .or_insert((0, false));
+                if event.seq > last.0 {
+                    *last = (event.seq, liked);
                 }
-                (Some(Kind::MessageDeleted(d)), _) => {
-                    changes.deleted.insert(d.message_id);
-                }
-                _ => {}
             }
         }
+        Ok(())
     }
-    Ok(changes)
+
+    fn like_count(&self, message_id: u64) -> u32 {
+        self.likes.get(&message_id).map_or(0, |users| {
+            users.values().filter(|(_, liked)| *liked).count() as u32
+        })
+    }
+
+    fn likes(&self, message_id: u64, user_id: &str) -> bool {
+        self.likes
+            .get(&message_id)
+            .and_then(|users| users.get(user_id))
+            .is_some_and(|(_, liked)| *liked)
+    }
 }
 
 #[cfg(test)]
@@ -555,6 +587,68 @@ mod tests {
         let all = page_all(&log, &w.state, ("b", Role::Attendee), Area::GroupChat, 100).await;
         let got: Vec<(u64, u32)> = all.iter().map(|m| (m.id, m.like_count)).collect();
         assert_eq!(got, expected.group);
+    }
+
+    #[tokio::test]
+    async fn a_like_and_its_unlike_read_in_different_chunks_count_in_log_order() {
+        let mut w = Built::new();
+        let (b, m) = (actor("b", false), actor("m", true));
+        let a = w.run(&b, send("A", "", false)).unwrap();
+        w.run(&b, ChatCommand::Like { message_id: a }).unwrap();
+        for i in 0..1_100 {
+            w.run(&m, send(&format!("mods {i}"), "", true)).unwrap();
+        }
+        let g1 = w.run(&b, send("G1", "", false)).unwrap();
+        w.run(&b, ChatCommand::Unlike { message_id: a }).unwrap();
+        for i in 0..2_000 {
+            w.run(&b, send(&format!("later {i}"), "", false)).unwrap();
+        }
+        assert!(
+            !w.state.chat.messages.contains_key(&a) && !w.state.chat.messages.contains_key(&g1)
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let log = EventLog::open(dir.path(), SyncMode::Normal).await.unwrap();
+        log.append("w1", 1, &w.events, None).await.unwrap();
+        let viewer = Viewer {
+            user_id: "b",
+            role: Role::Attendee,
+        };
+        // One page of everything: the backward reads take several chunks.
+        let all = plan(&w.state, viewer, Area::GroupChat, 0, 5_000).unwrap();
+        let page = read_archive(&log, "w1", all).await.unwrap();
+        assert_eq!(page.messages.len(), 2_002);
+        assert_eq!((page.messages[0].id, page.messages[0].like_count), (a, 0));
+        assert!(page.liked_by_me.is_empty(), "{:?}", page.liked_by_me);
+    }
+
+    #[test]
+    fn a_join_snapshot_shows_the_window_not_a_pinned_message_held_past_it() {
+        let mut w = Built::new();
+        let (b, m) = (actor("b", false), actor("m", true));
+        let pinned = w.run(&b, send("pinned", "", false)).unwrap();
+        w.run(&m, ChatCommand::Pin { message_id: pinned }).unwrap();
+        for i in 0..2_000 {
+            w.run(&b, send(&format!("m{i}"), "", false)).unwrap();
+        }
+        assert!(w.state.chat.is_held(pinned));
+        let viewer = Viewer {
+            user_id: "b",
+            role: Role::Attendee,
+        };
+        let recent = chat::recent_in(&w.state, Area::GroupChat, 5_000, viewer);
+        assert_eq!(
+            recent.len(),
+            MESSAGE_WINDOW + 1,
+            "the window, not the pinned one"
+        );
+        assert!(
+            recent
+                .iter()
+                .all(|m| m.id > w.state.chat.archived_up_to(Area::GroupChat))
+        );
+        // History before the oldest shown reaches the pinned one, as it is now.
+        let page = plan(&w.state, viewer, Area::GroupChat, recent[0].id, 100).unwrap();
+        assert!(page.reads_log());
     }
 
     /// Pages back through `area` from the newest, as `who` sees it.
