@@ -200,6 +200,18 @@ pub(crate) async fn read_archive(
             .read(log, stream_id, to.saturating_add(1), horizon)
             .await?;
         scanned = Some((from.min(lo.saturating_add(1)), to.max(horizon)));
+        // A capped Redis stream trimmed meanwhile: what changed the posts up to there
+        // is gone, so they are not shown (nor anything older: the page ends).
+        let posts = match changes.gone_through {
+            gone if gone > lo => {
+                upper = 0;
+                posts
+                    .into_iter()
+                    .filter(|(_, m)| m.message_id > gone)
+                    .collect()
+            }
+            _ => posts,
+        };
         for (event, m) in posts {
             if older.len() == read.want {
                 break;
@@ -253,6 +265,9 @@ struct Changes {
     /// Message id → user → (seq of their last like or unlike, liked).
     likes: HashMap<u64, HashMap<String, (u64, bool)>>,
     deleted: HashSet<u64>,
+    /// The last seq a read found missing at its start (0: none): the log no longer
+    /// holds it (Redis's capped stream, trimmed from its oldest end).
+    gone_through: u64,
 }
 
 impl Changes {
@@ -267,6 +282,13 @@ impl Changes {
         while from <= to {
             let chunk: Vec<ContextEvent> =
                 log.read_seqs(stream_id, from, to, LOG_CHUNK, false).await?;
+            // Every seq of a stream is an event: a read whose first event comes after
+            // `from` lost what was before it.
+            if let Some(first) = chunk.first()
+                && first.seq > from
+            {
+                self.gone_through = self.gone_through.max(first.seq - 1);
+            }
             let Some(last) = chunk.last() else { break };
             from = last.seq.saturating_add(1);
             for event in &chunk {
