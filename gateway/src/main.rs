@@ -20,13 +20,13 @@ fn main() -> std::process::ExitCode {
     };
     if let Some(plenary_gateway::config::Command::Token(args)) = &config.command {
         let secret = std::env::var("PLENARY_JWT_SECRET").ok();
-        return match plenary_gateway::token::mint(&config, args, secret.as_deref()) {
+        return match plenary_gateway::token::mint(&config.jwt, args, secret.as_deref()) {
             Ok(token) => {
                 println!("{token}");
                 std::process::ExitCode::SUCCESS
             }
             Err(e) => {
-                eprintln!("plenary token: {}", e.0);
+                eprintln!("plenary token: {e}");
                 std::process::ExitCode::from(64)
             }
         };

@@ -6,10 +6,8 @@
 use std::time::Duration;
 
 use clap::Args;
-use plenary_auth::JwtAlgorithm;
+use plenary_auth::{JwtAlgorithm, JwtArgs};
 use plenary_client::token::{Claims, mint_hs256};
-
-use crate::config::{Config, ConfigError};
 
 /// The longest lifetime `plenary token` gives a token.
 const MAX_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
@@ -62,31 +60,32 @@ fn parse_ttl(s: &str) -> Result<Duration, String> {
     Ok(ttl)
 }
 
-/// The token `args` ask for, signed with `secret` under `config`'s JWT settings.
-pub fn mint(
-    config: &Config,
-    args: &TokenArgs,
-    secret: Option<&str>,
-) -> Result<String, ConfigError> {
-    let algorithm = match config.jwt.algorithm {
+/// Why `plenary token` did not print a token.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct TokenError(String);
+
+/// The token `args` ask for, signed with `secret` under the node's JWT settings.
+pub fn mint(jwt: &JwtArgs, args: &TokenArgs, secret: Option<&str>) -> Result<String, TokenError> {
+    let algorithm = match jwt.algorithm {
         JwtAlgorithm::Hs256 => None,
         JwtAlgorithm::Rs256 => Some("RS256"),
         JwtAlgorithm::EdDsa => Some("EdDSA"),
     };
     if let Some(algorithm) = algorithm {
-        return Err(ConfigError(format!(
+        return Err(TokenError(format!(
             "`plenary token` signs with HS256 only, and this node is configured for \
              {algorithm}: its tokens come from your identity provider (signed with the \
              private key matching --jwt-public-key-file)"
         )));
     }
     let secret = secret.filter(|s| !s.is_empty()).ok_or_else(|| {
-        ConfigError(
+        TokenError(
             "set PLENARY_JWT_SECRET to the node's secret: the token is signed with it".into(),
         )
     })?;
     if args.sub.is_empty() || args.sub.len() > 128 || args.sub.trim() != args.sub {
-        return Err(ConfigError(
+        return Err(TokenError(
             "--sub must be 1 to 128 bytes, without white space at either end".into(),
         ));
     }
@@ -101,10 +100,10 @@ pub fn mint(
         )
         .with_moderates(args.moderates.iter().cloned())
         .with_admin(args.admin)
-        .with_aud(config.jwt.audience.clone())
-        .with_iss(config.jwt.issuer.clone())
+        .with_aud(jwt.audience.clone())
+        .with_iss(jwt.issuer.clone())
         .expires_in(args.ttl);
-    mint_hs256(secret.as_bytes(), &claims).map_err(|e| ConfigError(e.to_string()))
+    mint_hs256(secret.as_bytes(), &claims).map_err(|e| TokenError(e.to_string()))
 }
 
 #[cfg(test)]

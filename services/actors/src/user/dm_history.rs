@@ -9,7 +9,16 @@ use plenary_proto::v1::{
     events::{ConversationEvent, conversation_event::Kind},
 };
 
-use super::pair::ArchiveMark;
+use serde::{Deserialize, Serialize};
+
+/// One batch of messages that left memory: those with ids up to `up_to`, when event
+/// `seq` was applied. Deletes touch only messages in memory, so everything that changed
+/// them is in the log before `seq`: history reads no further to render them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArchiveMark {
+    pub up_to: u64,
+    pub seq: u64,
+}
 
 /// Events read backwards at most, per read, looking for archived messages.
 const BACKWARD_CHUNK_MAX: usize = 500;

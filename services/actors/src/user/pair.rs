@@ -18,7 +18,7 @@ use plenary_proto::v1::{
 };
 use serde::{Deserialize, Serialize};
 
-pub use super::dm_history::{HistoryPage, LogRead};
+pub use super::dm_history::{ArchiveMark, HistoryPage, LogRead};
 use super::{
     connection::{ConnectionCommand, ConnectionEvent, ConnectionRejection, Pair, PairState},
     dm_history::Step,
@@ -98,15 +98,6 @@ pub struct StoredMessage {
     pub at_ms: u64,
     pub client_msg_id: String,
     pub deleted: bool,
-}
-
-/// One batch of messages that left memory: those with ids up to `up_to`, when event
-/// `seq` was applied. Deletes touch only messages in memory, so everything that changed
-/// them is in the log before `seq`: history reads no further to render them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ArchiveMark {
-    pub up_to: u64,
-    pub seq: u64,
 }
 
 /// The client ids of the last [`DM_CLIENT_IDS`] messages sent with one:
