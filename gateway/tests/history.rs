@@ -189,3 +189,47 @@ fn a_snapshot_larger_than_the_live_window_is_refused_at_start_up() {
         .expect_err("over the window");
     assert!(e.to_string().contains("--snapshot-messages"), "{e}");
 }
+
+#[tokio::test]
+async fn a_thread_pages_for_its_attendee_and_the_moderators_only() {
+    let server = start(|_| {}).await;
+    let ctx = "thread-history";
+    let ann = connect(&server.ws_url, attendee_token("ann")).await;
+    let bob = connect(&server.ws_url, attendee_token("bob")).await;
+    let mo = connect(&server.ws_url, moderator_token("mo", ctx)).await;
+    for c in [&ann, &bob, &mo] {
+        c.join(ctx).await.unwrap();
+    }
+    let asked = ann.ask(ctx, "Slides?", "q-1", 0).await.unwrap();
+    mo.answer(ctx, asked.thread_id, "After the talk.", "a-1")
+        .await
+        .unwrap();
+    let page = ann
+        .thread_history(ctx, asked.thread_id, 0, 10)
+        .await
+        .unwrap();
+    let texts: Vec<&str> = page.messages.iter().map(|m| m.text.as_str()).collect();
+    assert_eq!(texts, ["Slides?", "After the talk."]);
+    assert!(page.messages[1].author.as_ref().unwrap().as_context);
+    let seen_by_moderator = mo
+        .thread_history(ctx, asked.thread_id, 0, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        seen_by_moderator.messages[1]
+            .author
+            .as_ref()
+            .unwrap()
+            .user_id,
+        "mo"
+    );
+    assert_eq!(
+        refused(bob.thread_history(ctx, asked.thread_id, 0, 10)).await,
+        ErrorCode::Forbidden
+    );
+    assert_eq!(
+        refused(mo.thread_history(ctx, 999_999, 0, 10)).await,
+        ErrorCode::NotFound
+    );
+    server.stop().await;
+}

@@ -561,11 +561,37 @@ impl Client {
         limit: u32,
         backchannel: bool,
     ) -> Result<HistoryOk, ClientError> {
+        self.history_page(context_id, before_id, limit, backchannel, 0)
+            .await
+    }
+
+    /// A page of a Q&A thread of a joined context (its attendee, or a moderator) older
+    /// than `before_id` (0: the newest), oldest first.
+    pub async fn thread_history(
+        &self,
+        context_id: &str,
+        thread_id: u64,
+        before_id: u64,
+        limit: u32,
+    ) -> Result<HistoryOk, ClientError> {
+        self.history_page(context_id, before_id, limit, false, thread_id)
+            .await
+    }
+
+    async fn history_page(
+        &self,
+        context_id: &str,
+        before_id: u64,
+        limit: u32,
+        backchannel: bool,
+        thread_id: u64,
+    ) -> Result<HistoryOk, ClientError> {
         self.call(Command::History(History {
             context_id: context_id.to_owned(),
             before_id,
             limit,
             backchannel,
+            thread_id,
         }))
         .await
     }

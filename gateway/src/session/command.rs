@@ -50,6 +50,7 @@ pub(super) enum SessionCommand {
         before_id: u64,
         limit: usize,
         backchannel: bool,
+        thread_id: u64,
     },
     /// For the user's private chat.
     Private(PrivateCommand),
@@ -267,8 +268,14 @@ impl TryFrom<Command> for SessionCommand {
                 reaction: reactions::index_of(c.reaction).ok_or(CommandError::Reaction)?,
                 crowd: c.crowd,
             },
+            Command::History(c) if c.backchannel && c.thread_id != 0 => {
+                return Err(CommandError::Spec(
+                    "history of the backchannel or of a thread, not both".into(),
+                ));
+            }
             Command::History(c) => SessionCommand::History {
                 context_id: c.context_id,
+                thread_id: c.thread_id,
                 before_id: c.before_id,
                 limit: match c.limit {
                     0 => HISTORY_DEFAULT,
@@ -491,6 +498,26 @@ mod tests {
                 limit: HISTORY_DEFAULT,
             }))
         );
+        let chat_history = |backchannel, thread_id| {
+            SessionCommand::try_from(Command::History(plenary_proto::v1::History {
+                context_id: "w".into(),
+                before_id: 0,
+                limit: 0,
+                backchannel,
+                thread_id,
+            }))
+        };
+        assert_eq!(
+            chat_history(false, 7),
+            Ok(SessionCommand::History {
+                context_id: "w".into(),
+                before_id: 0,
+                limit: HISTORY_DEFAULT,
+                backchannel: false,
+                thread_id: 7,
+            })
+        );
+        assert!(matches!(chat_history(true, 7), Err(CommandError::Spec(_))));
     }
 
     #[test]

@@ -547,7 +547,11 @@ impl<T: Transport> Session<T> {
                 before_id,
                 limit,
                 backchannel,
-            } => self.history(state, id, context_id, before_id, limit, backchannel),
+                thread_id,
+            } => {
+                let page = (before_id, limit, backchannel, thread_id);
+                self.history(state, id, context_id, page)
+            }
             SessionCommand::React {
                 context_id,
                 reaction,
@@ -615,15 +619,14 @@ impl<T: Transport> Session<T> {
         );
     }
 
-    /// Asks a joined context's actor for a page of history.
+    /// Asks a joined context's actor for a page of history: `(before_id, limit,
+    /// backchannel, thread_id)`.
     fn history(
         &mut self,
         state: &mut SessionState,
         id: u64,
         context_id: String,
-        before_id: u64,
-        limit: usize,
-        backchannel: bool,
+        (before_id, limit, backchannel, thread_id): (u64, usize, bool, u64),
     ) {
         if !Self::joined_or_refuse(state, id, &context_id) {
             return;
@@ -634,7 +637,14 @@ impl<T: Transport> Session<T> {
             id,
             async move {
                 registry
-                    .chat_history(&context_id, identity, before_id, limit, backchannel)
+                    .chat_history(
+                        &context_id,
+                        identity,
+                        before_id,
+                        limit,
+                        backchannel,
+                        thread_id,
+                    )
                     .await
             },
             |id, page| reply(id, ReplyResult::History(page)),

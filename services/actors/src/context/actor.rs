@@ -162,6 +162,7 @@ pub(crate) enum Request {
         before_id: u64,
         limit: usize,
         backchannel: bool,
+        thread_id: u64,
         reply: oneshot::Sender<Result<v1::HistoryOk, Rejection>>,
     },
     /// A moderator's connection is still here (`present`, sent every ping interval)
@@ -335,13 +336,14 @@ impl Machine for ContextActor {
                 before_id,
                 limit,
                 backchannel,
+                thread_id,
                 reply,
             } => {
                 let viewer = Viewer {
                     user_id: &identity.user_id,
                     role: identity.role_in(&self.id),
                 };
-                let area = view::Area::of(backchannel, 0);
+                let area = view::Area::of(backchannel, thread_id);
                 match history::plan(&self.state, viewer, area, before_id, limit) {
                     Err(why) => held.push(Held::new(reply, Err(why))),
                     Ok(plan) if !plan.reads_log() => {

@@ -73,6 +73,10 @@ impl MessageRecord {
 /// batch, so eviction costs little per message). Older messages are archived: read
 /// from the log by `history`, no longer liked, replied to, pinned or deleted.
 pub const MESSAGE_WINDOW: usize = 1_000;
+/// Messages of all Q&A threads together kept in memory: above this many, whole threads
+/// leave (resolved and done ones first, then the least recently active) down to three
+/// quarters of it, so memory does not grow with the number of questions asked.
+pub const THREAD_MESSAGES: usize = 10_000;
 /// Client message ids remembered for idempotent resends: those of the last this many
 /// posts of the context. A resend of an older post is posted again.
 pub const CLIENT_ID_WINDOW: usize = 10_000;
@@ -247,6 +251,57 @@ impl Chat {
             }
         }
         self.archive.push(ArchiveMark { area, up_to, seq });
+    }
+
+    /// When the Q&A threads together hold more than [`THREAD_MESSAGES`], whole threads
+    /// leave memory — those `settled` says are resolved or done first, then the least
+    /// recently active — down to three quarters of it, each with its mark (`held`
+    /// messages stay).
+    pub(super) fn bound_threads(
+        &mut self,
+        seq: u64,
+        settled: impl Fn(u64) -> bool,
+        held: impl Fn(u64) -> bool,
+    ) {
+        let windows = self.windows();
+        let total: usize = windows
+            .iter()
+            .filter(|(area, _)| matches!(area, Area::Thread(_)))
+            .map(|(_, window)| window.len())
+            .sum();
+        if total <= THREAD_MESSAGES {
+            return;
+        }
+        // (still open, last message id, thread): settled threads first, then the
+        // quietest.
+        let mut order: Vec<(bool, u64, u64)> = windows
+            .iter()
+            .filter_map(|(area, window)| match area {
+                Area::Thread(t) if !window.is_empty() => {
+                    Some((!settled(*t), window.back().copied().unwrap_or(0), *t))
+                }
+                _ => None,
+            })
+            .collect();
+        order.sort_unstable();
+        let mut left = total;
+        for (_, _, thread) in order {
+            if left <= THREAD_MESSAGES * 3 / 4 {
+                break;
+            }
+            let area = Area::Thread(thread);
+            let Some(window) = self.windows().remove(&area) else {
+                continue;
+            };
+            left -= window.len();
+            let up_to = window.back().copied().unwrap_or(0);
+            for id in window {
+                if !held(id) {
+                    self.messages.remove(&id);
+                }
+            }
+            self.archive.push(ArchiveMark { area, up_to, seq });
+        }
     }
 
     /// A held message no longer referenced (or deleted) leaves memory at `seq`.
@@ -491,7 +546,7 @@ impl ContextState {
 }
 
 /// How a moderator's answer in a thread appears to the attendee: as the session.
-fn as_context(state: &ContextState) -> Author {
+pub(super) fn as_context(state: &ContextState) -> Author {
     Author {
         user_id: String::new(),
         given_name: state

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use plenary_bus::{BusError, EventLog};
 use plenary_proto::v1::{
-    ChatMessage, HistoryOk,
+    Author, ChatMessage, HistoryOk,
     events::{ContextEvent, MessagePosted, context_event::Kind},
 };
 
@@ -22,7 +22,7 @@ use super::{
     state::ContextState,
     view::{self, Area, Viewer},
 };
-use crate::identity::author_of;
+use crate::identity::{Role, author_of};
 
 /// Events read from the log at a time, backwards for posts or forwards for what
 /// changed them.
@@ -52,6 +52,8 @@ pub(crate) struct ArchiveRead {
     /// Messages older than the window still in memory (pinned or published): shown
     /// as they are now.
     held: HashMap<u64, (ChatMessage, bool)>,
+    /// How an attendee sees a moderator's answer in their thread: as the session.
+    as_session: Option<Author>,
 }
 
 /// Plans a page of `area` before `before_id` (0: the newest), at most `limit`
@@ -65,6 +67,11 @@ pub(crate) fn plan(
 ) -> Result<Plan, Rejection> {
     if !state.exists() {
         return Err(Rejection::ContextNotFound(state.id.clone()));
+    }
+    if let Area::Thread(thread) = area
+        && state.qa.thread(thread).is_none()
+    {
+        return Err(Rejection::NotFound("thread".into()));
     }
     if !view::sees(state, area, viewer) {
         return Err(Rejection::Forbidden);
@@ -112,6 +119,8 @@ pub(crate) fn plan(
                 .collect(),
             late: state.chat.archived_late.clone(),
             held,
+            as_session: (matches!(area, Area::Thread(_)) && viewer.role == Role::Attendee)
+                .then(|| chat::as_context(state)),
         }
     });
     page.liked_by_me = chat::liked_by(state, page.messages.iter(), viewer);
@@ -230,7 +239,10 @@ pub(crate) async fn read_archive(
             if changes.likes(id, &read.viewer) {
                 liked.push(id);
             }
-            let author = event.actor.as_ref().map(author_of);
+            let author = event.actor.as_ref().map(|a| match &read.as_session {
+                Some(session) if a.moderator => session.clone(),
+                _ => author_of(a),
+            });
             older.push(chat::posted_message(
                 &event,
                 &m,
@@ -387,6 +399,30 @@ mod tests {
             self.state.seq
         }
 
+        /// Checks that a replay of the whole log, and a snapshot after each of `cuts`
+        /// events plus the tail, rebuild exactly the live state.
+        fn rebuilds_the_same_state(&self, cuts: &[usize]) {
+            let replay = |state: &mut ContextState, events: &[ContextEvent]| {
+                for event in events {
+                    state.apply(event);
+                }
+            };
+            let mut replayed = ContextState::new("w1");
+            replay(&mut replayed, &self.events);
+            assert!(replayed == self.state, "a replay of the whole log");
+            for &cut in cuts {
+                let mut before = ContextState::new("w1");
+                replay(&mut before, &self.events[..cut]);
+                let mut state =
+                    ContextState::from_snapshot(&before.to_snapshot().unwrap()).unwrap();
+                replay(&mut state, &self.events[cut..]);
+                assert!(
+                    state == self.state,
+                    "a snapshot after {cut} events, then the tail"
+                );
+            }
+        }
+
         /// Decides and applies; the seq of the last event (a post's message id).
         fn run(&mut self, who: &Actor, command: ChatCommand) -> Result<u64, Rejection> {
             let kinds = match self.state.decide(&ChatLimits::default(), who, &command)? {
@@ -535,25 +571,7 @@ mod tests {
     #[test]
     fn a_snapshot_anywhere_plus_the_tail_rebuilds_the_same_bounded_state() {
         let (w, _) = webinar();
-        let mut replayed = ContextState::new("w1");
-        for event in &w.events {
-            replayed.apply(event);
-        }
-        assert!(replayed == w.state, "a replay of the whole log");
-        for cut in [100, 2_100, 3_200, 4_444, w.events.len() - 1] {
-            let mut before = ContextState::new("w1");
-            for event in &w.events[..cut] {
-                before.apply(event);
-            }
-            let mut state = ContextState::from_snapshot(&before.to_snapshot().unwrap()).unwrap();
-            for event in &w.events[cut..] {
-                state.apply(event);
-            }
-            assert!(
-                state == w.state,
-                "a snapshot after {cut} events, then the tail"
-            );
-        }
+        w.rebuilds_the_same_state(&[100, 2_100, 3_200, 4_444, w.events.len() - 1]);
     }
 
     #[test]
@@ -671,6 +689,106 @@ mod tests {
         // History before the oldest shown reaches the pinned one, as it is now.
         let page = plan(&w.state, viewer, Area::GroupChat, recent[0].id, 100).unwrap();
         assert!(page.reads_log());
+    }
+
+    #[tokio::test]
+    async fn threads_leave_memory_settled_first_and_their_history_reads_the_log() {
+        use crate::context::{chat::THREAD_MESSAGES, command::ThreadAction};
+        let mut w = Built::new();
+        let m = actor("m", true);
+        let ask = |i: u32| ChatCommand::Ask {
+            text: format!("question {i}"),
+            client_msg_id: format!("q{i}"),
+            thread_id: 0,
+        };
+        // 3,000 questions answered and resolved (6,000 messages), then 5,000 open ones.
+        let mut resolved = Vec::new();
+        for i in 0..3_000 {
+            let question = w.run(&actor(&format!("u{i}"), false), ask(i)).unwrap();
+            let thread = question - 1;
+            w.run(
+                &m,
+                ChatCommand::Send {
+                    text: format!("answer {i}"),
+                    client_msg_id: String::new(),
+                    reply_to: question,
+                    backchannel: false,
+                    thread_id: thread,
+                },
+            )
+            .unwrap();
+            w.run(
+                &m,
+                ChatCommand::Thread {
+                    thread_id: thread,
+                    action: ThreadAction::Resolve,
+                },
+            )
+            .unwrap();
+            resolved.push((i, thread, question));
+        }
+        let mut open = Vec::new();
+        for i in 3_000..8_000 {
+            let question = w.run(&actor(&format!("u{i}"), false), ask(i)).unwrap();
+            open.push(question);
+        }
+        let thread_messages = w
+            .state
+            .chat
+            .messages
+            .values()
+            .filter(|m| m.thread_id != 0)
+            .count();
+        assert!(thread_messages <= THREAD_MESSAGES, "{thread_messages}");
+        assert!(open.iter().all(|q| w.state.chat.messages.contains_key(q)));
+        // The quietest resolved threads left, no open one.
+        let gone = resolved
+            .iter()
+            .take_while(|(_, _, q)| !w.state.chat.messages.contains_key(q))
+            .count();
+        assert!(gone > 1_000, "{gone}");
+        assert!(
+            resolved[gone..]
+                .iter()
+                .all(|(_, _, q)| w.state.chat.messages.contains_key(q))
+        );
+        // Replay and snapshot + tail agree with whole threads leaving.
+        w.rebuilds_the_same_state(&[w.events.len() - 700, w.events.len() / 2]);
+        // A resolved thread's attendee pages it back from the log.
+        let dir = tempfile::tempdir().unwrap();
+        let log = EventLog::open(dir.path(), SyncMode::Normal).await.unwrap();
+        for batch in w.events.chunks(1_000) {
+            log.append("w1", 1, batch, None).await.unwrap();
+        }
+        let (i, thread, question) = resolved[234];
+        let user = format!("u{i}");
+        let attendee = Viewer {
+            user_id: &user,
+            role: Role::Attendee,
+        };
+        let page = plan(&w.state, attendee, Area::Thread(thread), 0, 10).unwrap();
+        let page = read_archive(&log, "w1", page).await.unwrap();
+        let texts: Vec<&str> = page.messages.iter().map(|m| m.text.as_str()).collect();
+        assert_eq!(texts, [format!("question {i}"), format!("answer {i}")]);
+        assert_eq!(page.messages[0].id, question);
+        assert!(
+            page.messages[1].author.as_ref().unwrap().as_context,
+            "the answer, as the session"
+        );
+        assert!(!page.has_more);
+        // Someone else's thread: not theirs to read.
+        let other = Viewer {
+            user_id: "u1",
+            role: Role::Attendee,
+        };
+        assert_eq!(
+            plan(&w.state, other, Area::Thread(thread), 0, 10).err(),
+            Some(Rejection::Forbidden)
+        );
+        assert_eq!(
+            plan(&w.state, other, Area::Thread(999_999_999), 0, 10).err(),
+            Some(Rejection::NotFound("thread".into()))
+        );
     }
 
     /// Pages back through `area` from the newest, as `who` sees it.

@@ -353,6 +353,18 @@ impl ContextState {
         if let Kind::MessagePosted(m) = kind {
             let area = Area::of(m.backchannel, m.thread_id);
             self.chat.keep_window(area, m.message_id, seq, referenced);
+            if let Area::Thread(_) = area {
+                let qa = &self.qa;
+                let settled = |thread: u64| {
+                    qa.thread(thread).is_none_or(|t| {
+                        matches!(
+                            t.state,
+                            qa::ThreadState::Resolved { .. } | qa::ThreadState::Done
+                        )
+                    })
+                };
+                self.chat.bound_threads(seq, settled, referenced);
+            }
         }
         for id in released {
             if !referenced(id) {

@@ -180,6 +180,7 @@ pub(crate) struct ChatHistory {
     pub before_id: u64,
     pub limit: usize,
     pub backchannel: bool,
+    pub thread_id: u64,
 }
 
 impl Call for ChatHistory {
@@ -190,12 +191,14 @@ impl Call for ChatHistory {
             before_id,
             limit,
             backchannel,
+            thread_id,
         } = self;
         Mail::Context(Request::History {
             identity,
             before_id,
             limit,
             backchannel,
+            thread_id,
             reply,
         })
     }

@@ -332,7 +332,8 @@ impl ContextRegistry {
         self.run(context_id, Admin { actor, command }).await
     }
 
-    /// A page of a context's group chat (or, for its moderators, backchannel) older
+    /// A page of a context's group chat (or, for its moderators, backchannel; or a Q&A
+    /// thread, for its attendee and the moderators) older
     /// than `before_id` (0: the newest), at most `limit` messages (1 to 100).
     pub async fn chat_history(
         &self,
@@ -341,12 +342,14 @@ impl ContextRegistry {
         before_id: u64,
         limit: usize,
         backchannel: bool,
+        thread_id: u64,
     ) -> Result<HistoryOk, Rejection> {
         let call = ChatHistory {
             identity,
             before_id,
             limit: limit.clamp(1, MAX_HISTORY_PAGE),
             backchannel,
+            thread_id,
         };
         self.run(context_id, call).await
     }

@@ -529,6 +529,7 @@ impl TryFrom<pb::forwarded::Op> for Request {
                 before_id: h.before_id,
                 limit: h.limit as usize,
                 backchannel: h.backchannel,
+                thread_id: h.thread_id,
             }),
         })
     }
@@ -589,6 +590,7 @@ impl Forward for ChatHistory {
             before_id: self.before_id,
             limit: self.limit.try_into().unwrap_or(u32::MAX),
             backchannel: self.backchannel,
+            thread_id: self.thread_id,
         })
     }
 }
@@ -1292,7 +1294,8 @@ mod tests {
                 identity: identity(),
                 before_id: 1_234,
                 limit: 50,
-                backchannel: true,
+                backchannel: false,
+                thread_id: 77,
             }),
         ];
         requests.extend(chats.into_iter().chain(actions).map(|command| {
