@@ -111,6 +111,10 @@ pub struct Chat {
     /// marks) when first needed after a snapshot is read.
     #[serde(skip)]
     windows: Option<HashMap<Area, VecDeque<u64>>>,
+    /// Messages in the windows of Q&A threads, all together: derived with the windows
+    /// and kept with them.
+    #[serde(skip)]
+    thread_total: usize,
 }
 
 impl PartialEq for Chat {
@@ -210,6 +214,7 @@ impl Chat {
     /// The windows, derived from the messages and the marks if not yet.
     fn windows(&mut self) -> &mut HashMap<Area, VecDeque<u64>> {
         if self.windows.is_none() {
+            self.thread_total = 0;
             let mut windows: HashMap<Area, VecDeque<u64>> = HashMap::new();
             let mut bounds: HashMap<Area, u64> = HashMap::new();
             for mark in &self.archive {
@@ -218,6 +223,9 @@ impl Chat {
             for (&id, m) in &self.messages {
                 if id > bounds.get(&m.area()).copied().unwrap_or(0) {
                     windows.entry(m.area()).or_default().push_back(id);
+                    if let Area::Thread(_) = m.area() {
+                        self.thread_total += 1;
+                    }
                 }
             }
             self.windows = Some(windows);
@@ -235,15 +243,25 @@ impl Chat {
         seq: u64,
         held: impl Fn(u64) -> bool,
     ) {
+        let thread = matches!(area, Area::Thread(_));
+        let derived = self.windows.is_none();
         let window = self.windows().entry(area).or_default();
         // Derived just now (after a snapshot), the window already has it.
-        if window.back() != Some(&id) {
+        let added = window.back() != Some(&id);
+        if added {
             window.push_back(id);
         }
         if window.len() < 2 * MESSAGE_WINDOW {
+            if thread && added && !derived {
+                self.thread_total += 1;
+            }
             return;
         }
         let leaving: Vec<u64> = window.drain(..window.len() - MESSAGE_WINDOW).collect();
+        if thread {
+            self.thread_total =
+                (self.thread_total + usize::from(added && !derived)).saturating_sub(leaving.len());
+        }
         let up_to = leaving.last().copied().unwrap_or(id);
         for id in leaving {
             if !held(id) {
@@ -263,15 +281,20 @@ impl Chat {
         settled: impl Fn(u64) -> bool,
         held: impl Fn(u64) -> bool,
     ) {
-        let windows = self.windows();
-        let total: usize = windows
-            .iter()
-            .filter(|(area, _)| matches!(area, Area::Thread(_)))
-            .map(|(_, window)| window.len())
-            .sum();
+        let total = self.thread_total;
+        debug_assert_eq!(
+            total,
+            self.windows()
+                .iter()
+                .filter(|(area, _)| matches!(area, Area::Thread(_)))
+                .map(|(_, window)| window.len())
+                .sum::<usize>(),
+            "the count of thread messages in memory"
+        );
         if total <= THREAD_MESSAGES {
             return;
         }
+        let windows = self.windows();
         // (still open, last message id, thread): settled threads first, then the
         // quietest.
         let mut order: Vec<(bool, u64, u64)> = windows
@@ -294,6 +317,7 @@ impl Chat {
                 continue;
             };
             left -= window.len();
+            self.thread_total = self.thread_total.saturating_sub(window.len());
             let up_to = window.back().copied().unwrap_or(0);
             for id in window {
                 if !held(id) {
@@ -350,6 +374,9 @@ impl Chat {
                     && let Ok(at) = window.binary_search(&d.message_id)
                 {
                     window.remove(at);
+                    if let Area::Thread(_) = m.area() {
+                        self.thread_total -= 1;
+                    }
                 }
             }
             _ => {}
