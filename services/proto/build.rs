@@ -84,6 +84,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         (".plenary.v1.events.ContextSettings.qa_mode", "qa_mode"),
         (".plenary.v1.events.Peer.status", "peer_status"),
         (".plenary.v1.admin.Context.qa_mode", "qa_mode"),
+        (".plenary.v1.React.reaction", "reaction"),
+        (".plenary.v1.ReactionCount.reaction", "reaction"),
+        (
+            ".plenary.v1.events.SurveyQuestion.kind",
+            "survey_question_kind",
+        ),
         (".plenary.v1.admin.CreateContextRequest.qa_mode", "qa_mode"),
     ] {
         builder =
@@ -109,7 +115,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// The messages only clients send: the command bodies of `ClientFrame` and what they
 /// hold.
-const CLIENT_COMMAND_MESSAGES: [&str; 39] = [
+const CLIENT_COMMAND_MESSAGES: [&str; 41] = [
     "Connect",
     "Position",
     "Join",
@@ -149,6 +155,8 @@ const CLIENT_COMMAND_MESSAGES: [&str; 39] = [
     "SurveyAnswer",
     "InteractionAction",
     "Vote",
+    "React",
+    "History",
 ];
 
 /// prost-build applies a field attribute given for a oneof to the oneof's struct field

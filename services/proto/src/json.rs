@@ -50,6 +50,7 @@ proto_enum_serde!(connection_change, crate::v1::events::ConnectionChange);
 proto_enum_serde!(interaction_action_kind, crate::v1::InteractionActionKind);
 proto_enum_serde!(interaction_status, crate::v1::InteractionStatus);
 proto_enum_serde!(survey_question_kind, crate::v1::SurveyQuestionKind);
+proto_enum_serde!(reaction, crate::v1::Reaction);
 
 /// JSON mapping of an `optional QaMode` field.
 pub mod optional_qa_mode {

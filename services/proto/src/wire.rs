@@ -486,3 +486,59 @@ mod tests {
         assert_eq!(WireFormat::negotiate(["chat"]), None);
     }
 }
+
+/// Guards of the hand-kept JSON mapping (in `build.rs`) against the schema: every
+/// command refuses an unknown field, and every client frame the protocol document shows
+/// is accepted.
+#[cfg(test)]
+mod json_mapping {
+    use prost::Message as _;
+    use prost_types::FileDescriptorSet;
+
+    use super::decode_client_frame_json;
+
+    /// The JSON keys of `ClientFrame`'s commands, from the schema itself.
+    fn command_keys() -> Vec<String> {
+        let set = FileDescriptorSet::decode(crate::v1::FILE_DESCRIPTOR_SET).unwrap();
+        let frame = set
+            .file
+            .iter()
+            .filter(|f| f.package() == "plenary.v1")
+            .flat_map(|f| &f.message_type)
+            .find(|m| m.name() == "ClientFrame")
+            .expect("ClientFrame in the schema");
+        frame
+            .field
+            .iter()
+            .filter(|f| f.oneof_index.is_some())
+            .map(|f| f.name().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn every_command_refuses_an_unknown_field() {
+        let keys = command_keys();
+        assert!(keys.len() >= 30, "{keys:?}");
+        for key in keys {
+            let text = format!(r#"{{"id":1,"{key}":{{"not_a_field_anywhere":1}}}}"#);
+            let e = decode_client_frame_json(&text).expect_err(&text);
+            assert!(e.to_string().contains("not_a_field_anywhere"), "{key}: {e}");
+        }
+    }
+
+    #[test]
+    fn every_client_frame_in_the_protocol_document_is_accepted() {
+        let doc = include_str!("../../../docs/PROTOCOL.md");
+        let frames: Vec<&str> = doc
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.starts_with(r#"{"id":"#) && l.ends_with('}') && !l.contains('…'))
+            .collect();
+        assert!(frames.len() > 30, "{}", frames.len());
+        for frame in frames {
+            if let Err(e) = decode_client_frame_json(frame) {
+                panic!("PROTOCOL.md shows a frame the server refuses: {frame}\n{e}");
+            }
+        }
+    }
+}
