@@ -27,9 +27,7 @@ use std::{
 };
 
 use futures_util::{FutureExt, StreamExt, future::BoxFuture, stream::FuturesOrdered};
-use plenary_actors::{
-    ChatCommand, ContextRegistry, Identity, Rejection, Role, context::validate_context_id,
-};
+use plenary_actors::{ContextRegistry, Identity, Rejection, Role, context::validate_context_id};
 use plenary_bus::now_ms;
 use plenary_proto::{
     DecodeError, WireFormat,
@@ -541,17 +539,31 @@ impl<T: Transport> Session<T> {
             SessionCommand::Chat {
                 context_id,
                 command,
-            } => self.chat(state, id, context_id, command),
+            } => self.to_context(
+                state,
+                id,
+                context_id,
+                |registry, identity, context| async move {
+                    registry.chat(&context, identity, command).await
+                },
+                protocol::outcome_reply,
+            ),
             SessionCommand::History {
                 context_id,
                 before_id,
                 limit,
                 backchannel,
                 thread_id,
-            } => {
-                let page = (before_id, limit, backchannel, thread_id);
-                self.history(state, id, context_id, page)
-            }
+            } => self.to_context(
+                state,
+                id,
+                context_id,
+                move |registry, identity, context| async move {
+                    let page = (before_id, limit, backchannel, thread_id);
+                    registry.chat_history(&context, identity, page).await
+                },
+                |id, page| reply(id, ReplyResult::History(page)),
+            ),
             SessionCommand::React {
                 context_id,
                 reaction,
@@ -605,50 +617,26 @@ impl<T: Transport> Session<T> {
         true
     }
 
-    /// Sends a command to the actor of a joined context.
-    fn chat(&mut self, state: &mut SessionState, id: u64, context_id: String, chat: ChatCommand) {
-        if !Self::joined_or_refuse(state, id, &context_id) {
-            return;
-        }
-        let registry = self.shared.registry.clone();
-        let identity = state.identity.clone();
-        state.call(
-            id,
-            async move { registry.chat(&context_id, identity, chat).await },
-            protocol::outcome_reply,
-        );
-    }
-
-    /// Asks a joined context's actor for a page of history: `(before_id, limit,
-    /// backchannel, thread_id)`.
-    fn history(
-        &mut self,
+    /// Runs `call` on the actor of a joined context (refused when not joined) and
+    /// answers with `answer`.
+    fn to_context<A: Send + 'static, F>(
+        &self,
         state: &mut SessionState,
         id: u64,
         context_id: String,
-        (before_id, limit, backchannel, thread_id): (u64, usize, bool, u64),
-    ) {
-        if !Self::joined_or_refuse(state, id, &context_id) {
-            return;
+        call: impl FnOnce(Arc<ContextRegistry>, Arc<Identity>, String) -> F,
+        answer: fn(u64, A) -> ServerFrame,
+    ) where
+        F: Future<Output = Result<A, Rejection>> + Send + 'static,
+    {
+        if Self::joined_or_refuse(state, id, &context_id) {
+            let call = call(
+                self.shared.registry.clone(),
+                state.identity.clone(),
+                context_id,
+            );
+            state.call(id, call, answer);
         }
-        let registry = self.shared.registry.clone();
-        let identity = state.identity.clone();
-        state.call(
-            id,
-            async move {
-                registry
-                    .chat_history(
-                        &context_id,
-                        identity,
-                        before_id,
-                        limit,
-                        backchannel,
-                        thread_id,
-                    )
-                    .await
-            },
-            |id, page| reply(id, ReplyResult::History(page)),
-        );
     }
 
     /// Writes a command's answer. Boxed: an answer is rare next to pushes, and its

@@ -156,13 +156,9 @@ pub(crate) enum Request {
     Get {
         reply: oneshot::Sender<Result<ContextView, Rejection>>,
     },
-    /// A page of the group chat or backchannel.
+    /// A page of the group chat, the backchannel or a thread.
     History {
-        identity: Arc<Identity>,
-        before_id: u64,
-        limit: usize,
-        backchannel: bool,
-        thread_id: u64,
+        query: ChatHistory,
         reply: oneshot::Sender<Result<v1::HistoryOk, Rejection>>,
     },
     /// A moderator's connection is still here (`present`, sent every ping interval)
@@ -170,6 +166,17 @@ pub(crate) enum Request {
     ModeratorPresence { user_id: String, present: bool },
     /// A gateway node's reactions and attendees since its last report.
     NodeReport(NodeReport),
+}
+
+/// A page of a context's group chat (or backchannel, or a Q&A thread), as `identity`
+/// sees it: what the registry forwards and the actor answers.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct ChatHistory {
+    pub identity: Arc<Identity>,
+    pub before_id: u64,
+    pub limit: usize,
+    pub backchannel: bool,
+    pub thread_id: u64,
 }
 
 /// The sending side of a context actor's mailbox.
@@ -331,20 +338,13 @@ impl Machine for ContextActor {
                 };
                 held.push(Held::new(reply, result));
             }
-            Request::History {
-                identity,
-                before_id,
-                limit,
-                backchannel,
-                thread_id,
-                reply,
-            } => {
+            Request::History { query, reply } => {
                 let viewer = Viewer {
-                    user_id: &identity.user_id,
-                    role: identity.role_in(&self.id),
+                    user_id: &query.identity.user_id,
+                    role: query.identity.role_in(&self.id),
                 };
-                let area = view::Area::of(backchannel, thread_id);
-                match history::plan(&self.state, viewer, area, before_id, limit) {
+                let area = view::Area::of(query.backchannel, query.thread_id);
+                match history::plan(&self.state, viewer, area, query.before_id, query.limit) {
                     Err(why) => held.push(Held::new(reply, Err(why))),
                     Ok(plan) if !plan.reads_log() => {
                         held.push(Held::new(reply, Ok(plan.into_page())));

@@ -233,36 +233,19 @@ impl Chat {
         self.windows.get_or_insert_with(HashMap::new)
     }
 
-    /// Adds a posted message to its area's window; when the window holds twice
-    /// [`MESSAGE_WINDOW`], its oldest leave memory down to [`MESSAGE_WINDOW`] —
-    /// except those `held` says are referenced — and a mark records the batch.
-    pub(super) fn keep_window(
-        &mut self,
-        area: Area,
-        id: u64,
-        seq: u64,
-        held: impl Fn(u64) -> bool,
-    ) {
-        let thread = matches!(area, Area::Thread(_));
-        let derived = self.windows.is_none();
+    /// When `area`'s window holds twice [`MESSAGE_WINDOW`], its oldest leave memory
+    /// down to [`MESSAGE_WINDOW`] — except those `held` says are referenced — and a
+    /// mark records the batch.
+    pub(super) fn keep_window(&mut self, area: Area, seq: u64, held: impl Fn(u64) -> bool) {
         let window = self.windows().entry(area).or_default();
-        // Derived just now (after a snapshot), the window already has it.
-        let added = window.back() != Some(&id);
-        if added {
-            window.push_back(id);
-        }
         if window.len() < 2 * MESSAGE_WINDOW {
-            if thread && added && !derived {
-                self.thread_total += 1;
-            }
             return;
         }
         let leaving: Vec<u64> = window.drain(..window.len() - MESSAGE_WINDOW).collect();
-        if thread {
-            self.thread_total =
-                (self.thread_total + usize::from(added && !derived)).saturating_sub(leaving.len());
+        if let Area::Thread(_) = area {
+            self.thread_total -= leaving.len();
         }
-        let up_to = leaving.last().copied().unwrap_or(id);
+        let Some(&up_to) = leaving.last() else { return };
         for id in leaving {
             if !held(id) {
                 self.messages.remove(&id);
@@ -281,17 +264,20 @@ impl Chat {
         settled: impl Fn(u64) -> bool,
         held: impl Fn(u64) -> bool,
     ) {
-        let total = self.thread_total;
-        debug_assert_eq!(
-            total,
-            self.windows()
+        #[cfg(debug_assertions)]
+        {
+            let counted: usize = self
+                .windows()
                 .iter()
                 .filter(|(area, _)| matches!(area, Area::Thread(_)))
                 .map(|(_, window)| window.len())
-                .sum::<usize>(),
-            "the count of thread messages in memory"
-        );
-        if total <= THREAD_MESSAGES {
+                .sum();
+            assert_eq!(
+                self.thread_total, counted,
+                "the count of thread messages in memory"
+            );
+        }
+        if self.thread_total <= THREAD_MESSAGES {
             return;
         }
         let windows = self.windows();
@@ -307,17 +293,15 @@ impl Chat {
             })
             .collect();
         order.sort_unstable();
-        let mut left = total;
         for (_, _, thread) in order {
-            if left <= THREAD_MESSAGES * 3 / 4 {
+            if self.thread_total <= THREAD_MESSAGES * 3 / 4 {
                 break;
             }
             let area = Area::Thread(thread);
             let Some(window) = self.windows().remove(&area) else {
                 continue;
             };
-            left -= window.len();
-            self.thread_total = self.thread_total.saturating_sub(window.len());
+            self.thread_total -= window.len();
             let up_to = window.back().copied().unwrap_or(0);
             for id in window {
                 if !held(id) {
@@ -338,6 +322,7 @@ impl Chat {
     pub(super) fn apply(&mut self, event: &ContextEvent, actor: &Actor, kind: &Kind) {
         match kind {
             Kind::MessagePosted(m) => {
+                self.windows();
                 if !m.client_msg_id.is_empty() {
                     self.client_ids.insert(
                         (actor.user_id.clone(), m.client_msg_id.clone()),
@@ -357,6 +342,15 @@ impl Chat {
                         thread_id: m.thread_id,
                     },
                 );
+                // Derived before the insert above when needed, so never counted twice.
+                let area = Area::of(m.backchannel, m.thread_id);
+                self.windows()
+                    .entry(area)
+                    .or_default()
+                    .push_back(m.message_id);
+                if let Area::Thread(_) = area {
+                    self.thread_total += 1;
+                }
             }
             Kind::MessageLiked(l) => {
                 if let Some(m) = self.messages.get_mut(&l.message_id) {

@@ -27,10 +27,10 @@ mod testing;
 pub mod updates;
 pub mod view;
 
+pub(crate) use actor::{ChatHistory, Request, spawn};
 pub use actor::{
     ContextConfig, ContextHandle, ContextView, DEFAULT_ROOM_DELIVERIES_PER_SEC, JoinRequest,
 };
-pub(crate) use actor::{Request, spawn};
 pub use command::{
     AdminCommand, ChatCommand, CommandOutcome, InteractionAction, Rejection, SettingsPatch,
 };

@@ -301,35 +301,7 @@ impl ContextState {
             Kind::Updated(u) => self.settings = u.settings.clone(),
             _ => {}
         }
-        // Held messages (older than their window) an unpin, unpublish or delete may
-        // let go of: looked up before the event changes what refers to them.
-        let released: Vec<u64> = match kind {
-            Kind::MessageUnpinned(p) => vec![p.message_id],
-            Kind::MessageDeleted(d) => vec![d.message_id],
-            Kind::FeedItemRemoved(r) => self
-                .feed
-                .published
-                .iter()
-                .filter(|p| p.item_id == r.item_id)
-                .flat_map(|p| [p.question_id, p.answer_id])
-                .collect(),
-            _ => Vec::new(),
-        };
-        let mut released: Vec<u64> = released
-            .into_iter()
-            .filter(|&id| self.chat.is_held(id))
-            .collect();
-        // A log written before messages were archived may like or delete one after it
-        // left memory (decisions refuse that now): history must read up to here to
-        // see it.
-        let late = match kind {
-            Kind::MessageLiked(MessageLiked { message_id, .. })
-            | Kind::MessageUnliked(MessageUnliked { message_id, .. }) => Some(*message_id),
-            Kind::MessageDeleted(d) => Some(d.message_id),
-            _ => None,
-        }
-        .filter(|id| !self.chat.messages.contains_key(id) && self.chat.may_be_archived(*id));
-        released.extend(late);
+        let released = self.may_leave_memory(kind);
         self.chat.apply(event, &actor, kind);
         self.moderation.apply(event, &actor, kind);
         qa::apply(&mut self.qa, &actor.user_id, kind);
@@ -337,6 +309,34 @@ impl ContextState {
         self.updates.apply(event, kind);
         self.interactions.apply(event, &actor, kind);
         self.bound_messages(event.seq, kind, released);
+    }
+
+    /// The messages older than their window that `kind` may let leave memory, looked up
+    /// before it changes what refers to them: a held (pinned or published) one unpinned,
+    /// unpublished or deleted; and one already archived that a log written before
+    /// archiving existed still likes or deletes (decisions refuse that now), so that
+    /// history reads up to here to see it.
+    fn may_leave_memory(&self, kind: &Kind) -> Vec<u64> {
+        let ids: Vec<u64> = match kind {
+            Kind::MessageUnpinned(p) => vec![p.message_id],
+            Kind::MessageDeleted(d) => vec![d.message_id],
+            Kind::MessageLiked(MessageLiked { message_id, .. })
+            | Kind::MessageUnliked(MessageUnliked { message_id, .. }) => vec![*message_id],
+            Kind::FeedItemRemoved(r) => self
+                .feed
+                .published
+                .iter()
+                .filter(|p| p.item_id == r.item_id)
+                .flat_map(|p| [p.question_id, p.answer_id])
+                .collect(),
+            _ => return Vec::new(),
+        };
+        let chat = &self.chat;
+        ids.into_iter()
+            .filter(|&id| {
+                chat.is_held(id) || (!chat.messages.contains_key(&id) && chat.may_be_archived(id))
+            })
+            .collect()
     }
 
     /// Keeps the messages in memory bounded: a post may move its area's window on
@@ -352,7 +352,7 @@ impl ContextState {
         };
         if let Kind::MessagePosted(m) = kind {
             let area = Area::of(m.backchannel, m.thread_id);
-            self.chat.keep_window(area, m.message_id, seq, referenced);
+            self.chat.keep_window(area, seq, referenced);
             if let Area::Thread(_) = area {
                 let qa = &self.qa;
                 let settled = |thread: u64| {

@@ -173,34 +173,12 @@ impl Call for Admin {
     }
 }
 
-/// A page of a context's group chat (or backchannel), as `identity` sees it.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) struct ChatHistory {
-    pub identity: Arc<Identity>,
-    pub before_id: u64,
-    pub limit: usize,
-    pub backchannel: bool,
-    pub thread_id: u64,
-}
+pub(crate) use crate::context::ChatHistory;
 
 impl Call for ChatHistory {
     type Answer = HistoryOk;
     fn mail(self, reply: Reply<HistoryOk>) -> Mail {
-        let ChatHistory {
-            identity,
-            before_id,
-            limit,
-            backchannel,
-            thread_id,
-        } = self;
-        Mail::Context(Request::History {
-            identity,
-            before_id,
-            limit,
-            backchannel,
-            thread_id,
-            reply,
-        })
+        Mail::Context(Request::History { query: self, reply })
     }
 }
 

@@ -339,10 +339,7 @@ impl ContextRegistry {
         &self,
         context_id: &str,
         identity: Arc<Identity>,
-        before_id: u64,
-        limit: usize,
-        backchannel: bool,
-        thread_id: u64,
+        (before_id, limit, backchannel, thread_id): (u64, usize, bool, u64),
     ) -> Result<HistoryOk, Rejection> {
         let call = ChatHistory {
             identity,
