@@ -202,8 +202,8 @@ async fn unknown_subprotocol_is_refused() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn an_open_connection_is_closed_when_its_token_expires() {
+/// A server that checks token expiry every second, without leeway; and the time now.
+async fn start_checking_expiry() -> (TestServer, u64) {
     let server = start(|c| {
         c.jwt.leeway_secs = 0;
         c.ping_interval_secs = 1;
@@ -214,6 +214,12 @@ async fn an_open_connection_is_closed_when_its_token_expires() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
+    (server, now)
+}
+
+#[tokio::test]
+async fn an_open_connection_is_closed_when_its_token_expires() {
+    let (server, now) = start_checking_expiry().await;
     let token = mint_hs256(SECRET.as_bytes(), &Claims::new("short").with_exp(now + 2)).unwrap();
     let client = connect(&server.ws_url, token).await;
     client.join("exp").await.unwrap();
@@ -231,16 +237,7 @@ async fn an_open_connection_is_closed_when_its_token_expires() {
 
 #[tokio::test]
 async fn refresh_moves_an_open_connections_expiry_to_the_new_token() {
-    let server = start(|c| {
-        c.jwt.leeway_secs = 0;
-        c.ping_interval_secs = 1;
-        c.idle_timeout_secs = 30;
-    })
-    .await;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
+    let (server, now) = start_checking_expiry().await;
     let short = |sub: &str, exp: u64| {
         mint_hs256(SECRET.as_bytes(), &Claims::new(sub).with_exp(exp)).unwrap()
     };
