@@ -661,7 +661,8 @@ impl ContextActor {
     /// A recovery from the pushes published lately, as they went out: those after
     /// `since` on the viewer's channels, and the position they end at (what was
     /// published; pushes still held or not yet committed follow as live ones). `None`
-    /// when they are not all kept, or the log no longer reaches `since`.
+    /// when they are not all kept, the log no longer reaches `since`, or the gap holds
+    /// the viewer's own vote.
     fn published_since(
         &self,
         journal: &Journal<ContextEvent>,
@@ -682,43 +683,28 @@ impl ContextActor {
         if since.seq > through {
             return None;
         }
-        let channels = match viewer.role {
-            Role::Moderator => vec![&self.channel_public, &self.channel_moderators],
-            Role::Attendee => vec![&self.channel_public],
-        };
+        // What the viewer's connection listens to (see the gateway's `Listening`).
         let own = Channel::ContextUser(self.id.clone(), Arc::from(viewer.user_id));
-        let mut channels = channels;
-        if viewer.role == Role::Attendee {
-            channels.push(&own);
-        }
+        let channels = match viewer.role {
+            Role::Moderator => [&self.channel_public, &self.channel_moderators],
+            Role::Attendee => [&self.channel_public, &own],
+        };
         let published = self
             .recent
             .between(self.state.epoch, since.seq, through, &channels)?;
-        // Events never pushed live but shown to their user in recovery (their own
-        // votes, for their other devices), rendered here and put in seq order.
-        let mut unpublished: Vec<(u64, Arc<EncodedPush>)> = journal
+        // The viewer's own votes were never pushed live (their tally summary was, with
+        // the same seq): a gap holding one is rendered from the log, which shows both.
+        let own_vote = journal
             .since(self.state.position(), since)?
             .take_while(|e| e.seq <= through)
-            .filter(|e| !view::pushed_live(e))
-            .filter(|e| view::visible_to(&view::audience_of(&self.state, e), viewer))
-            .filter_map(|e| {
-                let body = view::push_body(&self.state, e, viewer)?;
-                let push = Push {
-                    context_id: self.id.to_string(),
-                    epoch: e.epoch,
-                    seq: e.seq,
-                    body: Some(body),
-                };
-                Some((e.seq, Arc::new(EncodedPush::new(&push))))
-            })
-            .collect();
-        let missed = if unpublished.is_empty() {
-            published.into_iter().map(|(_, push)| push).collect()
-        } else {
-            unpublished.extend(published);
-            unpublished.sort_by_key(|(seq, _)| *seq);
-            unpublished.into_iter().map(|(_, push)| push).collect()
-        };
+            .any(|e| {
+                matches!(e.kind, Some(Kind::VoteCast(_)))
+                    && view::visible_to(&view::audience_of(&self.state, e), viewer)
+            });
+        if own_vote {
+            return None;
+        }
+        let missed = published.into_iter().map(|(_, push)| push).collect();
         Some((through, missed))
     }
 
