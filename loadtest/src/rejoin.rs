@@ -88,10 +88,18 @@ pub(crate) async fn run(args: RejoinArgs) -> anyhow::Result<()> {
         }
         for i in 0..args.messages {
             let text = format!("round {round} message {i} {}", "x".repeat(args.size));
-            moderator
-                .send(&context, &text, "", 0)
-                .await
-                .context("the moderator's message was refused")?;
+            let id = format!("r{round}-{i}");
+            // The room's pace may ask to wait (it still counts the attendees away).
+            loop {
+                match moderator.send(&context, &text, &id, 0).await {
+                    Ok(_) => break,
+                    Err(e) if e.is_retryable() => {
+                        tokio::time::sleep(e.retry_after().unwrap_or(Duration::from_millis(10)))
+                            .await;
+                    }
+                    Err(e) => return Err(e).context("the moderator's message was refused"),
+                }
+            }
         }
         // Let the last pushes go out before the storm.
         tokio::time::sleep(Duration::from_millis(200)).await;
