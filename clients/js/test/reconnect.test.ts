@@ -131,7 +131,11 @@ for (const subprotocol of SUBPROTOCOLS_UNDER_TEST) {
       try {
         await alice.join(ctx);
         await bob.join(ctx);
+        const seenBefore = nextEvent(alice, "message", (m) => m.text === "before");
+        const messages: string[] = [];
+        alice.on("message", (m) => messages.push(m.text));
         await bob.send({ contextId: ctx, text: "before" });
+        await seenBefore;
         const closed = nextEvent(alice, "disconnected");
         await server.terminate();
         const [info] = (await closed) as [DisconnectInfo];
@@ -146,6 +150,7 @@ for (const subprotocol of SUBPROTOCOLS_UNDER_TEST) {
         const seen = nextEvent(alice, "message", (m) => m.text === "after");
         await bob.send({ contextId: ctx, text: "after" });
         await seen;
+        assert.deepEqual(messages, ["before", "after"]);
       } finally {
         alice.close();
         bob.close();
