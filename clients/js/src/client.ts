@@ -430,7 +430,7 @@ export class PlenaryClient extends TypedEmitter<ClientEvents> {
 
   /** Commands go out at once only when connected and every rejoin is answered. */
   private ready(): boolean {
-    return this.currentState === "connected" && this.rejoinsInFlight === 0;
+    return this.currentState === "connected" && this.socket !== undefined && this.rejoinsInFlight === 0;
   }
 
   private async open(): Promise<void> {
@@ -505,6 +505,8 @@ export class PlenaryClient extends TypedEmitter<ClientEvents> {
     this.emit("connected", session);
     for (const waiter of this.connectWaiters.splice(0)) waiter.resolve(session);
     this.scheduleRefresh();
+    // Every rejoin of the previous connection was counted out when it dropped.
+    this.rejoinsInFlight = 0;
     this.rejoinAll();
     this.flushQueue();
   }
@@ -778,7 +780,6 @@ export class PlenaryClient extends TypedEmitter<ClientEvents> {
   private failSent(): void {
     const lost = [...this.pending.values()];
     this.pending.clear();
-    this.rejoinsInFlight = 0;
     for (const stream of [...this.streams.values()]) {
       stream.joining = false;
       stream.held = [];
