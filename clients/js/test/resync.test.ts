@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { after, before, describe, test } from "node:test";
 import { connectedClient, eventually, nextEvent, sleep, SUBPROTOCOLS_UNDER_TEST, uniqueContext } from "./helpers/harness.js";
-import { freePort, PlenaryServer } from "./helpers/server.js";
+import { freePort, killOnExit, PlenaryServer } from "./helpers/server.js";
 
 const REDIS_SERVER = process.env.REDIS_SERVER ?? "redis-server";
 const REDIS_CLI = process.env.REDIS_CLI ?? "redis-cli";
@@ -20,6 +20,7 @@ describe("resync (cluster mode, Redis emptied)", { timeout: 120_000 }, () => {
       stdio: "ignore",
     });
     redis.once("error", () => {});
+    killOnExit(redis);
     await eventually(
       () => spawnSync(REDIS_CLI, ["-p", `${redisPort}`, "ping"], { encoding: "utf8" }).stdout?.trim() === "PONG",
       `a private ${REDIS_SERVER} (install redis-server and redis-tools, or set REDIS_SERVER/REDIS_CLI)`,

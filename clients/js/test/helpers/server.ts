@@ -125,6 +125,22 @@ export class PlenaryServer {
   }
 }
 
+/** Every server this process started: none outlives it (a failed or timed-out test). */
+const children = new Set<ChildProcess>();
+export function killOnExit(child: ChildProcess): void {
+  children.add(child);
+  child.once("exit", () => children.delete(child));
+}
+process.once("exit", () => {
+  for (const child of children) child.kill("SIGKILL");
+});
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    for (const child of children) child.kill("SIGKILL");
+    process.exit(130);
+  });
+}
+
 function spawnServer(dataDir: string, port: number, adminPort: number, args: string[]): ChildProcess {
   const child = spawn(
     PLENARY_BIN,
@@ -155,6 +171,7 @@ function spawnServer(dataDir: string, port: number, adminPort: number, args: str
       stdio: ["ignore", "ignore", "inherit"],
     },
   );
+  killOnExit(child);
   return child;
 }
 
