@@ -592,6 +592,11 @@ export class PlenaryClient extends TypedEmitter<ClientEvents> {
       if (at && at.epoch === push.epoch && push.seq <= at.seq) return; // duplicate
       stream.position = { epoch: push.epoch, seq: push.seq };
     }
+    this.deliver(stream, push);
+  }
+
+  /** Hands one push to the app (its position already settled). */
+  private deliver(stream: Stream, push: Push): void {
     this.emit("push", push);
     const body = push.body;
     if (body.case) {
@@ -611,7 +616,14 @@ export class PlenaryClient extends TypedEmitter<ClientEvents> {
       this.streams.set(id, stream);
     }
     if (ok.recovered) {
-      for (const push of ok.missed) this.apply(stream, push);
+      // Every entry of `missed`, in order: entries may share a seq (a recovery's closing
+      // `tallies` carries the seq of the last event, PROTOCOL §5), so only what this
+      // client had before it asked is skipped.
+      const from = stream.position;
+      for (const push of ok.missed) {
+        const had = push.seq > 0n && from && from.epoch === push.epoch && push.seq <= from.seq;
+        if (!had) this.deliver(stream, push);
+      }
     }
     stream.position = { epoch: ok.epoch, seq: ok.seq };
     stream.joining = false;

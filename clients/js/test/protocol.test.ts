@@ -146,6 +146,34 @@ test("resync: rejoin with since on the same socket, hold pushes, apply missed on
   client.close();
 });
 
+test("every entry of a recovery's missed is applied, even two sharing a seq", async () => {
+  const { client, socket } = await connected();
+  await joinC(client, socket);
+  socket.push(message(11n, "a"));
+  const seen = collect(client, "push");
+  socket.push({ contextId: "c", body: { case: "resync", value: {} } });
+  const rejoin = socket.last("join");
+  socket.reply(rejoin.id, {
+    case: "join",
+    value: {
+      epoch: 1n,
+      seq: 13n,
+      recovered: true,
+      missed: [
+        message(11n, "a, had it"),
+        message(13n, "b"),
+        { contextId: "c", epoch: 1n, seq: 13n, body: { case: "tallies", value: { tallies: [] } } },
+      ],
+    },
+  });
+  assert.deepEqual(
+    seen.map(([p]) => `${p.seq}:${p.body.case}`).filter((s) => s !== "0:resync"),
+    ["13:message", "13:tallies"],
+  );
+  assert.deepEqual(client.position("c"), { epoch: 1n, seq: 13n });
+  client.close();
+});
+
 test("a reply with id 0 answers the oldest command waiting", async () => {
   const { client, socket } = await connected();
   const first = client.ping();
