@@ -691,7 +691,7 @@ impl ContextActor {
         };
         let published = self
             .recent
-            .between(self.state.epoch, since.seq, through, &channels)?;
+            .between(since.epoch, since.seq, through, &channels)?;
         // The viewer's own votes were never pushed live (their tally summary was, with
         // the same seq): a gap holding one is rendered from the log, which shows both.
         let own_vote = journal
