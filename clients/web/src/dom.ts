@@ -1,0 +1,75 @@
+// A few helpers to build DOM without a framework. Text always goes in as text nodes,
+// never as HTML.
+
+type Child = Node | string | number | null | undefined | false;
+type Attrs = Record<string, string | number | boolean | ((e: Event) => void) | undefined>;
+
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attrs = {},
+  ...children: (Child | Child[])[]
+): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === false) continue;
+    if (typeof value === "function") el.addEventListener(key.replace(/^on/, ""), value);
+    else if (key === "class") el.className = String(value);
+    else if (key === "value") (el as HTMLInputElement).value = String(value);
+    else if (key === "checked") (el as HTMLInputElement).checked = !!value;
+    // Through the CSSOM: the page's policy refuses inline `style` attributes.
+    else if (key === "style") el.style.cssText = String(value);
+    else el.setAttribute(key, value === true ? "" : String(value));
+  }
+  for (const child of children.flat(Infinity as 1)) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : String(child));
+  }
+  return el;
+}
+
+/** Replaces the children of `el`. */
+export function fill(el: Element, ...children: (Child | Child[])[]): void {
+  el.replaceChildren(...(children.flat(Infinity as 1).filter((c) => c !== null && c !== undefined && c !== false) as (Node | string)[]).map((c) => (c instanceof Node ? c : String(c))));
+}
+
+export function time(ms: number): string {
+  return ms ? new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "";
+}
+
+export function name(author: { given_name?: string; family_name?: string; user_id?: string }): string {
+  return [author.given_name, author.family_name].filter(Boolean).join(" ") || author.user_id || "";
+}
+
+let toasts: HTMLElement | null = null;
+
+/** A toast in the lower left corner, gone after a few seconds or on its ✕. */
+export function toast(title: string, text: string, kind = "info"): void {
+  toasts ??= document.getElementById("toasts");
+  if (!toasts) return;
+  const el = h("div", { class: `toast ${kind}`, role: "status", "data-testid": "toast" },
+    h("button", { class: "close", "aria-label": "Dismiss", onclick: () => el.remove() }, "✕"),
+    title ? h("strong", {}, title) : null,
+    h("div", {}, text),
+  );
+  toasts.append(el);
+  setTimeout(() => el.remove(), 6000);
+}
+
+/** Runs a command from a button or form; a refusal becomes an error toast. */
+export async function attempt(what: Promise<unknown>): Promise<boolean> {
+  try {
+    await what;
+    return true;
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    toast("Not done", `${err.message}${err.code ? ` (${err.code.replace("ERROR_CODE_", "")})` : ""}`, "error");
+    return false;
+  }
+}
+
+let ids = 0;
+/** A fresh client id for an idempotent resend (`client_msg_id`, `client_vote_id`). */
+export function clientId(prefix: string): string {
+  const random = crypto.getRandomValues(new Uint32Array(2));
+  return `${prefix}-${Date.now().toString(36)}-${(ids++).toString(36)}-${random[0].toString(36)}${random[1].toString(36)}`;
+}
