@@ -32,12 +32,14 @@ export function fill(el: Element, ...children: (Child | Child[])[]): void {
   el.replaceChildren(...(children.flat(Infinity as 1).filter((c) => c !== null && c !== undefined && c !== false) as (Node | string)[]).map((c) => (c instanceof Node ? c : String(c))));
 }
 
-export function time(ms: number): string {
-  return ms ? new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "";
+export function time(ms: bigint | number): string {
+  return ms ? new Date(Number(ms)).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "";
 }
 
-export function name(author: { given_name?: string; family_name?: string; user_id?: string }): string {
-  return [author.given_name, author.family_name].filter(Boolean).join(" ") || author.user_id || "";
+/** A person's name as shown: given and family name, or the user id when both are empty. */
+export function name(author: { givenName?: string; familyName?: string; userId?: string } | undefined): string {
+  if (!author) return "";
+  return [author.givenName, author.familyName].filter(Boolean).join(" ") || author.userId || "";
 }
 
 let toasts: HTMLElement | null = null;
@@ -57,13 +59,17 @@ export function toast(title: string, text: string, kind = "info"): void {
 
 /** Runs a command from a button or form; a refusal becomes an error toast. */
 export async function attempt(what: Promise<unknown>): Promise<boolean> {
+  return (await result(what)) !== undefined;
+}
+
+/** The same, with the command's result (undefined when it was refused). */
+export async function result<T>(what: Promise<T>): Promise<T | undefined> {
   try {
-    await what;
-    return true;
+    return (await what) ?? (true as T);
   } catch (e) {
-    const err = e as Error & { code?: string };
-    toast("Not done", `${err.message}${err.code ? ` (${err.code.replace("ERROR_CODE_", "")})` : ""}`, "error");
-    return false;
+    const err = e as Error & { codeName?: string };
+    toast("Not done", `${err.message}${err.codeName ? ` (${err.codeName.replace("ERROR_CODE_", "")})` : ""}`, "error");
+    return undefined;
   }
 }
 

@@ -3,34 +3,62 @@
 // announcements) with voting and results. Moderators also show or hide results, end
 // and unpublish from here.
 
-import { attempt, clientId, fill, h, name } from "./dom";
+import { attempt, clientId, fill, h, name, result } from "./dom";
+import { InteractionActionKind, InteractionStatus, SurveyQuestionKind, type Interaction, type SurveyAnswer, type Tally } from "./sdk";
 import type { Session } from "./session";
-import type { Json } from "./state";
 
-export const KIND_LABEL: Record<string, string> = {
+export type Kind = NonNullable<NonNullable<Interaction["spec"]>["kind"]["case"]>;
+
+export const KIND_LABEL: Record<Kind, string> = {
   poll: "Poll",
   quiz: "Quiz question",
   rating: "Rating scale",
-  crowd_vote: "Crowd vote",
-  open_question: "Open-ended question",
+  crowdVote: "Crowd vote",
+  openQuestion: "Open-ended question",
   survey: "Survey",
   announcement: "Announcement",
 };
 
-export function kindOf(i: Json): string {
-  return Object.keys(i.spec ?? {}).find((k) => i.spec[k]) ?? "";
+/** The kind of an interaction and its spec, typed together. */
+export function specOf(i: Interaction) {
+  return i.spec?.kind ?? { case: undefined, value: undefined };
 }
 
-export function titleOf(i: Json): string {
-  const s = i.spec[kindOf(i)] ?? {};
-  return s.question || s.statement || s.name || s.title || s.text || "";
+export function titleOf(i: Interaction): string {
+  const s = specOf(i);
+  switch (s.case) {
+    case "poll":
+    case "quiz":
+    case "openQuestion":
+      return s.value.question;
+    case "rating":
+    case "crowdVote":
+      return s.value.statement;
+    case "survey":
+      return s.value.name;
+    case "announcement":
+      return s.value.title || s.value.text;
+    default:
+      return "";
+  }
+}
+
+interface Choice {
+  options?: number[];
+  rating?: number;
+  text?: string;
+  survey?: SurveyAnswer[];
 }
 
 /** Votes; a vote is not pushed back to the voter, so their own choice is kept here. */
-async function vote(session: Session, i: Json, choice: Json) {
-  if (!(await attempt(session.command("vote", { context_id: session.ctx.id, interaction_id: i.id, client_vote_id: clientId("v"), ...choice })))) return;
+async function vote(session: Session, i: Interaction, choice: Choice) {
+  const ok = await result(session.client.vote({ contextId: session.ctx.id, interactionId: i.id, clientVoteId: clientId("v"), ...choice }));
+  if (!ok) return;
   const held = session.ctx.interactions.get(i.id);
-  if (held) session.ctx.interactions.set(i.id, { ...held, mine: { options: [], rating: 0, text: "", survey: [], points: 0, ...choice } });
+  if (held) {
+    const mine = { $typeName: "plenary.v1.MyVote", options: [], rating: 0, text: "", survey: [], points: 0, ...choice } as Interaction["mine"];
+    session.ctx.interactions.set(i.id, { ...held, mine });
+  }
   session.refresh();
 }
 
@@ -46,144 +74,145 @@ function bars(labels: string[], counts: number[], correct: number[] = []) {
   }));
 }
 
-function results(i: Json, kind: string, spec: Json) {
-  const t = i.tally;
+const RATINGS = ["1", "2", "3", "4", "5"];
+
+function results(i: Interaction) {
+  const t: Tally | undefined = i.tally;
   if (!t) return null;
+  const s = specOf(i);
   const voters = h("div", { class: "muted", "data-testid": "voters" }, `${t.voters} ${t.voters === 1 ? "vote" : "votes"}`);
-  switch (kind) {
+  switch (s.case) {
     case "poll":
     case "quiz":
-      return h("div", {}, bars(spec.options, t.counts, t.correct ?? []), voters);
+      return h("div", {}, bars(s.value.options, t.counts, t.correct), voters);
     case "rating":
-      return h("div", {}, bars(["1", "2", "3", "4", "5"].map((n) => `${spec.emoji} ${n}`), t.counts), h("div", {}, `Average ${Number(t.average).toFixed(1)}`), voters);
-    case "crowd_vote":
-      return h("div", { "data-testid": "results" }, `${spec.emoji} ${t.voters} of ${t.present} attendees (${Math.round(t.share)}%)`);
-    case "open_question":
+      return h("div", {}, bars(RATINGS.map((n) => `${s.value.emoji} ${n}`), t.counts), h("div", {}, `Average ${t.average.toFixed(1)}`), voters);
+    case "crowdVote":
+      return h("div", { "data-testid": "results" }, `${s.value.emoji} ${t.voters} of ${t.present} attendees (${Math.round(t.share)}%)`);
+    case "openQuestion":
       return h("div", { "data-testid": "results" }, voters,
-        h("div", { class: "words" }, (t.words ?? []).slice(0, 20).map((w: Json) => h("span", { class: "word", style: `font-size:${Math.min(2, 0.8 + w.count / 5)}em` }, w.word, " "))),
-        h("ul", { class: "answers" }, (t.answers ?? []).slice(0, 20).map((a: Json) => h("li", {}, a.text))));
+        h("div", { class: "words" }, t.words.slice(0, 20).map((w) => h("span", { class: "word", style: `font-size:${Math.min(2, 0.8 + w.count / 5)}em` }, w.word, " "))),
+        h("ul", { class: "answers" }, t.answers.slice(0, 20).map((a) => h("li", {}, a.text))));
     case "survey":
-      return h("div", { "data-testid": "results" }, voters,
-        (spec.questions ?? []).map((q: Json, n: number) => {
-          const qt = t.questions?.[n];
-          if (!qt) return null;
-          const labels = q.kind === "SURVEY_QUESTION_KIND_RATING" ? ["1", "2", "3", "4", "5"] : q.options ?? [];
-          return h("div", { class: "survey-result" }, h("strong", {}, q.text || `Question ${n + 1}`),
-            q.kind === "SURVEY_QUESTION_KIND_OPEN" ? h("ul", {}, (qt.answers ?? []).slice(0, 10).map((a: Json) => h("li", {}, a.text))) : bars(labels, qt.counts ?? []));
-        }));
+      return h("div", { "data-testid": "results" }, voters, s.value.questions.map((q, n) => {
+        const qt = t.questions[n];
+        if (!qt) return null;
+        const labels = q.kind === SurveyQuestionKind.RATING ? RATINGS : q.options;
+        return h("div", { class: "survey-result" }, h("strong", {}, q.text || `Question ${n + 1}`),
+          q.kind === SurveyQuestionKind.OPEN ? h("ul", {}, qt.answers.slice(0, 10).map((a) => h("li", {}, a.text))) : bars(labels, qt.counts));
+      }));
     default:
       return null;
   }
 }
 
 /** The voting part of a card: what the viewer may still do, or what they chose. */
-function ballot(session: Session, i: Json, kind: string, spec: Json) {
-  const open = i.status === "INTERACTION_STATUS_PUBLISHED";
+function ballot(session: Session, i: Interaction) {
+  const s = specOf(i);
   const mine = i.mine;
   if (mine) {
-    const chosen = (mine.options ?? []).map((n: number) => spec.options?.[n]).filter(Boolean).join(", ");
-    const said = chosen || (mine.rating ? `${mine.rating}/5` : "") || mine.text || (kind === "crowd_vote" ? spec.emoji : "") || "answered";
+    const options = s.case === "poll" || s.case === "quiz" ? s.value.options : [];
+    const chosen = mine.options.map((n) => options[n]).filter(Boolean).join(", ");
+    const said = chosen || (mine.rating ? `${mine.rating}/5` : "") || mine.text || (s.case === "crowdVote" ? s.value.emoji : "") || "answered";
     return h("div", { class: "my-vote", "data-testid": "my-vote" }, `Your answer: ${said}`,
-      kind === "quiz" && i.status === "INTERACTION_STATUS_ENDED" ? ` — ${mine.points} points` : "");
+      s.case === "quiz" && i.status === InteractionStatus.ENDED ? ` — ${mine.points} points` : "");
   }
-  if (!open || session.ctx.isModerator) return null;
-  switch (kind) {
+  if (i.status !== InteractionStatus.PUBLISHED || session.ctx.isModerator) return null;
+  switch (s.case) {
     case "poll":
     case "quiz": {
-      const multiple = kind === "quiz" || spec.multiple_answers;
+      // A quiz question may have several right answers, which attendees are not told.
+      const multiple = s.case === "quiz" || s.value.multipleAnswers;
       if (!multiple) {
-        return h("div", { class: "options" }, spec.options.map((o: string, n: number) =>
+        return h("div", { class: "options" }, s.value.options.map((o, n) =>
           h("button", { class: "option", "data-testid": "option", onclick: () => vote(session, i, { options: [n] }) }, o)));
       }
-      const boxes = spec.options.map((o: string) => h("label", { class: "option" }, h("input", { type: "checkbox" }), " ", o));
+      const boxes = s.value.options.map((o) => h("label", { class: "option" }, h("input", { type: "checkbox" }), " ", o));
       return h("div", { class: "options" }, boxes,
         h("button", { class: "primary", "data-testid": "submit-vote", onclick: () => {
-          const options = boxes.map((b: HTMLElement, n: number) => ((b.querySelector("input") as HTMLInputElement).checked ? n : -1)).filter((n: number) => n >= 0);
+          const options = boxes.map((b, n) => (b.querySelector("input")!.checked ? n : -1)).filter((n) => n >= 0);
           void vote(session, i, { options });
         } }, "Vote"));
     }
     case "rating":
       return h("div", { class: "options" }, [1, 2, 3, 4, 5].map((n) =>
-        h("button", { class: "option", "data-testid": "option", title: `${n}`, onclick: () => vote(session, i, { rating: n }) }, spec.emoji.repeat(n))));
-    case "crowd_vote":
-      return h("button", { class: "option big", "data-testid": "option", onclick: () => vote(session, i, {}) }, spec.emoji, " I'm in");
-    case "open_question": {
+        h("button", { class: "option", "data-testid": "option", title: `${n}`, onclick: () => vote(session, i, { rating: n }) }, s.value.emoji.repeat(n))));
+    case "crowdVote":
+      return h("button", { class: "option big", "data-testid": "option", onclick: () => vote(session, i, {}) }, s.value.emoji, " I'm in");
+    case "openQuestion": {
       const input = h("input", { type: "text", placeholder: "Your answer", maxlength: 500, "data-testid": "open-answer" });
       return h("div", { class: "row" }, input, h("button", { class: "primary", "data-testid": "submit-vote", onclick: () => input.value.trim() && vote(session, i, { text: input.value }) }, "Send"));
     }
     case "survey":
-      return surveyForm(session, i, spec);
+      return surveyForm(session, i);
     default:
       return null;
   }
 }
 
-function surveyForm(session: Session, i: Json, spec: Json) {
+function surveyForm(session: Session, i: Interaction) {
+  const s = specOf(i);
+  if (s.case !== "survey") return null;
   const form = h("div", { class: "survey", hidden: true });
-  const fields = (spec.questions ?? []).map((q: Json, n: number) => {
+  const fields = s.value.questions.map((q, n) => {
     const label = h("div", { class: "question" }, `${n + 1}. ${q.text}${q.mandatory ? " *" : ""}`);
-    let read: () => Json | null;
+    let read: () => Record<string, unknown> | null;
     let input: HTMLElement;
-    switch (q.kind) {
-      case "SURVEY_QUESTION_KIND_MULTIPLE_CHOICE":
-      case "SURVEY_QUESTION_KIND_ICON_CHOICE": {
-        const type = q.multiple_answers ? "checkbox" : "radio";
-        const boxes = (q.options ?? []).map((o: string) => h("label", {}, h("input", { type, name: `s${i.id}-${n}` }), " ", o));
-        input = h("div", { class: "options" }, boxes);
-        read = () => {
-          const options = boxes.map((b: HTMLElement, k: number) => ((b.querySelector("input") as HTMLInputElement).checked ? k : -1)).filter((k: number) => k >= 0);
-          return options.length ? { question: n, options } : null;
-        };
-        break;
-      }
-      case "SURVEY_QUESTION_KIND_RATING": {
-        const select = h("select", {}, h("option", { value: "" }, "—"), [1, 2, 3, 4, 5].map((r) => h("option", { value: r }, `${q.emoji ?? "⭐"} ${r}`)));
-        input = select;
-        read = () => (select.value ? { question: n, rating: Number(select.value) } : null);
-        break;
-      }
-      default: {
-        const text = h("input", { type: "text", maxlength: 500 });
-        input = text;
-        read = () => (text.value.trim() ? { question: n, text: text.value } : null);
-      }
+    if (q.kind === SurveyQuestionKind.MULTIPLE_CHOICE || q.kind === SurveyQuestionKind.ICON_CHOICE) {
+      const type = q.multipleAnswers ? "checkbox" : "radio";
+      const boxes = q.options.map((o) => h("label", {}, h("input", { type, name: `s${i.id}-${n}` }), " ", o));
+      input = h("div", { class: "options" }, boxes);
+      read = () => {
+        const options = boxes.map((b, k) => (b.querySelector("input")!.checked ? k : -1)).filter((k) => k >= 0);
+        return options.length ? { question: n, options } : null;
+      };
+    } else if (q.kind === SurveyQuestionKind.RATING) {
+      const select = h("select", {}, h("option", { value: "" }, "—"), [1, 2, 3, 4, 5].map((r) => h("option", { value: r }, `${q.emoji || "⭐"} ${r}`)));
+      input = select;
+      read = () => (select.value ? { question: n, rating: Number(select.value) } : null);
+    } else {
+      const text = h("input", { type: "text", maxlength: 500 });
+      input = text;
+      read = () => (text.value.trim() ? { question: n, text: text.value } : null);
     }
     return { el: h("div", { class: "survey-q" }, label, input), read };
   });
-  fill(form, fields.map((f: Json) => f.el),
-    h("button", { class: "primary", onclick: () => vote(session, i, { survey: fields.map((f: Json) => f.read()).filter(Boolean) }) }, "Submit"));
-  return h("div", {}, h("button", { class: "primary", "data-testid": "start-survey", onclick: (e) => { form.hidden = false; (e.target as HTMLElement).remove(); } }, spec.start_label || "Take survey"), form);
+  fill(form, fields.map((f) => f.el),
+    h("button", { class: "primary", onclick: () => vote(session, i, { survey: fields.map((f) => f.read()).filter(Boolean) as unknown as SurveyAnswer[] }) }, "Submit"));
+  return h("div", {}, h("button", { class: "primary", "data-testid": "start-survey", onclick: (e: Event) => { form.hidden = false; (e.target as HTMLElement).remove(); } }, s.value.startLabel || "Take survey"), form);
 }
 
 /** Moderators' controls of a published or ended interaction. */
-export function moderatorControls(session: Session, i: Json) {
-  const act = (kind: string) => attempt(session.command("interaction_action", { context_id: session.ctx.id, interaction_id: i.id, action: `INTERACTION_ACTION_KIND_${kind}` }));
-  const published = i.status === "INTERACTION_STATUS_PUBLISHED";
-  const voting = kindOf(i) !== "announcement";
+export function moderatorControls(session: Session, i: Interaction) {
+  const act = (action: InteractionActionKind) => attempt(session.client.interactionAction({ contextId: session.ctx.id, interactionId: i.id, action }));
+  const published = i.status === InteractionStatus.PUBLISHED;
+  const voting = specOf(i).case !== "announcement";
   return h("div", { class: "controls" },
-    voting ? (i.results_shown
-      ? h("button", { "data-testid": "hide-results", onclick: () => act("HIDE_RESULTS") }, "Hide results")
-      : h("button", { "data-testid": "show-results", onclick: () => act("SHOW_RESULTS") }, "Show results")) : null,
-    published && voting ? h("button", { "data-testid": "end", onclick: () => act("END") }, "End") : null,
-    h("button", { "data-testid": "unpublish", onclick: () => act("UNPUBLISH") }, "Unpublish"));
+    voting ? (i.resultsShown
+      ? h("button", { "data-testid": "hide-results", onclick: () => act(InteractionActionKind.HIDE_RESULTS) }, "Hide results")
+      : h("button", { "data-testid": "show-results", onclick: () => act(InteractionActionKind.SHOW_RESULTS) }, "Show results")) : null,
+    published && voting ? h("button", { "data-testid": "end", onclick: () => act(InteractionActionKind.END) }, "End") : null,
+    h("button", { "data-testid": "unpublish", onclick: () => act(InteractionActionKind.UNPUBLISH) }, "Unpublish"));
 }
 
-export function interactionCard(session: Session, i: Json) {
-  const kind = kindOf(i);
-  const spec = i.spec[kind];
-  const ended = i.status === "INTERACTION_STATUS_ENDED";
-  const head = h("div", { class: "card-head" }, h("span", { class: "kind" }, KIND_LABEL[kind] ?? kind), ended ? h("span", { class: "badge" }, "Ended") : null);
-  if (kind === "announcement") {
-    return h("article", { class: "card announcement", "data-testid": "interaction", "data-id": i.id, "data-kind": kind }, head,
-      spec.title ? h("h3", {}, spec.title) : null, h("p", {}, spec.text),
-      spec.cta_url ? h("a", { class: "button", href: spec.cta_url, target: "_blank", rel: "noopener noreferrer" }, spec.cta_label) : null,
+export function interactionCard(session: Session, i: Interaction) {
+  const s = specOf(i);
+  const kind = s.case ?? "poll";
+  const ended = i.status === InteractionStatus.ENDED;
+  const head = h("div", { class: "card-head" }, h("span", { class: "kind" }, KIND_LABEL[kind]), ended ? h("span", { class: "badge" }, "Ended") : null);
+  const attrs = { "data-testid": "interaction", "data-id": String(i.id), "data-kind": kind, "data-status": InteractionStatus[i.status] };
+  if (s.case === "announcement") {
+    const a = s.value;
+    return h("article", { class: "card announcement", ...attrs }, head,
+      a.title ? h("h3", {}, a.title) : null, h("p", {}, a.text),
+      a.ctaUrl ? h("a", { class: "button", href: a.ctaUrl, target: "_blank", rel: "noopener noreferrer" }, a.ctaLabel) : null,
       session.ctx.isModerator ? moderatorControls(session, i) : null);
   }
-  return h("article", { class: "card", "data-testid": "interaction", "data-id": i.id, "data-kind": kind, "data-status": i.status }, head,
+  return h("article", { class: "card", ...attrs }, head,
     h("h3", { "data-testid": "interaction-title" }, titleOf(i)),
-    kind === "survey" && spec.intro ? h("p", {}, spec.intro) : null,
-    ballot(session, i, kind, spec),
-    results(i, kind, spec),
+    s.case === "survey" && s.value.intro ? h("p", {}, s.value.intro) : null,
+    ballot(session, i),
+    results(i),
     session.ctx.isModerator ? moderatorControls(session, i) : null);
 }
 
@@ -191,30 +220,30 @@ export function feedView(session: Session) {
   const list = h("div", { class: "feed", "data-testid": "feed" });
   const el = h("section", { class: "view", "data-testid": "feed-view" }, list);
   const render = () => {
-    const ctx = session.ctx;
-    const items: { order: number; el: HTMLElement }[] = [];
-    ctx.pinned.forEach((id, n) => {
+    const { ctx, client } = session;
+    // Newest first (by the seq each was published at); pinned messages on top.
+    const items: { order: bigint; el: HTMLElement }[] = [];
+    const pinned = ctx.pinned.flatMap((id) => {
       const m = ctx.pinnedMessages.get(id);
-      if (!m) return;
-      items.push({ order: -1_000_000 + n, el: h("article", { class: "card pinned", "data-testid": "pinned", "data-id": id },
+      if (!m) return [];
+      return [h("article", { class: "card pinned", "data-testid": "pinned", "data-id": String(id) },
         h("div", { class: "card-head" }, h("span", { class: "kind" }, "📌 Pinned message")),
         h("div", { class: "author" }, name(m.author)), h("p", {}, m.text),
-        ctx.isModerator ? h("button", { "data-testid": "unpin", onclick: () => attempt(session.command("unpin", { context_id: ctx.id, message_id: id })) }, "Unpin") : null) });
+        ctx.isModerator ? h("button", { "data-testid": "unpin", onclick: () => attempt(client.unpin({ contextId: ctx.id, messageId: id })) }, "Unpin") : null)];
     });
     for (const f of ctx.published.values()) {
-      items.push({ order: f.item_id, el: h("article", { class: "card qa", "data-testid": "feed-qa", "data-id": f.item_id },
+      items.push({ order: f.itemId, el: h("article", { class: "card qa", "data-testid": "feed-qa", "data-id": String(f.itemId) },
         h("div", { class: "card-head" }, h("span", { class: "kind" }, "Q&A")),
         h("p", { class: "question" }, h("strong", {}, "Q: "), f.question?.text ?? ""),
-        h("p", { class: "answer" }, h("strong", {}, `A (${name(f.answer?.author ?? {})}): `), f.answer?.text ?? ""),
-        ctx.isModerator ? h("button", { "data-testid": "unpublish-qa", onclick: () => attempt(session.command("unpublish", { context_id: ctx.id, item_id: f.item_id })) }, "Unpublish") : null) });
+        h("p", { class: "answer" }, h("strong", {}, `A (${name(f.answer?.author)}): `), f.answer?.text ?? ""),
+        ctx.isModerator ? h("button", { "data-testid": "unpublish-qa", onclick: () => attempt(client.unpublish({ contextId: ctx.id, itemId: f.itemId })) }, "Unpublish") : null) });
     }
     for (const i of ctx.interactions.values()) {
-      if (i.status === "INTERACTION_STATUS_DRAFT") continue;
-      items.push({ order: i.published_seq, el: interactionCard(session, i) });
+      if (ctx.isPublished(i)) items.push({ order: i.publishedSeq, el: interactionCard(session, i) });
     }
-    // Newest first, pinned messages on top.
-    items.sort((a, b) => (a.order < 0 || b.order < 0 ? a.order - b.order : b.order - a.order));
-    fill(list, items.length ? items.map((x) => x.el) : h("p", { class: "empty" }, "Nothing in the feed yet."));
+    items.sort((a, b) => (a.order > b.order ? -1 : a.order < b.order ? 1 : 0));
+    const all = [...pinned, ...items.map((x) => x.el)];
+    fill(list, all.length ? all : h("p", { class: "empty" }, "Nothing in the feed yet."));
   };
   return { el, render };
 }

@@ -2,17 +2,18 @@
 // open-ended question or announcement; save it as a draft or publish it now; the
 // drafts (edit, publish, delete) and what is published (results, end, unpublish).
 
-import { attempt, clientId, fill, h } from "./dom";
-import { interactionCard, KIND_LABEL, kindOf, titleOf } from "./feed";
+import { attempt, clientId, fill, h, result } from "./dom";
+import { interactionCard, KIND_LABEL, specOf, titleOf, type Kind } from "./feed";
+import { InteractionActionKind, InteractionStatus, type Interaction, type InteractionSpec } from "./sdk";
 import type { Session } from "./session";
-import type { Json } from "./state";
+import { byId } from "./state";
 
 const EMOJI = ["⭐", "❤️", "👍", "🔥", "🎉"];
 
 export function interactionsView(session: Session) {
-  let editing = 0; // the draft being edited, 0: a new one
-  const kind = h("select", { "data-testid": "interaction-kind" },
-    ["poll", "quiz", "rating", "crowd_vote", "open_question", "announcement"].map((k) => h("option", { value: k }, KIND_LABEL[k])));
+  let editing = 0n; // the draft being edited, 0: a new one
+  const kinds: Kind[] = ["poll", "quiz", "rating", "crowdVote", "openQuestion", "announcement"];
+  const kind = h("select", { "data-testid": "interaction-kind" }, kinds.map((k) => h("option", { value: k }, KIND_LABEL[k])));
   const fields = h("div", { class: "fields" });
   const drafts = h("div", { class: "drafts", "data-testid": "drafts" });
   const live = h("div", { class: "published", "data-testid": "published" });
@@ -43,9 +44,9 @@ export function interactionsView(session: Session) {
     fill(fields,
       k === "announcement"
         ? [label("Title (optional)", title), label("Announcement", text), label("Call to action (optional)", h("div", { class: "row" }, ctaLabel, ctaUrl))]
-        : [label(k === "rating" || k === "crowd_vote" ? "Statement" : "Question", question),
+        : [label(k === "rating" || k === "crowdVote" ? "Statement" : "Question", question),
            k === "poll" || k === "quiz" ? [optionList, h("button", { class: "link", onclick: () => addOption() }, "+ Add option")] : null,
-           k === "rating" || k === "crowd_vote" ? label("Emoji", emoji) : null,
+           k === "rating" || k === "crowdVote" ? label("Emoji", emoji) : null,
            k === "poll" ? h("label", {}, multiple, " Enable multiple answers") : null,
            k === "quiz" ? h("label", {}, showCorrect, " Show the correct answer when it ends") : null,
            h("label", {}, share, " Share results with attendees")]);
@@ -53,7 +54,7 @@ export function interactionsView(session: Session) {
   kind.addEventListener("change", layout);
 
   const reset = () => {
-    editing = 0;
+    editing = 0n;
     for (const input of [question, title, text, ctaLabel, ctaUrl]) input.value = "";
     share.checked = multiple.checked = false;
     optionList.replaceChildren();
@@ -62,54 +63,53 @@ export function interactionsView(session: Session) {
     layout();
   };
 
-  const spec = (): Json => {
-    const k = kind.value;
+  const spec = (): Partial<InteractionSpec> => {
     const rows = [...optionList.querySelectorAll(".option-input")];
     const options = rows.map((r) => (r.querySelector("input[type=text]") as HTMLInputElement).value);
-    switch (k) {
-      case "poll":
-        return { poll: { question: question.value, options, share_results: share.checked, multiple_answers: multiple.checked } };
-      case "quiz":
-        return { quiz: { question: question.value, options, correct: rows.map((r, n) => ((r.querySelector(".correct") as HTMLInputElement).checked ? n : -1)).filter((n) => n >= 0), show_correct: showCorrect.checked, share_results: share.checked } };
-      case "rating":
-        return { rating: { statement: question.value, emoji: emoji.value, share_results: share.checked } };
-      case "crowd_vote":
-        return { crowd_vote: { statement: question.value, emoji: emoji.value, share_results: share.checked } };
-      case "open_question":
-        return { open_question: { question: question.value, share_results: share.checked } };
-      default:
-        return { announcement: { title: title.value, text: text.value, cta_label: ctaLabel.value, cta_url: ctaUrl.value } };
-    }
+    const correct = rows.map((r, n) => ((r.querySelector(".correct") as HTMLInputElement).checked ? n : -1)).filter((n) => n >= 0);
+    const shareResults = share.checked;
+    const kinds = {
+      poll: { question: question.value, options, shareResults, multipleAnswers: multiple.checked },
+      quiz: { question: question.value, options, correct, showCorrect: showCorrect.checked, shareResults },
+      rating: { statement: question.value, emoji: emoji.value, shareResults },
+      crowdVote: { statement: question.value, emoji: emoji.value, shareResults },
+      openQuestion: { question: question.value, shareResults },
+      announcement: { title: title.value, text: text.value, ctaLabel: ctaLabel.value, ctaUrl: ctaUrl.value },
+    };
+    const k = kind.value as keyof typeof kinds;
+    return { kind: { case: k, value: kinds[k] } } as unknown as Partial<InteractionSpec>;
   };
 
-  const action = (id: number, what: string) =>
-    attempt(session.command("interaction_action", { context_id: session.ctx.id, interaction_id: id, action: `INTERACTION_ACTION_KIND_${what}` }));
+  const action = (id: bigint, action: InteractionActionKind) =>
+    attempt(session.client.interactionAction({ contextId: session.ctx.id, interactionId: id, action }));
 
   const save = async (publish: boolean) => {
-    let id = editing;
-    const saved = await attempt(session.command("save_interaction", {
-      context_id: session.ctx.id, interaction_id: editing, spec: spec(), ...(editing ? {} : { client_save_id: clientId("s") }),
-    }).then((r) => (id = r.interaction_id)));
+    const saved = await result(session.client.saveInteraction({
+      contextId: session.ctx.id, interactionId: editing, spec: spec(), clientSaveId: editing ? "" : clientId("s"),
+    }));
     if (!saved) return;
-    if (publish) await action(id, "PUBLISH");
+    if (publish) await action(saved.interactionId, InteractionActionKind.PUBLISH);
     reset();
   };
 
-  const edit = (i: Json) => {
+  const edit = (i: Interaction) => {
+    const s = specOf(i);
+    if (!s.case || s.case === "survey") return;
     editing = i.id;
-    const k = kindOf(i);
-    const s = i.spec[k];
-    kind.value = k;
-    question.value = s.question ?? s.statement ?? "";
-    share.checked = !!s.share_results;
-    multiple.checked = !!s.multiple_answers;
-    if (s.emoji) emoji.value = s.emoji;
-    title.value = s.title ?? "";
-    text.value = s.text ?? "";
-    ctaLabel.value = s.cta_label ?? "";
-    ctaUrl.value = s.cta_url ?? "";
+    kind.value = s.case;
+    // Every kind's fields, read where they exist.
+    const v = s.value as Partial<Record<string, unknown>>;
+    question.value = String(v.question ?? v.statement ?? "");
+    share.checked = !!v.shareResults;
+    multiple.checked = !!v.multipleAnswers;
+    if (v.emoji) emoji.value = String(v.emoji);
+    title.value = String(v.title ?? "");
+    text.value = String(v.text ?? "");
+    ctaLabel.value = String(v.ctaLabel ?? "");
+    ctaUrl.value = String(v.ctaUrl ?? "");
     optionList.replaceChildren();
-    (s.options ?? []).forEach((o: string, n: number) => addOption(o, (s.correct ?? []).includes(n)));
+    const correct = (v.correct as number[] | undefined) ?? [];
+    ((v.options as string[] | undefined) ?? []).forEach((o, n) => addOption(o, correct.includes(n)));
     layout();
   };
 
@@ -125,14 +125,14 @@ export function interactionsView(session: Session) {
   reset();
 
   const render = () => {
-    const all = [...session.ctx.interactions.values()].sort((a, b) => a.id - b.id);
-    const draftList = all.filter((i) => i.status === "INTERACTION_STATUS_DRAFT");
-    fill(drafts, draftList.length ? draftList.map((i) => h("div", { class: "draft row", "data-testid": "draft", "data-id": i.id },
-      h("span", { class: "kind" }, KIND_LABEL[kindOf(i)]), h("span", { class: "grow" }, titleOf(i)),
-      h("button", { onclick: () => edit(i) }, "✎ Edit"),
-      h("button", { class: "primary", "data-testid": "publish-draft", onclick: () => action(i.id, "PUBLISH") }, "Publish now"),
-      h("button", { onclick: () => action(i.id, "DELETE") }, "🗑"))) : h("p", { class: "empty" }, "No drafts."));
-    const published = all.filter((i) => i.status !== "INTERACTION_STATUS_DRAFT").reverse();
+    const all = [...session.ctx.interactions.values()].sort(byId((i) => i.id));
+    const draftList = all.filter((i) => i.status === InteractionStatus.DRAFT);
+    fill(drafts, draftList.length ? draftList.map((i) => h("div", { class: "draft row", "data-testid": "draft", "data-id": String(i.id) },
+      h("span", { class: "kind" }, KIND_LABEL[specOf(i).case ?? "poll"]), h("span", { class: "grow" }, titleOf(i)),
+      specOf(i).case !== "survey" ? h("button", { onclick: () => edit(i) }, "✎ Edit") : null,
+      h("button", { class: "primary", "data-testid": "publish-draft", onclick: () => action(i.id, InteractionActionKind.PUBLISH) }, "Publish now"),
+      h("button", { title: "Delete", onclick: () => action(i.id, InteractionActionKind.DELETE) }, "🗑"))) : h("p", { class: "empty" }, "No drafts."));
+    const published = all.filter((i) => session.ctx.isPublished(i)).reverse();
     fill(live, published.length ? published.map((i) => interactionCard(session, i)) : h("p", { class: "empty" }, "Nothing published yet."));
   };
   return { el, render };

@@ -4,19 +4,20 @@
 
 import { chatView } from "./chat";
 import { attempt, fill, h, toast } from "./dom";
-import { feedView, KIND_LABEL, kindOf, titleOf } from "./feed";
+import { feedView, KIND_LABEL, specOf, titleOf } from "./feed";
 import { interactionsView } from "./interactions";
 import { privateView } from "./private";
 import { qaView } from "./qa";
+import { InteractionStatus, PeerStatus, Reaction, type Reactions } from "./sdk";
 import { Session } from "./session";
-import type { Json } from "./state";
+import { byId } from "./state";
 
-const REACTIONS: [string, string][] = [
-  ["REACTION_CLAP", "👏"],
-  ["REACTION_HEART", "❤️"],
-  ["REACTION_LAUGH", "😂"],
-  ["REACTION_THUMBS_UP", "👍"],
-  ["REACTION_WOW", "😮"],
+const REACTIONS: [Reaction, string][] = [
+  [Reaction.CLAP, "👏"],
+  [Reaction.HEART, "❤️"],
+  [Reaction.LAUGH, "😂"],
+  [Reaction.THUMBS_UP, "👍"],
+  [Reaction.WOW, "😮"],
 ];
 
 const root = document.getElementById("root")!;
@@ -121,11 +122,11 @@ async function start(token: string, contextId: string): Promise<void> {
     const form = session.ctx.isModerator ? h("div", { class: "card" }, titleInput, text,
       h("div", { class: "row" }, h("label", {}, asToast, " Show as a toast"),
         h("button", { class: "primary", "data-testid": "post-update", onclick: async () => {
-          if (await attempt(session.command("post_update", { context_id: session.ctx.id, title: titleInput.value, text: text.value, toast: asToast.checked }))) titleInput.value = text.value = "";
+          if (await attempt(session.client.postUpdate({ contextId: session.ctx.id, title: titleInput.value, text: text.value, toast: asToast.checked }))) titleInput.value = text.value = "";
         } }, "Send update"))) : null;
     fill(updatesView.el, form, updates);
     updatesView.render = () => {
-      const all = [...session.ctx.updates.values()].sort((a, b) => b.id - a.id);
+      const all = [...session.ctx.updates.values()].sort(byId((u) => u.id)).reverse();
       fill(updates, all.length ? all.map((u) => h("li", { class: "card", "data-testid": "update" }, u.title ? h("strong", {}, u.title) : null, h("p", {}, u.text))) : h("li", { class: "empty" }, "No updates yet."));
     };
     return updatesView;
@@ -133,20 +134,20 @@ async function start(token: string, contextId: string): Promise<void> {
 
   const renderSettings = () => {
     const s = session.priv.settings;
-    const toggle = (key: "toast" | "private_chat" | "show_last_name", label: string) =>
+    const toggle = (key: "toast" | "privateChat" | "showLastName", label: string) =>
       h("label", { class: "row" }, h("input", { type: "checkbox", checked: s[key], "data-testid": `setting-${key}`, onchange: (e: Event) =>
-        attempt(session.command("settings", { [key]: (e.target as HTMLInputElement).checked })) }), ` ${label}`);
+        attempt(session.client.settings({ [key]: (e.target as HTMLInputElement).checked })) }), ` ${label}`);
     fill(settings, h("strong", {}, "Settings"),
       toggle("toast", "Allow toast notifications"),
-      toggle("private_chat", "Enable private chat"),
-      toggle("show_last_name", "Show my last name"));
+      toggle("privateChat", "Enable private chat"),
+      toggle("showLastName", "Show my last name"));
   };
 
   const renderAll = () => {
     scheduled = false;
     build();
     const ctx = session.ctx;
-    fill(title, ctx.info.name || ctx.id);
+    fill(title, ctx.name || ctx.id);
     fill(who, session.userId ? `${session.userId} · ${ctx.isModerator ? "Moderator" : "Attendee"}` : "");
     status.dataset.state = session.status;
     fill(status, { connecting: "Connecting…", connected: "● Live", reconnecting: "Reconnecting…", refused: `Refused: ${session.refusal}` }[session.status]);
@@ -169,30 +170,45 @@ async function start(token: string, contextId: string): Promise<void> {
     }
   };
 
+  // Moderators send a crowd reaction (shown big) with Shift held.
   fill(reactionsBar, REACTIONS.map(([reaction, emoji]) =>
-    h("button", { class: "reaction", title: reaction, "data-testid": `react-${reaction}`, onclick: (e: Event) =>
-      attempt(session.command("react", { context_id: session.ctx.id, reaction, crowd: session.ctx.isModerator && (e as MouseEvent).shiftKey })) }, emoji)),
-    h("span", { class: "muted hint" }, ""));
+    h("button", { class: "reaction", title: Reaction[reaction].toLowerCase(), "data-testid": `react-${Reaction[reaction]}`, onclick: (e: Event) =>
+      attempt(session.client.react({ contextId: session.ctx.id, reaction, crowd: session.ctx.isModerator && (e as MouseEvent).shiftKey })) }, emoji)),
+    h("span", { class: "muted hint", "data-testid": "reaction-counts" }, ""));
 
   session.onChange(schedule);
-  session.onPush((p: Json) => {
-    if (p.reactions) showReactions(burst, p.reactions);
-    if (p.update && p.update.toast) toast(p.update.title || "Update", p.update.text);
-    if (p.interaction && p.interaction.toast && p.interaction.status === "INTERACTION_STATUS_PUBLISHED") {
-      toast(`New ${KIND_LABEL[kindOf(p.interaction)]?.toLowerCase() ?? "interaction"}`, titleOf(p.interaction));
-    }
-    if (p.peer_update?.peer?.status === "PEER_STATUS_REQUEST_RECEIVED" && !p.peer_update.message && session.priv.settings.toast) {
-      toast("Private chat", `${p.peer_update.peer.name || p.peer_update.peer.user_id} wants to connect`);
+  session.onPush((push) => {
+    const body = push.body;
+    switch (body.case) {
+      case "reactions":
+        showReactions(burst, body.value);
+        break;
+      // The server sends toast: false to users who turned toasts off.
+      case "update":
+        if (body.value.toast) toast(body.value.title || "Update", body.value.text);
+        break;
+      case "interaction": {
+        const i = body.value;
+        if (i.toast && i.status === InteractionStatus.PUBLISHED) toast(`New ${KIND_LABEL[specOf(i).case ?? "poll"].toLowerCase()}`, titleOf(i));
+        break;
+      }
+      case "peerUpdate": {
+        const peer = body.value.peer;
+        if (peer?.status === PeerStatus.REQUEST_RECEIVED && !body.value.message && session.priv.settings.toast) {
+          toast("Private chat", `${peer.name || peer.userId} wants to connect`);
+        }
+        break;
+      }
     }
   });
   (window as unknown as { plenary: Session }).plenary = session; // for tests and the console
-  session.start();
+  void session.start();
   schedule();
 }
 
 /** A reactions summary: its emoji float up, spread over the window they came in. */
-function showReactions(burst: HTMLElement, r: Json): void {
-  const all = [...(r.counts ?? []).map((c: Json) => ({ ...c, crowd: false })), ...(r.crowd ?? []).map((c: Json) => ({ ...c, crowd: true }))];
+function showReactions(burst: HTMLElement, r: Reactions): void {
+  const all = [...r.counts.map((c) => ({ ...c, crowd: false })), ...r.crowd.map((c) => ({ ...c, crowd: true }))];
   for (const c of all) {
     const emoji = REACTIONS.find(([k]) => k === c.reaction)?.[1] ?? "";
     for (let n = 0; n < Math.min(c.count, 12); n++) {
@@ -200,7 +216,7 @@ function showReactions(burst: HTMLElement, r: Json): void {
         const el = h("span", { class: `float${c.crowd ? " crowd" : ""}`, style: `left:${10 + Math.random() * 80}%` }, emoji);
         burst.append(el);
         setTimeout(() => el.remove(), 2000);
-      }, Math.random() * (r.window_ms || 300));
+      }, Math.random() * (r.windowMs || 300));
     }
   }
   const counter = document.querySelector(".reactions .hint");

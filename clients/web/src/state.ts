@@ -1,203 +1,231 @@
-// What the app shows, kept from a join's snapshot and the pushes after it. Every
-// apply is idempotent (keyed by id, counts absolute), so a push seen twice — a
-// recovery's `missed` overlapping a push — never shows twice.
-//
-// Shapes are the protocol's JSON (snake_case, docs/PROTOCOL.md); the session module
-// hands them over as the SDK delivers them.
+// What the app shows, kept from a join's snapshot and the pushes after it, as the SDK
+// delivers them (its protobuf-es types: camelCase fields, bigint ids, enums). Every
+// apply is keyed by id with absolute counts, so nothing can show twice.
 
-export type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+import {
+  InteractionStatus,
+  Role,
+  ThreadState,
+  type BlockedUser,
+  type ChatMessage,
+  type DirectMessage,
+  type FeedQa,
+  type Interaction,
+  type JoinOk,
+  type Leaderboard,
+  type LeaderboardEntry,
+  type Peer,
+  type PrivateSnapshot,
+  type Push,
+  type QaThread,
+  type Snapshot,
+  type Update,
+  type UserSettings,
+} from "./sdk";
 
-export interface Message {
-  id: number;
-  author: { user_id: string; given_name: string; family_name: string; moderator: boolean; as_context?: boolean };
-  text: string;
-  reply_to: number;
-  sent_at_ms: number;
-  like_count: number;
-  client_msg_id: string;
-  backchannel?: boolean;
-  thread_id?: number;
-}
+export type Message = ChatMessage;
+export type Thread = QaThread;
 
-export interface Thread {
-  id: number;
-  attendee: Message["author"];
-  state: string;
-  owner_id: string;
+/** Ascending by a bigint key. */
+export function byId<T>(key: (t: T) => bigint) {
+  return (a: T, b: T) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
 }
 
 /** One joined context as this user sees it. */
 export class ContextState {
-  info: Json = {};
-  role = "ROLE_ATTENDEE";
-  chat = new Map<number, Message>();
-  backchannel = new Map<number, Message>();
-  threadMessages = new Map<number, Message>();
-  threads = new Map<number, Thread>();
+  name = "";
+  qaMulti = false;
+  role = Role.ATTENDEE;
+  chat = new Map<bigint, Message>();
+  backchannel = new Map<bigint, Message>();
+  threadMessages = new Map<bigint, Message>();
+  threads = new Map<bigint, Thread>();
   counts = { pending: 0, owned: 0, resolved: 0 };
-  pinned: number[] = [];
-  pinnedMessages = new Map<number, Message>();
-  liked = new Set<number>();
+  pinned: bigint[] = [];
+  pinnedMessages = new Map<bigint, Message>();
+  liked = new Set<bigint>();
   blocked = false;
-  blockedUsers = new Map<string, Json>();
-  updates = new Map<number, Json>();
-  published = new Map<number, Json>();
-  interactions = new Map<number, Json>();
-  leaderboard: Json = null;
-  myRank: Json = null;
+  blockedUsers = new Map<string, BlockedUser>();
+  updates = new Map<bigint, Update>();
+  published = new Map<bigint, FeedQa>();
+  interactions = new Map<bigint, Interaction>();
+  leaderboard: Leaderboard | undefined;
+  myRank: LeaderboardEntry | undefined;
 
   constructor(readonly id: string) {}
 
   get isModerator(): boolean {
-    return this.role === "ROLE_MODERATOR";
+    return this.role === Role.MODERATOR;
   }
 
-  /** A join's answer: a snapshot replaces everything; a recovery applies `missed`. */
-  applyJoin(ok: Json): void {
-    this.info = ok.context ?? this.info;
-    this.role = ok.role ?? this.role;
-    if (!ok.recovered && ok.snapshot) this.applySnapshot(ok.snapshot);
-    for (const push of ok.missed ?? []) this.applyPush(push);
+  /** The join's settings and role (a snapshot or a recovery alike). */
+  applyJoin(ok: JoinOk): void {
+    if (ok.context) {
+      this.name = ok.context.name;
+      this.qaMulti = ok.context.qaMode === 1;
+    }
+    this.role = ok.role;
   }
 
-  private applySnapshot(s: Json): void {
-    this.chat.clear();
-    this.backchannel.clear();
-    this.threadMessages.clear();
-    this.threads.clear();
-    this.pinnedMessages.clear();
-    this.blockedUsers.clear();
-    this.updates.clear();
-    this.published.clear();
-    this.interactions.clear();
-    for (const m of s.messages ?? []) this.chat.set(m.id, m);
-    for (const m of s.backchannel ?? []) this.backchannel.set(m.id, m);
-    for (const m of s.thread_messages ?? []) this.threadMessages.set(m.id, m);
-    for (const t of s.threads ?? []) this.threads.set(t.id, t);
-    this.counts = s.counts ?? { pending: 0, owned: 0, resolved: 0 };
-    this.pinned = (s.pinned ?? []).map((m: Message) => m.id);
-    for (const m of s.pinned ?? []) this.pinnedMessages.set(m.id, m);
-    this.liked = new Set(s.liked_by_me ?? []);
-    this.blocked = !!s.blocked;
-    for (const b of s.blocked_users ?? []) this.blockedUsers.set(b.user_id, b);
-    for (const u of s.updates ?? []) this.updates.set(u.id, u);
-    for (const f of s.published ?? []) this.published.set(f.item_id, f);
-    for (const i of s.interactions ?? []) this.interactions.set(i.id, i);
-    this.leaderboard = s.leaderboard ?? null;
+  /** A snapshot: everything held for the context is replaced. */
+  applySnapshot(s: Snapshot): void {
+    this.chat = new Map(s.messages.map((m) => [m.id, m]));
+    this.backchannel = new Map(s.backchannel.map((m) => [m.id, m]));
+    this.threadMessages = new Map(s.threadMessages.map((m) => [m.id, m]));
+    this.threads = new Map(s.threads.map((t) => [t.id, t]));
+    this.counts = s.counts ? { ...s.counts } : { pending: 0, owned: 0, resolved: 0 };
+    this.pinned = s.pinned.map((m) => m.id);
+    this.pinnedMessages = new Map(s.pinned.map((m) => [m.id, m]));
+    this.liked = new Set(s.likedByMe);
+    this.blocked = s.blocked;
+    this.blockedUsers = new Map(s.blockedUsers.map((b) => [b.userId, b]));
+    this.updates = new Map(s.updates.map((u) => [u.id, u]));
+    this.published = new Map(s.published.map((f) => [f.itemId, f]));
+    this.interactions = new Map(s.interactions.map((i) => [i.id, i]));
+    this.leaderboard = s.leaderboard;
+    this.myRank = s.leaderboard?.mine;
   }
 
   /** The map a message lives in, by where it was posted. */
-  placeOf(m: Message): Map<number, Message> {
-    if (m.thread_id) return this.threadMessages;
+  placeOf(m: Message): Map<bigint, Message> {
+    if (m.threadId) return this.threadMessages;
     if (m.backchannel) return this.backchannel;
     return this.chat;
   }
 
-  find(id: number): Message | undefined {
+  find(id: bigint): Message | undefined {
     return this.chat.get(id) ?? this.backchannel.get(id) ?? this.threadMessages.get(id) ?? this.pinnedMessages.get(id);
   }
 
-  applyPush(p: Json): void {
-    if (p.message) {
-      const m: Message = p.message;
-      const place = this.placeOf(m);
-      const had = place.get(m.id);
-      place.set(m.id, had ? { ...m, like_count: had.like_count } : m);
-    } else if (p.deleted) {
-      const id = p.deleted.message_id;
-      this.chat.delete(id);
-      this.backchannel.delete(id);
-      this.threadMessages.delete(id);
-      this.pinned = this.pinned.filter((x) => x !== id);
-      this.pinnedMessages.delete(id);
-      for (const [item, f] of this.published) {
-        if (f.question?.id === id || f.answer?.id === id) this.published.delete(item);
-      }
-    } else if (p.likes) {
-      for (const { message_id, count } of p.likes.counts ?? []) {
-        for (const place of [this.chat, this.backchannel, this.threadMessages, this.pinnedMessages]) {
-          const m = place.get(message_id);
-          if (m) place.set(message_id, { ...m, like_count: count });
-        }
-      }
-    } else if (p.pinned) {
-      const m: Message = p.pinned;
-      this.pinnedMessages.set(m.id, m);
-      if (!this.pinned.includes(m.id)) this.pinned.push(m.id);
-    } else if (p.unpinned) {
-      const id = p.unpinned.message_id;
-      this.pinned = this.pinned.filter((x) => x !== id);
-      this.pinnedMessages.delete(id);
-    } else if (p.blocked) {
-      this.blockedUsers.set(p.blocked.user_id, p.blocked);
-    } else if (p.unblocked) {
-      this.blockedUsers.delete(p.unblocked.user_id);
-    } else if (p.context) {
-      this.info = p.context;
-    } else if (p.update) {
-      this.updates.set(p.update.id, p.update);
-    } else if (p.feed_qa) {
-      this.published.set(p.feed_qa.item_id, p.feed_qa);
-    } else if (p.feed_removed) {
-      this.published.delete(p.feed_removed.item_id);
-    } else if (p.interaction) {
-      const i = p.interaction;
-      const had = this.interactions.get(i.id);
-      // Pushes to everyone are rendered for attendees: a moderator keeps the counts
-      // from `tallies`, and everyone keeps their own vote.
-      this.interactions.set(i.id, { ...i, tally: i.tally ?? had?.tally ?? null, mine: i.mine ?? had?.mine ?? null });
-      if (i.leaderboard) this.leaderboard = { ...i.leaderboard, mine: this.leaderboard?.mine ?? null };
-    } else if (p.tallies) {
-      for (const t of p.tallies.tallies ?? []) {
-        const i = this.interactions.get(t.interaction_id);
-        if (i) this.interactions.set(i.id, { ...i, tally: t });
-      }
-    } else if (p.interaction_removed) {
-      this.interactions.delete(p.interaction_removed.interaction_id);
-    } else if (p.thread) {
-      const t = p.thread;
-      if (t.state === "THREAD_STATE_DONE") {
-        this.threads.delete(t.id);
-        for (const [id, m] of this.threadMessages) if (m.thread_id === t.id) this.threadMessages.delete(id);
-      } else {
-        this.threads.set(t.id, t);
-      }
-      if (t.counts) this.counts = t.counts;
-    } else if (p.rank) {
-      this.myRank = p.rank.mine;
+  /** A like count as the viewer's own like or unlike answered it. */
+  setLikes(id: bigint, count: number): void {
+    for (const place of [this.chat, this.backchannel, this.threadMessages, this.pinnedMessages]) {
+      const m = place.get(id);
+      if (m) place.set(id, { ...m, likeCount: count });
     }
+  }
+
+  applyPush(push: Push): void {
+    const body = push.body;
+    switch (body.case) {
+      case "message": {
+        const m = body.value;
+        const place = this.placeOf(m);
+        const had = place.get(m.id);
+        place.set(m.id, had ? { ...m, likeCount: had.likeCount } : m);
+        break;
+      }
+      case "deleted": {
+        const id = body.value.messageId;
+        this.chat.delete(id);
+        this.backchannel.delete(id);
+        this.threadMessages.delete(id);
+        this.pinned = this.pinned.filter((x) => x !== id);
+        this.pinnedMessages.delete(id);
+        for (const [item, f] of this.published) {
+          if (f.question?.id === id || f.answer?.id === id) this.published.delete(item);
+        }
+        break;
+      }
+      case "likes":
+        for (const { messageId, count } of body.value.counts) this.setLikes(messageId, count);
+        break;
+      case "pinned": {
+        const m = body.value;
+        this.pinnedMessages.set(m.id, m);
+        if (!this.pinned.includes(m.id)) this.pinned.push(m.id);
+        break;
+      }
+      case "unpinned":
+        this.pinned = this.pinned.filter((x) => x !== body.value.messageId);
+        this.pinnedMessages.delete(body.value.messageId);
+        break;
+      case "blocked":
+        this.blockedUsers.set(body.value.userId, body.value);
+        break;
+      case "unblocked":
+        this.blockedUsers.delete(body.value.userId);
+        break;
+      case "context":
+        this.name = body.value.name;
+        this.qaMulti = body.value.qaMode === 1;
+        break;
+      case "update":
+        this.updates.set(body.value.id, body.value);
+        break;
+      case "feedQa":
+        this.published.set(body.value.itemId, body.value);
+        break;
+      case "feedRemoved":
+        this.published.delete(body.value.itemId);
+        break;
+      case "interaction": {
+        const i = body.value;
+        const had = this.interactions.get(i.id);
+        // Pushes to everyone are rendered for attendees: a moderator keeps the counts
+        // from `tallies`, and everyone keeps their own vote.
+        this.interactions.set(i.id, { ...i, tally: i.tally ?? had?.tally, mine: i.mine ?? had?.mine });
+        if (i.leaderboard) this.leaderboard = i.leaderboard;
+        break;
+      }
+      case "tallies":
+        for (const t of body.value.tallies) {
+          const i = this.interactions.get(t.interactionId);
+          if (i) this.interactions.set(i.id, { ...i, tally: t });
+        }
+        break;
+      case "interactionRemoved":
+        this.interactions.delete(body.value.interactionId);
+        break;
+      case "thread": {
+        const t = body.value;
+        if (t.state === ThreadState.DONE) {
+          this.threads.delete(t.id);
+          for (const [id, m] of this.threadMessages) if (m.threadId === t.id) this.threadMessages.delete(id);
+        } else {
+          this.threads.set(t.id, t);
+        }
+        if (t.counts) this.counts = { ...t.counts };
+        break;
+      }
+      case "rank":
+        this.myRank = body.value.mine;
+        break;
+    }
+  }
+
+  /** Published interactions, not drafts. */
+  isPublished(i: Interaction): boolean {
+    return i.status === InteractionStatus.PUBLISHED || i.status === InteractionStatus.ENDED;
   }
 }
 
-/** The user's private stream: settings, peers and the conversations opened here. */
+/** The user's private stream: settings, peers and the conversations read here. */
 export class PrivateState {
-  settings = { toast: true, private_chat: true, show_last_name: true };
-  peers = new Map<string, Json>();
-  conversations = new Map<string, Map<number, Json>>();
+  settings: Pick<UserSettings, "toast" | "privateChat" | "showLastName"> = { toast: true, privateChat: true, showLastName: true };
+  peers = new Map<string, Peer>();
+  conversations = new Map<string, Map<bigint, DirectMessage>>();
 
-  applyOpen(ok: Json): void {
-    if (!ok.recovered && ok.snapshot) {
-      this.settings = ok.snapshot.settings ?? this.settings;
-      this.peers.clear();
-      for (const p of ok.snapshot.peers ?? []) this.peers.set(p.user_id, p);
-    }
-    for (const push of ok.missed ?? []) this.applyPush(push);
+  applySnapshot(s: PrivateSnapshot): void {
+    if (s.settings) this.settings = s.settings;
+    this.peers = new Map(s.peers.map((p) => [p.userId, p]));
   }
 
-  conversation(peer: string): Map<number, Json> {
+  conversation(peer: string): Map<bigint, DirectMessage> {
     let c = this.conversations.get(peer);
     if (!c) this.conversations.set(peer, (c = new Map()));
     return c;
   }
 
-  applyPush(p: Json): void {
-    if (p.settings) {
-      this.settings = p.settings;
-    } else if (p.peer_update) {
-      const u = p.peer_update;
-      if (u.peer) this.peers.set(u.peer.user_id, u.peer);
-      if (u.message) this.conversation(u.message.peer_id).set(u.message.message_id, u.message);
-      if (u.removed) this.conversation(u.removed.peer_id).delete(u.removed.message_id);
+  applyPush(push: Push): void {
+    const body = push.body;
+    if (body.case === "settings") {
+      this.settings = body.value;
+    } else if (body.case === "peerUpdate") {
+      const u = body.value;
+      if (u.peer) this.peers.set(u.peer.userId, u.peer);
+      if (u.message) this.conversation(u.message.peerId).set(u.message.messageId, u.message);
+      if (u.removed) this.conversation(u.removed.peerId).delete(u.removed.messageId);
     }
   }
 }
