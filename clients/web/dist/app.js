@@ -5641,7 +5641,7 @@ function composer(placeholder, send, testid = "composer") {
     button.disabled = true;
     try {
       if (await send(text, replyTo?.id ?? 0n, attempted.id)) {
-        input.value = "";
+        if (input.value === text) input.value = "";
         attempted = { text: "", id: "" };
         setReply(null);
       }

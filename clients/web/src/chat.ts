@@ -67,7 +67,8 @@ export function composer(placeholder: string, send: (text: string, replyTo: bigi
     button.disabled = true;
     try {
       if (await send(text, replyTo?.id ?? 0n, attempted.id)) {
-        input.value = "";
+        // Only what was sent leaves the box: not what was typed meanwhile.
+        if (input.value === text) input.value = "";
         attempted = { text: "", id: "" };
         setReply(null);
       }
