@@ -21,6 +21,8 @@ fi
 
 npm ci --no-audit --no-fund
 
+npm run typecheck
+
 # The bundle is committed so that a cargo build needs no Node: it must be current.
 npm run build
 if ! git -C "$repo" diff --quiet -- clients/web/dist; then

@@ -6485,7 +6485,7 @@ var Session = class {
     }
   }
   refuse(why) {
-    this.refusal = why;
+    this.refusal ||= why;
     this.client.close();
     this.update();
   }
@@ -6591,7 +6591,7 @@ async function start(token, contextId) {
   );
   const views = /* @__PURE__ */ new Map();
   let active = "chat";
-  let built = "";
+  let built;
   let scheduled = false;
   const updates = h("ul", { class: "updates", "data-testid": "updates" });
   const updatesView = { el: h("section", { class: "view", "data-testid": "updates-view" }), render: () => {

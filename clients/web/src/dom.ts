@@ -2,12 +2,13 @@
 // never as HTML.
 
 type Child = Node | string | number | null | undefined | false;
+type Children = Child | Children[];
 type Attrs = Record<string, string | number | boolean | ((e: Event) => void) | undefined>;
 
 export function h<K extends keyof HTMLElementTagNameMap>(
   tag: K,
   attrs: Attrs = {},
-  ...children: (Child | Child[])[]
+  ...children: Children[]
 ): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs)) {
@@ -28,7 +29,7 @@ export function h<K extends keyof HTMLElementTagNameMap>(
 }
 
 /** Replaces the children of `el`. */
-export function fill(el: Element, ...children: (Child | Child[])[]): void {
+export function fill(el: Element, ...children: Children[]): void {
   el.replaceChildren(...(children.flat(Infinity as 1).filter((c) => c !== null && c !== undefined && c !== false) as (Node | string)[]).map((c) => (c instanceof Node ? c : String(c))));
 }
 

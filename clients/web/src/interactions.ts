@@ -4,7 +4,7 @@
 
 import { attempt, clientId, fill, h, result } from "./dom";
 import { interactionCard, KIND_LABEL, specOf, titleOf, type Kind } from "./feed";
-import { InteractionActionKind, InteractionStatus, type Interaction, type InteractionSpec } from "./sdk";
+import { InteractionActionKind, InteractionStatus, type CommandBody, type Interaction } from "./sdk";
 import type { Session } from "./session";
 import { byId } from "./state";
 
@@ -63,7 +63,7 @@ export function interactionsView(session: Session) {
     layout();
   };
 
-  const spec = (): Partial<InteractionSpec> => {
+  const spec = (): CommandBody<"saveInteraction">["spec"] => {
     const rows = [...optionList.querySelectorAll(".option-input")];
     const options = rows.map((r) => (r.querySelector("input[type=text]") as HTMLInputElement).value);
     const correct = rows.map((r, n) => ((r.querySelector(".correct") as HTMLInputElement).checked ? n : -1)).filter((n) => n >= 0);
@@ -77,7 +77,7 @@ export function interactionsView(session: Session) {
       announcement: { title: title.value, text: text.value, ctaLabel: ctaLabel.value, ctaUrl: ctaUrl.value },
     };
     const k = kind.value as keyof typeof kinds;
-    return { kind: { case: k, value: kinds[k] } } as unknown as Partial<InteractionSpec>;
+    return { kind: { case: k, value: kinds[k] } } as CommandBody<"saveInteraction">["spec"];
   };
 
   const action = (id: bigint, action: InteractionActionKind) =>

@@ -8,7 +8,7 @@ import { feedView, KIND_LABEL, specOf, titleOf } from "./feed";
 import { interactionsView } from "./interactions";
 import { privateView } from "./private";
 import { qaView } from "./qa";
-import { InteractionStatus, PeerStatus, Reaction, type Reactions } from "./sdk";
+import { InteractionStatus, PeerStatus, Reaction, type Reactions, type Role } from "./sdk";
 import { Session } from "./session";
 import { byId } from "./state";
 
@@ -92,7 +92,7 @@ async function start(token: string, contextId: string): Promise<void> {
 
   const views = new Map<string, { el: HTMLElement; render: () => void; label: string; badge?: () => number }>();
   let active = "chat";
-  let built = "";
+  let built: Role | undefined;
   let scheduled = false;
   const updates = h("ul", { class: "updates", "data-testid": "updates" });
   const updatesView = { el: h("section", { class: "view", "data-testid": "updates-view" }), render: () => {} };

@@ -99,7 +99,7 @@ export class Session {
   }
 
   private refuse(why: string): void {
-    this.refusal = why;
+    this.refusal ||= why; // the first reason is the one that explains
     this.client.close();
     this.update();
   }
