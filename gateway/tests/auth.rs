@@ -202,8 +202,8 @@ async fn unknown_subprotocol_is_refused() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn an_open_connection_is_closed_when_its_token_expires() {
+/// A server that checks token expiry every second, without leeway; and the time now.
+async fn start_checking_expiry() -> (TestServer, u64) {
     let server = start(|c| {
         c.jwt.leeway_secs = 0;
         c.ping_interval_secs = 1;
@@ -214,6 +214,12 @@ async fn an_open_connection_is_closed_when_its_token_expires() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
+    (server, now)
+}
+
+#[tokio::test]
+async fn an_open_connection_is_closed_when_its_token_expires() {
+    let (server, now) = start_checking_expiry().await;
     let token = mint_hs256(SECRET.as_bytes(), &Claims::new("short").with_exp(now + 2)).unwrap();
     let client = connect(&server.ws_url, token).await;
     client.join("exp").await.unwrap();
@@ -226,5 +232,42 @@ async fn an_open_connection_is_closed_when_its_token_expires() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(code, Some(4001), "the connection outlived its token");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn refresh_moves_an_open_connections_expiry_to_the_new_token() {
+    let (server, now) = start_checking_expiry().await;
+    let short = |sub: &str, exp: u64| {
+        mint_hs256(SECRET.as_bytes(), &Claims::new(sub).with_exp(exp)).unwrap()
+    };
+    let mut client = connect(&server.ws_url, short("long", now + 2)).await;
+    client.join("refreshed").await.unwrap();
+
+    // Refused tokens leave the connection as it was.
+    let other = client.refresh(&short("someone-else", now + 3_600)).await;
+    assert_eq!(other.unwrap_err().server_code(), Some(ErrorCode::Forbidden));
+    let forged = mint_hs256(b"another-secret-entirely-0000", &Claims::new("long")).unwrap();
+    let forged = client.refresh(&forged).await;
+    assert_eq!(
+        forged.unwrap_err().server_code(),
+        Some(ErrorCode::Unauthorized)
+    );
+    let stale = client.refresh(&short("long", now - 10)).await;
+    assert_eq!(
+        stale.unwrap_err().server_code(),
+        Some(ErrorCode::TokenExpired)
+    );
+
+    client.refresh(&short("long", now + 3_600)).await.unwrap();
+    // Past the first token's expiry (and two ping ticks), the connection is still open.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert!(
+        client.close_info().is_none(),
+        "closed: {:?}",
+        client.close_info()
+    );
+    client.ping().await.unwrap();
+    client.send("refreshed", "still here", "", 0).await.unwrap();
     server.stop().await;
 }

@@ -46,6 +46,41 @@ pub(crate) enum Scenario {
     /// that frames each published message once and writes it to every other joined
     /// socket; `fanout --raw` drives it with the same client code as a gateway.
     Baseline(BaselineArgs),
+    /// A rejoin storm: N attendees leave one context, a moderator posts M messages, and
+    /// every attendee rejoins at once with `since`; checks every answer recovers
+    /// exactly the M messages and reads the server's CPU time over the storm.
+    Rejoin(RejoinArgs),
+}
+
+/// `rejoin` flags.
+#[derive(Clone, Debug, Args)]
+pub(crate) struct RejoinArgs {
+    /// Attendees; each rejoins once a round.
+    #[arg(long)]
+    pub(crate) attendees: usize,
+    /// Messages posted while they are away, each round.
+    #[arg(long, default_value_t = 50)]
+    pub(crate) messages: usize,
+    /// Bytes of filler in each message.
+    #[arg(long, default_value_t = 100)]
+    pub(crate) size: usize,
+    /// Storms, one after the other.
+    #[arg(long, default_value_t = 3)]
+    pub(crate) rounds: usize,
+    #[arg(long, value_name = "OUT.json")]
+    pub(crate) json: PathBuf,
+    /// Context (default: a fresh `rejoin-<unix-ms>`).
+    #[arg(long, value_name = "ID")]
+    pub(crate) context: Option<String>,
+    /// A server process whose CPU time to read from /proc (repeat for several nodes on
+    /// this machine). Without it there is no CPU figure.
+    #[arg(long, value_name = "PID")]
+    pub(crate) server_pid: Vec<u32>,
+    /// The subprotocol every client speaks.
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    pub(crate) format: Format,
+    #[command(flatten)]
+    pub(crate) connect: ConnectArgs,
 }
 
 /// `baseline` flags.

@@ -399,10 +399,7 @@ pub(crate) async fn run(args: DmArgs) -> anyhow::Result<()> {
     let started_at = SystemTime::now();
     let run_started = Instant::now();
     let clock = Clock::new();
-    let run_id = args
-        .run_id
-        .clone()
-        .unwrap_or_else(|| format!("dm-{}", report::unix_ms(started_at)));
+    let run_id = report::run_id(&args.run_id, "dm", started_at);
     let plan = Plan::new(&args.connect, args.format).await?;
     let ids: Arc<[Arc<str>]> = (0..users).map(|i| Arc::from(user_id(&run_id, i))).collect();
 

@@ -55,10 +55,7 @@ pub(crate) async fn run(args: FanoutArgs) -> anyhow::Result<()> {
     let started_at = SystemTime::now();
     let run_started = Instant::now();
     let clock = Clock::new();
-    let context = common
-        .context
-        .clone()
-        .unwrap_or_else(|| format!("bench-{}", report::unix_ms(started_at)));
+    let context = report::run_id(&common.context, "bench", started_at);
     let plan = Plan::new(&common.connect, common.format).await?;
     let mut errors = ErrorTally::default();
 

@@ -24,10 +24,7 @@ pub(crate) async fn run(args: IdleArgs) -> anyhow::Result<()> {
     let status = PathBuf::from(format!("/proc/{}/status", args.server_pid));
 
     let started_at = SystemTime::now();
-    let context = common
-        .context
-        .clone()
-        .unwrap_or_else(|| format!("bench-{}", report::unix_ms(started_at)));
+    let context = report::run_id(&common.context, "bench", started_at);
     let plan = Plan::new(&common.connect, common.format).await?;
 
     let rss_before = read_rss(&status)?;

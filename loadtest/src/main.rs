@@ -14,6 +14,9 @@
 //! - `react`: N attendees react at R per second; checks every client's reactions pushes
 //!   add up to exactly what was acknowledged, and measures pushes per client per second
 //!   and the server's CPU time against an idle phase.
+//! - `rejoin`: a rejoin storm: N attendees rejoin at once with `since` after M
+//!   messages; checks every answer recovers exactly those and reads the server's CPU
+//!   time per rejoin.
 //! - `baseline`: not a scenario but a server, the limit a gateway's delivery cost is
 //!   measured against: a minimal broadcast WebSocket server that `fanout --raw` drives.
 //!
@@ -21,8 +24,8 @@
 //! - [`cli`]: the command line.
 //! - [`connect`]: opening many clients over several source addresses and gateways with
 //!   bounded concurrency; the open-file limit.
-//! - [`fanout`], [`idle`], [`qa`], [`dm`], [`failover`], [`vote`], [`react`]: the
-//!   scenarios.
+//! - [`fanout`], [`idle`], [`qa`], [`dm`], [`failover`], [`vote`], [`react`],
+//!   [`rejoin`]: the scenarios.
 //! - [`report`]: latency histograms, error tallies, the JSON report and the table.
 //! - [`procfs`]: a server process's CPU time from `/proc`.
 //! - [`baseline`]: the limit baseline server.
@@ -37,6 +40,7 @@ mod idle;
 mod procfs;
 mod qa;
 mod react;
+mod rejoin;
 mod report;
 mod vote;
 
@@ -65,6 +69,7 @@ async fn main() -> ExitCode {
         Scenario::Vote(args) => vote::run(args).await,
         Scenario::React(args) => react::run(args).await,
         Scenario::Baseline(args) => baseline::run(args).await,
+        Scenario::Rejoin(args) => rejoin::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

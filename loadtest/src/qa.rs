@@ -91,10 +91,7 @@ pub(crate) async fn run(args: QaArgs) -> anyhow::Result<()> {
     }
     connect::ensure_fd_budget(args.attendees + args.moderators)?;
     let started_at = SystemTime::now();
-    let context = args
-        .context
-        .clone()
-        .unwrap_or_else(|| format!("qa-{}", report::unix_ms(started_at)));
+    let context = report::run_id(&args.context, "qa", started_at);
     let plan = Plan::new(&args.connect, crate::cli::Format::Json).await?;
 
     // Moderators first, so they see every question.

@@ -88,10 +88,7 @@ pub(crate) async fn run(args: ReactArgs) -> anyhow::Result<()> {
     }
     connect::ensure_fd_budget(args.attendees + 2)?;
     let started_at = SystemTime::now();
-    let context = args
-        .context
-        .clone()
-        .unwrap_or_else(|| format!("react-{}", report::unix_ms(started_at)));
+    let context = report::run_id(&args.context, "react", started_at);
     let plan = Plan::new(&args.connect, crate::cli::Format::Json).await?;
 
     let (mut moderator, mut attendees, failed) = connect::moderator_and_attendees(

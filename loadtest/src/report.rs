@@ -433,6 +433,13 @@ pub(crate) fn write_json<T: Serialize>(path: &Path, report: &T) -> anyhow::Resul
 }
 
 /// Milliseconds since the Unix epoch.
+/// The id a run uses: the one given, or a fresh `<prefix>-<unix-ms of started_at>`.
+pub(crate) fn run_id(given: &Option<String>, prefix: &str, started_at: SystemTime) -> String {
+    given
+        .clone()
+        .unwrap_or_else(|| format!("{prefix}-{}", unix_ms(started_at)))
+}
+
 pub(crate) fn unix_ms(time: SystemTime) -> u64 {
     time.duration_since(UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))

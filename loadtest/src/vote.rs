@@ -76,10 +76,7 @@ pub(crate) async fn run(args: VoteArgs) -> anyhow::Result<()> {
     }
     connect::ensure_fd_budget(args.attendees + 2)?;
     let started_at = SystemTime::now();
-    let context = args
-        .context
-        .clone()
-        .unwrap_or_else(|| format!("vote-{}", report::unix_ms(started_at)));
+    let context = report::run_id(&args.context, "vote", started_at);
     let plan = Plan::new(&args.connect, crate::cli::Format::Json).await?;
 
     let moderator_claims = || Claims::new("load-mod-0").with_moderates([context.clone()]);

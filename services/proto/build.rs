@@ -115,8 +115,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// The messages only clients send: the command bodies of `ClientFrame` and what they
 /// hold.
-const CLIENT_COMMAND_MESSAGES: [&str; 41] = [
+const CLIENT_COMMAND_MESSAGES: [&str; 42] = [
     "Connect",
+    "Refresh",
     "Position",
     "Join",
     "Leave",

@@ -74,6 +74,11 @@ export interface ClientOptions {
    * at most 30 s.
    */
   refreshMarginMs?: number;
+  /**
+   * Send `refresh` with a fresh token ahead of `exp` (default true). Off: the server
+   * closes with 4001 at expiry and the client reconnects with a fresh token.
+   */
+  autoRefresh?: boolean;
   /** Defaults to `globalThis.WebSocket`. */
   WebSocket?: WebSocketConstructor;
   /** Sees every frame sent and received (debugging, tests). */
@@ -188,6 +193,7 @@ export class PlenaryClient extends TypedEmitter<ClientEvents> {
       commandTimeoutMs: options.commandTimeoutMs ?? 20_000,
       connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
       refreshMarginMs: options.refreshMarginMs,
+      autoRefresh: options.autoRefresh ?? true,
       trace: options.trace,
     };
     const impl = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
@@ -463,9 +469,9 @@ export class PlenaryClient extends TypedEmitter<ClientEvents> {
     };
     socket.onmessage = (event) => this.onData(socket, event.data);
     socket.onclose = (event) => this.onSocketClosed(socket, event.code, event.reason);
-    socket.onerror = () => {
-      // A close event follows with the code.
-    };
+    // Browsers follow an error with a close (1006); Node 20's WebSocket does not when the
+    // connection is refused. An error always means an abnormal closure, so act on it.
+    socket.onerror = () => this.dropSocket(socket, 1006, "connection failed");
   }
 
   private async tokenForConnect(): Promise<string> {
@@ -722,13 +728,18 @@ export class PlenaryClient extends TypedEmitter<ClientEvents> {
 
   // ------------------------------------------------------------------ closing
 
+  /**
+   * Gives up on a socket. Its handlers go first: closing a socket that is still
+   * connecting fires `error` again, synchronously, in Node's WebSocket.
+   */
   private dropSocket(socket: WebSocketLike, code: number, reason: string): void {
+    if (socket !== this.socket) return;
+    this.onSocketClosed(socket, code, reason);
     try {
-      socket.close(1000, reason);
+      socket.close(1000, reason.slice(0, 120));
     } catch {
       // Already closing.
     }
-    this.onSocketClosed(socket, code, reason);
   }
 
   private onSocketClosed(socket: WebSocketLike, code: number, reason: string): void {
@@ -817,7 +828,7 @@ export class PlenaryClient extends TypedEmitter<ClientEvents> {
   private scheduleRefresh(): void {
     clearTimeout(this.refreshTimer);
     const times = this.token ? tokenTimes(this.token) : undefined;
-    if (!times) return;
+    if (!times || !this.options.autoRefresh) return;
     const serverNow = Date.now() + this.clockOffsetMs;
     const delay = Math.max(0, times.expiresAtMs - this.refreshMargin(times) - serverNow);
     // setTimeout's limit is 2^31 - 1 ms (24.8 days).

@@ -63,8 +63,10 @@ for (const subprotocol of SUBPROTOCOLS_UNDER_TEST) {
         const modPushes = collect(mod, "push");
         const bobPushes = collect(bob, "push");
 
+        const modSees = nextEvent(mod, "message", (m) => m.text === "Will the slides be shared?");
         const sent = await bob.send({ contextId: ctx, text: "Will the slides be shared?" });
-        await nextEvent(mod, "message", (m) => m.id === sent.messageId);
+        const [seen] = await modSees;
+        assert.equal(seen.id, sent.messageId);
 
         const likesSeen = nextEvent(bob, "likes", (l) => l.counts.some((c) => c.messageId === sent.messageId && c.count === 1));
         const liked = await mod.like({ contextId: ctx, messageId: sent.messageId });

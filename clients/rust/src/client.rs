@@ -8,8 +8,8 @@ use plenary_proto::v1::{
     Ack, BlockUser, Connect, ConnectOk, ConnectionAction, ConnectionActionKind, DeleteMessage,
     DirectDelete, DirectHistory, DirectHistoryOk, DirectRead, DirectSend, FindPeople, History,
     HistoryOk, Join, JoinOk, Leave, LikeMessage, LikeOk, PeopleOk, PinMessage, Ping, Pong,
-    Position, PrivateOk, PrivateOpen, Push, SendMessage, SendOk, UnblockUser, UnlikeMessage,
-    UnpinMessage, UpdateSettings, client_frame::Command, reply,
+    Position, PrivateOk, PrivateOpen, Push, Refresh, SendMessage, SendOk, UnblockUser,
+    UnlikeMessage, UnpinMessage, UpdateSettings, client_frame::Command, reply,
 };
 use plenary_proto::v1::{
     InteractionAction, InteractionActionKind, InteractionOk, InteractionSpec, React, Reaction,
@@ -470,6 +470,19 @@ impl Client {
     /// An application-level ping.
     pub async fn ping(&self) -> Result<Pong, ClientError> {
         self.call(Command::Ping(Ping {})).await
+    }
+
+    /// Hands the server a fresh token for this connection before the current one
+    /// expires (the same user's); once accepted, [`reconnect`](Self::reconnect) uses it
+    /// too. A refused token leaves both as they were.
+    pub async fn refresh(&mut self, token: &str) -> Result<Ack, ClientError> {
+        let ack = self
+            .call(Command::Refresh(Refresh {
+                token: token.to_owned(),
+            }))
+            .await?;
+        self.config.token = token.to_owned();
+        Ok(ack)
     }
 
     /// Opens this user's private stream (connections, private messages, settings). Its

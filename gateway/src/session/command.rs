@@ -28,6 +28,10 @@ const HISTORY_DEFAULT: usize = 50;
 pub(super) enum SessionCommand {
     /// A second `connect`: refused.
     Connect,
+    /// A fresh token for the open connection.
+    Refresh {
+        token: String,
+    },
     Ping,
     Join {
         context_id: String,
@@ -111,6 +115,7 @@ impl TryFrom<Command> for SessionCommand {
         };
         Ok(match command {
             Command::Connect(_) => SessionCommand::Connect,
+            Command::Refresh(c) => SessionCommand::Refresh { token: c.token },
             Command::Ping(_) => SessionCommand::Ping,
             Command::Join(c) => SessionCommand::Join {
                 context_id: c.context_id,
@@ -331,6 +336,7 @@ fn connection_action(kind: i32) -> Result<ConnectionAction, CommandError> {
 pub(super) fn command_name(command: &Command) -> &'static str {
     match command {
         Command::Connect(_) => "connect",
+        Command::Refresh(_) => "refresh",
         Command::Join(_) => "join",
         Command::Leave(_) => "leave",
         Command::Send(_) => "send",

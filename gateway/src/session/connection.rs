@@ -1,12 +1,13 @@
 //! The session's socket: frames in and out in the negotiated format, writes within the
 //! write time-out, and the polite close (close frame, then the client's input drained).
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use futures_util::{FutureExt, Sink, SinkExt, Stream, StreamExt, future::poll_fn};
 use plenary_proto::{
     DecodeError, WireFormat,
-    v1::{ClientFrame, ServerFrame},
+    encoded::{self, EncodedPush},
+    v1::{ClientFrame, JoinOk, ServerFrame},
     wire,
 };
 use tokio::{
@@ -16,7 +17,7 @@ use tokio::{
 use tokio_tungstenite::{
     WebSocketStream,
     tungstenite::{
-        self, Message,
+        self, Message, Utf8Bytes,
         protocol::{CloseFrame, frame::coding::CloseCode as WsCloseCode},
     },
 };
@@ -172,6 +173,26 @@ impl<T: Transport> Connection<T> {
     /// Writes one frame and flushes, within the write time-out.
     pub(super) async fn send(&mut self, frame: &ServerFrame) -> Result<(), End> {
         let message = self.encode(frame);
+        self.write(message, true).await
+    }
+
+    /// Writes the reply to join `id` answered by `ok`, with `missed` (encoded once, as
+    /// they were published) spliced in as its missed pushes, and flushes.
+    pub(super) async fn send_join(
+        &mut self,
+        id: u64,
+        ok: &JoinOk,
+        missed: &[Arc<EncodedPush>],
+    ) -> Result<(), End> {
+        let payload = encoded::join_reply(self.format, id, ok, missed);
+        let message = match self.format {
+            WireFormat::Proto => Message::binary(payload),
+            // Spliced from JSON text: UTF-8 (checked all the same: never a panic).
+            WireFormat::Json => match Utf8Bytes::try_from(payload) {
+                Ok(text) => Message::Text(text),
+                Err(e) => return Err(End::gone(format!("join reply not UTF-8: {e}"))),
+            },
+        };
         self.write(message, true).await
     }
 

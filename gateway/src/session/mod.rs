@@ -452,6 +452,32 @@ impl<T: Transport> Session<T> {
 
     /// Handles one decoded frame: answers at once or queues the actor call, keeping
     /// replies in command order.
+    /// Checks a `refresh` token as at `connect`; one for the same user moves the
+    /// connection's expiry to the new token's. Who the connection is (name, roles)
+    /// stays as at `connect`. A refused token leaves the connection as it was.
+    fn refresh(&self, state: &mut SessionState, id: u64, token: &str) -> ServerFrame {
+        match self.shared.verifier.verify(token) {
+            Ok(verified) if verified.identity.user_id != state.identity.user_id => {
+                telemetry::command_refused(ErrorCode::Forbidden.as_str_name());
+                error_reply(
+                    id,
+                    ErrorCode::Forbidden,
+                    "the token is for another user: refresh needs a token for the connected user",
+                    0,
+                )
+            }
+            Ok(verified) => {
+                state.valid_until_secs = verified.valid_until_secs;
+                reply(id, ReplyResult::Ack(Ack { seq: 0 }))
+            }
+            Err(e) => {
+                let code = protocol::auth_failure(&e);
+                telemetry::command_refused(code.as_str_name());
+                error_reply(id, code, e.to_string(), 0)
+            }
+        }
+    }
+
     fn dispatch(
         &mut self,
         state: &mut SessionState,
@@ -517,6 +543,10 @@ impl<T: Transport> Session<T> {
                 "already connected",
                 0,
             )),
+            SessionCommand::Refresh { token } => {
+                let frame = self.refresh(state, id, &token);
+                state.ready(frame);
+            }
             SessionCommand::Join { context_id, since } => match validate_context_id(&context_id) {
                 Ok(()) => self.open_stream(state, id, Open::Context(Arc::from(context_id)), since),
                 Err(why) => state.ready(error_reply(id, ErrorCode::BadRequest, why, 0)),

@@ -6,9 +6,12 @@
 use std::sync::Arc;
 
 use futures_util::{FutureExt, future::BoxFuture};
-use plenary_actors::{ContextRegistry, JoinRequest, Rejection, Role, user::user_stream_id};
+use plenary_actors::{
+    ContextRegistry, JoinRequest, Rejection, Role, context::JoinAnswer, user::user_stream_id,
+};
 use plenary_bus::Channel;
-use plenary_proto::v1::{ErrorCode, JoinOk, Position, ServerFrame, reply::Result as ReplyResult};
+use plenary_proto::encoded::EncodedPush;
+use plenary_proto::v1::{ErrorCode, Position, ServerFrame, reply::Result as ReplyResult};
 
 use super::{Completion, End, Session, SessionState, Shared, Transport, rate_limited, refused};
 use crate::{
@@ -35,6 +38,9 @@ pub(super) struct Opened {
     epoch: u64,
     seq: u64,
     reply: ReplyResult,
+    /// A join's missed pushes as they were published, encoded once, for the reply
+    /// to splice in (see [`JoinAnswer`]).
+    missed: Vec<Arc<EncodedPush>>,
 }
 
 /// What listening to a context (or the private stream) holds: its subscription to the
@@ -252,9 +258,10 @@ impl<T: Transport> Session<T> {
                         )
                         .await;
                     Ok(Opened {
-                        epoch: join.epoch,
-                        seq: join.seq,
-                        reply: ReplyResult::Join(join),
+                        epoch: join.ok.epoch,
+                        seq: join.ok.seq,
+                        reply: ReplyResult::Join(join.ok),
+                        missed: join.missed,
                     })
                 }
                 .boxed()
@@ -268,6 +275,7 @@ impl<T: Transport> Session<T> {
                     epoch: ok.epoch,
                     seq: ok.seq,
                     reply: ReplyResult::PrivateOpen(ok),
+                    missed: Vec::new(),
                 })
             }
             .boxed(),
@@ -312,7 +320,12 @@ impl<T: Transport> Session<T> {
         if listening.is_context() {
             presence.join(&key, &state.user, role == Role::Moderator);
         }
-        let sent = self.conn.send(&reply(id, opened.reply)).await;
+        let sent = match opened.reply {
+            ReplyResult::Join(ok) if !opened.missed.is_empty() => {
+                self.conn.send_join(id, &ok, &opened.missed).await
+            }
+            answer => self.conn.send(&reply(id, answer)).await,
+        };
         // Pushes after the answer follow it.
         listening.open(opened.epoch, opened.seq);
         state.joined.insert(key, Joined { listening, role });
@@ -373,7 +386,7 @@ async fn join_or_create(
     user: &Arc<str>,
     context: &str,
     mut request: JoinRequest,
-) -> Result<JoinOk, JoinRefused> {
+) -> Result<JoinAnswer, JoinRefused> {
     let rejection = match registry.join(context, request.clone()).await {
         Ok(joined) => return Ok(joined),
         Err(rejection) => rejection,

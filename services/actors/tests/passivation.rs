@@ -54,12 +54,12 @@ async fn a_join_that_may_not_create_an_unknown_context_leaves_nothing_behind() {
 #[tokio::test]
 async fn a_join_that_may_create_creates_the_context_once() {
     let (registry, log, _dir) = registry(ContextConfig::default()).await;
-    let created = registry.join("adhoc", join(true)).await.unwrap();
+    let created = registry.join("adhoc", join(true)).await.unwrap().ok;
     assert_eq!(created.context.unwrap().name, "adhoc");
     assert_eq!(created.seq, 1);
     // Joining it again, whether or not the join may create, creates nothing more.
     for create in [false, true] {
-        let joined = registry.join("adhoc", join(create)).await.unwrap();
+        let joined = registry.join("adhoc", join(create)).await.unwrap().ok;
         assert_eq!((joined.epoch, joined.seq), (created.epoch, 1));
         assert_eq!(joined.role, Role::Attendee as i32);
     }
@@ -89,7 +89,7 @@ async fn an_idle_context_leaves_the_registry_and_comes_back_from_the_log() {
         ..ContextConfig::default()
     };
     let (registry, log, _dir) = registry(config).await;
-    let created = registry.join("adhoc", join(true)).await.unwrap();
+    let created = registry.join("adhoc", join(true)).await.unwrap().ok;
     assert_eq!(registry.actors_in_memory(), 1);
     until_empty(&registry).await;
     // Stopping cleanly, it wrote the joins of the window in progress (one join).
@@ -100,7 +100,7 @@ async fn an_idle_context_leaves_the_registry_and_comes_back_from_the_log() {
         }
         other => panic!("the last event is not the joins counted: {other:?}"),
     }
-    let again = registry.join("adhoc", join(false)).await.unwrap();
+    let again = registry.join("adhoc", join(false)).await.unwrap().ok;
     assert_eq!(
         (again.epoch, again.seq),
         (created.epoch, created.seq + 1),

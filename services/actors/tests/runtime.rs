@@ -52,7 +52,7 @@ async fn texts(registry: &ContextRegistry, context: &str) -> Vec<String> {
         since: None,
         create: false,
     };
-    let ok = registry.join(context, join).await.unwrap();
+    let ok = registry.join(context, join).await.unwrap().into_join_ok();
     ok.snapshot
         .unwrap()
         .messages

@@ -5,10 +5,12 @@
 //! - [`v1`]: WebSocket frames (`client.proto`), with [`v1::events`] (the event log,
 //!   `events.proto`), [`v1::admin`] (the admin gRPC API, `admin.proto`) and
 //!   [`v1::internal`] (between nodes, `internal.proto`).
+//! - [`encoded`]: pushes encoded once, and join answers that splice them in.
 //! - [`json`]: serde helpers that give enum fields their proto names in JSON.
 //! - [`wire`]: the `plenary.v1.json` and `plenary.v1.proto` subprotocols: encode and
 //!   decode any frame in either format.
 
+pub mod encoded;
 pub mod json;
 pub mod wire;
 

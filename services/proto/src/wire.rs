@@ -102,12 +102,10 @@ impl WireFormat {
 /// A push as the whole WebSocket frames every client gets, in both subprotocols:
 /// (`plenary.v1.json`, `plenary.v1.proto`).
 pub fn push_frames(push: &crate::v1::Push) -> (Bytes, Bytes) {
-    let frame = crate::v1::ServerFrame {
-        frame: Some(crate::v1::server_frame::Frame::Push(push.clone())),
-    };
+    let encoded = crate::encoded::EncodedPush::new(push);
     (
-        WireFormat::Json.server_frame(encode_json(&frame).as_bytes()),
-        WireFormat::Proto.server_frame(&encode_proto(&frame)),
+        encoded.frame(WireFormat::Json),
+        encoded.frame(WireFormat::Proto),
     )
 }
 

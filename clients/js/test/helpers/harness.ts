@@ -57,16 +57,30 @@ export interface TestClientOptions extends Partial<ClientOptions> {
 
 export function newClient(server: PlenaryServer, subprotocol: Subprotocol, options: TestClientOptions): PlenaryClient {
   const { claims, ...rest } = options;
-  return new PlenaryClient({
+  const client = new PlenaryClient({
     url: server.url,
     subprotocol,
     getToken: async () => mintToken(claims ?? { sub: "anon" }),
     minReconnectDelayMs: 50,
     maxReconnectDelayMs: 1000,
-    commandTimeoutMs: 10_000,
+    commandTimeoutMs: 30_000,
+    // Node 20's WebSocket may never report a socket that died during its handshake (a
+    // server restarting): the connect time-out is what recovers from it.
+    connectTimeoutMs: 3_000,
     trace: coverageTrace(subprotocol),
     ...rest,
   });
+  if (process.env.PLENARY_TEST_DEBUG) {
+    const who = claims?.sub ?? "?";
+    for (const event of ["state", "disconnected", "recovered", "snapshot", "privateSnapshot", "lost", "error"] as const) {
+      client.on(event, ((...args: unknown[]) =>
+        console.error(
+          `[${who}] ${event}`,
+          ...args.map((a) => (typeof a === "object" ? JSON.stringify(a, (_k, v) => (typeof v === "bigint" ? `${v}` : v)).slice(0, 160) : a)),
+        )) as never);
+    }
+  }
+  return client;
 }
 
 /** A connected client for `claims`. */

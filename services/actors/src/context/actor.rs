@@ -13,6 +13,7 @@ use plenary_proto::v1::{
     internal::BusPush,
     push::Body,
 };
+use plenary_proto::{encoded::EncodedPush, wire::WireFormat};
 use tokio::{
     sync::{mpsc, oneshot},
     time::Instant,
@@ -27,6 +28,7 @@ use super::{
     pace::{self, Pace},
     qa::{ModeratorPresence, QaCommand, QaMode, ThreadState},
     reactions::{Live, NodeReport},
+    recent::RecentPushes,
     state::{ChatLimits, ContextState, Decision, outcome_of},
     view::{self, Audience, Viewer},
 };
@@ -137,11 +139,41 @@ pub struct JoinRequest {
     pub create: bool,
 }
 
+/// The answer to a join. A recovery from what the actor published lately carries
+/// those pushes as they went out, encoded once (`missed`, in order; `ok.missed` is
+/// then empty): the reply splices them in. Otherwise `ok` is the whole answer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JoinAnswer {
+    pub ok: JoinOk,
+    pub missed: Vec<Arc<EncodedPush>>,
+}
+
+impl JoinAnswer {
+    /// The answer as one `JoinOk`, every missed push in `ok.missed` (decoded, for
+    /// callers that want the messages rather than the bytes).
+    pub fn into_join_ok(self) -> JoinOk {
+        let JoinAnswer { mut ok, missed } = self;
+        // Bytes this node encoded from a `Push` a moment ago always decode.
+        ok.missed
+            .extend(missed.iter().filter_map(|push| push.decode().ok()));
+        ok
+    }
+}
+
+impl From<JoinOk> for JoinAnswer {
+    fn from(ok: JoinOk) -> Self {
+        JoinAnswer {
+            ok,
+            missed: Vec::new(),
+        }
+    }
+}
+
 /// A message in a context actor's mailbox.
 pub(crate) enum Request {
     Join {
         join: JoinRequest,
-        reply: oneshot::Sender<Result<JoinOk, Rejection>>,
+        reply: oneshot::Sender<Result<JoinAnswer, Rejection>>,
     },
     Chat {
         identity: Arc<Identity>,
@@ -193,6 +225,7 @@ pub(crate) fn spawn(start: Start, bus: Bus) -> ContextHandle {
         channel_public: Channel::ContextPublic(id.clone()),
         channel_moderators: Channel::ContextModerators(id.clone()),
         heads: HashMap::new(),
+        recent: RecentPushes::new(0, 0),
         archive_reads: ArchiveReads::new(ARCHIVE_READS),
         moderators: ModeratorPresence::default(),
         started: Instant::now(),
@@ -249,6 +282,8 @@ struct ContextActor {
     /// Per channel, the seq of the last push sent on it (this epoch): every push
     /// carries its channel's previous one, so a gateway can tell it missed some.
     heads: HashMap<Channel, u64>,
+    /// The pushes published lately, encoded, for rejoins.
+    recent: RecentPushes,
     /// Which moderators are connected (Q&A auto-release).
     moderators: ModeratorPresence,
     /// When this actor started: owners never seen connected count as away from here.
@@ -279,6 +314,9 @@ impl Machine for ContextActor {
         _: &mut Journal<ContextEvent>,
         tail: &[ContextEvent],
     ) -> Result<(), Stop> {
+        // What a predecessor published is not here: rejoins from before now are
+        // answered from the log.
+        self.recent = RecentPushes::new(self.state.epoch, self.state.seq);
         self.announce_heads(tail).await;
         Ok(())
     }
@@ -551,7 +589,7 @@ impl ContextActor {
         &mut self,
         journal: &mut Journal<ContextEvent>,
         join: &JoinRequest,
-    ) -> Result<JoinOk, Rejection> {
+    ) -> Result<JoinAnswer, Rejection> {
         let identity = &join.identity;
         if !self.state.exists() {
             if !(journal.config.auto_create && join.create) {
@@ -592,12 +630,20 @@ impl ContextActor {
             user_id: &identity.user_id,
             role,
         };
-        if let Some(missed) = join
+        let mut missed = Vec::new();
+        if let Some((through, published)) = join
+            .since
+            .and_then(|since| self.published_since(journal, since, viewer))
+        {
+            ok.recovered = true;
+            ok.seq = through;
+            missed = published;
+        } else if let Some(rendered) = join
             .since
             .and_then(|since| self.missed_since(journal, since, viewer))
         {
             ok.recovered = true;
-            ok.missed = missed;
+            ok.missed = rendered;
         } else {
             ok.snapshot = Some(view::snapshot(
                 &self.state,
@@ -609,7 +655,57 @@ impl ContextActor {
                 self.emit(journal, plenary_actor(), Kind::JoinsCounted(closed));
             }
         }
-        Ok(ok)
+        Ok(JoinAnswer { ok, missed })
+    }
+
+    /// A recovery from the pushes published lately, as they went out: those after
+    /// `since` on the viewer's channels, and the position they end at (what was
+    /// published; pushes still held or not yet committed follow as live ones). `None`
+    /// when they are not all kept, the log no longer reaches `since`, or the gap holds
+    /// the viewer's own vote.
+    fn published_since(
+        &self,
+        journal: &Journal<ContextEvent>,
+        since: Position,
+        viewer: Viewer<'_>,
+    ) -> Option<(u64, Vec<Arc<EncodedPush>>)> {
+        // Everything before the first change still held back, and before what this
+        // batch emitted, went out.
+        let through = [
+            journal.first_uncommitted_seq(),
+            self.likes.first_held(),
+            self.tallies.first_held(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|seq| seq - 1)
+        .fold(self.state.seq, u64::min);
+        if since.seq > through {
+            return None;
+        }
+        // What the viewer's connection listens to (see the gateway's `Listening`).
+        let own = Channel::ContextUser(self.id.clone(), Arc::from(viewer.user_id));
+        let channels = match viewer.role {
+            Role::Moderator => [&self.channel_public, &self.channel_moderators],
+            Role::Attendee => [&self.channel_public, &own],
+        };
+        let published = self
+            .recent
+            .between(self.state.epoch, since.seq, through, &channels)?;
+        // The viewer's own votes were never pushed live (their tally summary was, with
+        // the same seq): a gap holding one is rendered from the log, which shows both.
+        let own_vote = journal
+            .since(self.state.position(), since)?
+            .take_while(|e| e.seq <= through)
+            .any(|e| {
+                matches!(e.kind, Some(Kind::VoteCast(_)))
+                    && view::visible_to(&view::audience_of(&self.state, e), viewer)
+            });
+        if own_vote {
+            return None;
+        }
+        let missed = published.into_iter().map(|(_, push)| push).collect();
+        Some((through, missed))
     }
 
     /// The pushes a client at `since` missed, or `None` if it is too far behind (or
@@ -721,14 +817,15 @@ impl ContextActor {
     /// pass it on without counting it as a position, and it moves no channel's head.
     /// Its `prev_seq` is the last event's seq (every push of it went out before): its
     /// place in publish order.
-    async fn send_ephemeral(&self, channel: Channel, body: Body) {
+    async fn send_ephemeral(&mut self, channel: Channel, body: Body) {
         let (epoch, after) = (self.state.epoch, self.state.seq);
         self.publish_push(&channel, epoch, 0, after, body).await;
     }
 
-    /// Publishes one push on a channel.
+    /// Publishes one push on a channel. An event's push is encoded here, once: for
+    /// every node that relays it and for rejoins ([`RecentPushes`]).
     async fn publish_push(
-        &self,
+        &mut self,
         channel: &Channel,
         epoch: u64,
         seq: u64,
@@ -741,12 +838,18 @@ impl ContextActor {
             seq,
             body: Some(body),
         };
-        let bus = BusPush {
-            push: Some(push),
+        let mut bus = BusPush {
             prev_seq,
             announce: false,
             ..Default::default()
         };
+        if seq != 0 {
+            let encoded = Arc::new(EncodedPush::new(&push));
+            bus.frame_json = encoded.frame(WireFormat::Json).to_vec();
+            bus.frame_proto = encoded.frame(WireFormat::Proto).to_vec();
+            self.recent.record(epoch, seq, channel, encoded);
+        }
+        bus.push = Some(push);
         self.bus.publish(channel, bus).await;
     }
 

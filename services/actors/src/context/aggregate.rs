@@ -16,6 +16,8 @@ pub struct Throttled<K, V> {
     held: BTreeMap<K, V>,
     /// The seq of the last change held: the summary's position.
     seq: u64,
+    /// The seq of the first change held: what was published stops before it.
+    first_seq: u64,
     audience: Audience,
 }
 
@@ -33,6 +35,7 @@ impl<K: Ord, V> Default for Throttled<K, V> {
         Throttled {
             held: BTreeMap::new(),
             seq: 0,
+            first_seq: 0,
             audience: Audience::Everyone,
         }
     }
@@ -57,10 +60,18 @@ impl<K: Ord, V> Throttled<K, V> {
         } else {
             None
         };
+        if self.held.is_empty() {
+            self.first_seq = seq;
+        }
         self.held.insert(key, value);
         self.seq = seq;
         self.audience = audience;
         earlier
+    }
+
+    /// The seq of the first change held, if any: every push before it went out.
+    pub fn first_held(&self) -> Option<u64> {
+        (!self.held.is_empty()).then_some(self.first_seq)
     }
 
     /// Everything held, as one summary; `None` when nothing is.

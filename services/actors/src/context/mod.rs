@@ -21,6 +21,7 @@ pub mod moderation;
 pub mod pace;
 pub mod qa;
 pub mod reactions;
+mod recent;
 pub mod state;
 #[cfg(test)]
 mod testing;
@@ -29,7 +30,8 @@ pub mod view;
 
 pub(crate) use actor::{ChatHistory, Request, spawn};
 pub use actor::{
-    ContextConfig, ContextHandle, ContextView, DEFAULT_ROOM_DELIVERIES_PER_SEC, JoinRequest,
+    ContextConfig, ContextHandle, ContextView, DEFAULT_ROOM_DELIVERIES_PER_SEC, JoinAnswer,
+    JoinRequest,
 };
 pub use command::{
     AdminCommand, ChatCommand, CommandOutcome, InteractionAction, Rejection, SettingsPatch,

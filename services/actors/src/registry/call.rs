@@ -5,7 +5,7 @@
 
 use std::{future::Future, sync::Arc, time::Duration};
 
-use plenary_proto::v1::{DirectHistoryOk, HistoryOk, JoinOk, Position, PrivateOk, events::Actor};
+use plenary_proto::v1::{DirectHistoryOk, HistoryOk, Position, PrivateOk, events::Actor};
 use tokio::sync::{
     mpsc::{self, error::SendTimeoutError, error::TrySendError},
     oneshot,
@@ -14,8 +14,8 @@ use tokio::sync::{
 use super::wire::{Answer, Forward};
 use crate::{
     context::{
-        AdminCommand, ChatCommand, CommandOutcome, ContextHandle, ContextView, JoinRequest,
-        Rejection, Request, reactions::NodeReport,
+        AdminCommand, ChatCommand, CommandOutcome, ContextHandle, ContextView, JoinAnswer,
+        JoinRequest, Rejection, Request, reactions::NodeReport,
     },
     identity::Identity,
     user::{
@@ -129,8 +129,8 @@ impl Handle {
 // --- Context calls ---
 
 impl Call for JoinRequest {
-    type Answer = JoinOk;
-    fn mail(self, reply: Reply<JoinOk>) -> Mail {
+    type Answer = JoinAnswer;
+    fn mail(self, reply: Reply<JoinAnswer>) -> Mail {
         Mail::Context(Request::Join { join: self, reply })
     }
 }

@@ -21,15 +21,15 @@ use plenary_bus::{
     Bus, EventLog,
     redis::{Fence, Ownership, RedisBus, RpcHandler, lease::OwnershipChange, shard_of},
 };
-use plenary_proto::v1::{HistoryOk, JoinOk, events::Actor};
+use plenary_proto::v1::{HistoryOk, events::Actor};
 use tracing::{debug, warn};
 
 use crate::runtime::{Exited, Start};
 use crate::telemetry::{self, ActorKind};
 use crate::{
     context::{
-        AdminCommand, ChatCommand, CommandOutcome, ContextConfig, ContextView, JoinRequest,
-        Rejection, reactions::NodeReport, spawn,
+        AdminCommand, ChatCommand, CommandOutcome, ContextConfig, ContextView, JoinAnswer,
+        JoinRequest, Rejection, reactions::NodeReport, spawn,
     },
     identity::Identity,
     user::{
@@ -307,8 +307,9 @@ impl ContextRegistry {
         why.rejection()
     }
 
-    /// Joins a context: a snapshot, or the events missed since a position.
-    pub async fn join(&self, context_id: &str, join: JoinRequest) -> Result<JoinOk, Rejection> {
+    /// Joins a context: a snapshot, or the pushes missed since a position (see
+    /// [`JoinAnswer`]).
+    pub async fn join(&self, context_id: &str, join: JoinRequest) -> Result<JoinAnswer, Rejection> {
         self.run(context_id, join).await
     }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use dashmap::DashMap;
 use plenary_bus::{Bus, EventLog, SyncMode};
-use plenary_proto::v1::{JoinOk, internal as pb};
+use plenary_proto::v1::internal as pb;
 use prost::Message;
 use tokio::sync::oneshot;
 
@@ -16,7 +16,9 @@ use super::{
     wire::{self, LEGACY_REFUSAL},
 };
 use crate::{
-    context::{ChatCommand, CommandOutcome, ContextConfig, ContextView, JoinRequest, Rejection},
+    context::{
+        ChatCommand, CommandOutcome, ContextConfig, ContextView, JoinAnswer, JoinRequest, Rejection,
+    },
     identity::Identity,
 };
 
@@ -109,8 +111,8 @@ async fn a_context_call_for_a_private_stream_is_refused_as_the_wrong_kind() {
 async fn a_forwarded_call_runs_here_and_answers_in_the_wire_format() {
     let (registry, _dir) = registry().await;
     let answer = served(&registry, &wire::encode_request("webinar", join())).await;
-    let joined: JoinOk = wire::decode_answer(&answer).unwrap().unwrap();
-    assert!(joined.epoch > 0, "a real join: {joined:?}");
+    let joined: JoinAnswer = wire::decode_answer(&answer).unwrap().unwrap();
+    assert!(joined.ok.epoch > 0, "a real join: {joined:?}");
 
     let send = Chat {
         identity: moderator(),

@@ -10,7 +10,8 @@
 
 use std::{borrow::Cow, collections::BTreeMap, sync::Arc};
 
-use plenary_proto::v1::{DirectHistoryOk, HistoryOk, JoinOk, PrivateOk, internal as pb};
+use plenary_proto::encoded;
+use plenary_proto::v1::{DirectHistoryOk, HistoryOk, PrivateOk, internal as pb};
 use prost::Message;
 
 use super::call::{
@@ -19,8 +20,8 @@ use super::call::{
 };
 use crate::{
     context::{
-        AdminCommand, ChatCommand, CommandOutcome, ContextView, InteractionAction, JoinRequest,
-        Rejection, SettingsPatch,
+        AdminCommand, ChatCommand, CommandOutcome, ContextView, InteractionAction, JoinAnswer,
+        JoinRequest, Rejection, SettingsPatch,
         command::ThreadAction,
         interactions::{Ballot, Spec},
         reactions::{self, NodeReport},
@@ -78,18 +79,24 @@ pub(crate) trait Answer: Sized + Send + 'static {
     fn into_wire(self) -> pb::answer::Result;
     /// `None` when the owner answered another kind of answer.
     fn from_wire(result: pb::answer::Result) -> Option<Self>;
+    /// The answer as the bytes of an `Answer` message.
+    fn encode(self) -> Vec<u8> {
+        pb::Answer {
+            result: Some(self.into_wire()),
+        }
+        .encode_to_vec()
+    }
 }
 
 /// An answer or a refusal, as bytes for the caller.
 pub(crate) fn encode_answer<A: Answer>(result: Result<A, Rejection>) -> Vec<u8> {
-    let result = match result {
-        Ok(answer) => answer.into_wire(),
-        Err(rejection) => pb::answer::Result::Refused(rejection.into()),
-    };
-    pb::Answer {
-        result: Some(result),
+    match result {
+        Ok(answer) => answer.encode(),
+        Err(rejection) => pb::Answer {
+            result: Some(pb::answer::Result::Refused(rejection.into())),
+        }
+        .encode_to_vec(),
     }
-    .encode_to_vec()
 }
 
 /// The answer or refusal the owner sent back.
@@ -114,18 +121,29 @@ pub(crate) fn decode_answer<A: Answer>(bytes: &[u8]) -> Result<Result<A, Rejecti
 
 // --- Answers ---
 
-impl Answer for JoinOk {
+impl Answer for JoinAnswer {
     const WHAT: &'static str = "a join answer";
     fn into_wire(self) -> pb::answer::Result {
-        pb::answer::Result::Joined(self)
+        pb::answer::Result::Joined(self.into_join_ok())
     }
     fn from_wire(result: pb::answer::Result) -> Option<Self> {
         match result {
-            pb::answer::Result::Joined(ok) => Some(ok),
+            pb::answer::Result::Joined(ok) => Some(ok.into()),
             _ => None,
         }
     }
+    /// Pushes published lately travel as they were encoded, spliced into the
+    /// `JoinOk`, not decoded and encoded again; the caller reads them as usual.
+    fn encode(self) -> Vec<u8> {
+        let join = encoded::join_ok_proto(&self.ok, &self.missed);
+        let mut answer = Vec::with_capacity(join.len() + 6);
+        encoded::nest(ANSWER_JOINED, &join, &mut answer);
+        answer
+    }
 }
+
+/// The field number of `Answer.joined` (checked against prost in the tests).
+const ANSWER_JOINED: u32 = 2;
 
 impl Answer for PrivateOk {
     const WHAT: &'static str = "a private stream answer";
@@ -1029,10 +1047,13 @@ impl From<pb::Party> for Party {
 #[cfg(test)]
 mod tests {
     use std::collections::{BTreeMap, HashSet};
+    use std::sync::Arc;
 
+    use plenary_proto::encoded::EncodedPush;
     use plenary_proto::v1::{
-        DirectMessage, PeerUpdate, Position,
+        DirectMessage, JoinOk, PeerUpdate, Position, Push, Update,
         events::{Actor, ContextSettings},
+        push,
     };
 
     use super::*;
@@ -1348,6 +1369,35 @@ mod tests {
     }
 
     #[test]
+    fn a_join_answer_carries_the_pushes_it_recovers_as_encoded() {
+        let push = |seq| Push {
+            context_id: "c".into(),
+            epoch: 4,
+            seq,
+            body: Some(push::Body::Update(Update {
+                id: seq,
+                text: "once".into(),
+                ..Default::default()
+            })),
+        };
+        let answer = JoinAnswer {
+            ok: JoinOk {
+                epoch: 4,
+                seq: 9,
+                recovered: true,
+                ..JoinOk::default()
+            },
+            missed: [7, 9]
+                .map(|seq| Arc::new(EncodedPush::new(&push(seq))))
+                .to_vec(),
+        };
+        let bytes = encode_answer(Ok(answer.clone()));
+        let got = decode_answer::<JoinAnswer>(&bytes).unwrap().unwrap();
+        assert_eq!(got.ok.missed, vec![push(7), push(9)]);
+        assert_eq!(got, JoinAnswer::from(answer.into_join_ok()));
+    }
+
+    #[test]
     fn every_answer_comes_back_as_it_was_given() {
         round_trip(CommandOutcome::Sent {
             message_id: 1,
@@ -1390,11 +1440,11 @@ mod tests {
             shows_last_name: true,
             told: (3, 4),
         });
-        round_trip(JoinOk {
+        round_trip(JoinAnswer::from(JoinOk {
             epoch: 4,
             seq: 9,
             ..JoinOk::default()
-        });
+        }));
         round_trip(PrivateOk {
             epoch: 1,
             seq: 2,

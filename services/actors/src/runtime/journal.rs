@@ -126,6 +126,12 @@ impl<E: Event> Journal<E> {
         self.uncommitted.last().expect("just pushed")
     }
 
+    /// The seq of the first event this batch emitted, not yet committed (nor
+    /// published); `None` when it emitted none.
+    pub(crate) fn first_uncommitted_seq(&self) -> Option<u64> {
+        self.uncommitted.first().map(StoredEvent::seq)
+    }
+
     /// Appends what the batch decided, in one write, and gives back the events and
     /// the held answers for the actor to send.
     ///
