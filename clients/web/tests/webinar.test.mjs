@@ -1,7 +1,9 @@
 // One webinar in three browsers: a moderator (Mia) and two attendees (Ann, Bob).
-// Q&A (ask, claim, answer as the session, resolve), a poll (published, voted, results),
-// a private chat between the attendees (request, accept, message, read marker), and a
-// page reloaded mid-webinar that finds what happened while it was away.
+// Chat (like, reply), reactions, a block and unblock, the backchannel; Q&A (ask, claim,
+// send back, claim, answer as the session, publish, resolve, clear); a poll (drafted,
+// published, voted, results, ended); a private chat between the attendees (search,
+// request, accept, messages, read marker); and a page reloaded mid-webinar that finds
+// what happened while it was away.
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -45,6 +47,23 @@ async function webinar(pages) {
   await write(bob, "chat", "Hi Ann!");
   await until(mia, () => [...document.querySelectorAll("[data-testid=chat-messages] .reply-ref")].some((e) => e.textContent.includes("Hello from Ann")));
 
+  // Reactions reach everyone (summed per window, not one push per click).
+  await ann.getByTestId("react-CLAP").click();
+  await until(mia, () => document.querySelector("[data-testid=reaction-counts]")?.textContent.includes("👏×1"));
+
+  // Moderation: a block shows in the moderators' list, and goes again.
+  await mia.locator("[data-testid=message]", { hasText: "Hi Ann!" }).getByTestId("block").click();
+  await mia.getByTestId("blocked-users").filter({ hasText: "u-bob" }).waitFor();
+  await mia.getByTestId("blocked-users").locator("summary").click();
+  await mia.getByTestId("unblock").click();
+  await until(mia, () => !document.querySelector("[data-testid=blocked-users]"));
+
+  // The backchannel: moderators only (attendees have no such tab).
+  await tab(mia, "backchannel");
+  await write(mia, "backchannel", "Slides are late, stall a bit");
+  await until(mia, () => [...document.querySelectorAll("[data-testid=backchannel-messages] [data-testid=message-text]")].some((e) => e.textContent === "Slides are late, stall a bit"));
+  assert.equal(await ann.getByTestId("tab-backchannel").count(), 0);
+
   // Q&A: Ann asks; Mia sees it pending, claims it, answers as the session, resolves.
   await tab(ann, "qa");
   await write(ann, "ask", "Will the slides be shared?");
@@ -52,6 +71,11 @@ async function webinar(pages) {
   await tab(mia, "qa");
   await until(mia, () => document.querySelector("[data-testid=queue-pending] [data-testid=count]")?.textContent === "1");
   await mia.getByTestId("queue-pending").getByTestId("claim").click();
+  await until(mia, () => document.querySelector("[data-testid=thread-detail]")?.dataset.state === "OWNED");
+  // Sent back to pending, then claimed again.
+  await mia.getByTestId("thread-detail").getByTestId("release").click();
+  await until(mia, () => document.querySelector("[data-testid=thread-detail]")?.dataset.state === "PENDING");
+  await mia.getByTestId("thread-detail").getByTestId("claim").click();
   await until(mia, () => document.querySelector("[data-testid=thread-detail]")?.dataset.state === "OWNED");
   await write(mia, "answer", "Yes, right after the session.");
   await until(ann, () => [...document.querySelectorAll("[data-testid=thread-detail] [data-testid=message]")].some((m) => m.textContent.includes("Yes, right after the session.")));
@@ -65,6 +89,10 @@ async function webinar(pages) {
   await mia.getByTestId("back").click();
   await until(mia, () => document.querySelector("[data-testid=queue-resolved] [data-testid=count]")?.textContent === "1"
     && document.querySelector("[data-testid=queue-pending] [data-testid=count]")?.textContent === "0");
+  // Cleared: it leaves the queue.
+  await mia.getByTestId("queue-resolved").getByTestId("clear").click();
+  await until(mia, () => document.querySelector("[data-testid=queue-resolved] [data-testid=count]")?.textContent === "0"
+    && document.querySelectorAll("[data-testid=thread]").length === 0);
   // Bob never sees Ann's question, but sees it with its answer in the feed.
   await tab(bob, "qa");
   assert.equal(await bob.getByTestId("thread").count(), 0);
