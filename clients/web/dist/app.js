@@ -6735,6 +6735,9 @@ function showReactions(burst, r) {
     }
   }
   const counter = document.querySelector(".reactions .hint");
-  if (counter) counter.textContent = all.map((c) => `${REACTIONS.find(([k]) => k === c.reaction)?.[1]}×${c.count}`).join(" ");
+  if (!counter) return;
+  counter.textContent = all.map((c) => `${REACTIONS.find(([k]) => k === c.reaction)?.[1]}×${c.count}`).join(" ");
+  clearTimeout(Number(counter.dataset.timer));
+  counter.dataset.timer = String(setTimeout(() => counter.textContent = "", 3e3));
 }
 void login();

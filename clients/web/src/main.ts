@@ -219,8 +219,12 @@ function showReactions(burst: HTMLElement, r: Reactions): void {
       }, Math.random() * (r.windowMs || 300));
     }
   }
-  const counter = document.querySelector(".reactions .hint");
-  if (counter) counter.textContent = all.map((c) => `${REACTIONS.find(([k]) => k === c.reaction)?.[1]}×${c.count}`).join(" ");
+  const counter = document.querySelector<HTMLElement>(".reactions .hint");
+  if (!counter) return;
+  counter.textContent = all.map((c) => `${REACTIONS.find(([k]) => k === c.reaction)?.[1]}×${c.count}`).join(" ");
+  // The last window's counts, for a moment: reactions are live only.
+  clearTimeout(Number(counter.dataset.timer));
+  counter.dataset.timer = String(setTimeout(() => (counter.textContent = ""), 3000));
 }
 
 void login();
