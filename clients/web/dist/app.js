@@ -17,7 +17,14 @@ function h(tag, attrs = {}, ...children) {
   return el;
 }
 function fill(el, ...children) {
+  const active = document.activeElement;
+  const field = active instanceof HTMLTextAreaElement || active instanceof HTMLInputElement ? active : null;
+  const selection = field && field.selectionStart !== null ? [field.selectionStart, field.selectionEnd ?? field.selectionStart] : null;
   el.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== void 0 && c !== false).map((c) => c instanceof Node ? c : String(c)));
+  if (field && field !== document.activeElement && field.isConnected) {
+    field.focus({ preventScroll: true });
+    if (selection) field.setSelectionRange(selection[0], selection[1]);
+  }
 }
 function time(ms) {
   return ms ? new Date(Number(ms)).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "";

@@ -28,9 +28,20 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   return el;
 }
 
-/** Replaces the children of `el`. */
+/**
+ * Replaces the children of `el`. A view re-renders on every push and re-attaches its
+ * composers; a focused field that is detached loses focus (and what is typed next), so
+ * the focus and the selection come back with it.
+ */
 export function fill(el: Element, ...children: Children[]): void {
+  const active = document.activeElement;
+  const field = active instanceof HTMLTextAreaElement || active instanceof HTMLInputElement ? active : null;
+  const selection = field && field.selectionStart !== null ? [field.selectionStart, field.selectionEnd ?? field.selectionStart] : null;
   el.replaceChildren(...(children.flat(Infinity as 1).filter((c) => c !== null && c !== undefined && c !== false) as (Node | string)[]).map((c) => (c instanceof Node ? c : String(c))));
+  if (field && field !== document.activeElement && field.isConnected) {
+    field.focus({ preventScroll: true });
+    if (selection) field.setSelectionRange(selection[0], selection[1]);
+  }
 }
 
 export function time(ms: bigint | number): string {

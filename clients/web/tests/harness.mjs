@@ -198,7 +198,15 @@ export async function withEvidence(pages, body) {
     for (const page of pages()) {
       const path = join(out, `failed-${page.user}.png`);
       await page.screenshot({ path, fullPage: true }).catch(() => {});
-      console.error(`screenshot of ${page.user}: ${path}; errors: ${JSON.stringify(page.errors)}`);
+      // What the page's session holds: connection, recoveries, private chat.
+      const state = await page.evaluate(() => {
+        const s = window.plenary;
+        if (!s) return null;
+        const peers = [...s.priv.peers.values()].map((p) => ({ user: p.userId, status: p.status, unread: p.unread, read: String(p.myReadId), peerRead: String(p.peerReadId) }));
+        const conversations = Object.fromEntries([...s.priv.conversations].map(([k, c]) => [k, [...c.values()].map((m) => m.text)]));
+        return { status: s.status, client: s.client.state, stats: s.stats, peers, conversations, privatePosition: String(s.client.position("")?.seq) };
+      }).catch((e) => String(e));
+      console.error(`screenshot of ${page.user}: ${path}; errors: ${JSON.stringify(page.errors)}; state: ${JSON.stringify(state)}`);
     }
     throw e;
   }
