@@ -111,17 +111,37 @@ export function chatView(session: Session, kind: "chat" | "backchannel") {
   const blocked = h("div", { class: "blocked-users" });
   const c = composer(kind === "chat" ? "Write your message" : "Write to the other moderators", (text, replyTo, id) => sendMessage(session, place, text, replyTo, id), kind);
   const notice = h("div", { class: "notice" });
+  // A join shows the latest messages; older ones come a page at a time (`history`).
+  let older = true;
+  const loadOlder = async () => {
+    const ctx = session.ctx;
+    const held = kind === "chat" ? ctx.chat : ctx.backchannel;
+    const oldest = [...held.keys()].reduce((a, b) => (b < a ? b : a), held.keys().next().value ?? 0n);
+    const page = await result(session.client.history({ contextId: ctx.id, beforeId: oldest, limit: 50, backchannel: kind === "backchannel" }));
+    if (!page) return;
+    for (const m of page.messages) if (!held.has(m.id)) held.set(m.id, m);
+    for (const id of page.likedByMe) ctx.liked.add(id);
+    older = page.hasMore;
+    keepScroll = true;
+    session.refresh();
+  };
+  let keepScroll = false;
+  const more = h("button", { class: "link older", "data-testid": `${kind}-older`, onclick: loadOlder }, "Load older messages");
   const el = h("section", { class: "view", "data-testid": `${kind}-view` },
     kind === "backchannel" ? h("div", { class: "notice moderators-only" }, "Moderator-only area: attendees never see the backchannel.") : null,
-    blocked, list, notice, c.el);
+    blocked, more, list, notice, c.el);
   let last = 0n;
   const render = () => {
     const ctx = session.ctx;
     const messages = [...(kind === "chat" ? ctx.chat : ctx.backchannel).values()].sort(byId((m) => m.id));
+    more.hidden = !older || messages.length === 0;
     const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+    const fromBottom = list.scrollHeight - list.scrollTop;
     fill(list, messages.length ? messages.map((m) => messageItem(session, m, place, c.setReply)) : h("li", { class: "empty" }, "No messages yet."));
     const newest = messages.at(-1)?.id ?? 0n;
-    if (atBottom || newest !== last) list.scrollTop = list.scrollHeight;
+    if (keepScroll) list.scrollTop = list.scrollHeight - fromBottom; // older ones above
+    else if (atBottom || newest !== last) list.scrollTop = list.scrollHeight;
+    keepScroll = false;
     last = newest;
     fill(notice, kind === "chat" && ctx.blocked ? "You can read the chat, but a moderator blocked you from writing in it." : null);
     fill(blocked, kind === "chat" && ctx.isModerator && ctx.blockedUsers.size

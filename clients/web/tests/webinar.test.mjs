@@ -161,6 +161,10 @@ async function webinar(pages) {
     return t.includes("Welcome, everyone!") && t.includes("Ann again");
   });
   assert.deepEqual(await texts(bob, "chat-messages"), ["Hello from Ann", "Hi Ann!", "Welcome, everyone!", "Ann again"]);
+  // Older messages page in from `history`: here there are none, and nothing doubles.
+  await bob.getByTestId("chat-older").click();
+  await bob.getByTestId("chat-older").waitFor({ state: "hidden" });
+  assert.deepEqual(await texts(bob, "chat-messages"), ["Hello from Ann", "Hi Ann!", "Welcome, everyone!", "Ann again"]);
   await tab(bob, "updates");
   assert.equal(await bob.getByTestId("update").filter({ hasText: "Mid-webinar alert!" }).count(), 1);
   await tab(bob, "private");
