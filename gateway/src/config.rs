@@ -146,6 +146,13 @@ pub struct Config {
     #[arg(long, env = "PLENARY_RECOVERY_WINDOW", default_value_t = 2_000)]
     pub recovery_window: usize,
 
+    /// Demo mode of the web app: `GET /app/demo-token?sub=…&moderates=…` mints a token
+    /// for anyone who asks (HS256 with the node's secret). For trying Plenary out on
+    /// your own machine only; never on a node people use for real.
+    #[arg(long, env = "PLENARY_DEMO_TOKENS", default_value_t = false,
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub demo_tokens: bool,
+
     /// Log format.
     #[arg(long, env = "PLENARY_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
@@ -355,6 +362,12 @@ impl Config {
                     "{name} must be greater than 0 (to turn implicit creation off, use --require-created-contexts)"
                 ));
             }
+        }
+        if self.demo_tokens && !matches!(jwt_key, JwtKey::Secret(_)) {
+            return err(
+                "--demo-tokens signs with HS256: it needs --jwt-algorithm HS256 and PLENARY_JWT_SECRET"
+                    .into(),
+            );
         }
         let admin_api_key = admin_api_key.filter(|k| !k.is_empty());
         if admin_api_key.as_ref().is_some_and(|k| k.len() < 16) {

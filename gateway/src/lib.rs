@@ -6,6 +6,8 @@
 //! - [`auth`]: JWT verification (pinned algorithm) into an `Identity`.
 //! - [`text`]: the rule for names and texts people see: cleaned or refused at the edge.
 //! - [`server`]: the listener, WebSocket handshake and drain.
+//! - [`app`]: the web app at `/app` (its files built into the binary) and, with
+//!   `--demo-tokens` only, demo tokens.
 //! - [`admission`]: the pending budget of unauthenticated sockets and the node's
 //!   connection slots.
 //! - [`session`]: one connection over any [`session::Transport`] (a `Sink + Stream` of
@@ -32,6 +34,7 @@
 
 pub mod admin;
 pub mod admission;
+pub mod app;
 pub mod auth;
 pub mod cluster;
 pub mod config;
@@ -190,7 +193,8 @@ pub async fn run(
         "embedded"
     };
     info!(listen = %listener.local_addr()?, admin = %admin_listener_addr(&config), mode, "plenary is serving");
-    server::serve(listener, shared, ready, shutdown).await;
+    let app = Arc::new(app::App::new(&settings));
+    server::serve(listener, shared, app, ready, shutdown).await;
     if let Some(node) = &cluster {
         node.leave().await;
     }

@@ -27,6 +27,7 @@ use tracing::{debug, info, warn};
 
 use crate::{
     admission::Refusal,
+    app::{self, App},
     outlet::{Outlet, OutletIo},
     session,
     session::Shared,
@@ -119,11 +120,13 @@ fn handshake(
 /// Accepts connections until `shutdown`, then closes every session with 1012 and
 /// waits up to the drain grace for them to finish. A socket takes a place in the
 /// pending budget at the accept, before its handshake; one over the budget is refused
-/// with HTTP 503 there and then.
+/// with HTTP 503 there and then. A request for the web app (`/app`) is answered by
+/// `app` and never reaches the handshake.
 #[allow(clippy::result_large_err)] // the handshake callback's signature is tungstenite's
 pub async fn serve(
     listener: TcpListener,
     shared: Arc<Shared>,
+    app: Arc<App>,
     ready: Arc<AtomicBool>,
     shutdown: CancellationToken,
 ) {
@@ -165,7 +168,15 @@ pub async fn serve(
         let connect_deadline = tokio::time::Instant::now() + handshake_timeout;
         let write_timeout = config.write_timeout();
         let max_queued = config.outbound_queue;
+        let app = app.clone();
         tracker.spawn(async move {
+            let is_app = tokio::select! {
+                () = stop.cancelled() => return,
+                is_app = app::is_app_request(&stream, connect_deadline) => is_app,
+            };
+            if is_app {
+                return app.serve(stream, connect_deadline).await;
+            }
             let mut format = WireFormat::Json;
             // Every byte out, the handshake's included, goes through the outlet.
             let outlet = Outlet::tcp(stream, write_timeout, max_queued);
