@@ -4996,7 +4996,7 @@ var PlenaryClient = class extends TypedEmitter {
   }
   /** Commands go out at once only when connected and every rejoin is answered. */
   ready() {
-    return this.currentState === "connected" && this.rejoinsInFlight === 0;
+    return this.currentState === "connected" && this.socket !== void 0 && this.rejoinsInFlight === 0;
   }
   async open() {
     this.setState("connecting");
@@ -5064,6 +5064,7 @@ var PlenaryClient = class extends TypedEmitter {
     this.emit("connected", session);
     for (const waiter of this.connectWaiters.splice(0)) waiter.resolve(session);
     this.scheduleRefresh();
+    this.rejoinsInFlight = 0;
     this.rejoinAll();
     this.flushQueue();
   }
@@ -5228,6 +5229,10 @@ var PlenaryClient = class extends TypedEmitter {
       if (at && at.epoch === push.epoch && push.seq <= at.seq) return;
       stream.position = { epoch: push.epoch, seq: push.seq };
     }
+    this.deliver(stream, push);
+  }
+  /** Hands one push to the app (its position already settled). */
+  deliver(stream, push) {
     this.emit("push", push);
     const body = push.body;
     if (body.case) {
@@ -5245,7 +5250,11 @@ var PlenaryClient = class extends TypedEmitter {
       this.streams.set(id, stream);
     }
     if (ok.recovered) {
-      for (const push of ok.missed) this.apply(stream, push);
+      const from = stream.position;
+      for (const push of ok.missed) {
+        const had = push.seq > 0n && from && from.epoch === push.epoch && push.seq <= from.seq;
+        if (!had) this.deliver(stream, push);
+      }
     }
     stream.position = { epoch: ok.epoch, seq: ok.seq };
     stream.joining = false;
@@ -5309,7 +5318,6 @@ var PlenaryClient = class extends TypedEmitter {
   failSent() {
     const lost = [...this.pending.values()];
     this.pending.clear();
-    this.rejoinsInFlight = 0;
     for (const stream of [...this.streams.values()]) {
       stream.joining = false;
       stream.held = [];
