@@ -17,11 +17,14 @@
 //!   load and replay, batches with group commit, held replies, the one append-failure
 //!   policy, snapshots, recovery, stop and passivation.
 //! - `telemetry`: every event operators see, each one log line and one metric.
+//! - `snapshot_fixtures` (tests): snapshots as earlier releases wrote them still load.
 
 pub mod context;
 pub mod identity;
 pub mod registry;
 mod runtime;
+#[cfg(test)]
+mod snapshot_fixtures;
 mod telemetry;
 pub mod user;
 

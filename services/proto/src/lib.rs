@@ -9,9 +9,12 @@
 //! - [`json`]: serde helpers that give enum fields their proto names in JSON.
 //! - [`wire`]: the `plenary.v1.json` and `plenary.v1.proto` subprotocols: encode and
 //!   decode any frame in either format.
+//! - `samples` (tests): a frame of every command, reply and push, built from the schema.
 
 pub mod encoded;
 pub mod json;
+#[cfg(test)]
+mod samples;
 pub mod wire;
 
 /// Generated from `proto/plenary/v1/*.proto`; never edit by hand.

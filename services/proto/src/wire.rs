@@ -540,3 +540,35 @@ mod json_mapping {
         }
     }
 }
+
+/// Frames as the JSON mapping wrote them before it was generated from the schema —
+/// 64-bit integers as JSON numbers, `null` for an unset message — in
+/// `fixtures/frames.txt`: a sample of every command, reply and push (see `samples`).
+/// Clients and servers of that release are still around during an upgrade; their
+/// frames must read as they were meant.
+#[cfg(test)]
+mod earlier_frames {
+    use std::collections::HashMap;
+
+    use super::{decode_client_frame_json, decode_json};
+    use crate::samples::{Sample, samples};
+
+    #[test]
+    fn frames_written_before_the_generated_mapping_decode_as_they_were() {
+        let samples: HashMap<String, Sample> = samples().into_iter().collect();
+        let fixture = include_str!("../fixtures/frames.txt");
+        for line in fixture.lines() {
+            let (name, json) = line.split_once(' ').unwrap();
+            let decoded = match &samples[name] {
+                Sample::Client(_) => Sample::Client(
+                    decode_client_frame_json(json).unwrap_or_else(|e| panic!("{name}: {e}")),
+                ),
+                Sample::Server(_) => {
+                    Sample::Server(decode_json(json).unwrap_or_else(|e| panic!("{name}: {e}")))
+                }
+            };
+            assert_eq!(decoded, samples[name], "{name}");
+        }
+        assert_eq!(fixture.lines().count(), samples.len(), "a line per sample");
+    }
+}
