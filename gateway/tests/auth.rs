@@ -159,7 +159,7 @@ async fn command_before_connect_closes_4001() {
     send_text(&mut ws, r#"{"id":1,"join":{"context_id":"x"}}"#).await;
     let reply = next_json(&mut ws).await;
     assert_eq!(reply["reply"]["error"]["code"], "ERROR_CODE_UNAUTHORIZED");
-    assert_eq!(reply["reply"]["id"], 1);
+    assert_eq!(reply["reply"]["id"], "1");
     assert_eq!(close_code(&mut ws).await, 4001);
     server.stop().await;
 }

@@ -362,7 +362,7 @@ impl JsonClient {
         loop {
             let frame = next_json(&mut self.ws).await;
             self.note(&frame);
-            if frame["reply"]["id"].as_u64() == Some(id) {
+            if int64(&frame["reply"]["id"]) == Some(id) {
                 return frame["reply"].clone();
             }
         }
@@ -452,9 +452,7 @@ async fn send_after_redis_emptied(
                 "{who}: a joined context that lost its data must be retryable: {r}"
             );
             assert!(
-                r["error"]["retry_after_ms"]
-                    .as_u64()
-                    .is_some_and(|ms| ms > 0),
+                int64(&r["error"]["retry_after_ms"]).is_some_and(|ms| ms > 0),
                 "{who}: no retry_after_ms: {r}"
             );
             // The message is for people, but it tells which refusal this was: the lost

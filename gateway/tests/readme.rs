@@ -60,7 +60,7 @@ fn quote_keys(js: &str) -> String {
 async fn reply_to(ws: &mut RawWs, id: u64) -> serde_json::Value {
     loop {
         let frame = next_json(ws).await;
-        if frame["reply"]["id"] == id {
+        if int64(&frame["reply"]["id"]) == Some(id) {
             assert!(
                 frame["reply"]["error"].is_null(),
                 "frame {id} refused: {frame}"
@@ -101,9 +101,7 @@ async fn the_readme_first_session_works_as_written() {
     }
     send_text(&mut ann, &frames[2]).await;
     let asked = reply_to(&mut ann, 4).await;
-    let thread_id = asked["send"]["thread_id"]
-        .as_u64()
-        .expect("the ask names its thread");
+    let thread_id = int64(&asked["send"]["thread_id"]).expect("the ask names its thread");
     for (frame, id) in frames[3..].iter().zip([5, 6]) {
         send_text(
             &mut mia,
@@ -117,7 +115,7 @@ async fn the_readme_first_session_works_as_written() {
         let frame = next_json(&mut ann).await;
         let message = &frame["push"]["message"];
         if message["text"] == "Yes, after the talk." {
-            assert_eq!(message["thread_id"].as_u64(), Some(thread_id));
+            assert_eq!(int64(&message["thread_id"]), Some(thread_id));
             assert_eq!(message["author"]["as_context"], true, "{frame}");
             break;
         }

@@ -682,11 +682,12 @@ async fn answer(
 
 /// The JSON push of a message: only what a chat push cannot do without (its context,
 /// its place in the stream, the text), e.g.
-/// `{"push":{"context_id":"c","seq":7,"message":{"text":"hi"}}}`.
+/// `{"push":{"context_id":"c","seq":"7","message":{"text":"hi"}}}` (64-bit integers
+/// as strings, as the proto3 JSON mapping writes them).
 fn push_json(context_id: &str, seq: u64, text: &str) -> String {
     let context_id = serde_json::Value::from(context_id);
     let text = serde_json::Value::from(text);
-    format!(r#"{{"push":{{"context_id":{context_id},"seq":{seq},"message":{{"text":{text}}}}}}}"#)
+    format!(r#"{{"push":{{"context_id":{context_id},"seq":"{seq}","message":{{"text":{text}}}}}}}"#)
 }
 
 /// The same push in protobuf.
@@ -752,7 +753,7 @@ mod tests {
         }
         assert_eq!(
             push_json("c", 7, "hi"),
-            r#"{"push":{"context_id":"c","seq":7,"message":{"text":"hi"}}}"#
+            r#"{"push":{"context_id":"c","seq":"7","message":{"text":"hi"}}}"#
         );
     }
 
@@ -822,7 +823,7 @@ mod tests {
         let Some(Ok(Message::Text(reply))) = publisher.next().await else {
             panic!("no reply");
         };
-        assert!(reply.as_str().contains(r#""id":9"#), "{reply}");
+        assert!(reply.as_str().contains(r#""id":"9""#), "{reply}");
 
         // Big messages until the slow socket is dropped; the reader keeps up.
         let text = "x".repeat(60_000);

@@ -1,8 +1,6 @@
 //! Generates the Rust types for `proto/plenary/v1/*.proto` with a vendored `protoc`, so
-//! no system protoc is needed. Client frames also get a serde mapping for the JSON
-//! subprotocol: oneofs are flattened (`{"id":1,"send":{...}}`), enum fields are their
-//! proto names (`"ERROR_CODE_FORBIDDEN"`), missing fields take proto defaults, and an
-//! unknown field in a command is an error.
+//! no system protoc is needed, and their JSON mapping (serde) with pbjson from the same
+//! descriptors: the canonical proto3 JSON mapping, with proto field names.
 
 use std::path::PathBuf;
 
@@ -20,81 +18,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("cargo:rerun-if-changed={}", f.display());
     }
 
+    let out = PathBuf::from(std::env::var("OUT_DIR")?);
+    let descriptor_path = out.join("plenary_descriptor.bin");
     let mut config = prost_build::Config::new();
     config.protoc_executable(protoc_bin_vendored::protoc_bin_path()?);
-    // For gRPC server reflection (`grpcurl` without the .proto files).
-    config.file_descriptor_set_path(
-        PathBuf::from(std::env::var("OUT_DIR")?).join("plenary_descriptor.bin"),
-    );
+    // For gRPC server reflection (`grpcurl` without the .proto files), and for the
+    // JSON mapping below.
+    config.file_descriptor_set_path(&descriptor_path);
+    // `prost::Name`: a message's full name, to find it in the descriptors.
+    config.enable_type_names();
 
     let mut builder = tonic_prost_build::configure()
         .build_client(true)
-        .build_server(true)
-        .type_attribute(
-            ".plenary",
-            "#[derive(serde::Serialize, serde::Deserialize)]",
-        )
-        .message_attribute(".plenary", "#[serde(default)]")
-        .enum_attribute(".plenary", "#[serde(rename_all = \"snake_case\")]");
-    // What a client sends is strict in JSON: an unknown (say, misspelt) field in a
-    // command is refused, not ignored, so `"backchanel":true` cannot post to the
-    // public chat. What the server sends stays lenient, so clients can ignore fields
-    // added later. (The top level of a `ClientFrame` is checked in `wire`.)
-    for message in CLIENT_COMMAND_MESSAGES {
-        builder = builder.message_attribute(
-            format!(".plenary.v1.{message}"),
-            "#[serde(deny_unknown_fields)]",
-        );
-    }
-    for oneof in [
-        ".plenary.v1.ClientFrame.command",
-        ".plenary.v1.ServerFrame.frame",
-        ".plenary.v1.Reply.result",
-        ".plenary.v1.Push.body",
-        ".plenary.v1.events.ContextEvent.kind",
-        ".plenary.v1.events.ConversationEvent.kind",
-        ".plenary.v1.events.UserEvent.kind",
-        ".plenary.v1.InteractionSpec.kind",
-        ".plenary.v1.events.InteractionSpec.kind",
-    ] {
-        builder = builder.field_attribute(oneof, "#[serde(flatten)]");
-    }
-    for (field, module) in [
-        (".plenary.v1.Error.code", "error_code"),
-        (".plenary.v1.JoinOk.role", "role"),
-        (".plenary.v1.ContextInfo.qa_mode", "qa_mode"),
-        (".plenary.v1.QaThread.state", "thread_state"),
-        (".plenary.v1.ThreadAction.action", "thread_action_kind"),
-        (
-            ".plenary.v1.ConnectionAction.action",
-            "connection_action_kind",
-        ),
-        (".plenary.v1.Peer.status", "peer_status"),
-        (
-            ".plenary.v1.InteractionAction.action",
-            "interaction_action_kind",
-        ),
-        (".plenary.v1.Interaction.status", "interaction_status"),
-        (".plenary.v1.SurveyQuestion.kind", "survey_question_kind"),
-        (".plenary.v1.Person.status", "peer_status"),
-        (
-            ".plenary.v1.events.ConnectionChanged.change",
-            "connection_change",
-        ),
-        (".plenary.v1.events.ContextSettings.qa_mode", "qa_mode"),
-        (".plenary.v1.events.Peer.status", "peer_status"),
-        (".plenary.v1.admin.Context.qa_mode", "qa_mode"),
-        (".plenary.v1.React.reaction", "reaction"),
-        (".plenary.v1.ReactionCount.reaction", "reaction"),
-        (
-            ".plenary.v1.events.SurveyQuestion.kind",
-            "survey_question_kind",
-        ),
-        (".plenary.v1.admin.CreateContextRequest.qa_mode", "qa_mode"),
-    ] {
-        builder =
-            builder.field_attribute(field, format!("#[serde(with = \"crate::json::{module}\")]"));
-    }
+        .build_server(true);
     // Private chat's events are larger than the others: boxed, so every event stays
     // small.
     for field in [
@@ -104,13 +40,65 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     ] {
         builder = builder.boxed(field);
     }
-    builder
-        .field_attribute(
-            ".plenary.v1.admin.UpdateContextRequest.qa_mode",
-            "#[serde(with = \"crate::json::optional_qa_mode\")]",
-        )
-        .compile_with_config(config, &files, &[root])?;
-    keep_flatten_on_struct_fields_only()
+    builder.compile_with_config(config, &files, &[root])?;
+
+    // The JSON subprotocol is the canonical proto3 JSON mapping, generated from the
+    // same schema by pbjson (proto field names kept; 64-bit integers written as
+    // strings and read from strings or numbers; enums by name; fields at their
+    // default left out). What a client sends is strict: an unknown (say, misspelt)
+    // field in a command is refused, not ignored, so `"backchanel":true` cannot post
+    // to the public chat. Everything else is lenient, so a client reading a server
+    // frame ignores fields added later. (The top level of a `ClientFrame` is read in
+    // `wire`.)
+    let descriptors = std::fs::read(&descriptor_path)?;
+    let strict: Vec<String> = std::iter::once("ClientFrame")
+        .chain(CLIENT_COMMAND_MESSAGES)
+        .map(|m| format!(".plenary.v1.{m}"))
+        .collect();
+    for (prefixes, exclude, lenient, suffix) in [
+        (strict.clone(), Vec::new(), false, "strict.serde.rs"),
+        (vec![".plenary".to_owned()], strict, true, "serde.rs"),
+    ] {
+        let mut json = pbjson_build::Builder::new();
+        json.register_descriptors(&descriptors)?
+            .preserve_proto_field_names()
+            .exclude(exclude);
+        if lenient {
+            json.ignore_unknown_fields();
+        }
+        let written = json.generate(&prefixes, |package| {
+            let path = out.join(format!("{package}.{suffix}"));
+            Ok(std::io::BufWriter::new(std::fs::File::create(path)?))
+        })?;
+        for (_, mut file) in written {
+            std::io::Write::flush(&mut file)?;
+        }
+    }
+    std::fs::write(out.join("command_keys.rs"), command_keys(&descriptors)?)?;
+    Ok(())
+}
+
+/// `ClientFrame`'s command keys in JSON, as a Rust slice expression: each oneof
+/// member's proto name and, where it differs, its lowerCamelCase JSON name (the
+/// generated mapping reads both).
+fn command_keys(descriptors: &[u8]) -> Result<String, Box<dyn std::error::Error>> {
+    use prost::Message as _;
+    let set = prost_types::FileDescriptorSet::decode(descriptors)?;
+    let frame = set
+        .file
+        .iter()
+        .filter(|f| f.package() == "plenary.v1")
+        .flat_map(|f| &f.message_type)
+        .find(|m| m.name() == "ClientFrame")
+        .ok_or("ClientFrame is not in the schema")?;
+    let mut keys = Vec::new();
+    for field in frame.field.iter().filter(|f| f.oneof_index.is_some()) {
+        keys.push(field.name().to_owned());
+        if field.json_name() != field.name() {
+            keys.push(field.json_name().to_owned());
+        }
+    }
+    Ok(format!("&{keys:?}"))
 }
 
 /// The messages only clients send: the command bodies of `ClientFrame` and what they
@@ -159,34 +147,3 @@ const CLIENT_COMMAND_MESSAGES: [&str; 42] = [
     "React",
     "History",
 ];
-
-/// prost-build applies a field attribute given for a oneof to the oneof's struct field
-/// *and* to each of its variants, where `#[serde(flatten)]` is not allowed. Drop it from
-/// the variants: keep it only where the next item is a `pub` struct field.
-fn keep_flatten_on_struct_fields_only() -> Result<(), Box<dyn std::error::Error>> {
-    let out = PathBuf::from(std::env::var("OUT_DIR")?);
-    for entry in std::fs::read_dir(&out)? {
-        let path = entry?.path();
-        if path.extension().is_none_or(|e| e != "rs") {
-            continue;
-        }
-        let text = std::fs::read_to_string(&path)?;
-        let lines: Vec<&str> = text.lines().collect();
-        let mut kept = String::with_capacity(text.len());
-        for (i, line) in lines.iter().enumerate() {
-            if line.trim() == "#[serde(flatten)]" {
-                let next_item = lines[i + 1..]
-                    .iter()
-                    .map(|l| l.trim())
-                    .find(|l| !l.starts_with("#["));
-                if !next_item.is_some_and(|l| l.starts_with("pub ")) {
-                    continue;
-                }
-            }
-            kept.push_str(line);
-            kept.push('\n');
-        }
-        std::fs::write(&path, kept)?;
-    }
-    Ok(())
-}

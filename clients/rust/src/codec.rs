@@ -34,7 +34,7 @@ mod tests {
             command: Some(Command::Ping(Ping {})),
         };
         match encode(WireFormat::Json, &frame) {
-            Message::Text(t) => assert_eq!(t.as_str(), r#"{"id":4,"ping":{}}"#),
+            Message::Text(t) => assert_eq!(t.as_str(), r#"{"id":"4","ping":{}}"#),
             other => panic!("{other:?}"),
         }
         match encode(WireFormat::Proto, &frame) {

@@ -266,7 +266,12 @@ impl<T: Transport> Session<T> {
                 Ok(frame) => frame,
                 Err(e) => {
                     self.conn
-                        .send(&error_reply(0, ErrorCode::BadRequest, e.to_string(), 0))
+                        .send(&error_reply(
+                            e.frame_id(),
+                            ErrorCode::BadRequest,
+                            e.to_string(),
+                            0,
+                        ))
                         .await?;
                     return Err(End::close(
                         CloseCode::ProtocolError,
@@ -484,7 +489,10 @@ impl<T: Transport> Session<T> {
         decoded: Result<ClientFrame, DecodeError>,
     ) -> Result<(), End> {
         // Every frame spends the user's budget, malformed and unknown ones included.
-        let frame_id = decoded.as_ref().map_or(0, |f| f.id);
+        let frame_id = match &decoded {
+            Ok(frame) => frame.id,
+            Err(e) => e.frame_id(),
+        };
         if let Err(wait) = self.shared.limits.check_rate(&state.user) {
             state.rate_strikes += 1;
             if state.rate_strikes > RATE_STRIKES_BEFORE_CLOSE {
@@ -501,7 +509,12 @@ impl<T: Transport> Session<T> {
             Ok(frame) => frame,
             Err(e) => {
                 telemetry::command_refused(ErrorCode::BadRequest.as_str_name());
-                state.ready(error_reply(0, ErrorCode::BadRequest, e.to_string(), 0));
+                state.ready(error_reply(
+                    frame_id,
+                    ErrorCode::BadRequest,
+                    e.to_string(),
+                    0,
+                ));
                 return Ok(());
             }
         };

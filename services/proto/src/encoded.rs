@@ -131,25 +131,24 @@ pub fn nest(field: u32, message: &[u8], out: &mut impl BufMut) {
 }
 
 fn join_reply_json<P: AsRef<EncodedPush>>(id: u64, ok: &JoinOk, missed: &[P]) -> Bytes {
-    let mut pushes = String::from("[");
-    for (i, push) in missed.iter().enumerate() {
-        if i > 0 {
-            pushes.push(',');
-        }
-        // A push was encoded from a `String`: it is UTF-8.
-        pushes.push_str(&String::from_utf8_lossy(
-            push.as_ref().push(WireFormat::Json),
-        ));
-    }
-    pushes.push(']');
     // Each level is the mapping's own encoding of the message without the part
-    // spliced in, with that part added as one more key: whatever the mapping writes
-    // (ids as numbers or strings, defaults or not) stays as it writes it.
-    let join = with_key(
-        &without_key(&encode_json(ok), "\"missed\":[]"),
-        "missed",
-        &pushes,
-    );
+    // spliced in (`ok.missed` is empty, so left out), with that part added as one more
+    // key: whatever the mapping writes stays as it writes it.
+    let mut join = encode_json(ok);
+    if !missed.is_empty() {
+        let mut pushes = String::from("[");
+        for (i, push) in missed.iter().enumerate() {
+            if i > 0 {
+                pushes.push(',');
+            }
+            // A push was encoded from a `String`: it is UTF-8.
+            pushes.push_str(&String::from_utf8_lossy(
+                push.as_ref().push(WireFormat::Json),
+            ));
+        }
+        pushes.push(']');
+        join = with_key(&join, "missed", &pushes);
+    }
     let answer = with_key(&encode_json(&Reply { id, result: None }), "join", &join);
     let frame = with_key(&encode_json(&ServerFrame { frame: None }), "reply", &answer);
     Bytes::from(frame)
@@ -161,22 +160,6 @@ fn with_key(object: &str, key: &str, value: &str) -> String {
     let body = object.strip_suffix('}').unwrap_or(object);
     let comma = if body.ends_with('{') { "" } else { "," };
     format!("{body}{comma}\"{key}\":{value}}}")
-}
-
-/// `object` without the member `member` (`"key":value`, as written). A member's text
-/// cannot occur inside a string value, where every `"` is escaped.
-fn without_key(object: &str, member: &str) -> String {
-    match object.find(member) {
-        None => object.to_owned(),
-        Some(at) => {
-            let (before, after) = (&object[..at], &object[at + member.len()..]);
-            match (before.strip_suffix(','), after.strip_prefix(',')) {
-                (Some(before), _) => format!("{before}{after}"),
-                (None, Some(after)) => format!("{before}{after}"),
-                (None, None) => format!("{before}{after}"),
-            }
-        }
-    }
 }
 
 #[cfg(test)]
@@ -235,7 +218,7 @@ mod tests {
         let ok = JoinOk {
             context: Some(ContextInfo {
                 id: "webinar-42".into(),
-                name: "\"missed\":[] in a name".into(),
+                name: "a \"quoted\" } name".into(),
                 ..Default::default()
             }),
             role: Role::Moderator as i32,
@@ -275,12 +258,8 @@ mod tests {
     }
 
     #[test]
-    fn keys_are_added_and_removed_as_json_members() {
+    fn keys_are_added_as_json_members() {
         assert_eq!(with_key("{}", "a", "1"), r#"{"a":1}"#);
         assert_eq!(with_key(r#"{"b":2}"#, "a", "[]"), r#"{"b":2,"a":[]}"#);
-        assert_eq!(without_key(r#"{"a":[],"b":2}"#, r#""a":[]"#), r#"{"b":2}"#);
-        assert_eq!(without_key(r#"{"b":2,"a":[]}"#, r#""a":[]"#), r#"{"b":2}"#);
-        assert_eq!(without_key(r#"{"a":[]}"#, r#""a":[]"#), "{}");
-        assert_eq!(without_key(r#"{"b":2}"#, r#""a":[]"#), r#"{"b":2}"#);
     }
 }

@@ -6,13 +6,11 @@
 //!   `events.proto`), [`v1::admin`] (the admin gRPC API, `admin.proto`) and
 //!   [`v1::internal`] (between nodes, `internal.proto`).
 //! - [`encoded`]: pushes encoded once, and join answers that splice them in.
-//! - [`json`]: serde helpers that give enum fields their proto names in JSON.
 //! - [`wire`]: the `plenary.v1.json` and `plenary.v1.proto` subprotocols: encode and
 //!   decode any frame in either format.
 //! - `samples` (tests): a frame of every command, reply and push, built from the schema.
 
 pub mod encoded;
-pub mod json;
 #[cfg(test)]
 mod samples;
 pub mod wire;
@@ -27,20 +25,25 @@ pub mod wire;
 )]
 pub mod v1 {
     include!(concat!(env!("OUT_DIR"), "/plenary.v1.rs"));
+    include!(concat!(env!("OUT_DIR"), "/plenary.v1.serde.rs"));
+    include!(concat!(env!("OUT_DIR"), "/plenary.v1.strict.serde.rs"));
 
     /// The event log (`events.proto`).
     pub mod events {
         include!(concat!(env!("OUT_DIR"), "/plenary.v1.events.rs"));
+        include!(concat!(env!("OUT_DIR"), "/plenary.v1.events.serde.rs"));
     }
 
     /// The admin gRPC API (`admin.proto`).
     pub mod admin {
         include!(concat!(env!("OUT_DIR"), "/plenary.v1.admin.rs"));
+        include!(concat!(env!("OUT_DIR"), "/plenary.v1.admin.serde.rs"));
     }
 
     /// Messages between nodes (`internal.proto`).
     pub mod internal {
         include!(concat!(env!("OUT_DIR"), "/plenary.v1.internal.rs"));
+        include!(concat!(env!("OUT_DIR"), "/plenary.v1.internal.serde.rs"));
     }
 
     /// Every `.proto` above, encoded as a `FileDescriptorSet`: what gRPC server
@@ -51,6 +54,7 @@ pub mod v1 {
     /// The reporting service (`reporting.proto`).
     pub mod reporting {
         include!(concat!(env!("OUT_DIR"), "/plenary.v1.reporting.rs"));
+        include!(concat!(env!("OUT_DIR"), "/plenary.v1.reporting.serde.rs"));
     }
 }
 

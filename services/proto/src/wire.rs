@@ -2,24 +2,26 @@
 //! `plenary.v1.proto` (binary frames) carry the same messages.
 
 use std::fmt;
+use std::sync::LazyLock;
 
 use bytes::{Buf, BufMut as _, Bytes};
 use prost::Message;
+use prost_reflect::{DescriptorPool, DynamicMessage, SerializeOptions};
 use serde::{
     Deserialize, Deserializer, Serialize,
-    de::{
-        DeserializeOwned, DeserializeSeed, EnumAccess, Error as _, IgnoredAny, MapAccess,
-        Unexpected, VariantAccess, Visitor, value::StrDeserializer,
-    },
+    de::{DeserializeOwned, IgnoredAny, MapAccess, Visitor},
 };
 
-use crate::v1::{ClientFrame, client_frame::Command};
+use crate::v1::ClientFrame;
 
 /// Why a frame could not be decoded.
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
     #[error("malformed JSON frame: {0}")]
     Json(#[from] serde_json::Error),
+    /// A JSON frame whose `id` could be read but not the rest.
+    #[error("malformed JSON frame: {error}")]
+    JsonCommand { id: u64, error: serde_json::Error },
     #[error("malformed protobuf frame: {0}")]
     Proto(#[from] prost::DecodeError),
     #[error("a {got} frame on the {expected} subprotocol")]
@@ -28,7 +30,26 @@ pub enum DecodeError {
         expected: &'static str,
     },
     #[error("a frame carries one command; this one has fields {first} and {second}")]
-    SeveralCommands { first: u32, second: u32 },
+    SeveralCommands { id: u64, first: u32, second: u32 },
+    #[error("a frame carries one command; this one has `{first}` and `{second}`")]
+    SeveralCommandKeys {
+        id: u64,
+        first: String,
+        second: String,
+    },
+}
+
+impl DecodeError {
+    /// The refused frame's `id` where it could be read, so the refusal answers that
+    /// command; 0 where it could not.
+    pub fn frame_id(&self) -> u64 {
+        match self {
+            DecodeError::JsonCommand { id, .. }
+            | DecodeError::SeveralCommands { id, .. }
+            | DecodeError::SeveralCommandKeys { id, .. } => *id,
+            DecodeError::Json(_) | DecodeError::Proto(_) | DecodeError::WrongFrameType { .. } => 0,
+        }
+    }
 }
 
 /// A wire encoding, chosen by WebSocket subprotocol.
@@ -109,13 +130,32 @@ pub fn push_frames(push: &crate::v1::Push) -> (Bytes, Bytes) {
     )
 }
 
-/// Encodes a message as a JSON text payload.
-pub fn encode_json<T: Serialize>(msg: &T) -> String {
-    // Generated types hold only strings, numbers, bools, lists and nested messages,
-    // all of which serde_json can always write.
-    serde_json::to_string(msg).unwrap_or_else(|e| {
-        unreachable!("protocol types always serialise to JSON: {e}");
-    })
+/// Encodes a message as a JSON text payload: the generated mapping, or — for the one
+/// thing it refuses to write, an enum field holding a number the schema does not name
+/// (say, from a newer node during an upgrade) — the canonical mapping computed from
+/// the descriptors, which writes such a value as its number.
+pub fn encode_json<T: Serialize + prost::Name>(msg: &T) -> String {
+    serde_json::to_string(msg).unwrap_or_else(|_| canonical_json(msg))
+}
+
+/// `msg` in canonical proto3 JSON (proto field names) through its descriptor.
+fn canonical_json<T: prost::Name>(msg: &T) -> String {
+    static POOL: LazyLock<DescriptorPool> = LazyLock::new(|| {
+        DescriptorPool::decode(crate::v1::FILE_DESCRIPTOR_SET)
+            .expect("the descriptor set built with the types decodes")
+    });
+    let desc = POOL
+        .get_message_by_name(&T::full_name())
+        .expect("every generated message is in the descriptor set");
+    let message = DynamicMessage::decode(desc, msg.encode_to_vec().as_slice())
+        .expect("a message decodes as its own type");
+    let mut out = serde_json::Serializer::new(Vec::new());
+    let options = SerializeOptions::new().use_proto_field_name(true);
+    // A dynamic message holds only what JSON can write.
+    message
+        .serialize_with_options(&mut out, &options)
+        .unwrap_or_else(|e| unreachable!("a dynamic message always writes as JSON: {e}"));
+    String::from_utf8(out.into_inner()).unwrap_or_else(|e| unreachable!("JSON is UTF-8: {e}"))
 }
 
 /// Encodes a message as a protobuf binary payload.
@@ -134,7 +174,75 @@ pub fn decode_json<T: DeserializeOwned>(text: &str) -> Result<T, DecodeError> {
 /// frame whose only other key is unknown decodes with `command: None`; a known command
 /// with a malformed body is an error.
 pub fn decode_client_frame_json(text: &str) -> Result<ClientFrame, DecodeError> {
-    Ok(serde_json::from_str::<JsonClientFrame>(text)?.0)
+    let refused = match serde_json::from_str::<ClientFrame>(text) {
+        Ok(frame) => return Ok(frame),
+        Err(e) => e,
+    };
+    // Refused by the generated mapping: say why in terms of the frame when it is the
+    // frame's shape (several commands, or one this server does not know).
+    // A frame whose `id` cannot be read (not a number, or twice) is answered with 0.
+    let Ok(TopLevel { id: Some(id), keys }) = serde_json::from_str::<TopLevel>(text) else {
+        return Err(refused.into());
+    };
+    let mut commands = keys.into_iter().filter(|k| k != "id");
+    match (commands.next(), commands.next()) {
+        (Some(first), Some(second)) => Err(DecodeError::SeveralCommandKeys { id, first, second }),
+        // Not a command this server knows: answered with UNKNOWN_COMMAND.
+        (Some(only), None) if !COMMAND_KEYS.contains(&only.as_str()) => {
+            Ok(ClientFrame { id, command: None })
+        }
+        _ => Err(DecodeError::JsonCommand { id, error: refused }),
+    }
+}
+
+/// The JSON keys of `ClientFrame`'s commands, proto and lowerCamelCase names (the
+/// generated mapping reads both), from the schema.
+const COMMAND_KEYS: &[&str] = include!(concat!(env!("OUT_DIR"), "/command_keys.rs"));
+
+/// The top level of a client frame as written: its keys in order, and its `id` if that
+/// can be read (a number, or a string holding one, as proto3 JSON reads 64-bit fields;
+/// absent is 0; written twice or as anything else, `None`).
+struct TopLevel {
+    id: Option<u64>,
+    keys: Vec<String>,
+}
+
+impl<'de> Deserialize<'de> for TopLevel {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(TopLevelVisitor)
+    }
+}
+
+struct TopLevelVisitor;
+
+impl<'de> Visitor<'de> for TopLevelVisitor {
+    type Value = TopLevel;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a client frame: an object with `id` and one command")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TopLevel, A::Error> {
+        let mut top = TopLevel {
+            id: Some(0),
+            keys: Vec::new(),
+        };
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "id" {
+                let id = match map.next_value::<serde_json::Value>()? {
+                    serde_json::Value::Number(n) => n.as_u64(),
+                    serde_json::Value::String(s) => s.parse().ok(),
+                    _ => None,
+                };
+                let twice = top.keys.iter().any(|k| k == "id");
+                top.id = id.filter(|_| !twice);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+            top.keys.push(key);
+        }
+        Ok(top)
+    }
 }
 
 /// Decodes a client frame from protobuf, with the rule of the JSON encoding: besides
@@ -152,7 +260,13 @@ pub fn decode_client_frame_proto(bytes: &[u8]) -> Result<ClientFrame, DecodeErro
         }
         match first {
             None => first = Some(tag),
-            Some(first) => return Err(DecodeError::SeveralCommands { first, second: tag }),
+            Some(first) => {
+                return Err(DecodeError::SeveralCommands {
+                    id: frame.id,
+                    first,
+                    second: tag,
+                });
+            }
         }
     }
     Ok(frame)
@@ -160,145 +274,6 @@ pub fn decode_client_frame_proto(bytes: &[u8]) -> Result<ClientFrame, DecodeErro
 
 /// The field number of `ClientFrame.id`; every other field is a command.
 const CLIENT_FRAME_ID_TAG: u32 = 1;
-
-/// A `ClientFrame` read from JSON with [`FrameVisitor`].
-struct JsonClientFrame(ClientFrame);
-
-impl<'de> Deserialize<'de> for JsonClientFrame {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_map(FrameVisitor).map(JsonClientFrame)
-    }
-}
-
-/// Reads the top level of a client frame key by key, so it sees every command key
-/// (serde's flattened oneof stops at the first and ignores the rest).
-struct FrameVisitor;
-
-impl<'de> Visitor<'de> for FrameVisitor {
-    type Value = ClientFrame;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a client frame: an object with `id` and one command")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ClientFrame, A::Error> {
-        let mut id = None;
-        let mut command = None;
-        let mut command_key: Option<String> = None;
-        while let Some(key) = map.next_key::<String>()? {
-            if key == "id" {
-                if id.is_some() {
-                    return Err(A::Error::duplicate_field("id"));
-                }
-                id = Some(map.next_value::<u64>()?);
-                continue;
-            }
-            if let Some(first) = &command_key {
-                return Err(A::Error::custom(format_args!(
-                    "a frame carries one command; this one has `{first}` and `{key}`"
-                )));
-            }
-            let mut unknown = false;
-            let entry = CommandEntry {
-                key: &key,
-                map: &mut map,
-                unknown: &mut unknown,
-            };
-            command = match Command::deserialize(entry) {
-                Ok(c) => Some(c),
-                // Not a command this server knows: its body is skipped, and the frame
-                // is answered with UNKNOWN_COMMAND.
-                Err(_) if unknown => {
-                    map.next_value::<IgnoredAny>()?;
-                    None
-                }
-                Err(e) => return Err(e),
-            };
-            command_key = Some(key);
-        }
-        Ok(ClientFrame {
-            id: id.unwrap_or_default(),
-            command,
-        })
-    }
-}
-
-/// One `"key": body` entry of the frame, read as the externally tagged [`Command`]
-/// whose variant is `key`. `unknown` is set when `key` names no variant (the body is
-/// then still unread).
-struct CommandEntry<'a, A> {
-    key: &'a str,
-    map: &'a mut A,
-    unknown: &'a mut bool,
-}
-
-impl<'de, A: MapAccess<'de>> Deserializer<'de> for CommandEntry<'_, A> {
-    type Error = A::Error;
-
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, A::Error> {
-        visitor.visit_enum(self)
-    }
-
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
-        byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map
-        struct enum identifier ignored_any
-    }
-}
-
-impl<'de, 'a, A: MapAccess<'de>> EnumAccess<'de> for CommandEntry<'a, A> {
-    type Error = A::Error;
-    type Variant = CommandBody<'a, A>;
-
-    fn variant_seed<V: DeserializeSeed<'de>>(
-        self,
-        seed: V,
-    ) -> Result<(V::Value, Self::Variant), A::Error> {
-        match seed.deserialize(StrDeserializer::<A::Error>::new(self.key)) {
-            Ok(variant) => Ok((variant, CommandBody { map: self.map })),
-            Err(e) => {
-                *self.unknown = true;
-                Err(e)
-            }
-        }
-    }
-}
-
-/// The body of a known command: the value of its key.
-struct CommandBody<'a, A> {
-    map: &'a mut A,
-}
-
-impl<'de, A: MapAccess<'de>> VariantAccess<'de> for CommandBody<'_, A> {
-    type Error = A::Error;
-
-    fn unit_variant(self) -> Result<(), A::Error> {
-        self.map.next_value()
-    }
-
-    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, A::Error> {
-        self.map.next_value_seed(seed)
-    }
-
-    // Every command is a message, so a newtype variant; these never happen.
-    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, _v: V) -> Result<V::Value, A::Error> {
-        Err(A::Error::invalid_type(
-            Unexpected::TupleVariant,
-            &"a command object",
-        ))
-    }
-
-    fn struct_variant<V: Visitor<'de>>(
-        self,
-        _fields: &'static [&'static str],
-        _v: V,
-    ) -> Result<V::Value, A::Error> {
-        Err(A::Error::invalid_type(
-            Unexpected::StructVariant,
-            &"a command object",
-        ))
-    }
-}
 
 /// Decodes a protobuf binary payload.
 pub fn decode_proto<T: Message + Default>(bytes: &[u8]) -> Result<T, DecodeError> {
@@ -327,7 +302,8 @@ mod tests {
             id: 1,
             command: Some(Command::Ping(v1::Ping {})),
         });
-        assert_eq!(back, r#"{"id":1,"ping":{}}"#);
+        // proto3 JSON writes 64-bit integers as strings (and reads either).
+        assert_eq!(back, r#"{"id":"1","ping":{}}"#);
     }
 
     #[test]
@@ -355,6 +331,28 @@ mod tests {
             assert!(e.to_string().contains("one command"), "{text}: {e}");
         }
         assert!(decode_client_frame_json(r#"{"id":1,"id":2,"ping":{}}"#).is_err());
+    }
+
+    #[test]
+    fn a_refused_frame_whose_id_reads_is_answered_with_it() {
+        for (text, id) in [
+            (r#"{"id":7,"send":{"context_id":5}}"#, 7),
+            (
+                r#"{"id":"8","react":{"context_id":"c","reaction":"REACTION_SHRUG"}}"#,
+                8,
+            ),
+            (
+                r#"{"send":{"context_id":"c","text":"a"},"id":9,"like":{}}"#,
+                9,
+            ),
+            (r#"{"id":"x","ping":{}}"#, 0),
+            (r#"{"id":1,"id":2,"ping":{}}"#, 0),
+            (r#"{"id":3,"ping":{}"#, 0),
+            ("[1]", 0),
+        ] {
+            let e = decode_client_frame_json(text).expect_err(text);
+            assert_eq!(e.frame_id(), id, "{text}: {e}");
+        }
     }
 
     #[test]
@@ -485,39 +483,16 @@ mod tests {
     }
 }
 
-/// Guards of the hand-kept JSON mapping (in `build.rs`) against the schema: every
-/// command refuses an unknown field, and every client frame the protocol document shows
-/// is accepted.
+/// The strict side of the JSON mapping and the protocol document: every command refuses
+/// an unknown field, and every client frame the protocol document shows is accepted.
 #[cfg(test)]
 mod json_mapping {
-    use prost::Message as _;
-    use prost_types::FileDescriptorSet;
-
-    use super::decode_client_frame_json;
-
-    /// The JSON keys of `ClientFrame`'s commands, from the schema itself.
-    fn command_keys() -> Vec<String> {
-        let set = FileDescriptorSet::decode(crate::v1::FILE_DESCRIPTOR_SET).unwrap();
-        let frame = set
-            .file
-            .iter()
-            .filter(|f| f.package() == "plenary.v1")
-            .flat_map(|f| &f.message_type)
-            .find(|m| m.name() == "ClientFrame")
-            .expect("ClientFrame in the schema");
-        frame
-            .field
-            .iter()
-            .filter(|f| f.oneof_index.is_some())
-            .map(|f| f.name().to_owned())
-            .collect()
-    }
+    use super::{COMMAND_KEYS, decode_client_frame_json};
 
     #[test]
     fn every_command_refuses_an_unknown_field() {
-        let keys = command_keys();
-        assert!(keys.len() >= 30, "{keys:?}");
-        for key in keys {
+        assert!(COMMAND_KEYS.len() >= 30, "{COMMAND_KEYS:?}");
+        for key in COMMAND_KEYS {
             let text = format!(r#"{{"id":1,"{key}":{{"not_a_field_anywhere":1}}}}"#);
             let e = decode_client_frame_json(&text).expect_err(&text);
             assert!(e.to_string().contains("not_a_field_anywhere"), "{key}: {e}");
@@ -538,6 +513,63 @@ mod json_mapping {
                 panic!("PROTOCOL.md shows a frame the server refuses: {frame}\n{e}");
             }
         }
+    }
+}
+
+/// The server frames the protocol document shows are what the server writes: each
+/// reads (lenient as a client is) and writes again as shown, fields left out at their
+/// default and 64-bit integers as strings included. `PLENARY_BLESS=1` rewrites the
+/// lines that differ with what the server writes (review the diff). Lines with `…` are
+/// abbreviated by hand and not checked.
+#[cfg(test)]
+mod document {
+    use serde_json::Value;
+
+    use super::{decode_json, encode_json};
+    use crate::v1::ServerFrame;
+
+    const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/PROTOCOL.md");
+
+    #[test]
+    fn every_server_frame_in_the_protocol_document_is_written_as_shown() {
+        let doc = std::fs::read_to_string(PATH).unwrap();
+        let bless = std::env::var_os("PLENARY_BLESS").is_some();
+        let (mut checked, mut wrong, mut out) = (0, Vec::new(), String::new());
+        for line in doc.split_inclusive('\n') {
+            let (indent, frame) = match line.trim_end().split_once('{') {
+                Some((indent, _)) if ["", "< "].contains(&indent.trim_start()) => {
+                    (&line[..indent.len()], line[indent.len()..].trim_end())
+                }
+                _ => ("", ""),
+            };
+            let shown = frame.starts_with(r#"{"reply":"#) || frame.starts_with(r#"{"push":"#);
+            if !shown || frame.contains('…') {
+                out.push_str(line);
+                continue;
+            }
+            checked += 1;
+            let written = decode_json::<ServerFrame>(frame)
+                .map(|f| encode_json(&f))
+                .unwrap_or_else(|e| {
+                    panic!("PROTOCOL.md shows a frame that does not read: {frame}\n{e}")
+                });
+            let as_value = |t: &str| serde_json::from_str::<Value>(t).unwrap();
+            if as_value(&written) == as_value(frame) {
+                out.push_str(line);
+            } else {
+                wrong.push(format!("shown:   {frame}\nwritten: {written}"));
+                out.push_str(&format!("{indent}{written}\n"));
+            }
+        }
+        assert!(checked > 40, "{checked}");
+        if bless && !wrong.is_empty() {
+            std::fs::write(PATH, out).unwrap();
+        }
+        assert!(
+            wrong.is_empty(),
+            "PROTOCOL.md shows server frames the server does not write:\n{}",
+            wrong.join("\n")
+        );
     }
 }
 
@@ -570,5 +602,110 @@ mod earlier_frames {
             assert_eq!(decoded, samples[name], "{name}");
         }
         assert_eq!(fixture.lines().count(), samples.len(), "a line per sample");
+    }
+}
+
+/// The JSON mapping is the canonical proto3 JSON mapping: each sample (every command,
+/// reply and push; every field set) is written exactly as prost-reflect's independent
+/// implementation writes it from the schema (proto field names), and what that writes
+/// — with proto or lowerCamelCase names, 64-bit integers as strings or numbers — reads
+/// back as the sample.
+#[cfg(test)]
+mod canonical {
+    use prost::Message as _;
+    use prost_reflect::{DescriptorPool, DynamicMessage, SerializeOptions};
+    use serde_json::Value;
+
+    use super::{decode_client_frame_json, decode_json, encode_json};
+    use crate::samples::{Sample, pool, samples};
+
+    /// `bytes` (a message of type `name`) in canonical proto3 JSON, by prost-reflect.
+    fn reference(
+        pool: &DescriptorPool,
+        name: &str,
+        bytes: &[u8],
+        options: &SerializeOptions,
+    ) -> Value {
+        let desc = pool.get_message_by_name(name).unwrap();
+        let message = DynamicMessage::decode(desc, bytes).unwrap();
+        message
+            .serialize_with_options(serde_json::value::Serializer, options)
+            .unwrap()
+    }
+
+    #[test]
+    fn every_frame_is_written_and_read_as_canonical_proto3_json() {
+        let proto_names = SerializeOptions::new().use_proto_field_name(true);
+        let camel_numbers = SerializeOptions::new().stringify_64_bit_integers(false);
+        let pool = pool();
+        for (name, sample) in samples() {
+            let (ours, type_name, bytes) = match &sample {
+                Sample::Client(f) => (encode_json(f), "plenary.v1.ClientFrame", f.encode_to_vec()),
+                Sample::Server(f) => (encode_json(f), "plenary.v1.ServerFrame", f.encode_to_vec()),
+            };
+            let expected = reference(&pool, type_name, &bytes, &proto_names);
+            let written: Value = serde_json::from_str(&ours).unwrap();
+            assert_eq!(written, expected, "{name}: written");
+            for options in [&proto_names, &camel_numbers] {
+                let text = reference(&pool, type_name, &bytes, options).to_string();
+                let read = match &sample {
+                    Sample::Client(_) => Sample::Client(
+                        decode_client_frame_json(&text).unwrap_or_else(|e| panic!("{name}: {e}")),
+                    ),
+                    Sample::Server(_) => {
+                        Sample::Server(decode_json(&text).unwrap_or_else(|e| panic!("{name}: {e}")))
+                    }
+                };
+                assert_eq!(read, sample, "{name}: read {text}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_enum_value_the_schema_does_not_name_is_written_as_its_number() {
+        use crate::v1::{Push, ReactionCount, Reactions, push::Body};
+        let push = Push {
+            context_id: "c".into(),
+            seq: 3,
+            body: Some(Body::Reactions(Reactions {
+                counts: vec![
+                    ReactionCount {
+                        reaction: 1,
+                        count: 2,
+                    },
+                    ReactionCount {
+                        reaction: 99,
+                        count: 1,
+                    },
+                ],
+                ..Default::default()
+            })),
+            ..Default::default()
+        };
+        let json = encode_json(&push);
+        assert!(json.contains(r#"{"reaction":99,"count":1}"#), "{json}");
+        assert!(json.contains(r#""reaction":"REACTION_CLAP""#), "{json}");
+        let expected = reference(
+            &pool(),
+            "plenary.v1.Push",
+            &push.encode_to_vec(),
+            &SerializeOptions::new().use_proto_field_name(true),
+        );
+        assert_eq!(serde_json::from_str::<Value>(&json).unwrap(), expected);
+        // In a command, a name or number the schema does not have is refused.
+        for reaction in [r#""REACTION_SHRUG""#, "99"] {
+            let text = format!(r#"{{"id":1,"react":{{"context_id":"c","reaction":{reaction}}}}}"#);
+            assert!(decode_client_frame_json(&text).is_err(), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_server_frame_with_fields_added_later_still_reads() {
+        let text = r#"{"push":{"context_id":"c","seq":"5","added_later":{"x":1},"message":{"id":"5","text":"hi","also_new":true}}}"#;
+        let frame: crate::v1::ServerFrame = decode_json(text).unwrap();
+        let Some(crate::v1::server_frame::Frame::Push(push)) = frame.frame else {
+            panic!("{frame:?}")
+        };
+        assert_eq!((push.context_id.as_str(), push.seq), ("c", 5));
     }
 }
