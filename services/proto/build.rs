@@ -74,31 +74,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             std::io::Write::flush(&mut file)?;
         }
     }
-    std::fs::write(out.join("command_keys.rs"), command_keys(&descriptors)?)?;
     Ok(())
-}
-
-/// `ClientFrame`'s command keys in JSON, as a Rust slice expression: each oneof
-/// member's proto name and, where it differs, its lowerCamelCase JSON name (the
-/// generated mapping reads both).
-fn command_keys(descriptors: &[u8]) -> Result<String, Box<dyn std::error::Error>> {
-    use prost::Message as _;
-    let set = prost_types::FileDescriptorSet::decode(descriptors)?;
-    let frame = set
-        .file
-        .iter()
-        .filter(|f| f.package() == "plenary.v1")
-        .flat_map(|f| &f.message_type)
-        .find(|m| m.name() == "ClientFrame")
-        .ok_or("ClientFrame is not in the schema")?;
-    let mut keys = Vec::new();
-    for field in frame.field.iter().filter(|f| f.oneof_index.is_some()) {
-        keys.push(field.name().to_owned());
-        if field.json_name() != field.name() {
-            keys.push(field.json_name().to_owned());
-        }
-    }
-    Ok(format!("&{keys:?}"))
 }
 
 /// The messages only clients send: the command bodies of `ClientFrame` and what they

@@ -17,9 +17,14 @@ pub(crate) enum Sample {
     Server(ServerFrame),
 }
 
-/// The schema, as `protoc` compiled it for the generated types.
-pub(crate) fn pool() -> DescriptorPool {
-    DescriptorPool::decode(crate::v1::FILE_DESCRIPTOR_SET).expect("the descriptor set decodes")
+impl Sample {
+    /// `text` read as a frame of this sample's direction.
+    pub(crate) fn read_json(&self, text: &str) -> Result<Sample, crate::DecodeError> {
+        Ok(match self {
+            Sample::Client(_) => Sample::Client(crate::wire::decode_client_frame_json(text)?),
+            Sample::Server(_) => Sample::Server(crate::wire::decode_json(text)?),
+        })
+    }
 }
 
 fn message(pool: &DescriptorPool, name: &str) -> MessageDescriptor {
@@ -30,9 +35,9 @@ fn message(pool: &DescriptorPool, name: &str) -> MessageDescriptor {
 /// Every sample, named after its oneof member (`command.send`, `reply.join`,
 /// `push.message`), in schema order.
 pub(crate) fn samples() -> Vec<(String, Sample)> {
-    let pool = pool();
+    let pool = crate::wire::descriptors();
     let mut out = Vec::new();
-    let client = message(&pool, "plenary.v1.ClientFrame");
+    let client = message(pool, "plenary.v1.ClientFrame");
     for member in oneof_members(&client, "command") {
         let mut frame = DynamicMessage::new(client.clone());
         frame.set_field_by_name("id", Value::U64(7));
@@ -40,7 +45,7 @@ pub(crate) fn samples() -> Vec<(String, Sample)> {
         let frame = ClientFrame::decode(frame.encode_to_vec().as_slice()).unwrap();
         out.push((format!("command.{}", member.name()), Sample::Client(frame)));
     }
-    let server = message(&pool, "plenary.v1.ServerFrame");
+    let server = message(pool, "plenary.v1.ServerFrame");
     for (wrapper, key, oneof, envelope) in [
         ("plenary.v1.Reply", "reply", "result", &["id"][..]),
         (
@@ -50,7 +55,7 @@ pub(crate) fn samples() -> Vec<(String, Sample)> {
             &["context_id", "epoch", "seq"][..],
         ),
     ] {
-        let wrapper = message(&pool, wrapper);
+        let wrapper = message(pool, wrapper);
         for member in oneof_members(&wrapper, oneof) {
             let mut inner = DynamicMessage::new(wrapper.clone());
             for name in envelope {

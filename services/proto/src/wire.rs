@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use bytes::{Buf, BufMut as _, Bytes};
 use prost::Message;
-use prost_reflect::{DescriptorPool, DynamicMessage, SerializeOptions};
+use prost_reflect::{DescriptorPool, DynamicMessage, FieldDescriptor, SerializeOptions};
 use serde::{
     Deserialize, Deserializer, Serialize,
     de::{DeserializeOwned, IgnoredAny, MapAccess, Visitor},
@@ -138,13 +138,19 @@ pub fn encode_json<T: Serialize + prost::Name>(msg: &T) -> String {
     serde_json::to_string(msg).unwrap_or_else(|_| canonical_json(msg))
 }
 
-/// `msg` in canonical proto3 JSON (proto field names) through its descriptor.
-fn canonical_json<T: prost::Name>(msg: &T) -> String {
+/// Every message of the schema, from the descriptor set built with the types: what the
+/// canonical fallback encodes through and what names `ClientFrame`'s commands.
+pub(crate) fn descriptors() -> &'static DescriptorPool {
     static POOL: LazyLock<DescriptorPool> = LazyLock::new(|| {
         DescriptorPool::decode(crate::v1::FILE_DESCRIPTOR_SET)
             .expect("the descriptor set built with the types decodes")
     });
-    let desc = POOL
+    &POOL
+}
+
+/// `msg` in canonical proto3 JSON (proto field names) through its descriptor.
+fn canonical_json<T: prost::Name>(msg: &T) -> String {
+    let desc = descriptors()
         .get_message_by_name(&T::full_name())
         .expect("every generated message is in the descriptor set");
     let message = DynamicMessage::decode(desc, msg.encode_to_vec().as_slice())
@@ -188,16 +194,29 @@ pub fn decode_client_frame_json(text: &str) -> Result<ClientFrame, DecodeError> 
     match (commands.next(), commands.next()) {
         (Some(first), Some(second)) => Err(DecodeError::SeveralCommandKeys { id, first, second }),
         // Not a command this server knows: answered with UNKNOWN_COMMAND.
-        (Some(only), None) if !COMMAND_KEYS.contains(&only.as_str()) => {
-            Ok(ClientFrame { id, command: None })
-        }
+        (Some(only), None) if !is_command_key(&only) => Ok(ClientFrame { id, command: None }),
         _ => Err(DecodeError::JsonCommand { id, error: refused }),
     }
 }
 
-/// The JSON keys of `ClientFrame`'s commands, proto and lowerCamelCase names (the
-/// generated mapping reads both), from the schema.
-const COMMAND_KEYS: &[&str] = include!(concat!(env!("OUT_DIR"), "/command_keys.rs"));
+/// `ClientFrame`'s command fields, from the schema.
+fn command_fields() -> Vec<FieldDescriptor> {
+    let frame = descriptors()
+        .get_message_by_name("plenary.v1.ClientFrame")
+        .expect("ClientFrame is in the schema");
+    frame
+        .fields()
+        .filter(|f| f.containing_oneof().is_some())
+        .collect()
+}
+
+/// Whether `key` names one of `ClientFrame`'s commands, by its proto or lowerCamelCase
+/// name (the generated mapping reads both).
+fn is_command_key(key: &str) -> bool {
+    command_fields()
+        .iter()
+        .any(|f| f.name() == key || f.json_name() == key)
+}
 
 /// The top level of a client frame as written: its keys in order, and its `id` if that
 /// can be read (a number, or a string holding one, as proto3 JSON reads 64-bit fields;
@@ -487,12 +506,16 @@ mod tests {
 /// an unknown field, and every client frame the protocol document shows is accepted.
 #[cfg(test)]
 mod json_mapping {
-    use super::{COMMAND_KEYS, decode_client_frame_json};
+    use super::{command_fields, decode_client_frame_json};
 
     #[test]
     fn every_command_refuses_an_unknown_field() {
-        assert!(COMMAND_KEYS.len() >= 30, "{COMMAND_KEYS:?}");
-        for key in COMMAND_KEYS {
+        let keys: Vec<String> = command_fields()
+            .iter()
+            .map(|f| f.name().to_owned())
+            .collect();
+        assert!(keys.len() >= 30, "{keys:?}");
+        for key in keys {
             let text = format!(r#"{{"id":1,"{key}":{{"not_a_field_anywhere":1}}}}"#);
             let e = decode_client_frame_json(&text).expect_err(&text);
             assert!(e.to_string().contains("not_a_field_anywhere"), "{key}: {e}");
@@ -582,7 +605,6 @@ mod document {
 mod earlier_frames {
     use std::collections::HashMap;
 
-    use super::{decode_client_frame_json, decode_json};
     use crate::samples::{Sample, samples};
 
     #[test]
@@ -591,14 +613,9 @@ mod earlier_frames {
         let fixture = include_str!("../fixtures/frames.txt");
         for line in fixture.lines() {
             let (name, json) = line.split_once(' ').unwrap();
-            let decoded = match &samples[name] {
-                Sample::Client(_) => Sample::Client(
-                    decode_client_frame_json(json).unwrap_or_else(|e| panic!("{name}: {e}")),
-                ),
-                Sample::Server(_) => {
-                    Sample::Server(decode_json(json).unwrap_or_else(|e| panic!("{name}: {e}")))
-                }
-            };
+            let decoded = samples[name]
+                .read_json(json)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!(decoded, samples[name], "{name}");
         }
         assert_eq!(fixture.lines().count(), samples.len(), "a line per sample");
@@ -613,20 +630,15 @@ mod earlier_frames {
 #[cfg(test)]
 mod canonical {
     use prost::Message as _;
-    use prost_reflect::{DescriptorPool, DynamicMessage, SerializeOptions};
+    use prost_reflect::{DynamicMessage, SerializeOptions};
     use serde_json::Value;
 
-    use super::{decode_client_frame_json, decode_json, encode_json};
-    use crate::samples::{Sample, pool, samples};
+    use super::{decode_client_frame_json, decode_json, descriptors, encode_json};
+    use crate::samples::{Sample, samples};
 
     /// `bytes` (a message of type `name`) in canonical proto3 JSON, by prost-reflect.
-    fn reference(
-        pool: &DescriptorPool,
-        name: &str,
-        bytes: &[u8],
-        options: &SerializeOptions,
-    ) -> Value {
-        let desc = pool.get_message_by_name(name).unwrap();
+    fn reference(name: &str, bytes: &[u8], options: &SerializeOptions) -> Value {
+        let desc = descriptors().get_message_by_name(name).unwrap();
         let message = DynamicMessage::decode(desc, bytes).unwrap();
         message
             .serialize_with_options(serde_json::value::Serializer, options)
@@ -637,25 +649,19 @@ mod canonical {
     fn every_frame_is_written_and_read_as_canonical_proto3_json() {
         let proto_names = SerializeOptions::new().use_proto_field_name(true);
         let camel_numbers = SerializeOptions::new().stringify_64_bit_integers(false);
-        let pool = pool();
         for (name, sample) in samples() {
             let (ours, type_name, bytes) = match &sample {
                 Sample::Client(f) => (encode_json(f), "plenary.v1.ClientFrame", f.encode_to_vec()),
                 Sample::Server(f) => (encode_json(f), "plenary.v1.ServerFrame", f.encode_to_vec()),
             };
-            let expected = reference(&pool, type_name, &bytes, &proto_names);
+            let expected = reference(type_name, &bytes, &proto_names);
             let written: Value = serde_json::from_str(&ours).unwrap();
             assert_eq!(written, expected, "{name}: written");
             for options in [&proto_names, &camel_numbers] {
-                let text = reference(&pool, type_name, &bytes, options).to_string();
-                let read = match &sample {
-                    Sample::Client(_) => Sample::Client(
-                        decode_client_frame_json(&text).unwrap_or_else(|e| panic!("{name}: {e}")),
-                    ),
-                    Sample::Server(_) => {
-                        Sample::Server(decode_json(&text).unwrap_or_else(|e| panic!("{name}: {e}")))
-                    }
-                };
+                let text = reference(type_name, &bytes, options).to_string();
+                let read = sample
+                    .read_json(&text)
+                    .unwrap_or_else(|e| panic!("{name}: {e}"));
                 assert_eq!(read, sample, "{name}: read {text}");
             }
         }
@@ -686,7 +692,6 @@ mod canonical {
         assert!(json.contains(r#"{"reaction":99,"count":1}"#), "{json}");
         assert!(json.contains(r#""reaction":"REACTION_CLAP""#), "{json}");
         let expected = reference(
-            &pool(),
             "plenary.v1.Push",
             &push.encode_to_vec(),
             &SerializeOptions::new().use_proto_field_name(true),
