@@ -17,48 +17,30 @@ use crate::{
         AdminCommand, ChatCommand, CommandOutcome, InteractionAction,
         command::ThreadAction,
         interactions::{Ballot, Spec},
-        state::{ChatLimits, ContextState, Decision, outcome_of},
+        state::ContextState,
+        testing::{actor, run_stamped},
     },
     user::inbox::{Profile, SettingsPatch, UserState, user_stream_id},
 };
 
-fn actor(id: &str, moderator: bool) -> Actor {
-    Actor {
-        user_id: id.into(),
-        email: format!("{id}@example.test"),
-        given_name: id.into(),
-        family_name: "Test".into(),
-        moderator,
-    }
-}
-
-/// Appends `kind` as the next event of `s`.
-fn apply(s: &mut ContextState, who: Option<&Actor>, kind: Kind) -> ContextEvent {
-    let event = ContextEvent {
+/// The event `kind` that comes next in `s`, stamped as the fixture's were.
+fn stamp(s: &ContextState, who: Option<&Actor>, kind: Kind) -> ContextEvent {
+    ContextEvent {
         context_id: s.id.clone(),
         epoch: 1_767_225_000_000,
         seq: s.seq + 1,
         at_ms: 1_767_225_600_000 + s.seq,
         actor: who.cloned(),
         kind: Some(kind),
-    };
-    s.apply(&event);
-    event
+    }
 }
 
-/// Runs a command as the actor does: decide, then apply every event.
+/// Runs a command as the actor does (it must be accepted).
 fn run(s: &mut ContextState, who: &Actor, command: ChatCommand) -> CommandOutcome {
-    let kinds = match s.decide(&ChatLimits::default(), who, &command) {
-        Ok(Decision::Already(outcome)) => return outcome,
-        Ok(Decision::Emit(kind)) => vec![kind],
-        Ok(Decision::EmitAll(kinds)) => kinds,
-        Err(e) => panic!("{command:?}: {e}"),
-    };
-    let mut outcome = CommandOutcome::Done { seq: 0 };
-    for kind in kinds {
-        outcome = outcome_of(&apply(s, Some(who), kind));
-    }
-    outcome
+    let shown = format!("{command:?}");
+    run_stamped(s, who, command, stamp)
+        .unwrap_or_else(|e| panic!("{shown}: {e}"))
+        .0
 }
 
 /// A context with something of every part: settings, messages in every area, likes,
@@ -75,7 +57,8 @@ fn context_state() -> ContextState {
         slow_mode_secs: 0,
     };
     let kind = s.decide_admin(&AdminCommand::Create(settings)).unwrap();
-    apply(&mut s, None, kind);
+    let created = stamp(&s, None, kind);
+    s.apply(&created);
     let (a, b, m) = (actor("a", false), actor("b", false), actor("m", true));
     let posted = |outcome| match outcome {
         CommandOutcome::Sent {

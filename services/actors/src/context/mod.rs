@@ -24,7 +24,7 @@ pub mod reactions;
 mod recent;
 pub mod state;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 pub mod updates;
 pub mod view;
 

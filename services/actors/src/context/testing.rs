@@ -1,8 +1,13 @@
 //! What the context's unit tests share.
 
-use plenary_proto::v1::events::{Actor, ContextEvent, ContextSettings};
+use plenary_proto::v1::events::{Actor, ContextEvent, ContextSettings, context_event::Kind};
 
-use super::{command::AdminCommand, state::ContextState};
+use super::{
+    CommandOutcome,
+    command::{AdminCommand, ChatCommand},
+    state::{ChatLimits, ContextState, Decision, outcome_of},
+};
+use crate::Rejection;
 
 /// A user acting in the test context `w1`.
 pub(crate) fn actor(id: &str, moderator: bool) -> Actor {
@@ -30,4 +35,29 @@ pub(crate) fn created() -> ContextState {
         kind: Some(kind),
     });
     s
+}
+
+/// Runs `command` by `who` as the actor does: decide, then apply each event, as `stamp`
+/// makes it from the state before it. Its outcome and the events appended.
+pub(crate) fn run_stamped(
+    s: &mut ContextState,
+    who: &Actor,
+    command: ChatCommand,
+    stamp: impl Fn(&ContextState, Option<&Actor>, Kind) -> ContextEvent,
+) -> Result<(CommandOutcome, Vec<ContextEvent>), Rejection> {
+    let kinds = match s.decide(&ChatLimits::default(), who, &command)? {
+        Decision::Already(outcome) => return Ok((outcome, Vec::new())),
+        Decision::Emit(kind) => vec![kind],
+        Decision::EmitAll(kinds) => kinds,
+    };
+    let mut events = Vec::new();
+    for kind in kinds {
+        let event = stamp(s, Some(who), kind);
+        s.apply(&event);
+        events.push(event);
+    }
+    let outcome = events
+        .last()
+        .map_or(CommandOutcome::Done { seq: 0 }, outcome_of);
+    Ok((outcome, events))
 }

@@ -10,8 +10,7 @@ use proptest::prelude::*;
 use super::*;
 use crate::context::{
     command::ChatCommand,
-    state::ChatLimits,
-    testing::{actor, created},
+    testing::{actor, created, run_stamped},
     view::{self, Audience},
 };
 use plenary_proto::v1::events::{AnnouncementSpec, CrowdVoteSpec, QuizSpec, RatingSpec};
@@ -33,19 +32,7 @@ fn run(
     who: &Actor,
     command: ChatCommand,
 ) -> Result<(CommandOutcome, Vec<ContextEvent>), Rejection> {
-    let kinds = match s.decide(&ChatLimits::default(), who, &command)? {
-        Decision::Already(o) => return Ok((o, Vec::new())),
-        Decision::Emit(kind) => vec![kind],
-        Decision::EmitAll(kinds) => kinds,
-    };
-    let mut events = Vec::new();
-    for kind in kinds {
-        let e = event(s, Some(who), kind);
-        s.apply(&e);
-        events.push(e);
-    }
-    let outcome = crate::context::state::outcome_of(events.last().unwrap());
-    Ok((outcome, events))
+    run_stamped(s, who, command, event)
 }
 
 fn poll(options: usize, share: bool, multiple: bool) -> Spec {
