@@ -231,13 +231,13 @@ pub async fn send_text(ws: &mut RawWs, text: &str) {
     ws.send(Message::text(text.to_string())).await.unwrap();
 }
 
-/// The next text frame, parsed as a server frame (skipping pings).
 /// A 64-bit field of a JSON frame as the server writes it: proto3 JSON's decimal string
 /// (`"seq":"12"`). `None` when absent or written otherwise.
 pub fn int64(v: &serde_json::Value) -> Option<u64> {
     v.as_str()?.parse().ok()
 }
 
+/// The next text frame, parsed as a server frame (skipping pings).
 pub async fn next_json(ws: &mut RawWs) -> serde_json::Value {
     loop {
         let msg = tokio::time::timeout(Duration::from_secs(5), ws.next())
